@@ -1,0 +1,59 @@
+/**
+ * The lock pins automatic allocations, like a package lock pins versions: once a port
+ * is chosen it stays until its entry is deleted. Keys are `<env>/<service>/<port>` for
+ * ports and `<service>/<port>` for common band offsets.
+ */
+export interface Lock {
+  readonly ports: Record<string, number>;
+  readonly offsets: Record<string, number>;
+}
+
+export interface LockFile {
+  readonly lockfileVersion: 1;
+  readonly registries: Record<string, Lock>;
+}
+
+export const LOCKFILE_VERSION = 1;
+
+export function emptyLock(): Lock {
+  return { ports: {}, offsets: {} };
+}
+
+function sortedRecord(r: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Parses lock file text; throws an Error naming the problem when it is not a lock file. */
+export function parseLockFile(text: string, file = 'ports.lock.json'): LockFile {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file} is not valid JSON (${(e as Error).message}); restore it from git or delete it to reallocate every automatic port`);
+  }
+  const d = data as Partial<LockFile> | null;
+  if (!d || typeof d !== 'object' || d.lockfileVersion !== LOCKFILE_VERSION || typeof d.registries !== 'object' || d.registries === null) {
+    throw new Error(`${file} is not a cdk8s-ports lock file (expected { "lockfileVersion": 1, "registries": { … } })`);
+  }
+  const registries: Record<string, Lock> = {};
+  for (const [name, lock] of Object.entries(d.registries)) {
+    const ports = (lock as Partial<Lock>)?.ports ?? {};
+    const offsets = (lock as Partial<Lock>)?.offsets ?? {};
+    for (const [key, value] of [...Object.entries(ports), ...Object.entries(offsets)]) {
+      if (!Number.isInteger(value)) throw new Error(`${file}: entry ${name} ${key} is ${JSON.stringify(value)}, not an integer`);
+    }
+    registries[name] = { ports, offsets };
+  }
+  return { lockfileVersion: 1, registries };
+}
+
+/** Stable text: sorted keys, registries without entries left out. */
+export function serializeLockFile(lock: LockFile): string {
+  const registries: Record<string, Lock> = {};
+  for (const name of Object.keys(lock.registries).sort()) {
+    const l = lock.registries[name];
+    if (Object.keys(l.ports).length === 0 && Object.keys(l.offsets).length === 0) continue;
+    registries[name] = { ports: sortedRecord(l.ports), offsets: sortedRecord(l.offsets) };
+  }
+  return `${JSON.stringify({ lockfileVersion: LOCKFILE_VERSION, registries }, null, 2)}\n`;
+}

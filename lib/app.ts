@@ -1,0 +1,129 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, AppProps, Chart, Names, Yaml } from 'cdk8s';
+import { LockFile, parseLockFile, serializeLockFile } from './allocation/lock';
+import { ResolvedRegistry } from './check';
+import { resolvedJson } from './emit/resolved-json';
+import { formatFinding, summarize } from './format';
+import { Finding, blocking } from './model/finding';
+import { FileSet, replaceDirectory, writeFileAtomic, writeFiles } from './output';
+import { PortRegistry } from './registry';
+
+export interface PortsAppProps extends AppProps {
+  /** Where checked output goes; replaced as a whole on every successful synth. @default 'manifests' */
+  readonly manifestsDir?: string;
+  /** The lock file that pins automatic allocations. @default 'ports.lock.json' */
+  readonly lockFile?: string;
+  /** Fail instead of changing the lock file (CI). @default true when CDK8S_PORTS_FROZEN_LOCK=1 */
+  readonly frozenLock?: boolean;
+}
+
+export interface SynthResult {
+  readonly ok: boolean;
+  readonly findings: readonly Finding[];
+  /** Every file of the output, relative to the manifests folder (empty when the synth was stopped). */
+  readonly files: FileSet;
+  readonly registries: ReadonlyMap<string, ResolvedRegistry>;
+  /** A problem that is not a finding (an unreadable lock file, two registries writing to one folder). */
+  readonly problem?: string;
+  readonly lockChanged: boolean;
+}
+
+/**
+ * A cdk8s App that checks every PortRegistry before it writes anything. Output is staged
+ * in the cdk8s output folder and swapped into `manifestsDir` only when no error was found,
+ * so a rejected registry leaves the previous manifests byte-identical.
+ */
+export class PortsApp extends App {
+  public readonly manifestsDir: string;
+  public readonly lockFile: string;
+  public readonly frozenLock: boolean;
+
+  constructor(props: PortsAppProps = {}) {
+    super({ outdir: process.env.CDK8S_OUTDIR ?? '.cdk8s.out', ...props });
+    this.manifestsDir = props.manifestsDir ?? 'manifests';
+    this.lockFile = props.lockFile ?? 'ports.lock.json';
+    this.frozenLock = props.frozenLock ?? process.env.CDK8S_PORTS_FROZEN_LOCK === '1';
+  }
+
+  /** Checks and renders everything; writes only when the check is clean. Never throws for findings. */
+  public trySynth(): SynthResult {
+    const empty = new Map<string, string>();
+    const fail = (problem: string, findings: Finding[] = []): SynthResult =>
+      ({ ok: false, findings, files: empty, registries: new Map(), problem, lockChanged: false });
+
+    let lockFile: LockFile = { lockfileVersion: 1, registries: {} };
+    if (fs.existsSync(this.lockFile)) {
+      try {
+        lockFile = parseLockFile(fs.readFileSync(this.lockFile, 'utf8'), this.lockFile);
+      } catch (e) {
+        return fail((e as Error).message);
+      }
+    }
+
+    const registries = this.node.findAll().filter((c): c is PortRegistry => c instanceof PortRegistry);
+    const dirs = new Map<string, string>();
+    for (const r of registries) {
+      const other = dirs.get(r.outputDir);
+      if (other) return fail(`registries ${other} and ${r.node.id} both write to ${path.join(this.manifestsDir, r.outputDir)}; give one of them its own outputDir`);
+      dirs.set(r.outputDir, r.node.id);
+    }
+
+    const resolved = new Map<string, ResolvedRegistry>();
+    const findings: Finding[] = [];
+    for (const r of registries) {
+      const result = r.check({ lock: lockFile.registries[r.node.id], frozenLock: this.frozenLock });
+      resolved.set(r.node.id, result);
+      findings.push(...result.findings);
+    }
+    if (blocking(findings).length > 0) {
+      return { ok: false, findings, files: empty, registries: resolved, lockChanged: false };
+    }
+
+    const constructErrors = this.node.findAll().flatMap(c => c.node.validate().map(e => `[${c.node.path}] ${e}`));
+    if (constructErrors.length) return fail(`validation failed:\n  ${constructErrors.join('\n  ')}`, findings);
+
+    const files = new Map<string, string>();
+    const registryCharts = new Set<Chart>();
+    for (const r of registries) {
+      const result = resolved.get(r.node.id)!;
+      for (const [env, chart] of r.build(result)) {
+        registryCharts.add(chart);
+        files.set(path.posix.join(r.outputDir, 'k8s', `${env}.yaml`), Yaml.stringify(...chart.toJson()));
+      }
+      files.set(path.posix.join(r.outputDir, 'ports.json'), resolvedJson(result));
+    }
+    // Charts the user added beside the registries are written too, under their own names.
+    for (const chart of this.charts) {
+      if (!registryCharts.has(chart)) files.set(`${Names.toDnsLabel(chart)}.k8s.yaml`, Yaml.stringify(...chart.toJson()));
+    }
+
+    writeFiles(this.outdir, files);
+    replaceDirectory(this.manifestsDir, files);
+    const newLock: LockFile = {
+      lockfileVersion: 1,
+      registries: Object.fromEntries([...resolved].map(([name, r]) => [name, r.lock])),
+    };
+    const lockText = serializeLockFile(newLock);
+    const hasEntries = Object.keys(JSON.parse(lockText).registries).length > 0;
+    const lockChanged = hasEntries || fs.existsSync(this.lockFile) ? writeFileAtomic(this.lockFile, lockText) : false;
+    return { ok: true, findings, files, registries: resolved, lockChanged };
+  }
+
+  /**
+   * The synth `cdk8s synth` runs: prints every finding, writes the manifests when there is
+   * no error, and otherwise sets a non-zero exit code and writes nothing.
+   */
+  public synth(): void {
+    const result = this.trySynth();
+    for (const f of result.findings) console.error(formatFinding(f));
+    if (result.problem) console.error(`error: ${result.problem}`);
+    if (result.findings.length) console.error(summarize(result.findings));
+    if (!result.ok) {
+      console.error(`synth stopped: nothing was written, ${this.manifestsDir}/ is unchanged`);
+      process.exitCode = 1;
+      return;
+    }
+    console.error(`wrote ${result.files.size} files to ${this.manifestsDir}/${result.lockChanged ? ` and updated ${this.lockFile}` : ''}`);
+  }
+}

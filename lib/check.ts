@@ -1,0 +1,129 @@
+import { Allocation, allocate } from './allocation/allocate';
+import { Lock, emptyLock } from './allocation/lock';
+import { Finding, Where, blocking, finding } from './model/finding';
+import { Environment, environmentsOf, presentIn } from './model/normalize';
+import { RegistrySpec, RegistrySpecSchema } from './model/schema';
+import { checkNames } from './rules/names';
+import { checkRanges } from './rules/ranges';
+import { checkReferences } from './rules/references';
+
+/** A declared connection in one environment where both ends exist. */
+export interface ResolvedConnection {
+  readonly environment: string;
+  readonly from: string;
+  readonly to: string;
+  readonly portName: string;
+}
+
+/** Everything a registry resolves to: the input of every emitter and of `ports.json`. */
+export interface ResolvedRegistry {
+  readonly spec: RegistrySpec;
+  readonly environments: readonly Environment[];
+  readonly allocations: readonly Allocation[];
+  readonly connections: readonly ResolvedConnection[];
+  readonly findings: readonly Finding[];
+  readonly lock: Lock;
+  /** True when no unwaived error was found: emitters may run. */
+  readonly ok: boolean;
+}
+
+export interface CheckOptions {
+  /** Pinned automatic allocations. @default an empty lock */
+  readonly lock?: Lock;
+  /** Fail (rule lock-outdated) instead of adding or dropping lock entries, as CI should. @default false */
+  readonly frozenLock?: boolean;
+}
+
+/**
+ * Checks a registry and allocates its ports: data in, data out, no I/O. Every finding is
+ * reported, not just the first.
+ */
+export function checkRegistry(input: unknown, options: CheckOptions = {}): ResolvedRegistry {
+  const parsed = RegistrySpecSchema.safeParse(input);
+  if (!parsed.success) {
+    const registry = typeof (input as { name?: unknown })?.name === 'string' ? (input as { name: string }).name : undefined;
+    const findings = parsed.error.issues.map(issue => schemaFinding(registry, issue.path, issue.message));
+    return { spec: input as RegistrySpec, environments: [], allocations: [], connections: [], findings, lock: emptyLock(), ok: false };
+  }
+  const spec = parsed.data;
+  const environments = environmentsOf(spec);
+  const lock = options.lock ?? emptyLock();
+  const result = allocate(spec, environments, lock);
+  const findings: Finding[] = [
+    ...checkNames(spec, environments),
+    ...checkRanges(spec, environments),
+    ...checkReferences(spec, environments),
+    ...result.findings,
+  ];
+  if (options.frozenLock) findings.push(...frozenLockFindings(spec.name, lock, result.lock));
+  const waived = applyWaivers(spec, findings);
+  return {
+    spec, environments, allocations: result.allocations, connections: resolveConnections(spec, environments),
+    findings: waived, lock: result.lock, ok: blocking(waived).length === 0,
+  };
+}
+
+function schemaFinding(registry: string | undefined, path: PropertyKey[], message: string): Finding {
+  const keyPath = path.map(String).join('.');
+  const where: Where = { ...(registry ? { registry } : {}), path: keyPath };
+  const [section, name] = path.map(String);
+  if ((section === 'services' || section === 'externals') && name) Object.assign(where, { service: name });
+  if (section === 'environments' && name) Object.assign(where, { environment: name });
+  return finding('schema', `${keyPath || 'registry'}: ${message}`, where, 'fix the value at that key path (see the README for the model)');
+}
+
+function frozenLockFindings(registry: string, before: Lock, after: Lock): Finding[] {
+  const out: Finding[] = [];
+  for (const kind of ['ports', 'offsets'] as const) {
+    for (const key of Object.keys(after[kind])) {
+      if (!(key in before[kind])) {
+        out.push(finding('lock-outdated', `${key} has no entry in the lock file`, { registry, path: `ports.lock.json ${key}` },
+          'run the synth without a frozen lock and commit ports.lock.json'));
+      }
+    }
+  }
+  return out;
+}
+
+function applyWaivers(spec: RegistrySpec, findings: Finding[]): Finding[] {
+  const waivers = spec.waivers ?? [];
+  const used = new Set<number>();
+  const out = findings.map(f => {
+    const index = waivers.findIndex(w => w.rule === f.rule &&
+      (w.service === undefined || w.service === f.where.service) &&
+      (w.environment === undefined || w.environment === f.where.environment) &&
+      (w.port === undefined || w.port === f.where.port));
+    if (index < 0) return f;
+    used.add(index);
+    return { ...f, waived: waivers[index].reason };
+  });
+  waivers.forEach((w, i) => {
+    if (used.has(i)) return;
+    out.push(finding('waiver-unused', `the waiver for ${w.rule}${w.service ? ` on ${w.service}` : ''}${w.environment ? ` in ${w.environment}` : ''}` +
+      `${w.port ? ` at ${w.port}` : ''} matches no finding`, {
+      registry: spec.name, ...(w.service ? { service: w.service } : {}), ...(w.environment ? { environment: w.environment } : {}),
+      ...(w.port ? { port: w.port } : {}), path: `waivers[${i}]`,
+    }, 'remove the waiver'));
+  });
+  return out;
+}
+
+function resolveConnections(spec: RegistrySpec, envs: readonly Environment[]): ResolvedConnection[] {
+  const services = spec.services ?? {};
+  const externals = spec.externals ?? {};
+  const out: ResolvedConnection[] = [];
+  for (const [from, svc] of Object.entries(services)) {
+    for (const c of svc.connectsTo ?? []) {
+      const target = services[c.to] ?? externals[c.to];
+      if (!target) continue;
+      const portNames = Object.keys(target.ports);
+      const portName = c.port ?? (portNames.length === 1 ? portNames[0] : undefined);
+      if (!portName || !portNames.includes(portName)) continue;
+      const targetEnvs = new Set(presentIn(target, envs).map(e => e.name));
+      for (const env of presentIn(svc, envs)) {
+        if (targetEnvs.has(env.name)) out.push({ environment: env.name, from, to: c.to, portName });
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,29 @@
+import type { Finding } from './model/finding';
+
+/** One finding as people read it: severity, rule, who, then the message and the fix. */
+export function formatFinding(f: Finding): string {
+  const w = f.where;
+  const who = [
+    w.registry,
+    w.environment,
+    w.service ? `${w.service}${w.portName ? `.${w.portName}` : ''}` : undefined,
+    w.port !== undefined ? `port ${w.port}` : undefined,
+  ].filter(Boolean).join(' / ');
+  const head = `${f.waived ? 'waived' : f.severity} [${f.rule}]${who ? ` ${who}` : ''}${w.file ? ` (${w.file})` : ''}`;
+  const lines = [head, `  ${f.message}`];
+  if (f.waived) lines.push(`  waived: ${f.waived}`);
+  else if (f.fix) lines.push(`  fix: ${f.fix}`);
+  return lines.join('\n');
+}
+
+export function summarize(findings: readonly Finding[]): string {
+  const errors = findings.filter(f => f.severity === 'error' && !f.waived).length;
+  const warnings = findings.filter(f => f.severity === 'warning' && !f.waived).length;
+  const waived = findings.filter(f => f.waived).length;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return `${plural(errors, 'error')}, ${plural(warnings, 'warning')}, ${waived} waived`;
+}
+
+export function formatFindings(findings: readonly Finding[]): string {
+  return [...findings.map(formatFinding), summarize(findings)].join('\n');
+}

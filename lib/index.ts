@@ -1,0 +1,13 @@
+export * from './model/schema';
+export * from './model/finding';
+export { WELL_KNOWN_PORTS, DEFACTO_PORTS, ianaService } from './model/well-known';
+export type { Environment } from './model/normalize';
+export type { Allocation } from './allocation/allocate';
+export type { Lock, LockFile } from './allocation/lock';
+export { checkRegistry } from './check';
+export type { ResolvedRegistry, ResolvedConnection, CheckOptions } from './check';
+export { formatFinding, formatFindings } from './format';
+export { PortRegistry, RegisteredService, RegisteredExternal } from './registry';
+export type { PortRegistryProps, ServiceProps, ExternalProps } from './registry';
+export { PortsApp } from './app';
+export type { PortsAppProps, SynthResult } from './app';

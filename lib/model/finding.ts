@@ -1,0 +1,73 @@
+/**
+ * A finding is data. The synth, the CLI and the tests all read the same shape; tests
+ * assert on `rule` and `where`, people read `message` and `fix`.
+ */
+export type Severity = 'error' | 'warning';
+
+export interface Where {
+  readonly registry?: string;
+  readonly service?: string;
+  readonly environment?: string;
+  readonly port?: number;
+  readonly portName?: string;
+  readonly category?: string;
+  /** Another party to the finding (the other service of a collision, the other range of an overlap). */
+  readonly other?: string;
+  /** Key path in the registry, e.g. `services.pourtier.ports.http.port`. */
+  readonly path?: string;
+  /** Source file, with line and column when known (`ports.yaml:12:7`). */
+  readonly file?: string;
+}
+
+export interface Finding {
+  readonly rule: RuleId;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly where: Where;
+  readonly fix?: string;
+  /** Set when a registry waiver matched: the finding is shown but does not fail the synth. */
+  readonly waived?: string;
+}
+
+/** Every rule the checker knows, with its severity and a one-line meaning (used in docs). */
+export const RULES = {
+  'schema': ['error', 'The registry does not have the expected shape (unknown key, wrong type, missing field).'],
+  'port-range': ['error', 'Every port (published, target, fallback, NodePort) is an integer in 1-65535.'],
+  'port-source': ['error', 'A port is given by exactly one of `port`, `offset` or `auto`.'],
+  'offset-without-band': ['error', 'An `offset` needs the environment to declare a `range` (its band).'],
+  'outside-band': ['error', "A service port lies inside its environment's band."],
+  'outside-category': ['error', "A port lies inside one of its category's ranges."],
+  'unknown-category': ['error', 'A service names a category the registry declares.'],
+  'unknown-environment': ['error', 'Environments named by services, externals, per-environment values and waivers exist.'],
+  'range-overlap': ['error', 'Declared ranges do not overlap: bands in one scope, categories, or a category and a band unless one contains the other.'],
+  'invalid-range': ['error', 'A range is `[first, last]` with 1 <= first <= last <= 65535.'],
+  'collision': ['error', 'No two allocations share a port and protocol in one scope (environments with the same `scope` share a host).'],
+  'avoided-port': ['error', 'No published port is an avoided port or inside an avoided range.'],
+  'reserved-range': ['error', 'Nothing is allocated inside a category marked `reserved`.'],
+  'privileged-port': ['error', 'Published ports below 1024 need `privileged: true`.'],
+  'defacto-port': ['warning', 'A port that a common server uses by default (PostgreSQL 5432, Redis 6379, dev servers on 3000/8000/8080 …) is taken by a service that is not that server.'],
+  'nodeport-range': ['error', "A NodePort lies in the environment's NodePort range (30000-32767 by default)."],
+  'service-name': ['error', 'Service names are DNS-1035 labels: lowercase letters, digits and "-", starting with a letter, at most 63 characters.'],
+  'namespace-name': ['error', 'Namespaces are DNS-1123 labels: lowercase letters, digits and "-", at most 63 characters.'],
+  'port-name': ['error', 'Port names are IANA service names: at most 15 characters, lowercase letters, digits and "-", at least one letter, no leading, trailing or double "-".'],
+  'duplicate-service': ['error', 'Service and external names are unique within a registry.'],
+  'env-var-collision': ['error', 'The generated variable names (`<SERVICE>_<PORT>_PORT`) of two ports are distinct.'],
+  'unknown-service': ['error', 'A connection names a service or external the registry declares.'],
+  'unknown-port': ['error', 'A connection names a port the target declares (or the target has exactly one port).'],
+  'no-free-port': ['error', 'Automatic allocation found a free port in the range.'],
+  'dev-only-in-production': ['error', 'A `dev-only` service does not run in a production environment.'],
+  'lock-stale': ['warning', 'An entry of the lock file belongs to no port of the registry any more; it is dropped.'],
+  'lock-outdated': ['error', 'In frozen mode (CI), the lock file already holds every automatic allocation.'],
+  'waiver-unused': ['warning', 'A waiver matches no finding; remove it so exceptions do not outlive their reason.'],
+} as const satisfies Record<string, readonly [Severity, string]>;
+
+export type RuleId = keyof typeof RULES;
+
+export function finding(rule: RuleId, message: string, where: Where, fix?: string, severity?: Severity): Finding {
+  return { rule, severity: severity ?? RULES[rule][0], message, where, ...(fix ? { fix } : {}) };
+}
+
+/** Errors that are not waived: these stop a synth. */
+export function blocking(findings: readonly Finding[]): Finding[] {
+  return findings.filter(f => f.severity === 'error' && !f.waived);
+}

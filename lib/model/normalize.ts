@@ -1,0 +1,106 @@
+import { DEFACTO_PORTS, DefactoPort } from './well-known';
+import type { EnvironmentSpec, Range, RegistrySpec, ServiceSpec, ExternalSpec } from './schema';
+import { ENVIRONMENT_KINDS } from './schema';
+
+export type EnvironmentKind = typeof ENVIRONMENT_KINDS[number];
+
+/** An environment with every default filled in. */
+export interface Environment {
+  readonly name: string;
+  readonly band?: Range;
+  readonly namespace: string;
+  readonly scope: string;
+  readonly kind: EnvironmentKind;
+  readonly nodePortRange: Range;
+}
+
+export interface AvoidedRange {
+  readonly range: Range;
+  readonly reason: string;
+  /** 'avoid' for `avoid.ranges`, or the name of a reserved category. */
+  readonly source: string;
+}
+
+export const DEFAULT_NODE_PORT_RANGE: Range = [30000, 32767];
+export const DEFAULT_SCOPE = 'default';
+
+export function inferKind(name: string): EnvironmentKind {
+  if (/^prod/.test(name)) return 'production';
+  if (/^(dev|local)/.test(name)) return 'development';
+  if (/^(test|ci|e2e|qa)/.test(name)) return 'test';
+  if (/^(stag|preprod|uat)/.test(name)) return 'staging';
+  // Unknown names are treated as production: the strictest reading is the safe one.
+  return 'production';
+}
+
+export function environmentsOf(spec: RegistrySpec): Environment[] {
+  const envs: Record<string, EnvironmentSpec> = spec.environments ?? { default: {} };
+  return Object.entries(envs).map(([name, e]) => ({
+    name,
+    band: e.range,
+    namespace: e.namespace ?? `${spec.name}-${name}`,
+    scope: e.scope ?? DEFAULT_SCOPE,
+    kind: e.kind ?? inferKind(name),
+    nodePortRange: e.nodePortRange ?? DEFAULT_NODE_PORT_RANGE,
+  }));
+}
+
+/** The environments a service or external is present in (unknown names are dropped; a rule reports them). */
+export function presentIn(entry: ServiceSpec | ExternalSpec, envs: readonly Environment[]): Environment[] {
+  if (entry.environments) return envs.filter(e => entry.environments!.includes(e.name));
+  if (entry.status === 'dev-only') return envs.filter(e => e.kind !== 'production');
+  return [...envs];
+}
+
+export function inRange(port: number, range: Range): boolean {
+  return port >= range[0] && port <= range[1];
+}
+
+export function inAny(port: number, ranges: readonly Range[]): boolean {
+  return ranges.some(r => inRange(port, r));
+}
+
+export function formatRange(range: Range): string {
+  return range[0] === range[1] ? `${range[0]}` : `${range[0]}-${range[1]}`;
+}
+
+/** The effective de-facto port list of a registry. */
+export function defactoPortsOf(spec: RegistrySpec): ReadonlyMap<number, DefactoPort> {
+  const map = new Map<number, DefactoPort>();
+  if (spec.defactoPorts === false) return map;
+  for (const [port, entry] of Object.entries(DEFACTO_PORTS)) map.set(Number(port), entry);
+  for (const [port, entry] of Object.entries(spec.defactoPorts ?? {})) {
+    if (entry === false) map.delete(Number(port));
+    else map.set(Number(port), entry);
+  }
+  return map;
+}
+
+export function avoidedPortsOf(spec: RegistrySpec): ReadonlyMap<number, string> {
+  const map = new Map<number, string>();
+  for (const p of spec.avoid?.ports ?? []) {
+    if (typeof p === 'number') map.set(p, 'listed in avoid.ports');
+    else map.set(p.port, p.reason ?? 'listed in avoid.ports');
+  }
+  return map;
+}
+
+export function avoidedRangesOf(spec: RegistrySpec): AvoidedRange[] {
+  const out: AvoidedRange[] = [];
+  for (const r of spec.avoid?.ranges ?? []) {
+    if (Array.isArray(r)) out.push({ range: r as Range, reason: 'listed in avoid.ranges', source: 'avoid' });
+    else out.push({ range: r.range, reason: r.reason ?? 'listed in avoid.ranges', source: 'avoid' });
+  }
+  for (const [name, c] of Object.entries(spec.categories ?? {})) {
+    if (!c.reserved) continue;
+    for (const range of c.ranges) {
+      out.push({ range, reason: c.description ?? `reserved category ${name}`, source: name });
+    }
+  }
+  return out;
+}
+
+/** `my-api` + `http` -> `MY_API_HTTP`: the stem of every generated variable name. */
+export function envVarStem(...parts: string[]): string {
+  return parts.join('_').toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+}

@@ -1,0 +1,203 @@
+import { z } from 'zod';
+
+/**
+ * The registry model: one zod schema per concept, and the TypeScript types inferred
+ * from them, so the construct API and (later) the file loader accept exactly the same
+ * shapes.
+ *
+ * Numbers are only type-checked here. Range and integer checks live in the rules
+ * (lib/rules), because a rule finding can name the service, environment and port and
+ * propose a fix, which a schema error cannot.
+ */
+
+export const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
+export const STATUSES = ['active', 'planned', 'reserved', 'dev-only'] as const;
+export const ENVIRONMENT_KINDS = ['production', 'staging', 'development', 'test'] as const;
+
+const name = z.string().min(1);
+
+/** An inclusive port range, `[first, last]`. */
+export const RangeSchema = z.tuple([z.number(), z.number()]);
+export type Range = z.infer<typeof RangeSchema>;
+
+/** A value that is the same in every environment, or given per environment name. */
+const perEnvironment = <T extends z.ZodType>(value: T) => z.union([value, z.record(z.string(), value)]);
+
+export const ProtocolSchema = z.enum(PROTOCOLS);
+export type Protocol = z.infer<typeof ProtocolSchema>;
+
+export const StatusSchema = z.enum(STATUSES);
+export type Status = z.infer<typeof StatusSchema>;
+
+export const FallbackSchema = z.union([
+  z.number(),
+  z.strictObject({ shift: z.number() }),
+]);
+export type Fallback = z.infer<typeof FallbackSchema>;
+
+export const HealthCheckSchema = z.union([
+  z.string(),
+  z.strictObject({
+    path: z.string().optional(),
+    port: z.string().optional(),
+    command: z.string().optional(),
+  }),
+]);
+export type HealthCheck = z.infer<typeof HealthCheckSchema>;
+
+/**
+ * One named port of a service. Exactly one of `port`, `offset` or `auto` decides the
+ * published port; with none of them the port is allocated automatically.
+ */
+export const PortSpecSchema = z.strictObject({
+  /** Explicit published port, the same in every environment or per environment. */
+  port: perEnvironment(z.number()).optional(),
+  /** Offset from the start of each environment's band; `'auto'` picks one free in every band. */
+  offset: z.union([z.number(), z.literal('auto')]).optional(),
+  /** Next free port in the service's range, pinned in the lock file. */
+  auto: z.boolean().optional(),
+  /** The port the container listens on. @default the published port */
+  targetPort: perEnvironment(z.number()).optional(),
+  /** @default 'TCP' */
+  protocol: ProtocolSchema.optional(),
+  /** Kubernetes appProtocol, e.g. 'http', 'ws', 'grpc'. */
+  appProtocol: z.string().optional(),
+  /** Port to use when the primary is taken on a developer machine. */
+  fallback: FallbackSchema.optional(),
+  /** A NodePort, which must lie in the environment's NodePort range. */
+  nodePort: perEnvironment(z.number()).optional(),
+  /** Explicit opt-in for a published port below 1024. @default false */
+  privileged: z.boolean().optional(),
+  /** Host address the published port binds to (compose `host_ip`). */
+  hostIp: z.string().optional(),
+});
+export type PortSpec = z.infer<typeof PortSpecSchema>;
+
+export const ConnectionSchema = z.strictObject({
+  /** The service or external endpoint connected to. */
+  to: name,
+  /** The port name on the target. @default its only port */
+  port: z.string().optional(),
+});
+export type Connection = z.infer<typeof ConnectionSchema>;
+
+export const ServiceSpecSchema = z.strictObject({
+  description: z.string().optional(),
+  owner: z.string().optional(),
+  /** @default 'active' */
+  status: StatusSchema.optional(),
+  /** Category whose ranges the ports must lie in. */
+  category: z.string().optional(),
+  /** What the service is (postgres, redis, http …); lets a database keep its standard port. */
+  kind: z.string().optional(),
+  /** Environments the service runs in. @default all (dev-only: all but production) */
+  environments: z.array(z.string()).optional(),
+  healthCheck: HealthCheckSchema.optional(),
+  image: z.string().optional(),
+  /** Reachable from outside its namespace. @default false */
+  public: z.boolean().optional(),
+  /** Pod labels the Kubernetes Service selects. @default { 'app.kubernetes.io/name': <service> } */
+  selector: z.record(z.string(), z.string()).optional(),
+  ports: z.record(z.string(), PortSpecSchema),
+  connectsTo: z.array(ConnectionSchema).optional(),
+});
+export type ServiceSpec = z.infer<typeof ServiceSpecSchema>;
+
+export const ExternalPortSchema = z.strictObject({
+  port: z.number(),
+  targetPort: z.number().optional(),
+  protocol: ProtocolSchema.optional(),
+  appProtocol: z.string().optional(),
+  fallback: FallbackSchema.optional(),
+  privileged: z.boolean().optional(),
+});
+export type ExternalPort = z.infer<typeof ExternalPortSchema>;
+
+/** Infrastructure the registry does not deploy but whose ports it must keep clear. */
+export const ExternalSpecSchema = z.strictObject({
+  description: z.string().optional(),
+  owner: z.string().optional(),
+  status: StatusSchema.optional(),
+  category: z.string().optional(),
+  kind: z.string().optional(),
+  /** Host name clients use. @default the external's name */
+  host: z.string().optional(),
+  /** @default all environments */
+  environments: z.array(z.string()).optional(),
+  ports: z.record(z.string(), ExternalPortSchema),
+});
+export type ExternalSpec = z.infer<typeof ExternalSpecSchema>;
+
+export const EnvironmentSpecSchema = z.strictObject({
+  /** The band: every service port of this environment lies in it; offsets count from its start. */
+  range: RangeSchema.optional(),
+  /** @default '<registry>-<environment>' */
+  namespace: z.string().optional(),
+  /** Environments with the same scope share one port space (one host). @default 'default' */
+  scope: z.string().optional(),
+  /** @default from the name: prod…, dev… or local…, test…, ci…, e2e…, stag…; else 'production' */
+  kind: z.enum(ENVIRONMENT_KINDS).optional(),
+  /** @default [30000, 32767] */
+  nodePortRange: RangeSchema.optional(),
+});
+export type EnvironmentSpec = z.infer<typeof EnvironmentSpecSchema>;
+
+export const CategorySpecSchema = z.strictObject({
+  ranges: z.array(RangeSchema).min(1),
+  owner: z.string().optional(),
+  description: z.string().optional(),
+  /** Kept free for later: nothing may be allocated in it. @default false */
+  reserved: z.boolean().optional(),
+});
+export type CategorySpec = z.infer<typeof CategorySpecSchema>;
+
+export const AvoidPortSchema = z.union([
+  z.number(),
+  z.strictObject({ port: z.number(), reason: z.string().optional() }),
+]);
+export const AvoidRangeSchema = z.union([
+  RangeSchema,
+  z.strictObject({ range: RangeSchema, reason: z.string().optional() }),
+]);
+export const AvoidSpecSchema = z.strictObject({
+  ports: z.array(AvoidPortSchema).optional(),
+  ranges: z.array(AvoidRangeSchema).optional(),
+});
+export type AvoidSpec = z.infer<typeof AvoidSpecSchema>;
+
+/** An explicit, reasoned exception to a rule; findings it matches are shown as waived. */
+export const WaiverSchema = z.strictObject({
+  rule: z.string(),
+  service: z.string().optional(),
+  environment: z.string().optional(),
+  port: z.number().optional(),
+  reason: z.string().min(1),
+});
+export type Waiver = z.infer<typeof WaiverSchema>;
+
+export const DefactoEntrySchema = z.strictObject({
+  what: z.string(),
+  /** Service kinds for which this port is their own standard port. */
+  kinds: z.array(z.string()).optional(),
+});
+
+export const RegistrySpecSchema = z.strictObject({
+  name,
+  description: z.string().optional(),
+  /** @default { default: {} } */
+  environments: z.record(z.string(), EnvironmentSpecSchema).optional(),
+  categories: z.record(z.string(), CategorySpecSchema).optional(),
+  avoid: AvoidSpecSchema.optional(),
+  /**
+   * De-facto default ports that really collide on laptops and clusters. `false` turns the
+   * check off; an object adds (or, with `false`, removes) entries. @default the built-in list
+   */
+  defactoPorts: z.union([
+    z.literal(false),
+    z.record(z.string(), z.union([DefactoEntrySchema, z.literal(false)])),
+  ]).optional(),
+  services: z.record(z.string(), ServiceSpecSchema).optional(),
+  externals: z.record(z.string(), ExternalSpecSchema).optional(),
+  waivers: z.array(WaiverSchema).optional(),
+});
+export type RegistrySpec = z.infer<typeof RegistrySpecSchema>;

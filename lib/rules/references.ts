@@ -1,0 +1,115 @@
+import { Finding, RULES, finding } from '../model/finding';
+import { Environment, presentIn } from '../model/normalize';
+import type { RegistrySpec } from '../model/schema';
+
+/** Did-you-mean for a misspelt name: the closest candidate within two edits. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+function oneOf(word: string, candidates: readonly string[], noun: string): string {
+  const guess = closest(word, candidates);
+  if (guess) return `did you mean "${guess}"?`;
+  return candidates.length ? `declared ${noun}: ${candidates.join(', ')}` : `the registry declares no ${noun}`;
+}
+
+/** Everything a registry refers to by name must exist: environments, categories, connection targets, rules. */
+export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]): Finding[] {
+  const out: Finding[] = [];
+  const registry = spec.name;
+  const envNames = envs.map(e => e.name);
+  const categories = Object.keys(spec.categories ?? {});
+  const services = spec.services ?? {};
+  const externals = spec.externals ?? {};
+  const targets = [...Object.keys(services), ...Object.keys(externals)];
+
+  const checkEnvList = (names: readonly string[], service: string, path: string) => {
+    for (const env of names) {
+      if (!envNames.includes(env)) {
+        out.push(finding('unknown-environment', `${service} names environment "${env}", which the registry does not declare`,
+          { registry, service, environment: env, path }, oneOf(env, envNames, 'environments')));
+      }
+    }
+  };
+
+  const all = [
+    ...Object.entries(services).map(([n, s]) => ({ name: n, kind: 'services', entry: s })),
+    ...Object.entries(externals).map(([n, s]) => ({ name: n, kind: 'externals', entry: s })),
+  ];
+  for (const { name, kind, entry } of all) {
+    const base = `${kind}.${name}`;
+    if (entry.category !== undefined && !categories.includes(entry.category)) {
+      out.push(finding('unknown-category', `${name} is in category "${entry.category}", which the registry does not declare`,
+        { registry, service: name, category: entry.category, path: `${base}.category` }, oneOf(entry.category, categories, 'categories')));
+    }
+    checkEnvList(entry.environments ?? [], name, `${base}.environments`);
+    if (entry.status === 'dev-only') {
+      for (const env of presentIn(entry, envs)) {
+        if (env.kind === 'production') {
+          out.push(finding('dev-only-in-production', `${name} is dev-only but runs in production environment ${env.name}`,
+            { registry, service: name, environment: env.name, path: `${base}.environments` },
+            `drop ${env.name} from its environments, or give it status 'active'`));
+        }
+      }
+    }
+  }
+
+  for (const [name, svc] of Object.entries(services)) {
+    for (const [portName, p] of Object.entries(svc.ports)) {
+      for (const field of ['port', 'targetPort', 'nodePort'] as const) {
+        const value = p[field];
+        if (value !== undefined && typeof value === 'object') {
+          checkEnvList(Object.keys(value), name, `services.${name}.ports.${portName}.${field}`);
+        }
+      }
+    }
+    (svc.connectsTo ?? []).forEach((c, i) => {
+      const path = `services.${name}.connectsTo[${i}]`;
+      const target = services[c.to] ?? externals[c.to];
+      if (!target) {
+        out.push(finding('unknown-service', `${name} connects to "${c.to}", which the registry does not declare`,
+          { registry, service: name, other: c.to, path }, oneOf(c.to, targets, 'services')));
+        return;
+      }
+      const portNames = Object.keys(target.ports);
+      if (c.port === undefined ? portNames.length !== 1 : !portNames.includes(c.port)) {
+        const what = c.port === undefined ? `names no port and ${c.to} has ${portNames.length} ports` : `names port "${c.port}", which ${c.to} does not declare`;
+        out.push(finding('unknown-port', `the connection from ${name} to ${c.to} ${what}`,
+          { registry, service: name, other: c.to, ...(c.port ? { portName: c.port } : {}), path },
+          `name one of ${c.to}'s ports: ${portNames.join(', ') || '(none)'}`));
+      }
+    });
+  }
+
+  (spec.waivers ?? []).forEach((w, i) => {
+    const path = `waivers[${i}]`;
+    if (!(w.rule in RULES)) {
+      out.push(finding('schema', `waiver for unknown rule "${w.rule}"`, { registry, path }, oneOf(w.rule, Object.keys(RULES), 'rules')));
+    }
+    if (w.environment !== undefined) checkEnvList([w.environment], w.service ?? 'a waiver', path);
+  });
+  return out;
+}
