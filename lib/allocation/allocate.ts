@@ -312,6 +312,15 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   }
   for (const { r, index } of placed) placeFallback(r, allocations[index], index);
 
+  // A stale lock entry still holds its port for this run, so a service added in the same
+  // change cannot silently take over a port that clients of the removed one may still call.
+  for (const [key, port] of Object.entries(lock.ports)) {
+    const env = envs.find(e => e.name === key.split('/')[0]);
+    if (key in newLock.ports || !env || !validPort(port)) continue;
+    const holder: Request = { ...STALE, env, service: key, identity: `stale:${key}` };
+    take(holder, port, holder.identity, 'stale');
+  }
+
   // 3. New automatic ports, in declaration order: a common offset across bands first, then per environment.
   for (const group of offsetGroups) {
     const width = Math.min(...group.requests.map(r => r.env.band![1] - r.env.band![0]));
@@ -365,6 +374,11 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   }
   return { allocations, findings, lock: newLock };
 }
+
+const STALE: Omit<Request, 'env' | 'service' | 'identity'> = {
+  of: 'service', portName: '(stale lock entry)', protocol: 'TCP', privileged: true, path: 'ports.lock.json', ranges: [],
+  build: () => { throw new Error('a stale lock entry is never built'); },
+};
 
 function staleLock(registry: string, key: string, value: number): Finding {
   const [a, b] = key.replace(/^offset /, '').split('/');

@@ -2,8 +2,10 @@ import { Finding, RULES, finding } from '../model/finding';
 import { Environment, presentIn } from '../model/normalize';
 import type { RegistrySpec } from '../model/schema';
 
-/** Did-you-mean for a misspelt name: the closest candidate within two edits. */
+/** Did-you-mean for a misspelt name: the one candidate it abbreviates, else the closest within two edits. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const abbreviated = candidates.filter(c => word.length >= 3 && c.startsWith(word));
+  if (abbreviated.length === 1) return abbreviated[0];
   let best: string | undefined;
   let bestDistance = 3;
   for (const c of candidates) {

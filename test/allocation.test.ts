@@ -1,0 +1,125 @@
+import { checkRegistry, RegistrySpec } from '../lib';
+import { parseLockFile, serializeLockFile } from '../lib/allocation/lock';
+import { PortAllocator } from '../lib/allocation/port-allocator';
+
+function autoSpec(services: string[]): RegistrySpec {
+  return {
+    name: 'auto',
+    environments: { production: { range: [20000, 20099] }, development: { range: [21000, 21099] } },
+    services: Object.fromEntries(services.map(s => [s, { ports: { http: {} } }])),
+  };
+}
+
+const portsOf = (spec: RegistrySpec, lock?: ReturnType<typeof checkRegistry>['lock']) =>
+  Object.fromEntries(checkRegistry(spec, { lock }).allocations.map(a => [`${a.environment}/${a.service}/${a.portName}`, a.port]));
+
+test('automatic ports take the next free port of the band, in declaration order', () => {
+  expect(portsOf(autoSpec(['a', 'b']))).toEqual({
+    'production/a/http': 20000, 'development/a/http': 21000, 'production/b/http': 20001, 'development/b/http': 21001,
+  });
+});
+
+test('adding a service in the middle of the registry moves no existing port (the lock pins them)', () => {
+  const first = checkRegistry(autoSpec(['a', 'b', 'c']));
+  const before = portsOf(autoSpec(['a', 'b', 'c']));
+  const after = portsOf(autoSpec(['a', 'new', 'b', 'c']), first.lock);
+  for (const [key, port] of Object.entries(before)) expect(after[key]).toBe(port);
+  expect(after['production/new/http']).toBe(20003);
+});
+
+test('removing a service moves no other port and reports its lock entry as stale', () => {
+  const first = checkRegistry(autoSpec(['a', 'b', 'c']));
+  const second = checkRegistry(autoSpec(['a', 'c']), { lock: first.lock });
+  expect(portsOf(autoSpec(['a', 'c']), first.lock)['production/c/http']).toBe(20002);
+  const stale = second.findings.filter(f => f.rule === 'lock-stale');
+  expect(stale.map(f => f.where)).toEqual([
+    expect.objectContaining({ service: 'b', environment: 'production', port: 20001 }),
+    expect.objectContaining({ service: 'b', environment: 'development', port: 21001 }),
+  ]);
+  expect(second.ok).toBe(true);
+  expect(Object.keys(second.lock.ports)).not.toContain('production/b/http');
+});
+
+test('a freed port is not reused while its lock entry is still read', () => {
+  const first = checkRegistry(autoSpec(['a', 'b']));
+  // b removed and d added in the same change: d must not take b's old port, which clients may still call.
+  const second = checkRegistry(autoSpec(['a', 'd']), { lock: first.lock });
+  expect(second.allocations.find(x => x.service === 'd' && x.environment === 'production')!.port).toBe(20002);
+  expect(second.findings.some(f => f.rule === 'lock-stale' && f.where.service === 'b')).toBe(true);
+});
+
+test("offset 'auto' finds one offset that is free in every band and pins it", () => {
+  const spec: RegistrySpec = {
+    name: 'bands',
+    environments: { production: { range: [8000, 8799] }, development: { range: [9000, 9799] }, test: { range: [7000, 7799] } },
+    defactoPorts: false,
+    services: {
+      api: { ports: { http: { offset: 0 } } },
+      // Development's offset 1 is taken by a mirror: the common offset must skip it in every band.
+      bus: { ports: { ws: { offset: 'auto' } } },
+    },
+    externals: { mirror: { ports: { main: { port: 9001 } } } },
+  };
+  const resolved = checkRegistry(spec);
+  expect(resolved.findings).toEqual([]);
+  expect(resolved.allocations.filter(a => a.service === 'bus').map(a => a.port)).toEqual([8002, 9002, 7002]);
+  expect(resolved.lock.offsets).toEqual({ 'bus/ws': 2 });
+});
+
+test('automatic ports stay inside the intersection of band and category', () => {
+  const spec: RegistrySpec = {
+    name: 'cat',
+    environments: { production: { range: [8000, 8999] } },
+    categories: { monitoring: { ranges: [[8500, 8599]] } },
+    services: { grafana: { category: 'monitoring', ports: { http: { auto: true } } } },
+  };
+  expect(checkRegistry(spec).allocations[0].port).toBe(8500);
+});
+
+test('automatic allocation skips avoided, reserved, de-facto and system ports', () => {
+  const spec: RegistrySpec = {
+    name: 'skip',
+    environments: { production: { range: [1020, 1030] } },
+    avoid: { ports: [1024] },
+    categories: { later: { ranges: [[1025, 1026]], reserved: true } },
+    defactoPorts: { 1027: { what: 'a local daemon' } },
+    services: { a: { ports: { http: {} } } },
+  };
+  expect(checkRegistry(spec).allocations[0].port).toBe(1028);
+});
+
+test('a pinned port that the band no longer contains is an error that points at the lock entry', () => {
+  const first = checkRegistry(autoSpec(['a']));
+  const narrowed = { ...autoSpec(['a']), environments: { production: { range: [20050, 20099] as [number, number] }, development: { range: [21000, 21099] as [number, number] } } };
+  const f = checkRegistry(narrowed, { lock: first.lock }).findings.find(x => x.rule === 'outside-band');
+  expect(f?.where).toMatchObject({ service: 'a', environment: 'production', port: 20000 });
+  expect(f?.message).toMatch(/lock file.*production\/a\/http/);
+});
+
+test('a frozen lock refuses to add entries (CI)', () => {
+  const resolved = checkRegistry(autoSpec(['a']), { frozenLock: true });
+  expect(resolved.ok).toBe(false);
+  expect(resolved.findings.filter(f => f.rule === 'lock-outdated').length).toBe(2);
+  const locked = checkRegistry(autoSpec(['a']));
+  expect(checkRegistry(autoSpec(['a']), { frozenLock: true, lock: locked.lock }).ok).toBe(true);
+});
+
+test('the lock file round-trips with sorted keys and rejects what is not a lock file', () => {
+  const resolved = checkRegistry(autoSpec(['b', 'a']));
+  const text = serializeLockFile({ lockfileVersion: 1, registries: { auto: resolved.lock } });
+  expect(Object.keys(JSON.parse(text).registries.auto.ports)).toEqual(
+    ['development/a/http', 'development/b/http', 'production/a/http', 'production/b/http']);
+  expect(parseLockFile(text).registries.auto).toEqual(resolved.lock);
+  expect(() => parseLockFile('{"nope": 1}')).toThrow(/not a cdk8s-ports lock file/);
+  expect(() => parseLockFile('{')).toThrow(/not valid JSON/);
+  expect(() => parseLockFile('{"lockfileVersion":1,"registries":{"x":{"ports":{"a/b/c":"80"}}}}')).toThrow(/a\/b\/c.*not an integer/);
+});
+
+test('the port allocator reports the previous owner of a taken port', () => {
+  const ports = new PortAllocator();
+  expect(ports.allocate(8080, 1)).toBe(-1);
+  expect(ports.allocate(8080, 2)).toBe(1);
+  expect(ports.has(8080)).toBe(true);
+  ports.release(8080);
+  expect(ports.has(8080)).toBe(false);
+});

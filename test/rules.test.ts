@@ -1,0 +1,307 @@
+import { RULES, checkRegistry } from '../lib';
+import { cleanSpec, findingsOf, rulesOf, variant } from './support/specs';
+
+/**
+ * Every rule: one registry that breaks it (asserting the rule and where it points) and
+ * a near-identical one that does not.
+ */
+
+test('the clean registry checks clean: zero findings', () => {
+  expect(findingsOf(cleanSpec())).toEqual([]);
+  expect(checkRegistry(cleanSpec()).ok).toBe(true);
+});
+
+interface Case {
+  readonly rule: keyof typeof RULES;
+  readonly bad: Parameters<typeof variant>[0];
+  readonly where: Record<string, unknown>;
+  readonly good: Parameters<typeof variant>[0];
+  readonly fix?: RegExp;
+}
+
+const cases: Record<string, Case> = {
+  'port out of range': {
+    rule: 'port-range', bad: s => { s.services.api.ports.http = { port: 70000 }; },
+    where: { service: 'api', environment: 'production', port: 70000 },
+    good: s => { s.services.api.ports.http = { port: { production: 8150, development: 9150 } }; },
+    fix: /next free port is 8100/,
+  },
+  'port is a float': {
+    rule: 'port-range', bad: s => { s.services.api.ports.http = { port: { production: 8100.5, development: 9100 } }; },
+    where: { service: 'api', environment: 'production', port: 8100.5 },
+    good: s => { s.services.api.ports.http = { port: { production: 8100, development: 9100 } }; },
+  },
+  'port is 0': {
+    rule: 'port-range', bad: s => { s.externals.db.ports.main.port = 0; },
+    where: { service: 'db', port: 0 },
+    good: s => { s.externals.db.ports.main.port = 5433; },
+  },
+  'target port out of range': {
+    rule: 'port-range', bad: s => { s.services.api.ports.http.targetPort = 65536; },
+    where: { service: 'api', environment: 'production', path: 'services.api.ports.http.targetPort' },
+    good: s => { s.services.api.ports.http.targetPort = 80; },
+  },
+  'two port sources': {
+    rule: 'port-source', bad: s => { s.services.api.ports.http = { offset: 10, port: 8110 }; },
+    where: { service: 'api', portName: 'http' },
+    good: s => { s.services.api.ports.http = { port: { production: 8110, development: 9110 } }; },
+  },
+  'per-environment map misses an environment': {
+    rule: 'port-source', bad: s => { s.services.api.ports.http = { port: { production: 8110 } }; },
+    where: { service: 'api', environment: 'development' },
+    good: s => { s.services.api.ports.http = { port: { production: 8110, development: 9110 } }; },
+  },
+  'offset without a band': {
+    rule: 'offset-without-band', bad: s => { delete s.environments.development.range; },
+    where: { service: 'api', environment: 'development', portName: 'http' },
+    good: s => { s.environments.development.range = [9300, 9399]; },
+  },
+  'outside its band': {
+    rule: 'outside-band', bad: s => { s.services.api.ports.http = { port: { production: 8500, development: 9110 } }; },
+    where: { service: 'api', environment: 'production', port: 8500 },
+    good: s => { s.services.api.ports.http = { port: { production: 8150, development: 9110 } }; },
+    fix: /8100-8199: the next free port is 8100/,
+  },
+  'outside its category': {
+    rule: 'outside-category', bad: s => { s.externals.db.ports.main.port = 5532; },
+    where: { service: 'db', port: 5532, category: 'infra' },
+    good: s => { s.externals.db.ports.main.port = 5433; },
+    fix: /5400-5499/,
+  },
+  'unknown category': {
+    rule: 'unknown-category', bad: s => { s.services.worker.category = 'infr'; },
+    where: { service: 'worker', category: 'infr' },
+    good: s => { s.categories = { ...s.categories, apps: { ranges: [[8100, 8199], [9100, 9199]] } }; s.services.worker.category = 'apps'; },
+    fix: /did you mean "infra"/,
+  },
+  'unknown environment': {
+    rule: 'unknown-environment', bad: s => { s.services.worker.environments = ['prod']; },
+    where: { service: 'worker', environment: 'prod' },
+    good: s => { s.services.worker.environments = ['production']; },
+    fix: /did you mean "production"/,
+  },
+  'bands overlap on one host': {
+    rule: 'range-overlap', bad: s => { s.environments.development.range = [8150, 8250]; s.services.api.ports.http.offset = 60; s.services.worker.ports.metrics.offset = 70; },
+    where: { environment: 'production', port: 8150 },
+    good: s => { s.environments.development = { range: [8150, 8250], scope: 'dev-laptop' }; s.services.api.ports.http.offset = 60; s.services.worker.ports.metrics.offset = 70; },
+  },
+  'category straddles a band': {
+    rule: 'range-overlap', bad: s => { s.categories!.infra.ranges = [[5400, 5499], [8150, 8250]]; },
+    where: { environment: 'production', other: 'category infra' },
+    good: s => { s.categories!.infra.ranges = [[5400, 5499], [8150, 8199]]; },
+  },
+  'reversed range': {
+    rule: 'invalid-range', bad: s => { s.categories!.infra.ranges = [[5499, 5400]]; },
+    where: { category: 'infra' },
+    good: s => { s.categories!.infra.ranges = [[5400, 5499]]; },
+  },
+  'two services on one port': {
+    rule: 'collision', bad: s => { s.services.worker.ports.metrics.offset = 10; },
+    where: { service: 'worker', environment: 'production', port: 8110, other: 'api.http (production)' },
+    good: s => { s.services.worker.ports.metrics.offset = 11; },
+    fix: /next free port is 8111/,
+  },
+  'avoided port': {
+    rule: 'avoided-port', bad: s => { s.avoid = { ports: [{ port: 8110, reason: 'legacy proxy' }] }; },
+    where: { service: 'api', environment: 'production', port: 8110 },
+    good: s => { s.avoid = { ports: [{ port: 8111, reason: 'legacy proxy' }] }; },
+  },
+  'avoided range': {
+    rule: 'avoided-port', bad: s => { s.avoid = { ranges: [[9105, 9115]] }; },
+    where: { service: 'api', environment: 'development', port: 9110 },
+    good: s => { s.avoid = { ranges: [[9111, 9115]] }; },
+  },
+  'reserved category': {
+    rule: 'reserved-range', bad: s => { s.categories!.later = { ranges: [[8105, 8115]], reserved: true }; },
+    where: { service: 'api', environment: 'production', port: 8110 },
+    good: s => { s.categories!.later = { ranges: [[8111, 8115]], reserved: true }; },
+  },
+  'privileged port without opt-in': {
+    rule: 'privileged-port', bad: s => { s.externals.proxy = { ports: { http: { port: 80 } } }; },
+    where: { service: 'proxy', port: 80 },
+    good: s => { s.externals.proxy = { ports: { http: { port: 80, privileged: true } } }; },
+  },
+  'de-facto port taken by another kind of server': {
+    rule: 'defacto-port', bad: s => { s.externals.cache = { ports: { main: { port: 6379 } } }; },
+    where: { service: 'cache', port: 6379 },
+    good: s => { s.externals.cache = { kind: 'redis', ports: { main: { port: 6379 } } }; },
+  },
+  'NodePort outside the NodePort range': {
+    rule: 'nodeport-range', bad: s => { s.services.api.ports.http.nodePort = 8080; },
+    where: { service: 'api', environment: 'production', port: 8110 },
+    good: s => { s.services.api.ports.http.nodePort = { production: 30110, development: 30111 }; },
+  },
+  'service name is not a DNS-1035 label': {
+    rule: 'service-name', bad: s => { s.services.Worker_1 = s.services.worker; delete s.services.worker; },
+    where: { service: 'Worker_1' },
+    good: s => { s.services['worker-1'] = s.services.worker; delete s.services.worker; },
+    fix: /"worker-1"/,
+  },
+  'service name over 63 characters': {
+    rule: 'service-name', bad: s => { s.services['w'.repeat(64)] = s.services.worker; delete s.services.worker; },
+    where: { service: 'w'.repeat(64) },
+    good: s => { s.services['w'.repeat(63)] = s.services.worker; delete s.services.worker; },
+  },
+  'namespace is not a DNS-1123 label': {
+    rule: 'namespace-name', bad: s => { s.environments.production.namespace = 'Acme_Prod'; },
+    where: { environment: 'production' },
+    good: s => { s.environments.production.namespace = 'acme-prod'; },
+  },
+  'port name over 15 characters': {
+    rule: 'port-name', bad: s => { s.services.worker.ports = { 'metrics-exporter': { offset: 20 } }; },
+    where: { service: 'worker', portName: 'metrics-exporter' },
+    good: s => { s.services.worker.ports = { 'metrics-export': { offset: 20 } }; },
+  },
+  'port name without a letter': {
+    rule: 'port-name', bad: s => { s.services.worker.ports = { 9100: { offset: 20 } }; },
+    where: { service: 'worker', portName: '9100' },
+    good: s => { s.services.worker.ports = { p9100: { offset: 20 } }; },
+  },
+  'port name with a double dash': {
+    rule: 'port-name', bad: s => { s.services.worker.ports = { 'm--x': { offset: 20 } }; },
+    where: { service: 'worker', portName: 'm--x' },
+    good: s => { s.services.worker.ports = { 'm-x': { offset: 20 } }; },
+  },
+  'service and external share a name': {
+    rule: 'duplicate-service', bad: s => { s.services.db = s.services.worker; delete s.services.worker; },
+    where: { service: 'db' },
+    good: s => { s.services.dbadmin = s.services.worker; delete s.services.worker; },
+  },
+  'generated variable names collide': {
+    rule: 'env-var-collision', bad: s => { s.services['a-b'] = { ports: { c: { offset: 30 } } }; s.services.a = { ports: { 'b-c': { offset: 31 } } }; },
+    where: { service: 'a', portName: 'b-c', other: 'a-b.c' },
+    good: s => { s.services['a-b'] = { ports: { c: { offset: 30 } } }; s.services.a = { ports: { d: { offset: 31 } } }; },
+  },
+  'connection to an unknown service': {
+    rule: 'unknown-service', bad: s => { s.services.api.connectsTo = [{ to: 'dbb' }]; },
+    where: { service: 'api', other: 'dbb' },
+    good: s => { s.services.api.connectsTo = [{ to: 'db' }]; },
+    fix: /did you mean "db"/,
+  },
+  'connection to an undeclared port': {
+    rule: 'unknown-port', bad: s => { s.services.api.connectsTo = [{ to: 'worker', port: 'http' }]; },
+    where: { service: 'api', other: 'worker', portName: 'http' },
+    good: s => { s.services.api.connectsTo = [{ to: 'worker', port: 'metrics' }]; },
+    fix: /metrics/,
+  },
+  'no free port left for an automatic port': {
+    rule: 'no-free-port', bad: s => { s.environments.production.range = [8100, 8101]; s.services.api.ports.http = { port: { production: 8100, development: 9110 } }; s.services.worker.ports.metrics = { port: { production: 8101, development: 9120 } }; s.services.extra = { environments: ['production'], ports: { http: {} } }; },
+    where: { service: 'extra', environment: 'production' },
+    good: s => { s.environments.production.range = [8100, 8102]; s.services.api.ports.http = { port: { production: 8100, development: 9110 } }; s.services.worker.ports.metrics = { port: { production: 8101, development: 9120 } }; s.services.extra = { environments: ['production'], ports: { http: {} } }; },
+  },
+  'dev-only service in production': {
+    rule: 'dev-only-in-production', bad: s => { s.services.worker.status = 'dev-only'; s.services.worker.environments = ['production', 'development']; },
+    where: { service: 'worker', environment: 'production' },
+    good: s => { s.services.worker.status = 'dev-only'; },
+  },
+  'waiver that matches nothing': {
+    rule: 'waiver-unused', bad: s => { s.waivers = [{ rule: 'collision', service: 'api', reason: 'historic' }]; },
+    where: { service: 'api' },
+    good: s => { s.waivers = []; },
+  },
+  'misspelt key': {
+    rule: 'schema', bad: s => { (s.services.api as Record<string, unknown>).prots = {}; },
+    where: { service: 'api', path: 'services.api' },
+    good: s => { s.services.api.description = 'the API'; },
+  },
+  'port given as a string': {
+    rule: 'schema', bad: s => { (s.externals.db.ports.main as Record<string, unknown>).port = '5432/tcp'; },
+    where: { service: 'db', path: 'externals.db.ports.main.port' },
+    good: s => { s.externals.db.ports.main.port = 5432; },
+  },
+};
+
+describe.each(Object.entries(cases))('%s', (_title, c) => {
+  test(`fails with ${c.rule}, pointing at the culprit`, () => {
+    const findings = findingsOf(variant(c.bad)).filter(f => f.rule === c.rule);
+    expect(findings.length).toBeGreaterThan(0);
+    expect(findings[0].where).toMatchObject(c.where);
+    expect(findings[0].message.length).toBeGreaterThan(10);
+    expect(findings[0].severity).toBe(RULES[c.rule][0]);
+    if (c.fix) expect(findings[0].fix).toMatch(c.fix);
+  });
+  test('passes when fixed', () => {
+    expect(rulesOf(variant(c.good))).toEqual([]);
+  });
+});
+
+test('every rule of the checker has a failing case here or in the lock tests', () => {
+  const covered = new Set([...Object.values(cases).map(c => c.rule), 'lock-stale', 'lock-outdated']);
+  expect(Object.keys(RULES).filter(r => !covered.has(r as keyof typeof RULES))).toEqual([]);
+});
+
+test('all findings are reported at once, not just the first', () => {
+  const spec = variant(s => {
+    s.services.worker.ports.metrics.offset = 10; // collision in both environments
+    s.services.api.connectsTo = [{ to: 'nope' }];
+    s.externals.db.ports.main.port = 70000;
+  });
+  const findings = findingsOf(spec);
+  expect(findings.filter(f => f.rule === 'collision').map(f => f.where.environment)).toEqual(['production', 'development']);
+  expect(findings.map(f => f.rule)).toEqual(expect.arrayContaining(['unknown-service', 'port-range']));
+});
+
+test('a collision names both services, the port, the environment and the next free port', () => {
+  const [f] = findingsOf(variant(s => { s.services.worker.ports.metrics.offset = 10; })).filter(x => x.rule === 'collision');
+  expect(f.message).toMatch(/8110/);
+  expect(f.message).toMatch(/worker\.metrics/);
+  expect(f.message).toMatch(/api\.http/);
+  expect(f.message).toMatch(/production/);
+  expect(f.fix).toMatch(/8111/);
+});
+
+test('two collisions in one environment are offered different free ports', () => {
+  const fixes = findingsOf(variant(s => {
+    s.services.worker.ports.metrics.offset = 10;
+    s.services.third = { environments: ['production'], ports: { http: { offset: 10 } } };
+  })).filter(f => f.rule === 'collision' && f.where.environment === 'production').map(f => f.fix);
+  expect(fixes).toHaveLength(2);
+  expect(new Set(fixes).size).toBe(2);
+});
+
+test('a waiver turns a finding into a waived one that does not block, and keeps the reason', () => {
+  const spec = variant(s => {
+    s.externals.cache = { ports: { main: { port: 6379 } } };
+    s.waivers = [{ rule: 'defacto-port', service: 'cache', reason: 'shared with the legacy stack' }];
+  });
+  const resolved = checkRegistry(spec);
+  const f = resolved.findings.find(x => x.rule === 'defacto-port');
+  expect(f?.waived).toBe('shared with the legacy stack');
+  expect(resolved.ok).toBe(true);
+});
+
+test('environments in different scopes may reuse a port; in one scope they collide', () => {
+  const shared = variant(s => { s.services.api.ports.http = { port: 8110 }; s.environments.development.range = undefined; });
+  expect(rulesOf(shared)).toContain('collision');
+  const separate = variant(s => {
+    s.services.api.ports.http = { port: 8110 };
+    s.environments.development = { scope: 'dev-cluster' };
+    s.services.worker.environments = ['production'];
+  });
+  expect(rulesOf(separate)).toEqual([]);
+});
+
+test('an external present in several environments of one scope is one listener, not a collision', () => {
+  expect(findingsOf(cleanSpec()).filter(f => f.rule === 'collision')).toEqual([]);
+  const resolved = checkRegistry(cleanSpec());
+  expect(resolved.allocations.filter(a => a.service === 'db').map(a => a.environment)).toEqual(['production', 'development']);
+});
+
+test('a fallback port that lands on another allocation is a collision', () => {
+  const rules = findingsOf(variant(s => { s.services.api.ports.http.fallback = { shift: 10 }; })); // 8110 + 10 = worker's 8120
+  expect(rules.find(f => f.rule === 'collision')).toMatchObject({ where: { service: 'api', port: 8120 } });
+  expect(rulesOf(variant(s => { s.services.api.ports.http.fallback = { shift: 10000 }; }))).toEqual([]);
+});
+
+test('IANA names are information: a registered port gives no finding but is recorded', () => {
+  const resolved = checkRegistry(variant(s => { s.services.api.ports.http = { port: { production: 8181, development: 9181 } }; }));
+  expect(resolved.findings).toEqual([]);
+  expect(resolved.allocations.find(a => a.service === 'db')?.iana).toBe('postgresql');
+});
+
+test('the de-facto list can be extended or switched off', () => {
+  const extended = variant(s => { s.defactoPorts = { 8110: { what: 'our legacy admin UI' } }; });
+  expect(findingsOf(extended).find(f => f.rule === 'defacto-port')?.message).toMatch(/legacy admin UI/);
+  const off = variant(s => { s.externals.cache = { ports: { main: { port: 6379 } } }; s.defactoPorts = false; });
+  expect(rulesOf(off)).toEqual([]);
+});

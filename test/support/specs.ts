@@ -1,0 +1,40 @@
+import { checkRegistry, CheckOptions, Finding, RegistrySpec } from '../../lib';
+
+/**
+ * A small registry that checks clean: two environments in bands on one host, one API,
+ * one worker and a PostgreSQL outside the bands.
+ */
+export function cleanSpec(): RegistrySpec {
+  return {
+    name: 'acme',
+    environments: {
+      production: { range: [8100, 8199] },
+      development: { range: [9100, 9199] },
+    },
+    categories: {
+      infra: { ranges: [[5400, 5499]] },
+    },
+    services: {
+      api: { ports: { http: { offset: 10 } }, connectsTo: [{ to: 'db' }] },
+      worker: { ports: { metrics: { offset: 20 } } },
+    },
+    externals: {
+      db: { kind: 'postgres', category: 'infra', ports: { main: { port: 5432 } } },
+    },
+  };
+}
+
+/** A clean spec with `edit` applied to a deep copy. */
+export function variant(edit: (s: RegistrySpec & Required<Pick<RegistrySpec, 'services' | 'externals' | 'environments'>>) => void): RegistrySpec {
+  const s = structuredClone(cleanSpec()) as Parameters<typeof edit>[0];
+  edit(s);
+  return s;
+}
+
+export function findingsOf(spec: unknown, options?: CheckOptions): Finding[] {
+  return [...checkRegistry(spec, options).findings];
+}
+
+export function rulesOf(spec: unknown, options?: CheckOptions): string[] {
+  return findingsOf(spec, options).filter(f => !f.waived).map(f => f.rule);
+}
