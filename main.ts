@@ -4,60 +4,68 @@
  * Production, development and test run side by side on one host, each in its own band,
  * and a service keeps the same offset in every band. Infrastructure sits outside the bands.
  */
+import { Construct } from 'constructs';
 import { PortsApp, PortRegistry } from './lib';
 
-const app = new PortsApp();
-
-const lumiere = new PortRegistry(app, 'lumiere', {
-  description: 'Lumiere: user management, event bus and blockchain bridge',
-  environments: {
-    production: { range: [8000, 8799], namespace: 'lumiere-prod' },
-    development: { range: [9000, 9799], namespace: 'lumiere-dev' },
-    test: { range: [7000, 7799], namespace: 'lumiere-test' },
-  },
-  categories: {
-    // PORTS.md says "Infrastructure: 5000-6999, 8080, 9001+". 8080 lies inside the
-    // production band and 9001+ overlaps the development band, so only 5000-6999 is kept
-    // as the infrastructure range; the two servers that sit elsewhere are waived below.
-    infrastructure: { ranges: [[5000, 6999]], description: 'Databases, caches and mirrors shared by every environment' },
-  },
-  waivers: [
-    {
-      rule: 'defacto-port', service: 'pourtier',
-      reason: 'Pourtier keeps offset 0 (8000/9000/7000): its URLs are published to clients. ' +
-        'On a laptop where Django, PHP-FPM/MinIO or the macOS AirPlay Receiver holds the port, use the fallback (+10000).',
+/** Declares the Lumiere registry in `scope`; exported so tests can synthesize it in-process. */
+export function defineLumiere(scope: Construct): PortRegistry {
+  const lumiere = new PortRegistry(scope, 'lumiere', {
+    description: 'Lumiere: user management, event bus and blockchain bridge',
+    environments: {
+      production: { range: [8000, 8799], namespace: 'lumiere-prod' },
+      development: { range: [9000, 9799], namespace: 'lumiere-dev' },
+      test: { range: [7000, 7799], namespace: 'lumiere-test' },
     },
-    {
-      rule: 'outside-category', service: 'influxdb',
-      reason: 'InfluxDB runs on its vendor default 8086, inside the production band: production offset 86 stays unused.',
+    categories: {
+      // PORTS.md says "Infrastructure: 5000-6999, 8080, 9001+". 8080 lies inside the
+      // production band and 9001+ overlaps the development band, so only 5000-6999 is kept
+      // as the infrastructure range; the two servers that sit elsewhere are waived below.
+      infrastructure: { ranges: [[5000, 6999]], description: 'Databases, caches and mirrors shared by every environment' },
     },
-    {
-      rule: 'outside-category', service: 'pypi-mirror',
-      reason: 'The private PyPI mirror (nginx) has served 9001 since before the bands: development offset 1 stays unused.',
-    },
-  ],
-});
+    waivers: [
+      {
+        rule: 'defacto-port', service: 'pourtier',
+        reason: 'Pourtier keeps offset 0 (8000/9000/7000): its URLs are published to clients. ' +
+          'On a laptop where Django, PHP-FPM/MinIO or the macOS AirPlay Receiver holds the port, use the fallback (+10000).',
+      },
+      {
+        rule: 'outside-category', service: 'influxdb',
+        reason: 'InfluxDB runs on its vendor default 8086, inside the production band: production offset 86 stays unused.',
+      },
+      {
+        rule: 'outside-category', service: 'pypi-mirror',
+        reason: 'The private PyPI mirror (nginx) has served 9001 since before the bands: development offset 1 stays unused.',
+      },
+    ],
+  });
 
-lumiere.service('pourtier', {
-  description: 'User Management API', kind: 'http',
-  healthCheck: { path: '/health', port: 'http' },
-  ports: { http: { offset: 0, appProtocol: 'http', fallback: { shift: 10000 } } },
-});
-lumiere.service('courier', {
-  description: 'Event Bus (WebSocket)', kind: 'websocket',
-  ports: { ws: { offset: 765, appProtocol: 'ws' } },
-});
-lumiere.service('passeur', {
-  description: 'Blockchain Bridge', kind: 'http',
-  ports: { http: { offset: 766, appProtocol: 'http' } },
-});
+  lumiere.service('pourtier', {
+    description: 'User Management API', kind: 'http',
+    healthCheck: { path: '/health', port: 'http' },
+    ports: { http: { offset: 0, appProtocol: 'http', fallback: { shift: 10000 } } },
+  });
+  lumiere.service('courier', {
+    description: 'Event Bus (WebSocket)', kind: 'websocket',
+    ports: { ws: { offset: 765, appProtocol: 'ws' } },
+  });
+  lumiere.service('passeur', {
+    description: 'Blockchain Bridge', kind: 'http',
+    ports: { http: { offset: 766, appProtocol: 'http' } },
+  });
 
-lumiere.external('postgres', { description: 'Database', kind: 'postgres', category: 'infrastructure', port: 5432 });
-lumiere.external('postgres-test', {
-  description: 'Test Database (integration/E2E)', kind: 'postgres', category: 'infrastructure', environments: ['test'], port: 5433,
-});
-lumiere.external('redis', { description: 'Cache', kind: 'redis', category: 'infrastructure', port: 6379 });
-lumiere.external('influxdb', { description: 'Time-series database', kind: 'influxdb', category: 'infrastructure', port: 8086 });
-lumiere.external('pypi-mirror', { description: 'Private Python packages (nginx)', kind: 'http', category: 'infrastructure', port: 9001 });
+  lumiere.external('postgres', { description: 'Database', kind: 'postgres', category: 'infrastructure', port: 5432 });
+  lumiere.external('postgres-test', {
+    description: 'Test Database (integration/E2E)', kind: 'postgres', category: 'infrastructure', environments: ['test'], port: 5433,
+  });
+  lumiere.external('redis', { description: 'Cache', kind: 'redis', category: 'infrastructure', port: 6379 });
+  lumiere.external('influxdb', { description: 'Time-series database', kind: 'influxdb', category: 'infrastructure', port: 8086 });
+  lumiere.external('pypi-mirror', { description: 'Private Python packages (nginx)', kind: 'http', category: 'infrastructure', port: 9001 });
 
-app.synth();
+  return lumiere;
+}
+
+if (require.main === module) {
+  const app = new PortsApp();
+  defineLumiere(app);
+  app.synth();
+}

@@ -121,6 +121,12 @@ export class PortsApp extends App {
     if (result.findings.length) console.error(summarize(result.findings));
     if (!result.ok) {
       console.error(`synth stopped: nothing was written, ${this.manifestsDir}/ is unchanged`);
+      if (process.env.CDK8S_OUTDIR && path.resolve(process.env.CDK8S_OUTDIR) === path.resolve(this.outdir)) {
+        // Under `cdk8s synth`, a missing output folder makes the CLI fail with exit code 1 and a
+        // one-line message; a non-zero exit of the app would make it print a stack trace too.
+        fs.rmSync(this.outdir, { recursive: true, force: true });
+        return;
+      }
       process.exitCode = 1;
       return;
     }

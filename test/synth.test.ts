@@ -1,0 +1,124 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
+import { PortsApp } from '../lib';
+import { defineLumiere } from '../main';
+import { schemaErrors, semanticErrors } from './support/k8s-schema';
+import { ROOT, cdk8sSynth, tempProject, treeHashes, treeTexts } from './support/project';
+
+function synthInProcess() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-inproc-'));
+  const app = new PortsApp({ manifestsDir: path.join(dir, 'manifests'), outdir: path.join(dir, 'staging'), lockFile: path.join(dir, 'ports.lock.json') });
+  defineLumiere(app);
+  const result = app.trySynth();
+  return { result, dir, files: treeTexts(path.join(dir, 'manifests')) };
+}
+
+const docsOf = (text: string) => parseAllDocuments(text).map(d => d.toJS());
+
+describe('the example (Lumiere)', () => {
+  const { result, files } = synthInProcess();
+
+  test('checks clean: no errors, no warnings, and every exception is waived with a reason', () => {
+    expect(result.ok).toBe(true);
+    expect(result.findings.filter(f => !f.waived)).toEqual([]);
+    for (const f of result.findings) expect(f.waived!.length).toBeGreaterThan(20);
+  });
+
+  test('has one namespace per environment and the band ports as Service ports', () => {
+    const expected: Record<string, [string, Record<string, number>]> = {
+      production: ['lumiere-prod', { pourtier: 8000, courier: 8765, passeur: 8766 }],
+      development: ['lumiere-dev', { pourtier: 9000, courier: 9765, passeur: 9766 }],
+      test: ['lumiere-test', { pourtier: 7000, courier: 7765, passeur: 7766 }],
+    };
+    for (const [env, [namespace, ports]] of Object.entries(expected)) {
+      const docs = docsOf(files[`k8s/${env}.yaml`]);
+      expect(docs.filter(d => d.kind === 'Namespace').map(d => d.metadata.name)).toEqual([namespace]);
+      const services = docs.filter(d => d.kind === 'Service');
+      expect(Object.fromEntries(services.map(s => [s.metadata.name, s.spec.ports[0].port]))).toEqual(ports);
+      for (const s of services) {
+        expect(s.metadata.namespace).toBe(namespace);
+        expect(s.spec.selector).toEqual({ 'app.kubernetes.io/name': s.metadata.name });
+        expect(s.spec.ports[0].targetPort).toBe(s.spec.ports[0].port);
+      }
+    }
+  });
+
+  test('every emitted Kubernetes object is valid against the 1.27 schema and the name rules', () => {
+    const objects = Object.entries(files).filter(([f]) => f.endsWith('.yaml')).flatMap(([, t]) => docsOf(t));
+    expect(objects.length).toBe(12);
+    for (const o of objects) {
+      expect({ name: o.metadata.name, errors: [...schemaErrors(o), ...semanticErrors(o)] }).toEqual({ name: o.metadata.name, errors: [] });
+    }
+  });
+
+  test('names are stable and readable: no hash suffixes', () => {
+    for (const text of Object.values(files)) expect(text).not.toMatch(/-[0-9a-f]{8}\b/);
+  });
+
+  test('ports.json lists every allocation and every finding', () => {
+    const doc = JSON.parse(files['ports.json']);
+    expect(doc.registry).toBe('lumiere');
+    const row = (env: string, service: string) => doc.allocations.find((a: any) => a.environment === env && a.service === service);
+    expect(row('production', 'courier')).toMatchObject({ portName: 'ws', port: 8765, targetPort: 8765, protocol: 'TCP', status: 'active' });
+    expect(row('test', 'postgres-test')).toMatchObject({ of: 'external', port: 5433 });
+    expect(row('development', 'postgres-test')).toBeUndefined();
+    expect(row('production', 'pourtier')).toMatchObject({ port: 8000, fallback: 18000, iana: 'irdmi' });
+    expect(doc.allocations).toHaveLength(3 * 3 + 3 * 4 + 1);
+    expect(doc.findings.map((f: any) => f.rule).sort()).toEqual(result.findings.map(f => f.rule).sort());
+  });
+
+  test('output snapshot', () => {
+    expect(files).toMatchSnapshot();
+  });
+
+  test('two synths of the same registry are byte-identical', () => {
+    expect(synthInProcess().files).toEqual(files);
+  });
+
+  test('the committed manifests/ equal what the registry produces', () => {
+    expect(treeTexts(path.join(ROOT, 'manifests'))).toEqual(files);
+  });
+});
+
+describe('cdk8s synth (the real CLI)', () => {
+  let dir: string;
+  beforeAll(() => { dir = tempProject(); });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('synthesizes the example into manifests/ and a second run changes no byte', () => {
+    fs.rmSync(path.join(dir, 'manifests'), { recursive: true, force: true });
+    const first = cdk8sSynth(dir);
+    expect(first.status).toBe(0);
+    const hashes = treeHashes(path.join(dir, 'manifests'));
+    expect(Object.keys(hashes).sort()).toEqual(['k8s/development.yaml', 'k8s/production.yaml', 'k8s/test.yaml', 'ports.json']);
+    expect(cdk8sSynth(dir).status).toBe(0);
+    expect(treeHashes(path.join(dir, 'manifests'))).toEqual(hashes);
+  });
+
+  test('a registry with two services on one port fails, names both, the port, the environment and the next free port, and writes nothing', () => {
+    expect(cdk8sSynth(dir).status).toBe(0);
+    const before = treeHashes(path.join(dir, 'manifests'));
+    const main = fs.readFileSync(path.join(dir, 'main.ts'), 'utf8');
+    fs.writeFileSync(path.join(dir, 'main.ts'), main.replace("ports: { http: { offset: 766, appProtocol: 'http' } }", "ports: { http: { offset: 765, appProtocol: 'http' } }"));
+    try {
+      const run = cdk8sSynth(dir);
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toMatch(/\[collision\] lumiere \/ production \/ passeur\.http \/ port 8765/);
+      expect(run.stderr).toMatch(/already taken by courier\.ws \(production\)/);
+      expect(run.stderr).toMatch(/next free port is 8766/);
+      expect(run.stderr).toMatch(/nothing was written/);
+      expect(run.stderr).not.toMatch(/\n\s+at .*\.(ts|js):\d+/); // no stack trace
+      expect(treeHashes(path.join(dir, 'manifests'))).toEqual(before);
+      // Run without the cdk8s CLI, the app itself exits non-zero.
+      const direct = spawnSync(path.join(ROOT, 'node_modules/.bin/ts-node'), ['-T', 'main.ts'], { cwd: dir, encoding: 'utf8' });
+      expect(direct.status).toBe(1);
+      expect(direct.stderr).toMatch(/3 errors/);
+      expect(treeHashes(path.join(dir, 'manifests'))).toEqual(before);
+    } finally {
+      fs.writeFileSync(path.join(dir, 'main.ts'), main);
+    }
+  });
+});
