@@ -39,27 +39,38 @@ export function defineLumiere(scope: Construct): PortRegistry {
     ],
   });
 
-  lumiere.service('pourtier', {
-    description: 'User Management API', kind: 'http',
+  // Reached from outside through the ingress controller; everything else only by declared connections.
+  const pourtier = lumiere.service('pourtier', {
+    description: 'User Management API', kind: 'http', owner: 'identity team',
     healthCheck: { path: '/health', port: 'http' },
+    public: { namespaces: ['ingress-nginx'] },
     ports: { http: { offset: 0, appProtocol: 'http', fallback: { shift: 10000 } } },
   });
-  lumiere.service('courier', {
+  const courier = lumiere.service('courier', {
     description: 'Event Bus (WebSocket)', kind: 'websocket',
     ports: { ws: { offset: 765, appProtocol: 'ws' } },
   });
-  lumiere.service('passeur', {
+  const passeur = lumiere.service('passeur', {
     description: 'Blockchain Bridge', kind: 'http',
     ports: { http: { offset: 766, appProtocol: 'http' } },
   });
 
-  lumiere.external('postgres', { description: 'Database', kind: 'postgres', category: 'infrastructure', port: 5432 });
-  lumiere.external('postgres-test', {
-    description: 'Test Database (integration/E2E)', kind: 'postgres', category: 'infrastructure', environments: ['test'], port: 5433,
+  // Infrastructure runs on the infrastructure host, outside the cluster (an example address).
+  const infraHost = ['10.20.0.10/32'];
+  const postgres = lumiere.external('postgres', {
+    description: 'Database', kind: 'postgres', category: 'infrastructure', environments: ['production', 'development'],
+    cidrs: infraHost, port: 5432,
   });
-  lumiere.external('redis', { description: 'Cache', kind: 'redis', category: 'infrastructure', port: 6379 });
-  lumiere.external('influxdb', { description: 'Time-series database', kind: 'influxdb', category: 'infrastructure', port: 8086 });
-  lumiere.external('pypi-mirror', { description: 'Private Python packages (nginx)', kind: 'http', category: 'infrastructure', port: 9001 });
+  const postgresTest = lumiere.external('postgres-test', {
+    description: 'Test Database (integration/E2E)', kind: 'postgres', category: 'infrastructure', environments: ['test'],
+    cidrs: infraHost, port: 5433,
+  });
+  const redis = lumiere.external('redis', { description: 'Cache', kind: 'redis', category: 'infrastructure', cidrs: infraHost, port: 6379 });
+  lumiere.external('influxdb', { description: 'Time-series database', kind: 'influxdb', category: 'infrastructure', cidrs: infraHost, port: 8086 });
+  lumiere.external('pypi-mirror', { description: 'Private Python packages (nginx)', kind: 'http', category: 'infrastructure', cidrs: infraHost, port: 9001 });
+
+  pourtier.connectsTo(postgres).connectsTo(postgresTest).connectsTo(redis).connectsTo(courier, 'ws');
+  courier.connectsTo(passeur, 'http');
 
   return lumiere;
 }

@@ -3,16 +3,21 @@ import { Lock, emptyLock } from './allocation/lock';
 import { Finding, Where, blocking, finding } from './model/finding';
 import { Environment, environmentsOf, presentIn } from './model/normalize';
 import { RegistrySpec, RegistrySpecSchema } from './model/schema';
+import { checkConnections } from './rules/connections';
 import { checkNames } from './rules/names';
 import { checkRanges } from './rules/ranges';
 import { checkReferences } from './rules/references';
 
-/** A declared connection in one environment where both ends exist. */
+/** A declared connection from a client in one environment, where both ends exist. */
 export interface ResolvedConnection {
+  /** The client's environment. */
   readonly environment: string;
   readonly from: string;
   readonly to: string;
   readonly portName: string;
+  /** The target's environment: the client's own unless the connection crosses environments. */
+  readonly targetEnvironment: string;
+  readonly targetKind: 'service' | 'external';
 }
 
 /** Everything a registry resolves to: the input of every emitter and of `ports.json`. */
@@ -54,6 +59,7 @@ export function checkRegistry(input: unknown, options: CheckOptions = {}): Resol
     ...checkRanges(spec, environments),
     ...checkReferences(spec, environments),
     ...result.findings,
+    ...checkConnections(spec, environments),
   ];
   if (options.frozenLock) findings.push(...frozenLockFindings(spec.name, lock, result.lock));
   const waived = applyWaivers(spec, findings);
@@ -120,8 +126,10 @@ function resolveConnections(spec: RegistrySpec, envs: readonly Environment[]): R
       const portName = c.port ?? (portNames.length === 1 ? portNames[0] : undefined);
       if (!portName || !portNames.includes(portName)) continue;
       const targetEnvs = new Set(presentIn(target, envs).map(e => e.name));
+      const targetKind = c.to in services ? 'service' : 'external';
       for (const env of presentIn(svc, envs)) {
-        if (targetEnvs.has(env.name)) out.push({ environment: env.name, from, to: c.to, portName });
+        const targetEnvironment = c.environment ?? env.name;
+        if (targetEnvs.has(targetEnvironment)) out.push({ environment: env.name, from, to: c.to, portName, targetEnvironment, targetKind });
       }
     }
   }

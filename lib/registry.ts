@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
 import { CheckOptions, ResolvedRegistry, checkRegistry } from './check';
 import { kubernetesObjects } from './emit/kubernetes';
+import { networkPolicies } from './emit/network-policies';
 import { finding } from './model/finding';
 import type {
   AvoidSpec, CategorySpec, EnvironmentSpec, ExternalPort, ExternalSpec, RegistrySpec, ServiceSpec, Waiver,
@@ -43,14 +44,18 @@ export class RegisteredService implements Endpoint {
   /** @internal */
   constructor(public readonly registry: PortRegistry, public readonly name: string, private readonly spec: ServiceSpec) {}
 
-  /** Declares that this service talks to `target` on `port` (its only port when omitted). */
-  public connectsTo(target: Endpoint | string, port?: string): this {
+  /**
+   * Declares that this service talks to `target` on `port` (its only port when omitted).
+   * This is the only way traffic is allowed: it yields the egress and ingress policies.
+   * `options.environment` reaches the target in another environment (a warning).
+   */
+  public connectsTo(target: Endpoint | string, port?: string, options: { readonly environment?: string } = {}): this {
     const to = typeof target === 'string' ? target : target.name;
     if (typeof target !== 'string' && target.registry !== this.registry) {
       throw new Error(`${this.name} cannot connect to ${to}: it belongs to another registry (${target.registry.node.id})`);
     }
     const list = (this.spec as { connectsTo?: ServiceSpec['connectsTo'] }).connectsTo ??= [];
-    list.push({ to, ...(port !== undefined ? { port } : {}) });
+    list.push({ to, ...(port !== undefined ? { port } : {}), ...(options.environment !== undefined ? { environment: options.environment } : {}) });
     return this;
   }
 }
@@ -133,11 +138,13 @@ export class PortRegistry extends Construct {
     if (!resolved.ok) throw new Error(`registry ${this.node.id} has errors; build() needs a clean check`);
     if (this.built) return this.charts;
     this.built = true;
+    const policies = networkPolicies(resolved);
     for (const env of resolved.environments) {
       const chart = new Chart(this, env.name);
       const objects = kubernetesObjects(resolved, env);
       new k8s.KubeNamespace(chart, 'namespace', objects.namespace.props);
       for (const svc of objects.services) new k8s.KubeService(chart, `service-${svc.name}`, svc.props);
+      for (const policy of policies.get(env.name) ?? []) new k8s.KubeNetworkPolicy(chart, `policy-${policy.name}`, policy.props);
       this.charts.set(env.name, chart);
     }
     return this.charts;

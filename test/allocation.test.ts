@@ -54,9 +54,9 @@ test("offset 'auto' finds one offset that is free in every band and pins it", ()
     environments: { production: { range: [8000, 8799] }, development: { range: [9000, 9799] }, test: { range: [7000, 7799] } },
     defactoPorts: false,
     services: {
-      api: { ports: { http: { offset: 0 } } },
+      api: { public: true, ports: { http: { offset: 0 } } },
       // Development's offset 1 is taken by a mirror: the common offset must skip it in every band.
-      bus: { ports: { ws: { offset: 'auto' } } },
+      bus: { public: true, ports: { ws: { offset: 'auto' } } },
     },
     externals: { mirror: { ports: { main: { port: 9001 } } } },
   };

@@ -11,6 +11,9 @@ test('the clean registry checks clean: zero findings', () => {
   expect(checkRegistry(cleanSpec()).ok).toBe(true);
 });
 
+/** One more public service, so that adding it needs no connection. */
+const extra = (ports: Record<string, { offset: number }> = { http: { offset: 30 } }) => ({ public: true, ports });
+
 interface Case {
   readonly rule: keyof typeof RULES;
   readonly bad: Parameters<typeof variant>[0];
@@ -132,15 +135,15 @@ const cases: Record<string, Case> = {
     good: s => { s.services.api.ports.http.nodePort = { production: 30110, development: 30111 }; },
   },
   'service name is not a DNS-1035 label': {
-    rule: 'service-name', bad: s => { s.services.Worker_1 = s.services.worker; delete s.services.worker; },
+    rule: 'service-name', bad: s => { s.services.Worker_1 = extra(); },
     where: { service: 'Worker_1' },
-    good: s => { s.services['worker-1'] = s.services.worker; delete s.services.worker; },
+    good: s => { s.services['worker-1'] = extra(); },
     fix: /"worker-1"/,
   },
   'service name over 63 characters': {
-    rule: 'service-name', bad: s => { s.services['w'.repeat(64)] = s.services.worker; delete s.services.worker; },
+    rule: 'service-name', bad: s => { s.services['w'.repeat(64)] = extra(); },
     where: { service: 'w'.repeat(64) },
-    good: s => { s.services['w'.repeat(63)] = s.services.worker; delete s.services.worker; },
+    good: s => { s.services['w'.repeat(63)] = extra(); },
   },
   'namespace is not a DNS-1123 label': {
     rule: 'namespace-name', bad: s => { s.environments.production.namespace = 'Acme_Prod'; },
@@ -163,19 +166,19 @@ const cases: Record<string, Case> = {
     good: s => { s.services.worker.ports = { 'm-x': { offset: 20 } }; },
   },
   'service and external share a name': {
-    rule: 'duplicate-service', bad: s => { s.services.db = s.services.worker; delete s.services.worker; },
+    rule: 'duplicate-service', bad: s => { s.services.db = extra(); },
     where: { service: 'db' },
-    good: s => { s.services.dbadmin = s.services.worker; delete s.services.worker; },
+    good: s => { s.services.dbadmin = extra(); },
   },
   'generated variable names collide': {
-    rule: 'env-var-collision', bad: s => { s.services['a-b'] = { ports: { c: { offset: 30 } } }; s.services.a = { ports: { 'b-c': { offset: 31 } } }; },
+    rule: 'env-var-collision', bad: s => { s.services['a-b'] = extra({ c: { offset: 30 } }); s.services.a = extra({ 'b-c': { offset: 31 } }); },
     where: { service: 'a', portName: 'b-c', other: 'a-b.c' },
-    good: s => { s.services['a-b'] = { ports: { c: { offset: 30 } } }; s.services.a = { ports: { d: { offset: 31 } } }; },
+    good: s => { s.services['a-b'] = extra({ c: { offset: 30 } }); s.services.a = extra({ d: { offset: 31 } }); },
   },
   'connection to an unknown service': {
-    rule: 'unknown-service', bad: s => { s.services.api.connectsTo = [{ to: 'dbb' }]; },
+    rule: 'unknown-service', bad: s => { s.services.api.connectsTo = [{ to: 'dbb' }, { to: 'worker' }]; },
     where: { service: 'api', other: 'dbb' },
-    good: s => { s.services.api.connectsTo = [{ to: 'db' }]; },
+    good: s => { s.services.api.connectsTo = [{ to: 'db' }, { to: 'worker' }]; },
     fix: /did you mean "db"/,
   },
   'connection to an undeclared port': {
@@ -184,10 +187,40 @@ const cases: Record<string, Case> = {
     good: s => { s.services.api.connectsTo = [{ to: 'worker', port: 'metrics' }]; },
     fix: /metrics/,
   },
+  'service nobody connects to': {
+    rule: 'unreachable', bad: s => { s.services.api.connectsTo = [{ to: 'db' }]; },
+    where: { service: 'worker' },
+    good: s => { s.services.api.connectsTo = [{ to: 'db' }]; s.services.worker.public = { namespaces: ['monitoring'] }; },
+  },
+  'connection to a planned service': {
+    rule: 'inactive-target', bad: s => { s.services.worker.status = 'planned'; },
+    where: { service: 'api', other: 'worker' },
+    good: s => { s.services.worker.status = 'active'; },
+  },
+  'connection into another environment': {
+    rule: 'cross-environment', bad: s => { s.services.api.connectsTo = [{ to: 'db' }, { to: 'worker', environment: 'production' }]; },
+    where: { service: 'api', environment: 'production', other: 'worker' },
+    good: s => { s.services.api.connectsTo = [{ to: 'db' }, { to: 'worker' }]; },
+  },
+  'public to a namespace of another environment': {
+    rule: 'cross-environment', bad: s => { s.services.api.public = { namespaces: ['acme-development'] }; },
+    where: { service: 'api', environment: 'development' },
+    good: s => { s.services.api.public = { namespaces: ['ingress-nginx'] }; },
+  },
+  'connection to an external with no address': {
+    rule: 'external-unaddressed', bad: s => { delete s.externals.db.cidrs; },
+    where: { service: 'db', other: 'api' },
+    good: s => { delete s.externals.db.cidrs; s.externals.db.namespace = 'databases'; },
+  },
+  'malformed CIDR': {
+    rule: 'invalid-cidr', bad: s => { s.externals.db.cidrs = ['10.0.0.5/33']; },
+    where: { service: 'db' },
+    good: s => { s.externals.db.cidrs = ['10.0.0.5/32', '2001:db8::/32']; },
+  },
   'no free port left for an automatic port': {
-    rule: 'no-free-port', bad: s => { s.environments.production.range = [8100, 8101]; s.services.api.ports.http = { port: { production: 8100, development: 9110 } }; s.services.worker.ports.metrics = { port: { production: 8101, development: 9120 } }; s.services.extra = { environments: ['production'], ports: { http: {} } }; },
+    rule: 'no-free-port', bad: s => { s.environments.production.range = [8100, 8101]; s.services.api.ports.http = { port: { production: 8100, development: 9110 } }; s.services.worker.ports.metrics = { port: { production: 8101, development: 9120 } }; s.services.extra = { environments: ['production'], public: true, ports: { http: {} } }; },
     where: { service: 'extra', environment: 'production' },
-    good: s => { s.environments.production.range = [8100, 8102]; s.services.api.ports.http = { port: { production: 8100, development: 9110 } }; s.services.worker.ports.metrics = { port: { production: 8101, development: 9120 } }; s.services.extra = { environments: ['production'], ports: { http: {} } }; },
+    good: s => { s.environments.production.range = [8100, 8102]; s.services.api.ports.http = { port: { production: 8100, development: 9110 } }; s.services.worker.ports.metrics = { port: { production: 8101, development: 9120 } }; s.services.extra = { environments: ['production'], public: true, ports: { http: {} } }; },
   },
   'dev-only service in production': {
     rule: 'dev-only-in-production', bad: s => { s.services.worker.status = 'dev-only'; s.services.worker.environments = ['production', 'development']; },

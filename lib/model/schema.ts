@@ -78,8 +78,21 @@ export const ConnectionSchema = z.strictObject({
   to: name,
   /** The port name on the target. @default its only port */
   port: z.string().optional(),
+  /**
+   * Reach the target in this environment instead of the client's own: a deliberate
+   * cross-environment path, reported as a warning. @default the client's environment
+   */
+  environment: z.string().optional(),
 });
 export type Connection = z.infer<typeof ConnectionSchema>;
+
+export const PublicSpecSchema = z.strictObject({
+  /** Namespaces allowed in, e.g. the ingress controller's. */
+  namespaces: z.array(z.string()).optional(),
+  /** Source address blocks allowed in. */
+  cidrs: z.array(z.string()).optional(),
+});
+export type PublicSpec = z.infer<typeof PublicSpecSchema>;
 
 export const ServiceSpecSchema = z.strictObject({
   description: z.string().optional(),
@@ -94,8 +107,11 @@ export const ServiceSpecSchema = z.strictObject({
   environments: z.array(z.string()).optional(),
   healthCheck: HealthCheckSchema.optional(),
   image: z.string().optional(),
-  /** Reachable from outside its namespace. @default false */
-  public: z.boolean().optional(),
+  /**
+   * Ingress from outside the registry: `true` for any source outside this registry's
+   * namespaces, or exactly the given namespaces and CIDRs. @default false
+   */
+  public: z.union([z.boolean(), PublicSpecSchema]).optional(),
   /** Pod labels the Kubernetes Service selects. @default { 'app.kubernetes.io/name': <service> } */
   selector: z.record(z.string(), z.string()).optional(),
   ports: z.record(z.string(), PortSpecSchema),
@@ -122,6 +138,11 @@ export const ExternalSpecSchema = z.strictObject({
   kind: z.string().optional(),
   /** Host name clients use. @default the external's name */
   host: z.string().optional(),
+  /** Where it lives, for egress policies: address blocks outside the cluster … */
+  cidrs: z.array(z.string()).optional(),
+  /** … or a namespace in the cluster (with `podSelector` labels). */
+  namespace: z.string().optional(),
+  podSelector: z.record(z.string(), z.string()).optional(),
   /** @default all environments */
   environments: z.array(z.string()).optional(),
   ports: z.record(z.string(), ExternalPortSchema),

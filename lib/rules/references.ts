@@ -90,6 +90,7 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
     }
     (svc.connectsTo ?? []).forEach((c, i) => {
       const path = `services.${name}.connectsTo[${i}]`;
+      if (c.environment !== undefined) checkEnvList([c.environment], name, `${path}.environment`);
       const target = services[c.to] ?? externals[c.to];
       if (!target) {
         out.push(finding('unknown-service', `${name} connects to "${c.to}", which the registry does not declare`,

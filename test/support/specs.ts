@@ -15,11 +15,11 @@ export function cleanSpec(): RegistrySpec {
       infra: { ranges: [[5400, 5499]] },
     },
     services: {
-      api: { ports: { http: { offset: 10 } }, connectsTo: [{ to: 'db' }] },
+      api: { public: true, ports: { http: { offset: 10 } }, connectsTo: [{ to: 'db' }, { to: 'worker' }] },
       worker: { ports: { metrics: { offset: 20 } } },
     },
     externals: {
-      db: { kind: 'postgres', category: 'infra', ports: { main: { port: 5432 } } },
+      db: { kind: 'postgres', category: 'infra', cidrs: ['10.0.0.5/32'], ports: { main: { port: 5432 } } },
     },
   };
 }

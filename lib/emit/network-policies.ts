@@ -1,0 +1,142 @@
+import { k8s } from '../../imports/k8s';
+import type { Allocation } from '../allocation/allocate';
+import type { ResolvedRegistry } from '../check';
+import { Environment } from '../model/normalize';
+import type { ExternalSpec, ServiceSpec } from '../model/schema';
+import { commonLabels } from './kubernetes';
+
+export interface PolicyObject {
+  readonly name: string;
+  readonly props: k8s.KubeNetworkPolicyProps;
+}
+
+const DEPLOYED = new Set(['active', 'dev-only']);
+const NS_NAME = 'kubernetes.io/metadata.name';
+
+/** The cluster DNS every pod may ask: kube-dns (CoreDNS keeps that label) in kube-system. */
+export const CLUSTER_DNS: k8s.NetworkPolicyPeer = {
+  namespaceSelector: { matchLabels: { [NS_NAME]: 'kube-system' } },
+  podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+};
+
+const selectorOf = (name: string, svc: ServiceSpec) => svc.selector ?? { 'app.kubernetes.io/name': name };
+
+/**
+ * Zero-trust NetworkPolicies for every environment namespace: deny all ingress and egress,
+ * allow DNS, then allow exactly the declared connections on exactly the declared ports
+ * (the target's container ports), on both ends. Nothing crosses environments unless a
+ * connection names another environment. Returns the policies of each environment, keyed by
+ * environment name, in a stable order.
+ */
+export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyObject[]> {
+  const registry = resolved.spec.name;
+  const services = resolved.spec.services ?? {};
+  const externals = resolved.spec.externals ?? {};
+  const envs = new Map(resolved.environments.map(e => [e.name, e]));
+  const byEnv = new Map<string, Map<string, PolicyObject>>(resolved.environments.map(e => [e.name, new Map()]));
+  const allocation = new Map<string, Allocation>();
+  for (const a of resolved.allocations) allocation.set(`${a.environment}/${a.service}/${a.portName}`, a);
+  const deployedIn = (service: string, env: string) =>
+    DEPLOYED.has(services[service]?.status ?? 'active') && resolved.allocations.some(a => a.environment === env && a.service === service);
+
+  const meta = (env: Environment, name: string) => ({ name, namespace: env.namespace, labels: commonLabels(registry, env) });
+  const add = (env: Environment, name: string, spec: k8s.NetworkPolicySpec) => {
+    const policies = byEnv.get(env.name)!;
+    const existing = policies.get(name);
+    if (existing) {
+      // Several ports of one connection pair: one policy, the ports merged.
+      const rules = (spec.ingress ?? spec.egress)!;
+      const target = (existing.props.spec!.ingress ?? existing.props.spec!.egress)! as Array<{ ports?: k8s.NetworkPolicyPort[] }>;
+      const ports = target[0].ports!;
+      for (const p of (rules[0] as { ports?: k8s.NetworkPolicyPort[] }).ports!) {
+        if (!ports.some(q => q.protocol === p.protocol && q.port?.value === p.port?.value)) ports.push(p);
+      }
+      return;
+    }
+    policies.set(name, { name, props: { metadata: meta(env, name), spec } });
+  };
+
+  for (const env of resolved.environments) {
+    add(env, 'default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    add(env, 'allow-dns', {
+      podSelector: {}, policyTypes: ['Egress'],
+      egress: [{ to: [CLUSTER_DNS], ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) }] }],
+    });
+  }
+
+  const portOf = (a: Allocation, viaAddress: boolean): k8s.NetworkPolicyPort =>
+    ({ protocol: a.protocol, port: k8s.IntOrString.fromNumber(viaAddress ? a.port : a.targetPort) });
+
+  for (const c of resolved.connections) {
+    const clientEnv = envs.get(c.environment)!;
+    const targetEnv = envs.get(c.targetEnvironment)!;
+    if (!deployedIn(c.from, clientEnv.name)) continue;
+    const a = allocation.get(`${targetEnv.name}/${c.to}/${c.portName}`);
+    if (!a) continue;
+    const cross = clientEnv.name !== targetEnv.name;
+    const fromSelector = { matchLabels: selectorOf(c.from, services[c.from]) };
+
+    if (c.targetKind === 'external') {
+      const ext: ExternalSpec = externals[c.to];
+      const peers: k8s.NetworkPolicyPeer[] = ext.namespace !== undefined
+        ? [{ namespaceSelector: { matchLabels: { [NS_NAME]: ext.namespace } }, podSelector: { matchLabels: ext.podSelector ?? {} } }]
+        : (ext.cidrs ?? []).map(cidr => ({ ipBlock: { cidr } }));
+      if (peers.length === 0) continue; // reported as external-unaddressed
+      add(clientEnv, `allow-${c.from}-to-${c.to}`, {
+        podSelector: fromSelector, policyTypes: ['Egress'],
+        egress: [{ to: peers, ports: [portOf(a, ext.namespace === undefined)] }],
+      });
+      continue;
+    }
+
+    if (!deployedIn(c.to, targetEnv.name)) continue;
+    const toSelector = { matchLabels: selectorOf(c.to, services[c.to]) };
+    const port = portOf(a, false);
+    const suffix = cross ? `-in-${targetEnv.name}` : '';
+    add(clientEnv, `allow-${c.from}-to-${c.to}${suffix}`, {
+      podSelector: fromSelector, policyTypes: ['Egress'],
+      egress: [{
+        to: [cross ? { namespaceSelector: { matchLabels: { [NS_NAME]: targetEnv.namespace } }, podSelector: toSelector } : { podSelector: toSelector }],
+        ports: [port],
+      }],
+    });
+    add(targetEnv, `allow-${c.to}-from-${c.from}${cross ? `-in-${clientEnv.name}` : ''}`, {
+      podSelector: toSelector, policyTypes: ['Ingress'],
+      ingress: [{
+        from: [cross ? { namespaceSelector: { matchLabels: { [NS_NAME]: clientEnv.namespace } }, podSelector: fromSelector } : { podSelector: fromSelector }],
+        ports: [{ ...port }],
+      }],
+    });
+  }
+
+  for (const [name, svc] of Object.entries(services)) {
+    if (!svc.public) continue;
+    const peers: k8s.NetworkPolicyPeer[] = svc.public === true
+      ? [
+        { namespaceSelector: { matchExpressions: [{ key: 'app.kubernetes.io/part-of', operator: 'NotIn', values: [registry] }] } },
+        { ipBlock: { cidr: '0.0.0.0/0' } },
+        { ipBlock: { cidr: '::/0' } },
+      ]
+      : [
+        ...(svc.public.namespaces ?? []).map(ns => ({ namespaceSelector: { matchLabels: { [NS_NAME]: ns } } })),
+        ...(svc.public.cidrs ?? []).map(cidr => ({ ipBlock: { cidr } })),
+      ];
+    if (peers.length === 0) continue;
+    for (const env of resolved.environments) {
+      if (!deployedIn(name, env.name)) continue;
+      const ports = resolved.allocations.filter(a => a.environment === env.name && a.service === name).map(a => portOf(a, false));
+      add(env, `allow-${name}-from-public`, {
+        podSelector: { matchLabels: selectorOf(name, svc) }, policyTypes: ['Ingress'], ingress: [{ from: peers, ports }],
+      });
+    }
+  }
+
+  const out = new Map<string, PolicyObject[]>();
+  for (const [env, policies] of byEnv) {
+    const fixed = ['default-deny', 'allow-dns'];
+    const rest = [...policies.keys()].filter(n => !fixed.includes(n)).sort();
+    out.set(env, [...fixed, ...rest].map(n => policies.get(n)!));
+  }
+  return out;
+}
+

@@ -1,0 +1,80 @@
+import { isIP } from 'net';
+import { Finding, finding } from '../model/finding';
+import { Environment } from '../model/normalize';
+import type { RegistrySpec } from '../model/schema';
+import { dns1123Problem } from './names';
+
+/** Why `cidr` is not an address block, or undefined when it is one. */
+export function cidrProblem(cidr: string): string | undefined {
+  const [address, prefix, extra] = cidr.split('/');
+  const family = isIP(address ?? '');
+  if (!family || extra !== undefined || prefix === undefined || !/^\d{1,3}$/.test(prefix)) return 'is not ADDRESS/PREFIX';
+  if (Number(prefix) > (family === 4 ? 32 : 128)) return `has a prefix longer than ${family === 4 ? 32 : 128}`;
+  return undefined;
+}
+
+const DEPLOYED = new Set(['active', 'dev-only']);
+
+/** Rules about who talks to whom: what the NetworkPolicies are generated from. */
+export function checkConnections(spec: RegistrySpec, envs: readonly Environment[]): Finding[] {
+  const out: Finding[] = [];
+  const registry = spec.name;
+  const services = spec.services ?? {};
+  const externals = spec.externals ?? {};
+  const namespaces = new Map(envs.map(e => [e.namespace, e.name]));
+  const inbound = new Set<string>();
+
+  for (const [name, svc] of Object.entries(services)) {
+    (svc.connectsTo ?? []).forEach((c, i) => {
+      const path = `services.${name}.connectsTo[${i}]`;
+      inbound.add(c.to);
+      const target = services[c.to];
+      if (target && (target.status === 'planned' || target.status === 'reserved')) {
+        out.push(finding('inactive-target', `${name} connects to ${c.to}, which is ${target.status} and not deployed`,
+          { registry, service: name, other: c.to, path }, `drop the connection until ${c.to} is active, or make ${c.to} active`));
+      }
+      if (c.environment !== undefined) {
+        out.push(finding('cross-environment', `${name} connects to ${c.to} in environment ${c.environment} from every environment it runs in`,
+          { registry, service: name, environment: c.environment, other: c.to, path },
+          'keep environments separate unless this path is intended; then waive this warning with the reason'));
+      }
+      const ext = externals[c.to];
+      if (ext && !ext.cidrs?.length && ext.namespace === undefined) {
+        out.push(finding('external-unaddressed', `${name} connects to external ${c.to}, but ${c.to} declares neither cidrs nor namespace, ` +
+          'so no egress policy can allow the traffic and the default deny would block it',
+          { registry, service: c.to, other: name, path: `externals.${c.to}` }, `add cidrs: ['<address>/32'] or namespace: '<namespace>' to ${c.to}`));
+      }
+    });
+  }
+
+  for (const [name, svc] of Object.entries(services)) {
+    if (DEPLOYED.has(svc.status ?? 'active') && !svc.public && !inbound.has(name)) {
+      out.push(finding('unreachable', `${name} is not public and no service connects to it, so the default deny blocks all traffic to it`,
+        { registry, service: name, path: `services.${name}` }, `declare the clients (client.connectsTo(${name})) or mark it public`));
+    }
+    if (typeof svc.public === 'object') {
+      for (const ns of svc.public.namespaces ?? []) {
+        const problem = dns1123Problem(ns);
+        if (problem) {
+          out.push(finding('namespace-name', `public namespace "${ns}" of ${name} ${problem}`, { registry, service: name, path: `services.${name}.public` }, 'use a namespace name'));
+        }
+        const env = namespaces.get(ns);
+        if (env) {
+          out.push(finding('cross-environment', `${name} is public to namespace ${ns}, which is environment ${env} of this registry`,
+            { registry, service: name, environment: env, path: `services.${name}.public` }, `declare the clients in ${env} as connections instead`));
+        }
+      }
+      for (const cidr of svc.public.cidrs ?? []) {
+        const problem = cidrProblem(cidr);
+        if (problem) out.push(finding('invalid-cidr', `public CIDR "${cidr}" of ${name} ${problem}`, { registry, service: name, path: `services.${name}.public.cidrs` }, 'write it like 203.0.113.0/24'));
+      }
+    }
+  }
+  for (const [name, ext] of Object.entries(externals)) {
+    for (const cidr of ext.cidrs ?? []) {
+      const problem = cidrProblem(cidr);
+      if (problem) out.push(finding('invalid-cidr', `CIDR "${cidr}" of external ${name} ${problem}`, { registry, service: name, path: `externals.${name}.cidrs` }, 'write it like 10.0.0.5/32'));
+    }
+  }
+  return out;
+}
