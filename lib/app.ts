@@ -3,6 +3,7 @@ import * as path from 'path';
 import { App, AppProps, Chart, Names, Yaml } from 'cdk8s';
 import { LockFile, parseLockFile, serializeLockFile } from './allocation/lock';
 import { ResolvedRegistry } from './check';
+import { connectionsTable } from './emit/connections-table';
 import { resolvedJson } from './emit/resolved-json';
 import { formatFinding, summarize } from './format';
 import { Finding, blocking } from './model/finding';
@@ -92,6 +93,7 @@ export class PortsApp extends App {
         files.set(path.posix.join(r.outputDir, 'k8s', `${env}.yaml`), Yaml.stringify(...chart.toJson()));
       }
       files.set(path.posix.join(r.outputDir, 'ports.json'), resolvedJson(result));
+      files.set(path.posix.join(r.outputDir, 'connections.md'), `# ${r.node.id}: connections\n\n${connectionsTable(result)}`);
     }
     // Charts the user added beside the registries are written too, under their own names.
     for (const chart of this.charts) {

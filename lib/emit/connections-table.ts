@@ -1,0 +1,45 @@
+import type { ResolvedRegistry } from '../check';
+
+/**
+ * Who talks to whom, as a markdown table: one row per connection, one column per
+ * environment with the port the NetworkPolicies open there (a service's container port,
+ * an address-based external's published port), `—` where the connection does not exist.
+ */
+export function connectionsTable(resolved: ResolvedRegistry): string {
+  const envs = resolved.environments.map(e => e.name);
+  const externals = resolved.spec.externals ?? {};
+  const services = resolved.spec.services ?? {};
+  const rows = new Map<string, { from: string; to: string; port: string; cells: Map<string, string> }>();
+  const row = (key: string, from: string, to: string, port: string) => {
+    let r = rows.get(key);
+    if (!r) rows.set(key, r = { from, to, port, cells: new Map() });
+    return r;
+  };
+
+  for (const c of resolved.connections) {
+    const a = resolved.allocations.find(x => x.environment === c.targetEnvironment && x.service === c.to && x.portName === c.portName);
+    if (!a) continue;
+    const ext = externals[c.to];
+    const to = ext
+      ? `${c.to} (external${ext.namespace ? `, namespace ${ext.namespace}` : ext.cidrs?.length ? `, ${ext.cidrs.join(' ')}` : ''})`
+      : c.targetEnvironment !== c.environment ? `${c.to} (in ${c.targetEnvironment})` : c.to;
+    const port = ext && !ext.namespace ? a.port : a.targetPort;
+    row(`${c.from}|${to}|${c.portName}`, c.from, to, `${c.portName}/${a.protocol}`).cells.set(c.environment, String(port));
+  }
+  for (const [name, svc] of Object.entries(services)) {
+    if (!svc.public) continue;
+    const from = svc.public === true ? 'anything outside the registry (public)'
+      : [...(svc.public.namespaces ?? []).map(n => `namespace ${n}`), ...(svc.public.cidrs ?? [])].join(', ') + ' (public)';
+    for (const a of resolved.allocations.filter(x => x.service === name)) {
+      row(`public|${name}|${a.portName}`, from, name, `${a.portName}/${a.protocol}`).cells.set(a.environment, String(a.targetPort));
+    }
+  }
+
+  const lines = [
+    `| from | to | port | ${envs.join(' | ')} |`,
+    `| --- | --- | --- | ${envs.map(() => '---').join(' | ')} |`,
+    ...[...rows.values()].sort((x, y) => x.from.localeCompare(y.from) || x.to.localeCompare(y.to) || x.port.localeCompare(y.port))
+      .map(r => `| ${r.from} | ${r.to} | ${r.port} | ${envs.map(e => r.cells.get(e) ?? '—').join(' | ')} |`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
