@@ -3,10 +3,14 @@ import * as path from 'path';
 import { App, AppProps, Chart, Names, Yaml } from 'cdk8s';
 import { LockFile, parseLockFile, serializeLockFile } from './allocation/lock';
 import { ResolvedRegistry } from './check';
+import { composeFiles } from './emit/compose';
 import { connectionsTable } from './emit/connections-table';
+import { envFiles } from './emit/env-files';
+import { firewallFiles } from './emit/firewall';
 import { resolvedJson } from './emit/resolved-json';
 import { formatFinding, summarize } from './format';
-import { Finding, blocking } from './model/finding';
+import { Finding, blocking, finding } from './model/finding';
+import { checkComposeText } from './rules/compose-drift';
 import { FileSet, replaceDirectory, writeFileAtomic, writeFiles } from './output';
 import { PortRegistry } from './registry';
 
@@ -73,7 +77,14 @@ export class PortsApp extends App {
     const resolved = new Map<string, ResolvedRegistry>();
     const findings: Finding[] = [];
     for (const r of registries) {
-      const result = r.check({ lock: lockFile.registries[r.node.id], frozenLock: this.frozenLock });
+      let result = r.check({ lock: lockFile.registries[r.node.id], frozenLock: this.frozenLock });
+      const drift = (result.spec.composeChecks ?? []).flatMap(c => {
+        if (!fs.existsSync(c.file)) {
+          return [finding('compose-file', `compose file ${c.file} does not exist`, { registry: r.node.id, file: c.file }, 'fix the path in composeChecks')];
+        }
+        return checkComposeText(result, fs.readFileSync(c.file, 'utf8'), c.file, c.environment);
+      });
+      if (drift.length) result = { ...result, findings: [...result.findings, ...drift], ok: result.ok && blocking(drift).length === 0 };
       resolved.set(r.node.id, result);
       findings.push(...result.findings);
     }
@@ -94,6 +105,9 @@ export class PortsApp extends App {
       }
       files.set(path.posix.join(r.outputDir, 'ports.json'), resolvedJson(result));
       files.set(path.posix.join(r.outputDir, 'connections.md'), `# ${r.node.id}: connections\n\n${connectionsTable(result)}`);
+      for (const [name, text] of composeFiles(result)) files.set(path.posix.join(r.outputDir, 'compose', name), text);
+      for (const [name, text] of envFiles(result)) files.set(path.posix.join(r.outputDir, 'env', name), text);
+      for (const [name, text] of firewallFiles(result)) files.set(path.posix.join(r.outputDir, 'firewall', name), text);
     }
     // Charts the user added beside the registries are written too, under their own names.
     for (const chart of this.charts) {

@@ -21,6 +21,8 @@ export interface PortRegistryProps {
   /** Explicit exceptions to rules, each with its reason. @default none */
   readonly waivers?: Waiver[];
   readonly description?: string;
+  /** Existing compose files whose published ports must agree with the registry (rule compose-drift). @default none */
+  readonly composeChecks?: RegistrySpec['composeChecks'];
   /** Folder under the app's manifests folder for this registry's output. @default '' (the folder itself) */
   readonly outputDir?: string;
 }
@@ -87,6 +89,7 @@ export class PortRegistry extends Construct {
       ...(props.categories ? { categories: props.categories } : {}),
       ...(props.avoid ? { avoid: props.avoid } : {}),
       ...(props.defactoPorts !== undefined ? { defactoPorts: props.defactoPorts } : {}),
+      ...(props.composeChecks ? { composeChecks: props.composeChecks } : {}),
       services: {},
       externals: {},
       waivers: [...(props.waivers ?? [])],

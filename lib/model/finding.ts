@@ -59,6 +59,8 @@ export const RULES = {
   'cross-environment': ['warning', "A connection reaches into another environment's namespace (declared with `environment`)."],
   'external-unaddressed': ['error', 'An external that services connect to declares where it lives (`cidrs` or `namespace`), so egress to it can be allowed.'],
   'invalid-cidr': ['error', 'CIDRs are IPv4 or IPv6 address blocks such as 10.0.0.0/24.'],
+  'compose-drift': ['error', "A service of a checked compose file publishes a port the registry does not give it (or gives another service)."],
+  'compose-file': ['error', 'A compose file to check can be read and parsed.'],
   'no-free-port': ['error', 'Automatic allocation found a free port in the range.'],
   'dev-only-in-production': ['error', 'A `dev-only` service does not run in a production environment.'],
   'lock-stale': ['warning', 'An entry of the lock file belongs to no port of the registry any more; it is dropped.'],

