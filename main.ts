@@ -75,8 +75,14 @@ export function defineLumiere(scope: Construct): PortRegistry {
   return lumiere;
 }
 
+/** The AURA registry, kept as a file by a team that does not write TypeScript (shared/seeds/004_…). */
+export function defineAura(scope: Construct): PortRegistry {
+  return PortRegistry.fromFile(scope, 'aura', 'examples/aura/ports.yaml', { outputDir: 'aura' });
+}
+
 if (require.main === module) {
   const app = new PortsApp();
   defineLumiere(app);
+  defineAura(app);
   app.synth();
 }

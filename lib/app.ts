@@ -7,6 +7,8 @@ import { composeFiles } from './emit/compose';
 import { connectionsTable } from './emit/connections-table';
 import { envFiles } from './emit/env-files';
 import { firewallFiles } from './emit/firewall';
+import { portMapSvg } from './emit/port-map-svg';
+import { portsMarkdown } from './emit/ports-md';
 import { resolvedJson } from './emit/resolved-json';
 import { formatFinding, summarize } from './format';
 import { Finding, blocking, finding } from './model/finding';
@@ -104,6 +106,8 @@ export class PortsApp extends App {
         files.set(path.posix.join(r.outputDir, 'k8s', `${env}.yaml`), Yaml.stringify(...chart.toJson()));
       }
       files.set(path.posix.join(r.outputDir, 'ports.json'), resolvedJson(result));
+      files.set(path.posix.join(r.outputDir, 'PORTS.md'), portsMarkdown(result));
+      files.set(path.posix.join(r.outputDir, 'ports.svg'), portMapSvg(result));
       files.set(path.posix.join(r.outputDir, 'connections.md'), `# ${r.node.id}: connections\n\n${connectionsTable(result)}`);
       for (const [name, text] of composeFiles(result)) files.set(path.posix.join(r.outputDir, 'compose', name), text);
       for (const [name, text] of envFiles(result)) files.set(path.posix.join(r.outputDir, 'env', name), text);

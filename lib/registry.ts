@@ -1,9 +1,12 @@
+import * as fs from 'fs';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
 import { CheckOptions, ResolvedRegistry, checkRegistry } from './check';
 import { kubernetesObjects } from './emit/kubernetes';
 import { networkPolicies } from './emit/network-policies';
+import { emptyLock } from './allocation/lock';
+import { LoadedRegistry, locateFindings, parseRegistryText } from './file/registry-file';
 import { finding } from './model/finding';
 import type {
   AvoidSpec, CategorySpec, EnvironmentSpec, ExternalPort, ExternalSpec, RegistrySpec, ServiceSpec, Waiver,
@@ -78,6 +81,8 @@ export class PortRegistry extends Construct {
   private readonly charts = new Map<string, Chart>();
   private built = false;
   private readonly duplicates: Array<{ name: string; first: string; second: string }> = [];
+  /** Where the registry came from, when it was read from a file. */
+  private source?: { readonly file: string; readonly loaded: LoadedRegistry };
 
   constructor(scope: Construct, id: string, props: PortRegistryProps = {}) {
     super(scope, id);
@@ -94,6 +99,29 @@ export class PortRegistry extends Construct {
       externals: {},
       waivers: [...(props.waivers ?? [])],
     };
+  }
+
+  /**
+   * A registry read from a `ports.yaml` or `ports.json` file, with the same model and rules.
+   * Problems with the file are reported as findings (with `file:line:column`) when the app
+   * synthesizes, together with every other finding; nothing is thrown here.
+   */
+  public static fromFile(scope: Construct, id: string, file: string, props: Pick<PortRegistryProps, 'outputDir'> = {}): PortRegistry {
+    let loaded: LoadedRegistry;
+    try {
+      loaded = parseRegistryText(fs.readFileSync(file, 'utf8'), file, id);
+    } catch (e) {
+      const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(e as Error).message})`;
+      loaded = { findings: [finding('schema', `registry file ${file} ${reason}`, { registry: id, file }, 'check the path')], locate: () => undefined };
+    }
+    const spec = loaded.spec;
+    const registry = new PortRegistry(scope, id, { ...(spec ?? {}), outputDir: props.outputDir });
+    if (spec) {
+      Object.assign(registry.data.services, spec.services ?? {});
+      Object.assign(registry.data.externals, spec.externals ?? {});
+    }
+    registry.source = { file, loaded };
+    return registry;
   }
 
   /** Adds a service. Names must be unique across services and externals. */
@@ -126,6 +154,14 @@ export class PortRegistry extends Construct {
 
   /** Runs every rule and allocates every port. Pure: nothing is written. */
   public check(options: CheckOptions = {}): ResolvedRegistry {
+    if (this.source && !this.source.loaded.spec) {
+      return { spec: this.data, environments: [], allocations: [], connections: [], findings: this.source.loaded.findings, lock: emptyLock(), ok: false };
+    }
+    const resolved = this.checkData(options);
+    return this.source ? { ...resolved, findings: locateFindings(resolved.findings, this.source.loaded.locate) } : resolved;
+  }
+
+  private checkData(options: CheckOptions): ResolvedRegistry {
     const resolved = checkRegistry(this.data, options);
     if (this.duplicates.length === 0) return resolved;
     const duplicates = this.duplicates.map(d => finding('duplicate-service', `"${d.name}" is declared twice (as ${d.first} and as ${d.second})`,
