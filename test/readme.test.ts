@@ -2,9 +2,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PortsApp, RULES } from '../lib';
-import { connectionsTable } from '../lib/emit/connections-table';
-import { defineLumiere } from '../main';
-import { withTable } from '../scripts/update-readme';
+import { defineAura, defineLumiere } from '../main';
+import { updatedReadme } from '../scripts/update-readme';
 
 const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
 
@@ -20,10 +19,17 @@ test('the README starts with the synth command and the test command, and .ci/run
   expect(fs.readFileSync(path.join(__dirname, '..', '.ci', 'run'), 'utf8')).toMatch(/^npm test$/m);
 });
 
-test('the connection table in the README is the generated one', () => {
-  const app = new PortsApp({ manifestsDir: fs.mkdtempSync(path.join(os.tmpdir(), 'readme-')), outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'readme-s-')) });
-  const registry = defineLumiere(app);
-  const table = connectionsTable(registry.check());
-  expect(withTable(readme, table)).toBe(readme);
-  expect(table).toMatch(/\| pourtier \| courier \| ws\/TCP \| 8765 \| 9765 \| 7765 \|/);
+test('the generated blocks of the README (connections, AURA findings) are current', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'readme-'));
+  const app = new PortsApp({ manifestsDir: path.join(dir, 'm'), outdir: path.join(dir, 's'), lockFile: path.join(dir, 'l.json') });
+  defineLumiere(app);
+  defineAura(app);
+  const previous = process.cwd();
+  process.chdir(path.join(__dirname, '..'));
+  let result;
+  try { result = app.trySynth(); } finally { process.chdir(previous); }
+  expect(result.ok).toBe(true);
+  expect(updatedReadme(readme, result.files.get('connections.md')!, result.registries.get('aura')!.findings)).toBe(readme);
+  expect(readme).toMatch(/\| pourtier \| courier \| ws\/TCP \| 8765 \| 9765 \| 7765 \|/);
+  expect(readme).toMatch(/`outside-category` at `examples\/aura\/ports.yaml:\d+:\d+`/);
 });

@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { PortsApp } from '../lib';
-import { defineLumiere } from '../main';
+import { defineAura, defineLumiere } from '../main';
 import { schemaErrors, semanticErrors } from './support/k8s-schema';
 import { ROOT, cdk8sSynth, tempProject, treeHashes, treeTexts } from './support/project';
 
@@ -12,8 +12,15 @@ function synthInProcess() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-inproc-'));
   const app = new PortsApp({ manifestsDir: path.join(dir, 'manifests'), outdir: path.join(dir, 'staging'), lockFile: path.join(dir, 'ports.lock.json') });
   defineLumiere(app);
-  const result = app.trySynth();
-  return { result, dir, files: treeTexts(path.join(dir, 'manifests')) };
+  const previous = process.cwd();
+  process.chdir(ROOT); // the AURA registry file is read relative to the project
+  try {
+    defineAura(app);
+    const result = app.trySynth();
+    return { result, dir, files: treeTexts(path.join(dir, 'manifests')) };
+  } finally {
+    process.chdir(previous);
+  }
 }
 
 const docsOf = (text: string) => parseAllDocuments(text).map(d => d.toJS());
@@ -24,6 +31,7 @@ describe('the example (Lumiere)', () => {
   test('checks clean: no errors, no warnings, and every exception is waived with a reason', () => {
     expect(result.ok).toBe(true);
     expect(result.findings.filter(f => !f.waived)).toEqual([]);
+    expect(result.findings.filter(f => f.where.registry === 'lumiere')).toHaveLength(5);
     for (const f of result.findings) expect(f.waived!.length).toBeGreaterThan(20);
   });
 
@@ -47,10 +55,12 @@ describe('the example (Lumiere)', () => {
   });
 
   test('every emitted Kubernetes object is valid against the 1.27 schema and the name rules', () => {
-    const objects = Object.entries(files).filter(([f]) => f.endsWith('.yaml')).flatMap(([, t]) => docsOf(t));
+    const objects = Object.entries(files).filter(([f]) => f.startsWith('k8s/')).flatMap(([, t]) => docsOf(t));
     const count = (kind: string) => objects.filter(o => o.kind === kind).length;
     expect([count('Namespace'), count('Service'), count('NetworkPolicy')]).toEqual([3, 9, 27]);
-    for (const o of objects) {
+    const all = Object.entries(files).filter(([f]) => /(^|\/)k8s\//.test(f)).flatMap(([, t]) => docsOf(t)); // AURA's too
+    expect(all.length).toBeGreaterThan(objects.length);
+    for (const o of all) {
       expect({ name: o.metadata.name, errors: [...schemaErrors(o), ...semanticErrors(o)] }).toEqual({ name: o.metadata.name, errors: [] });
     }
   });
@@ -69,7 +79,7 @@ describe('the example (Lumiere)', () => {
     expect(row('production', 'pourtier')).toMatchObject({ port: 8000, fallback: 18000, iana: 'irdmi' });
     // 3 services in 3 environments; postgres in 2, postgres-test in 1, redis, influxdb and the mirror in 3.
     expect(doc.allocations).toHaveLength(3 * 3 + 2 + 1 + 3 * 3);
-    expect(doc.findings.map((f: any) => f.rule).sort()).toEqual(result.findings.map(f => f.rule).sort());
+    expect(doc.findings.map((f: any) => f.rule).sort()).toEqual(result.registries.get('lumiere')!.findings.map(f => f.rule).sort());
   });
 
   test('output snapshot', () => {

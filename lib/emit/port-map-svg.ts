@@ -16,6 +16,7 @@ const MARGIN = 40;
 const AXIS_HEIGHT = 26;
 const LANE = 16;
 const CHAR = 6.6; // average advance of the 11px sans-serif used for labels
+const DENSE = 30;
 const PALETTE = ['#8ecae6', '#b5e48c', '#ffd6a5', '#cdb4db', '#a0c4ff', '#fdffb6', '#bde0fe', '#ffc8dd'];
 const COLORS = { ok: '#1d3557', warning: '#e09f3e', waived: '#6c757d', error: '#d62828', band: '#dbe9f6' };
 
@@ -91,7 +92,8 @@ function environmentSection(resolved: ResolvedRegistry, env: Environment, top: n
   const categories = Object.entries(spec.categories ?? {});
   const used = new Set(allocations.map(a => a.category).filter(Boolean));
   const intervals: Range[] = allocations.map(a => [a.port, a.port]);
-  if (env.band) intervals.push(env.band);
+  // A crowded environment zooms into the parts of its band that are used; its band ends stay visible.
+  if (env.band) intervals.push(...(allocations.length > DENSE ? [[env.band[0], env.band[0]], [env.band[1], env.band[1]]] as Range[] : [env.band]));
   for (const [name, c] of categories) if (used.has(name) || c.reserved) intervals.push(...c.ranges);
   const width = WIDTH - 2 * MARGIN;
   const segments = segmentsOf(intervals, width);
@@ -154,6 +156,9 @@ function environmentSection(resolved: ResolvedRegistry, env: Environment, top: n
   });
   const lanes = laneOf(labels);
   const labelsTop = axisTop + AXIS_HEIGHT + 28;
+  // Leaders first, labels after (with a white halo), so that no line runs over any text.
+  const leaders: string[] = [];
+  const texts: string[] = [];
   labels.forEach((l, i) => {
     const color = COLORS[statusOf(resolved, l.a)];
     const y = labelsTop + lanes[i] * LANE;
@@ -163,9 +168,11 @@ function environmentSection(resolved: ResolvedRegistry, env: Environment, top: n
       : `<circle cx="${num(m)}" cy="${axisTop - 4}" r="3.2" fill="${color}"/>`;
     // A label never starts right of its mark and always ends right of it, so a straight leader reaches it.
     const leader = `<line x1="${num(m)}" y1="${axisTop}" x2="${num(m)}" y2="${y - 9}" stroke="${color}" stroke-width="0.8"/>`;
-    out.push(`<g class="allocation" data-service="${esc(l.a.service)}" data-port="${l.a.port}">${shape}${leader}` +
+    leaders.push(`${shape}${leader}`);
+    texts.push(`<g class="allocation" data-service="${esc(l.a.service)}" data-port="${l.a.port}">` +
       `<text x="${num(l.x)}" y="${y}" fill="${color}" class="label">${esc(l.text)}</text></g>`);
   });
+  out.push(`<g class="leaders">${leaders.join('')}</g>`, ...texts);
   out.push('</g>');
   const lanesUsed = lanes.length ? Math.max(...lanes) + 1 : 0;
   return { svg: out.join('\n'), height: labelsTop - top + lanesUsed * LANE + 16 };
@@ -194,7 +201,7 @@ export function portMapSvg(resolved: ResolvedRegistry): string {
     '<defs>',
     '<pattern id="avoided" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#e9ecef"/><line x1="0" y1="0" x2="0" y2="6" stroke="#868e96" stroke-width="2"/></pattern>',
     '<pattern id="reserved" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)"><rect width="8" height="8" fill="#f8f9fa"/><line x1="0" y1="0" x2="0" y2="8" stroke="#ced4da" stroke-width="3"/></pattern>',
-    '<style>.title{font-size:15px;font-weight:bold;fill:#212529}.sub{font-size:12px;font-weight:normal;fill:#495057}.tick{font-size:10px;fill:#495057}.label{font-size:11px}.range-name{font-size:10px;fill:#343a40}</style>',
+    '<style>.title{font-size:15px;font-weight:bold;fill:#212529}.sub{font-size:12px;font-weight:normal;fill:#495057}.tick{font-size:10px;fill:#495057}.label{font-size:11px;paint-order:stroke;stroke:#ffffff;stroke-width:3px;stroke-linejoin:round}.range-name{font-size:10px;fill:#343a40}</style>',
     '</defs>',
     '<rect width="100%" height="100%" fill="#ffffff"/>',
     `<text x="${MARGIN}" y="28" class="title" font-size="18">Port registry ${esc(resolved.spec.name)}</text>`,

@@ -124,10 +124,23 @@ export function parseRegistryText(text: string, file: string, name?: string): Lo
   }
   if (!isMap(doc.contents)) return fail(`${file} must hold a mapping (name, environments, services …) at the top`, {}, 'see the README for the format');
 
+  /** Where the key itself (not its value) of `path` stands. */
+  const locateKey = (path: readonly PropertyKey[]): string | undefined => {
+    const parent = doc.getIn(path.slice(0, -1), true);
+    const pair = isMap(parent) ? parent.items.find(p => isNode(p.key) && String((p.key as { value?: unknown }).value) === String(path[path.length - 1])) : undefined;
+    return pair && isNode(pair.key) && pair.key.range ? position(pair.key.range[0]) : undefined;
+  };
+
   const parsed = RegistryFileSchema.safeParse(data);
   if (!parsed.success) {
     const schema = registryJsonSchema() as JsonSchema;
-    const findings = parsed.error.issues.flatMap(issue => {
+    // A key reported as missing next to an unknown key that is its misspelling says the same thing twice.
+    const explained = new Set(parsed.error.issues.flatMap(issue => issue.code !== 'unrecognized_keys' ? [] : issue.keys.flatMap(key => {
+      const guess = closest(key, keysAt(schema, issue.path));
+      return guess ? [[...issue.path, guess].map(String).join('.')] : [];
+    })));
+    const issues = parsed.error.issues.filter(issue => !(issue.code === 'invalid_type' && explained.has(issue.path.map(String).join('.'))));
+    const findings = issues.flatMap(issue => {
       const keyPath = issue.path.map(String).join('.');
       const base: Where = { ...(name ? { registry: name } : {}), path: keyPath };
       const [section, entry] = issue.path.map(String);
@@ -139,7 +152,7 @@ export function parseRegistryText(text: string, file: string, name?: string): Lo
           const guess = closest(key, allowed);
           const at = [...issue.path, key].map(String).join('.');
           return finding('schema', `unknown key "${key}" at ${keyPath || 'the top level'}${guess ? `; did you mean "${guess}"?` : ''}`,
-            { ...base, path: at, file: locate(at) ?? file }, guess ? `rename it to "${guess}"` : `allowed keys: ${allowed.join(', ')}`);
+            { ...base, path: at, file: locateKey([...issue.path, key]) ?? file }, guess ? `rename it to "${guess}"` : `allowed keys: ${allowed.join(', ')}`);
         });
       }
       const expected = describeExpected(schema, issue.path);
