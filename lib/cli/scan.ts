@@ -1,0 +1,105 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Allocation } from '../allocation/allocate';
+
+export interface ScanHit {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly port: number;
+  /** The line, trimmed. */
+  readonly text: string;
+  /** Who the registry gives this port to, e.g. `pourtier.http (production)`. */
+  readonly owners: readonly string[];
+  /**
+   * `collision`: the file belongs to one service (its path names it) and hard-codes another's
+   * port; `duplicate`: a copy of a registry port that will drift when the registry changes.
+   */
+  readonly kind: 'collision' | 'duplicate';
+  /** The variable the code should read instead. */
+  readonly variable: string;
+}
+
+const EXTENSIONS = new Set(['.ts', '.tsx', '.js', '.jsx', '.mjs', '.cjs', '.py', '.go', '.yaml', '.yml', '.json', '.env', '.toml', '.ini', '.conf']);
+export const DEFAULT_EXCLUDES = ['node_modules', '.git', 'manifests', '.cdk8s.out', 'build', 'dist', 'coverage'];
+const SKIPPED_FILES = new Set(['package-lock.json', 'ports.lock.json', 'ports.yaml', 'ports.yml', 'yarn.lock', 'pnpm-lock.yaml']);
+const MAX_BYTES = 1024 * 1024;
+
+/** Lines that talk about ports; a bare number elsewhere (a timeout, a count) is not reported. */
+const PORTISH = /\b(ports?|listen|expose|bind|addr|address|url|uri|host)\b|localhost|127\.0\.0\.1|0\.0\.0\.0|https?:\/\/|_PORT\b|PORT=/i;
+const NUMBER = /(?<![\w.$-])(\d{2,5})(?![\w.])/g;
+
+export function scannable(file: string): boolean {
+  const base = path.basename(file);
+  if (SKIPPED_FILES.has(base)) return false;
+  return EXTENSIONS.has(path.extname(base)) || /^Dockerfile/.test(base) || /^\.env/.test(base) || /^docker-compose/.test(base);
+}
+
+export function envVariableFor(a: Allocation): string {
+  return `${`${a.service}_${a.portName}`.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_PORT`;
+}
+
+/** Hard-coded registry ports in one file's text. `byPort` maps a port to its allocations. */
+export function scanText(text: string, file: string, byPort: ReadonlyMap<number, readonly Allocation[]>, services: ReadonlySet<string>): ScanHit[] {
+  const segments = file.split(/[\\/]/);
+  const owner = segments.find(s => services.has(s));
+  const hits: ScanHit[] = [];
+  text.split('\n').forEach((line, i) => {
+    for (const m of line.matchAll(NUMBER)) {
+      const port = Number(m[1]);
+      const allocations = byPort.get(port);
+      if (!allocations) continue;
+      const column = m.index! + 1;
+      const before = line[m.index! - 1];
+      const after = line[m.index! + m[1].length];
+      if (!(before === ':' || after === ':' || PORTISH.test(line))) continue;
+      const mine = owner !== undefined && allocations.some(a => a.service === owner);
+      const kind = owner !== undefined && !mine ? 'collision' : 'duplicate';
+      const reference = allocations.find(a => a.service === owner) ?? allocations[0];
+      hits.push({
+        file, line: i + 1, column, port, text: line.trim().slice(0, 200), kind, variable: mine ? 'PORT' : envVariableFor(reference),
+        owners: [...new Set(allocations.map(a => `${a.service}.${a.portName} (${a.environment})`))],
+      });
+    }
+  });
+  return hits;
+}
+
+/** Every scannable file under `dir`, skipping `excludes` folders, in a stable order. */
+export function filesUnder(dir: string, excludes: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) {
+        if (!excludes.includes(e.name)) walk(p);
+      } else if (e.isFile() && scannable(p)) {
+        out.push(p);
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+export function scanTree(dir: string, allocations: readonly Allocation[], excludes: readonly string[] = DEFAULT_EXCLUDES, cwd = process.cwd()): ScanHit[] {
+  const byPort = new Map<number, Allocation[]>();
+  for (const a of allocations) {
+    for (const port of new Set([a.port, a.targetPort])) byPort.set(port, [...(byPort.get(port) ?? []), a]);
+  }
+  const services = new Set(allocations.map(a => a.service));
+  const hits: ScanHit[] = [];
+  for (const file of filesUnder(dir, excludes)) {
+    if (fs.statSync(file).size > MAX_BYTES) continue;
+    const text = fs.readFileSync(file, 'utf8');
+    if (text.includes('\u0000')) continue;
+    hits.push(...scanText(text, path.relative(cwd, file) || file, byPort, services));
+  }
+  return hits;
+}

@@ -1,0 +1,253 @@
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ROOT, tempProject } from './support/project';
+
+/** The built executable, as a user runs it. */
+function cli(args: string[], cwd = ROOT) {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cdk8s-ports.js'), ...args], {
+    cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, timeout: 120_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
+}
+
+const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), `cdk8s-ports-cli-${prefix}-`));
+const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+\)?\n/);
+
+test('--help lists the six commands, and every command has --help', () => {
+  const help = cli(['--help']);
+  expect(help.status).toBe(0);
+  for (const command of ['check', 'suggest', 'status', 'scan', 'diff', 'import']) {
+    expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    const sub = cli([command, '--help']);
+    expect(sub.status).toBe(0);
+    expect(sub.stdout).toMatch(new RegExp(`Usage: cdk8s-ports ${command}`));
+  }
+  expect(cli(['frobnicate']).status).toBe(2);
+  expect(cli(['suggest']).stderr).toMatch(/required option '-e, --env/);
+});
+
+describe('check', () => {
+  test('the project\'s own registries check clean (exit 0), with a JSON shape for machines', () => {
+    expect(cli(['check']).status).toBe(0);
+    const out = cli(['check', '--json']);
+    expect(out.status).toBe(0);
+    const doc = out.json();
+    expect(doc).toMatchObject({ ok: true, errors: 0, warnings: 0 });
+    expect(doc.registries.map((r: any) => r.name).sort()).toEqual(['aura', 'lumiere']);
+    expect(doc.registries.find((r: any) => r.name === 'lumiere').findings.every((f: any) => f.waived)).toBe(true);
+  });
+
+  test('errors exit 1 and name the file position; --strict makes warnings fail', () => {
+    const dir = tmp('check');
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), 'name: x\nenvironments:\n  dev: { range: [8000, 8099] }\nservices:\n  api:\n    public: true\n    ports:\n      http: { port: 8000 }\n  web:\n    public: true\n    ports:\n      http: { port: 8000 }\n');
+    const bad = cli(['check', 'ports.yaml', '--json'], dir);
+    expect(bad.status).toBe(1);
+    const collision = bad.json().registries[0].findings.find((f: any) => f.rule === 'collision');
+    expect(collision.where).toMatchObject({ service: 'web', port: 8000, file: 'ports.yaml:12:13' });
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), 'name: x\nenvironments:\n  dev: { range: [8000, 8099] }\nservices:\n  api:\n    ports:\n      http: { port: 8010 }\n');
+    expect(cli(['check'], dir).status).toBe(0); // found by default in the folder; "unreachable" is only a warning
+    expect(cli(['check', '--strict'], dir).status).toBe(1);
+  });
+
+  test.each([
+    ['an empty file', ''],
+    ['a binary file', Buffer.from([0, 1, 2, 3, 255, 0])],
+    ['a YAML alias bomb', 'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n'],
+    ['a 10 MB file', `name: x\n${'# padding\n'.repeat(1024 * 1024)}`],
+  ])('%s exits 2 quickly with a message and no stack trace', (_what, content) => {
+    const dir = tmp('bad');
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), content);
+    const started = Date.now();
+    const r = cli(['check', 'ports.yaml'], dir);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^error: /);
+    noStackTrace(r.stderr);
+  });
+
+  test('a file that does not exist exits 2', () => {
+    const r = cli(['check', 'nope.yaml'], tmp('missing'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/cannot read .*nope\.yaml: no such file/);
+  });
+});
+
+describe('suggest', () => {
+  test('the next free ports of a band, skipping allocations and de-facto defaults', () => {
+    const r = cli(['suggest', '--env', 'development', '--registry-name', 'lumiere', '--count', '3', '--json']);
+    expect(r.status).toBe(0);
+    expect(r.json()).toEqual({ registry: 'lumiere', environment: 'development', category: null, protocol: 'TCP', ranges: [[9000, 9799]], live: false, ports: [9002, 9003, 9004] });
+    expect(cli(['suggest', '--env', 'development', '--registry-name', 'aura', '--category', 'api-backends', '--count', '2', '--json']).json().ports).toEqual([4000, 4002]);
+  });
+
+  test('--live also skips ports that are busy on this machine right now', async () => {
+    const server = await listen(9002, 'holder');
+    try {
+      const r = cli(['suggest', '--env', 'development', '--registry-name', 'lumiere', '--count', '2', '--live', '--json']);
+      expect(r.json().ports).toEqual([9003, 9004]);
+    } finally {
+      server.kill();
+    }
+  });
+
+  test('an unknown environment is a usage error', () => {
+    const r = cli(['suggest', '--env', 'staging']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown environment "staging"/);
+  });
+});
+
+/** A real listener on 127.0.0.1 in a child process whose command line carries `tag`. */
+function listen(port: number, tag: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${port}, '127.0.0.1', () => console.log('up'))`, tag], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout!.once('data', () => resolve(child));
+    child.once('exit', code => reject(new Error(`listener on ${port} exited with ${code}`)));
+  });
+}
+
+describe('status', () => {
+  let children: ChildProcess[] = [];
+  beforeAll(async () => {
+    children = await Promise.all([listen(9765, 'courier'), listen(9000, 'some-other-daemon'), listen(9500, 'stray')]);
+  });
+  afterAll(() => children.forEach(c => c.kill()));
+
+  test('reports declared ports that listen, ports held by someone else (with the fallback), and undeclared listeners', () => {
+    const r = cli(['status', '--env', 'development', '--json']);
+    expect(r.status).toBe(1); // a declared port held by another process, and an undeclared listener
+    const doc = r.json();
+    expect(doc.listening).toContainEqual(expect.objectContaining({ service: 'courier', portName: 'ws', port: 9765, environment: 'development',
+      process: expect.objectContaining({ pid: children[0].pid, name: 'node' }) }));
+    expect(doc.heldByOther).toContainEqual(expect.objectContaining({ service: 'pourtier', port: 9000, fallback: 19000, fallbackFree: true }));
+    expect(doc.undeclared).toContainEqual(expect.objectContaining({ port: 9500, protocol: 'TCP', range: 'lumiere band development' }));
+    expect(doc.notListening).toContainEqual(expect.objectContaining({ service: 'passeur', port: 9766 }));
+    expect(doc.notListening.some((x: any) => x.environment !== 'development')).toBe(false);
+  });
+
+  test('human output names the process', () => {
+    const r = cli(['status', '--env', 'development']);
+    expect(r.stdout).toMatch(/9765\/TCP courier\.ws \(development\)\s+node \(pid \d+\)/);
+    expect(r.stdout).toMatch(/9000\/TCP pourtier\.http \(development\).*fallback 19000 is free/);
+  });
+});
+
+describe('scan', () => {
+  test('reports file:line for hard-coded registry ports, skipping node_modules and .git', () => {
+    const dir = tmp('scan');
+    const write = (rel: string, text: string) => { fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true }); fs.writeFileSync(path.join(dir, rel), text); };
+    write('src/server.ts', "import express from 'express';\nconst app = express();\napp.listen(9765);\nconst retries = 9765;\n");
+    write('pourtier/config/development.yaml', 'server:\n  port: 9000\nevents:\n  url: ws://localhost:9765\n');
+    write('Dockerfile', 'FROM node:20\nEXPOSE 8000\n');
+    write('.env', 'PORT=7000\n');
+    write('node_modules/lib/index.js', 'listen(9765)\n');
+    write('.git/config', 'port = 9765\n');
+    write('README.md', 'listen on 9765\n');
+    const r = cli(['scan', dir, '--json']);
+    expect(r.status).toBe(1);
+    const hits = r.json().hits.map((h: any) => `${path.relative(dir, h.file)}:${h.line}:${h.column} ${h.port} ${h.kind}`);
+    expect(hits).toEqual([
+      '.env:1:6 7000 duplicate',
+      'Dockerfile:2:8 8000 duplicate',
+      'pourtier/config/development.yaml:2:9 9000 duplicate',
+      'pourtier/config/development.yaml:4:23 9765 collision',
+      'src/server.ts:3:12 9765 duplicate',
+    ]);
+    const human = cli(['scan', dir]);
+    expect(human.stdout).toMatch(/src\/server\.ts:3:12 hard-coded 9765 \(registry: courier\.ws \(development\)\)/);
+    expect(human.stdout).toMatch(/read it from the environment instead \(COURIER_WS_PORT\)/);
+  });
+
+  test('a clean tree exits 0', () => {
+    const dir = tmp('clean');
+    fs.writeFileSync(path.join(dir, 'server.js'), 'app.listen(Number(process.env.PORT));\n');
+    expect(cli(['scan', dir]).status).toBe(0);
+  });
+});
+
+describe('diff', () => {
+  let project: string;
+  beforeAll(() => { project = tempProject(); });
+  afterAll(() => fs.rmSync(project, { recursive: true, force: true }));
+
+  test('exits 0 when the committed manifests are what the registry produces', () => {
+    const r = cli(['diff', '--json'], project);
+    expect(r.json()).toEqual({ ok: true, synthError: null, drift: [], findings: [] });
+    expect(r.status).toBe(0);
+  });
+
+  test('exits 1 with a unified diff after a manifest is edited by hand, and 0 again after a fresh synth', () => {
+    const file = path.join(project, 'manifests', 'k8s', 'production.yaml');
+    const original = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, original.replace('port: 8765', 'port: 8767'));
+    const r = cli(['diff'], project);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^--- a\/manifests\/k8s\/production\.yaml/m);
+    expect(r.stdout).toMatch(/^-\s+- appProtocol: ws\n|^-\s+port: 8767$/m);
+    expect(r.stdout).toMatch(/^\+\s+port: 8765$/m);
+    expect(cli(['diff', '--json'], project).json().drift.map((d: any) => [d.file, d.change])).toEqual([['manifests/k8s/production.yaml', 'changed']]);
+    fs.writeFileSync(file, original);
+    expect(cli(['diff'], project).status).toBe(0);
+  });
+
+  test('user compose and .env files that disagree with the registry are drift too', () => {
+    fs.writeFileSync(path.join(project, 'docker-compose.yml'), 'services:\n  courier:\n    ports: ["9766:9765"]\n');
+    fs.writeFileSync(path.join(project, '.env'), 'COURIER_WS_PORT=9765\nPASSEUR_HTTP_PORT=9767\nOTHER=1\n');
+    const r = cli(['diff', 'docker-compose.yml', '.env', '--json'], project);
+    expect(r.status).toBe(1);
+    const messages = r.json().findings.map((f: any) => f.message);
+    expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/service courier publishes 9766\/TCP/), expect.stringMatching(/PASSEUR_HTTP_PORT=9767, but manifests\/env\/development\.env says PASSEUR_HTTP_PORT=9766/)]));
+  });
+});
+
+describe('import', () => {
+  const compose = `services:
+  web:
+    image: acme/web:1
+    ports:
+      - "8080:80"
+    depends_on: [api]
+  api:
+    image: acme/api:1
+    ports:
+      - target: 3000
+        published: 13000
+        protocol: tcp
+    depends_on:
+      db: { condition: service_healthy }
+  db:
+    image: postgres:16
+    ports: ["127.0.0.1:15432:5432"]
+  worker:
+    image: acme/worker:1
+`;
+
+  test('turns a compose file with short and long port syntax into a registry that check accepts', () => {
+    const dir = tmp('import');
+    fs.writeFileSync(path.join(dir, 'docker-compose.yml'), compose);
+    const r = cli(['import', 'docker-compose.yml', '--name', 'acme', '--json'], dir);
+    expect(r.status).toBe(0);
+    expect(r.json()).toMatchObject({ output: 'ports.yaml', services: ['web', 'api', 'db'], ok: true });
+    expect(r.json().notes).toEqual(['worker: publishes no port; left out']);
+    const check = cli(['check', '--json'], dir);
+    expect(check.status).toBe(0);
+    const text = fs.readFileSync(path.join(dir, 'ports.yaml'), 'utf8');
+    expect(text).toMatch(/name: acme/);
+    expect(text).toMatch(/db:\n\s+kind: postgres/);
+    expect(text).toMatch(/port: 15432\n\s+targetPort: 5432\n\s+hostIp: 127.0.0.1/);
+    expect(text).toMatch(/connectsTo:\n\s+- to: db\n\s+port: postgresql/);
+    expect(cli(['import', 'docker-compose.yml'], dir).status).toBe(2); // ports.yaml exists: no silent overwrite
+  });
+
+  test('flags collisions of the imported file', () => {
+    const dir = tmp('import-collide');
+    fs.writeFileSync(path.join(dir, 'docker-compose.yml'), 'services:\n  a:\n    ports: ["8081:80"]\n  b:\n    ports: ["8081:81"]\n');
+    const r = cli(['import', 'docker-compose.yml', '-o', 'registry.yaml'], dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/error \[collision\] .* b\.tcp-81 \/ port 8081/);
+    expect(r.stdout).toMatch(/the next free port is 8082/);
+    expect(cli(['check', 'registry.yaml'], dir).status).toBe(1);
+  });
+});
