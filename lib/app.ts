@@ -13,6 +13,7 @@ import { resolvedJson } from './emit/resolved-json';
 import { formatFinding, summarize } from './format';
 import { Finding, blocking, finding } from './model/finding';
 import { checkComposeText } from './rules/compose-drift';
+import { crossRegistryCollisions } from './rules/cross-registry';
 import { FileSet, replaceDirectory, writeFileAtomic, writeFiles } from './output';
 import { PortRegistry } from './registry';
 
@@ -89,6 +90,12 @@ export class PortsApp extends App {
       if (drift.length) result = { ...result, findings: [...result.findings, ...drift], ok: result.ok && blocking(drift).length === 0 };
       resolved.set(r.node.id, result);
       findings.push(...result.findings);
+    }
+    // Team registries that extend one base share its hosts: check them against each other.
+    for (const [name, cross] of crossRegistryCollisions([...resolved.values()])) {
+      const r = resolved.get(name)!;
+      resolved.set(name, { ...r, findings: [...r.findings, ...cross], ok: false });
+      findings.push(...cross);
     }
     if (blocking(findings).length > 0) {
       return { ok: false, findings, files: empty, registries: resolved, lockChanged: false };

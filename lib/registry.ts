@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as path from 'path';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
@@ -7,12 +8,21 @@ import { kubernetesObjects } from './emit/kubernetes';
 import { networkPolicies } from './emit/network-policies';
 import { emptyLock } from './allocation/lock';
 import { LoadedRegistry, locateFindings, parseRegistryText } from './file/registry-file';
-import { finding } from './model/finding';
+import { RegistryBase, baseProblem, extendSpec } from './model/extend';
+import { Finding, finding } from './model/finding';
 import type {
   AvoidSpec, CategorySpec, EnvironmentSpec, ExternalPort, ExternalSpec, RegistrySpec, ServiceSpec, Waiver,
 } from './model/schema';
 
 export interface PortRegistryProps {
+  /**
+   * A base to extend: an object (e.g. exported by an organisation's package) or the path of its
+   * ports.yaml/ports.json. Its environments, categories, avoided ports, de-facto list, externals
+   * and waivers come first; this registry's own are added (a key defined in both takes this
+   * registry's value). Registries extending the same base are checked against each other.
+   * @default no base
+   */
+  readonly extends?: RegistryBase | string;
   /** Environments by name, each with its band, namespace and scope. @default one environment, `default` */
   readonly environments?: Record<string, EnvironmentSpec>;
   /** Named port ranges a service can be placed in (core, apps, monitoring …). @default none */
@@ -87,7 +97,8 @@ export class PortRegistry extends Construct {
   constructor(scope: Construct, id: string, props: PortRegistryProps = {}) {
     super(scope, id);
     this.outputDir = props.outputDir ?? '';
-    this.data = {
+    const base = props.extends === undefined ? undefined : this.loadBase(props.extends);
+    const own: RegistrySpec = {
       name: id,
       ...(props.description ? { description: props.description } : {}),
       ...(props.environments ? { environments: props.environments } : {}),
@@ -95,10 +106,39 @@ export class PortRegistry extends Construct {
       ...(props.avoid ? { avoid: props.avoid } : {}),
       ...(props.defactoPorts !== undefined ? { defactoPorts: props.defactoPorts } : {}),
       ...(props.composeChecks ? { composeChecks: props.composeChecks } : {}),
-      services: {},
-      externals: {},
-      waivers: [...(props.waivers ?? [])],
+      ...(props.waivers ? { waivers: [...props.waivers] } : {}),
     };
+    const spec = base ? extendSpec(base, own) : own;
+    this.data = { ...spec, services: {}, externals: { ...(spec.externals ?? {}) }, waivers: [...(spec.waivers ?? [])] };
+  }
+
+  /** Findings about the base itself (unreadable file, services in a base), reported by check(). */
+  private readonly baseFindings: Finding[] = [];
+
+  private loadBase(base: RegistryBase | string): RegistryBase | undefined {
+    if (typeof base !== 'string') return this.acceptBase(base, undefined);
+    let loaded: LoadedRegistry;
+    try {
+      loaded = parseRegistryText(fs.readFileSync(base, 'utf8'), base);
+    } catch (e) {
+      this.baseFindings.push(finding('schema', `base registry ${base} cannot be read (${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message})`,
+        { registry: this.node.id, file: base }, 'check the path given to extends'));
+      return undefined;
+    }
+    if (!loaded.spec) {
+      this.baseFindings.push(...loaded.findings);
+      return undefined;
+    }
+    return this.acceptBase(loaded.spec, base);
+  }
+
+  private acceptBase(base: RegistryBase, file: string | undefined): RegistryBase {
+    const problem = baseProblem(base);
+    if (problem) {
+      this.baseFindings.push(finding('schema', problem, { registry: this.node.id, ...(file ? { file } : {}) },
+        'declare them as externals in the base, or as services of a team registry'));
+    }
+    return base;
   }
 
   /**
@@ -115,7 +155,8 @@ export class PortRegistry extends Construct {
       loaded = { findings: [finding('schema', `registry file ${file} ${reason}`, { registry: id, file }, 'check the path')], locate: () => undefined };
     }
     const spec = loaded.spec;
-    const registry = new PortRegistry(scope, id, { ...(spec ?? {}), outputDir: props.outputDir });
+    const baseFile = spec?.extends !== undefined ? path.join(path.dirname(file), spec.extends) : undefined;
+    const registry = new PortRegistry(scope, id, { ...(spec ?? {}), extends: baseFile, outputDir: props.outputDir });
     if (spec) {
       Object.assign(registry.data.services, spec.services ?? {});
       Object.assign(registry.data.externals, spec.externals ?? {});
@@ -154,8 +195,9 @@ export class PortRegistry extends Construct {
 
   /** Runs every rule and allocates every port. Pure: nothing is written. */
   public check(options: CheckOptions = {}): ResolvedRegistry {
-    if (this.source && !this.source.loaded.spec) {
-      return { spec: this.data, environments: [], allocations: [], connections: [], findings: this.source.loaded.findings, lock: emptyLock(), ok: false };
+    if ((this.source && !this.source.loaded.spec) || this.baseFindings.length) {
+      const findings = [...this.baseFindings, ...(this.source?.loaded.spec ? [] : this.source?.loaded.findings ?? [])];
+      return { spec: this.data, environments: [], allocations: [], connections: [], findings, lock: emptyLock(), ok: false };
     }
     const resolved = this.checkData(options);
     return this.source ? { ...resolved, findings: locateFindings(resolved.findings, this.source.loaded.locate) } : resolved;

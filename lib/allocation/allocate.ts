@@ -66,8 +66,9 @@ interface Owner {
 const pick = <T>(value: T | Record<string, T> | undefined, env: string): T | undefined =>
   value === undefined || typeof value !== 'object' || value === null ? value as T | undefined : (value as Record<string, T>)[env];
 
+// An external is one listener for all the environments of its scope, so its label names no environment.
 const label = (r: Pick<Request, 'service' | 'portName' | 'env' | 'of'>) =>
-  `${r.service}.${r.portName} (${r.of === 'external' ? 'external, ' : ''}${r.env.name})`;
+  `${r.service}.${r.portName} (${r.of === 'external' ? 'external' : r.env.name})`;
 
 const validPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
 

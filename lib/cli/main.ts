@@ -8,7 +8,7 @@ import { Finding } from '../model/finding';
 import type { Protocol } from '../model/schema';
 import { diffProject } from './diff';
 import { registryFromCompose, registryYaml } from './import-compose';
-import { LoadedRegistry, UsageError, allFindings, loadRegistries } from './registries';
+import { LoadedRegistry, UsageError, allFindings, loadRegistries, withCrossChecks } from './registries';
 import { DEFAULT_EXCLUDES, scanTree } from './scan';
 import { Listener, listeners } from './sockets';
 
@@ -34,8 +34,8 @@ function registryJson(r: LoadedRegistry) {
   return { name: r.name, source: r.source, ok: r.resolved.ok, findings: r.resolved.findings };
 }
 
-function check(io: Io, registry: string | undefined, opts: { json?: boolean; strict?: boolean }): number {
-  const registries = loadRegistries(registry, io.cwd);
+function check(io: Io, registry: string[], opts: { json?: boolean; strict?: boolean }): number {
+  const registries = withCrossChecks(registry.length ? registry.flatMap(r => loadRegistries(r, io.cwd)) : loadRegistries(undefined, io.cwd));
   const findings = allFindings(registries);
   const errors = findings.filter(f => f.severity === 'error' && !f.waived).length;
   const warnings = findings.filter(f => f.severity === 'warning' && !f.waived).length;
@@ -222,7 +222,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   const jsonOption = () => new Option('--json', 'print JSON for machines');
 
   cli.command('check').description('run every rule and print every finding (exit 1 on errors)')
-    .argument('[registry]', 'registry file or folder (default: ./ports.yaml, else manifests/**/ports.json)')
+    .argument('[registry...]', 'registry files or folders, checked together (default: ./ports.yaml, else manifests/**/ports.json)')
     .option('--strict', 'warnings fail too').addOption(jsonOption())
     .action((registry, opts) => setCode(check(io, registry, opts)));
 

@@ -4,7 +4,9 @@ import { Lock, LockFile, emptyLock, parseLockFile } from '../allocation/lock';
 import { ResolvedRegistry, checkRegistry } from '../check';
 import { RESOLVED_FORMAT_VERSION } from '../emit/resolved-json';
 import { locateFindings, parseRegistryText } from '../file/registry-file';
+import { baseProblem, extendSpec } from '../model/extend';
 import { Finding } from '../model/finding';
+import { crossRegistryCollisions } from '../rules/cross-registry';
 import type { RegistrySpec } from '../model/schema';
 
 /** Bad arguments or input that cannot be read: exit code 2. */
@@ -92,7 +94,17 @@ function loadOne(file: string, cwd: string): LoadedRegistry {
     };
     return { name, source: display, kind: 'file', resolved: failed, lock, root };
   }
-  const resolved = checkRegistry(loaded.spec, { lock });
+  const { extends: basePath, ...own } = loaded.spec;
+  let spec: RegistrySpec = own;
+  if (basePath !== undefined) {
+    const baseFile = path.join(path.dirname(file), basePath);
+    const base = parseRegistryText(fs.existsSync(baseFile) ? fs.readFileSync(baseFile, 'utf8') : '', path.relative(cwd, baseFile));
+    if (!base.spec) throw new UsageError(`base ${basePath} of ${display}: ${base.findings.map(f => f.message).join('; ')}`);
+    const problem = baseProblem(base.spec);
+    if (problem) throw new UsageError(`base ${basePath} of ${display}: ${problem}`);
+    spec = extendSpec(base.spec, own);
+  }
+  const resolved = checkRegistry(spec, { lock });
   return { name, source: display, kind: 'file', resolved: { ...resolved, findings: locateFindings(resolved.findings, loaded.locate) }, lock, root };
 }
 
@@ -130,4 +142,13 @@ export function loadRegistries(arg: string | undefined, cwd = process.cwd()): Lo
 
 export function allFindings(registries: readonly LoadedRegistry[]): Finding[] {
   return registries.flatMap(r => r.resolved.findings);
+}
+
+/** Adds the collisions between registries that extend the same base. */
+export function withCrossChecks(registries: LoadedRegistry[]): LoadedRegistry[] {
+  const cross = crossRegistryCollisions(registries.map(r => r.resolved));
+  return registries.map(r => {
+    const extra = cross.get(r.resolved.spec.name);
+    return extra ? { ...r, resolved: { ...r.resolved, findings: [...r.resolved.findings, ...extra], ok: false } } : r;
+  });
 }

@@ -13,6 +13,8 @@ import { closest } from '../rules/references';
 export const RegistryFileSchema = RegistrySpecSchema.extend({
   $schema: z.string().optional(),
   name: z.string().min(1).optional(),
+  /** Path of a base registry file to extend, relative to this file. */
+  extends: z.string().optional(),
 });
 export type RegistryFile = z.infer<typeof RegistryFileSchema>;
 
@@ -28,7 +30,7 @@ const MAX_ALIASES = 100;
 
 export interface LoadedRegistry {
   /** The registry when the file parsed and matched the model; findings may still follow from the rules. */
-  readonly spec?: RegistrySpec;
+  readonly spec?: RegistrySpec & { readonly extends?: string };
   readonly findings: Finding[];
   /** True when the text could not be read as YAML/JSON at all (empty, binary, too large, malformed). */
   readonly unreadable?: boolean;

@@ -207,6 +207,11 @@ export const DefactoEntrySchema = z.strictObject({
 export const RegistrySpecSchema = z.strictObject({
   name,
   description: z.string().optional(),
+  /**
+   * The shared base this registry extends (set by `extends`). Registries with the same base
+   * share its environments and infrastructure, and are checked against each other.
+   */
+  base: z.string().optional(),
   /** @default { default: {} } */
   environments: z.record(z.string(), EnvironmentSpecSchema).optional(),
   categories: z.record(z.string(), CategorySpecSchema).optional(),
