@@ -17,6 +17,7 @@ import { crossRegistryCollisions } from './rules/cross-registry';
 import { FileSet, replaceDirectory, writeFileAtomic, writeFiles } from './output';
 import { PortRegistry } from './registry';
 
+/** Props of {@link PortsApp}: the cdk8s AppProps plus where the checked output and the lock go. */
 export interface PortsAppProps extends AppProps {
   /** Where checked output goes; replaced as a whole on every successful synth. @default $CDK8S_PORTS_MANIFESTS_DIR, else 'manifests' */
   readonly manifestsDir?: string;
@@ -26,14 +27,19 @@ export interface PortsAppProps extends AppProps {
   readonly frozenLock?: boolean;
 }
 
+/** What {@link PortsApp.trySynth} did. */
 export interface SynthResult {
+  /** True when nothing blocked the synth and the output was written. */
   readonly ok: boolean;
+  /** Every finding of every registry. */
   readonly findings: readonly Finding[];
   /** Every file of the output, relative to the manifests folder (empty when the synth was stopped). */
   readonly files: FileSet;
+  /** The resolved registries by name. */
   readonly registries: ReadonlyMap<string, ResolvedRegistry>;
   /** A problem that is not a finding (an unreadable lock file, two registries writing to one folder). */
   readonly problem?: string;
+  /** True when ports.lock.json was written. */
   readonly lockChanged: boolean;
 }
 

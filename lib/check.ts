@@ -32,6 +32,7 @@ export interface ResolvedRegistry {
   readonly ok: boolean;
 }
 
+/** Options of {@link checkRegistry}. */
 export interface CheckOptions {
   /** Pinned automatic allocations. @default an empty lock */
   readonly lock?: Lock;

@@ -16,6 +16,7 @@ export function formatFinding(f: Finding): string {
   return lines.join('\n');
 }
 
+/** `1 error, 2 warnings, 0 waived`. */
 export function summarize(findings: readonly Finding[]): string {
   const errors = findings.filter(f => f.severity === 'error' && !f.waived).length;
   const warnings = findings.filter(f => f.severity === 'warning' && !f.waived).length;
@@ -24,6 +25,7 @@ export function summarize(findings: readonly Finding[]): string {
   return `${plural(errors, 'error')}, ${plural(warnings, 'warning')}, ${waived} waived`;
 }
 
+/** Every finding as people read it, then the summary line. */
 export function formatFindings(findings: readonly Finding[]): string {
   return [...findings.map(formatFinding), summarize(findings)].join('\n');
 }

@@ -1,5 +1,10 @@
-export * from './model/schema';
-export * from './model/finding';
+export { PROTOCOLS, STATUSES, ENVIRONMENT_KINDS, RegistrySpecSchema } from './model/schema';
+export type {
+  Range, Protocol, Status, Fallback, HealthCheck, PortSpec, Connection, PublicSpec, ServiceSpec, ExternalPort, ExternalSpec,
+  EnvironmentSpec, CategorySpec, AvoidSpec, Waiver, RegistrySpec,
+} from './model/schema';
+export { RULES, finding, blocking } from './model/finding';
+export type { Finding, Where, Severity, RuleId } from './model/finding';
 export { WELL_KNOWN_PORTS, DEFACTO_PORTS, ianaService } from './model/well-known';
 export type { Environment } from './model/normalize';
 export type { Allocation } from './allocation/allocate';

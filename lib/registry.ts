@@ -14,6 +14,7 @@ import type {
   AvoidSpec, CategorySpec, EnvironmentSpec, ExternalPort, ExternalSpec, RegistrySpec, ServiceSpec, Waiver,
 } from './model/schema';
 
+/** Props of {@link PortRegistry}. */
 export interface PortRegistryProps {
   /**
    * A base to extend: an object (e.g. exported by an organisation's package) or the path of its
@@ -33,6 +34,7 @@ export interface PortRegistryProps {
   readonly defactoPorts?: RegistrySpec['defactoPorts'];
   /** Explicit exceptions to rules, each with its reason. @default none */
   readonly waivers?: Waiver[];
+  /** What the registry is for (shown in PORTS.md). @default none */
   readonly description?: string;
   /** Existing compose files whose published ports must agree with the registry (rule compose-drift). @default none */
   readonly composeChecks?: RegistrySpec['composeChecks'];

@@ -4,21 +4,27 @@ import type { Protocol, Range } from '../model/schema';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
 import { PortAllocator } from './port-allocator';
 
+/** What {@link freePorts} looks for. */
 export interface FreePortQuery {
+  /** The environment to allocate in. */
   readonly environment: string;
+  /** A category whose ranges to use (within the band). @default the band only */
   readonly category?: string;
   /** @default 1 */
   readonly count?: number;
   /** @default 'TCP' */
   readonly protocol?: Protocol;
-  /** Ports to keep clear besides the allocations, e.g. every entry of the lock file on disk. */
+  /** Ports to keep clear besides the allocations, e.g. every entry of the lock file on disk. @default none */
   readonly reserved?: readonly number[];
-  /** Extra test, e.g. "not listening on this machine right now". */
+  /** Extra test, e.g. "not listening on this machine right now". @default none */
   readonly isBusy?: (port: number) => boolean;
 }
 
+/** What {@link freePorts} found. */
 export interface FreePorts {
+  /** The ranges searched. */
   readonly ranges: readonly Range[];
+  /** The free ports, lowest first. */
   readonly ports: readonly number[];
 }
 
@@ -71,6 +77,7 @@ export function freePorts(resolved: ResolvedRegistry, query: FreePortQuery): Fre
   return { ranges, ports };
 }
 
+/** `8000-8799, 9000-9799`. */
 export function describeRanges(ranges: readonly Range[]): string {
   return ranges.map(formatRange).join(', ');
 }

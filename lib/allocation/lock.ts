@@ -4,12 +4,17 @@
  * ports and `<service>/<port>` for common band offsets.
  */
 export interface Lock {
+  /** `<env>/<service>/<port>` -> port. */
   readonly ports: Record<string, number>;
+  /** `<service>/<port>` -> common band offset. */
   readonly offsets: Record<string, number>;
 }
 
+/** The `ports.lock.json` file: one lock per registry. */
 export interface LockFile {
+  /** Always 1 for now. */
   readonly lockfileVersion: 1;
+  /** Locks by registry name. */
   readonly registries: Record<string, Lock>;
 }
 

@@ -2,14 +2,22 @@
  * A finding is data. The synth, the CLI and the tests all read the same shape; tests
  * assert on `rule` and `where`, people read `message` and `fix`.
  */
+/** Errors stop the synth; warnings are printed. */
 export type Severity = 'error' | 'warning';
 
+/** Where a finding points: any of registry, service, environment, port, key path and file position. */
 export interface Where {
+  /** The registry's name. */
   readonly registry?: string;
+  /** The service or external. */
   readonly service?: string;
+  /** The environment. */
   readonly environment?: string;
+  /** The port number concerned. */
   readonly port?: number;
+  /** The named port of the service. */
   readonly portName?: string;
+  /** The category concerned. */
   readonly category?: string;
   /** Another party to the finding (the other service of a collision, the other range of an overlap). */
   readonly other?: string;
@@ -19,11 +27,17 @@ export interface Where {
   readonly file?: string;
 }
 
+/** One problem the checker found, as data. */
 export interface Finding {
+  /** The rule's id (see {@link RULES}). */
   readonly rule: RuleId;
+  /** `error` stops the synth, `warning` does not. */
   readonly severity: Severity;
+  /** What is wrong, naming the culprit. */
   readonly message: string;
+  /** Where it is. */
   readonly where: Where;
+  /** How to fix it. */
   readonly fix?: string;
   /** Set when a registry waiver matched: the finding is shown but does not fail the synth. */
   readonly waived?: string;
@@ -68,8 +82,10 @@ export const RULES = {
   'waiver-unused': ['warning', 'A waiver matches no finding; remove it so exceptions do not outlive their reason.'],
 } as const satisfies Record<string, readonly [Severity, string]>;
 
+/** The id of a rule, e.g. `collision`. */
 export type RuleId = keyof typeof RULES;
 
+/** Builds a finding with the rule's default severity. */
 export function finding(rule: RuleId, message: string, where: Where, fix?: string, severity?: Severity): Finding {
   return { rule, severity: severity ?? RULES[rule][0], message, where, ...(fix ? { fix } : {}) };
 }

@@ -10,31 +10,42 @@ import { z } from 'zod';
  * propose a fix, which a schema error cannot.
  */
 
+/** Transport protocols a port can use. */
 export const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
+/** Lifecycle of a service: `planned` and `reserved` hold their ports but are not deployed. */
 export const STATUSES = ['active', 'planned', 'reserved', 'dev-only'] as const;
+/** What an environment is for; `dev-only` services never run in `production`. */
 export const ENVIRONMENT_KINDS = ['production', 'staging', 'development', 'test'] as const;
 
 const name = z.string().min(1);
 
 /** An inclusive port range, `[first, last]`. */
 export const RangeSchema = z.tuple([z.number(), z.number()]);
+/** An inclusive port range, `[first, last]`. */
 export type Range = z.infer<typeof RangeSchema>;
 
 /** A value that is the same in every environment, or given per environment name. */
 const perEnvironment = <T extends z.ZodType>(value: T) => z.union([value, z.record(z.string(), value)]);
 
+/** Schema of a protocol: TCP, UDP or SCTP. */
 export const ProtocolSchema = z.enum(PROTOCOLS);
+/** TCP, UDP or SCTP. */
 export type Protocol = z.infer<typeof ProtocolSchema>;
 
+/** Schema of a service status. */
 export const StatusSchema = z.enum(STATUSES);
+/** `active`, `planned`, `reserved` or `dev-only`. */
 export type Status = z.infer<typeof StatusSchema>;
 
+/** Schema of a fallback port: a number, or `{ shift }` added to the primary port. */
 export const FallbackSchema = z.union([
   z.number(),
   z.strictObject({ shift: z.number() }),
 ]);
+/** A fallback port for when the primary is taken on a developer machine: a port, or `{ shift: 10000 }`. */
 export type Fallback = z.infer<typeof FallbackSchema>;
 
+/** Schema of a health check: free text, or `{ path, port, command }`. */
 export const HealthCheckSchema = z.union([
   z.string(),
   z.strictObject({
@@ -43,6 +54,7 @@ export const HealthCheckSchema = z.union([
     command: z.string().optional(),
   }),
 ]);
+/** How to tell the service is healthy (documented in PORTS.md). */
 export type HealthCheck = z.infer<typeof HealthCheckSchema>;
 
 /**
@@ -71,8 +83,10 @@ export const PortSpecSchema = z.strictObject({
   /** Host address the published port binds to (compose `host_ip`). */
   hostIp: z.string().optional(),
 });
+/** One named port of a service: exactly one of `port`, `offset` or `auto` (none: automatic), plus target port, protocol, appProtocol, fallback, NodePort, privileged opt-in and host address. */
 export type PortSpec = z.infer<typeof PortSpecSchema>;
 
+/** Schema of a declared connection from a service to a service or external. */
 export const ConnectionSchema = z.strictObject({
   /** The service or external endpoint connected to. */
   to: name,
@@ -84,16 +98,20 @@ export const ConnectionSchema = z.strictObject({
    */
   environment: z.string().optional(),
 });
+/** A declared connection: the only way traffic between services is allowed. */
 export type Connection = z.infer<typeof ConnectionSchema>;
 
+/** Schema of the sources a public service admits. */
 export const PublicSpecSchema = z.strictObject({
   /** Namespaces allowed in, e.g. the ingress controller's. */
   namespaces: z.array(z.string()).optional(),
   /** Source address blocks allowed in. */
   cidrs: z.array(z.string()).optional(),
 });
+/** Sources a public service admits: namespaces and CIDRs. */
 export type PublicSpec = z.infer<typeof PublicSpecSchema>;
 
+/** Schema of a service the registry deploys. */
 export const ServiceSpecSchema = z.strictObject({
   description: z.string().optional(),
   owner: z.string().optional(),
@@ -117,8 +135,10 @@ export const ServiceSpecSchema = z.strictObject({
   ports: z.record(z.string(), PortSpecSchema),
   connectsTo: z.array(ConnectionSchema).optional(),
 });
+/** A service the registry deploys: named ports, status, owner, connections. */
 export type ServiceSpec = z.infer<typeof ServiceSpecSchema>;
 
+/** Schema of one port of an external endpoint. */
 export const ExternalPortSchema = z.strictObject({
   port: z.number(),
   targetPort: z.number().optional(),
@@ -127,6 +147,7 @@ export const ExternalPortSchema = z.strictObject({
   fallback: FallbackSchema.optional(),
   privileged: z.boolean().optional(),
 });
+/** One port of an external endpoint. */
 export type ExternalPort = z.infer<typeof ExternalPortSchema>;
 
 /** Infrastructure the registry does not deploy but whose ports it must keep clear. */
@@ -149,8 +170,10 @@ export const ExternalSpecSchema = z.strictObject({
   environments: z.array(z.string()).optional(),
   ports: z.record(z.string(), ExternalPortSchema),
 });
+/** Infrastructure the registry does not deploy but whose ports it keeps clear. */
 export type ExternalSpec = z.infer<typeof ExternalSpecSchema>;
 
+/** Schema of an environment. */
 export const EnvironmentSpecSchema = z.strictObject({
   /** The band: every service port of this environment lies in it; offsets count from its start. */
   range: RangeSchema.optional(),
@@ -163,8 +186,10 @@ export const EnvironmentSpecSchema = z.strictObject({
   /** @default [30000, 32767] */
   nodePortRange: RangeSchema.optional(),
 });
+/** An environment: band, namespace, scope, kind, NodePort range. */
 export type EnvironmentSpec = z.infer<typeof EnvironmentSpecSchema>;
 
+/** Schema of a category of ranges. */
 export const CategorySpecSchema = z.strictObject({
   ranges: z.array(RangeSchema).min(1),
   owner: z.string().optional(),
@@ -172,20 +197,25 @@ export const CategorySpecSchema = z.strictObject({
   /** Kept free for later: nothing may be allocated in it. @default false */
   reserved: z.boolean().optional(),
 });
+/** Named ranges services and externals can be placed in. */
 export type CategorySpec = z.infer<typeof CategorySpecSchema>;
 
+/** Schema of an avoided port, with an optional reason. */
 export const AvoidPortSchema = z.union([
   z.number(),
   z.strictObject({ port: z.number(), reason: z.string().optional() }),
 ]);
+/** Schema of an avoided range, with an optional reason. */
 export const AvoidRangeSchema = z.union([
   RangeSchema,
   z.strictObject({ range: RangeSchema, reason: z.string().optional() }),
 ]);
+/** Schema of the avoided ports and ranges. */
 export const AvoidSpecSchema = z.strictObject({
   ports: z.array(AvoidPortSchema).optional(),
   ranges: z.array(AvoidRangeSchema).optional(),
 });
+/** Ports and ranges nothing may use. */
 export type AvoidSpec = z.infer<typeof AvoidSpecSchema>;
 
 /** An explicit, reasoned exception to a rule; findings it matches are shown as waived. */
@@ -196,14 +226,17 @@ export const WaiverSchema = z.strictObject({
   port: z.number().optional(),
   reason: z.string().min(1),
 });
+/** An explicit, reasoned exception to a rule. */
 export type Waiver = z.infer<typeof WaiverSchema>;
 
+/** Schema of an entry of the de-facto default port list. */
 export const DefactoEntrySchema = z.strictObject({
   what: z.string(),
   /** Service kinds for which this port is their own standard port. */
   kinds: z.array(z.string()).optional(),
 });
 
+/** Schema of a whole registry: the one source of the TypeScript types and the file format. */
 export const RegistrySpecSchema = z.strictObject({
   name,
   description: z.string().optional(),
@@ -234,4 +267,5 @@ export const RegistrySpecSchema = z.strictObject({
     environment: z.string().optional(),
   })).optional(),
 });
+/** A whole registry as plain data (the shape of a ports.yaml file). */
 export type RegistrySpec = z.infer<typeof RegistrySpecSchema>;

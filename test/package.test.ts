@@ -1,0 +1,88 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ROOT } from './support/project';
+
+/**
+ * The package as another infra repo gets it: `npm pack`, a throwaway consumer project with its
+ * own cdk8s app in TypeScript and in plain CommonJS JavaScript, installed from the tarball.
+ */
+jest.setTimeout(600_000);
+
+function run(cmd: string, args: string[], cwd: string) {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', CDK8S_CHECK_UPGRADE: 'false' }, timeout: 500_000 });
+  if (r.error) throw r.error;
+  return r;
+}
+
+let tarball: string;
+let consumer: string;
+
+beforeAll(() => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-pack-'));
+  const pack = run('npm', ['pack', '--pack-destination', out, '--json'], ROOT);
+  expect(pack.status).toBe(0);
+  tarball = path.join(out, JSON.parse(pack.stdout.slice(pack.stdout.indexOf('[')))[0].filename);
+
+  consumer = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-consumer-'));
+  const own = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  fs.writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({
+    name: 'infra', private: true,
+    dependencies: {
+      'cdk8s-ports': `file:${tarball}`,
+      'cdk8s': own.devDependencies.cdk8s, 'cdk8s-plus-27': own.devDependencies['cdk8s-plus-27'], 'constructs': own.devDependencies.constructs,
+    },
+    devDependencies: { 'typescript': own.devDependencies.typescript, 'ts-node': own.devDependencies['ts-node'], '@types/node': own.devDependencies['@types/node'] },
+  }, null, 2));
+  const install = run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], consumer);
+  expect(install.stderr).not.toMatch(/ERR!/);
+  expect(install.status).toBe(0);
+});
+
+test('the tarball holds the compiled library, the CLI and the schema, and no tests or fixtures', () => {
+  const files = run('tar', ['-tzf', tarball], ROOT).stdout.split('\n').filter(Boolean);
+  expect(files).toEqual(expect.arrayContaining(['package/build/lib/index.js', 'package/build/lib/index.d.ts', 'package/bin/cdk8s-ports.js',
+    'package/schema/ports.schema.json', 'package/README.md', 'package/CHANGELOG.md']));
+  expect(files.filter(f => /\/(test|tests|examples|manifests|scripts)\/|\.test\.|__snapshots__|fixtures/.test(f))).toEqual([]);
+  expect(files.filter(f => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+});
+
+const REGISTRY = `
+  const ports = new PortRegistry(app, 'shop', {
+    environments: { production: { range: [8100, 8199] }, development: { range: [9100, 9199] } },
+  });
+  const api = ports.service('api', { public: true, ports: { http: { offset: 10 } } });
+  const worker = ports.service('worker', { ports: { metrics: { offset: 20 } } });
+  api.connectsTo(worker, 'metrics');
+  app.synth();
+`;
+
+test('a TypeScript cdk8s app imports the constructs, type-checks and synthesizes its own registry', () => {
+  fs.writeFileSync(path.join(consumer, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'commonjs', target: 'ES2022', esModuleInterop: true, skipLibCheck: false } }));
+  fs.writeFileSync(path.join(consumer, 'main.ts'), `import { PortsApp, PortRegistry, ResolvedRegistry } from 'cdk8s-ports';\nconst app = new PortsApp();\n${REGISTRY}\nconst check: ResolvedRegistry = ports.check();\nif (!check.ok) process.exit(3);\n`);
+  const r = run(path.join(consumer, 'node_modules', '.bin', 'ts-node'), ['main.ts'], consumer);
+  expect(r.stderr).toMatch(/wrote \d+ files to manifests\//);
+  expect(r.status).toBe(0);
+  const prod = fs.readFileSync(path.join(consumer, 'manifests', 'k8s', 'production.yaml'), 'utf8');
+  expect(prod).toMatch(/name: api\n\s+namespace: shop-production/);
+  expect(prod).toMatch(/port: 8110/);
+  expect(prod).toMatch(/name: allow-worker-from-api/);
+});
+
+test('a plain CommonJS JavaScript app works too', () => {
+  const dir = path.join(consumer, 'js');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'app.js'), `const { PortsApp, PortRegistry } = require('cdk8s-ports');\nconst app = new PortsApp();\n${REGISTRY}`);
+  const r = run(process.execPath, ['app.js'], dir);
+  expect(r.status).toBe(0);
+  expect(fs.readFileSync(path.join(dir, 'manifests', 'k8s', 'development.yaml'), 'utf8')).toMatch(/port: 9110/);
+});
+
+test('npx cdk8s-ports check runs in the consumer project', () => {
+  const r = run('npx', ['cdk8s-ports', 'check', '--json'], consumer);
+  expect(r.status).toBe(0);
+  expect(JSON.parse(r.stdout).registries.map((x: { name: string }) => x.name)).toEqual(['shop']);
+  const help = run('npx', ['cdk8s-ports', '--help'], consumer);
+  expect(help.stdout).toMatch(/suggest/);
+});
