@@ -125,20 +125,40 @@ function resolveConnections(spec: RegistrySpec, envs: readonly Environment[]): R
   const services = spec.services ?? {};
   const externals = spec.externals ?? {};
   const out: ResolvedConnection[] = [];
+  // Where each service and external runs, computed once: registries have thousands of connections.
+  const where = new Map<string, { envs: Environment[]; names: Set<string> }>();
+  const presence = (name: string, entry: Parameters<typeof presentIn>[0]) => {
+    let p = where.get(name);
+    if (!p) {
+      const list = presentIn(entry, envs);
+      where.set(name, p = { envs: list, names: new Set(list.map(e => e.name)) });
+    }
+    return p;
+  };
   for (const [from, svc] of Object.entries(services)) {
-    for (const c of svc.connectsTo ?? []) {
+    if (!svc.connectsTo?.length) continue;
+    const mine = presence(from, svc).envs;
+    for (const c of svc.connectsTo) {
       const target = services[c.to] ?? externals[c.to];
       if (!target) continue;
-      const portNames = Object.keys(target.ports);
-      const portName = c.port ?? (portNames.length === 1 ? portNames[0] : undefined);
-      if (!portName || !portNames.includes(portName)) continue;
-      const targetEnvs = new Set(presentIn(target, envs).map(e => e.name));
+      const portName = c.port ?? onlyPort(target.ports);
+      if (portName === undefined || !(portName in target.ports)) continue;
+      const targetEnvs = presence(c.to, target).names;
       const targetKind = c.to in services ? 'service' : 'external';
-      for (const env of presentIn(svc, envs)) {
+      for (const env of mine) {
         const targetEnvironment = c.environment ?? env.name;
         if (targetEnvs.has(targetEnvironment)) out.push({ environment: env.name, from, to: c.to, portName, targetEnvironment, targetKind });
       }
     }
   }
   return out;
+}
+
+function onlyPort(ports: Record<string, unknown>): string | undefined {
+  let only: string | undefined;
+  for (const name in ports) {
+    if (only !== undefined) return undefined;
+    only = name;
+  }
+  return only;
 }

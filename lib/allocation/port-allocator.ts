@@ -25,18 +25,3 @@ export class PortAllocator {
     this.owners[port] = -1;
   }
 }
-
-/** Port spaces keyed by `scope/protocol`, created on first use. */
-export class PortSpaces {
-  private readonly spaces = new Map<string, PortAllocator>();
-
-  public get(scope: string, protocol: string): PortAllocator {
-    const key = `${scope}/${protocol}`;
-    let space = this.spaces.get(key);
-    if (!space) {
-      space = new PortAllocator();
-      this.spaces.set(key, space);
-    }
-    return space;
-  }
-}

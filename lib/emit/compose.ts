@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import type { Allocation } from '../allocation/allocate';
 import type { ResolvedConnection, ResolvedRegistry } from '../check';
 import { Environment, envVarStem } from '../model/normalize';
+import { lookup } from './lookup';
 
 /**
  * docker-compose output. The base file lists every container the registry runs in every
@@ -67,7 +68,7 @@ function contextOf(resolved: ResolvedRegistry): Context {
 function composeRuns(ctx: Context, name: string, env: string): boolean {
   const svc = ctx.resolved.spec.services?.[name];
   const ext = ctx.resolved.spec.externals?.[name];
-  const present = ctx.resolved.allocations.some(a => a.environment === env && a.service === name);
+  const present = lookup(ctx.resolved).allocationsOf(env, name).length > 0;
   if (svc) return present && DEPLOYED.has(svc.status ?? 'active');
   return present && !!ext?.image;
 }
@@ -88,7 +89,7 @@ export function composeAddress(ctx: { resolved: ResolvedRegistry }, c: ResolvedC
 function connectionSettings(ctx: Context, env: Environment, client: string): { environment: Record<string, string>; needsHost: boolean } {
   const out: Record<string, string> = {};
   let needsHost = false;
-  const connections = ctx.resolved.connections.filter(c => c.environment === env.name && c.from === client);
+  const connections = lookup(ctx.resolved).connectionsFrom(env.name, client);
   const portsPerTarget = new Map<string, number>();
   for (const c of connections) portsPerTarget.set(c.to, (portsPerTarget.get(c.to) ?? 0) + 1);
   const aliasCount = new Map<string, number>();
@@ -137,7 +138,7 @@ export function composeFiles(resolved: ResolvedRegistry): Map<string, string> {
   for (const env of resolved.environments) {
     const services: Record<string, unknown> = {};
     for (const name of names.filter(n => composeRuns(ctx, n, env.name))) {
-      const allocations = resolved.allocations.filter(a => a.environment === env.name && a.service === name);
+      const allocations = lookup(resolved).allocationsOf(env.name, name);
       const own: Record<string, string> = { PORT: String(allocations[0].targetPort) };
       if (allocations.length > 1) for (const a of allocations) own[`PORT_${envVarStem(a.portName)}`] = String(a.targetPort);
       const { environment, needsHost } = connectionSettings(ctx, env, name);

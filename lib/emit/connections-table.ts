@@ -1,4 +1,5 @@
 import type { ResolvedRegistry } from '../check';
+import { lookup } from './lookup';
 
 /**
  * Who talks to whom, as a markdown table: one row per connection, one column per
@@ -17,7 +18,7 @@ export function connectionsTable(resolved: ResolvedRegistry): string {
   };
 
   for (const c of resolved.connections) {
-    const a = resolved.allocations.find(x => x.environment === c.targetEnvironment && x.service === c.to && x.portName === c.portName);
+    const a = lookup(resolved).allocation(c.targetEnvironment, c.to, c.portName);
     if (!a) continue;
     const ext = externals[c.to];
     const to = ext
@@ -30,7 +31,7 @@ export function connectionsTable(resolved: ResolvedRegistry): string {
     if (!svc.public) continue;
     const from = svc.public === true ? 'anything outside the registry (public)'
       : [...(svc.public.namespaces ?? []).map(n => `namespace ${n}`), ...(svc.public.cidrs ?? [])].join(', ') + ' (public)';
-    for (const a of resolved.allocations.filter(x => x.service === name)) {
+    for (const a of resolved.environments.flatMap(e => lookup(resolved).allocationsOf(e.name, name))) {
       row(`public|${name}|${a.portName}`, from, name, `${a.portName}/${a.protocol}`).cells.set(a.environment, String(a.targetPort));
     }
   }

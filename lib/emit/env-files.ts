@@ -1,6 +1,7 @@
 import type { ResolvedRegistry } from '../check';
 import { envVarStem } from '../model/normalize';
 import { ALIASES, schemeOf, urlFor } from './compose';
+import { lookup } from './lookup';
 
 /**
  * One `.env` file per environment, for processes on the host: every allocation as
@@ -19,7 +20,7 @@ export function envFiles(resolved: ResolvedRegistry): Map<string, string> {
     }
     const aliases = new Map<string, string[]>();
     for (const c of resolved.connections.filter(x => x.environment === env.name && x.targetEnvironment === env.name)) {
-      const a = resolved.allocations.find(x => x.environment === env.name && x.service === c.to && x.portName === c.portName);
+      const a = lookup(resolved).allocation(env.name, c.to, c.portName);
       if (!a) continue;
       const host = resolved.spec.externals?.[c.to]?.host ?? 'localhost';
       const url = urlFor(c.to, a, { host, port: a.port });

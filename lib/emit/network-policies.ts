@@ -4,6 +4,7 @@ import type { ResolvedRegistry } from '../check';
 import { Environment } from '../model/normalize';
 import type { ExternalSpec, ServiceSpec } from '../model/schema';
 import { commonLabels } from './kubernetes';
+import { lookup } from './lookup';
 
 export interface PolicyObject {
   readonly name: string;
@@ -34,10 +35,8 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
   const externals = resolved.spec.externals ?? {};
   const envs = new Map(resolved.environments.map(e => [e.name, e]));
   const byEnv = new Map<string, Map<string, PolicyObject>>(resolved.environments.map(e => [e.name, new Map()]));
-  const allocation = new Map<string, Allocation>();
-  for (const a of resolved.allocations) allocation.set(`${a.environment}/${a.service}/${a.portName}`, a);
   const deployedIn = (service: string, env: string) =>
-    DEPLOYED.has(services[service]?.status ?? 'active') && resolved.allocations.some(a => a.environment === env && a.service === service);
+    DEPLOYED.has(services[service]?.status ?? 'active') && lookup(resolved).allocationsOf(env, service).length > 0;
 
   const meta = (env: Environment, name: string) => ({ name, namespace: env.namespace, labels: commonLabels(registry, env) });
   const add = (env: Environment, name: string, spec: k8s.NetworkPolicySpec) => {
@@ -71,7 +70,7 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
     const clientEnv = envs.get(c.environment)!;
     const targetEnv = envs.get(c.targetEnvironment)!;
     if (!deployedIn(c.from, clientEnv.name)) continue;
-    const a = allocation.get(`${targetEnv.name}/${c.to}/${c.portName}`);
+    const a = lookup(resolved).allocation(targetEnv.name, c.to, c.portName);
     if (!a) continue;
     const cross = clientEnv.name !== targetEnv.name;
     const fromSelector = { matchLabels: selectorOf(c.from, services[c.from]) };
@@ -124,7 +123,7 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
     if (peers.length === 0) continue;
     for (const env of resolved.environments) {
       if (!deployedIn(name, env.name)) continue;
-      const ports = resolved.allocations.filter(a => a.environment === env.name && a.service === name).map(a => portOf(a, false));
+      const ports = lookup(resolved).allocationsOf(env.name, name).map(a => portOf(a, false));
       add(env, `allow-${name}-from-public`, {
         podSelector: { matchLabels: selectorOf(name, svc) }, policyTypes: ['Ingress'], ingress: [{ from: peers, ports }],
       });

@@ -102,5 +102,9 @@ export function avoidedRangesOf(spec: RegistrySpec): AvoidedRange[] {
 
 /** `my-api` + `http` -> `MY_API_HTTP`: the stem of every generated variable name. */
 export function envVarStem(...parts: string[]): string {
-  return parts.join('_').toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  const joined = parts.join('_');
+  // Most names are already lowercase words and dashes: skip the regular expressions for them.
+  if (SIMPLE.test(joined)) return joined.toUpperCase().replaceAll('-', '_');
+  return joined.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '');
 }
+const SIMPLE = /^[a-z0-9]+(?:[-_][a-z0-9]+)*$/;

@@ -16,10 +16,21 @@ export interface IanaEntry {
   readonly description: string;
 }
 
+const byProtocol = new Map<string, Array<IanaEntry | undefined>>();
+
 /** The IANA registration of a port, if any (SCTP is looked up under its own key). */
 export function ianaService(port: number, protocol: Protocol = 'TCP'): IanaEntry | undefined {
-  const hit = table()[`${port}/${protocol.toLowerCase()}`];
-  return hit && hit[0] ? { name: hit[0], description: hit[1] } : undefined;
+  let entries = byProtocol.get(protocol);
+  if (!entries) {
+    // One array per protocol, indexed by port: lookups in the allocation hot path stay O(1).
+    entries = new Array<IanaEntry | undefined>(65536);
+    const suffix = `/${protocol.toLowerCase()}`;
+    for (const [key, hit] of Object.entries(table())) {
+      if (hit && hit[0] && key.endsWith(suffix)) entries[Number(key.slice(0, -suffix.length))] = { name: hit[0], description: hit[1] };
+    }
+    byProtocol.set(protocol, entries);
+  }
+  return Number.isInteger(port) && port >= 0 && port < 65536 ? entries[port] : undefined;
 }
 
 /** System ports: binding them needs privileges on most hosts. */

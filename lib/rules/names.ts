@@ -53,13 +53,8 @@ export function checkNames(spec: RegistrySpec, envs: readonly Environment[]): Fi
     }
   }
 
-  const entries: Array<[string, 'services' | 'externals', Record<string, unknown>]> = [
-    ...Object.entries(spec.services ?? {}).map(([n, s]) => [n, 'services', s.ports] as [string, 'services', Record<string, unknown>]),
-    ...Object.entries(spec.externals ?? {}).map(([n, s]) => [n, 'externals', s.ports] as [string, 'externals', Record<string, unknown>]),
-  ];
   const varOwners = new Map<string, string>();
-
-  for (const [name, kind, ports] of entries) {
+  const check = (name: string, kind: 'services' | 'externals', ports: Record<string, unknown>) => {
     const problem = dns1035Problem(name);
     if (problem) {
       out.push(finding('service-name', `service name "${name}" ${problem} (Kubernetes Service names are DNS-1035 labels)`,
@@ -83,17 +78,19 @@ export function checkNames(spec: RegistrySpec, envs: readonly Environment[]): Fi
         out.push(finding('port-name', `port name "${portName}" of ${name} ${pp} (Kubernetes port names are IANA service names)`,
           { registry, service: name, portName, path: `${kind}.${name}.ports.${portName}` }, `rename it to "${suggestLabel(portName, 15)}"`));
       }
-      const variable = `${envVarStem(name, portName)}_PORT`;
-      const owner = `${name}.${portName}`;
+      const variable = envVarStem(name, portName);
       const clash = varOwners.get(variable);
       if (clash) {
-        out.push(finding('env-var-collision', `${owner} and ${clash} both generate the variable ${variable}`,
+        const owner = `${name}.${portName}`;
+        out.push(finding('env-var-collision', `${owner} and ${clash} both generate the variable ${variable}_PORT`,
           { registry, service: name, portName, other: clash, path: `${kind}.${name}.ports.${portName}` },
           `rename the port or the service so that ${owner} and ${clash} differ in more than punctuation`));
       } else {
-        varOwners.set(variable, owner);
+        varOwners.set(variable, `${name}.${portName}`);
       }
     }
-  }
+  };
+  for (const name in spec.services ?? {}) check(name, 'services', spec.services![name].ports);
+  for (const name in spec.externals ?? {}) check(name, 'externals', spec.externals![name].ports);
   return out;
 }

@@ -1,6 +1,6 @@
 import { Finding, RULES, finding } from '../model/finding';
 import { Environment, presentIn } from '../model/normalize';
-import type { RegistrySpec } from '../model/schema';
+import type { ExternalSpec, RegistrySpec, ServiceSpec } from '../model/schema';
 
 /** Did-you-mean for a misspelt name: the one candidate it abbreviates, else the closest within two edits. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
@@ -38,6 +38,14 @@ function oneOf(word: string, candidates: readonly string[], noun: string): strin
   return candidates.length ? `declared ${noun}: ${candidates.join(', ')}` : `the registry declares no ${noun}`;
 }
 
+const PER_ENVIRONMENT = ['port', 'targetPort', 'nodePort'] as const;
+
+function hasOnePort(ports: Record<string, unknown>): boolean {
+  let n = 0;
+  for (const _ in ports) if (++n > 1) return false;
+  return n === 1;
+}
+
 /** Everything a registry refers to by name must exist: environments, categories, connection targets, rules. */
 export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]): Finding[] {
   const out: Finding[] = [];
@@ -46,7 +54,7 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
   const categories = Object.keys(spec.categories ?? {});
   const services = spec.services ?? {};
   const externals = spec.externals ?? {};
-  const targets = [...Object.keys(services), ...Object.keys(externals)];
+  const targets = () => [...Object.keys(services), ...Object.keys(externals)];
 
   const checkEnvList = (names: readonly string[], service: string, path: string) => {
     for (const env of names) {
@@ -57,17 +65,13 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
     }
   };
 
-  const all = [
-    ...Object.entries(services).map(([n, s]) => ({ name: n, kind: 'services', entry: s })),
-    ...Object.entries(externals).map(([n, s]) => ({ name: n, kind: 'externals', entry: s })),
-  ];
-  for (const { name, kind, entry } of all) {
+  const checkEntry = (name: string, kind: string, entry: ServiceSpec | ExternalSpec) => {
     const base = `${kind}.${name}`;
     if (entry.category !== undefined && !categories.includes(entry.category)) {
       out.push(finding('unknown-category', `${name} is in category "${entry.category}", which the registry does not declare`,
         { registry, service: name, category: entry.category, path: `${base}.category` }, oneOf(entry.category, categories, 'categories')));
     }
-    checkEnvList(entry.environments ?? [], name, `${base}.environments`);
+    if (entry.environments) checkEnvList(entry.environments, name, `${base}.environments`);
     if (entry.status === 'dev-only') {
       for (const env of presentIn(entry, envs)) {
         if (env.kind === 'production') {
@@ -77,24 +81,30 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
         }
       }
     }
-  }
+  };
+  for (const name in services) checkEntry(name, 'services', services[name]);
+  for (const name in externals) checkEntry(name, 'externals', externals[name]);
 
-  for (const [name, svc] of Object.entries(services)) {
-    for (const [portName, p] of Object.entries(svc.ports)) {
-      for (const field of ['port', 'targetPort', 'nodePort'] as const) {
+  for (const name in services) {
+    const svc = services[name];
+    for (const portName in svc.ports) {
+      const p = svc.ports[portName];
+      for (const field of PER_ENVIRONMENT) {
         const value = p[field];
         if (value !== undefined && typeof value === 'object') {
           checkEnvList(Object.keys(value), name, `services.${name}.ports.${portName}.${field}`);
         }
       }
     }
-    (svc.connectsTo ?? []).forEach((c, i) => {
+    if (!svc.connectsTo) continue;
+    svc.connectsTo.forEach((c, i) => {
+      const target = services[c.to] ?? externals[c.to];
+      if (target && c.environment === undefined && (c.port === undefined ? hasOnePort(target.ports) : c.port in target.ports)) return;
       const path = `services.${name}.connectsTo[${i}]`;
       if (c.environment !== undefined) checkEnvList([c.environment], name, `${path}.environment`);
-      const target = services[c.to] ?? externals[c.to];
       if (!target) {
         out.push(finding('unknown-service', `${name} connects to "${c.to}", which the registry does not declare`,
-          { registry, service: name, other: c.to, path }, oneOf(c.to, targets, 'services')));
+          { registry, service: name, other: c.to, path }, oneOf(c.to, targets(), 'services')));
         return;
       }
       const portNames = Object.keys(target.ports);

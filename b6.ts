@@ -1,0 +1,10 @@
+import * as fs from 'fs'; import * as os from 'os'; import * as path from 'path';
+import { PortsApp, PortRegistry } from './lib';
+import { syntheticRegistry } from './bench/generate';
+const spec = syntheticRegistry(1000);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'b6-'));
+const a = new PortsApp({ manifestsDir: path.join(dir, 'm'), outdir: path.join(dir, 's'), lockFile: path.join(dir, 'l.json') });
+const { services, name, ...props } = spec;
+const r = new PortRegistry(a, name, props);
+for (const [n, s] of Object.entries(services ?? {})) r.service(n, s);
+const t = Date.now(); const res = a.trySynth(); console.log(res.ok, Date.now() - t);
