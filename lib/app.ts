@@ -14,7 +14,7 @@ import { formatFinding, summarize } from './format';
 import { Finding, blocking, finding } from './model/finding';
 import { checkComposeText } from './rules/compose-drift';
 import { crossRegistryCollisions } from './rules/cross-registry';
-import { FileSet, replaceDirectory, writeFileAtomic, writeFiles } from './output';
+import { FileSet, recover, replaceDirectory, writeFileAtomic, writeFiles } from './output';
 import { PortRegistry } from './registry';
 
 /** Props of {@link PortsApp}: the cdk8s AppProps plus where the checked output and the lock go. */
@@ -62,6 +62,8 @@ export class PortsApp extends App {
 
   /** Checks and renders everything; writes only when the check is clean. Never throws for findings. */
   public trySynth(): SynthResult {
+    // A synth killed halfway through its swap left the previous output beside the folder: put it back first.
+    recover(this.manifestsDir);
     const empty = new Map<string, string>();
     const fail = (problem: string, findings: Finding[] = []): SynthResult =>
       ({ ok: false, findings, files: empty, registries: new Map(), problem, lockChanged: false });

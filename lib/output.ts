@@ -4,39 +4,116 @@ import * as path from 'path';
 /** Relative path -> file content. */
 export type FileSet = ReadonlyMap<string, string>;
 
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** Fault-injection seam for the kill tests: a pause after every file widens the window a kill can hit. */
+const WRITE_DELAY_MS = Number(process.env.CDK8S_PORTS_TEST_WRITE_DELAY_MS ?? 0);
+
 function writeAll(dir: string, files: FileSet): void {
   for (const [rel, content] of files) {
     const file = path.join(dir, rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, content);
+    if (WRITE_DELAY_MS > 0) sleep(WRITE_DELAY_MS);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
 /**
+ * An exclusive lock beside `target` (`.<name>.lock`, holding the owner's pid), so that two
+ * synths never swap folders at the same time. A lock whose process is gone is taken over.
+ */
+function withLock<T>(target: string, f: () => T, timeoutMs = 60_000): T {
+  const lock = path.join(path.dirname(target), `.${path.basename(target)}.lock`);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const owner = Number(fs.readFileSync(lock, 'utf8').trim() || '0');
+      if (owner && !alive(owner)) {
+        fs.rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${lock} is held by process ${owner}; remove it if no synth is running`);
+      sleep(20);
+    }
+  }
+  try {
+    return f();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+/**
+ * Finishes a swap that a killed process left half done: the new folder is complete before
+ * the swap begins, so whichever complete folder is there is put back in place, and leftovers
+ * are removed.
+ */
+export function recoverInterruptedSwap(target: string): void {
+  const absolute = path.resolve(target);
+  const parent = path.dirname(absolute);
+  const base = path.basename(absolute);
+  if (!fs.existsSync(parent)) return;
+  const leftovers = fs.readdirSync(parent).filter(n => n.startsWith(`.${base}-old-`) || n.startsWith(`.${base}-new-`));
+  if (leftovers.length === 0) return;
+  if (!fs.existsSync(absolute)) {
+    // Killed between the two renames: the previous output is the newest complete one.
+    const old = leftovers.filter(n => n.startsWith(`.${base}-old-`)).sort().pop();
+    if (old) fs.renameSync(path.join(parent, old), absolute);
+  }
+  for (const n of leftovers) {
+    const p = path.join(parent, n);
+    if (fs.existsSync(p)) fs.rmSync(p, { recursive: true, force: true });
+  }
+}
+
+/** Recovers from a killed swap, under the lock (safe while another synth runs). */
+export function recover(target: string): void {
+  const absolute = path.resolve(target);
+  if (!fs.existsSync(path.dirname(absolute))) return;
+  withLock(absolute, () => recoverInterruptedSwap(absolute));
+}
+
+/**
  * Replaces `target` with a folder holding exactly `files`. The new folder is written in
- * full beside the target first and then renamed into place, so a failure while writing
- * leaves the previous folder as it was.
+ * full beside the target first and then renamed into place, under a lock, so a failure or a
+ * kill while writing leaves the previous folder as it was, and two synths never interleave.
  */
 export function replaceDirectory(target: string, files: FileSet): void {
   const absolute = path.resolve(target);
   const parent = path.dirname(absolute);
   const base = path.basename(absolute);
   fs.mkdirSync(parent, { recursive: true });
-  const fresh = fs.mkdtempSync(path.join(parent, `.${base}-new-`));
-  try {
-    writeAll(fresh, files);
-  } catch (e) {
-    fs.rmSync(fresh, { recursive: true, force: true });
-    throw e;
-  }
-  if (!fs.existsSync(absolute)) {
+  withLock(absolute, () => {
+    recoverInterruptedSwap(absolute);
+    const fresh = fs.mkdtempSync(path.join(parent, `.${base}-new-`));
+    try {
+      writeAll(fresh, files);
+    } catch (e) {
+      fs.rmSync(fresh, { recursive: true, force: true });
+      throw e;
+    }
+    if (!fs.existsSync(absolute)) {
+      fs.renameSync(fresh, absolute);
+      return;
+    }
+    const old = `${path.join(parent, `.${base}-old-`)}${String(Date.now()).padStart(15, '0')}-${process.pid}`;
+    fs.renameSync(absolute, old);
     fs.renameSync(fresh, absolute);
-    return;
-  }
-  const old = `${path.join(parent, `.${base}-old-`)}${process.pid}-${Date.now()}`;
-  fs.renameSync(absolute, old);
-  fs.renameSync(fresh, absolute);
-  fs.rmSync(old, { recursive: true, force: true });
+    fs.rmSync(old, { recursive: true, force: true });
+  });
 }
 
 /** Writes `files` into `dir`, leaving other files there alone (the cdk8s CLI's staging folder). */

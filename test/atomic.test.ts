@@ -1,0 +1,91 @@
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { recover } from '../lib/output';
+import { ROOT, treeHashes } from './support/project';
+
+/**
+ * Atomic output: a synth killed at any point leaves the previous complete output or the new
+ * complete output, never a mix; two synths at once leave one of them whole.
+ */
+jest.setTimeout(300_000);
+
+// A registry big enough that writing its output takes a while (every file changes between A and B).
+const SCRIPT = `
+const { PortsApp, PortRegistry } = require(${JSON.stringify(path.join(ROOT, 'build', 'lib', 'index.js'))});
+const variant = process.argv[2];
+const app = new PortsApp({ manifestsDir: 'manifests', outdir: 'staging-' + variant + '-' + process.pid, lockFile: 'lock-' + variant + '.json' });
+const r = new PortRegistry(app, 'big', { description: 'variant ' + variant, environments: { production: { range: [20000, 21999] }, staging: { range: [30000, 31999] } } });
+for (let i = 0; i < 250; i++) r.service('svc-' + i, { public: true, description: variant, ports: { http: { offset: i * 2 + (variant === 'A' ? 0 : 1) } } });
+const result = app.trySynth();
+process.exit(result.ok ? 0 : 1);
+`;
+
+function project(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-atomic-'));
+  fs.writeFileSync(path.join(dir, 'synth.js'), SCRIPT);
+  return dir;
+}
+
+// Each file write pauses (a test seam in lib/output.ts), so that many kills land while output is being written.
+const SLOW_ENV = { ...process.env, CDK8S_PORTS_TEST_WRITE_DELAY_MS: '25' };
+const runSync = (dir: string, variant: string) => {
+  const r = spawnSync(process.execPath, ['synth.js', variant], { cwd: dir, encoding: 'utf8', env: SLOW_ENV });
+  if (r.status !== 0) throw new Error(r.stderr);
+};
+const start = (dir: string, variant: string): ChildProcess => spawn(process.execPath, ['synth.js', variant], { cwd: dir, stdio: 'ignore', env: SLOW_ENV });
+const exited = (child: ChildProcess) => new Promise<void>(resolve => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+const leftovers = (dir: string) => fs.readdirSync(dir).filter(n => n.startsWith('.manifests'));
+
+let A: Record<string, string>;
+let B: Record<string, string>;
+let duration = 0;
+
+beforeAll(() => {
+  const a = project();
+  runSync(a, 'A');
+  A = treeHashes(path.join(a, 'manifests'));
+  const b = project();
+  const t = Date.now();
+  runSync(b, 'B');
+  duration = Date.now() - t;
+  B = treeHashes(path.join(b, 'manifests'));
+  expect(Object.keys(A).length).toBeGreaterThan(10);
+  // Nearly every file differs between A and B, so a mix of the two would show.
+  expect(Object.keys(A).filter(f => A[f] !== B[f]).length).toBeGreaterThanOrEqual(Object.keys(A).length - 3);
+});
+
+test('SIGKILL at random points never leaves a half-written manifests/', async () => {
+  const dir = project();
+  runSync(dir, 'A');
+  const outcomes = { old: 0, new: 0 };
+  for (let i = 0; i < 16; i++) {
+    const child = start(dir, i % 2 ? 'B' : 'A');
+    const previous = treeHashes(path.join(dir, 'manifests'));
+    // Spread the kills over the whole run, including its very start and end.
+    await new Promise(r => setTimeout(r, Math.round((i / 15) * duration * 1.1)));
+    child.kill('SIGKILL');
+    await exited(child);
+    recover(path.join(dir, 'manifests')); // what the next synth does first
+    const now = treeHashes(path.join(dir, 'manifests'));
+    const state = JSON.stringify(now) === JSON.stringify(A) ? 'A' : JSON.stringify(now) === JSON.stringify(B) ? 'B' : 'mixed';
+    expect(state).not.toBe('mixed');
+    outcomes[JSON.stringify(now) === JSON.stringify(previous) ? 'old' : 'new']++;
+    expect(leftovers(dir)).toEqual([]);
+  }
+  expect(outcomes.old + outcomes.new).toBe(16);
+});
+
+test('two synths at once leave one complete output, never a mix', async () => {
+  for (let i = 0; i < 3; i++) {
+    const dir = project();
+    runSync(dir, 'A');
+    const children = [start(dir, 'B'), start(dir, 'A'), start(dir, 'B')];
+    await Promise.all(children.map(exited));
+    expect(children.map(c => c.exitCode)).toEqual([0, 0, 0]);
+    const now = treeHashes(path.join(dir, 'manifests'));
+    expect([JSON.stringify(A), JSON.stringify(B)]).toContain(JSON.stringify(now));
+    expect(leftovers(dir)).toEqual([]);
+  }
+});
