@@ -25,6 +25,8 @@ export interface PortsAppProps extends AppProps {
   readonly lockFile?: string;
   /** Fail instead of changing the lock file (CI). @default true when CDK8S_PORTS_FROZEN_LOCK=1 */
   readonly frozenLock?: boolean;
+  /** Warnings stop the synth too. @default true when CDK8S_PORTS_STRICT=1 */
+  readonly strict?: boolean;
 }
 
 /** What {@link PortsApp.trySynth} did. */
@@ -52,12 +54,14 @@ export class PortsApp extends App {
   public readonly manifestsDir: string;
   public readonly lockFile: string;
   public readonly frozenLock: boolean;
+  public readonly strict: boolean;
 
   constructor(props: PortsAppProps = {}) {
     super({ outdir: process.env.CDK8S_OUTDIR ?? '.cdk8s.out', ...props });
     this.manifestsDir = props.manifestsDir ?? process.env.CDK8S_PORTS_MANIFESTS_DIR ?? 'manifests';
     this.lockFile = props.lockFile ?? 'ports.lock.json';
     this.frozenLock = props.frozenLock ?? process.env.CDK8S_PORTS_FROZEN_LOCK === '1';
+    this.strict = props.strict ?? process.env.CDK8S_PORTS_STRICT === '1';
   }
 
   /** Checks and renders everything; writes only when the check is clean. Never throws for findings. */
@@ -105,7 +109,8 @@ export class PortsApp extends App {
       resolved.set(name, { ...r, findings: [...r.findings, ...cross], ok: false });
       findings.push(...cross);
     }
-    if (blocking(findings).length > 0) {
+    const stops = (fs_: readonly Finding[]) => blocking(fs_).length > 0 || (this.strict && fs_.some(f => f.severity === 'warning' && !f.waived));
+    if (stops(findings)) {
       return { ok: false, findings, files: empty, registries: resolved, lockChanged: false };
     }
 

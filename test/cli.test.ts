@@ -45,7 +45,7 @@ describe('check', () => {
     const bad = cli(['check', 'ports.yaml', '--json'], dir);
     expect(bad.status).toBe(1);
     const collision = bad.json().registries[0].findings.find((f: any) => f.rule === 'collision');
-    expect(collision.where).toMatchObject({ service: 'web', port: 8000, file: 'ports.yaml:12:13' });
+    expect(collision.where).toMatchObject({ service: 'web', port: 8000, file: 'ports.yaml:12:7' });
     fs.writeFileSync(path.join(dir, 'ports.yaml'), 'name: x\nenvironments:\n  dev: { range: [8000, 8099] }\nservices:\n  api:\n    ports:\n      http: { port: 8010 }\n');
     expect(cli(['check'], dir).status).toBe(0); // found by default in the folder; "unreachable" is only a warning
     expect(cli(['check', '--strict'], dir).status).toBe(1);

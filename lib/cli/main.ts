@@ -34,8 +34,9 @@ function registryJson(r: LoadedRegistry) {
   return { name: r.name, source: r.source, ok: r.resolved.ok, findings: r.resolved.findings };
 }
 
-function check(io: Io, registry: string[], opts: { json?: boolean; strict?: boolean }): number {
-  const registries = withCrossChecks(registry.length ? registry.flatMap(r => loadRegistries(r, io.cwd)) : loadRegistries(undefined, io.cwd));
+function check(io: Io, registry: string[], opts: { json?: boolean; strict?: boolean; frozenLock?: boolean }): number {
+  const load = (r: string | undefined) => loadRegistries(r, io.cwd, { frozenLock: opts.frozenLock });
+  const registries = withCrossChecks(registry.length ? registry.flatMap(load) : load(undefined));
   const findings = allFindings(registries);
   const errors = findings.filter(f => f.severity === 'error' && !f.waived).length;
   const warnings = findings.filter(f => f.severity === 'warning' && !f.waived).length;
@@ -223,7 +224,9 @@ export function program(io: Io, setCode: (code: number) => void): Command {
 
   cli.command('check').description('run every rule and print every finding (exit 1 on errors)')
     .argument('[registry...]', 'registry files or folders, checked together (default: ./ports.yaml, else manifests/**/ports.json)')
-    .option('--strict', 'warnings fail too').addOption(jsonOption())
+    .option('--strict', 'warnings fail too')
+    .option('--frozen-lock', 'fail when the lock file would change (lock-outdated), as CI should')
+    .addOption(jsonOption())
     .action((registry, opts) => setCode(check(io, registry, opts)));
 
   cli.command('suggest').description('the next free ports in the right range')

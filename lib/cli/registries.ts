@@ -5,7 +5,8 @@ import { ResolvedRegistry, checkRegistry } from '../check';
 import { RESOLVED_FORMAT_VERSION } from '../emit/resolved-json';
 import { locateFindings, parseRegistryText } from '../file/registry-file';
 import { baseProblem, extendSpec } from '../model/extend';
-import { Finding } from '../model/finding';
+import { Finding, blocking, finding } from '../model/finding';
+import { checkComposeText } from '../rules/compose-drift';
 import { crossRegistryCollisions } from '../rules/cross-registry';
 import type { RegistrySpec } from '../model/schema';
 
@@ -53,7 +54,7 @@ function isResolved(data: unknown): data is { formatVersion: number; generatedBy
   return !!d && typeof d === 'object' && d.generatedBy === 'cdk8s-ports' && typeof d.spec === 'object';
 }
 
-function loadOne(file: string, cwd: string): LoadedRegistry {
+function loadOne(file: string, cwd: string, options: LoadOptions = {}): LoadedRegistry {
   let text: string;
   try {
     const stat = fs.statSync(file);
@@ -79,10 +80,11 @@ function loadOne(file: string, cwd: string): LoadedRegistry {
         throw new UsageError(`${display} was written by another version of cdk8s-ports (format ${data.formatVersion}); synthesize again`);
       }
       const lock = locks.registries[data.spec.name] ?? emptyLock();
-      return { name: data.spec.name, source: display, kind: 'resolved', resolved: checkRegistry(data.spec, { lock }), lock, root };
+      return { name: data.spec.name, source: display, kind: 'resolved', resolved: checkRegistry(data.spec, { lock, frozenLock: options.frozenLock }), lock, root };
     }
   }
-  const loaded = parseRegistryText(text, display);
+  // A file without a name is named after itself, as `cdk8s-ports import` would name it.
+  const loaded = parseRegistryText(text, display, undefined, path.basename(file).replace(/\.(ya?ml|json)$/, ''));
   if (loaded.unreadable) {
     throw new UsageError(loaded.findings.map(f => `${f.where.file ?? display}: ${f.message}`).join('\n'));
   }
@@ -104,8 +106,17 @@ function loadOne(file: string, cwd: string): LoadedRegistry {
     if (problem) throw new UsageError(`base ${basePath} of ${display}: ${problem}`);
     spec = extendSpec(base.spec, own);
   }
-  const resolved = checkRegistry(spec, { lock });
-  return { name, source: display, kind: 'file', resolved: { ...resolved, findings: locateFindings(resolved.findings, loaded.locate) }, lock, root };
+  const resolved = checkRegistry(spec, { lock, frozenLock: options.frozenLock });
+  // composeChecks name files relative to where the command runs, as they do for a synth.
+  const drift = resolved.ok || resolved.allocations.length ? (spec.composeChecks ?? []).flatMap(c => {
+    const composeFile = path.resolve(cwd, c.file);
+    if (!fs.existsSync(composeFile)) {
+      return [finding('compose-file', `compose file ${c.file} does not exist`, { registry: name, file: c.file }, 'fix the path in composeChecks')];
+    }
+    return checkComposeText(resolved, fs.readFileSync(composeFile, 'utf8'), c.file, c.environment);
+  }) : [];
+  const findings = [...locateFindings(resolved.findings, loaded.locate), ...drift];
+  return { name, source: display, kind: 'file', resolved: { ...resolved, findings, ok: resolved.ok && blocking(drift).length === 0 }, lock, root };
 }
 
 function resolvedFilesUnder(dir: string): string[] {
@@ -125,18 +136,23 @@ function resolvedFilesUnder(dir: string): string[] {
  * ports.yaml/ports.yml/ports.json in the folder, else every ports.json a synth wrote under
  * manifests/).
  */
-export function loadRegistries(arg: string | undefined, cwd = process.cwd()): LoadedRegistry[] {
+export interface LoadOptions {
+  /** Report lock-outdated instead of planning lock changes. @default false */
+  readonly frozenLock?: boolean;
+}
+
+export function loadRegistries(arg: string | undefined, cwd = process.cwd(), options: LoadOptions = {}): LoadedRegistry[] {
   if (arg !== undefined) {
     const target = path.resolve(cwd, arg);
-    if (fs.existsSync(target) && fs.statSync(target).isDirectory()) return loadRegistries(undefined, target);
-    return [loadOne(target, cwd)];
+    if (fs.existsSync(target) && fs.statSync(target).isDirectory()) return loadRegistries(undefined, target, options);
+    return [loadOne(target, cwd, options)];
   }
   for (const name of REGISTRY_FILES) {
     const file = path.join(cwd, name);
-    if (fs.existsSync(file)) return [loadOne(file, cwd)];
+    if (fs.existsSync(file)) return [loadOne(file, cwd, options)];
   }
   const resolved = resolvedFilesUnder(path.join(cwd, 'manifests'));
-  if (resolved.length) return resolved.map(f => loadOne(f, cwd));
+  if (resolved.length) return resolved.map(f => loadOne(f, cwd, options));
   throw new UsageError(`no registry found in ${cwd}: pass a ports.yaml/ports.json, or run the synth so that manifests/ports.json exists`);
 }
 

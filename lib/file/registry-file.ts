@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Document, LineCounter, isMap, isNode, parseDocument } from 'yaml';
+import { Document, LineCounter, isCollection, isMap, isNode, parseDocument } from 'yaml';
 import { Finding, Where, finding } from '../model/finding';
 import { RegistrySpec, RegistrySpecSchema } from '../model/schema';
 import { closest } from '../rules/references';
@@ -78,8 +78,8 @@ function describeExpected(schema: JsonSchema, path: readonly PropertyKey[]): str
   return [...new Set(kinds)].join(' or ');
 }
 
-/** Reads registry text. Pure: the caller reads the file. */
-export function parseRegistryText(text: string, file: string, name?: string): LoadedRegistry {
+/** Reads registry text. `name` overrides the file's name; `fallbackName` is used when it has none. Pure: the caller reads the file. */
+export function parseRegistryText(text: string, file: string, name?: string, fallbackName?: string): LoadedRegistry {
   const lines = new LineCounter();
   const position = (offset: number | undefined) => {
     if (offset === undefined) return file;
@@ -110,13 +110,29 @@ export function parseRegistryText(text: string, file: string, name?: string): Lo
       unreadable: doc.errors.some(e => e.code !== 'DUPLICATE_KEY'),
     };
   }
+  /** Where the key itself (not its value) of `path` stands. */
+  function keyPosition(path: readonly PropertyKey[]): string | undefined {
+    const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+    const pair = isMap(parent) ? parent.items.find(p => isNode(p.key) && String((p.key as { value?: unknown }).value) === String(path[path.length - 1])) : undefined;
+    return pair && isNode(pair.key) && pair.key.range ? position(pair.key.range[0]) : undefined;
+  }
   const locate = (path: string | undefined): string | undefined => {
     if (!path) return undefined;
-    const keys = path.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean).map(k => (/^\d+$/.test(k) ? Number(k) : k));
-    // The deepest node of the path that exists in the file.
+    // `a.b[2].c`: dotted segments are map keys (even "9100"), bracketed ones list indexes.
+    const keys = path.split('.').flatMap(part => {
+      const m = /^(.*?)((?:\[\d+\])+)$/.exec(part);
+      return m ? [...(m[1] ? [m[1]] : []), ...[...m[2].matchAll(/\[(\d+)\]/g)].map(x => Number(x[1]))] : [part];
+    });
+    // The deepest node of the path that exists in the file: a scalar where its value stands,
+    // a map or list where its key stands (the line a reader looks for).
     for (let n = keys.length; n >= 1; n--) {
       const node = doc.getIn(keys.slice(0, n), true);
-      if (isNode(node) && node.range) return position(node.range[0]);
+      if (!isNode(node) || !node.range) continue;
+      if (isCollection(node)) {
+        const key = keyPosition(keys.slice(0, n));
+        if (key) return key;
+      }
+      return position(node.range[0]);
     }
     return undefined;
   };
@@ -131,12 +147,7 @@ export function parseRegistryText(text: string, file: string, name?: string): Lo
     return { ...fail(`${file} must hold a mapping (name, environments, services …) at the top`, {}, 'see the README for the format'), unreadable: false };
   }
 
-  /** Where the key itself (not its value) of `path` stands. */
-  const locateKey = (path: readonly PropertyKey[]): string | undefined => {
-    const parent = doc.getIn(path.slice(0, -1), true);
-    const pair = isMap(parent) ? parent.items.find(p => isNode(p.key) && String((p.key as { value?: unknown }).value) === String(path[path.length - 1])) : undefined;
-    return pair && isNode(pair.key) && pair.key.range ? position(pair.key.range[0]) : undefined;
-  };
+  const locateKey = keyPosition;
 
   const parsed = RegistryFileSchema.safeParse(data);
   if (!parsed.success) {
@@ -171,7 +182,7 @@ export function parseRegistryText(text: string, file: string, name?: string): Lo
     return { findings, locate };
   }
   const { $schema: _schema, name: fileName, ...rest } = parsed.data;
-  const registryName = name ?? fileName;
+  const registryName = name ?? fileName ?? fallbackName;
   if (!registryName) return { ...fail(`${file} has no name`, {}, 'add name: <registry> at the top'), unreadable: false };
   return { spec: { ...rest, name: registryName }, findings: [], locate };
 }
