@@ -138,7 +138,8 @@ export class PortsApp extends App {
       if (!registryCharts.has(chart)) files.set(`${Names.toDnsLabel(chart)}.k8s.yaml`, Yaml.stringify(...chart.toJson()));
     }
 
-    writeFiles(this.outdir, files);
+    // The staging copy is only for the cdk8s CLI, which lists what it finds in its output folder.
+    if (process.env.CDK8S_OUTDIR && path.resolve(process.env.CDK8S_OUTDIR) === path.resolve(this.outdir)) writeFiles(this.outdir, files);
     replaceDirectory(this.manifestsDir, files);
     const newLock: LockFile = {
       lockfileVersion: 1,
