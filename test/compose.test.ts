@@ -8,6 +8,9 @@ import { parsePortEntry, parseShortPort } from '../lib/compose/ports';
 import { checkComposeText } from '../lib/rules/compose-drift';
 import { defineLumiere } from '../main';
 import { composeSchema as loadComposeSchema } from './support/compose-schema';
+import { dockerCompose as dockerComposeTool } from './support/tools';
+
+const withDockerCompose = dockerComposeTool.test;
 
 function synth(define: (app: PortsApp) => PortRegistry, cwd?: string): { result: SynthResult; dir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-compose-'));
@@ -51,7 +54,7 @@ describe('the example', () => {
     });
   });
 
-  test.each(Object.entries(expected))('docker-compose config merges base + %s overlay and publishes the registry ports', (env, want) => {
+  withDockerCompose.each(Object.entries(expected))('docker-compose config merges base + %s overlay and publishes the registry ports', (env, want) => {
     const run = dockerCompose(composeDir, env, { POSTGRES_USER: 'app', POSTGRES_PASSWORD: 'from-the-shell', POSTGRES_DB: 'lumiere',
       POSTGRES_TEST_USER: 'app', POSTGRES_TEST_PASSWORD: 'from-the-shell', POSTGRES_TEST_DB: 'lumiere_test' });
     expect(run.stderr).not.toMatch(/invalid|ERROR/i);
@@ -148,7 +151,7 @@ describe('published and container ports that differ', () => {
     expect(dotenv).toMatch(/^REDIS_URL=redis:\/\/cache\.internal:56379$/m);
   });
 
-  test('docker-compose accepts it', () => {
+  withDockerCompose('docker-compose accepts it', () => {
     const run = dockerCompose(path.join(dir, 'manifests', 'compose'), 'local');
     expect(run.status).toBe(0);
     expect(run.config.services.db.image).toBe('postgres:16');

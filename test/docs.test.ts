@@ -7,6 +7,7 @@ import { Browser, Page } from 'playwright-core';
 import { PortsApp, PortRegistry, SynthResult } from '../lib';
 import { defineAura, defineLumiere } from '../main';
 import { launch } from './support/browser';
+import { chromium } from './support/tools';
 import { ROOT } from './support/project';
 
 function synth(define: (app: PortsApp) => void): SynthResult {
@@ -71,7 +72,7 @@ describe('PORTS.md', () => {
   });
 });
 
-describe('ports.svg in a browser', () => {
+chromium.describe('ports.svg in a browser', () => {
   let browser: Browser;
   let page: Page;
   beforeAll(async () => { browser = await launch(); page = await browser.newPage({ viewport: { width: 1200, height: 800 } }); });
