@@ -64,8 +64,11 @@ export function checkRegistry(input: unknown, options: CheckOptions = {}): Resol
   ];
   if (options.frozenLock) findings.push(...frozenLockFindings(spec.name, lock, result.lock));
   const waived = applyWaivers(spec, findings);
+  // Connections are resolved on first use: emitters need them, the check does not.
+  let connections: ResolvedConnection[] | undefined;
   return {
-    spec, environments, allocations: result.allocations, connections: resolveConnections(spec, environments),
+    spec, environments, allocations: result.allocations,
+    get connections() { return (connections ??= resolveConnections(spec, environments)); },
     findings: waived, lock: result.lock, ok: blocking(waived).length === 0,
   };
 }

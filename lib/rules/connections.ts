@@ -24,13 +24,20 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
   const namespaces = new Map(envs.map(e => [e.namespace, e.name]));
   const inbound = new Set<string>();
 
-  for (const [name, svc] of Object.entries(services)) {
-    (svc.connectsTo ?? []).forEach((c, i) => {
-      const path = `services.${name}.connectsTo[${i}]`;
+  const unaddressed = new Set<string>();
+  for (const name in services) {
+    const connections = services[name].connectsTo;
+    if (!connections) continue;
+    connections.forEach((c, i) => {
       inbound.add(c.to);
       const target = services[c.to];
-      if (target && (target.status === 'planned' || target.status === 'reserved')) {
-        out.push(finding('inactive-target', `${name} connects to ${c.to}, which is ${target.status} and not deployed`,
+      const ext = externals[c.to];
+      const inactive = target !== undefined && (target.status === 'planned' || target.status === 'reserved');
+      const noAddress = ext !== undefined && !ext.cidrs?.length && ext.namespace === undefined && !unaddressed.has(c.to);
+      if (!inactive && c.environment === undefined && !noAddress) return;
+      const path = `services.${name}.connectsTo[${i}]`;
+      if (inactive) {
+        out.push(finding('inactive-target', `${name} connects to ${c.to}, which is ${target!.status} and not deployed`,
           { registry, service: name, other: c.to, path }, `drop the connection until ${c.to} is active, or make ${c.to} active`));
       }
       if (c.environment !== undefined) {
@@ -38,8 +45,8 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
           { registry, service: name, environment: c.environment, other: c.to, path },
           'keep environments separate unless this path is intended; then waive this warning with the reason'));
       }
-      const ext = externals[c.to];
-      if (ext && !ext.cidrs?.length && ext.namespace === undefined) {
+      if (noAddress) {
+        unaddressed.add(c.to);
         out.push(finding('external-unaddressed', `${name} connects to external ${c.to}, but ${c.to} declares neither cidrs nor namespace, ` +
           'so no egress policy can allow the traffic and the default deny would block it',
           { registry, service: c.to, other: name, path: `externals.${c.to}` }, `add cidrs: ['<address>/32'] or namespace: '<namespace>' to ${c.to}`));
