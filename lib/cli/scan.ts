@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Allocation } from '../allocation/allocate';
+import { envVarStem } from '../model/normalize';
 
 export interface ScanHit {
   readonly file: string;
@@ -36,7 +37,7 @@ export function scannable(file: string): boolean {
 }
 
 export function envVariableFor(a: Allocation): string {
-  return `${`${a.service}_${a.portName}`.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_PORT`;
+  return `${envVarStem(a.service, a.portName)}_PORT`;
 }
 
 /** Hard-coded registry ports in one file's text. `byPort` maps a port to its allocations. */

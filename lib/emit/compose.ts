@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import type { Allocation } from '../allocation/allocate';
 import type { ResolvedConnection, ResolvedRegistry } from '../check';
-import { Environment, envVarStem } from '../model/normalize';
+import { Environment, envVarStem, isDeployed } from '../model/normalize';
 import { lookup } from './lookup';
 
 /**
@@ -15,7 +15,6 @@ import { lookup } from './lookup';
  * the host (the .env files), everything is on `localhost` at its published port.
  */
 
-const DEPLOYED = new Set(['active', 'dev-only']);
 export const DOCKER_HOST = 'host.docker.internal';
 
 export interface Address {
@@ -69,7 +68,7 @@ function composeRuns(ctx: Context, name: string, env: string): boolean {
   const svc = ctx.resolved.spec.services?.[name];
   const ext = ctx.resolved.spec.externals?.[name];
   const present = lookup(ctx.resolved).allocationsOf(env, name).length > 0;
-  if (svc) return present && DEPLOYED.has(svc.status ?? 'active');
+  if (svc) return present && isDeployed(svc.status);
   return present && !!ext?.image;
 }
 

@@ -1,6 +1,6 @@
 import { k8s } from '../../imports/k8s';
 import type { ResolvedRegistry } from '../check';
-import type { Environment } from '../model/normalize';
+import { Environment, isDeployed } from '../model/normalize';
 
 export const MANAGED_BY = 'cdk8s-ports';
 export const ENV_LABEL = 'cdk8s-ports.io/environment';
@@ -15,9 +15,6 @@ export interface EnvironmentObjects {
   readonly services: ServiceObject[];
 }
 
-/** Services exist in Kubernetes only for what runs now; planned and reserved ports only hold their numbers. */
-const DEPLOYED = new Set(['active', 'dev-only']);
-
 export function commonLabels(registry: string, env: Environment): Record<string, string> {
   return { 'app.kubernetes.io/part-of': registry, 'app.kubernetes.io/managed-by': MANAGED_BY, [ENV_LABEL]: env.name };
 }
@@ -28,7 +25,7 @@ export function kubernetesObjects(resolved: ResolvedRegistry, env: Environment):
   const labels = commonLabels(registry, env);
   const byService = new Map<string, typeof resolved.allocations[number][]>();
   for (const a of resolved.allocations) {
-    if (a.environment !== env.name || a.of !== 'service' || !DEPLOYED.has(a.status)) continue;
+    if (a.environment !== env.name || a.of !== 'service' || !isDeployed(a.status)) continue;
     const list = byService.get(a.service) ?? [];
     list.push(a);
     byService.set(a.service, list);

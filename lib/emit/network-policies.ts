@@ -1,7 +1,7 @@
 import { k8s } from '../../imports/k8s';
 import type { Allocation } from '../allocation/allocate';
 import type { ResolvedRegistry } from '../check';
-import { Environment } from '../model/normalize';
+import { Environment, isDeployed } from '../model/normalize';
 import type { ExternalSpec, ServiceSpec } from '../model/schema';
 import { commonLabels } from './kubernetes';
 import { lookup } from './lookup';
@@ -11,7 +11,6 @@ export interface PolicyObject {
   readonly props: k8s.KubeNetworkPolicyProps;
 }
 
-const DEPLOYED = new Set(['active', 'dev-only']);
 const NS_NAME = 'kubernetes.io/metadata.name';
 
 /** The cluster DNS every pod may ask: kube-dns (CoreDNS keeps that label) in kube-system. */
@@ -36,7 +35,7 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
   const envs = new Map(resolved.environments.map(e => [e.name, e]));
   const byEnv = new Map<string, Map<string, PolicyObject>>(resolved.environments.map(e => [e.name, new Map()]));
   const deployedIn = (service: string, env: string) =>
-    DEPLOYED.has(services[service]?.status ?? 'active') && lookup(resolved).allocationsOf(env, service).length > 0;
+    isDeployed(services[service]?.status) && lookup(resolved).allocationsOf(env, service).length > 0;
 
   const meta = (env: Environment, name: string) => ({ name, namespace: env.namespace, labels: commonLabels(registry, env) });
   const add = (env: Environment, name: string, spec: k8s.NetworkPolicySpec) => {

@@ -1,5 +1,5 @@
 import { DEFACTO_PORTS, DefactoPort } from './well-known';
-import type { EnvironmentSpec, Range, RegistrySpec, ServiceSpec, ExternalSpec } from './schema';
+import type { EnvironmentSpec, Range, RegistrySpec, ServiceSpec, ExternalSpec, Status } from './schema';
 import { ENVIRONMENT_KINDS } from './schema';
 
 export type EnvironmentKind = typeof ENVIRONMENT_KINDS[number];
@@ -22,6 +22,11 @@ export interface AvoidedRange {
 }
 
 export const DEFAULT_NODE_PORT_RANGE: Range = [30000, 32767];
+
+/** Planned and reserved services hold their ports but are not deployed: no Service, no policy, no container. */
+export function isDeployed(status: Status | undefined): boolean {
+  return status === undefined || status === 'active' || status === 'dev-only';
+}
 export const DEFAULT_SCOPE = 'default';
 
 export function inferKind(name: string): EnvironmentKind {

@@ -1,6 +1,6 @@
 import { isIP } from 'net';
 import { Finding, finding } from '../model/finding';
-import { Environment } from '../model/normalize';
+import { Environment, isDeployed } from '../model/normalize';
 import type { RegistrySpec } from '../model/schema';
 import { dns1123Problem } from './names';
 
@@ -13,7 +13,6 @@ export function cidrProblem(cidr: string): string | undefined {
   return undefined;
 }
 
-const DEPLOYED = new Set(['active', 'dev-only']);
 
 /** Rules about who talks to whom: what the NetworkPolicies are generated from. */
 export function checkConnections(spec: RegistrySpec, envs: readonly Environment[]): Finding[] {
@@ -55,7 +54,7 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
   }
 
   for (const [name, svc] of Object.entries(services)) {
-    if (DEPLOYED.has(svc.status ?? 'active') && !svc.public && !inbound.has(name)) {
+    if (isDeployed(svc.status) && !svc.public && !inbound.has(name)) {
       out.push(finding('unreachable', `${name} is not public and no service connects to it, so the default deny blocks all traffic to it`,
         { registry, service: name, path: `services.${name}` }, `declare the clients (client.connectsTo(${name})) or mark it public`));
     }
