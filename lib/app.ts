@@ -11,8 +11,8 @@ import { portMapSvg } from './emit/port-map-svg';
 import { portsMarkdown } from './emit/ports-md';
 import { resolvedJson } from './emit/resolved-json';
 import { formatFinding, summarize } from './format';
-import { Finding, blocking, finding } from './model/finding';
-import { checkComposeText } from './rules/compose-drift';
+import { composeCheckFindings } from './compose/check-files';
+import { Finding, blocking } from './model/finding';
 import { crossRegistryCollisions } from './rules/cross-registry';
 import { FileSet, recover, replaceDirectory, writeFileAtomic, writeFiles } from './output';
 import { PortRegistry } from './registry';
@@ -64,6 +64,11 @@ export class PortsApp extends App {
     this.strict = props.strict ?? process.env.CDK8S_PORTS_STRICT === '1';
   }
 
+  /** True when `cdk8s synth` runs this app: it set CDK8S_OUTDIR to this app's output folder. */
+  private get underCdk8sCli(): boolean {
+    return !!process.env.CDK8S_OUTDIR && path.resolve(process.env.CDK8S_OUTDIR) === path.resolve(this.outdir);
+  }
+
   /** Checks and renders everything; writes only when the check is clean. Never throws for findings. */
   public trySynth(): SynthResult {
     // A synth killed halfway through its swap left the previous output beside the folder: put it back first.
@@ -93,12 +98,7 @@ export class PortsApp extends App {
     const findings: Finding[] = [];
     for (const r of registries) {
       let result = r.check({ lock: lockFile.registries[r.node.id], frozenLock: this.frozenLock });
-      const drift = (result.spec.composeChecks ?? []).flatMap(c => {
-        if (!fs.existsSync(c.file)) {
-          return [finding('compose-file', `compose file ${c.file} does not exist`, { registry: r.node.id, file: c.file }, 'fix the path in composeChecks')];
-        }
-        return checkComposeText(result, fs.readFileSync(c.file, 'utf8'), c.file, c.environment);
-      });
+      const drift = composeCheckFindings(result);
       if (drift.length) result = { ...result, findings: [...result.findings, ...drift], ok: result.ok && blocking(drift).length === 0 };
       resolved.set(r.node.id, result);
       findings.push(...result.findings);
@@ -139,7 +139,7 @@ export class PortsApp extends App {
     }
 
     // The staging copy is only for the cdk8s CLI, which lists what it finds in its output folder.
-    if (process.env.CDK8S_OUTDIR && path.resolve(process.env.CDK8S_OUTDIR) === path.resolve(this.outdir)) writeFiles(this.outdir, files);
+    if (this.underCdk8sCli) writeFiles(this.outdir, files);
     replaceDirectory(this.manifestsDir, files);
     const newLock: LockFile = {
       lockfileVersion: 1,
@@ -163,7 +163,7 @@ export class PortsApp extends App {
     if (result.findings.length) console.error(summarize(result.findings));
     if (!result.ok) {
       console.error(`synth stopped: nothing was written, ${this.manifestsDir}/ is unchanged`);
-      if (process.env.CDK8S_OUTDIR && path.resolve(process.env.CDK8S_OUTDIR) === path.resolve(this.outdir)) {
+      if (this.underCdk8sCli) {
         // Under `cdk8s synth`, a missing output folder makes the CLI fail with exit code 1 and a
         // one-line message; a non-zero exit of the app would make it print a stack trace too.
         fs.rmSync(this.outdir, { recursive: true, force: true });

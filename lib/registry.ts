@@ -7,7 +7,7 @@ import { CheckOptions, ResolvedRegistry, checkRegistry } from './check';
 import { kubernetesObjects } from './emit/kubernetes';
 import { networkPolicies } from './emit/network-policies';
 import { emptyLock } from './allocation/lock';
-import { LoadedRegistry, locateFindings, parseRegistryText } from './file/registry-file';
+import { LoadedRegistry, loadBaseFile, locateFindings, parseRegistryText } from './file/registry-file';
 import { RegistryBase, baseProblem, extendSpec } from './model/extend';
 import { Finding, finding } from './model/finding';
 import type {
@@ -118,27 +118,14 @@ export class PortRegistry extends Construct {
   private readonly baseFindings: Finding[] = [];
 
   private loadBase(base: RegistryBase | string): RegistryBase | undefined {
-    if (typeof base !== 'string') return this.acceptBase(base, undefined);
-    let loaded: LoadedRegistry;
-    try {
-      loaded = parseRegistryText(fs.readFileSync(base, 'utf8'), base);
-    } catch (e) {
-      this.baseFindings.push(finding('schema', `base registry ${base} cannot be read (${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message})`,
-        { registry: this.node.id, file: base }, 'check the path given to extends'));
-      return undefined;
+    if (typeof base === 'string') {
+      const loaded = loadBaseFile(base);
+      this.baseFindings.push(...loaded.findings.map(f => ({ ...f, where: { registry: this.node.id, ...f.where } })));
+      return loaded.base;
     }
-    if (!loaded.spec) {
-      this.baseFindings.push(...loaded.findings);
-      return undefined;
-    }
-    return this.acceptBase(loaded.spec, base);
-  }
-
-  private acceptBase(base: RegistryBase, file: string | undefined): RegistryBase {
     const problem = baseProblem(base);
     if (problem) {
-      this.baseFindings.push(finding('schema', problem, { registry: this.node.id, ...(file ? { file } : {}) },
-        'declare them as externals in the base, or as services of a team registry'));
+      this.baseFindings.push(finding('schema', problem, { registry: this.node.id }, 'declare them as externals in the base, or as services of a team registry'));
     }
     return base;
   }

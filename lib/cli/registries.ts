@@ -3,10 +3,10 @@ import * as path from 'path';
 import { Lock, LockFile, emptyLock, parseLockFile } from '../allocation/lock';
 import { ResolvedRegistry, checkRegistry } from '../check';
 import { RESOLVED_FORMAT_VERSION } from '../emit/resolved-json';
-import { locateFindings, parseRegistryText } from '../file/registry-file';
-import { baseProblem, extendSpec } from '../model/extend';
-import { Finding, blocking, finding } from '../model/finding';
-import { checkComposeText } from '../rules/compose-drift';
+import { loadBaseFile, locateFindings, parseRegistryText } from '../file/registry-file';
+import { extendSpec } from '../model/extend';
+import { composeCheckFindings } from '../compose/check-files';
+import { Finding, blocking } from '../model/finding';
 import { crossRegistryCollisions } from '../rules/cross-registry';
 import type { RegistrySpec } from '../model/schema';
 
@@ -100,21 +100,13 @@ function loadOne(file: string, cwd: string, options: LoadOptions = {}): LoadedRe
   let spec: RegistrySpec = own;
   if (basePath !== undefined) {
     const baseFile = path.join(path.dirname(file), basePath);
-    const base = parseRegistryText(fs.existsSync(baseFile) ? fs.readFileSync(baseFile, 'utf8') : '', path.relative(cwd, baseFile));
-    if (!base.spec) throw new UsageError(`base ${basePath} of ${display}: ${base.findings.map(f => f.message).join('; ')}`);
-    const problem = baseProblem(base.spec);
-    if (problem) throw new UsageError(`base ${basePath} of ${display}: ${problem}`);
-    spec = extendSpec(base.spec, own);
+    const loadedBase = loadBaseFile(baseFile, path.relative(cwd, baseFile));
+    if (!loadedBase.base) throw new UsageError(`base ${basePath} of ${display}: ${loadedBase.findings.map(f => f.message).join('; ')}`);
+    spec = extendSpec(loadedBase.base, own);
   }
   const resolved = checkRegistry(spec, { lock, frozenLock: options.frozenLock });
   // composeChecks name files relative to where the command runs, as they do for a synth.
-  const drift = resolved.ok || resolved.allocations.length ? (spec.composeChecks ?? []).flatMap(c => {
-    const composeFile = path.resolve(cwd, c.file);
-    if (!fs.existsSync(composeFile)) {
-      return [finding('compose-file', `compose file ${c.file} does not exist`, { registry: name, file: c.file }, 'fix the path in composeChecks')];
-    }
-    return checkComposeText(resolved, fs.readFileSync(composeFile, 'utf8'), c.file, c.environment);
-  }) : [];
+  const drift = composeCheckFindings(resolved, cwd);
   const findings = [...locateFindings(resolved.findings, loaded.locate), ...drift];
   return { name, source: display, kind: 'file', resolved: { ...resolved, findings, ok: resolved.ok && blocking(drift).length === 0 }, lock, root };
 }

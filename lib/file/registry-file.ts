@@ -1,5 +1,7 @@
+import * as fs from 'fs';
 import { z } from 'zod';
 import { Document, LineCounter, isCollection, isMap, isNode, parseDocument } from 'yaml';
+import { RegistryBase, baseProblem } from '../model/extend';
 import { Finding, Where, finding } from '../model/finding';
 import { RegistrySpec, RegistrySpecSchema } from '../model/schema';
 import { closest } from '../rules/references';
@@ -193,4 +195,25 @@ export function locateFindings(findings: readonly Finding[], locate: (path: stri
     const file = f.where.file ? undefined : locate(f.where.path);
     return file ? { ...f, where: { ...f.where, file } } : f;
   });
+}
+
+/**
+ * A base registry file for `extends`: its spec, or findings saying why it cannot serve
+ * (unreadable, not a registry, or declaring services, which a base must not).
+ */
+export function loadBaseFile(file: string, display = file): { readonly base?: RegistryBase; readonly findings: Finding[] } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    return { findings: [finding('schema', `base registry ${display} cannot be read (${reason})`, { file: display }, 'check the path given to extends')] };
+  }
+  const loaded = parseRegistryText(text, display);
+  if (!loaded.spec) return { findings: loaded.findings };
+  const problem = baseProblem(loaded.spec);
+  if (problem) {
+    return { findings: [finding('schema', problem, { file: display }, 'declare them as externals in the base, or as services of a team registry')] };
+  }
+  return { base: loaded.spec, findings: [] };
 }

@@ -19,6 +19,8 @@ export function crossRegistryCollisions(registries: readonly ResolvedRegistry[])
     if (group.length < 2) continue;
     const taken = new Map<string, { registry: string; a: Allocation }>();
     const key = (a: Allocation, port: number) => `${a.scope}/${a.protocol}/${port}`;
+    // Every allocation of the group, built once, for the fixes (the next port free in all of them).
+    let everything: Allocation[] | undefined;
     for (const r of group) {
       const findings: Finding[] = [];
       const mine = r.allocations.filter(a => a.of === 'service');
@@ -26,7 +28,7 @@ export function crossRegistryCollisions(registries: readonly ResolvedRegistry[])
         for (const port of a.fallback !== undefined ? [a.port, a.fallback] : [a.port]) {
           const other = taken.get(key(a, port));
           if (!other || other.registry === r.spec.name) continue;
-          const everyone: ResolvedRegistry = { ...r, allocations: group.flatMap(g => g.allocations) };
+          const everyone: ResolvedRegistry = { ...r, allocations: (everything ??= group.flatMap(g => g.allocations)) };
           let fix = `ask for a free port with both registries loaded (cdk8s-ports suggest --env ${a.environment})`;
           try {
             const [free] = freePorts(everyone, { environment: a.environment, category: a.category, protocol: a.protocol }).ports;
