@@ -52,51 +52,40 @@ export function urlFor(target: string, allocation: Allocation, address: Address)
 
 export const ALIASES: Record<string, string> = { postgres: 'DATABASE_URL', redis: 'REDIS_URL' };
 
-interface Context {
-  readonly resolved: ResolvedRegistry;
-  readonly allocation: Map<string, Allocation>;
-}
-
-function contextOf(resolved: ResolvedRegistry): Context {
-  const allocation = new Map<string, Allocation>();
-  for (const a of resolved.allocations) allocation.set(`${a.environment}/${a.service}/${a.portName}`, a);
-  return { resolved, allocation };
-}
-
 /** Does compose run this service or external (in `env`)? */
-function composeRuns(ctx: Context, name: string, env: string): boolean {
-  const svc = ctx.resolved.spec.services?.[name];
-  const ext = ctx.resolved.spec.externals?.[name];
-  const present = lookup(ctx.resolved).allocationsOf(env, name).length > 0;
+function composeRuns(resolved: ResolvedRegistry, name: string, env: string): boolean {
+  const svc = resolved.spec.services?.[name];
+  const ext = resolved.spec.externals?.[name];
+  const present = lookup(resolved).allocationsOf(env, name).length > 0;
   if (svc) return present && isDeployed(svc.status);
   return present && !!ext?.image;
 }
 
-function imageOf(ctx: Context, name: string): string {
-  const image = ctx.resolved.spec.services?.[name]?.image ?? ctx.resolved.spec.externals?.[name]?.image;
-  return image ?? `\${${envVarStem(name)}_IMAGE:-${ctx.resolved.spec.name}/${name}:latest}`;
+function imageOf(resolved: ResolvedRegistry, name: string): string {
+  const image = resolved.spec.services?.[name]?.image ?? resolved.spec.externals?.[name]?.image;
+  return image ?? `\${${envVarStem(name)}_IMAGE:-${resolved.spec.name}/${name}:latest}`;
 }
 
 /** Where a container of `clientEnv` reaches the target of `c`. */
-export function composeAddress(ctx: { resolved: ResolvedRegistry }, c: ResolvedConnection, a: Allocation): Address {
-  const ext = ctx.resolved.spec.externals?.[c.to];
+export function composeAddress(resolved: ResolvedRegistry, c: ResolvedConnection, a: Allocation): Address {
+  const ext = resolved.spec.externals?.[c.to];
   const sameProject = c.environment === c.targetEnvironment;
   if (sameProject && (!ext || ext.image)) return { host: c.to, port: a.targetPort };
   return { host: ext?.host ?? DOCKER_HOST, port: a.port };
 }
 
-function connectionSettings(ctx: Context, env: Environment, client: string): { environment: Record<string, string>; needsHost: boolean } {
+function connectionSettings(resolved: ResolvedRegistry, env: Environment, client: string): { environment: Record<string, string>; needsHost: boolean } {
   const out: Record<string, string> = {};
   let needsHost = false;
-  const connections = lookup(ctx.resolved).connectionsFrom(env.name, client);
+  const connections = lookup(resolved).connectionsFrom(env.name, client);
   const portsPerTarget = new Map<string, number>();
   for (const c of connections) portsPerTarget.set(c.to, (portsPerTarget.get(c.to) ?? 0) + 1);
   const aliasCount = new Map<string, number>();
   const aliasValue = new Map<string, string>();
   for (const c of connections) {
-    const a = ctx.allocation.get(`${c.targetEnvironment}/${c.to}/${c.portName}`);
+    const a = lookup(resolved).allocation(c.targetEnvironment, c.to, c.portName);
     if (!a) continue;
-    const address = composeAddress(ctx, c, a);
+    const address = composeAddress(resolved, c, a);
     if (address.host === DOCKER_HOST) needsHost = true;
     const stem = portsPerTarget.get(c.to)! > 1 ? envVarStem(c.to, c.portName) : envVarStem(c.to);
     out[`${stem}_HOST`] = address.host;
@@ -124,25 +113,24 @@ function header(resolved: ResolvedRegistry, what: string): string {
 
 /** The base compose file and one overlay per environment: relative file name -> YAML text. */
 export function composeFiles(resolved: ResolvedRegistry): Map<string, string> {
-  const ctx = contextOf(resolved);
   const envNames = resolved.environments.map(e => e.name);
   const names = [...Object.keys(resolved.spec.services ?? {}), ...Object.keys(resolved.spec.externals ?? {})].sort();
-  const everywhere = names.filter(n => envNames.every(e => composeRuns(ctx, n, e)));
+  const everywhere = names.filter(n => envNames.every(e => composeRuns(resolved, n, e)));
 
   const files = new Map<string, string>();
-  const base = { services: Object.fromEntries(everywhere.map(n => [n, { image: imageOf(ctx, n) }])) };
+  const base = { services: Object.fromEntries(everywhere.map(n => [n, { image: imageOf(resolved, n) }])) };
   files.set('docker-compose.yml', header(resolved, 'every container, without ports') +
     '# Run an environment with: docker-compose -f docker-compose.yml -f docker-compose.<environment>.yml up\n' + stringify(base));
 
   for (const env of resolved.environments) {
     const services: Record<string, unknown> = {};
-    for (const name of names.filter(n => composeRuns(ctx, n, env.name))) {
+    for (const name of names.filter(n => composeRuns(resolved, n, env.name))) {
       const allocations = lookup(resolved).allocationsOf(env.name, name);
       const own: Record<string, string> = { PORT: String(allocations[0].targetPort) };
       if (allocations.length > 1) for (const a of allocations) own[`PORT_${envVarStem(a.portName)}`] = String(a.targetPort);
-      const { environment, needsHost } = connectionSettings(ctx, env, name);
+      const { environment, needsHost } = connectionSettings(resolved, env, name);
       services[name] = {
-        ...(everywhere.includes(name) ? {} : { image: imageOf(ctx, name) }),
+        ...(everywhere.includes(name) ? {} : { image: imageOf(resolved, name) }),
         ports: allocations.map(a => ({
           target: a.targetPort,
           published: a.port,
