@@ -5,9 +5,9 @@ import * as path from 'path';
 import { ROOT, tempProject } from './support/project';
 
 /** The built executable, as a user runs it. */
-function cli(args: string[], cwd = ROOT) {
+function cli(args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }) {
   const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cdk8s-ports.js'), ...args], {
-    cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, timeout: 120_000,
+    cwd, encoding: 'utf8', env, timeout: 120_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
 }
@@ -71,6 +71,23 @@ describe('check', () => {
     const r = cli(['check', 'nope.yaml'], tmp('missing'));
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/cannot read .*nope\.yaml: no such file/);
+  });
+
+  test('piped output is plain text even where CI is set; FORCE_COLOR asks for colour, NO_COLOR wins', () => {
+    const dir = tmp('colour');
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), 'name: x\nenvironments:\n  dev: { range: [8000, 8099] }\nservices:\n  api:\n    ports:\n      http: { port: 9000 }\n');
+    const { NO_COLOR: _n, FORCE_COLOR: _f, ...plainEnv } = process.env;
+    const ansi = /\x1b\[/;
+    for (const args of [['check', 'ports.yaml'], ['check', 'missing.yaml']]) {
+      const plain = cli(args, dir, { ...plainEnv, CI: 'true' });
+      expect(plain.status).not.toBe(0);
+      expect(plain.stdout + plain.stderr).not.toMatch(ansi);
+      const forced = cli(args, dir, { ...plainEnv, CI: 'true', FORCE_COLOR: '1' });
+      expect(forced.stdout + forced.stderr).toMatch(ansi);
+      const both = cli(args, dir, { ...plainEnv, FORCE_COLOR: '1', NO_COLOR: '1' });
+      expect(both.stdout + both.stderr).not.toMatch(ansi);
+    }
+    expect(cli(['check', 'missing.yaml'], dir, { ...plainEnv, CI: 'true' }).stderr).toMatch(/^error: cannot read/);
   });
 });
 

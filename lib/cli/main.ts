@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command, CommanderError, Option } from 'commander';
-import pc from 'picocolors';
+import picocolors from 'picocolors';
 import { describeRanges, freePorts } from '../allocation/free-ports';
 import { formatFinding, summarize } from '../format';
 import { Finding } from '../model/finding';
@@ -19,14 +19,31 @@ interface Io {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   readonly cwd: string;
+  /** Whether each stream gets ANSI colours (default: neither). */
+  readonly colour?: { readonly out: boolean; readonly err: boolean };
 }
+
+/**
+ * Colour only for a person at a terminal: `NO_COLOR` turns it off, `FORCE_COLOR` (not `0`) turns
+ * it on, otherwise the stream must be a TTY. A `CI` variable alone never turns colour on, so
+ * piped and logged output stays plain text that scripts can match.
+ */
+export function wantsColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  return stream.isTTY === true;
+}
+
+type Colours = ReturnType<typeof picocolors.createColors>;
+const outColours = (io: Io): Colours => picocolors.createColors(io.colour?.out ?? false);
+const errColours = (io: Io): Colours => picocolors.createColors(io.colour?.err ?? false);
 
 const json = (io: Io, value: unknown) => io.out(`${JSON.stringify(value, null, 2)}\n`);
 
-function colourFinding(f: Finding): string {
+function colourFinding(colours: Colours, f: Finding): string {
   const text = formatFinding(f);
   const [head, ...rest] = text.split('\n');
-  const paint = f.waived ? pc.dim : f.severity === 'error' ? pc.red : pc.yellow;
+  const paint = f.waived ? colours.dim : f.severity === 'error' ? colours.red : colours.yellow;
   return [paint(head), ...rest].join('\n');
 }
 
@@ -35,6 +52,7 @@ function registryJson(r: LoadedRegistry) {
 }
 
 function check(io: Io, registry: string[], opts: { json?: boolean; strict?: boolean; frozenLock?: boolean }): number {
+  const pc = outColours(io);
   const load = (r: string | undefined) => loadRegistries(r, io.cwd, { frozenLock: opts.frozenLock });
   const registries = withCrossChecks(registry.length ? registry.flatMap(load) : load(undefined));
   const findings = allFindings(registries);
@@ -46,7 +64,7 @@ function check(io: Io, registry: string[], opts: { json?: boolean; strict?: bool
   } else {
     for (const r of registries) {
       io.out(`${pc.bold(r.name)} ${pc.dim(`(${r.source})`)}\n`);
-      for (const f of r.resolved.findings) io.out(`${colourFinding(f)}\n`);
+      for (const f of r.resolved.findings) io.out(`${colourFinding(outColours(io), f)}\n`);
       io.out(`${r.resolved.findings.length ? summarize(r.resolved.findings) : pc.green('clean: no findings')}\n`);
     }
   }
@@ -72,6 +90,7 @@ function pick(io: Io, registry: string | undefined, name: string | undefined, en
 }
 
 function suggest(io: Io, opts: { env: string; category?: string; count: string; live?: boolean; protocol: string; registry?: string; registryName?: string; json?: boolean }): number {
+  const pc = outColours(io);
   const r = pick(io, opts.registry, opts.registryName, opts.env);
   const count = Number(opts.count);
   if (!Number.isInteger(count) || count < 1 || count > 1000) throw new UsageError(`--count must be a whole number from 1 to 1000, not ${opts.count}`);
@@ -99,6 +118,7 @@ function suggest(io: Io, opts: { env: string; category?: string; count: string; 
 interface StatusRow { environment: string; service: string; portName: string; port: number; protocol: string; process?: Listener['process']; fallback?: number; fallbackFree?: boolean }
 
 function status(io: Io, opts: { env?: string; registry?: string; json?: boolean }): number {
+  const pc = outColours(io);
   const registries = loadRegistries(opts.registry, io.cwd);
   const open = listeners();
   const listening: StatusRow[] = [];
@@ -156,6 +176,7 @@ function status(io: Io, opts: { env?: string; registry?: string; json?: boolean 
 }
 
 function scan(io: Io, dir: string, opts: { registry?: string; exclude?: string[]; json?: boolean }): number {
+  const pc = outColours(io);
   const root = path.resolve(io.cwd, dir);
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new UsageError(`${dir} is not a folder`);
   const registries = loadRegistries(opts.registry, io.cwd);
@@ -173,14 +194,15 @@ function scan(io: Io, dir: string, opts: { registry?: string; exclude?: string[]
 }
 
 function diff(io: Io, files: string[], opts: { manifests: string; json?: boolean }): number {
+  const pc = outColours(io);
   const result = diffProject(io.cwd, path.resolve(io.cwd, opts.manifests), files.map(f => path.resolve(io.cwd, f)));
   const drifted = !!result.synthError || result.drift.length > 0 || result.findings.length > 0;
   if (opts.json) {
     json(io, { ok: !drifted, synthError: result.synthError ?? null, drift: result.drift, findings: result.findings });
   } else {
-    if (result.synthError) io.err(`${pc.red('error')}: ${result.synthError}\n`);
+    if (result.synthError) io.err(`${errColours(io).red('error')}: ${result.synthError}\n`);
     for (const d of result.drift) io.out(d.patch);
-    for (const f of result.findings) io.out(`${colourFinding(f)}\n`);
+    for (const f of result.findings) io.out(`${colourFinding(outColours(io), f)}\n`);
     if (!drifted) io.out(pc.green('no drift: the committed output is what the registry produces\n'));
     else if (result.drift.length) io.out(`${result.drift.length} file${result.drift.length === 1 ? '' : 's'} drifted from the registry\n`);
   }
@@ -188,6 +210,7 @@ function diff(io: Io, files: string[], opts: { manifests: string; json?: boolean
 }
 
 function importCompose(io: Io, file: string, opts: { output: string; name?: string; force?: boolean; json?: boolean }): number {
+  const pc = outColours(io);
   const source = path.resolve(io.cwd, file);
   if (!fs.existsSync(source)) throw new UsageError(`cannot read ${file}: no such file`);
   const target = path.resolve(io.cwd, opts.output);
@@ -207,7 +230,7 @@ function importCompose(io: Io, file: string, opts: { output: string; name?: stri
   } else {
     io.out(`wrote ${opts.output} with ${Object.keys(result.spec.services ?? {}).length} services\n`);
     for (const n of result.notes) io.out(`  note: ${n}\n`);
-    for (const f of findings) io.out(`${colourFinding(f)}\n`);
+    for (const f of findings) io.out(`${colourFinding(outColours(io), f)}\n`);
     io.out(findings.length ? `${summarize(findings)}\n` : pc.green('check: clean\n'));
   }
   return errors ? EXIT.FINDINGS : EXIT.CLEAN;
@@ -267,7 +290,12 @@ export function program(io: Io, setCode: (code: number) => void): Command {
 }
 
 /** Runs the CLI; returns the exit code. Never throws, never prints a stack trace. */
-export function main(argv: readonly string[], io: Io = { out: t => process.stdout.write(t), err: t => process.stderr.write(t), cwd: process.cwd() }): number {
+export function main(argv: readonly string[], io: Io = {
+  out: t => process.stdout.write(t),
+  err: t => process.stderr.write(t),
+  cwd: process.cwd(),
+  colour: { out: wantsColour(process.stdout), err: wantsColour(process.stderr) },
+}): number {
   let code: number = EXIT.CLEAN;
   const cli = program(io, c => { code = c; });
   try {
@@ -277,10 +305,10 @@ export function main(argv: readonly string[], io: Io = { out: t => process.stdou
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version' ? EXIT.CLEAN : EXIT.USAGE;
     }
     if (e instanceof UsageError) {
-      io.err(`${pc.red('error')}: ${e.message}\n`);
+      io.err(`${errColours(io).red('error')}: ${e.message}\n`);
       return EXIT.USAGE;
     }
-    io.err(`${pc.red('internal error')}: ${(e as Error).message}\nplease report this with the command you ran\n`);
+    io.err(`${errColours(io).red('internal error')}: ${(e as Error).message}\nplease report this with the command you ran\n`);
     return EXIT.USAGE;
   }
   if (argv.length === 0) {
