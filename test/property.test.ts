@@ -8,6 +8,8 @@ import { composeFiles } from '../lib/emit/compose';
 import { envFiles } from '../lib/emit/env-files';
 import { kubernetesObjects } from '../lib/emit/kubernetes';
 import { networkPolicies } from '../lib/emit/network-policies';
+import { environmentsOf, envVarStem } from '../lib/model/normalize';
+import { checkNames } from '../lib/rules/names';
 import { composeSchema as loadComposeSchema } from './support/compose-schema';
 import { schemaErrors, semanticErrors } from './support/k8s-schema';
 
@@ -146,4 +148,24 @@ test('kept counterexamples still hold the property', () => {
   const files = fs.existsSync(REGRESSIONS) ? fs.readdirSync(REGRESSIONS).filter(f => f.endsWith('.json')) : [];
   for (const f of files) property(JSON.parse(fs.readFileSync(path.join(REGRESSIONS, f), 'utf8')));
   expect(files.length).toBeGreaterThan(0);
+});
+
+test('env-var-collision is reported exactly for the ports whose variable names coincide, whatever the punctuation', () => {
+  const word = fc.string({ unit: fc.constantFrom('a', 'B', '1', '-', '_', '.', ' ', 'ß', 'é'), minLength: 0, maxLength: 5 });
+  fc.assert(fc.property(fc.dictionary(word, fc.uniqueArray(word, { minLength: 1, maxLength: 3 }), { maxKeys: 6 }), entries => {
+    const services = Object.fromEntries(Object.entries(entries).map(([name, ports]) => [name, { ports: Object.fromEntries(ports.map(p => [p, {}])) }]));
+    const spec = { name: 'x', services } as unknown as RegistrySpec;
+    // The naive reading of the rule: every port's whole-name variable, in declaration order.
+    const seen = new Map<string, string>();
+    const expected: string[] = [];
+    for (const [name, svc] of Object.entries(services)) {
+      for (const portName of Object.keys(svc.ports)) {
+        const variable = envVarStem(name, portName);
+        if (seen.has(variable)) expected.push(`${name}.${portName}~${seen.get(variable)}`);
+        else seen.set(variable, `${name}.${portName}`);
+      }
+    }
+    const found = checkNames(spec, environmentsOf(spec)).filter(f => f.rule === 'env-var-collision').map(f => `${f.where.service}.${f.where.portName}~${f.where.other}`);
+    expect(found).toEqual(expected);
+  }), { numRuns: Math.min(RUNS, 2000) });
 });

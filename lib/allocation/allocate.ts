@@ -2,11 +2,11 @@ import { Finding, RuleId, Where, finding } from '../model/finding';
 import {
   Environment, avoidedPortsOf, avoidedRangesOf, defactoPortsOf, formatRange, inAny, inRange, presentIn,
 } from '../model/normalize';
-import type { Range, RegistrySpec } from '../model/schema';
+import type { Protocol, Range, RegistrySpec } from '../model/schema';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
 import { Lock, emptyLock } from './lock';
 import { PortAllocator } from './port-allocator';
-import { Allocation, Request, buildAllocation, labelOf, lockKeyOf, pick } from './request';
+import { Allocation, Request, buildAllocation, declOf, labelOf, lockKeyOf, pick } from './request';
 
 export type { Allocation } from './request';
 
@@ -16,12 +16,8 @@ export interface AllocationResult {
   readonly lock: Lock;
 }
 
-/** Who holds a port: a request's port, its fallback, a stale lock entry or a suggested fix. */
-interface Owner {
-  readonly request?: Request;
-  readonly what: 'port' | 'fallback' | 'stale' | 'suggested';
-  readonly stale?: string;
-}
+/** Why an owner holds a port: a request's port, its fallback, a stale lock entry or a suggested fix. */
+type OwnerKind = 'port' | 'fallback' | 'stale' | 'suggested';
 
 const validPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
 
@@ -42,7 +38,14 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   const registry = spec.name;
   const findings: Finding[] = [];
   const allocations: Allocation[] = [];
-  const owners: Owner[] = [];
+  // Owners of ports, indexed by owner number: the request, and (rarely) why else it holds a port.
+  const ownerRequest: Array<Request | undefined> = [];
+  const ownerOther = new Map<number, { kind: OwnerKind; stale?: string }>();
+  const addOwner = (request: Request | undefined, kind: OwnerKind, stale?: string): number => {
+    const owner = ownerRequest.push(request) - 1;
+    if (kind !== 'port') ownerOther.set(owner, { kind, stale });
+    return owner;
+  };
   const shared = new Map<string, number>();
   const spaces = new Map<string, PortAllocator>();
   const avoidedPorts = avoidedPortsOf(spec);
@@ -52,11 +55,18 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   const newLock: Lock = { ports: {}, offsets: {} };
   const collisions: Array<{ request: Request; port: number; other: number; what: 'port' | 'fallback' }> = [];
 
-  const spaceOf = (scope: string, protocol: string) => {
+  const spaceOf = (scope: string, protocol: Protocol) => {
     const key = `${scope}/${protocol}`;
     let space = spaces.get(key);
     if (!space) spaces.set(key, space = new PortAllocator());
     return space;
+  };
+  // The same lookup per environment and protocol, without building a key for every port.
+  const envSpaces = new Map<Environment, Partial<Record<Protocol, PortAllocator>>>();
+  const envSpaceOf = (env: Environment, protocol: Protocol): PortAllocator => {
+    let perEnv = envSpaces.get(env);
+    if (!perEnv) envSpaces.set(env, perEnv = {});
+    return perEnv[protocol] ??= spaceOf(env.scope, protocol);
   };
   const avoidedRange = (port: number) => (avoidedRanges.length ? avoidedRanges.find(a => inRange(port, a.range)) : undefined);
   const defactoConflict = (port: number, kind?: string) => {
@@ -65,7 +75,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   };
   const isFree = (r: Request, port: number) =>
     validPort(port) && !r.space.has(port) && !avoidedPorts.has(port) && !avoidedRange(port) &&
-    !defactoConflict(port, r.kind) && (r.privileged || port >= SYSTEM_PORT_LIMIT);
+    !defactoConflict(port, r.decl.kind) && (r.decl.privileged || port >= SYSTEM_PORT_LIMIT);
 
   /** The first free port at or after `from` in the request's ranges, wrapping to their start. */
   const nextFree = (r: Request, ranges: readonly Range[] = r.ranges, from = 0): number | undefined => {
@@ -88,14 +98,14 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   };
 
   const whereOf = (r: Request, port?: number, extra?: Partial<Where>): Where => ({
-    registry, service: r.service, environment: r.env.name, portName: r.portName, ...(port !== undefined ? { port } : {}), path: r.path, ...extra,
+    registry, service: r.decl.service, environment: r.env.name, portName: r.decl.portName, ...(port !== undefined ? { port } : {}), path: r.decl.path, ...extra,
   });
   const report = (rule: RuleId, message: string, where: Where, fix?: string) => findings.push(finding(rule, message, where, fix));
 
   const checkPortValue = (r: Request, value: number, field: string): boolean => {
     if (validPort(value)) return true;
     report('port-range', `${field} ${value} of ${labelOf(r)} is not a port: ports are integers in 1-65535`,
-      whereOf(r, value, { path: `${r.path}.${field}` }), suggestion(r, 'use a port inside', Number.isFinite(value) ? value : 0));
+      whereOf(r, value, { path: `${r.decl.path}.${field}` }), suggestion(r, 'use a port inside', Number.isFinite(value) ? value : 0));
     return false;
   };
 
@@ -105,18 +115,21 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     if (previous !== -1 && previous !== owner) collisions.push({ request: r, port, other: previous, what });
   };
 
+  const pinnedNote = (r: Request, a: Allocation) =>
+    (a.source === 'auto' && r.decl.of === 'service' ? ` (pinned in the lock file as ${lockKeyOf(r)}; delete that entry to reallocate)` : '');
+
   /** The rules that look at one placed port; they only build messages when something is wrong. */
   const checkPlacement = (r: Request, a: Allocation) => {
     const port = a.port;
-    const pinned = () => (a.source === 'auto' && r.of === 'service' ? ` (pinned in the lock file as ${lockKeyOf(r)}; delete that entry to reallocate)` : '');
-    if (r.of === 'service' && r.env.band && !inRange(port, r.env.band)) {
-      report('outside-band', `${labelOf(r)} is on ${port}, outside ${r.env.name}'s band ${formatRange(r.env.band)}${pinned()}`,
+    const decl = r.decl;
+    if (decl.of === 'service' && r.env.band && !inRange(port, r.env.band)) {
+      report('outside-band', `${labelOf(r)} is on ${port}, outside ${r.env.name}'s band ${formatRange(r.env.band)}${pinnedNote(r, a)}`,
         whereOf(r, port), suggestion(r, 'move it into'));
     }
-    const category = r.category !== undefined ? categories[r.category] : undefined;
+    const category = decl.category !== undefined ? categories[decl.category] : undefined;
     if (category && !inAny(port, category.ranges)) {
-      report('outside-category', `${labelOf(r)} is on ${port}, outside category ${r.category} (${category.ranges.map(formatRange).join(', ')})${pinned()}`,
-        whereOf(r, port, { category: r.category }), suggestion(r, 'move it into'));
+      report('outside-category', `${labelOf(r)} is on ${port}, outside category ${decl.category} (${category.ranges.map(formatRange).join(', ')})${pinnedNote(r, a)}`,
+        whereOf(r, port, { category: decl.category }), suggestion(r, 'move it into'));
     }
     if (avoidedPorts.has(port)) {
       report('avoided-port', `${labelOf(r)} is on ${port}, an avoided port (${avoidedPorts.get(port)})`, whereOf(r, port), suggestion(r, 'pick a port in', port));
@@ -127,59 +140,67 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
       report(avoided.source === 'avoid' ? 'avoided-port' : 'reserved-range',
         `${labelOf(r)} is on ${port}, inside ${what} ${formatRange(avoided.range)} (${avoided.reason})`, whereOf(r, port), suggestion(r, 'pick a port in', port));
     }
-    if (port < SYSTEM_PORT_LIMIT && !r.privileged) {
+    if (port < SYSTEM_PORT_LIMIT && !decl.privileged) {
       report('privileged-port', `${labelOf(r)} is on ${port}, a system port that needs privileges to bind`,
         whereOf(r, port), `add privileged: true to the port if this is intended, or ${suggestion(r, 'move it into')}`);
     }
-    const d = defactoConflict(port, r.kind);
-    if (d) {
-      report('defacto-port', `${labelOf(r)} is on ${port}, the default port of ${d.what}; ` +
-        `one running on the same host will take it first${r.kind ? '' : ' (set kind if this service is one of them)'}`,
+    const defactoHit = defactoConflict(port, decl.kind);
+    if (defactoHit) {
+      report('defacto-port', `${labelOf(r)} is on ${port}, the default port of ${defactoHit.what}; ` +
+        `one running on the same host will take it first${decl.kind ? '' : ' (set kind if this service is one of them)'}`,
         whereOf(r, port), suggestion(r, 'move it within', port));
     }
     if (a.nodePort !== undefined && checkPortValue(r, a.nodePort, 'nodePort') && !inRange(a.nodePort, r.env.nodePortRange)) {
       report('nodeport-range', `NodePort ${a.nodePort} of ${labelOf(r)} is outside ${r.env.name}'s NodePort range ${formatRange(r.env.nodePortRange)}`,
-        whereOf(r, port, { path: `${r.path}.nodePort` }), `use a NodePort in ${formatRange(r.env.nodePortRange)}`);
+        whereOf(r, port, { path: `${decl.path}.nodePort` }), `use a NodePort in ${formatRange(r.env.nodePortRange)}`);
     }
     if (a.targetPort !== port) checkPortValue(r, a.targetPort, 'targetPort');
   };
 
+  /** The fallback a request declares for `port`, when it is a port at all (placeFallback reports it otherwise). */
+  const fallbackOf = (r: Request, port: number): number | undefined => {
+    const f = r.decl.fallback;
+    if (f === undefined) return undefined;
+    const fb = typeof f === 'number' ? f : port + f.shift;
+    return validPort(fb) ? fb : undefined;
+  };
+
   /** Places a request's port; returns the allocation's index. */
   const place = (r: Request, port: number, source: Allocation['source']): number => {
-    const a = buildAllocation(r, port, source);
+    const a = buildAllocation(r, port, source, fallbackOf(r, port));
     allocations.push(a);
     let owner: number;
     if (r.shared !== undefined) {
       // An external shared by environments of one scope is one listener: one owner, checked once.
       const known = shared.get(r.shared);
       if (known === undefined) {
-        owner = owners.push({ request: r, what: 'port' }) - 1;
+        owner = addOwner(r, 'port');
         shared.set(r.shared, owner);
         checkPlacement(r, a);
       } else {
         owner = known;
       }
     } else {
-      owner = owners.push({ request: r, what: 'port' }) - 1;
+      owner = addOwner(r, 'port');
       checkPlacement(r, a);
     }
     take(r, port, owner, 'port');
     return allocations.length - 1;
   };
 
+  /** Holds a placed request's fallback port (after every fixed port is placed). */
   const placeFallback = (r: Request, index: number) => {
-    if (r.fallback === undefined) return;
-    const a = allocations[index];
-    const fb = typeof r.fallback === 'number' ? r.fallback : a.port + r.fallback.shift;
+    const f = r.decl.fallback;
+    if (f === undefined) return;
+    const fb = typeof f === 'number' ? f : allocations[index].port + f.shift;
     if (!checkPortValue(r, fb, 'fallback')) return;
-    allocations[index] = { ...a, fallback: fb };
     if (avoidedPorts.has(fb) || avoidedRange(fb)) {
-      report('avoided-port', `fallback ${fb} of ${labelOf(r)} is an avoided port`, whereOf(r, fb, { path: `${r.path}.fallback` }), 'choose another fallback');
+      report('avoided-port', `fallback ${fb} of ${labelOf(r)} is an avoided port`, whereOf(r, fb, { path: `${r.decl.path}.fallback` }), 'choose another fallback');
     }
     const key = r.shared !== undefined ? `${r.shared}#fallback` : undefined;
     let owner = key !== undefined ? shared.get(key) : undefined;
     if (owner === undefined) {
-      owner = owners.push({ request: r, what: 'fallback' }) - 1;
+      owner = addOwner(r, 'fallback');
       if (key !== undefined) shared.set(key, owner);
     }
     take(r, fb, owner, 'fallback');
@@ -200,42 +221,54 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     }
     return ranges;
   };
-  const fixed: Array<{ r: Request; port: number; source: Allocation['source'] }> = [];
+  // Ports with a known number, as parallel arrays (one entry per port and environment).
+  // (The source follows from the declaration: an external's or a `port` is explicit, an `offset` is an offset, else a pinned automatic port.)
+  const fixedRequests: Request[] = [];
+  const fixedPorts: number[] = [];
+  const fix = (r: Request, port: number) => {
+    fixedRequests.push(r);
+    fixedPorts.push(port);
+  };
+  const sourceOf = (r: Request): Allocation['source'] => {
+    const p = r.decl.spec as { port?: unknown; offset?: unknown };
+    return r.decl.of === 'external' || p.port !== undefined ? 'explicit' : p.offset !== undefined ? 'offset' : 'auto';
+  };
   const autos: Request[] = [];
   const offsetGroups: Array<{ key: string; requests: Request[] }> = [];
 
-  for (const [name, ext] of Object.entries(spec.externals ?? {})) {
+  for (const name in spec.externals ?? {}) {
+    const ext = spec.externals![name];
     const present = presentIn(ext, envs);
-    for (const [portName, p] of Object.entries(ext.ports)) {
-      const path = `externals.${name}.ports.${portName}`;
+    for (const portName in ext.ports) {
+      const p = ext.ports[portName];
       const protocol = p.protocol ?? 'TCP';
+      const decl = declOf('external', name, portName, `externals.${name}.ports.${portName}`, p, ext);
       for (const env of present) {
-        fixed.push({
-          r: {
-            env, of: 'external', service: name, portName, protocol, kind: ext.kind, category: ext.category, privileged: p.privileged ?? false,
-            path, ranges: rangesFor(env, 'external', ext.category), fallback: p.fallback, spec: p, entry: ext,
-            space: spaceOf(env.scope, protocol), shared: `${name}/${portName}@${env.scope}`,
-          },
-          port: p.port, source: 'explicit',
-        });
+        const r: Request = {
+          decl, env, ranges: rangesFor(env, 'external', ext.category), space: envSpaceOf(env, protocol), shared: `${name}/${portName}@${env.scope}`,
+        };
+        fix(r, p.port);
       }
     }
   }
 
-  for (const [name, svc] of Object.entries(spec.services ?? {})) {
+  for (const name in spec.services ?? {}) {
+    const svc = spec.services![name];
     const present = presentIn(svc, envs);
-    for (const [portName, p] of Object.entries(svc.ports)) {
+    for (const portName in svc.ports) {
+      const p = svc.ports[portName];
       const path = `services.${name}.ports.${portName}`;
-      const given = (['port', 'offset', 'auto'] as const).filter(k => p[k] !== undefined && p[k] !== false);
-      if (given.length > 1) {
-        report('port-source', `${name}.${portName} sets ${given.join(' and ')}; a port is given by exactly one of them`,
-          { registry, service: name, portName, path }, `keep one of ${given.join(', ')}`);
+      const given = (p.port !== undefined ? 1 : 0) + (p.offset !== undefined ? 1 : 0) + (p.auto !== undefined && p.auto !== false ? 1 : 0);
+      if (given > 1) {
+        const which = (['port', 'offset', 'auto'] as const).filter(k => p[k] !== undefined && p[k] !== false);
+        report('port-source', `${name}.${portName} sets ${which.join(' and ')}; a port is given by exactly one of them`,
+          { registry, service: name, portName, path }, `keep one of ${which.join(', ')}`);
         continue;
       }
       const protocol = p.protocol ?? 'TCP';
+      const decl = declOf('service', name, portName, path, p, svc);
       const requests: Request[] = present.map(env => ({
-        env, of: 'service', service: name, portName, protocol, kind: svc.kind, category: svc.category, privileged: p.privileged ?? false,
-        path, ranges: rangesFor(env, 'service', svc.category), fallback: p.fallback, spec: p, entry: svc, space: spaceOf(env.scope, protocol),
+        decl, env, ranges: rangesFor(env, 'service', svc.category), space: envSpaceOf(env, protocol), shared: undefined,
       }));
       if (p.port !== undefined) {
         for (const r of requests) {
@@ -244,7 +277,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
             report('port-source', `${name}.${portName} gives ports per environment but none for ${r.env.name}`,
               { registry, service: name, portName, environment: r.env.name, path: `${path}.port` }, `add ${r.env.name}: <port> to its port map`);
           } else {
-            fixed.push({ r, port, source: 'explicit' });
+            fix(r, port);
           }
         }
       } else if (p.offset !== undefined) {
@@ -254,18 +287,18 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
               whereOf(r), `give ${r.env.name} a range, or give ${name}.${portName} an explicit port`);
           }
         }
-        const banded = requests.filter(r => r.env.band);
+        const banded = requests.every(r => r.env.band) ? requests : requests.filter(r => r.env.band);
         if (p.offset === 'auto') {
           const key = `${name}/${portName}`;
           const pinned = lock.offsets[key];
           if (pinned !== undefined) {
             newLock.offsets[key] = pinned;
-            for (const r of banded) fixed.push({ r, port: r.env.band![0] + pinned, source: 'offset' });
+            for (const r of banded) fix(r, r.env.band![0] + pinned);
           } else if (banded.length) {
             offsetGroups.push({ key, requests: banded });
           }
         } else {
-          for (const r of banded) fixed.push({ r, port: r.env.band![0] + p.offset, source: 'offset' });
+          for (const r of banded) fix(r, r.env.band![0] + p.offset);
         }
       } else {
         for (const r of requests) {
@@ -273,7 +306,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
           const pinned = lock.ports[key];
           if (pinned !== undefined) {
             newLock.ports[key] = pinned;
-            fixed.push({ r, port: pinned, source: 'auto' });
+            fix(r, pinned);
           } else {
             autos.push(r);
           }
@@ -283,18 +316,25 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   }
 
   // 2. Fixed ports, then their fallbacks, so automatic ports keep clear of both.
-  const placed: Array<{ r: Request; index: number }> = [];
-  for (const { r, port, source } of fixed) {
-    if (checkPortValue(r, port, 'port')) placed.push({ r, index: place(r, port, source) });
+  const placedRequests: Request[] = [];
+  const placedIndexes: number[] = [];
+  for (let i = 0; i < fixedRequests.length; i++) {
+    const r = fixedRequests[i];
+    if (!checkPortValue(r, fixedPorts[i], 'port')) continue;
+    const index = place(r, fixedPorts[i], sourceOf(r));
+    if (r.decl.fallback !== undefined) {
+      placedRequests.push(r);
+      placedIndexes.push(index);
+    }
   }
-  for (const { r, index } of placed) placeFallback(r, index);
+  for (let i = 0; i < placedRequests.length; i++) placeFallback(placedRequests[i], placedIndexes[i]);
 
   // A stale lock entry still holds its port for this run, so a service added in the same
   // change cannot silently take over a port that clients of the removed one may still call.
   for (const [key, port] of Object.entries(lock.ports)) {
     const env = envs.find(e => e.name === key.split('/')[0]);
     if (key in newLock.ports || !env || !validPort(port)) continue;
-    spaceOf(env.scope, 'TCP').allocate(port, owners.push({ what: 'stale', stale: key }) - 1);
+    spaceOf(env.scope, 'TCP').allocate(port, addOwner(undefined, 'stale', key));
   }
 
   // 3. New automatic ports, in declaration order: a common offset across bands first, then per environment.
@@ -306,8 +346,8 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     }
     if (offset < 0) {
       const r = group.requests[0];
-      report('no-free-port', `no offset is free in every band of ${group.requests.map(x => x.env.name).join(', ')} for ${r.service}.${r.portName}`,
-        { registry, service: r.service, portName: r.portName, path: r.path }, 'widen the bands or free an offset');
+      report('no-free-port', `no offset is free in every band of ${group.requests.map(x => x.env.name).join(', ')} for ${r.decl.service}.${r.decl.portName}`,
+        { registry, service: r.decl.service, portName: r.decl.portName, path: r.decl.path }, 'widen the bands or free an offset');
       continue;
     }
     newLock.offsets[group.key] = offset;
@@ -330,13 +370,14 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   // holds its port, so two collisions are never offered the same one.
   for (const c of collisions) {
     const r = c.request;
-    const holder = owners[c.other];
-    const other = holder.request ? `${labelOf(holder.request)}${holder.what === 'fallback' ? ' as its fallback' : ''}` : `lock entry ${holder.stale} (stale)`;
-    const fix = suggestion(r, `move ${r.service}.${r.portName} in ${r.env.name} to a free port in`, c.port);
+    const holder = ownerRequest[c.other];
+    const why = ownerOther.get(c.other);
+    const other = holder ? `${labelOf(holder)}${why?.kind === 'fallback' ? ' as its fallback' : ''}` : `lock entry ${why?.stale} (stale)`;
+    const fix = suggestion(r, `move ${r.decl.service}.${r.decl.portName} in ${r.env.name} to a free port in`, c.port);
     const free = nextFree(r, fixRanges(r), c.port);
-    if (free !== undefined) r.space.allocate(free, owners.push({ request: r, what: 'suggested' }) - 1);
-    report('collision', `${c.what === 'fallback' ? 'fallback ' : ''}port ${c.port}/${r.protocol} of ${labelOf(r)} is already taken by ${other}` +
-      ` (scope ${r.env.scope})`, { ...whereOf(r, c.port), other: holder.request ? labelOf(holder.request) : `lock entry ${holder.stale}` }, fix);
+    if (free !== undefined) r.space.allocate(free, addOwner(r, 'suggested'));
+    report('collision', `${c.what === 'fallback' ? 'fallback ' : ''}port ${c.port}/${r.decl.protocol} of ${labelOf(r)} is already taken by ${other}` +
+      ` (scope ${r.env.scope})`, { ...whereOf(r, c.port), other: holder ? labelOf(holder) : `lock entry ${why?.stale}` }, fix);
   }
 
   // 5. Lock entries that no port uses any more.

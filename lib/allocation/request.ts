@@ -43,9 +43,8 @@ export interface Allocation {
   readonly iana?: string;
 }
 
-/** A port to place: where it lives and what constrains it. Plain data, built once per port and environment. */
-export interface Request {
-  readonly env: Environment;
+/** One declared port of a service or external, shared by every environment it is placed in. */
+export interface PortDecl {
   readonly of: 'service' | 'external';
   readonly service: string;
   readonly portName: string;
@@ -55,23 +54,55 @@ export interface Request {
   readonly privileged: boolean;
   /** Key path of the port in the registry. */
   readonly path: string;
-  /** Band ∩ category ranges: where an automatic port or a fix may go. */
-  readonly ranges: readonly Range[];
   readonly fallback?: Fallback;
   readonly spec: PortSpec | ExternalPort;
   readonly entry: ServiceSpec | ExternalSpec;
+  /** What every environment's allocation shares, read once from the spec (see {@link declOf}). */
+  readonly common: Pick<Allocation, 'appProtocol' | 'hostIp' | 'status' | 'category' | 'kind'>;
+  /** The declared target port and NodePort (services may give them per environment). */
+  readonly targetPort: PortSpec['targetPort'];
+  readonly nodePort: PortSpec['nodePort'];
+}
+
+/** The declaration of one port of a service or external: what all its environments share. */
+export function declOf(of: 'service' | 'external', service: string, portName: string, path: string,
+  spec: PortSpec | ExternalPort, entry: ServiceSpec | ExternalSpec): PortDecl {
+  const p = spec as PortSpec & ExternalPort;
+  return {
+    of, service, portName, protocol: p.protocol ?? 'TCP', kind: entry.kind, category: entry.category, privileged: p.privileged ?? false,
+    path, fallback: p.fallback, spec, entry,
+    targetPort: p.targetPort, nodePort: of === 'service' ? p.nodePort : undefined,
+    common: {
+      appProtocol: p.appProtocol || undefined,
+      hostIp: (of === 'service' && p.hostIp) || undefined,
+      status: entry.status ?? 'active',
+      category: entry.category || undefined,
+      kind: entry.kind || undefined,
+    },
+  };
+}
+
+/**
+ * A port to place in one environment: the declaration plus what the environment adds. Kept
+ * small, since a registry has one per port and environment (a hundred thousand in large ones).
+ */
+export interface Request {
+  readonly decl: PortDecl;
+  readonly env: Environment;
+  /** Band ∩ category ranges: where an automatic port or a fix may go. */
+  readonly ranges: readonly Range[];
   /** The port space of the environment's scope and this protocol. */
   readonly space: PortAllocator;
   /** Externals only: the same listener for every environment of a scope. */
-  readonly shared?: string;
+  readonly shared: string | undefined;
 }
 
 /** Lock key of an automatic port. */
-export const lockKeyOf = (r: Request) => `${r.env.name}/${r.service}/${r.portName}`;
+export const lockKeyOf = (r: Request) => `${r.env.name}/${r.decl.service}/${r.decl.portName}`;
 
 /** `pourtier.http (production)`, or `postgres.main (external)`: an external is one listener for all environments of its scope. */
-export const labelOf = (r: Pick<Request, 'service' | 'portName' | 'env' | 'of'>) =>
-  `${r.service}.${r.portName} (${r.of === 'external' ? 'external' : r.env.name})`;
+export const labelOf = (r: Request) =>
+  `${r.decl.service}.${r.decl.portName} (${r.decl.of === 'external' ? 'external' : r.env.name})`;
 
 /** A per-environment value (`8000` or `{ production: 8000 }`) for one environment. */
 export function pick<T>(value: T | Record<string, T> | undefined, env: string): T | undefined {
@@ -79,24 +110,27 @@ export function pick<T>(value: T | Record<string, T> | undefined, env: string): 
 }
 
 /** The allocation a request resolves to, its keys always in the same order (ports.json is diffed in review). */
-export function buildAllocation(r: Request, port: number, source: Allocation['source']): Allocation {
-  const p = r.spec as PortSpec & ExternalPort;
+export function buildAllocation(r: Request, port: number, source: Allocation['source'], fallback?: number): Allocation {
+  const d = r.decl;
   const env = r.env;
-  const service = r.of === 'service';
+  const common = d.common;
+  // Per-environment values only where the port declares them (most ports do not).
+  const targetPort = d.targetPort === undefined ? port : pick(d.targetPort, env.name) ?? port;
+  const nodePort = d.nodePort === undefined ? undefined : pick(d.nodePort, env.name);
   // One object shape for every allocation (absent fields are undefined, which JSON leaves out):
   // registries have a hundred thousand of them.
   return {
-    environment: env.name, namespace: env.namespace, scope: env.scope, of: r.of, service: r.service, portName: r.portName, port,
-    targetPort: (service ? pick(p.targetPort as PortSpec['targetPort'], env.name) : p.targetPort) ?? port,
-    protocol: r.protocol,
-    appProtocol: p.appProtocol || undefined,
-    nodePort: service ? pick(p.nodePort, env.name) : undefined,
-    fallback: undefined,
-    hostIp: (service && p.hostIp) || undefined,
-    status: r.entry.status ?? 'active',
-    category: r.entry.category || undefined,
-    kind: r.entry.kind || undefined,
+    environment: env.name, namespace: env.namespace, scope: env.scope, of: d.of, service: d.service, portName: d.portName, port,
+    targetPort,
+    protocol: d.protocol,
+    appProtocol: common.appProtocol,
+    nodePort,
+    fallback,
+    hostIp: common.hostIp,
+    status: common.status,
+    category: common.category,
+    kind: common.kind,
     source,
-    iana: ianaService(port, r.protocol)?.name,
+    iana: ianaService(port, d.protocol)?.name,
   };
 }

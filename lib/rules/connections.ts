@@ -27,13 +27,14 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
   for (const name in services) {
     const connections = services[name].connectsTo;
     if (!connections) continue;
-    connections.forEach((c, i) => {
+    for (let i = 0; i < connections.length; i++) {
+      const c = connections[i];
       inbound.add(c.to);
       const target = services[c.to];
       const ext = externals[c.to];
       const inactive = target !== undefined && (target.status === 'planned' || target.status === 'reserved');
       const noAddress = ext !== undefined && !ext.cidrs?.length && ext.namespace === undefined && !unaddressed.has(c.to);
-      if (!inactive && c.environment === undefined && !noAddress) return;
+      if (!inactive && c.environment === undefined && !noAddress) continue;
       const path = `services.${name}.connectsTo[${i}]`;
       if (inactive) {
         out.push(finding('inactive-target', `${name} connects to ${c.to}, which is ${target!.status} and not deployed`,
@@ -50,10 +51,11 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
           'so no egress policy can allow the traffic and the default deny would block it',
           { registry, service: c.to, other: name, path: `externals.${c.to}` }, `add cidrs: ['<address>/32'] or namespace: '<namespace>' to ${c.to}`));
       }
-    });
+    }
   }
 
-  for (const [name, svc] of Object.entries(services)) {
+  for (const name in services) {
+    const svc = services[name];
     if (isDeployed(svc.status) && !svc.public && !inbound.has(name)) {
       out.push(finding('unreachable', `${name} is not public and no service connects to it, so the default deny blocks all traffic to it`,
         { registry, service: name, path: `services.${name}` }, `declare the clients (client.connectsTo(${name})) or mark it public`));

@@ -38,7 +38,6 @@ function suggestLabel(name: string, max: number): string {
 export function checkNames(spec: RegistrySpec, envs: readonly Environment[]): Finding[] {
   const out: Finding[] = [];
   const registry = spec.name;
-  const seen = new Map<string, string>();
 
   for (const env of envs) {
     const envProblem = dns1123Problem(env.name);
@@ -53,41 +52,60 @@ export function checkNames(spec: RegistrySpec, envs: readonly Environment[]): Fi
     }
   }
 
+  // Variable name -> the service whose port generates it (the port is found again on a clash).
   const varOwners = new Map<string, string>();
+  // Port names repeat across services (http, metrics …): each is checked once.
+  const portNameProblems = new Map<string, string | undefined>();
+  const portStems = new Map<string, string>();
+  const variableOf = (service: string, serviceStem: string, portName: string): string => {
+    let portStem = portStems.get(portName);
+    if (portStem === undefined) portStems.set(portName, portStem = envVarStem(portName));
+    // Two non-empty stems joined by "_" are the stem of the joined names; otherwise compute it whole.
+    return serviceStem && portStem ? `${serviceStem}_${portStem}` : envVarStem(service, portName);
+  };
+  const portGenerating = (service: string, variable: string): string | undefined => {
+    for (const entry of [spec.services?.[service], spec.externals?.[service]]) {
+      const found = Object.keys(entry?.ports ?? {}).find(p => variableOf(service, envVarStem(service), p) === variable);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
   const check = (name: string, kind: 'services' | 'externals', ports: Record<string, unknown>) => {
     const problem = dns1035Problem(name);
     if (problem) {
       out.push(finding('service-name', `service name "${name}" ${problem} (Kubernetes Service names are DNS-1035 labels)`,
         { registry, service: name, path: `${kind}.${name}` }, `rename it to "${suggestLabel(name, 63)}"`));
     }
-    const previous = seen.get(name);
-    if (previous) {
-      out.push(finding('duplicate-service', `"${name}" is declared twice (as ${previous} and as ${kind})`,
+    if (kind === 'externals' && spec.services && Object.prototype.hasOwnProperty.call(spec.services, name)) {
+      out.push(finding('duplicate-service', `"${name}" is declared twice (as services and as externals)`,
         { registry, service: name, path: `${kind}.${name}` }, 'give one of them another name'));
     }
-    seen.set(name, kind);
 
-    const portNames = Object.keys(ports);
-    if (portNames.length === 0) {
-      out.push(finding('schema', `${name} declares no ports`, { registry, service: name, path: `${kind}.${name}.ports` },
-        'declare at least one named port, e.g. ports: { http: { offset: 0 } }'));
-    }
-    for (const portName of portNames) {
-      const pp = portNameProblem(portName);
+    const serviceStem = envVarStem(name);
+    let portCount = 0;
+    for (const portName in ports) {
+      portCount++;
+      let pp = portNameProblems.get(portName);
+      if (pp === undefined && !portNameProblems.has(portName)) portNameProblems.set(portName, pp = portNameProblem(portName));
       if (pp) {
         out.push(finding('port-name', `port name "${portName}" of ${name} ${pp} (Kubernetes port names are IANA service names)`,
           { registry, service: name, portName, path: `${kind}.${name}.ports.${portName}` }, `rename it to "${suggestLabel(portName, 15)}"`));
       }
-      const variable = envVarStem(name, portName);
-      const clash = varOwners.get(variable);
-      if (clash) {
+      const variable = variableOf(name, serviceStem, portName);
+      const clashService = varOwners.get(variable);
+      if (clashService !== undefined) {
+        const clash = `${clashService}.${portGenerating(clashService, variable)}`;
         const owner = `${name}.${portName}`;
         out.push(finding('env-var-collision', `${owner} and ${clash} both generate the variable ${variable}_PORT`,
           { registry, service: name, portName, other: clash, path: `${kind}.${name}.ports.${portName}` },
           `rename the port or the service so that ${owner} and ${clash} differ in more than punctuation`));
       } else {
-        varOwners.set(variable, `${name}.${portName}`);
+        varOwners.set(variable, name);
       }
+    }
+    if (portCount === 0) {
+      out.push(finding('schema', `${name} declares no ports`, { registry, service: name, path: `${kind}.${name}.ports` },
+        'declare at least one named port, e.g. ports: { http: { offset: 0 } }'));
     }
   };
   for (const name in spec.services ?? {}) check(name, 'services', spec.services![name].ports);

@@ -89,6 +89,8 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
     const svc = services[name];
     for (const portName in svc.ports) {
       const p = svc.ports[portName];
+      // Most ports give plain numbers: only a per-environment map names environments.
+      if (typeof p.port !== 'object' && typeof p.targetPort !== 'object' && typeof p.nodePort !== 'object') continue;
       for (const field of PER_ENVIRONMENT) {
         const value = p[field];
         if (value !== undefined && typeof value === 'object') {
@@ -96,16 +98,18 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
         }
       }
     }
-    if (!svc.connectsTo) continue;
-    svc.connectsTo.forEach((c, i) => {
+    const connections = svc.connectsTo;
+    if (!connections) continue;
+    for (let i = 0; i < connections.length; i++) {
+      const c = connections[i];
       const target = services[c.to] ?? externals[c.to];
-      if (target && c.environment === undefined && (c.port === undefined ? hasOnePort(target.ports) : c.port in target.ports)) return;
+      if (target && c.environment === undefined && (c.port === undefined ? hasOnePort(target.ports) : c.port in target.ports)) continue;
       const path = `services.${name}.connectsTo[${i}]`;
       if (c.environment !== undefined) checkEnvList([c.environment], name, `${path}.environment`);
       if (!target) {
         out.push(finding('unknown-service', `${name} connects to "${c.to}", which the registry does not declare`,
           { registry, service: name, other: c.to, path }, oneOf(c.to, targets(), 'services')));
-        return;
+        continue;
       }
       const portNames = Object.keys(target.ports);
       if (c.port === undefined ? portNames.length !== 1 : !portNames.includes(c.port)) {
@@ -114,7 +118,7 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
           { registry, service: name, other: c.to, ...(c.port ? { portName: c.port } : {}), path },
           `name one of ${c.to}'s ports: ${portNames.join(', ') || '(none)'}`));
       }
-    });
+    }
   }
 
   (spec.waivers ?? []).forEach((w, i) => {
