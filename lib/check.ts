@@ -6,7 +6,7 @@ import { RegistrySpec, RegistrySpecSchema } from './model/schema';
 import { checkConnections } from './rules/connections';
 import { checkNames } from './rules/names';
 import { checkRanges } from './rules/ranges';
-import { checkReferences } from './rules/references';
+import { checkReferences, ownEntry } from './rules/references';
 
 /** A declared connection from a client in one environment, where both ends exist. */
 export interface ResolvedConnection {
@@ -51,16 +51,28 @@ export function checkRegistry(input: unknown, options: CheckOptions = {}): Resol
     const findings = parsed.error.issues.map(issue => schemaFinding(registry, issue.path, issue.message));
     return { spec: input as RegistrySpec, environments: [], allocations: [], connections: [], findings, lock: emptyLock(), ok: false };
   }
-  const spec = parsed.data;
+  return checkParsed(parsed.data, options);
+}
+
+/**
+ * {@link checkRegistry} for a registry that has already passed the schema (`RegistrySpecSchema`,
+ * or the file schema a `ports.yaml` is loaded with): every rule and the allocation, without a
+ * second schema pass. Internal: callers must hand it the schema's own output.
+ */
+export function checkParsed(spec: RegistrySpec, options: CheckOptions = {}): ResolvedRegistry {
   const environments = environmentsOf(spec);
   const lock = options.lock ?? emptyLock();
   const result = allocate(spec, environments, lock);
+  // Connections are walked once, for the reference rules and the connection rules alike.
+  const connectionRefs: Finding[] = [];
+  const connectionFindings = checkConnections(spec, environments, connectionRefs);
   const findings: Finding[] = [
     ...checkNames(spec, environments),
     ...checkRanges(spec, environments),
-    ...checkReferences(spec, environments),
+    ...checkReferences(spec, environments, { connections: false }),
+    ...connectionRefs,
     ...result.findings,
-    ...checkConnections(spec, environments),
+    ...connectionFindings,
   ];
   if (options.frozenLock) findings.push(...frozenLockFindings(spec.name, lock, result.lock));
   const waived = applyWaivers(spec, findings);
@@ -129,7 +141,7 @@ function resolveConnections(spec: RegistrySpec, envs: readonly Environment[]): R
   const externals = spec.externals ?? {};
   const out: ResolvedConnection[] = [];
   // Where each service and external runs, computed once: registries have thousands of connections.
-  const where = new Map<string, { envs: Environment[]; names: Set<string> }>();
+  const where = new Map<string, { envs: readonly Environment[]; names: Set<string> }>();
   const presence = (name: string, entry: Parameters<typeof presentIn>[0]) => {
     let p = where.get(name);
     if (!p) {
@@ -142,12 +154,12 @@ function resolveConnections(spec: RegistrySpec, envs: readonly Environment[]): R
     if (!svc.connectsTo?.length) continue;
     const mine = presence(from, svc).envs;
     for (const c of svc.connectsTo) {
-      const target = services[c.to] ?? externals[c.to];
+      const target = ownEntry(services, c.to) ?? ownEntry(externals, c.to);
       if (!target) continue;
       const portName = c.port ?? onlyPort(target.ports);
       if (portName === undefined || !(portName in target.ports)) continue;
       const targetEnvs = presence(c.to, target).names;
-      const targetKind = c.to in services ? 'service' : 'external';
+      const targetKind = ownEntry(services, c.to) ? 'service' : 'external';
       for (const env of mine) {
         const targetEnvironment = c.environment ?? env.name;
         if (targetEnvs.has(targetEnvironment)) out.push({ environment: env.name, from, to: c.to, portName, targetEnvironment, targetKind });

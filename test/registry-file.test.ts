@@ -4,6 +4,7 @@ import * as path from 'path';
 import Ajv2020 from 'ajv/dist/2020';
 import { parse } from 'yaml';
 import { PortsApp, PortRegistry, checkRegistry } from '../lib';
+import { checkParsed } from '../lib/check';
 import { parseRegistryText } from '../lib/file/registry-file';
 import { SCHEMA_FILE, schemaText } from '../scripts/write-schema';
 import { cleanSpec } from './support/specs';
@@ -136,4 +137,24 @@ test('a registry file and the same registry in TypeScript resolve identically', 
   const b = checkRegistry(cleanSpec());
   expect(a.allocations).toEqual(b.allocations);
   expect(a.findings).toEqual(b.findings);
+});
+
+test('a loaded file is checked without a second schema pass, with the same findings as a full check', () => {
+  const dir = path.join(__dirname, 'fixtures', 'bad');
+  const files = [
+    ...fs.readdirSync(dir).filter(f => /\.(ya?ml|json)$/.test(f) && f !== 'expectations.json').map(f => path.join(dir, f)),
+    path.join(__dirname, '..', 'examples', 'aura', 'ports.yaml'),
+  ];
+  let compared = 0;
+  for (const file of files) {
+    const text = fs.readFileSync(file, 'utf8');
+    const loaded = parseRegistryText(text, path.basename(file), undefined, 'fallback');
+    if (!loaded.spec || loaded.spec.extends !== undefined) continue;
+    const { extends: _base, ...spec } = loaded.spec;
+    const once = checkParsed(spec);
+    const twice = checkRegistry(spec);
+    expect({ file, findings: once.findings, allocations: once.allocations }).toEqual({ file, findings: twice.findings, allocations: twice.allocations });
+    compared++;
+  }
+  expect(compared).toBeGreaterThan(40);
 });

@@ -6,7 +6,7 @@ import type { Protocol, Range, RegistrySpec } from '../model/schema';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
 import { Lock, emptyLock } from './lock';
 import { PortAllocator } from './port-allocator';
-import { Allocation, Request, buildAllocation, declOf, labelOf, lockKeyOf, pick } from './request';
+import { Allocation, PortDecl, Request, buildAllocation, declOf, labelOf, lockKeyOf, pick } from './request';
 
 export type { Allocation } from './request';
 
@@ -38,13 +38,22 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   const registry = spec.name;
   const findings: Finding[] = [];
   const allocations: Allocation[] = [];
-  // Owners of ports, indexed by owner number: the request, and (rarely) why else it holds a port.
-  const ownerRequest: Array<Request | undefined> = [];
-  const ownerOther = new Map<number, { kind: OwnerKind; stale?: string }>();
-  const addOwner = (request: Request | undefined, kind: OwnerKind, stale?: string): number => {
-    const owner = ownerRequest.push(request) - 1;
-    if (kind !== 'port') ownerOther.set(owner, { kind, stale });
+  // Owners of ports, indexed by owner number: the placed allocation (which the result keeps
+  // anyway, so no request outlives its placement), and rarely a request or lock entry instead.
+  const owners: Array<Allocation | undefined> = [];
+  const ownerOther = new Map<number, { kind: OwnerKind; request?: Request; stale?: string }>();
+  const addOwner = (a: Allocation): number => owners.push(a) - 1;
+  const addOtherOwner = (kind: OwnerKind, request?: Request, stale?: string): number => {
+    const owner = owners.push(undefined) - 1;
+    ownerOther.set(owner, { kind, request, stale });
     return owner;
+  };
+  /** How a collision names the holder of a port. */
+  const ownerLabel = (owner: number): string | undefined => {
+    const a = owners[owner];
+    if (a) return `${a.service}.${a.portName} (${a.of === 'external' ? 'external' : a.environment})`;
+    const other = ownerOther.get(owner);
+    return other?.request ? labelOf(other.request) : undefined;
   };
   const shared = new Map<string, number>();
   const spaces = new Map<string, PortAllocator>();
@@ -174,14 +183,14 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
       // An external shared by environments of one scope is one listener: one owner, checked once.
       const known = shared.get(r.shared);
       if (known === undefined) {
-        owner = addOwner(r, 'port');
+        owner = addOwner(a);
         shared.set(r.shared, owner);
         checkPlacement(r, a);
       } else {
         owner = known;
       }
     } else {
-      owner = addOwner(r, 'port');
+      owner = addOwner(a);
       checkPlacement(r, a);
     }
     take(r, port, owner, 'port');
@@ -200,7 +209,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     const key = r.shared !== undefined ? `${r.shared}#fallback` : undefined;
     let owner = key !== undefined ? shared.get(key) : undefined;
     if (owner === undefined) {
-      owner = addOwner(r, 'fallback');
+      owner = addOtherOwner('fallback', r);
       if (key !== undefined) shared.set(key, owner);
     }
     take(r, fb, owner, 'fallback');
@@ -221,17 +230,29 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     }
     return ranges;
   };
-  // Ports with a known number, as parallel arrays (one entry per port and environment).
-  // (The source follows from the declaration: an external's or a `port` is explicit, an `offset` is an offset, else a pinned automatic port.)
-  const fixedRequests: Request[] = [];
+  /**
+   * The request of a declared port in one environment. Built when it is placed and dropped after
+   * (the allocation is what the result keeps), so a registry's hundred thousand requests never
+   * outlive a young-generation collection.
+   */
+  const requestFor = (decl: PortDecl, env: Environment): Request => ({
+    decl, env, ranges: rangesFor(env, decl.of, decl.category), space: envSpaceOf(env, decl.protocol),
+    shared: decl.of === 'external' ? `${decl.service}/${decl.portName}@${env.scope}` : undefined,
+  });
+  // Ports with a known number, as parallel arrays (one entry per port and environment). The
+  // source follows from the declaration: an external's or a `port` is explicit, an `offset` is an
+  // offset, anything else is an automatic port pinned by the lock.
+  const fixedDecls: PortDecl[] = [];
+  const fixedEnvs: Environment[] = [];
   const fixedPorts: number[] = [];
-  const fix = (r: Request, port: number) => {
-    fixedRequests.push(r);
+  const fix = (decl: PortDecl, env: Environment, port: number) => {
+    fixedDecls.push(decl);
+    fixedEnvs.push(env);
     fixedPorts.push(port);
   };
-  const sourceOf = (r: Request): Allocation['source'] => {
-    const p = r.decl.spec as { port?: unknown; offset?: unknown };
-    return r.decl.of === 'external' || p.port !== undefined ? 'explicit' : p.offset !== undefined ? 'offset' : 'auto';
+  const sourceOf = (decl: PortDecl): Allocation['source'] => {
+    const p = decl.spec as { port?: unknown; offset?: unknown };
+    return decl.of === 'external' || p.port !== undefined ? 'explicit' : p.offset !== undefined ? 'offset' : 'auto';
   };
   const autos: Request[] = [];
   const offsetGroups: Array<{ key: string; requests: Request[] }> = [];
@@ -241,14 +262,8 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     const present = presentIn(ext, envs);
     for (const portName in ext.ports) {
       const p = ext.ports[portName];
-      const protocol = p.protocol ?? 'TCP';
       const decl = declOf('external', name, portName, `externals.${name}.ports.${portName}`, p, ext);
-      for (const env of present) {
-        const r: Request = {
-          decl, env, ranges: rangesFor(env, 'external', ext.category), space: envSpaceOf(env, protocol), shared: `${name}/${portName}@${env.scope}`,
-        };
-        fix(r, p.port);
-      }
+      for (const env of present) fix(decl, env, p.port);
     }
   }
 
@@ -265,50 +280,46 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
           { registry, service: name, portName, path }, `keep one of ${which.join(', ')}`);
         continue;
       }
-      const protocol = p.protocol ?? 'TCP';
       const decl = declOf('service', name, portName, path, p, svc);
-      const requests: Request[] = present.map(env => ({
-        decl, env, ranges: rangesFor(env, 'service', svc.category), space: envSpaceOf(env, protocol), shared: undefined,
-      }));
       if (p.port !== undefined) {
-        for (const r of requests) {
-          const port = pick(p.port, r.env.name);
+        for (const env of present) {
+          const port = pick(p.port, env.name);
           if (port === undefined) {
-            report('port-source', `${name}.${portName} gives ports per environment but none for ${r.env.name}`,
-              { registry, service: name, portName, environment: r.env.name, path: `${path}.port` }, `add ${r.env.name}: <port> to its port map`);
+            report('port-source', `${name}.${portName} gives ports per environment but none for ${env.name}`,
+              { registry, service: name, portName, environment: env.name, path: `${path}.port` }, `add ${env.name}: <port> to its port map`);
           } else {
-            fix(r, port);
+            fix(decl, env, port);
           }
         }
       } else if (p.offset !== undefined) {
-        for (const r of requests) {
-          if (!r.env.band) {
-            report('offset-without-band', `${name}.${portName} uses an offset, but environment ${r.env.name} has no band`,
-              whereOf(r), `give ${r.env.name} a range, or give ${name}.${portName} an explicit port`);
+        for (const env of present) {
+          if (!env.band) {
+            report('offset-without-band', `${name}.${portName} uses an offset, but environment ${env.name} has no band`,
+              whereOf(requestFor(decl, env)), `give ${env.name} a range, or give ${name}.${portName} an explicit port`);
           }
         }
-        const banded = requests.every(r => r.env.band) ? requests : requests.filter(r => r.env.band);
         if (p.offset === 'auto') {
           const key = `${name}/${portName}`;
           const pinned = lock.offsets[key];
+          const banded = present.filter(env => env.band);
           if (pinned !== undefined) {
             newLock.offsets[key] = pinned;
-            for (const r of banded) fix(r, r.env.band![0] + pinned);
+            for (const env of banded) fix(decl, env, env.band![0] + pinned);
           } else if (banded.length) {
-            offsetGroups.push({ key, requests: banded });
+            offsetGroups.push({ key, requests: banded.map(env => requestFor(decl, env)) });
           }
         } else {
-          for (const r of banded) fix(r, r.env.band![0] + p.offset);
+          for (const env of present) if (env.band) fix(decl, env, env.band[0] + p.offset);
         }
       } else {
-        for (const r of requests) {
-          const key = lockKeyOf(r);
+        for (const env of present) {
+          const key = `${env.name}/${name}/${portName}`; // lockKeyOf
           const pinned = lock.ports[key];
           if (pinned !== undefined) {
             newLock.ports[key] = pinned;
-            fix(r, pinned);
+            fix(decl, env, pinned);
           } else {
-            autos.push(r);
+            autos.push(requestFor(decl, env));
           }
         }
       }
@@ -318,10 +329,10 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   // 2. Fixed ports, then their fallbacks, so automatic ports keep clear of both.
   const placedRequests: Request[] = [];
   const placedIndexes: number[] = [];
-  for (let i = 0; i < fixedRequests.length; i++) {
-    const r = fixedRequests[i];
+  for (let i = 0; i < fixedDecls.length; i++) {
+    const r = requestFor(fixedDecls[i], fixedEnvs[i]);
     if (!checkPortValue(r, fixedPorts[i], 'port')) continue;
-    const index = place(r, fixedPorts[i], sourceOf(r));
+    const index = place(r, fixedPorts[i], sourceOf(r.decl));
     if (r.decl.fallback !== undefined) {
       placedRequests.push(r);
       placedIndexes.push(index);
@@ -334,7 +345,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   for (const [key, port] of Object.entries(lock.ports)) {
     const env = envs.find(e => e.name === key.split('/')[0]);
     if (key in newLock.ports || !env || !validPort(port)) continue;
-    spaceOf(env.scope, 'TCP').allocate(port, addOwner(undefined, 'stale', key));
+    spaceOf(env.scope, 'TCP').allocate(port, addOtherOwner('stale', undefined, key));
   }
 
   // 3. New automatic ports, in declaration order: a common offset across bands first, then per environment.
@@ -370,14 +381,14 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   // holds its port, so two collisions are never offered the same one.
   for (const c of collisions) {
     const r = c.request;
-    const holder = ownerRequest[c.other];
+    const holder = ownerLabel(c.other);
     const why = ownerOther.get(c.other);
-    const other = holder ? `${labelOf(holder)}${why?.kind === 'fallback' ? ' as its fallback' : ''}` : `lock entry ${why?.stale} (stale)`;
+    const other = holder ? `${holder}${why?.kind === 'fallback' ? ' as its fallback' : ''}` : `lock entry ${why?.stale} (stale)`;
     const fix = suggestion(r, `move ${r.decl.service}.${r.decl.portName} in ${r.env.name} to a free port in`, c.port);
     const free = nextFree(r, fixRanges(r), c.port);
-    if (free !== undefined) r.space.allocate(free, addOwner(r, 'suggested'));
+    if (free !== undefined) r.space.allocate(free, addOtherOwner('suggested', r));
     report('collision', `${c.what === 'fallback' ? 'fallback ' : ''}port ${c.port}/${r.decl.protocol} of ${labelOf(r)} is already taken by ${other}` +
-      ` (scope ${r.env.scope})`, { ...whereOf(r, c.port), other: holder ? labelOf(holder) : `lock entry ${why?.stale}` }, fix);
+      ` (scope ${r.env.scope})`, { ...whereOf(r, c.port), other: holder ?? `lock entry ${why?.stale}` }, fix);
   }
 
   // 5. Lock entries that no port uses any more.

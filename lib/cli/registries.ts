@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Lock, LockFile, emptyLock, parseLockFile } from '../allocation/lock';
-import { ResolvedRegistry, checkRegistry } from '../check';
+import { ResolvedRegistry, checkParsed, checkRegistry } from '../check';
 import { RESOLVED_FORMAT_VERSION } from '../emit/resolved-json';
 import { loadBaseFile, locateFindings, parseRegistryText } from '../file/registry-file';
 import { extendSpec } from '../model/extend';
@@ -104,7 +104,10 @@ function loadOne(file: string, cwd: string, options: LoadOptions = {}): LoadedRe
     if (!loadedBase.base) throw new UsageError(`base ${basePath} of ${display}: ${loadedBase.findings.map(f => f.message).join('; ')}`);
     spec = extendSpec(loadedBase.base, own);
   }
-  const resolved = checkRegistry(spec, { lock, frozenLock: options.frozenLock });
+  // The file schema has validated `own` already; a merge with a base is checked whole again.
+  const resolved = basePath === undefined
+    ? checkParsed(spec, { lock, frozenLock: options.frozenLock })
+    : checkRegistry(spec, { lock, frozenLock: options.frozenLock });
   // composeChecks name files relative to where the command runs, as they do for a synth.
   const drift = composeCheckFindings(resolved, cwd);
   const findings = [...locateFindings(resolved.findings, loaded.locate), ...drift];

@@ -51,10 +51,11 @@ export function environmentsOf(spec: RegistrySpec): Environment[] {
 }
 
 /** The environments a service or external is present in (unknown names are dropped; a rule reports them). */
-export function presentIn(entry: ServiceSpec | ExternalSpec, envs: readonly Environment[]): Environment[] {
+export function presentIn(entry: ServiceSpec | ExternalSpec, envs: readonly Environment[]): readonly Environment[] {
   if (entry.environments) return envs.filter(e => entry.environments!.includes(e.name));
   if (entry.status === 'dev-only') return envs.filter(e => e.kind !== 'production');
-  return [...envs];
+  // Most entries run everywhere: the list itself, not a copy per entry.
+  return envs;
 }
 
 export function inRange(port: number, range: Range): boolean {

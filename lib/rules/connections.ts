@@ -3,6 +3,7 @@ import { Finding, finding } from '../model/finding';
 import { Environment, isDeployed } from '../model/normalize';
 import type { RegistrySpec } from '../model/schema';
 import { dns1123Problem } from './names';
+import { connectionReferences, ownEntry } from './references';
 
 /** Why `cidr` is not an address block, or undefined when it is one. */
 export function cidrProblem(cidr: string): string | undefined {
@@ -14,9 +15,14 @@ export function cidrProblem(cidr: string): string | undefined {
 }
 
 
-/** Rules about who talks to whom: what the NetworkPolicies are generated from. */
-export function checkConnections(spec: RegistrySpec, envs: readonly Environment[]): Finding[] {
+/**
+ * Rules about who talks to whom: what the NetworkPolicies are generated from. Given a
+ * `references` list, the same walk over the connections also runs the reference rules for them
+ * ({@link connectionReferences}) into that list.
+ */
+export function checkConnections(spec: RegistrySpec, envs: readonly Environment[], references?: Finding[]): Finding[] {
   const out: Finding[] = [];
+  const referenceRules = references ? connectionReferences(spec, envs, references) : undefined;
   const registry = spec.name;
   const services = spec.services ?? {};
   const externals = spec.externals ?? {};
@@ -30,8 +36,9 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
     for (let i = 0; i < connections.length; i++) {
       const c = connections[i];
       inbound.add(c.to);
-      const target = services[c.to];
-      const ext = externals[c.to];
+      const target = ownEntry(services, c.to);
+      const ext = target ? undefined : ownEntry(externals, c.to);
+      referenceRules?.(name, c, i, target ?? ext);
       const inactive = target !== undefined && (target.status === 'planned' || target.status === 'reserved');
       const noAddress = ext !== undefined && !ext.cidrs?.length && ext.namespace === undefined && !unaddressed.has(c.to);
       if (!inactive && c.environment === undefined && !noAddress) continue;

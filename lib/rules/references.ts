@@ -1,6 +1,6 @@
 import { Finding, RULES, finding } from '../model/finding';
 import { Environment, presentIn } from '../model/normalize';
-import type { ExternalSpec, RegistrySpec, ServiceSpec } from '../model/schema';
+import type { Connection, ExternalSpec, RegistrySpec, ServiceSpec } from '../model/schema';
 
 /** Did-you-mean for a misspelt name: the one candidate it abbreviates, else the closest within two edits. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
@@ -40,21 +40,63 @@ function oneOf(word: string, candidates: readonly string[], noun: string): strin
 
 const PER_ENVIRONMENT = ['port', 'targetPort', 'nodePort'] as const;
 
+/** `record[key]` when `key` is the record's own (a connection to "constructor" is not a service). */
+export function ownEntry<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+}
+
 function hasOnePort(ports: Record<string, unknown>): boolean {
   let n = 0;
   for (const _ in ports) if (++n > 1) return false;
   return n === 1;
 }
 
-/** Everything a registry refers to by name must exist: environments, categories, connection targets, rules. */
-export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]): Finding[] {
+/**
+ * The reference rules for one declared connection (unknown-service, unknown-port and the
+ * environment it names), as a function the connection pass calls for each connection, so that
+ * the registry's connections are walked once for every rule about them.
+ */
+export function connectionReferences(spec: RegistrySpec, envs: readonly Environment[], out: Finding[]) {
+  const registry = spec.name;
+  const envNames = envs.map(e => e.name);
+  const services = spec.services ?? {};
+  const externals = spec.externals ?? {};
+  const targets = () => [...Object.keys(services), ...Object.keys(externals)];
+  return (name: string, c: Connection, i: number, target: ServiceSpec | ExternalSpec | undefined) => {
+    if (target && c.environment === undefined && (c.port === undefined ? hasOnePort(target.ports) : c.port in target.ports)) return;
+    const path = `services.${name}.connectsTo[${i}]`;
+    if (c.environment !== undefined && !envNames.includes(c.environment)) {
+      out.push(finding('unknown-environment', `${name} names environment "${c.environment}", which the registry does not declare`,
+        { registry, service: name, environment: c.environment, path: `${path}.environment` }, oneOf(c.environment, envNames, 'environments')));
+    }
+    if (!target) {
+      out.push(finding('unknown-service', `${name} connects to "${c.to}", which the registry does not declare`,
+        { registry, service: name, other: c.to, path }, oneOf(c.to, targets(), 'services')));
+      return;
+    }
+    const portNames = Object.keys(target.ports);
+    if (c.port === undefined ? portNames.length !== 1 : !portNames.includes(c.port)) {
+      const what = c.port === undefined ? `names no port and ${c.to} has ${portNames.length} ports` : `names port "${c.port}", which ${c.to} does not declare`;
+      out.push(finding('unknown-port', `the connection from ${name} to ${c.to} ${what}`,
+        { registry, service: name, other: c.to, ...(c.port ? { portName: c.port } : {}), path },
+        `name one of ${c.to}'s ports: ${portNames.join(', ') || '(none)'}`));
+    }
+  };
+}
+
+/**
+ * Everything a registry refers to by name must exist: environments, categories, connection
+ * targets, rules. With `connections: false` the connection targets are left to the connection
+ * pass ({@link connectionReferences}), which `checkRegistry` uses to walk connections once.
+ */
+export function checkReferences(spec: RegistrySpec, envs: readonly Environment[], options: { connections?: boolean } = {}): Finding[] {
   const out: Finding[] = [];
   const registry = spec.name;
   const envNames = envs.map(e => e.name);
   const categories = Object.keys(spec.categories ?? {});
   const services = spec.services ?? {};
   const externals = spec.externals ?? {};
-  const targets = () => [...Object.keys(services), ...Object.keys(externals)];
+  const connection = options.connections === false ? undefined : connectionReferences(spec, envs, out);
 
   const checkEnvList = (names: readonly string[], service: string, path: string) => {
     for (const env of names) {
@@ -99,25 +141,10 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
       }
     }
     const connections = svc.connectsTo;
-    if (!connections) continue;
+    if (!connections || !connection) continue;
     for (let i = 0; i < connections.length; i++) {
-      const c = connections[i];
-      const target = services[c.to] ?? externals[c.to];
-      if (target && c.environment === undefined && (c.port === undefined ? hasOnePort(target.ports) : c.port in target.ports)) continue;
-      const path = `services.${name}.connectsTo[${i}]`;
-      if (c.environment !== undefined) checkEnvList([c.environment], name, `${path}.environment`);
-      if (!target) {
-        out.push(finding('unknown-service', `${name} connects to "${c.to}", which the registry does not declare`,
-          { registry, service: name, other: c.to, path }, oneOf(c.to, targets(), 'services')));
-        continue;
-      }
-      const portNames = Object.keys(target.ports);
-      if (c.port === undefined ? portNames.length !== 1 : !portNames.includes(c.port)) {
-        const what = c.port === undefined ? `names no port and ${c.to} has ${portNames.length} ports` : `names port "${c.port}", which ${c.to} does not declare`;
-        out.push(finding('unknown-port', `the connection from ${name} to ${c.to} ${what}`,
-          { registry, service: name, other: c.to, ...(c.port ? { portName: c.port } : {}), path },
-          `name one of ${c.to}'s ports: ${portNames.join(', ') || '(none)'}`));
-      }
+      const to = connections[i].to;
+      connection(name, connections[i], i, ownEntry(services, to) ?? ownEntry(externals, to));
     }
   }
 
