@@ -1,7 +1,7 @@
 import { Allocation, allocate } from './allocation/allocate';
 import { Lock, emptyLock } from './allocation/lock';
 import { Finding, Where, blocking, finding } from './model/finding';
-import { Environment, environmentsOf, presentIn } from './model/normalize';
+import { Environment, environmentsOf, indexSpec, presentIn } from './model/normalize';
 import { RegistrySpec, RegistrySpecSchema } from './model/schema';
 import { checkConnections } from './rules/connections';
 import { checkNames } from './rules/names';
@@ -62,14 +62,15 @@ export function checkRegistry(input: unknown, options: CheckOptions = {}): Resol
 export function checkParsed(spec: RegistrySpec, options: CheckOptions = {}): ResolvedRegistry {
   const environments = environmentsOf(spec);
   const lock = options.lock ?? emptyLock();
-  const result = allocate(spec, environments, lock);
+  const index = indexSpec(spec);
+  const result = allocate(spec, environments, lock, index);
   // Connections are walked once, for the reference rules and the connection rules alike.
   const connectionRefs: Finding[] = [];
-  const connectionFindings = checkConnections(spec, environments, connectionRefs);
+  const connectionFindings = checkConnections(spec, environments, connectionRefs, index);
   const findings: Finding[] = [
-    ...checkNames(spec, environments),
+    ...checkNames(spec, environments, index),
     ...checkRanges(spec, environments),
-    ...checkReferences(spec, environments, { connections: false }),
+    ...checkReferences(spec, environments, { connections: false }, index),
     ...connectionRefs,
     ...result.findings,
     ...connectionFindings,

@@ -1,6 +1,6 @@
 import { Finding, RuleId, Where, finding } from '../model/finding';
 import {
-  Environment, avoidedPortsOf, avoidedRangesOf, defactoPortsOf, formatRange, inAny, inRange, presentIn,
+  Environment, SpecIndex, avoidedPortsOf, indexSpec, avoidedRangesOf, defactoPortsOf, formatRange, inAny, inRange, presentIn,
 } from '../model/normalize';
 import type { Protocol, Range, RegistrySpec } from '../model/schema';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
@@ -34,7 +34,7 @@ function intersect(a: Range, b: Range): Range | undefined {
  * one owner table per scope and protocol (as Kubernetes' port allocator does with a bitmap),
  * so the cost grows linearly with the number of ports.
  */
-export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock: Lock = emptyLock()): AllocationResult {
+export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock: Lock = emptyLock(), index: SpecIndex = indexSpec(spec)): AllocationResult {
   const registry = spec.name;
   const findings: Finding[] = [];
   const allocations: Allocation[] = [];
@@ -257,8 +257,9 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   const autos: Request[] = [];
   const offsetGroups: Array<{ key: string; requests: Request[] }> = [];
 
-  for (const name in spec.externals ?? {}) {
-    const ext = spec.externals![name];
+  for (let x = 0; x < index.externals.length; x++) {
+    const name = index.externalNames[x];
+    const ext = index.externals[x];
     const present = presentIn(ext, envs);
     for (const portName in ext.ports) {
       const p = ext.ports[portName];
@@ -267,8 +268,9 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     }
   }
 
-  for (const name in spec.services ?? {}) {
-    const svc = spec.services![name];
+  for (let s = 0; s < index.services.length; s++) {
+    const name = index.serviceNames[s];
+    const svc = index.services[s];
     const present = presentIn(svc, envs);
     for (const portName in svc.ports) {
       const p = svc.ports[portName];

@@ -50,6 +50,36 @@ export function environmentsOf(spec: RegistrySpec): Environment[] {
   }));
 }
 
+/**
+ * The registry's services and externals as lists, in declaration order. A registry with
+ * thousands of services is a dictionary-mode object, and every `for … in` over it enumerates and
+ * sorts its keys again; the rules walk these lists instead, built once per check.
+ */
+export interface SpecIndex {
+  readonly serviceNames: readonly string[];
+  readonly services: readonly ServiceSpec[];
+  readonly externalNames: readonly string[];
+  readonly externals: readonly ExternalSpec[];
+}
+
+export function indexSpec(spec: RegistrySpec): SpecIndex {
+  const serviceNames: string[] = [];
+  const services: ServiceSpec[] = [];
+  const externalNames: string[] = [];
+  const externals: ExternalSpec[] = [];
+  const s = spec.services ?? {};
+  for (const name in s) {
+    serviceNames.push(name);
+    services.push(s[name]);
+  }
+  const e = spec.externals ?? {};
+  for (const name in e) {
+    externalNames.push(name);
+    externals.push(e[name]);
+  }
+  return { serviceNames, services, externalNames, externals };
+}
+
 /** The environments a service or external is present in (unknown names are dropped; a rule reports them). */
 export function presentIn(entry: ServiceSpec | ExternalSpec, envs: readonly Environment[]): readonly Environment[] {
   if (entry.environments) return envs.filter(e => entry.environments!.includes(e.name));

@@ -1,6 +1,6 @@
 import { isIP } from 'net';
 import { Finding, finding } from '../model/finding';
-import { Environment, isDeployed } from '../model/normalize';
+import { Environment, SpecIndex, indexSpec, isDeployed } from '../model/normalize';
 import type { RegistrySpec } from '../model/schema';
 import { dns1123Problem } from './names';
 import { connectionReferences, ownEntry } from './references';
@@ -20,7 +20,7 @@ export function cidrProblem(cidr: string): string | undefined {
  * `references` list, the same walk over the connections also runs the reference rules for them
  * ({@link connectionReferences}) into that list.
  */
-export function checkConnections(spec: RegistrySpec, envs: readonly Environment[], references?: Finding[]): Finding[] {
+export function checkConnections(spec: RegistrySpec, envs: readonly Environment[], references?: Finding[], index: SpecIndex = indexSpec(spec)): Finding[] {
   const out: Finding[] = [];
   const referenceRules = references ? connectionReferences(spec, envs, references) : undefined;
   const registry = spec.name;
@@ -30,8 +30,9 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
   const inbound = new Set<string>();
 
   const unaddressed = new Set<string>();
-  for (const name in services) {
-    const connections = services[name].connectsTo;
+  for (let s = 0; s < index.services.length; s++) {
+    const name = index.serviceNames[s];
+    const connections = index.services[s].connectsTo;
     if (!connections) continue;
     for (let i = 0; i < connections.length; i++) {
       const c = connections[i];
@@ -61,8 +62,9 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
     }
   }
 
-  for (const name in services) {
-    const svc = services[name];
+  for (let s = 0; s < index.services.length; s++) {
+    const name = index.serviceNames[s];
+    const svc = index.services[s];
     if (isDeployed(svc.status) && !svc.public && !inbound.has(name)) {
       out.push(finding('unreachable', `${name} is not public and no service connects to it, so the default deny blocks all traffic to it`,
         { registry, service: name, path: `services.${name}` }, `declare the clients (client.connectsTo(${name})) or mark it public`));
@@ -85,7 +87,9 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
       }
     }
   }
-  for (const [name, ext] of Object.entries(externals)) {
+  for (let x = 0; x < index.externals.length; x++) {
+    const name = index.externalNames[x];
+    const ext = index.externals[x];
     for (const cidr of ext.cidrs ?? []) {
       const problem = cidrProblem(cidr);
       if (problem) out.push(finding('invalid-cidr', `CIDR "${cidr}" of external ${name} ${problem}`, { registry, service: name, path: `externals.${name}.cidrs` }, 'write it like 10.0.0.5/32'));

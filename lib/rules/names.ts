@@ -1,5 +1,5 @@
 import { Finding, finding } from '../model/finding';
-import { Environment, envVarStem } from '../model/normalize';
+import { Environment, SpecIndex, envVarStem, indexSpec } from '../model/normalize';
 import type { RegistrySpec } from '../model/schema';
 
 const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -35,7 +35,7 @@ function suggestLabel(name: string, max: number): string {
   return s || 'svc';
 }
 
-export function checkNames(spec: RegistrySpec, envs: readonly Environment[]): Finding[] {
+export function checkNames(spec: RegistrySpec, envs: readonly Environment[], index: SpecIndex = indexSpec(spec)): Finding[] {
   const out: Finding[] = [];
   const registry = spec.name;
 
@@ -108,7 +108,7 @@ export function checkNames(spec: RegistrySpec, envs: readonly Environment[]): Fi
         'declare at least one named port, e.g. ports: { http: { offset: 0 } }'));
     }
   };
-  for (const name in spec.services ?? {}) check(name, 'services', spec.services![name].ports);
-  for (const name in spec.externals ?? {}) check(name, 'externals', spec.externals![name].ports);
+  for (let i = 0; i < index.services.length; i++) check(index.serviceNames[i], 'services', index.services[i].ports);
+  for (let i = 0; i < index.externals.length; i++) check(index.externalNames[i], 'externals', index.externals[i].ports);
   return out;
 }

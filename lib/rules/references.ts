@@ -1,5 +1,5 @@
 import { Finding, RULES, finding } from '../model/finding';
-import { Environment, presentIn } from '../model/normalize';
+import { Environment, SpecIndex, indexSpec, presentIn } from '../model/normalize';
 import type { Connection, ExternalSpec, RegistrySpec, ServiceSpec } from '../model/schema';
 
 /** Did-you-mean for a misspelt name: the one candidate it abbreviates, else the closest within two edits. */
@@ -89,7 +89,7 @@ export function connectionReferences(spec: RegistrySpec, envs: readonly Environm
  * targets, rules. With `connections: false` the connection targets are left to the connection
  * pass ({@link connectionReferences}), which `checkRegistry` uses to walk connections once.
  */
-export function checkReferences(spec: RegistrySpec, envs: readonly Environment[], options: { connections?: boolean } = {}): Finding[] {
+export function checkReferences(spec: RegistrySpec, envs: readonly Environment[], options: { connections?: boolean } = {}, index: SpecIndex = indexSpec(spec)): Finding[] {
   const out: Finding[] = [];
   const registry = spec.name;
   const envNames = envs.map(e => e.name);
@@ -124,11 +124,12 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
       }
     }
   };
-  for (const name in services) checkEntry(name, 'services', services[name]);
-  for (const name in externals) checkEntry(name, 'externals', externals[name]);
+  for (let i = 0; i < index.services.length; i++) checkEntry(index.serviceNames[i], 'services', index.services[i]);
+  for (let i = 0; i < index.externals.length; i++) checkEntry(index.externalNames[i], 'externals', index.externals[i]);
 
-  for (const name in services) {
-    const svc = services[name];
+  for (let s = 0; s < index.services.length; s++) {
+    const name = index.serviceNames[s];
+    const svc = index.services[s];
     for (const portName in svc.ports) {
       const p = svc.ports[portName];
       // Most ports give plain numbers: only a per-environment map names environments.
