@@ -159,19 +159,8 @@ function main(): void {
   const memOurs = peakMemory('ours', 5000);
   const memRaw = peakMemory('raw', 5000);
 
-  // 100,000 allocations: 16,667 services with 1-3 ports in 3 environments on separate hosts.
-  // Checking them is every rule and the allocation on the validated registry (checkParsed, what
-  // a loaded ports.yaml costs after its one schema pass); the zod schema pass over the same
-  // 16,667 services and 50,000 connections is measured beside it, and so is the sum.
-  const big = syntheticRegistry(16667, 3, true);
-  const bigParsed = RegistrySpecSchema.parse(big);
-  checkRegistry(big);
-  const bigResult = checkParsed(bigParsed);
-  if (!bigResult.ok) throw new Error('the 100,000-allocation registry did not check clean');
-  const bigCount = bigResult.allocations.length;
-  const bigCheck = best(5, () => checkParsed(bigParsed));
-  const bigSchema = best(5, () => RegistrySpecSchema.parse(big));
-  const bigWhole = best(5, () => checkRegistry(big));
+  // 100,000 allocations, measured in a fresh process (see checkRun).
+  const { bigCount, bigCheck, bigSchema, bigWhole } = checkInChild();
 
   const example = exampleProject();
   const empty = emptyProject();
@@ -250,6 +239,34 @@ function main(): void {
   process.stdout.write(`targets met: ${met}/${targets.length}\n`);
 }
 
+/**
+ * 100,000 allocations: 16,667 services with 1-3 ports in 3 environments on separate hosts.
+ * Checking them is every rule and the allocation on the validated registry (checkParsed, what
+ * a loaded ports.yaml costs after its one schema pass); the zod schema pass over the same
+ * 16,667 services and 50,000 connections is measured beside it, and so is the sum. A process of
+ * its own, so that the heap the synth runs leave behind does not decide the figure.
+ */
+function checkRun(): void {
+  const big = syntheticRegistry(16667, 3, true);
+  const bigParsed = RegistrySpecSchema.parse(big);
+  checkRegistry(big);
+  const result = checkParsed(bigParsed);
+  if (!result.ok) throw new Error('the 100,000-allocation registry did not check clean');
+  const figures = {
+    bigCount: result.allocations.length,
+    bigCheck: best(7, () => checkParsed(bigParsed)),
+    bigSchema: best(7, () => RegistrySpecSchema.parse(big)),
+    bigWhole: best(7, () => checkRegistry(big)),
+  };
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
+function checkInChild(): { bigCount: number; bigCheck: number; bigSchema: number; bigWhole: number } {
+  const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', __filename, '--check'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`check run failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim());
+}
+
 function memoryRun(side: string, size: number, input: string): void {
   if (side === 'ours') oursSynth(syntheticRegistry(size));
   else rawCdk8s(JSON.parse(fs.readFileSync(input, 'utf8')));
@@ -257,4 +274,5 @@ function memoryRun(side: string, size: number, input: string): void {
 }
 
 if (process.argv[2] === '--memory') memoryRun(process.argv[3], Number(process.argv[4]), process.argv[5]);
+else if (process.argv[2] === '--check') checkRun();
 else main();

@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { stringify as yamlStringify } from 'yaml';
 import type { Allocation } from '../allocation/allocate';
 import type { ResolvedConnection, ResolvedRegistry } from '../check';
 import { Environment, envVarStem, isDeployed } from '../model/normalize';
@@ -105,6 +105,9 @@ function connectionSettings(resolved: ResolvedRegistry, env: Environment, client
   return { environment: out, needsHost };
 }
 
+/** YAML as cdk8s writes it: no line folding (long values stay on one line, and the writer skips the folding pass). */
+const stringify = (value: unknown) => yamlStringify(value, { lineWidth: 0 });
+
 const sortKeys = (r: Record<string, string>) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : 1)));
 
 function header(resolved: ResolvedRegistry, what: string): string {
@@ -116,6 +119,7 @@ export function composeFiles(resolved: ResolvedRegistry): Map<string, string> {
   const envNames = resolved.environments.map(e => e.name);
   const names = [...Object.keys(resolved.spec.services ?? {}), ...Object.keys(resolved.spec.externals ?? {})].sort();
   const everywhere = names.filter(n => envNames.every(e => composeRuns(resolved, n, e)));
+  const inBase = new Set(everywhere);
 
   const files = new Map<string, string>();
   const base = { services: Object.fromEntries(everywhere.map(n => [n, { image: imageOf(resolved, n) }])) };
@@ -130,7 +134,7 @@ export function composeFiles(resolved: ResolvedRegistry): Map<string, string> {
       if (allocations.length > 1) for (const a of allocations) own[`PORT_${envVarStem(a.portName)}`] = String(a.targetPort);
       const { environment, needsHost } = connectionSettings(resolved, env, name);
       services[name] = {
-        ...(everywhere.includes(name) ? {} : { image: imageOf(resolved, name) }),
+        ...(inBase.has(name) ? {} : { image: imageOf(resolved, name) }),
         ports: allocations.map(a => ({
           target: a.targetPort,
           published: a.port,
