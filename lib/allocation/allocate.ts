@@ -1,12 +1,12 @@
 import { Finding, RuleId, Where, finding } from '../model/finding';
 import {
-  Environment, SpecIndex, avoidedPortsOf, indexSpec, avoidedRangesOf, defactoPortsOf, formatRange, inAny, inRange, presentIn,
+  Environment, SpecIndex, avoidedPortsOf, avoidedRangesOf, defactoPortsOf, formatRange, inAny, inRange, indexSpec, presentIn,
 } from '../model/normalize';
 import type { Protocol, Range, RegistrySpec } from '../model/schema';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
 import { Lock, emptyLock } from './lock';
 import { PortAllocator } from './port-allocator';
-import { Allocation, PortDecl, Request, buildAllocation, declOf, labelOf, lockKeyOf, pick } from './request';
+import { Allocation, PortDecl, Request, buildAllocation, declOf, labelOf, lockKeyOf, pick, portLabel } from './request';
 
 export type { Allocation } from './request';
 
@@ -51,7 +51,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   /** How a collision names the holder of a port. */
   const ownerLabel = (owner: number): string | undefined => {
     const a = owners[owner];
-    if (a) return `${a.service}.${a.portName} (${a.of === 'external' ? 'external' : a.environment})`;
+    if (a) return portLabel(a.service, a.portName, a.of, a.environment);
     const other = ownerOther.get(owner);
     return other?.request ? labelOf(other.request) : undefined;
   };

@@ -101,8 +101,11 @@ export interface Request {
 export const lockKeyOf = (r: Request) => `${r.env.name}/${r.decl.service}/${r.decl.portName}`;
 
 /** `pourtier.http (production)`, or `postgres.main (external)`: an external is one listener for all environments of its scope. */
-export const labelOf = (r: Request) =>
-  `${r.decl.service}.${r.decl.portName} (${r.decl.of === 'external' ? 'external' : r.env.name})`;
+export const portLabel = (service: string, portName: string, of: 'service' | 'external', environment: string) =>
+  `${service}.${portName} (${of === 'external' ? 'external' : environment})`;
+
+/** The {@link portLabel} of a request. */
+export const labelOf = (r: Request) => portLabel(r.decl.service, r.decl.portName, r.decl.of, r.env.name);
 
 /** A per-environment value (`8000` or `{ production: 8000 }`) for one environment. */
 export function pick<T>(value: T | Record<string, T> | undefined, env: string): T | undefined {
