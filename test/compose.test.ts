@@ -158,6 +158,27 @@ describe('published and container ports that differ', () => {
   });
 });
 
+describe('names that YAML 1.1 reads as booleans', () => {
+  // docker-compose reads YAML with PyYAML (YAML 1.1), where on/yes/off are booleans.
+  const { result, dir } = synth(app => {
+    const r = new PortRegistry(app, 'flags', { environments: { local: { range: [55000, 55099] } } });
+    const on = r.service('on', { public: true, image: 'off', ports: { http: { offset: 1 } } });
+    const yes = r.service('yes', { ports: { http: { offset: 2 } } });
+    on.connectsTo(yes);
+    return r;
+  });
+
+  withDockerCompose('stay strings for docker-compose', () => {
+    expect(result.ok).toBe(true);
+    const run = dockerCompose(path.join(dir, 'manifests', 'compose'), 'local');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(Object.keys(run.config.services).sort()).toEqual(['on', 'yes']);
+    expect(run.config.services.on.image).toBe('off');
+    expect(run.config.services.on.environment.YES_HOST).toBe('yes');
+  });
+});
+
 describe('checking an existing compose file against the registry', () => {
   const resolved = (() => {
     const { result } = synth(app => defineLumiere(app));

@@ -1,4 +1,4 @@
-import { stringify as yamlStringify } from 'yaml';
+import { dump } from 'js-yaml';
 import type { Allocation } from '../allocation/allocate';
 import type { ResolvedConnection, ResolvedRegistry } from '../check';
 import { Environment, envVarStem, isDeployed } from '../model/normalize';
@@ -105,8 +105,14 @@ function connectionSettings(resolved: ResolvedRegistry, env: Environment, client
   return { environment: out, needsHost };
 }
 
-/** YAML as cdk8s writes it: no line folding (long values stay on one line, and the writer skips the folding pass). */
-const stringify = (value: unknown) => yamlStringify(value, { lineWidth: 0 });
+/**
+ * Compose YAML: block style, no line folding, no anchors, strings quoted with double quotes
+ * where they need quotes, including the YAML 1.1 booleans (`yes`, `on` …) that docker-compose's
+ * PyYAML would otherwise read as true/false. js-yaml writes this several times faster than the
+ * `yaml` library (which stays the reader: it keeps source positions); compose files of a
+ * thousand services are a large part of a synth.
+ */
+const stringify = (value: unknown) => dump(value, { lineWidth: -1, noRefs: true, quotingType: '"' });
 
 const sortKeys = (r: Record<string, string>) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : 1)));
 
