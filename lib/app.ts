@@ -114,7 +114,8 @@ export class PortsApp extends App {
       return { ok: false, findings, files: empty, registries: resolved, lockChanged: false };
     }
 
-    const constructErrors = this.node.findAll().flatMap(c => c.node.validate().map(e => `[${c.node.path}] ${e}`));
+    const constructs = this.node.findAll();
+    const constructErrors = constructs.flatMap(c => c.node.validate().map(e => `[${c.node.path}] ${e}`));
     if (constructErrors.length) return fail(`validation failed:\n  ${constructErrors.join('\n  ')}`, findings);
 
     const files = new Map<string, string>();
@@ -134,8 +135,14 @@ export class PortsApp extends App {
       for (const [name, text] of firewallFiles(result)) files.set(path.posix.join(r.outputDir, 'firewall', name), text);
     }
     // Charts the user added beside the registries are written too, under their own names.
-    for (const chart of this.charts) {
-      if (!registryCharts.has(chart)) files.set(`${Names.toDnsLabel(chart)}.k8s.yaml`, Yaml.stringify(...chart.toJson()));
+    // (Found among the constructs already listed: `App.charts` would also sort every object of
+    // every chart by dependency, which costs as much as a tenth of a large synth.)
+    // Named after their path (`group/nested` -> group-nested.k8s.yaml), without cdk8s' hash suffix.
+    for (const chart of constructs) {
+      if (!Chart.isChart(chart) || registryCharts.has(chart)) continue;
+      const file = `${Names.toDnsLabel(chart, { includeHash: false })}.k8s.yaml`;
+      if (files.has(file)) return fail(`chart ${chart.node.path} would be written to ${file}, which another chart or registry output already uses: rename one of them`, findings);
+      files.set(file, Yaml.stringify(...chart.toJson()));
     }
 
     // The staging copy is only for the cdk8s CLI, which lists what it finds in its output folder.

@@ -3,7 +3,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
-import { PortsApp } from '../lib';
+import { ApiObject, Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { PortRegistry, PortsApp } from '../lib';
 import { defineAura, defineLumiere } from '../main';
 import { schemaErrors, semanticErrors } from './support/k8s-schema';
 import { ROOT, cdk8sSynth, tempProject, treeHashes, treeTexts } from './support/project';
@@ -134,4 +136,31 @@ describe('cdk8s synth (the real CLI)', () => {
       fs.writeFileSync(path.join(dir, 'main.ts'), main);
     }
   });
+});
+
+test('charts a user adds beside the registries are written under their own names, nested ones too', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-extra-'));
+  const app = new PortsApp({ manifestsDir: path.join(dir, 'manifests'), outdir: path.join(dir, 'staging'), lockFile: path.join(dir, 'ports.lock.json') });
+  new PortRegistry(app, 'shop', { environments: { production: { range: [8000, 8099] } } })
+    .service('api', { public: true, ports: { http: { offset: 0 } } });
+  const extras = new Chart(app, 'extras');
+  new ApiObject(extras, 'settings', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'on' } });
+  const group = new Construct(app, 'group');
+  new ApiObject(new Chart(group, 'nested'), 'flags', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'flags' } });
+  const result = app.trySynth();
+  expect(result.ok).toBe(true);
+  const files = treeTexts(path.join(dir, 'manifests'));
+  expect(Object.keys(files).filter(f => f.endsWith('.k8s.yaml')).sort()).toEqual(['extras.k8s.yaml', 'group-nested.k8s.yaml']);
+  expect(docsOf(files['extras.k8s.yaml'])).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'on' } }]);
+  expect(docsOf(files['group-nested.k8s.yaml'])[0].metadata.name).toBe('flags');
+  expect(files['k8s/production.yaml']).toContain('kind: Service');
+
+  // Two charts whose paths read the same (a-b and a/b) would overwrite each other: the synth stops.
+  const clash = new PortsApp({ manifestsDir: path.join(dir, 'clash'), outdir: path.join(dir, 'staging2'), lockFile: path.join(dir, 'clash.lock.json') });
+  new Chart(clash, 'a-b');
+  new Chart(new Construct(clash, 'a'), 'b');
+  const failed = clash.trySynth();
+  expect(failed.ok).toBe(false);
+  expect(failed.problem).toMatch(/chart a\/b would be written to a-b\.k8s\.yaml, which another chart .* already uses/);
+  expect(fs.existsSync(path.join(dir, 'clash'))).toBe(false);
 });

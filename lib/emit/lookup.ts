@@ -16,30 +16,39 @@ export interface Lookup {
 }
 
 const cache = new WeakMap<ResolvedRegistry, Lookup>();
+const NONE: readonly never[] = [];
+
+/** The inner map of `key`, made on first use. */
+function inner<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let m = map.get(key);
+  if (!m) map.set(key, m = new Map());
+  return m;
+}
 
 export function lookup(resolved: ResolvedRegistry): Lookup {
   let l = cache.get(resolved);
   if (l) return l;
-  const byPort = new Map<string, Allocation>();
-  const byService = new Map<string, Allocation[]>();
+  // environment -> service -> allocations; environment -> client -> connections (no key strings built per call).
+  const byService = new Map<string, Map<string, Allocation[]>>();
   for (const a of resolved.allocations) {
-    byPort.set(`${a.environment}/${a.service}/${a.portName}`, a);
-    const key = `${a.environment}/${a.service}`;
-    const list = byService.get(key);
+    const perEnv = inner(byService, a.environment);
+    const list = perEnv.get(a.service);
     if (list) list.push(a);
-    else byService.set(key, [a]);
+    else perEnv.set(a.service, [a]);
   }
-  const byClient = new Map<string, ResolvedConnection[]>();
+  const byClient = new Map<string, Map<string, ResolvedConnection[]>>();
   for (const c of resolved.connections) {
-    const key = `${c.environment}/${c.from}`;
-    const list = byClient.get(key);
+    const perEnv = inner(byClient, c.environment);
+    const list = perEnv.get(c.from);
     if (list) list.push(c);
-    else byClient.set(key, [c]);
+    else perEnv.set(c.from, [c]);
   }
+  const allocationsOf = (environment: string, service: string): readonly Allocation[] => byService.get(environment)?.get(service) ?? NONE;
   l = {
-    allocation: (environment, service, portName) => byPort.get(`${environment}/${service}/${portName}`),
-    allocationsOf: (environment, service) => byService.get(`${environment}/${service}`) ?? [],
-    connectionsFrom: (environment, client) => byClient.get(`${environment}/${client}`) ?? [],
+    // A service has a handful of ports: a scan of its list beats building a key.
+    allocation: (environment, service, portName) => allocationsOf(environment, service).find(a => a.portName === portName),
+    allocationsOf,
+    connectionsFrom: (environment, client) => byClient.get(environment)?.get(client) ?? NONE,
   };
   cache.set(resolved, l);
   return l;
