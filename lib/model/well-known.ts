@@ -16,21 +16,28 @@ export interface IanaEntry {
   readonly description: string;
 }
 
-const byProtocol = new Map<string, Array<IanaEntry | undefined>>();
+/** Per protocol, an array indexed by port: lookups in the allocation hot path stay O(1). */
+let byProtocol: Record<Protocol, Array<IanaEntry | undefined>> | undefined;
+
+/** Every protocol's array in one pass over the table (keys are `8080/tcp`, `53/udp`, `9/sctp`). */
+function indexTable(): Record<Protocol, Array<IanaEntry | undefined>> {
+  const index: Record<Protocol, Array<IanaEntry | undefined>> = { TCP: new Array(65536), UDP: new Array(65536), SCTP: new Array(65536) };
+  const t = table();
+  for (const key in t) {
+    const hit = t[key];
+    if (!hit || !hit[0]) continue;
+    const slash = key.indexOf('/');
+    const protocol = key.slice(slash + 1);
+    const list = protocol === 'tcp' ? index.TCP : protocol === 'udp' ? index.UDP : protocol === 'sctp' ? index.SCTP : undefined;
+    if (list) list[Number(key.slice(0, slash))] = { name: hit[0], description: hit[1] };
+  }
+  return index;
+}
 
 /** The IANA registration of a port, if any (SCTP is looked up under its own key). */
 export function ianaService(port: number, protocol: Protocol = 'TCP'): IanaEntry | undefined {
-  let entries = byProtocol.get(protocol);
-  if (!entries) {
-    // One array per protocol, indexed by port: lookups in the allocation hot path stay O(1).
-    entries = new Array<IanaEntry | undefined>(65536);
-    const suffix = `/${protocol.toLowerCase()}`;
-    for (const [key, hit] of Object.entries(table())) {
-      if (hit && hit[0] && key.endsWith(suffix)) entries[Number(key.slice(0, -suffix.length))] = { name: hit[0], description: hit[1] };
-    }
-    byProtocol.set(protocol, entries);
-  }
-  return Number.isInteger(port) && port >= 0 && port < 65536 ? entries[port] : undefined;
+  const entries = (byProtocol ??= indexTable())[protocol];
+  return entries && Number.isInteger(port) && port >= 0 && port < 65536 ? entries[port] : undefined;
 }
 
 /** System ports: binding them needs privileges on most hosts. */
