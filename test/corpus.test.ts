@@ -71,7 +71,7 @@ describe.each(fileCases)('%s', (name, e) => {
     if (e.cli === false) return;
     const started = Date.now();
     const args = [path.join(ROOT, 'bin', 'cdk8s-ports.js'), 'check', name, '--json', '--strict', ...(e.frozen ? ['--frozen-lock'] : [])];
-    const r = spawnSync(process.execPath, args, { cwd: DIR, encoding: 'utf8', timeout: 20_000, env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=256' } });
+    const r = spawnSync(process.execPath, args, { cwd: DIR, encoding: 'utf8', timeout: 20_000, env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '--max-old-space-size=256' } });
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(r.status).toBe(e.exit ?? 1);
     noStackTrace(r.stderr + r.stdout);
