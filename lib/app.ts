@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, AppProps, Chart, Names, Yaml } from 'cdk8s';
+import { App, AppProps, Chart, Names } from 'cdk8s';
 import { LockFile, parseLockFile, serializeLockFile } from './allocation/lock';
 import { ResolvedRegistry } from './check';
 import { composeFiles } from './emit/compose';
@@ -10,6 +10,7 @@ import { firewallFiles } from './emit/firewall';
 import { portMapSvg } from './emit/port-map-svg';
 import { portsMarkdown } from './emit/ports-md';
 import { resolvedJson } from './emit/resolved-json';
+import { yamlDocuments } from './emit/yaml';
 import { formatFinding, summarize } from './format';
 import { composeCheckFindings } from './compose/check-files';
 import { Finding, blocking } from './model/finding';
@@ -124,7 +125,7 @@ export class PortsApp extends App {
       const result = resolved.get(r.node.id)!;
       for (const [env, chart] of r.build(result)) {
         registryCharts.add(chart);
-        files.set(path.posix.join(r.outputDir, 'k8s', `${env}.yaml`), Yaml.stringify(...chart.toJson()));
+        files.set(path.posix.join(r.outputDir, 'k8s', `${env}.yaml`), yamlDocuments(chart.toJson()));
       }
       files.set(path.posix.join(r.outputDir, 'ports.json'), resolvedJson(result));
       files.set(path.posix.join(r.outputDir, 'PORTS.md'), portsMarkdown(result));
@@ -142,7 +143,7 @@ export class PortsApp extends App {
       if (!Chart.isChart(chart) || registryCharts.has(chart)) continue;
       const file = `${Names.toDnsLabel(chart, { includeHash: false })}.k8s.yaml`;
       if (files.has(file)) return fail(`chart ${chart.node.path} would be written to ${file}, which another chart or registry output already uses: rename one of them`, findings);
-      files.set(file, Yaml.stringify(...chart.toJson()));
+      files.set(file, yamlDocuments(chart.toJson()));
     }
 
     // The staging copy is only for the cdk8s CLI, which lists what it finds in its output folder.

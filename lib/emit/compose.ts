@@ -1,8 +1,8 @@
-import { dump } from 'js-yaml';
 import type { Allocation } from '../allocation/allocate';
 import type { ResolvedConnection, ResolvedRegistry } from '../check';
 import { Environment, envVarStem, isDeployed } from '../model/normalize';
 import { lookup } from './lookup';
+import { yamlText } from './yaml';
 
 /**
  * docker-compose output. The base file lists every container the registry runs in every
@@ -77,13 +77,14 @@ export function composeAddress(resolved: ResolvedRegistry, c: ResolvedConnection
 function connectionSettings(resolved: ResolvedRegistry, env: Environment, client: string): { environment: Record<string, string>; needsHost: boolean } {
   const out: Record<string, string> = {};
   let needsHost = false;
-  const connections = lookup(resolved).connectionsFrom(env.name, client);
+  const index = lookup(resolved);
+  const connections = index.connectionsFrom(env.name, client);
   const portsPerTarget = new Map<string, number>();
   for (const c of connections) portsPerTarget.set(c.to, (portsPerTarget.get(c.to) ?? 0) + 1);
   const aliasCount = new Map<string, number>();
   const aliasValue = new Map<string, string>();
   for (const c of connections) {
-    const a = lookup(resolved).allocation(c.targetEnvironment, c.to, c.portName);
+    const a = index.allocation(c.targetEnvironment, c.to, c.portName);
     if (!a) continue;
     const address = composeAddress(resolved, c, a);
     if (address.host === DOCKER_HOST) needsHost = true;
@@ -105,14 +106,8 @@ function connectionSettings(resolved: ResolvedRegistry, env: Environment, client
   return { environment: out, needsHost };
 }
 
-/**
- * Compose YAML: block style, no line folding, no anchors, strings quoted with double quotes
- * where they need quotes, including the YAML 1.1 booleans (`yes`, `on` …) that docker-compose's
- * PyYAML would otherwise read as true/false. js-yaml writes this several times faster than the
- * `yaml` library (which stays the reader: it keeps source positions); compose files of a
- * thousand services are a large part of a synth.
- */
-const stringify = (value: unknown) => dump(value, { lineWidth: -1, noRefs: true, quotingType: '"' });
+/** Compose YAML (see {@link yamlText}: YAML 1.1 booleans and numbers stay strings for docker-compose's PyYAML). */
+const stringify = (value: unknown) => yamlText(value);
 
 const sortKeys = (r: Record<string, string>) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : 1)));
 
@@ -132,10 +127,12 @@ export function composeFiles(resolved: ResolvedRegistry): Map<string, string> {
   files.set('docker-compose.yml', header(resolved, 'every container, without ports') +
     '# Run an environment with: docker-compose -f docker-compose.yml -f docker-compose.<environment>.yml up\n' + stringify(base));
 
+  const index = lookup(resolved);
   for (const env of resolved.environments) {
     const services: Record<string, unknown> = {};
-    for (const name of names.filter(n => composeRuns(resolved, n, env.name))) {
-      const allocations = lookup(resolved).allocationsOf(env.name, name);
+    for (const name of names) {
+      if (!composeRuns(resolved, name, env.name)) continue;
+      const allocations = index.allocationsOf(env.name, name);
       const own: Record<string, string> = { PORT: String(allocations[0].targetPort) };
       if (allocations.length > 1) for (const a of allocations) own[`PORT_${envVarStem(a.portName)}`] = String(a.targetPort);
       const { environment, needsHost } = connectionSettings(resolved, env, name);

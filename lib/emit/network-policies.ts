@@ -34,8 +34,9 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
   const externals = resolved.spec.externals ?? {};
   const envs = new Map(resolved.environments.map(e => [e.name, e]));
   const byEnv = new Map<string, Map<string, PolicyObject>>(resolved.environments.map(e => [e.name, new Map()]));
+  const index = lookup(resolved);
   const deployedIn = (service: string, env: string) =>
-    isDeployed(services[service]?.status) && lookup(resolved).allocationsOf(env, service).length > 0;
+    isDeployed(services[service]?.status) && index.allocationsOf(env, service).length > 0;
 
   const meta = (env: Environment, name: string) => ({ name, namespace: env.namespace, labels: commonLabels(registry, env) });
   const add = (env: Environment, name: string, spec: k8s.NetworkPolicySpec) => {
@@ -69,7 +70,7 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
     const clientEnv = envs.get(c.environment)!;
     const targetEnv = envs.get(c.targetEnvironment)!;
     if (!deployedIn(c.from, clientEnv.name)) continue;
-    const a = lookup(resolved).allocation(targetEnv.name, c.to, c.portName);
+    const a = index.allocation(targetEnv.name, c.to, c.portName);
     if (!a) continue;
     const cross = clientEnv.name !== targetEnv.name;
     const fromSelector = { matchLabels: selectorOf(c.from, services[c.from]) };
@@ -107,7 +108,8 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
     });
   }
 
-  for (const [name, svc] of Object.entries(services)) {
+  for (const name in services) {
+    const svc = services[name];
     if (!svc.public) continue;
     const peers: k8s.NetworkPolicyPeer[] = svc.public === true
       ? [
@@ -122,7 +124,7 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
     if (peers.length === 0) continue;
     for (const env of resolved.environments) {
       if (!deployedIn(name, env.name)) continue;
-      const ports = lookup(resolved).allocationsOf(env.name, name).map(a => portOf(a, false));
+      const ports = index.allocationsOf(env.name, name).map(a => portOf(a, false));
       add(env, `allow-${name}-from-public`, {
         podSelector: { matchLabels: selectorOf(name, svc) }, policyTypes: ['Ingress'], ingress: [{ from: peers, ports }],
       });

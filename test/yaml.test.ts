@@ -1,0 +1,56 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse, parseAllDocuments } from 'yaml';
+import { yamlDocuments, yamlText } from '../lib/emit/yaml';
+import { ROOT } from './support/project';
+
+/**
+ * The YAML writer (js-yaml) must never write a string that a reader takes for something else:
+ * kubectl's reader and docker-compose's PyYAML follow YAML 1.1 (yes/on are booleans, 1_000 and
+ * 1:20 are numbers), newer tools YAML 1.2. Every string must come back as the same string.
+ */
+const TRICKY = [
+  'yes', 'no', 'on', 'off', 'y', 'n', 'Y', 'N', 'true', 'False', 'null', 'Null', '~', '', ' ', ' lead', 'trail ',
+  '0777', '0o17', '0x1F', '0x_1F', '0b1_0', '1_000', '+1_000', '1:20', '190:20:30.15', '1e3', '1.0e+3', '3.14', '.5', '12.',
+  '-.inf', '.NaN', '2001-12-14', '2001-12-14t21:59:43.10-05:00', '::/0', '0.0.0.0/0', ':x', '- a', '#x', 'a #b', 'a: b',
+  '@x', '`x', '"x', "'x", '!x', '&x', '*x', '%x', '{x}', '[x]', '|', '>', '=', '<<', '?', 'é', 'multi\nline', 'tab\tx', '\u0007',
+];
+
+test('every tricky string survives a YAML 1.1 and a YAML 1.2 reader, as a value and as a key', () => {
+  const problems: string[] = [];
+  for (const s of TRICKY) {
+    const text = yamlText({ value: s, [s]: 'key' });
+    for (const version of ['1.1', '1.2'] as const) {
+      const back = parse(text, { version });
+      if (back.value !== s) problems.push(`${version} value ${JSON.stringify(s)} came back as ${JSON.stringify(back.value)} from ${text}`);
+      if (back[s] !== 'key') problems.push(`${version} key ${JSON.stringify(s)} was lost in ${text}`);
+    }
+  }
+  expect(problems).toEqual([]);
+});
+
+test('numbers, booleans, nulls and empty collections keep their types', () => {
+  const value = { port: 8080, ratio: 0.5, on: true, off: false, none: null, list: [], map: {}, nested: [{ a: 1 }] };
+  for (const version of ['1.1', '1.2'] as const) expect(parse(yamlText(value), { version })).toEqual(value);
+});
+
+test('the committed YAML reads the same under YAML 1.1 and 1.2, and writing what it holds gives the same text', () => {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.ya?ml$/.test(e.name)) files.push(p);
+    }
+  };
+  walk(path.join(ROOT, 'manifests'));
+  expect(files.length).toBeGreaterThanOrEqual(10); // per registry: a k8s file per environment, a compose base and overlays
+  for (const file of files) {
+    // Compose files start with a comment header; the rest is the writer's own text.
+    const text = fs.readFileSync(file, 'utf8').replace(/^(#.*\n)+/, '');
+    const docs11 = parseAllDocuments(text, { version: '1.1' }).map(d => d.toJS());
+    const docs12 = parseAllDocuments(text, { version: '1.2' }).map(d => d.toJS());
+    expect({ file, docs: docs11 }).toEqual({ file, docs: docs12 });
+    expect({ file, text: yamlDocuments(docs12) }).toEqual({ file, text });
+  }
+});
