@@ -1,12 +1,12 @@
 import { Allocation, allocate } from './allocation/allocate';
 import { Lock, emptyLock } from './allocation/lock';
 import { Finding, Where, blocking, finding } from './model/finding';
-import { Environment, environmentsOf, indexSpec, presentIn } from './model/normalize';
+import { Environment, environmentsOf, indexSpec, ownEntry, presentIn } from './model/normalize';
 import { RegistrySpec, RegistrySpecSchema } from './model/schema';
 import { checkConnections } from './rules/connections';
 import { checkNames } from './rules/names';
 import { checkRanges } from './rules/ranges';
-import { checkReferences, ownEntry } from './rules/references';
+import { checkReferences } from './rules/references';
 
 /** A declared connection from a client in one environment, where both ends exist. */
 export interface ResolvedConnection {
@@ -155,12 +155,13 @@ function resolveConnections(spec: RegistrySpec, envs: readonly Environment[]): R
     if (!svc.connectsTo?.length) continue;
     const mine = presence(from, svc).envs;
     for (const c of svc.connectsTo) {
-      const target = ownEntry(services, c.to) ?? ownEntry(externals, c.to);
+      const service = ownEntry(services, c.to);
+      const target = service ?? ownEntry(externals, c.to);
       if (!target) continue;
       const portName = c.port ?? onlyPort(target.ports);
       if (portName === undefined || !(portName in target.ports)) continue;
       const targetEnvs = presence(c.to, target).names;
-      const targetKind = ownEntry(services, c.to) ? 'service' : 'external';
+      const targetKind = service ? 'service' : 'external';
       for (const env of mine) {
         const targetEnvironment = c.environment ?? env.name;
         if (targetEnvs.has(targetEnvironment)) out.push({ environment: env.name, from, to: c.to, portName, targetEnvironment, targetKind });

@@ -6,7 +6,7 @@ import type { Protocol, Range, RegistrySpec } from '../model/schema';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
 import { Lock, emptyLock } from './lock';
 import { PortAllocator } from './port-allocator';
-import { Allocation, PortDecl, Request, buildAllocation, declOf, labelOf, lockKeyOf, pick, portLabel } from './request';
+import { Allocation, PortDecl, Request, buildAllocation, declOf, labelOf, lockKey, lockKeyOf, pick, portLabel } from './request';
 
 export type { Allocation } from './request';
 
@@ -16,8 +16,8 @@ export interface AllocationResult {
   readonly lock: Lock;
 }
 
-/** Why an owner holds a port: a request's port, its fallback, a stale lock entry or a suggested fix. */
-type OwnerKind = 'port' | 'fallback' | 'stale' | 'suggested';
+/** Why an owner other than a placed port holds a port: a request's fallback, a stale lock entry or a suggested fix. */
+type OtherOwner = 'fallback' | 'stale' | 'suggested';
 
 const validPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
 
@@ -41,9 +41,9 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   // Owners of ports, indexed by owner number: the placed allocation (which the result keeps
   // anyway, so no request outlives its placement), and rarely a request or lock entry instead.
   const owners: Array<Allocation | undefined> = [];
-  const ownerOther = new Map<number, { kind: OwnerKind; request?: Request; stale?: string }>();
+  const ownerOther = new Map<number, { kind: OtherOwner; request?: Request; stale?: string }>();
   const addOwner = (a: Allocation): number => owners.push(a) - 1;
-  const addOtherOwner = (kind: OwnerKind, request?: Request, stale?: string): number => {
+  const addOtherOwner = (kind: OtherOwner, request?: Request, stale?: string): number => {
     const owner = owners.push(undefined) - 1;
     ownerOther.set(owner, { kind, request, stale });
     return owner;
@@ -166,12 +166,15 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     if (a.targetPort !== port) checkPortValue(r, a.targetPort, 'targetPort');
   };
 
-  /** The fallback a request declares for `port`, when it is a port at all (placeFallback reports it otherwise). */
-  const fallbackOf = (r: Request, port: number): number | undefined => {
+  /** The fallback a request declares for its primary `port`: a port, or the primary shifted. */
+  const declaredFallback = (r: Request, port: number): number | undefined => {
     const f = r.decl.fallback;
-    if (f === undefined) return undefined;
-    const fb = typeof f === 'number' ? f : port + f.shift;
-    return validPort(fb) ? fb : undefined;
+    return f === undefined ? undefined : typeof f === 'number' ? f : port + f.shift;
+  };
+  /** The declared fallback when it is a port at all (placeFallback reports it otherwise). */
+  const fallbackOf = (r: Request, port: number): number | undefined => {
+    const fb = declaredFallback(r, port);
+    return fb !== undefined && validPort(fb) ? fb : undefined;
   };
 
   /** Places a request's port; returns the allocation's index. */
@@ -199,10 +202,8 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
 
   /** Holds a placed request's fallback port (after every fixed port is placed). */
   const placeFallback = (r: Request, index: number) => {
-    const f = r.decl.fallback;
-    if (f === undefined) return;
-    const fb = typeof f === 'number' ? f : allocations[index].port + f.shift;
-    if (!checkPortValue(r, fb, 'fallback')) return;
+    const fb = declaredFallback(r, allocations[index].port);
+    if (fb === undefined || !checkPortValue(r, fb, 'fallback')) return;
     if (avoidedPorts.has(fb) || avoidedRange(fb)) {
       report('avoided-port', `fallback ${fb} of ${labelOf(r)} is an avoided port`, whereOf(r, fb, { path: `${r.decl.path}.fallback` }), 'choose another fallback');
     }
@@ -315,7 +316,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
         }
       } else {
         for (const env of present) {
-          const key = `${env.name}/${name}/${portName}`; // lockKeyOf
+          const key = lockKey(env.name, name, portName);
           const pinned = lock.ports[key];
           if (pinned !== undefined) {
             newLock.ports[key] = pinned;

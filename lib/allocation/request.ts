@@ -97,8 +97,11 @@ export interface Request {
   readonly shared: string | undefined;
 }
 
-/** Lock key of an automatic port. */
-export const lockKeyOf = (r: Request) => `${r.env.name}/${r.decl.service}/${r.decl.portName}`;
+/** Lock key of an automatic port: `environment/service/port`. */
+export const lockKey = (environment: string, service: string, portName: string) => `${environment}/${service}/${portName}`;
+
+/** The {@link lockKey} of a request. */
+export const lockKeyOf = (r: Request) => lockKey(r.env.name, r.decl.service, r.decl.portName);
 
 /** `pourtier.http (production)`, or `postgres.main (external)`: an external is one listener for all environments of its scope. */
 export const portLabel = (service: string, portName: string, of: 'service' | 'external', environment: string) =>

@@ -64,7 +64,7 @@ function check(io: Io, registry: string[], opts: { json?: boolean; strict?: bool
   } else {
     for (const r of registries) {
       io.out(`${pc.bold(r.name)} ${pc.dim(`(${r.source})`)}\n`);
-      for (const f of r.resolved.findings) io.out(`${colourFinding(outColours(io), f)}\n`);
+      for (const f of r.resolved.findings) io.out(`${colourFinding(pc, f)}\n`);
       io.out(`${r.resolved.findings.length ? summarize(r.resolved.findings) : pc.green('clean: no findings')}\n`);
     }
   }
@@ -202,7 +202,7 @@ function diff(io: Io, files: string[], opts: { manifests: string; json?: boolean
   } else {
     if (result.synthError) io.err(`${errColours(io).red('error')}: ${result.synthError}\n`);
     for (const d of result.drift) io.out(d.patch);
-    for (const f of result.findings) io.out(`${colourFinding(outColours(io), f)}\n`);
+    for (const f of result.findings) io.out(`${colourFinding(pc, f)}\n`);
     if (!drifted) io.out(pc.green('no drift: the committed output is what the registry produces\n'));
     else if (result.drift.length) io.out(`${result.drift.length} file${result.drift.length === 1 ? '' : 's'} drifted from the registry\n`);
   }
@@ -230,7 +230,7 @@ function importCompose(io: Io, file: string, opts: { output: string; name?: stri
   } else {
     io.out(`wrote ${opts.output} with ${Object.keys(result.spec.services ?? {}).length} services\n`);
     for (const n of result.notes) io.out(`  note: ${n}\n`);
-    for (const f of findings) io.out(`${colourFinding(outColours(io), f)}\n`);
+    for (const f of findings) io.out(`${colourFinding(pc, f)}\n`);
     io.out(findings.length ? `${summarize(findings)}\n` : pc.green('check: clean\n'));
   }
   return errors ? EXIT.FINDINGS : EXIT.CLEAN;

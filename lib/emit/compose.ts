@@ -106,9 +106,6 @@ function connectionSettings(resolved: ResolvedRegistry, env: Environment, client
   return { environment: out, needsHost };
 }
 
-/** Compose YAML (see {@link yamlText}: YAML 1.1 booleans and numbers stay strings for docker-compose's PyYAML). */
-const stringify = (value: unknown) => yamlText(value);
-
 const sortKeys = (r: Record<string, string>) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : 1)));
 
 function header(resolved: ResolvedRegistry, what: string): string {
@@ -125,7 +122,7 @@ export function composeFiles(resolved: ResolvedRegistry): Map<string, string> {
   const files = new Map<string, string>();
   const base = { services: Object.fromEntries(everywhere.map(n => [n, { image: imageOf(resolved, n) }])) };
   files.set('docker-compose.yml', header(resolved, 'every container, without ports') +
-    '# Run an environment with: docker-compose -f docker-compose.yml -f docker-compose.<environment>.yml up\n' + stringify(base));
+    '# Run an environment with: docker-compose -f docker-compose.yml -f docker-compose.<environment>.yml up\n' + yamlText(base));
 
   const index = lookup(resolved);
   for (const env of resolved.environments) {
@@ -151,7 +148,7 @@ export function composeFiles(resolved: ResolvedRegistry): Map<string, string> {
         ...(needsHost ? { extra_hosts: [`${DOCKER_HOST}:host-gateway`] } : {}),
       };
     }
-    files.set(`docker-compose.${env.name}.yml`, header(resolved, `overlay for environment ${env.name}`) + stringify({ services }));
+    files.set(`docker-compose.${env.name}.yml`, header(resolved, `overlay for environment ${env.name}`) + yamlText({ services }));
   }
   return files;
 }

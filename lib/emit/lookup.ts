@@ -18,11 +18,13 @@ export interface Lookup {
 const cache = new WeakMap<ResolvedRegistry, Lookup>();
 const NONE: readonly never[] = [];
 
-/** The inner map of `key`, made on first use. */
-function inner<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {
-  let m = map.get(key);
-  if (!m) map.set(key, m = new Map());
-  return m;
+/** Adds `value` to the list under `outer` then `inner`, making the map and list on first use. */
+function group<V>(map: Map<string, Map<string, V[]>>, outer: string, inner: string, value: V): void {
+  let m = map.get(outer);
+  if (!m) map.set(outer, m = new Map());
+  const list = m.get(inner);
+  if (list) list.push(value);
+  else m.set(inner, [value]);
 }
 
 export function lookup(resolved: ResolvedRegistry): Lookup {
@@ -30,19 +32,9 @@ export function lookup(resolved: ResolvedRegistry): Lookup {
   if (l) return l;
   // environment -> service -> allocations; environment -> client -> connections (no key strings built per call).
   const byService = new Map<string, Map<string, Allocation[]>>();
-  for (const a of resolved.allocations) {
-    const perEnv = inner(byService, a.environment);
-    const list = perEnv.get(a.service);
-    if (list) list.push(a);
-    else perEnv.set(a.service, [a]);
-  }
+  for (const a of resolved.allocations) group(byService, a.environment, a.service, a);
   const byClient = new Map<string, Map<string, ResolvedConnection[]>>();
-  for (const c of resolved.connections) {
-    const perEnv = inner(byClient, c.environment);
-    const list = perEnv.get(c.from);
-    if (list) list.push(c);
-    else perEnv.set(c.from, [c]);
-  }
+  for (const c of resolved.connections) group(byClient, c.environment, c.from, c);
   const allocationsOf = (environment: string, service: string): readonly Allocation[] => byService.get(environment)?.get(service) ?? NONE;
   l = {
     // A service has a handful of ports: a scan of its list beats building a key.

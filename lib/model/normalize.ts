@@ -80,6 +80,11 @@ export function indexSpec(spec: RegistrySpec): SpecIndex {
   return { serviceNames, services, externalNames, externals };
 }
 
+/** `record[key]` when `key` is the record's own (a connection to "constructor" is not a service). */
+export function ownEntry<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+}
+
 /** The environments a service or external is present in (unknown names are dropped; a rule reports them). */
 export function presentIn(entry: ServiceSpec | ExternalSpec, envs: readonly Environment[]): readonly Environment[] {
   if (entry.environments) return envs.filter(e => entry.environments!.includes(e.name));

@@ -1,9 +1,9 @@
 import { isIP } from 'net';
 import { Finding, finding } from '../model/finding';
-import { Environment, SpecIndex, indexSpec, isDeployed } from '../model/normalize';
+import { Environment, SpecIndex, indexSpec, isDeployed, ownEntry } from '../model/normalize';
 import type { RegistrySpec } from '../model/schema';
 import { dns1123Problem } from './names';
-import { connectionReferences, ownEntry } from './references';
+import { connectionReferences } from './references';
 
 /** Why `cidr` is not an address block, or undefined when it is one. */
 export function cidrProblem(cidr: string): string | undefined {

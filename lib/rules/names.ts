@@ -1,5 +1,5 @@
 import { Finding, finding } from '../model/finding';
-import { Environment, SpecIndex, envVarStem, indexSpec } from '../model/normalize';
+import { Environment, SpecIndex, envVarStem, indexSpec, ownEntry } from '../model/normalize';
 import type { RegistrySpec } from '../model/schema';
 
 const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -76,7 +76,7 @@ export function checkNames(spec: RegistrySpec, envs: readonly Environment[], ind
       out.push(finding('service-name', `service name "${name}" ${problem} (Kubernetes Service names are DNS-1035 labels)`,
         { registry, service: name, path: `${kind}.${name}` }, `rename it to "${suggestLabel(name, 63)}"`));
     }
-    if (kind === 'externals' && spec.services && Object.prototype.hasOwnProperty.call(spec.services, name)) {
+    if (kind === 'externals' && ownEntry(spec.services ?? {}, name)) {
       out.push(finding('duplicate-service', `"${name}" is declared twice (as services and as externals)`,
         { registry, service: name, path: `${kind}.${name}` }, 'give one of them another name'));
     }

@@ -1,5 +1,5 @@
 import { Finding, RULES, finding } from '../model/finding';
-import { Environment, SpecIndex, indexSpec, presentIn } from '../model/normalize';
+import { Environment, SpecIndex, indexSpec, ownEntry, presentIn } from '../model/normalize';
 import type { Connection, ExternalSpec, RegistrySpec, ServiceSpec } from '../model/schema';
 
 /** Did-you-mean for a misspelt name: the one candidate it abbreviates, else the closest within two edits. */
@@ -40,9 +40,14 @@ function oneOf(word: string, candidates: readonly string[], noun: string): strin
 
 const PER_ENVIRONMENT = ['port', 'targetPort', 'nodePort'] as const;
 
-/** `record[key]` when `key` is the record's own (a connection to "constructor" is not a service). */
-export function ownEntry<T>(record: Record<string, T>, key: string): T | undefined {
-  return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+/** The rule unknown-environment: each of `names` that is not one of the registry's environments. */
+function unknownEnvironments(out: Finding[], registry: string, envNames: readonly string[], names: readonly string[], service: string, path: string): void {
+  for (const env of names) {
+    if (!envNames.includes(env)) {
+      out.push(finding('unknown-environment', `${service} names environment "${env}", which the registry does not declare`,
+        { registry, service, environment: env, path }, oneOf(env, envNames, 'environments')));
+    }
+  }
 }
 
 function hasOnePort(ports: Record<string, unknown>): boolean {
@@ -65,10 +70,7 @@ export function connectionReferences(spec: RegistrySpec, envs: readonly Environm
   return (name: string, c: Connection, i: number, target: ServiceSpec | ExternalSpec | undefined) => {
     if (target && c.environment === undefined && (c.port === undefined ? hasOnePort(target.ports) : c.port in target.ports)) return;
     const path = `services.${name}.connectsTo[${i}]`;
-    if (c.environment !== undefined && !envNames.includes(c.environment)) {
-      out.push(finding('unknown-environment', `${name} names environment "${c.environment}", which the registry does not declare`,
-        { registry, service: name, environment: c.environment, path: `${path}.environment` }, oneOf(c.environment, envNames, 'environments')));
-    }
+    if (c.environment !== undefined) unknownEnvironments(out, registry, envNames, [c.environment], name, `${path}.environment`);
     if (!target) {
       out.push(finding('unknown-service', `${name} connects to "${c.to}", which the registry does not declare`,
         { registry, service: name, other: c.to, path }, oneOf(c.to, targets(), 'services')));
@@ -98,14 +100,7 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
   const externals = spec.externals ?? {};
   const connection = options.connections === false ? undefined : connectionReferences(spec, envs, out);
 
-  const checkEnvList = (names: readonly string[], service: string, path: string) => {
-    for (const env of names) {
-      if (!envNames.includes(env)) {
-        out.push(finding('unknown-environment', `${service} names environment "${env}", which the registry does not declare`,
-          { registry, service, environment: env, path }, oneOf(env, envNames, 'environments')));
-      }
-    }
-  };
+  const checkEnvList = (names: readonly string[], service: string, path: string) => unknownEnvironments(out, registry, envNames, names, service, path);
 
   const checkEntry = (name: string, kind: string, entry: ServiceSpec | ExternalSpec) => {
     const base = `${kind}.${name}`;
