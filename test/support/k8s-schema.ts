@@ -5,10 +5,11 @@ import addFormats from 'ajv-formats';
 
 /**
  * Strict validation of emitted objects against the upstream Kubernetes 1.27 OpenAPI
- * definitions (shared/k8s). Every object schema is closed (additionalProperties: false)
- * so that a misspelt field fails, as the API server's strict field validation would.
+ * definitions (an unchanged copy under test/fixtures/k8s). Every object schema is closed
+ * (additionalProperties: false) so that a misspelt field fails, as the API server's strict
+ * field validation would.
  */
-const DEFINITIONS = path.resolve(__dirname, '../../../shared/k8s/v1.27.0/_definitions.json');
+const DEFINITIONS = path.resolve(__dirname, '../fixtures/k8s/v1.27.0/_definitions.json');
 
 type Schema = Record<string, unknown>;
 
