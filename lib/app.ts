@@ -2,19 +2,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, AppProps, Chart, Names } from 'cdk8s';
 import { LockFile, parseLockFile, serializeLockFile } from './allocation/lock';
-import { ResolvedRegistry } from './check';
-import { composeFiles } from './emit/compose';
-import { connectionsTable } from './emit/connections-table';
-import { envFiles } from './emit/env-files';
-import { firewallFiles } from './emit/firewall';
-import { portMapSvg } from './emit/port-map-svg';
-import { portsMarkdown } from './emit/ports-md';
-import { resolvedJson } from './emit/resolved-json';
+import type { ResolvedRegistry } from './model/resolved';
+import { resolveAll } from './pipeline';
+import { EMITTERS } from './emit/index';
 import { yamlDocuments } from './emit/yaml';
 import { formatFinding, summarize } from './format';
 import { composeCheckFindings } from './compose/check-files';
 import { Finding, blocking } from './model/finding';
-import { crossRegistryCollisions } from './rules/cross-registry';
+import { ownEntry } from './model/normalize';
 import { FileSet, recover, replaceDirectory, writeFileAtomic, writeFiles } from './output';
 import { PortRegistry } from './registry';
 
@@ -95,21 +90,12 @@ export class PortsApp extends App {
       dirs.set(r.outputDir, r.node.id);
     }
 
-    const resolved = new Map<string, ResolvedRegistry>();
-    const findings: Finding[] = [];
-    for (const r of registries) {
-      let result = r.check({ lock: lockFile.registries[r.node.id], frozenLock: this.frozenLock });
-      const drift = composeCheckFindings(result);
-      if (drift.length) result = { ...result, findings: [...result.findings, ...drift], ok: result.ok && blocking(drift).length === 0 };
-      resolved.set(r.node.id, result);
-      findings.push(...result.findings);
-    }
-    // Team registries that extend one base share its hosts: check them against each other.
-    for (const [name, cross] of crossRegistryCollisions([...resolved.values()])) {
-      const r = resolved.get(name)!;
-      resolved.set(name, { ...r, findings: [...r.findings, ...cross], ok: false });
-      findings.push(...cross);
-    }
+    // One pipeline for all registries: registries that extend one base are checked against each other.
+    const results = resolveAll(registries.map(r => r.pipelineInput({
+      lock: ownEntry(lockFile.registries, r.node.id), frozenLock: this.frozenLock, composeChecks: res => composeCheckFindings(res),
+    })));
+    const resolved = new Map<string, ResolvedRegistry>(registries.map((r, i) => [r.node.id, results[i]]));
+    const findings: Finding[] = results.flatMap(r => r.findings);
     const stops = (fs_: readonly Finding[]) => blocking(fs_).length > 0 || (this.strict && fs_.some(f => f.severity === 'warning' && !f.waived));
     if (stops(findings)) {
       return { ok: false, findings, files: empty, registries: resolved, lockChanged: false };
@@ -127,13 +113,9 @@ export class PortsApp extends App {
         registryCharts.add(chart);
         files.set(path.posix.join(r.outputDir, 'k8s', `${env}.yaml`), yamlDocuments(chart.toJson()));
       }
-      files.set(path.posix.join(r.outputDir, 'ports.json'), resolvedJson(result));
-      files.set(path.posix.join(r.outputDir, 'PORTS.md'), portsMarkdown(result));
-      files.set(path.posix.join(r.outputDir, 'ports.svg'), portMapSvg(result));
-      files.set(path.posix.join(r.outputDir, 'connections.md'), `# ${r.node.id}: connections\n\n${connectionsTable(result)}`);
-      for (const [name, text] of composeFiles(result)) files.set(path.posix.join(r.outputDir, 'compose', name), text);
-      for (const [name, text] of envFiles(result)) files.set(path.posix.join(r.outputDir, 'env', name), text);
-      for (const [name, text] of firewallFiles(result)) files.set(path.posix.join(r.outputDir, 'firewall', name), text);
+      for (const emitter of EMITTERS) {
+        for (const [name, text] of emitter.files?.(result) ?? []) files.set(path.posix.join(r.outputDir, name), text);
+      }
     }
     // Charts the user added beside the registries are written too, under their own names.
     // (Found among the constructs already listed: `App.charts` would also sort every object of

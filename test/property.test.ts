@@ -54,7 +54,12 @@ const plausible: fc.Arbitrary<RegistrySpec> = fc.record({
 }).map(({ envs, services, db }) => ({
   name: 'plausible',
   environments: Object.fromEntries(envs.map((e, i) => [e, { range: [10000 + i * 1000, 10499 + i * 1000] as [number, number] }])),
-  services,
+  // Environments of one scope share the nodes, so each gets its own NodePort (as a team would write it).
+  services: Object.fromEntries(Object.entries(services).map(([name, svc]) => [name, {
+    ...svc,
+    ports: Object.fromEntries(Object.entries(svc.ports).map(([p, spec]) => [p, 'nodePort' in spec
+      ? { ...spec, nodePort: Object.fromEntries(envs.map((e, i) => [e, (spec.nodePort as number) + i * 600])) } : spec])),
+  }])),
   ...(db ? { externals: { db: { kind: 'postgres', cidrs: ['10.0.0.1/32'], ports: { main: { port: 5432 } } } } } : {}),
 }) as unknown as RegistrySpec);
 

@@ -232,6 +232,11 @@ const cases: Record<string, Case> = {
     where: { service: 'api' },
     good: s => { s.waivers = []; },
   },
+  'waiver for a rule that keeps the output valid': {
+    rule: 'waiver-invalid', bad: s => { s.services.api.ports.http = { port: 70000 }; s.waivers = [{ rule: 'port-range', service: 'api', reason: 'fine on our hosts' }]; },
+    where: { service: 'api' },
+    good: s => { s.waivers = []; },
+  },
   'misspelt key': {
     rule: 'schema', bad: s => { (s.services.api as Record<string, unknown>).prots = {}; },
     where: { service: 'api', path: 'services.api' },

@@ -1,23 +1,45 @@
 import { Finding, RuleId, Where, finding } from '../model/finding';
-import {
-  Environment, SpecIndex, avoidedPortsOf, avoidedRangesOf, defactoPortsOf, formatRange, inAny, inRange, indexSpec, presentIn,
-} from '../model/normalize';
+import { Environment, SpecIndex, formatRange, indexSpec, presentIn } from '../model/normalize';
+import type { Allocation, Lock } from '../model/resolved';
+import { emptyLock } from '../model/resolved';
 import type { Protocol, Range, RegistrySpec } from '../model/schema';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
-import { Lock, emptyLock } from './lock';
-import { PortAllocator } from './port-allocator';
-import { Allocation, PortDecl, Request, buildAllocation, declOf, labelOf, lockKey, lockKeyOf, pick, portLabel } from './request';
+import { Relocation, relocate } from './fixes';
+import { PortRules, PortSpace, PortSpaces } from './port-space';
+import { PortDecl, Request, buildAllocation, declOf, labelOf, lockKey, lockKeyOf, pick, portLabel } from './request';
 
-export type { Allocation } from './request';
+export type { Allocation } from '../model/resolved';
+
+/** A placed port whose placement the rules check (an external shared by environments of a scope once). */
+export interface Placement {
+  readonly allocation: Allocation;
+  readonly decl: PortDecl;
+  readonly env: Environment;
+  /** Band ∩ category ranges: where the port belongs. */
+  readonly ranges: readonly Range[];
+}
 
 export interface AllocationResult {
   readonly allocations: Allocation[];
   readonly findings: Finding[];
   readonly lock: Lock;
+  /** What the placement rules look at, in placement order. */
+  readonly placements: readonly Placement[];
+  /** The port spaces as allocation left them: fixes are planned against them. */
+  readonly spaces: PortSpaces;
 }
 
-/** Why an owner other than a placed port holds a port: a request's fallback, a stale lock entry or a suggested fix. */
-type OtherOwner = 'fallback' | 'stale' | 'suggested';
+/** Where a request's port may move when it is wrong (see lib/allocation/fixes.ts). */
+export function relocationOf(decl: PortDecl, env: Environment, ranges: readonly Range[], verb: string, from?: number,
+  wrap?: Relocation['wrap']): Relocation {
+  return {
+    scope: env.scope, protocol: decl.protocol, ranges: ranges.length ? ranges : [[SYSTEM_PORT_LIMIT, 65535]],
+    use: { kind: decl.kind, privileged: decl.privileged }, verb, ...(from !== undefined ? { from } : {}), ...(wrap ? { wrap } : {}),
+  };
+}
+
+/** Why an owner other than a placed port holds a port: a request's fallback or a stale lock entry. */
+type OtherOwner = 'fallback' | 'stale';
 
 const validPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
 
@@ -30,16 +52,18 @@ function intersect(a: Range, b: Range): Range | undefined {
 /**
  * Places every port of the registry. Explicit, offset and lock-pinned ports are placed
  * first, then new automatic ones in a fixed order, so that adding a service never moves
- * another: an automatic port, once chosen, is pinned in the lock. Collisions are found with
- * one owner table per scope and protocol (as Kubernetes' port allocator does with a bitmap),
- * so the cost grows linearly with the number of ports.
+ * another: an automatic port, once chosen, is pinned in the lock. Collisions are found in
+ * one port space per scope and protocol (lib/allocation/port-space.ts), where finding the
+ * next free port is amortised constant time, so the cost grows linearly with the number of
+ * ports. Whether a placed port sits where it should (band, category, avoided …) is for the
+ * placement rules (lib/rules/placement.ts); fixes are written after every rule has run.
  */
 export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock: Lock = emptyLock(), index: SpecIndex = indexSpec(spec)): AllocationResult {
   const registry = spec.name;
   const findings: Finding[] = [];
   const allocations: Allocation[] = [];
-  // Owners of ports, indexed by owner number: the placed allocation (which the result keeps
-  // anyway, so no request outlives its placement), and rarely a request or lock entry instead.
+  const placements: Placement[] = [];
+  // Owners of ports, indexed by owner number: the placed allocation, or a fallback / stale lock entry.
   const owners: Array<Allocation | undefined> = [];
   const ownerOther = new Map<number, { kind: OtherOwner; request?: Request; stale?: string }>();
   const addOwner = (a: Allocation): number => owners.push(a) - 1;
@@ -56,114 +80,41 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     return other?.request ? labelOf(other.request) : undefined;
   };
   const shared = new Map<string, number>();
-  const spaces = new Map<string, PortAllocator>();
-  const avoidedPorts = avoidedPortsOf(spec);
-  const avoidedRanges = avoidedRangesOf(spec);
-  const defacto = defactoPortsOf(spec);
+  const rules = new PortRules(spec);
+  const spaces = new PortSpaces(rules);
   const categories = spec.categories ?? {};
   const newLock: Lock = { ports: {}, offsets: {} };
-  const collisions: Array<{ request: Request; port: number; other: number; what: 'port' | 'fallback' }> = [];
+  const collisions: Array<{ request: Request; port: number; other: number; what: 'port' | 'fallback' | 'nodePort' }> = [];
 
-  const spaceOf = (scope: string, protocol: Protocol) => {
-    const key = `${scope}/${protocol}`;
-    let space = spaces.get(key);
-    if (!space) spaces.set(key, space = new PortAllocator());
-    return space;
-  };
-  // The same lookup per environment and protocol, without building a key for every port.
-  const envSpaces = new Map<Environment, Partial<Record<Protocol, PortAllocator>>>();
-  const envSpaceOf = (env: Environment, protocol: Protocol): PortAllocator => {
+  // The space per environment and protocol, without building a key for every port.
+  const envSpaces = new Map<Environment, Partial<Record<Protocol, PortSpace>>>();
+  const envSpaceOf = (env: Environment, protocol: Protocol): PortSpace => {
     let perEnv = envSpaces.get(env);
     if (!perEnv) envSpaces.set(env, perEnv = {});
-    return perEnv[protocol] ??= spaceOf(env.scope, protocol);
+    return perEnv[protocol] ??= spaces.of(env.scope, protocol);
   };
-  const avoidedRange = (port: number) => (avoidedRanges.length ? avoidedRanges.find(a => inRange(port, a.range)) : undefined);
-  const defactoConflict = (port: number, kind?: string) => {
-    const d = defacto.get(port);
-    return d && !(kind && d.kinds?.includes(kind)) ? d : undefined;
-  };
-  const isFree = (r: Request, port: number) =>
-    validPort(port) && !r.space.has(port) && !avoidedPorts.has(port) && !avoidedRange(port) &&
-    !defactoConflict(port, r.decl.kind) && (r.decl.privileged || port >= SYSTEM_PORT_LIMIT);
-
-  /** The first free port at or after `from` in the request's ranges, wrapping to their start. */
-  const nextFree = (r: Request, ranges: readonly Range[] = r.ranges, from = 0): number | undefined => {
-    const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
-    for (const pass of from === 0 ? [0] : [from, 0]) {
-      for (const range of sorted) {
-        for (let p = Math.max(range[0], pass); p <= range[1]; p++) if (isFree(r, p)) return p;
-      }
-    }
-    return undefined;
-  };
-
-  /** For a fix, a request without a band or category may take any non-system port. */
-  const fixRanges = (r: Request): readonly Range[] => (r.ranges.length ? r.ranges : [[SYSTEM_PORT_LIMIT, 65535]]);
-  const suggestion = (r: Request, verb: string, from?: number): string => {
-    const ranges = fixRanges(r);
-    const free = nextFree(r, ranges, from);
-    const where = ranges.map(formatRange).join(', ');
-    return free === undefined ? `${verb} ${where} (no free port is left there: widen the range)` : `${verb} ${where}: the next free port is ${free}`;
-  };
+  const useOf = (r: Request) => ({ kind: r.decl.kind, privileged: r.decl.privileged });
 
   const whereOf = (r: Request, port?: number, extra?: Partial<Where>): Where => ({
     registry, service: r.decl.service, environment: r.env.name, portName: r.decl.portName, ...(port !== undefined ? { port } : {}), path: r.decl.path, ...extra,
   });
-  const report = (rule: RuleId, message: string, where: Where, fix?: string) => findings.push(finding(rule, message, where, fix));
+  const report = (rule: RuleId, message: string, where: Where, plan?: Relocation, fix?: string) => {
+    const f = finding(rule, message, where, fix);
+    findings.push(plan ? relocate(f, plan) : f);
+  };
 
   const checkPortValue = (r: Request, value: number, field: string): boolean => {
     if (validPort(value)) return true;
     report('port-range', `${field} ${value} of ${labelOf(r)} is not a port: ports are integers in 1-65535`,
-      whereOf(r, value, { path: `${r.decl.path}.${field}` }), suggestion(r, 'use a port inside', Number.isFinite(value) ? value : 0));
+      whereOf(r, value, { path: `${r.decl.path}.${field}` }),
+      relocationOf(r.decl, r.env, r.ranges, 'use a port inside', Number.isFinite(value) ? Math.min(Math.max(Math.trunc(value), 0), 65535) : 0));
     return false;
   };
 
   /** Takes the port for `owner`; records a collision when someone else holds it. */
-  const take = (r: Request, port: number, owner: number, what: 'port' | 'fallback') => {
-    const previous = r.space.allocate(port, owner);
+  const take = (r: Request, space: PortSpace, port: number, owner: number, what: 'port' | 'fallback' | 'nodePort') => {
+    const previous = space.allocate(port, owner);
     if (previous !== -1 && previous !== owner) collisions.push({ request: r, port, other: previous, what });
-  };
-
-  const pinnedNote = (r: Request, a: Allocation) =>
-    (a.source === 'auto' && r.decl.of === 'service' ? ` (pinned in the lock file as ${lockKeyOf(r)}; delete that entry to reallocate)` : '');
-
-  /** The rules that look at one placed port; they only build messages when something is wrong. */
-  const checkPlacement = (r: Request, a: Allocation) => {
-    const port = a.port;
-    const decl = r.decl;
-    if (decl.of === 'service' && r.env.band && !inRange(port, r.env.band)) {
-      report('outside-band', `${labelOf(r)} is on ${port}, outside ${r.env.name}'s band ${formatRange(r.env.band)}${pinnedNote(r, a)}`,
-        whereOf(r, port), suggestion(r, 'move it into'));
-    }
-    const category = decl.category !== undefined ? categories[decl.category] : undefined;
-    if (category && !inAny(port, category.ranges)) {
-      report('outside-category', `${labelOf(r)} is on ${port}, outside category ${decl.category} (${category.ranges.map(formatRange).join(', ')})${pinnedNote(r, a)}`,
-        whereOf(r, port, { category: decl.category }), suggestion(r, 'move it into'));
-    }
-    if (avoidedPorts.has(port)) {
-      report('avoided-port', `${labelOf(r)} is on ${port}, an avoided port (${avoidedPorts.get(port)})`, whereOf(r, port), suggestion(r, 'pick a port in', port));
-    }
-    const avoided = avoidedRange(port);
-    if (avoided) {
-      const what = avoided.source === 'avoid' ? 'an avoided range' : `reserved category ${avoided.source}`;
-      report(avoided.source === 'avoid' ? 'avoided-port' : 'reserved-range',
-        `${labelOf(r)} is on ${port}, inside ${what} ${formatRange(avoided.range)} (${avoided.reason})`, whereOf(r, port), suggestion(r, 'pick a port in', port));
-    }
-    if (port < SYSTEM_PORT_LIMIT && !decl.privileged) {
-      report('privileged-port', `${labelOf(r)} is on ${port}, a system port that needs privileges to bind`,
-        whereOf(r, port), `add privileged: true to the port if this is intended, or ${suggestion(r, 'move it into')}`);
-    }
-    const defactoHit = defactoConflict(port, decl.kind);
-    if (defactoHit) {
-      report('defacto-port', `${labelOf(r)} is on ${port}, the default port of ${defactoHit.what}; ` +
-        `one running on the same host will take it first${decl.kind ? '' : ' (set kind if this service is one of them)'}`,
-        whereOf(r, port), suggestion(r, 'move it within', port));
-    }
-    if (a.nodePort !== undefined && checkPortValue(r, a.nodePort, 'nodePort') && !inRange(a.nodePort, r.env.nodePortRange)) {
-      report('nodeport-range', `NodePort ${a.nodePort} of ${labelOf(r)} is outside ${r.env.name}'s NodePort range ${formatRange(r.env.nodePortRange)}`,
-        whereOf(r, port, { path: `${decl.path}.nodePort` }), `use a NodePort in ${formatRange(r.env.nodePortRange)}`);
-    }
-    if (a.targetPort !== port) checkPortValue(r, a.targetPort, 'targetPort');
   };
 
   /** The fallback a request declares for its primary `port`: a port, or the primary shifted. */
@@ -182,21 +133,18 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     const a = buildAllocation(r, port, source, fallbackOf(r, port));
     allocations.push(a);
     let owner: number;
-    if (r.shared !== undefined) {
-      // An external shared by environments of one scope is one listener: one owner, checked once.
-      const known = shared.get(r.shared);
-      if (known === undefined) {
-        owner = addOwner(a);
-        shared.set(r.shared, owner);
-        checkPlacement(r, a);
-      } else {
-        owner = known;
-      }
+    // An external shared by environments of one scope is one listener: one owner, checked once.
+    const known = r.shared !== undefined ? shared.get(r.shared) : undefined;
+    if (known !== undefined) {
+      owner = known;
     } else {
       owner = addOwner(a);
-      checkPlacement(r, a);
+      if (r.shared !== undefined) shared.set(r.shared, owner);
+      placements.push({ allocation: a, decl: r.decl, env: r.env, ranges: r.ranges });
+      // A NodePort is one per port of the scope's nodes: two Services cannot share it.
+      if (a.nodePort !== undefined && validPort(a.nodePort)) take(r, spaces.of(r.env.scope, `nodePort/${r.decl.protocol}`), a.nodePort, owner, 'nodePort');
     }
-    take(r, port, owner, 'port');
+    take(r, r.space, port, owner, 'port');
     return allocations.length - 1;
   };
 
@@ -204,8 +152,11 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   const placeFallback = (r: Request, index: number) => {
     const fb = declaredFallback(r, allocations[index].port);
     if (fb === undefined || !checkPortValue(r, fb, 'fallback')) return;
-    if (avoidedPorts.has(fb) || avoidedRange(fb)) {
-      report('avoided-port', `fallback ${fb} of ${labelOf(r)} is an avoided port`, whereOf(r, fb, { path: `${r.decl.path}.fallback` }), 'choose another fallback');
+    const where = whereOf(r, fb, { path: `${r.decl.path}.fallback` });
+    if (rules.avoidedPorts.has(fb) || rules.avoidedRange(fb)) report('avoided-port', `fallback ${fb} of ${labelOf(r)} is an avoided port`, where, undefined, 'choose another fallback');
+    if (fb < SYSTEM_PORT_LIMIT && !r.decl.privileged) {
+      report('privileged-port', `fallback ${fb} of ${labelOf(r)} is a system port that needs privileges to bind`, where, undefined,
+        'choose a fallback of 1024 or above (a shift that keeps it there), or add privileged: true to the port if this is intended');
     }
     const key = r.shared !== undefined ? `${r.shared}#fallback` : undefined;
     let owner = key !== undefined ? shared.get(key) : undefined;
@@ -213,7 +164,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
       owner = addOtherOwner('fallback', r);
       if (key !== undefined) shared.set(key, owner);
     }
-    take(r, fb, owner, 'fallback');
+    take(r, r.space, fb, owner, 'fallback');
   };
 
   // 1. Requests, in declaration order: externals first (infrastructure rarely moves), then services.
@@ -227,6 +178,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
       const cat = category !== undefined ? categories[category]?.ranges : undefined;
       const band = of === 'service' ? env.band : undefined;
       ranges = band && cat ? cat.map(c => intersect(band, c)).filter((x): x is Range => !!x) : band ? [band] : cat ? [...cat] : [];
+      ranges.sort((a, b) => a[0] - b[0]);
       perEnv.set(key, ranges);
     }
     return ranges;
@@ -280,7 +232,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
       if (given > 1) {
         const which = (['port', 'offset', 'auto'] as const).filter(k => p[k] !== undefined && p[k] !== false);
         report('port-source', `${name}.${portName} sets ${which.join(' and ')}; a port is given by exactly one of them`,
-          { registry, service: name, portName, path }, `keep one of ${which.join(', ')}`);
+          { registry, service: name, portName, path }, undefined, `keep one of ${which.join(', ')}`);
         continue;
       }
       const decl = declOf('service', name, portName, path, p, svc);
@@ -289,7 +241,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
           const port = pick(p.port, env.name);
           if (port === undefined) {
             report('port-source', `${name}.${portName} gives ports per environment but none for ${env.name}`,
-              { registry, service: name, portName, environment: env.name, path: `${path}.port` }, `add ${env.name}: <port> to its port map`);
+              { registry, service: name, portName, environment: env.name, path: `${path}.port` }, undefined, `add ${env.name}: <port> to its port map`);
           } else {
             fix(decl, env, port);
           }
@@ -298,7 +250,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
         for (const env of present) {
           if (!env.band) {
             report('offset-without-band', `${name}.${portName} uses an offset, but environment ${env.name} has no band`,
-              whereOf(requestFor(decl, env)), `give ${env.name} a range, or give ${name}.${portName} an explicit port`);
+              whereOf(requestFor(decl, env)), undefined, `give ${env.name} a range, or give ${name}.${portName} an explicit port`);
           }
         }
         if (p.offset === 'auto') {
@@ -345,34 +297,33 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
 
   // A stale lock entry still holds its port for this run, so a service added in the same
   // change cannot silently take over a port that clients of the removed one may still call.
+  // It holds it in the scope of its environment (every environment of that scope sees it).
+  const envByName = new Map(envs.map(e => [e.name, e]));
   for (const [key, port] of Object.entries(lock.ports)) {
-    const env = envs.find(e => e.name === key.split('/')[0]);
+    const env = envByName.get(key.split('/')[0]);
     if (key in newLock.ports || !env || !validPort(port)) continue;
-    spaceOf(env.scope, 'TCP').allocate(port, addOtherOwner('stale', undefined, key));
+    spaces.of(env.scope, 'TCP').allocate(port, addOtherOwner('stale', undefined, key));
   }
 
   // 3. New automatic ports, in declaration order: a common offset across bands first, then per environment.
   for (const group of offsetGroups) {
     const width = Math.min(...group.requests.map(r => r.env.band![1] - r.env.band![0]));
-    let offset = -1;
-    for (let o = 0; o <= width && offset < 0; o++) {
-      if (group.requests.every(r => isFree(r, r.env.band![0] + o) && inAny(r.env.band![0] + o, r.ranges))) offset = o;
-    }
-    if (offset < 0) {
+    const offset = commonOffset(group.requests, width);
+    if (offset === undefined) {
       const r = group.requests[0];
       report('no-free-port', `no offset is free in every band of ${group.requests.map(x => x.env.name).join(', ')} for ${r.decl.service}.${r.decl.portName}`,
-        { registry, service: r.decl.service, portName: r.decl.portName, path: r.decl.path }, 'widen the bands or free an offset');
+        { registry, service: r.decl.service, portName: r.decl.portName, path: r.decl.path }, undefined, 'widen the bands or free an offset');
       continue;
     }
     newLock.offsets[group.key] = offset;
     for (const r of group.requests) placeFallback(r, place(r, r.env.band![0] + offset, 'offset'));
   }
   for (const r of autos) {
-    const port = nextFree(r);
+    const port = r.space.findNext(r.ranges, rules, useOf(r));
     if (port === undefined) {
       const why = r.ranges.length === 0 ? 'it has no range: give the environment a band (range) or the service a category'
         : `every port of ${r.ranges.map(formatRange).join(', ')} is taken or avoided`;
-      report('no-free-port', `no free port for ${labelOf(r)}: ${why}`, whereOf(r),
+      report('no-free-port', `no free port for ${labelOf(r)}: ${why}`, whereOf(r), undefined,
         r.ranges.length === 0 ? `add range: [first, last] to environment ${r.env.name}` : 'widen the range or free a port');
       continue;
     }
@@ -380,18 +331,21 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     placeFallback(r, place(r, port, 'auto'));
   }
 
-  // 4. Collisions, with a fix computed against the final state of every port space; each fix
-  // holds its port, so two collisions are never offered the same one.
+  // 4. Collisions. Their fixes are written with every other fix (lib/allocation/fixes.ts).
   for (const c of collisions) {
     const r = c.request;
     const holder = ownerLabel(c.other);
     const why = ownerOther.get(c.other);
     const other = holder ? `${holder}${why?.kind === 'fallback' ? ' as its fallback' : ''}` : `lock entry ${why?.stale} (stale)`;
-    const fix = suggestion(r, `move ${r.decl.service}.${r.decl.portName} in ${r.env.name} to a free port in`, c.port);
-    const free = nextFree(r, fixRanges(r), c.port);
-    if (free !== undefined) r.space.allocate(free, addOtherOwner('suggested', r));
+    const where = { ...whereOf(r, c.port), other: holder ?? `lock entry ${why?.stale}` };
+    if (c.what === 'nodePort') {
+      report('collision', `NodePort ${c.port}/${r.decl.protocol} of ${labelOf(r)} is already the NodePort of ${other} (scope ${r.env.scope})`,
+        { ...where, path: `${r.decl.path}.nodePort` }, undefined, `give one of them another NodePort in ${formatRange(r.env.nodePortRange)}, or leave nodePort out to let Kubernetes choose`);
+      continue;
+    }
     report('collision', `${c.what === 'fallback' ? 'fallback ' : ''}port ${c.port}/${r.decl.protocol} of ${labelOf(r)} is already taken by ${other}` +
-      ` (scope ${r.env.scope})`, { ...whereOf(r, c.port), other: holder ?? `lock entry ${why?.stale}` }, fix);
+      ` (scope ${r.env.scope})`, where,
+      relocationOf(r.decl, r.env, r.ranges, `move ${r.decl.service}.${r.decl.portName} in ${r.env.name} to a free port in`, c.port));
   }
 
   // 5. Lock entries that no port uses any more.
@@ -401,7 +355,29 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   for (const [key, value] of Object.entries(lock.offsets)) {
     if (!(key in newLock.offsets)) findings.push(staleLock(registry, `offset ${key}`, value));
   }
-  return { allocations, findings, lock: newLock };
+  return { allocations, findings, lock: newLock, placements, spaces };
+
+  /**
+   * The lowest offset free in every band of the group. Each request jumps to its own next free
+   * port from the candidate; the candidate moves to the furthest of them until all agree, so the
+   * search only moves forward (linear in the band, not in the band times the offsets tried).
+   */
+  function commonOffset(requests: readonly Request[], width: number): number | undefined {
+    let o = 0;
+    while (o <= width) {
+      let next = o;
+      for (const r of requests) {
+        const start = r.env.band![0] + o;
+        const ranges = r.ranges.filter(x => x[1] >= start).map(x => [Math.max(x[0], start), x[1]] as Range);
+        const port = r.space.findNext(ranges, rules, useOf(r));
+        if (port === undefined) return undefined;
+        next = Math.max(next, port - r.env.band![0]);
+      }
+      if (next === o) return o;
+      o = next;
+    }
+    return undefined;
+  }
 }
 
 function staleLock(registry: string, key: string, value: number): Finding {

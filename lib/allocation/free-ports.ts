@@ -1,8 +1,7 @@
-import type { ResolvedRegistry } from '../check';
-import { avoidedPortsOf, avoidedRangesOf, defactoPortsOf, formatRange, inRange } from '../model/normalize';
+import { formatRange } from '../model/normalize';
+import type { ResolvedRegistry } from '../model/resolved';
 import type { Protocol, Range } from '../model/schema';
-import { SYSTEM_PORT_LIMIT } from '../model/well-known';
-import { PortAllocator } from './port-allocator';
+import { PortRules, PortSpace } from './port-space';
 
 /** What {@link freePorts} looks for. */
 export interface FreePortQuery {
@@ -54,25 +53,24 @@ export function freePorts(resolved: ResolvedRegistry, query: FreePortQuery): Fre
     throw new Error(`environment ${env.name} has no band and no category was given: pass --category`);
   }
   const protocol = query.protocol ?? 'TCP';
-  const taken = new PortAllocator();
+  // The same port space the allocator and the fixes use: one definition of "free".
+  const space = new PortSpace();
   for (const a of resolved.allocations) {
     if (a.scope !== env.scope || a.protocol !== protocol) continue;
-    taken.allocate(a.port, 0);
-    if (a.fallback !== undefined) taken.allocate(a.fallback, 0);
+    space.allocate(a.port, 0);
+    if (a.fallback !== undefined) space.allocate(a.fallback, 0);
   }
   // Pinned ports are allocations already; entries of the lock file read from disk may add stale ones.
-  for (const p of query.reserved ?? []) taken.allocate(p, 0);
-  const avoided = avoidedPortsOf(resolved.spec);
-  const avoidedRanges = avoidedRangesOf(resolved.spec);
-  const defacto = defactoPortsOf(resolved.spec);
+  for (const p of query.reserved ?? []) space.allocate(p, 0);
+  const rules = new PortRules(resolved.spec);
   const wanted = query.count ?? 1;
+  const isBusy = query.isBusy;
   const ports: number[] = [];
-  for (const [from, to] of [...ranges].sort((a, b) => a[0] - b[0])) {
-    for (let p = from; p <= to && ports.length < wanted; p++) {
-      if (p < SYSTEM_PORT_LIMIT || taken.has(p) || avoided.has(p) || defacto.has(p) || avoidedRanges.some(a => inRange(p, a.range))) continue;
-      if (query.isBusy?.(p)) continue;
-      ports.push(p);
-    }
+  while (ports.length < wanted) {
+    const p = space.findNext(ranges, rules, {}, 0, isBusy ? port => !isBusy(port) : undefined);
+    if (p === undefined) break;
+    ports.push(p);
+    space.allocate(p, 0);
   }
   return { ranges, ports };
 }

@@ -3,26 +3,12 @@
  * is chosen it stays until its entry is deleted. Keys are `<env>/<service>/<port>` for
  * ports and `<service>/<port>` for common band offsets.
  */
-export interface Lock {
-  /** `<env>/<service>/<port>` -> port. */
-  readonly ports: Record<string, number>;
-  /** `<service>/<port>` -> common band offset. */
-  readonly offsets: Record<string, number>;
-}
+import type { Lock, LockFile } from '../model/resolved';
 
-/** The `ports.lock.json` file: one lock per registry. */
-export interface LockFile {
-  /** Always 1 for now. */
-  readonly lockfileVersion: 1;
-  /** Locks by registry name. */
-  readonly registries: Record<string, Lock>;
-}
+export type { Lock, LockFile } from '../model/resolved';
+export { emptyLock } from '../model/resolved';
 
 export const LOCKFILE_VERSION = 1;
-
-export function emptyLock(): Lock {
-  return { ports: {}, offsets: {} };
-}
 
 function sortedRecord(r: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

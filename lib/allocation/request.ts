@@ -1,47 +1,10 @@
 import type { Environment } from '../model/normalize';
-import type { ExternalPort, ExternalSpec, Fallback, PortSpec, Protocol, Range, ServiceSpec, Status } from '../model/schema';
+import type { Allocation } from '../model/resolved';
+import type { ExternalPort, ExternalSpec, Fallback, PortSpec, Protocol, Range, ServiceSpec } from '../model/schema';
 import { ianaService } from '../model/well-known';
-import type { PortAllocator } from './port-allocator';
+import type { PortSpace } from './port-space';
 
-/** One port of one service (or external) in one environment, fully resolved. */
-export interface Allocation {
-  /** The environment. */
-  readonly environment: string;
-  /** The environment's Kubernetes namespace. */
-  readonly namespace: string;
-  /** The port space (host) the environment shares with others of the same scope. */
-  readonly scope: string;
-  /** A service the registry deploys, or an external endpoint. */
-  readonly of: 'service' | 'external';
-  /** The service's or external's name. */
-  readonly service: string;
-  /** The port's name. */
-  readonly portName: string;
-  /** The published port: Service port in Kubernetes, host port in compose. */
-  readonly port: number;
-  /** The port the container listens on. */
-  readonly targetPort: number;
-  /** TCP, UDP or SCTP. */
-  readonly protocol: Protocol;
-  /** Kubernetes appProtocol. */
-  readonly appProtocol?: string;
-  /** The NodePort, when declared. */
-  readonly nodePort?: number;
-  /** The port to use when the primary is taken on a developer machine. */
-  readonly fallback?: number;
-  /** Host address the published port binds to. */
-  readonly hostIp?: string;
-  /** The service's status. */
-  readonly status: Status;
-  /** The category whose ranges apply. */
-  readonly category?: string;
-  /** What the service is (postgres, http …). */
-  readonly kind?: string;
-  /** How the port was chosen. */
-  readonly source: 'explicit' | 'offset' | 'auto';
-  /** The IANA service name registered for this port, for information. */
-  readonly iana?: string;
-}
+export type { Allocation } from '../model/resolved';
 
 /** One declared port of a service or external, shared by every environment it is placed in. */
 export interface PortDecl {
@@ -92,7 +55,7 @@ export interface Request {
   /** Band ∩ category ranges: where an automatic port or a fix may go. */
   readonly ranges: readonly Range[];
   /** The port space of the environment's scope and this protocol. */
-  readonly space: PortAllocator;
+  readonly space: PortSpace;
   /** Externals only: the same listener for every environment of a scope. */
   readonly shared: string | undefined;
 }

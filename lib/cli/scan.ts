@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Allocation } from '../allocation/allocate';
+import type { Allocation } from '../model/resolved';
 import { envVarStem } from '../model/normalize';
 
 export interface ScanHit {

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import type { ResolvedRegistry } from '../check';
+import type { ResolvedRegistry } from '../model/resolved';
 import { Finding, finding } from '../model/finding';
 import { checkComposeText } from '../rules/compose-drift';
 

@@ -1,5 +1,5 @@
-import type { Allocation } from '../allocation/allocate';
-import type { ResolvedConnection, ResolvedRegistry } from '../check';
+import type { Allocation } from '../model/resolved';
+import type { ResolvedConnection, ResolvedRegistry } from '../model/resolved';
 import { Environment, envVarStem, isDeployed } from '../model/normalize';
 import { lookup } from './lookup';
 import { yamlText } from './yaml';

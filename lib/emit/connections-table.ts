@@ -1,4 +1,4 @@
-import type { ResolvedRegistry } from '../check';
+import type { ResolvedRegistry } from '../model/resolved';
 import { lookup } from './lookup';
 
 /**

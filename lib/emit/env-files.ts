@@ -1,4 +1,4 @@
-import type { ResolvedRegistry } from '../check';
+import type { ResolvedRegistry } from '../model/resolved';
 import { envVarStem } from '../model/normalize';
 import { ALIASES, schemeOf, urlFor } from './compose';
 import { lookup } from './lookup';

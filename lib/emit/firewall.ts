@@ -1,4 +1,4 @@
-import type { ResolvedRegistry } from '../check';
+import type { ResolvedRegistry } from '../model/resolved';
 
 /**
  * A NixOS firewall snippet per environment opening the published ports of public

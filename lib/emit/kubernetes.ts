@@ -1,5 +1,5 @@
 import { k8s } from '../../imports/k8s';
-import type { ResolvedRegistry } from '../check';
+import type { ResolvedRegistry } from '../model/resolved';
 import { Environment, isDeployed } from '../model/normalize';
 
 export const MANAGED_BY = 'cdk8s-ports';

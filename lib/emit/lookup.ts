@@ -1,5 +1,5 @@
-import type { Allocation } from '../allocation/allocate';
-import type { ResolvedConnection, ResolvedRegistry } from '../check';
+import type { Allocation } from '../model/resolved';
+import type { ResolvedConnection, ResolvedRegistry } from '../model/resolved';
 
 /**
  * Indexes over a resolved registry that every emitter needs, built once per registry:

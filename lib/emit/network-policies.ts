@@ -1,6 +1,6 @@
 import { k8s } from '../../imports/k8s';
-import type { Allocation } from '../allocation/allocate';
-import type { ResolvedRegistry } from '../check';
+import type { Allocation } from '../model/resolved';
+import type { ResolvedRegistry } from '../model/resolved';
 import { Environment, isDeployed } from '../model/normalize';
 import type { ExternalSpec, ServiceSpec } from '../model/schema';
 import { commonLabels } from './kubernetes';

@@ -1,5 +1,5 @@
-import type { Allocation } from '../allocation/allocate';
-import type { ResolvedRegistry } from '../check';
+import type { Allocation } from '../model/resolved';
+import type { ResolvedRegistry } from '../model/resolved';
 import type { Environment } from '../model/normalize';
 import { avoidedPortsOf, avoidedRangesOf, formatRange } from '../model/normalize';
 import type { Range } from '../model/schema';

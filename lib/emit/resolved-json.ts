@@ -1,4 +1,4 @@
-import type { ResolvedRegistry } from '../check';
+import type { ResolvedRegistry } from '../model/resolved';
 
 export const RESOLVED_FORMAT_VERSION = 1;
 

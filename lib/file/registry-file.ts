@@ -4,7 +4,7 @@ import { Document, LineCounter, isCollection, isMap, isNode, parseDocument } fro
 import { RegistryBase, baseProblem } from '../model/extend';
 import { Finding, Where, finding } from '../model/finding';
 import { RegistrySpec, RegistrySpecSchema } from '../model/schema';
-import { closest } from '../rules/references';
+import { closest } from '../model/suggest';
 
 /**
  * The registry as a file (`ports.yaml` or `ports.json`): the same zod model as the

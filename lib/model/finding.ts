@@ -80,10 +80,23 @@ export const RULES = {
   'lock-stale': ['warning', 'An entry of the lock file belongs to no port of the registry any more; it is dropped.'],
   'lock-outdated': ['error', 'In frozen mode (CI), the lock file already holds every automatic allocation.'],
   'waiver-unused': ['warning', 'A waiver matches no finding; remove it so exceptions do not outlive their reason.'],
+  'waiver-invalid': ['error', 'A waiver names a rule that keeps the output valid (names, ranges, references, duplicates …); such rules cannot be waived.'],
 } as const satisfies Record<string, readonly [Severity, string]>;
 
 /** The id of a rule, e.g. `collision`. */
 export type RuleId = keyof typeof RULES;
+
+/**
+ * Rules that keep the output valid: waived, they would let an invalid name, port or reference
+ * reach a file or a Kubernetes object (or make a declared service silently vanish from every
+ * output). A waiver naming one is itself an error (`waiver-invalid`) and the finding still blocks.
+ */
+export const UNWAIVABLE_RULES: ReadonlySet<RuleId> = new Set<RuleId>([
+  'schema', 'port-range', 'port-source', 'offset-without-band', 'invalid-range', 'no-free-port',
+  'service-name', 'namespace-name', 'port-name', 'duplicate-service', 'env-var-collision',
+  'unknown-service', 'unknown-port', 'unknown-environment', 'unknown-category', 'invalid-cidr',
+  'waiver-unused', 'waiver-invalid',
+]);
 
 /** Builds a finding with the rule's default severity. */
 export function finding(rule: RuleId, message: string, where: Where, fix?: string, severity?: Severity): Finding {

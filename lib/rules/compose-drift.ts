@@ -1,5 +1,5 @@
 import { LineCounter, isMap, isSeq, parseDocument } from 'yaml';
-import type { ResolvedRegistry } from '../check';
+import type { ResolvedRegistry } from '../model/resolved';
 import { parsePortEntry } from '../compose/ports';
 import { Finding, finding } from '../model/finding';
 

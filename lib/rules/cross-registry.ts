@@ -1,6 +1,6 @@
-import type { Allocation } from '../allocation/allocate';
+import type { Allocation } from '../model/resolved';
 import { freePorts } from '../allocation/free-ports';
-import type { ResolvedRegistry } from '../check';
+import type { ResolvedRegistry } from '../model/resolved';
 import { Finding, finding } from '../model/finding';
 
 /**

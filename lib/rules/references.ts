@@ -1,42 +1,9 @@
 import { Finding, RULES, finding } from '../model/finding';
 import { Environment, SpecIndex, indexSpec, ownEntry, presentIn } from '../model/normalize';
 import type { Connection, ExternalSpec, RegistrySpec, ServiceSpec } from '../model/schema';
+import { oneOf } from '../model/suggest';
 
-/** Did-you-mean for a misspelt name: the one candidate it abbreviates, else the closest within two edits. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  const abbreviated = candidates.filter(c => word.length >= 3 && c.startsWith(word));
-  if (abbreviated.length === 1) return abbreviated[0];
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const c of candidates) {
-    const d = editDistance(word, c);
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length];
-}
-
-function oneOf(word: string, candidates: readonly string[], noun: string): string {
-  const guess = closest(word, candidates);
-  if (guess) return `did you mean "${guess}"?`;
-  return candidates.length ? `declared ${noun}: ${candidates.join(', ')}` : `the registry declares no ${noun}`;
-}
+export { closest } from '../model/suggest';
 
 const PER_ENVIRONMENT = ['port', 'targetPort', 'nodePort'] as const;
 

@@ -1,0 +1,56 @@
+/**
+ * Fixes that agree with each other. A finding that is fixed by moving a port does not carry its
+ * fix text from the moment it is found; it carries a plan (where the port may go). After every
+ * finding of every rule is known, {@link planFixes} walks them in report order against one shared
+ * port space and holds each port it proposes, so no two fixes name the same port and no fix names
+ * a port that is taken, avoided, reserved or a de-facto default.
+ */
+import type { Finding } from '../model/finding';
+import { formatRange } from '../model/normalize';
+import type { Range } from '../model/schema';
+import type { PortSpaces, PortUse } from './port-space';
+
+/** Where a finding's port may move to. */
+export interface Relocation {
+  readonly scope: string;
+  readonly protocol: string;
+  /** The ranges the port belongs in (band ∩ category), or any non-system port when it has none. */
+  readonly ranges: readonly Range[];
+  readonly use: PortUse;
+  /** Look from here first (the current port), then from the start. @default the ranges' start */
+  readonly from?: number;
+  /** `move it into`, `pick a port in` … */
+  readonly verb: string;
+  /** Wraps the sentence, e.g. to offer another fix first. @default the sentence itself */
+  readonly wrap?: (sentence: string) => string;
+}
+
+const plans = new WeakMap<Finding, Relocation>();
+
+/** Attaches a relocation plan to a finding (its fix is written by {@link planFixes}). */
+export function relocate(f: Finding, plan: Relocation): Finding {
+  plans.set(f, plan);
+  return f;
+}
+
+/** Owner number of a port held only because a fix proposes it. */
+export const SUGGESTED_OWNER = -2;
+
+/**
+ * Writes the fix of every finding that carries a relocation plan, in report order, each against
+ * the port space as the earlier fixes left it. Findings without a plan are returned as they are.
+ */
+export function planFixes(findings: readonly Finding[], spaces: PortSpaces): Finding[] {
+  return findings.map(f => {
+    const plan = plans.get(f);
+    if (!plan) return f;
+    const space = spaces.of(plan.scope, plan.protocol);
+    const free = space.findNext(plan.ranges, spaces.rules, plan.use, plan.from ?? 0);
+    if (free !== undefined) space.allocate(free, SUGGESTED_OWNER);
+    const where = plan.ranges.map(formatRange).join(', ');
+    const sentence = free === undefined
+      ? `${plan.verb} ${where} (no free port is left there: widen the range)`
+      : `${plan.verb} ${where}: the next free port is ${free}`;
+    return { ...f, fix: plan.wrap ? plan.wrap(sentence) : sentence };
+  });
+}

@@ -1,0 +1,214 @@
+/**
+ * The one pipeline every caller runs: the synth, `PortRegistry.check()`, the CLI and the bench.
+ *
+ *   schema -> allocation -> every rule of the list (lib/rules/index.ts) -> compose drift ->
+ *   cross-registry collisions -> fixes, planned together -> waivers, last -> ok
+ *
+ * Nothing adds findings after it, so a waiver can reach every finding, and fixes are planned
+ * against one port space once every finding is known. Data in, data out: the callers do the I/O
+ * (reading compose files is a callback they pass in).
+ */
+import { allocate } from './allocation/allocate';
+import { planFixes } from './allocation/fixes';
+import { Finding, UNWAIVABLE_RULES, Where, blocking, finding } from './model/finding';
+import { Environment, environmentsOf, indexSpec, ownEntry, presentIn } from './model/normalize';
+import type { Lock, ResolvedConnection, ResolvedRegistry } from './model/resolved';
+import { emptyLock } from './model/resolved';
+import { RegistrySpec, RegistrySpecSchema } from './model/schema';
+import { crossRegistryCollisions } from './rules/cross-registry';
+import { RULE_LIST } from './rules/index';
+
+/** One registry to resolve. */
+export interface RegistryInput {
+  /** The registry as data; checked against the schema unless `parsed` is set. Undefined when its source could not be read (see `findings`). */
+  readonly spec: unknown;
+  /** The spec is the schema's own output already (a loaded file): no second schema pass. @default false */
+  readonly parsed?: boolean;
+  /** Pinned automatic allocations. @default an empty lock */
+  readonly lock?: Lock;
+  /** Fail (rule lock-outdated) instead of adding or dropping lock entries, as CI should. @default false */
+  readonly frozenLock?: boolean;
+  /** Findings about the registry's source found before the pipeline (file, base, duplicate declarations). @default none */
+  readonly findings?: readonly Finding[];
+  /** Reads and checks the registry's `composeChecks` files (the caller's I/O). @default no compose checks */
+  readonly composeChecks?: (resolved: ResolvedRegistry) => readonly Finding[];
+  /** Adds `file:line:column` to findings of a registry read from a file. @default findings as they are */
+  readonly locate?: (findings: readonly Finding[]) => Finding[];
+}
+
+interface Stage {
+  readonly input: RegistryInput;
+  readonly resolved: ResolvedRegistry;
+  readonly findings: Finding[];
+  readonly spaces?: Parameters<typeof planFixes>[1];
+}
+
+/** Resolves one registry (see {@link resolveAll}). */
+export function resolve(input: RegistryInput): ResolvedRegistry {
+  return resolveAll([input])[0];
+}
+
+/**
+ * Resolves registries that are synthesized together: each through every step, with registries
+ * that extend the same base checked against each other before fixes and waivers.
+ */
+export function resolveAll(inputs: readonly RegistryInput[]): ResolvedRegistry[] {
+  const stages = inputs.map(firstStage);
+  // Registries that extend one base share its hosts: check them against each other.
+  const cross = crossRegistryCollisions(stages.filter(s => s.spaces).map(s => s.resolved));
+  return stages.map(stage => {
+    const findings = stage.findings;
+    if (stage.spaces) findings.push(...(cross.get(stage.resolved.spec.name) ?? []));
+    const fixed = stage.spaces ? planFixes(findings, stage.spaces) : findings;
+    const waived = stage.spaces ? applyWaivers(stage.resolved.spec, fixed) : fixed;
+    const located = stage.input.locate ? stage.input.locate(waived) : waived;
+    const r = stage.resolved;
+    return {
+      spec: r.spec, environments: r.environments, allocations: r.allocations,
+      // Connections are resolved on first use: emitters need them, the check does not.
+      get connections() { return r.connections; },
+      findings: located, lock: r.lock, ok: blocking(located).length === 0,
+    };
+  });
+}
+
+function firstStage(input: RegistryInput): Stage {
+  const before = [...(input.findings ?? [])];
+  const failed = (spec: unknown, findings: Finding[]): Stage => ({
+    input, findings,
+    resolved: { spec: spec as RegistrySpec, environments: [], allocations: [], connections: [], findings: [], lock: emptyLock(), ok: false },
+  });
+  if (input.spec === undefined) return failed({}, before);
+  let spec: RegistrySpec;
+  if (input.parsed) {
+    spec = input.spec as RegistrySpec;
+  } else {
+    const parsed = RegistrySpecSchema.safeParse(input.spec);
+    if (!parsed.success) {
+      const name = (input.spec as { name?: unknown })?.name;
+      const registry = typeof name === 'string' ? name : undefined;
+      return failed(input.spec, [...before, ...parsed.error.issues.map(issue => schemaFinding(registry, issue.path, issue.message))]);
+    }
+    spec = parsed.data;
+  }
+  const environments = environmentsOf(spec);
+  const lock = input.lock ?? emptyLock();
+  const index = indexSpec(spec);
+  const allocation = allocate(spec, environments, lock, index);
+  const ctx = { spec, environments, index, allocation, memo: new Map<string, unknown>() };
+  const findings: Finding[] = [...before];
+  for (const rule of RULE_LIST) findings.push(...rule.check(ctx));
+  if (input.frozenLock) findings.push(...frozenLockFindings(spec.name, lock, allocation.lock));
+  let connections: ResolvedConnection[] | undefined;
+  const resolved: ResolvedRegistry = {
+    spec, environments, allocations: allocation.allocations,
+    get connections() { return (connections ??= resolveConnections(spec, environments)); },
+    findings: [], lock: allocation.lock, ok: false,
+  };
+  if (input.composeChecks) findings.push(...input.composeChecks(resolved));
+  return { input, resolved, findings, spaces: allocation.spaces };
+}
+
+/**
+ * Marks the findings each waiver matches (the first matching waiver wins). A waiver that matches
+ * nothing is reported, and one for a rule that keeps the output valid is an error and waives nothing.
+ */
+function applyWaivers(spec: RegistrySpec, findings: readonly Finding[]): Finding[] {
+  const waivers = spec.waivers ?? [];
+  const usable = waivers.map(w => !UNWAIVABLE_RULES.has(w.rule as never));
+  const used = new Set<number>();
+  const out = findings.map(f => {
+    const index = waivers.findIndex((w, i) => usable[i] && w.rule === f.rule &&
+      (w.service === undefined || w.service === f.where.service) &&
+      (w.environment === undefined || w.environment === f.where.environment) &&
+      (w.port === undefined || w.port === f.where.port));
+    if (index < 0) return f;
+    used.add(index);
+    return { ...f, waived: waivers[index].reason };
+  });
+  waivers.forEach((w, i) => {
+    const what = `${w.rule}${w.service ? ` on ${w.service}` : ''}${w.environment ? ` in ${w.environment}` : ''}${w.port ? ` at ${w.port}` : ''}`;
+    const where: Where = {
+      registry: spec.name, ...(w.service ? { service: w.service } : {}), ...(w.environment ? { environment: w.environment } : {}),
+      ...(w.port ? { port: w.port } : {}), path: `waivers[${i}]`,
+    };
+    if (!usable[i]) {
+      out.push(finding('waiver-invalid', `the waiver for ${what} cannot be honoured: ${w.rule} keeps the output valid, so it cannot be waived`,
+        where, `remove the waiver and fix the ${w.rule} finding itself`));
+    } else if (!used.has(i)) {
+      out.push(finding('waiver-unused', `the waiver for ${what} matches no finding`, where, 'remove the waiver'));
+    }
+  });
+  return out;
+}
+
+function schemaFinding(registry: string | undefined, path: PropertyKey[], message: string): Finding {
+  const keyPath = path.map(String).join('.');
+  const where: Where = { ...(registry ? { registry } : {}), path: keyPath };
+  const [section, name] = path.map(String);
+  if ((section === 'services' || section === 'externals') && name) Object.assign(where, { service: name });
+  if (section === 'environments' && name) Object.assign(where, { environment: name });
+  return finding('schema', `${keyPath || 'registry'}: ${message}`, where, 'fix the value at that key path (see the README for the model)');
+}
+
+function frozenLockFindings(registry: string, before: Lock, after: Lock): Finding[] {
+  const out: Finding[] = [];
+  for (const kind of ['ports', 'offsets'] as const) {
+    for (const key of Object.keys(after[kind])) {
+      if (!(key in before[kind])) {
+        out.push(finding('lock-outdated', `${key} has no entry in the lock file`, { registry, path: `ports.lock.json ${key}` },
+          'run the synth without a frozen lock and commit ports.lock.json'));
+      }
+    }
+    for (const key of Object.keys(before[kind])) {
+      if (!(key in after[kind])) {
+        out.push(finding('lock-outdated', `the lock file still holds ${key}, which no port uses`, { registry, path: `ports.lock.json ${key}` },
+          'run the synth without a frozen lock and commit ports.lock.json'));
+      }
+    }
+  }
+  return out;
+}
+
+function resolveConnections(spec: RegistrySpec, envs: readonly Environment[]): ResolvedConnection[] {
+  const services = spec.services ?? {};
+  const externals = spec.externals ?? {};
+  const out: ResolvedConnection[] = [];
+  // Where each service and external runs, computed once: registries have thousands of connections.
+  const where = new Map<string, { envs: readonly Environment[]; names: Set<string> }>();
+  const presence = (name: string, entry: Parameters<typeof presentIn>[0]) => {
+    let p = where.get(name);
+    if (!p) {
+      const list = presentIn(entry, envs);
+      where.set(name, p = { envs: list, names: new Set(list.map(e => e.name)) });
+    }
+    return p;
+  };
+  for (const [from, svc] of Object.entries(services)) {
+    if (!svc.connectsTo?.length) continue;
+    const mine = presence(from, svc).envs;
+    for (const c of svc.connectsTo) {
+      const service = ownEntry(services, c.to);
+      const target = service ?? ownEntry(externals, c.to);
+      if (!target) continue;
+      const portName = c.port ?? onlyPort(target.ports);
+      if (portName === undefined || !(portName in target.ports)) continue;
+      const targetEnvs = presence(c.to, target).names;
+      const targetKind = service ? 'service' : 'external';
+      for (const env of mine) {
+        const targetEnvironment = c.environment ?? env.name;
+        if (targetEnvs.has(targetEnvironment)) out.push({ environment: env.name, from, to: c.to, portName, targetEnvironment, targetKind });
+      }
+    }
+  }
+  return out;
+}
+
+function onlyPort(ports: Record<string, unknown>): string | undefined {
+  let only: string | undefined;
+  for (const name in ports) {
+    if (only !== undefined) return undefined;
+    only = name;
+  }
+  return only;
+}

@@ -1,0 +1,117 @@
+/**
+ * Rules about where a placed port sits: its band, its category, avoided and reserved ports,
+ * system ports, de-facto defaults, NodePorts and target ports. Each looks at the placements the
+ * allocator made (an external shared by the environments of a scope is looked at once). Fixes
+ * that move a port are planned, not written: see lib/allocation/fixes.ts.
+ */
+import { Placement, relocationOf } from '../allocation/allocate';
+import { relocate } from '../allocation/fixes';
+import { portLabel } from '../allocation/request';
+import { Finding, RuleId, Where, finding } from '../model/finding';
+import { formatRange, inAny, inRange } from '../model/normalize';
+import { SYSTEM_PORT_LIMIT } from '../model/well-known';
+import type { Rule, RuleContext } from './rule';
+
+type Check = (p: Placement, ctx: RuleContext, report: (message: string, where?: Partial<Where>, fix?: string) => Finding) => void;
+
+/** A rule over every placement; `report` builds the finding with the placement's `where`. */
+function placementRule(id: RuleId, check: Check): Rule {
+  return {
+    id, reports: [id],
+    check(ctx) {
+      const out: Finding[] = [];
+      const registry = ctx.spec.name;
+      for (const p of ctx.allocation.placements) {
+        check(p, ctx, (message, extra, fix) => {
+          const a = p.allocation;
+          const f = finding(id, message, {
+            registry, service: a.service, environment: a.environment, portName: a.portName, port: a.port, path: p.decl.path, ...extra,
+          }, fix);
+          out.push(f);
+          return f;
+        });
+      }
+      return out;
+    },
+  };
+}
+
+const label = (p: Placement) => portLabel(p.decl.service, p.decl.portName, p.decl.of, p.env.name);
+
+const pinnedNote = (p: Placement) => (p.allocation.source === 'auto' && p.decl.of === 'service'
+  ? ` (pinned in the lock file as ${p.env.name}/${p.decl.service}/${p.decl.portName}; delete that entry to reallocate)` : '');
+
+/** The fix of a port in the wrong place: the next free port where it belongs. */
+const moveInto = (f: Finding, p: Placement, verb: string, from?: number, wrap?: (s: string) => string) =>
+  relocate(f, relocationOf(p.decl, p.env, p.ranges, verb, from, wrap));
+
+export const outsideBand = placementRule('outside-band', (p, _ctx, report) => {
+  const band = p.env.band;
+  if (p.decl.of !== 'service' || !band || inRange(p.allocation.port, band)) return;
+  moveInto(report(`${label(p)} is on ${p.allocation.port}, outside ${p.env.name}'s band ${formatRange(band)}${pinnedNote(p)}`), p, 'move it into');
+});
+
+export const outsideCategory = placementRule('outside-category', (p, ctx, report) => {
+  const name = p.decl.category;
+  const category = name !== undefined ? ctx.spec.categories?.[name] : undefined;
+  if (!category || inAny(p.allocation.port, category.ranges)) return;
+  moveInto(report(`${label(p)} is on ${p.allocation.port}, outside category ${name} (${category.ranges.map(formatRange).join(', ')})${pinnedNote(p)}`,
+    { category: name }), p, 'move it into');
+});
+
+export const avoidedPort = placementRule('avoided-port', (p, ctx, report) => {
+  const port = p.allocation.port;
+  const rules = ctx.allocation.spaces.rules;
+  const reason = rules.avoidedPorts.get(port);
+  if (reason !== undefined) moveInto(report(`${label(p)} is on ${port}, an avoided port (${reason})`), p, 'pick a port in', port);
+  const range = rules.avoidedRange(port);
+  if (range?.source === 'avoid') {
+    moveInto(report(`${label(p)} is on ${port}, inside an avoided range ${formatRange(range.range)} (${range.reason})`), p, 'pick a port in', port);
+  }
+});
+
+export const reservedRange = placementRule('reserved-range', (p, ctx, report) => {
+  const port = p.allocation.port;
+  const range = ctx.allocation.spaces.rules.avoidedRange(port);
+  if (!range || range.source === 'avoid') return;
+  moveInto(report(`${label(p)} is on ${port}, inside reserved category ${range.source} ${formatRange(range.range)} (${range.reason})`), p, 'pick a port in', port);
+});
+
+export const privilegedPort = placementRule('privileged-port', (p, _ctx, report) => {
+  const port = p.allocation.port;
+  if (port >= SYSTEM_PORT_LIMIT || p.decl.privileged) return;
+  moveInto(report(`${label(p)} is on ${port}, a system port that needs privileges to bind`), p, 'move it into', undefined,
+    s => `add privileged: true to the port if this is intended, or ${s}`);
+});
+
+export const defactoPort = placementRule('defacto-port', (p, ctx, report) => {
+  const port = p.allocation.port;
+  const hit = ctx.allocation.spaces.rules.defactoConflict(port, p.decl.kind);
+  if (!hit) return;
+  moveInto(report(`${label(p)} is on ${port}, the default port of ${hit.what}; ` +
+    `one running on the same host will take it first${p.decl.kind ? '' : ' (set kind if this service is one of them)'}`), p, 'move it within', port);
+});
+
+const validPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
+
+export const nodePortRange = placementRule('nodeport-range', (p, _ctx, report) => {
+  const nodePort = p.allocation.nodePort;
+  if (nodePort === undefined || !validPort(nodePort) || inRange(nodePort, p.env.nodePortRange)) return;
+  report(`NodePort ${nodePort} of ${label(p)} is outside ${p.env.name}'s NodePort range ${formatRange(p.env.nodePortRange)}`,
+    { path: `${p.decl.path}.nodePort` }, `use a NodePort in ${formatRange(p.env.nodePortRange)}`);
+});
+
+/** NodePorts and target ports are ports too (the published port and the fallback are checked where they are placed). */
+export const placedPortRange = placementRule('port-range', (p, _ctx, report) => {
+  const a = p.allocation;
+  for (const [field, value] of [['nodePort', a.nodePort], ['targetPort', a.targetPort !== a.port ? a.targetPort : undefined]] as const) {
+    if (value === undefined || validPort(value)) continue;
+    moveInto(report(`${field} ${value} of ${label(p)} is not a port: ports are integers in 1-65535`, { port: value, path: `${p.decl.path}.${field}` }),
+      p, 'use a port inside', Number.isFinite(value) ? Math.min(Math.max(Math.trunc(value), 0), 65535) : 0);
+  }
+});
+
+/** The placement rules, in the order their findings are reported. */
+export const PLACEMENT_RULES: readonly Rule[] = [
+  outsideBand, outsideCategory, avoidedPort, reservedRange, privilegedPort, defactoPort, nodePortRange, placedPortRange,
+];

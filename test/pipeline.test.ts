@@ -1,0 +1,164 @@
+import { App } from 'cdk8s';
+import { Finding, PortRegistry, RegistrySpec, checkRegistry, extendSpec } from '../lib';
+import { resolve, resolveAll } from '../lib/pipeline';
+import { checkComposeText } from '../lib/rules/compose-drift';
+import { cleanSpec, variant } from './support/specs';
+
+/**
+ * The one pipeline: every finding goes through fixes and waivers, whoever found it (a rule of the
+ * list, compose drift, another registry of the same base, the construct API), and fixes agree.
+ */
+
+const unwaived = (findings: readonly Finding[], rule: string) => findings.filter(f => f.rule === rule && !f.waived);
+
+describe('waivers come last and reach every finding', () => {
+  const compose = 'services:\n  api:\n    ports:\n      - "8111:8110"\n';
+
+  test('a waiver for compose-drift waives it and the registry is ok', () => {
+    const spec = variant(s => { s.composeChecks = [{ file: 'docker-compose.yml', environment: 'production' }]; });
+    const composeChecks = (r: Parameters<typeof checkComposeText>[0]) => checkComposeText(r, compose, 'docker-compose.yml', 'production');
+    const drifting = resolve({ spec, composeChecks });
+    expect(unwaived(drifting.findings, 'compose-drift').length).toBeGreaterThan(0);
+    expect(drifting.ok).toBe(false);
+
+    const waived = resolve({ spec: { ...spec, waivers: [{ rule: 'compose-drift', service: 'api', reason: 'the laptop compose file moves it on purpose' }] }, composeChecks });
+    expect(waived.findings.filter(f => f.rule === 'compose-drift').map(f => f.waived)).toEqual(
+      drifting.findings.filter(f => f.rule === 'compose-drift').map(() => 'the laptop compose file moves it on purpose'));
+    expect(waived.findings.map(f => f.rule)).not.toContain('waiver-unused');
+    expect(waived.ok).toBe(true);
+  });
+
+  const base = { name: 'org', environments: { production: { range: [8100, 8199] as [number, number] } } };
+  const team = (name: string, offset: number, waivers: RegistrySpec['waivers'] = []): RegistrySpec =>
+    extendSpec(base, { name, services: { [`${name}-api`]: { public: true, ports: { http: { offset } } } }, waivers });
+
+  test('a cross-registry collision is found by the pipeline and a waiver waives it', () => {
+    const [first, second] = resolveAll([{ spec: team('shop', 10) }, { spec: team('blog', 10) }]);
+    expect(first.ok).toBe(true);
+    const collision = unwaived(second.findings, 'collision');
+    expect(collision).toHaveLength(1);
+    expect(collision[0].where).toMatchObject({ registry: 'blog', service: 'blog-api', port: 8110, other: 'shop:shop-api.http' });
+    expect(second.ok).toBe(false);
+
+    const [, waived] = resolveAll([{ spec: team('shop', 10) }, { spec: team('blog', 10, [{ rule: 'collision', service: 'blog-api', reason: 'shop and blog never run on one host' }]) }]);
+    expect(waived.findings.find(f => f.rule === 'collision')?.waived).toBe('shop and blog never run on one host');
+    expect(waived.findings.map(f => f.rule)).not.toContain('waiver-unused');
+    expect(waived.ok).toBe(true);
+  });
+
+  test('a waiver never hides a finding of another rule on the same service', () => {
+    const r = checkRegistry(variant(s => {
+      s.services.api.ports.http = { port: 8150 };
+      s.services.worker.ports.metrics = { port: 8150 };
+      s.waivers = [{ rule: 'defacto-port', service: 'worker', reason: 'not this one' }];
+    }));
+    expect(unwaived(r.findings, 'collision').filter(f => f.where.service === 'worker').length).toBeGreaterThan(0);
+    expect(r.findings.filter(f => f.waived)).toEqual([]);
+    expect(r.findings.map(f => f.rule)).toContain('waiver-unused');
+    expect(r.ok).toBe(false);
+  });
+
+  test.each([
+    ['port-range', (s: ReturnType<typeof cleanSpec>) => { s.services!.api.ports.http = { port: 70000 }; }],
+    ['service-name', (s: ReturnType<typeof cleanSpec>) => { s.services!.Api_Bad = { ports: { http: { offset: 50 } } }; }],
+    ['invalid-cidr', (s: ReturnType<typeof cleanSpec>) => { s.externals!.db.cidrs = ['10.0.0.0/33']; }],
+    ['unknown-service', (s: ReturnType<typeof cleanSpec>) => { s.services!.api.connectsTo = [{ to: 'ghost' }]; }],
+  ])('a waiver for %s, which keeps the output valid, is an error and the finding still blocks', (rule, edit) => {
+    const spec = cleanSpec();
+    edit(spec);
+    spec.waivers = [{ rule, reason: 'please' }];
+    const r = checkRegistry(spec);
+    expect(unwaived(r.findings, rule).length).toBeGreaterThan(0);
+    const invalid = unwaived(r.findings, 'waiver-invalid');
+    expect(invalid).toHaveLength(1);
+    expect(invalid[0].message).toContain(`${rule} keeps the output valid`);
+    expect(invalid[0].where.path).toBe('waivers[0]');
+    expect(r.findings.map(f => f.rule)).not.toContain('waiver-unused');
+    expect(r.ok).toBe(false);
+  });
+
+  test('a waiver for duplicate-service on a registry built in code is an error too', () => {
+    const registry = new PortRegistry(new App(), 'dup', {
+      environments: { production: { range: [8100, 8199] } },
+      waivers: [{ rule: 'duplicate-service', service: 'api', reason: 'on purpose' }],
+    });
+    registry.service('api', { public: true, ports: { http: { offset: 1 } } });
+    registry.service('api', { public: true, ports: { http: { offset: 2 } } });
+    const r = registry.check();
+    expect(unwaived(r.findings, 'duplicate-service')).toHaveLength(1);
+    expect(unwaived(r.findings, 'waiver-invalid')).toHaveLength(1);
+    expect(r.ok).toBe(false);
+  });
+});
+
+describe('fixes agree with each other', () => {
+  /** Applies every "the next free port is N" fix to the registry: the port moves there in that environment. */
+  function applyFixes(spec: RegistrySpec, findings: readonly Finding[]): RegistrySpec {
+    const out = structuredClone(spec) as Required<Pick<RegistrySpec, 'services' | 'externals'>> & RegistrySpec;
+    const allocations = checkRegistry(spec).allocations;
+    for (const f of findings) {
+      const m = /the next free port is (\d+)/.exec(f.fix ?? '');
+      if (!m || f.waived) continue;
+      const port = Number(m[1]);
+      const { service, portName, environment } = f.where;
+      if (out.externals?.[service!]) {
+        out.externals[service!].ports[portName!].port = port;
+        continue;
+      }
+      const decl = out.services[service!].ports[portName!];
+      // Every environment keeps the port it has, except the one the fix moves.
+      const current = Object.fromEntries(allocations.filter(a => a.service === service && a.portName === portName).map(a => [a.environment, a.port]));
+      const previous = typeof decl.port === 'object' ? decl.port : {};
+      out.services[service!].ports[portName!] = { port: { ...current, ...previous, [environment!]: port } };
+    }
+    return out;
+  }
+
+  const PLACED = ['collision', 'avoided-port', 'reserved-range', 'defacto-port', 'outside-category', 'outside-band', 'privileged-port'];
+
+  function expectFixesToHold(spec: RegistrySpec) {
+    const before = checkRegistry(spec);
+    const proposed = before.findings.map(f => /the next free port is (\d+)/.exec(f.fix ?? '')?.[1]).filter((p): p is string => !!p);
+    expect(proposed.length).toBeGreaterThan(3);
+    // No two fixes of one report name the same port (one scope and protocol here).
+    expect(new Set(proposed).size).toBe(proposed.length);
+    // No fix names a port that is already taken.
+    const taken = new Set(before.allocations.flatMap(a => [a.port, ...(a.fallback !== undefined ? [a.fallback] : [])]));
+    for (const p of proposed) expect(taken.has(Number(p))).toBe(false);
+    const after = checkRegistry(applyFixes(spec, before.findings));
+    const left = after.findings.filter(f => PLACED.includes(f.rule) && !f.waived).map(f => `${f.rule} ${f.message}`);
+    expect(left).toEqual([]);
+  }
+
+  test('six services outside their category are offered six different free ports, and applying them is clean', () => {
+    const services: NonNullable<RegistrySpec['services']> = {};
+    for (let i = 0; i < 6; i++) services[`svc-${i}`] = { category: 'apps', public: true, ports: { http: { port: 3100 + i } } };
+    expectFixesToHold({
+      name: 'six', categories: { apps: { ranges: [[2000, 2009]] }, monitoring: { ranges: [[3000, 3999]] } },
+      avoid: { ports: [2000, 2002] }, services,
+    });
+  });
+
+  test('the literal Lumiere PORTS.md (seed 000) with avoided and de-facto ports: applying every fix adds no collision', () => {
+    expectFixesToHold({
+      name: 'lumiere',
+      environments: { production: { range: [8000, 8799] }, development: { range: [9000, 9799] }, test: { range: [7000, 7799] } },
+      categories: { infrastructure: { ranges: [[5000, 6999]] } },
+      avoid: { ports: [8001, 9001, 7001], ranges: [[8002, 8010]] },
+      services: {
+        pourtier: { public: true, ports: { http: { offset: 0 } } },
+        courier: { public: true, ports: { ws: { offset: 765 } } },
+        passeur: { public: true, ports: { http: { offset: 766 } } },
+        hermes: { public: true, ports: { http: { offset: 1 } } },
+        iris: { public: true, ports: { http: { offset: 5 } } },
+      },
+      externals: {
+        postgres: { kind: 'postgres', category: 'infrastructure', cidrs: ['10.0.0.1/32'], ports: { main: { port: 5432 } } },
+        redis: { kind: 'redis', category: 'infrastructure', cidrs: ['10.0.0.1/32'], ports: { main: { port: 6379 } } },
+        influxdb: { category: 'infrastructure', cidrs: ['10.0.0.1/32'], ports: { main: { port: 8086 } } },
+        'pypi-mirror': { category: 'infrastructure', cidrs: ['10.0.0.1/32'], ports: { main: { port: 9002 } } },
+        minio: { category: 'infrastructure', cidrs: ['10.0.0.1/32'], ports: { main: { port: 5000 } } },
+      },
+    });
+  });
+});
