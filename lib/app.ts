@@ -101,8 +101,18 @@ export class PortsApp extends App {
       return { ok: false, findings, files: empty, registries: resolved, lockChanged: false };
     }
 
+    // The registries' charts (and the bindings of users' workloads) exist from here on; the users'
+    // own charts must then agree with them (workload-drift).
+    registries.forEach((r, i) => {
+      r.useResolved(results[i]);
+      r.build(results[i]);
+    });
+    const drift = registries.flatMap((r, i) => r.drift(results[i]));
+    if (drift.length) return { ok: false, findings: [...findings, ...drift], files: empty, registries: resolved, lockChanged: false };
+
     const constructs = this.node.findAll();
-    const constructErrors = constructs.flatMap(c => c.node.validate().map(e => `[${c.node.path}] ${e}`));
+    // Registries validate themselves through cdk8s (see PortRegistry); here they were checked above.
+    const constructErrors = constructs.filter(c => !(c instanceof PortRegistry)).flatMap(c => c.node.validate().map(e => `[${c.node.path}] ${e}`));
     if (constructErrors.length) return fail(`validation failed:\n  ${constructErrors.join('\n  ')}`, findings);
 
     const files = new Map<string, string>();

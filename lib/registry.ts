@@ -1,17 +1,22 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Chart } from 'cdk8s';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { k8s } from '../imports/k8s';
 import type { CheckOptions } from './check';
+import { Binding, BindOptions, applyBinding, workloadDrift } from './constructs/bind';
+import { formatFinding, formatFindings } from './format';
+import { parseLockFile } from './allocation/lock';
+import { ownEntry } from './model/normalize';
+import type { Lock } from './model/resolved';
 import type { ResolvedRegistry } from './model/resolved';
 import { RegistryInput, resolve } from './pipeline';
 import { EMITTERS } from './emit/index';
 import { LoadedRegistry, loadBaseFile, locateFindings, parseRegistryText } from './file/registry-file';
 import { RegistryBase, baseProblem, extendSpec } from './model/extend';
-import { Finding, finding } from './model/finding';
+import { Finding, blocking, finding } from './model/finding';
 import type {
-  AvoidSpec, CategorySpec, EnvironmentSpec, ExternalPort, ExternalSpec, RegistrySpec, ServiceSpec, Waiver,
+  AvoidSpec, CategorySpec, EnvironmentSpec, ExternalPort, ExternalSpec, PortSpec, RegistrySpec, ServiceSpec, Waiver,
 } from './model/schema';
 
 /** Props of {@link PortRegistry}. */
@@ -40,24 +45,87 @@ export interface PortRegistryProps {
   readonly composeChecks?: RegistrySpec['composeChecks'];
   /** Folder under the app's manifests folder for this registry's output. @default '' (the folder itself) */
   readonly outputDir?: string;
+  /**
+   * The lock file whose pins `check()`, port handles and a plain cdk8s App's synth use (PortsApp
+   * passes its own). A missing file is an empty lock.
+   * @default 'ports.lock.json'
+   */
+  readonly lockFile?: string;
 }
 
-/** Service props: everything of the model except connections, which `connectsTo` adds. */
-export type ServiceProps = Omit<ServiceSpec, 'connectsTo'>;
+/**
+ * Service props: everything of the model except connections, which `connectsTo` adds. The port
+ * names are a type parameter, inferred from `ports`, so a misspelt port name does not compile.
+ */
+export type ServiceProps<P extends string = string> = Omit<ServiceSpec, 'connectsTo' | 'ports'> & {
+  /** The service's named ports. */
+  readonly ports: { readonly [K in P]: PortSpec };
+};
 
 /** An external endpoint: one `port` (named `main`) or named `ports`. */
-export type ExternalProps = Omit<ExternalSpec, 'ports'> & (
+export type ExternalProps<P extends string = string> = Omit<ExternalSpec, 'ports'> & (
   | { readonly port: number; readonly ports?: undefined; readonly protocol?: ExternalPort['protocol']; readonly targetPort?: number }
-  | { readonly ports: Record<string, ExternalPort>; readonly port?: undefined }
+  | { readonly ports: { readonly [K in P]: ExternalPort }; readonly port?: undefined }
 );
 
-interface Endpoint {
+/** Something a service can connect to: a service or an external of the same registry, with its port names. */
+export interface Endpoint<P extends string = string> {
   readonly name: string;
   readonly registry: PortRegistry;
+  /** @internal (the port names, for the type checker only) */
+  readonly __ports?: P;
 }
 
-/** A service of the registry, returned by `PortRegistry.service()`. */
-export class RegisteredService implements Endpoint {
+/** One port of a service in one environment, as the synth writes it (the lock applied). */
+export interface ResolvedPort {
+  /** The port's name (the container port and Service port name). */
+  readonly name: string;
+  /** The published port: the Service port, and the host port in compose. */
+  readonly port: number;
+  /** The port the container listens on. */
+  readonly targetPort: number;
+  /** TCP, UDP or SCTP. */
+  readonly protocol: string;
+  /** Kubernetes appProtocol, when declared. */
+  readonly appProtocol?: string;
+  /** The NodePort, when declared. */
+  readonly nodePort?: number;
+  /** The fallback port for developer machines, when declared. */
+  readonly fallback?: number;
+  /** The environment's namespace. */
+  readonly namespace: string;
+}
+
+/** A named port of a registered service: `svc.port('http').in('production')`. */
+export class RegisteredPort {
+  /** @internal */
+  constructor(private readonly service: RegisteredService<string>, public readonly name: string) {}
+
+  /**
+   * The port in `environment`, resolved with the registry's lock by the same pipeline as the synth.
+   * Throws when the registry has errors, or the service does not run there. Call it after the
+   * registry is declared; `bind()` is resolved at synth time and needs no such care.
+   */
+  public in(environment: string): ResolvedPort {
+    const resolved = this.service.registry.resolved();
+    const a = resolved.allocations.find(x => x.service === this.service.name && x.portName === this.name && x.environment === environment);
+    if (!a) {
+      const envs = resolved.environments.map(e => e.name);
+      throw new Error(`${this.service.name}.${this.name} has no port in ${environment}` +
+        (envs.includes(environment) ? ' (the service does not run there)' : `: the registry's environments are ${envs.join(', ')}`));
+    }
+    return {
+      name: a.portName, port: a.port, targetPort: a.targetPort, protocol: a.protocol, namespace: a.namespace,
+      ...(a.appProtocol ? { appProtocol: a.appProtocol } : {}), ...(a.nodePort !== undefined ? { nodePort: a.nodePort } : {}),
+      ...(a.fallback !== undefined ? { fallback: a.fallback } : {}),
+    };
+  }
+}
+
+/** A service of the registry, returned by `PortRegistry.service()`; `P` is the union of its port names. */
+export class RegisteredService<P extends string = string> implements Endpoint<P> {
+  /** @internal */
+  declare public readonly __ports?: P;
   /** @internal */
   constructor(public readonly registry: PortRegistry, public readonly name: string, private readonly spec: ServiceSpec) {}
 
@@ -66,19 +134,60 @@ export class RegisteredService implements Endpoint {
    * This is the only way traffic is allowed: it yields the egress and ingress policies.
    * `options.environment` reaches the target in another environment (a warning).
    */
-  public connectsTo(target: Endpoint | string, port?: string, options: { readonly environment?: string } = {}): this {
+  public connectsTo<T extends string>(target: Endpoint<T>, port?: NoInfer<T>, options?: ConnectOptions): this;
+  public connectsTo(target: string, port?: string, options?: ConnectOptions): this;
+  public connectsTo(target: Endpoint | string, port?: string, options: ConnectOptions = {}): this {
     const to = typeof target === 'string' ? target : target.name;
     if (typeof target !== 'string' && target.registry !== this.registry) {
       throw new Error(`${this.name} cannot connect to ${to}: it belongs to another registry (${target.registry.node.id})`);
     }
     const list = (this.spec as { connectsTo?: ServiceSpec['connectsTo'] }).connectsTo ??= [];
     list.push({ to, ...(port !== undefined ? { port } : {}), ...(options.environment !== undefined ? { environment: options.environment } : {}) });
+    this.registry.changed();
     return this;
+  }
+
+  /** One of the service's ports; `.in(environment)` gives its numbers. */
+  public port(name: P): RegisteredPort {
+    if (!Object.prototype.hasOwnProperty.call(this.spec.ports, name)) {
+      throw new Error(`${this.name} has no port ${name}; its ports are ${Object.keys(this.spec.ports).join(', ')}`);
+    }
+    return new RegisteredPort(this as RegisteredService<string>, name);
+  }
+
+  /** The labels the generated Service and NetworkPolicies select: give them to the pods of this service. */
+  public get podLabels(): Record<string, string> {
+    return { ...(this.spec.selector ?? { 'app.kubernetes.io/name': this.name }) };
+  }
+
+  /**
+   * Makes `workload` (a cdk8s-plus Deployment, StatefulSet, DaemonSet, Job, CronJob or Pod, or a
+   * plain `k8s.Kube*` one) agree with the registry in `environment`: the registry's ports as named
+   * container ports, the pod labels the Service and NetworkPolicies select, the namespace, one
+   * variable set per connection (`<TARGET>_HOST`, `_PORT`, `_URL`, as compose has them) and a
+   * readiness probe on the health-check port. Applied at synth time, with the lock.
+   */
+  public bind(workload: IConstruct, environment: string, options: BindOptions = {}): this {
+    this.registry.addBinding({ service: this.name, environment, workload, options });
+    return this;
+  }
+
+  /** The Service the registry generates for this service in `environment` (e.g. as an Ingress backend). */
+  public kubeService(environment: string): k8s.KubeService {
+    return this.registry.kubeService(this.name, environment);
   }
 }
 
+/** Options of `connectsTo`. */
+export interface ConnectOptions {
+  /** Reach the target in this environment instead of the client's own (a cross-environment warning). @default the client's environment */
+  readonly environment?: string;
+}
+
 /** An external endpoint of the registry (a database, a broker, a mirror), returned by `PortRegistry.external()`. */
-export class RegisteredExternal implements Endpoint {
+export class RegisteredExternal<P extends string = string> implements Endpoint<P> {
+  /** @internal */
+  declare public readonly __ports?: P;
   /** @internal */
   constructor(public readonly registry: PortRegistry, public readonly name: string) {}
 }
@@ -93,6 +202,10 @@ export class PortRegistry extends Construct {
   private readonly charts = new Map<string, Chart>();
   private readonly kubeServices = new Map<string, k8s.KubeService>();
   private built = false;
+  public readonly lockFile: string;
+  private readonly bindings: Binding[] = [];
+  /** The last resolution: reused until something is declared (port handles, validation, synth). */
+  private cached?: { readonly key: string; readonly resolved: ResolvedRegistry };
   private readonly duplicates: Array<{ name: string; first: string; second: string }> = [];
   /** Where the registry came from, when it was read from a file. */
   private source?: { readonly file: string; readonly loaded: LoadedRegistry };
@@ -100,6 +213,9 @@ export class PortRegistry extends Construct {
   constructor(scope: Construct, id: string, props: PortRegistryProps = {}) {
     super(scope, id);
     this.outputDir = props.outputDir ?? '';
+    this.lockFile = props.lockFile ?? 'ports.lock.json';
+    // Any cdk8s App that holds a registry checks it when it synthesizes (not only PortsApp).
+    this.node.addValidation({ validate: () => this.validateForSynth() });
     const base = props.extends === undefined ? undefined : this.loadBase(props.extends);
     const own: RegistrySpec = {
       name: id,
@@ -156,25 +272,28 @@ export class PortRegistry extends Construct {
   }
 
   /** Adds a service. Names must be unique across services and externals. */
-  public service(name: string, props: ServiceProps): RegisteredService {
+  public service<const P extends string>(name: string, props: ServiceProps<P>): RegisteredService<P> {
     this.assertOpen(name);
-    const spec: ServiceSpec = { ...props };
+    const spec = { ...props } as ServiceSpec;
     if (!this.isDuplicate(name, 'service')) this.data.services[name] = spec;
-    return new RegisteredService(this, name, spec);
+    this.changed();
+    return new RegisteredService<P>(this, name, spec);
   }
 
   /** Adds an external endpoint whose ports the registry keeps clear. */
-  public external(name: string, props: ExternalProps): RegisteredExternal {
+  public external<const P extends string = 'main'>(name: string, props: ExternalProps<P>): RegisteredExternal<P> {
     this.assertOpen(name);
     const { port, ports, protocol, targetPort, ...rest } = props as ExternalProps & { protocol?: ExternalPort['protocol']; targetPort?: number };
     const named = ports ?? { main: { port: port!, ...(protocol ? { protocol } : {}), ...(targetPort ? { targetPort } : {}) } };
-    if (!this.isDuplicate(name, 'external')) this.data.externals[name] = { ...rest, ports: named };
-    return new RegisteredExternal(this, name);
+    if (!this.isDuplicate(name, 'external')) this.data.externals[name] = { ...rest, ports: named as ExternalSpec['ports'] };
+    this.changed();
+    return new RegisteredExternal<P>(this, name);
   }
 
   /** Records an explicit exception to a rule; the finding is still shown, as waived, with the reason. */
   public waive(waiver: Waiver): this {
     this.data.waivers!.push(waiver);
+    this.changed();
     return this;
   }
 
@@ -185,7 +304,75 @@ export class PortRegistry extends Construct {
 
   /** Runs every rule and allocates every port. Pure: nothing is written. */
   public check(options: CheckOptions = {}): ResolvedRegistry {
-    return resolve(this.pipelineInput(options));
+    return resolve(this.pipelineInput({ ...options, lock: options.lock ?? this.lockFromFile() }));
+  }
+
+  /** The lock entries of this registry in its lock file (none when there is no file). */
+  private lockFromFile(): Lock | undefined {
+    if (!fs.existsSync(this.lockFile)) return undefined;
+    return ownEntry(parseLockFile(fs.readFileSync(this.lockFile, 'utf8'), this.lockFile).registries, this.node.id);
+  }
+
+  /** @internal Something was declared: the next resolution starts afresh. */
+  public changed(): void {
+    this.cached = undefined;
+  }
+
+  /**
+   * The registry resolved with its lock, as the synth resolves it; throws with every error when it has any.
+   * @internal
+   */
+  public resolved(): ResolvedRegistry {
+    const resolved = this.cached?.resolved ?? this.check();
+    this.cached = { key: '', resolved };
+    if (!resolved.ok) throw new Error(`registry ${this.node.id} has errors:\n${formatFindings(blocking(resolved.findings))}`);
+    return resolved;
+  }
+
+  /** @internal PortsApp hands over the resolution it made with its own lock. */
+  public useResolved(resolved: ResolvedRegistry): void {
+    this.cached = { key: '', resolved };
+  }
+
+  /** @internal */
+  public addBinding(binding: Binding): void {
+    this.assertOpen(binding.service);
+    this.bindings.push(binding);
+  }
+
+  /**
+   * The chart of `environment`: its Namespace, Services and NetworkPolicies, built from the
+   * resolved registry (the lock applied). For snapshot tests: `Testing.synth(registry.chart('production'))`.
+   * Declare every service first: the registry is closed once its charts exist.
+   */
+  public chart(environment: string): Chart {
+    const charts = this.build(this.resolved());
+    const chart = charts.get(environment);
+    if (!chart) throw new Error(`registry ${this.node.id} has no environment ${environment}; it has ${[...charts.keys()].join(', ')}`);
+    return chart;
+  }
+
+  /** @internal */
+  public kubeService(service: string, environment: string): k8s.KubeService {
+    this.chart(environment);
+    const svc = this.kubeServices.get(`${environment}/${service}`);
+    if (!svc) throw new Error(`${service} has no Service in ${environment} (it does not run there, or is not deployed)`);
+    return svc;
+  }
+
+  /** The findings that stop a synth, for cdk8s' validation: every unwaived error, then workload drift. */
+  private validateForSynth(): string[] {
+    const resolved = this.cached?.resolved ?? this.check();
+    this.cached = { key: '', resolved };
+    const errors = blocking(resolved.findings);
+    if (errors.length) return errors.map(formatFinding);
+    this.build(resolved);
+    return this.drift(resolved).map(formatFinding);
+  }
+
+  /** @internal `workload-drift` findings of the app's other charts (after build). */
+  public drift(resolved: ResolvedRegistry): Finding[] {
+    return workloadDrift(resolved, this.node.root as Construct, new Set(this.charts.values()), this.bindings);
   }
 
   /**
@@ -224,6 +411,7 @@ export class PortRegistry extends Construct {
         else new k8s.KubeNetworkPolicy(chart, o.id, o.props);
       }
     }
+    for (const b of this.bindings) applyBinding(resolved, b);
     return this.charts;
   }
 

@@ -131,7 +131,13 @@ describe.each(tsCases)('%s', (name, e) => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-corpus-cli-'));
     const app = new PortsApp({ manifestsDir: path.join(out, 'manifests') });
     const registry = define(app);
-    if (e.rule === 'duplicate-service') return; // a second declaration never reaches the data: only the construct sees it
+    if (e.rule === 'duplicate-service' || e.cli === false) {
+      // A second declaration, or a user's chart, never reaches the registry data: the CLI sees a clean registry.
+      fs.writeFileSync(path.join(out, 'ports.json'), JSON.stringify(registry.spec));
+      const clean = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cdk8s-ports.js'), 'check', 'ports.json', '--json'], { cwd: out, encoding: 'utf8' });
+      expect(JSON.parse(clean.stdout).registries[0].findings.map((f: Finding) => f.rule)).not.toContain(e.rule);
+      return;
+    }
     fs.writeFileSync(path.join(out, 'ports.json'), JSON.stringify(registry.spec, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)));
     const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cdk8s-ports.js'), 'check', 'ports.json', '--json'], { cwd: out, encoding: 'utf8' });
     expect(r.status).toBe(1);

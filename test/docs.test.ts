@@ -118,7 +118,10 @@ chromium.describe('ports.svg in a browser', () => {
   test('stays legible at 150 services: no two labels overlap and none leaves the picture', async () => {
     const big = synth(app => {
       const r = new PortRegistry(app, 'big', { environments: { production: { range: [20000, 20999] }, staging: { range: [30000, 30999], scope: 'staging' } } });
-      for (let i = 0; i < 150; i++) r.service(`service-${String(i).padStart(3, '0')}`, { public: true, ports: { http: { offset: i * 3 }, ...(i % 10 === 0 ? { metrics: { offset: i * 3 + 1 } } : {}) } });
+      for (let i = 0; i < 150; i++) {
+        const ports: Record<string, { offset: number }> = { http: { offset: i * 3 }, ...(i % 10 === 0 ? { metrics: { offset: i * 3 + 1 } } : {}) };
+        r.service(`service-${String(i).padStart(3, '0')}`, { public: true, ports });
+      }
       return r;
     });
     expect(big.ok).toBe(true);

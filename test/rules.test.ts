@@ -264,7 +264,7 @@ describe.each(Object.entries(cases))('%s', (_title, c) => {
 });
 
 test('every rule of the checker has a failing case here, in the lock tests or in the compose tests', () => {
-  const covered = new Set([...Object.values(cases).map(c => c.rule), 'lock-stale', 'lock-outdated', 'compose-drift', 'compose-file']);
+  const covered = new Set([...Object.values(cases).map(c => c.rule), 'lock-stale', 'lock-outdated', 'compose-drift', 'compose-file', 'workload-drift']);
   expect(Object.keys(RULES).filter(r => !covered.has(r as keyof typeof RULES))).toEqual([]);
 });
 

@@ -80,6 +80,7 @@ export const RULES = {
   'lock-stale': ['warning', 'An entry of the lock file belongs to no port of the registry any more; it is dropped.'],
   'lock-outdated': ['error', 'In frozen mode (CI), the lock file already holds every automatic allocation.'],
   'waiver-unused': ['warning', 'A waiver matches no finding; remove it so exceptions do not outlive their reason.'],
+  'workload-drift': ['error', "A container, probe or Service port in the app's own charts that belongs to a registered service agrees with the registry."],
   'waiver-invalid': ['error', 'A waiver names a rule that keeps the output valid (names, ranges, references, duplicates …); such rules cannot be waived.'],
 } as const satisfies Record<string, readonly [Severity, string]>;
 
