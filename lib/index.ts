@@ -1,8 +1,9 @@
 export { PROTOCOLS, STATUSES, ENVIRONMENT_KINDS, RegistrySpecSchema } from './model/schema';
+export { Port } from './model/types';
 export type {
-  Range, Protocol, Status, Fallback, HealthCheck, PortSpec, Connection, PublicSpec, ServiceSpec, ExternalPort, ExternalSpec,
-  EnvironmentSpec, CategorySpec, AvoidSpec, Waiver, RegistrySpec,
-} from './model/schema';
+  Range, Protocol, Status, EnvironmentKind, PerEnvironment, Fallback, HealthCheck, PortSpec, PortOptions, Connection, PublicSpec, EntrySpec,
+  ServiceSpec, ExternalPort, ExternalSpec, EnvironmentSpec, CategorySpec, AvoidSpec, Waiver, DefactoEntry, ComposeCheck, RegistrySpec,
+} from './model/types';
 export { RULES, finding, blocking } from './model/finding';
 export type { Finding, Where, Severity, RuleId } from './model/finding';
 export { WELL_KNOWN_PORTS, DEFACTO_PORTS, ianaService } from './model/well-known';
@@ -17,7 +18,10 @@ export { freePorts } from './allocation/free-ports';
 export type { FreePortQuery, FreePorts } from './allocation/free-ports';
 export type { ResolvedRegistry, ResolvedConnection, CheckOptions } from './check';
 export { formatFinding, formatFindings } from './format';
-export { PortRegistry, RegisteredService, RegisteredExternal } from './registry';
-export type { PortRegistryProps, ServiceProps, ExternalProps } from './registry';
+export { PortRegistry, RegisteredService, RegisteredExternal, RegisteredPort } from './registry';
+export type { PortRegistryProps, ServiceProps, ExternalProps, Endpoint, ResolvedPort, ConnectOptions } from './registry';
+export type { BindOptions } from './constructs/bind';
+export { resolve, resolveAll } from './pipeline';
+export type { RegistryInput } from './pipeline';
 export { PortsApp } from './app';
 export type { PortsAppProps, SynthResult } from './app';

@@ -17,7 +17,7 @@ import { RegistryBase, baseProblem, extendSpec } from './model/extend';
 import { Finding, blocking, finding } from './model/finding';
 import type {
   AvoidSpec, CategorySpec, EnvironmentSpec, ExternalPort, ExternalSpec, PortSpec, RegistrySpec, ServiceSpec, Waiver,
-} from './model/schema';
+} from './model/types';
 
 /** Props of {@link PortRegistry}. */
 export interface PortRegistryProps {
@@ -54,19 +54,26 @@ export interface PortRegistryProps {
 }
 
 /**
- * Service props: everything of the model except connections, which `connectsTo` adds. The port
- * names are a type parameter, inferred from `ports`, so a misspelt port name does not compile.
+ * Props of `PortRegistry.service()`: everything of the model except connections, which
+ * `connectsTo` adds. The port names are a type parameter inferred from `ports`, so a misspelt
+ * port name does not compile.
  */
-export type ServiceProps<P extends string = string> = Omit<ServiceSpec, 'connectsTo' | 'ports'> & {
-  /** The service's named ports. */
+export interface ServiceProps<P extends string = string> extends Omit<ServiceSpec, 'connectsTo' | 'ports'> {
+  /** The service's named ports (`Port.offset(0)`, `Port.auto()`, `Port.fixed(8080)` …). */
   readonly ports: { readonly [K in P]: PortSpec };
-};
+}
 
-/** An external endpoint: one `port` (named `main`) or named `ports`. */
-export type ExternalProps<P extends string = string> = Omit<ExternalSpec, 'ports'> & (
-  | { readonly port: number; readonly ports?: undefined; readonly protocol?: ExternalPort['protocol']; readonly targetPort?: number }
-  | { readonly ports: { readonly [K in P]: ExternalPort }; readonly port?: undefined }
-);
+/** Props of `PortRegistry.external()`: one `port` (named `main`) or named `ports`. */
+export interface ExternalProps<P extends string = string> extends Omit<ExternalSpec, 'ports'> {
+  /** Its one port, named `main`. @default none: give `ports` instead */
+  readonly port?: number;
+  /** The protocol of `port`. @default 'TCP' */
+  readonly protocol?: ExternalPort['protocol'];
+  /** The container port of `port`, when compose runs it. @default `port` */
+  readonly targetPort?: number;
+  /** Its named ports. @default none: give `port` instead */
+  readonly ports?: { readonly [K in P]: ExternalPort };
+}
 
 /** Something a service can connect to: a service or an external of the same registry, with its port names. */
 export interface Endpoint<P extends string = string> {
@@ -283,7 +290,8 @@ export class PortRegistry extends Construct {
   /** Adds an external endpoint whose ports the registry keeps clear. */
   public external<const P extends string = 'main'>(name: string, props: ExternalProps<P>): RegisteredExternal<P> {
     this.assertOpen(name);
-    const { port, ports, protocol, targetPort, ...rest } = props as ExternalProps & { protocol?: ExternalPort['protocol']; targetPort?: number };
+    const { port, ports, protocol, targetPort, ...rest } = props as ExternalProps;
+    if ((port === undefined) === (ports === undefined)) throw new Error(`external ${name} of registry ${this.node.id}: give either port or ports`);
     const named = ports ?? { main: { port: port!, ...(protocol ? { protocol } : {}), ...(targetPort ? { targetPort } : {}) } };
     if (!this.isDuplicate(name, 'external')) this.data.externals[name] = { ...rest, ports: named as ExternalSpec['ports'] };
     this.changed();

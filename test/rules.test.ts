@@ -237,13 +237,27 @@ const cases: Record<string, Case> = {
     where: { service: 'api' },
     good: s => { s.waivers = []; },
   },
+  'one NodePort for two services of one scope': {
+    rule: 'collision', bad: s => {
+      s.services.api.ports.http = { offset: 10, nodePort: { production: 30080, development: 30081 } };
+      s.services.worker.ports.metrics = { offset: 20, nodePort: { production: 30080, development: 30082 } };
+    },
+    where: { service: 'worker', environment: 'production', path: 'services.worker.ports.metrics.nodePort' },
+    fix: /another NodePort in 30000-32767/,
+    good: s => { s.services.api.ports.http = { offset: 10, nodePort: { production: 30080, development: 30081 } }; },
+  },
+  'fallback below 1024 without privileged': {
+    rule: 'privileged-port', bad: s => { s.services.api.ports.http = { offset: 10, fallback: { shift: -8000 } }; },
+    where: { service: 'api', environment: 'production', port: 110, path: 'services.api.ports.http.fallback' },
+    good: s => { s.services.api.ports.http = { offset: 10, fallback: { shift: 10000 } }; },
+  },
   'misspelt key': {
-    rule: 'schema', bad: s => { (s.services.api as Record<string, unknown>).prots = {}; },
+    rule: 'schema', bad: s => { (s.services.api as unknown as Record<string, unknown>).prots = {}; },
     where: { service: 'api', path: 'services.api' },
     good: s => { s.services.api.description = 'the API'; },
   },
   'port given as a string': {
-    rule: 'schema', bad: s => { (s.externals.db.ports.main as Record<string, unknown>).port = '5432/tcp'; },
+    rule: 'schema', bad: s => { (s.externals.db.ports.main as unknown as Record<string, unknown>).port = '5432/tcp'; },
     where: { service: 'db', path: 'externals.db.ports.main.port' },
     good: s => { s.externals.db.ports.main.port = 5432; },
   },

@@ -9,9 +9,9 @@ export interface FreePortQuery {
   readonly environment: string;
   /** A category whose ranges to use (within the band). @default the band only */
   readonly category?: string;
-  /** @default 1 */
+  /** How many free ports to find. @default 1 */
   readonly count?: number;
-  /** @default 'TCP' */
+  /** The protocol whose port space to look in. @default 'TCP' */
   readonly protocol?: Protocol;
   /** Ports to keep clear besides the allocations, e.g. every entry of the lock file on disk. @default none */
   readonly reserved?: readonly number[];

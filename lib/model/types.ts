@@ -1,0 +1,261 @@
+/**
+ * The registry model as hand-written interfaces: the public types of the library. zod
+ * (lib/model/schema.ts) stays the validator; test/types.test.ts proves that these interfaces
+ * and the schema accept the same shapes, so the two cannot drift apart.
+ */
+
+/** An inclusive port range, `[first, last]`. */
+export type Range = [number, number];
+
+/** TCP, UDP or SCTP. */
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+
+/** `active`, `planned` (holds its ports, not deployed), `reserved` (likewise) or `dev-only` (never in production). */
+export type Status = 'active' | 'planned' | 'reserved' | 'dev-only';
+
+/** What an environment is for. */
+export type EnvironmentKind = 'production' | 'staging' | 'development' | 'test';
+
+/** A value that is the same in every environment, or given per environment name. */
+export type PerEnvironment<T> = T | Record<string, T>;
+
+/** A fallback port for when the primary is taken on a developer machine: a port, or `{ shift: 10000 }` added to the primary. */
+export type Fallback = number | { shift: number };
+
+/** How to tell the service is healthy: free text, or the HTTP path and the port name to probe (or a command). */
+export type HealthCheck = string | {
+  /** The HTTP path of the check, e.g. `/health`. @default none (a TCP check on `port`) */
+  path?: string;
+  /** The name of the port the check runs on; it becomes the readiness probe of bound workloads. @default none */
+  port?: string;
+  /** A command that checks the service, for the docs. @default none */
+  command?: string;
+};
+
+/**
+ * One named port of a service. Exactly one of `port`, `offset` or `auto` decides the published
+ * port; with none of them the port is allocated automatically. `Port.fixed()`, `Port.offset()`
+ * and `Port.auto()` build them.
+ */
+export interface PortSpec {
+  /** The published port, the same in every environment or per environment. @default not fixed */
+  port?: PerEnvironment<number>;
+  /** Offset from the start of each environment's band; `'auto'` picks one that is free in every band. @default no offset */
+  offset?: number | 'auto';
+  /** Take the next free port of the service's range and pin it in the lock file. @default true when neither `port` nor `offset` is given */
+  auto?: boolean;
+  /** The port the container listens on. @default the published port */
+  targetPort?: PerEnvironment<number>;
+  /** The transport protocol. @default 'TCP' */
+  protocol?: Protocol;
+  /** Kubernetes appProtocol, e.g. `http`, `grpc`, `kubernetes.io/ws`. @default none */
+  appProtocol?: string;
+  /** The port to use when the primary is taken on a developer machine. @default none */
+  fallback?: Fallback;
+  /** A NodePort in the environment's NodePort range; the Service becomes a NodePort Service. @default none (ClusterIP) */
+  nodePort?: PerEnvironment<number>;
+  /** Allows a published port below 1024. @default false */
+  privileged?: boolean;
+  /** The host address the published port binds to (compose `host_ip`). @default all addresses */
+  hostIp?: string;
+}
+
+/** A declared connection: the only way traffic between services is allowed. */
+export interface Connection {
+  /** The service or external endpoint connected to. */
+  to: string;
+  /** The port name on the target. @default its only port */
+  port?: string;
+  /** Reach the target in this environment instead of the client's own (a cross-environment warning). @default the client's environment */
+  environment?: string;
+}
+
+/** The sources a public service admits. */
+export interface PublicSpec {
+  /** Namespaces allowed in, e.g. the ingress controller's. @default none */
+  namespaces?: string[];
+  /** Source address blocks allowed in. @default none */
+  cidrs?: string[];
+}
+
+/** What services and externals both have: who, what, where. */
+export interface EntrySpec {
+  /** What it is for (PORTS.md, annotations). @default none */
+  description?: string;
+  /** The team that owns it. @default none */
+  owner?: string;
+  /** Its lifecycle. @default 'active' */
+  status?: Status;
+  /** A category whose ranges its ports must lie in. @default none */
+  category?: string;
+  /** What it is (postgres, redis, http …): a database keeps its standard port without a warning. @default none */
+  kind?: string;
+  /** The environments it runs in. @default all (dev-only: all but production) */
+  environments?: string[];
+}
+
+/** A service the registry deploys: named ports, status, owner, connections. */
+export interface ServiceSpec extends EntrySpec {
+  /** How to tell it is healthy. @default none */
+  healthCheck?: HealthCheck;
+  /** The image the compose stacks run. @default `${<SERVICE>_IMAGE:-<registry>/<service>:latest}` */
+  image?: string;
+  /** Ingress from outside the registry: `true` for any source outside its namespaces, or exactly these. @default false */
+  public?: boolean | PublicSpec;
+  /** The pod labels its Kubernetes Service selects. @default { 'app.kubernetes.io/name': <service> } */
+  selector?: Record<string, string>;
+  /** Its named ports. */
+  ports: Record<string, PortSpec>;
+  /** Who it talks to. @default none */
+  connectsTo?: Connection[];
+}
+
+/** One port of an external endpoint. */
+export interface ExternalPort {
+  /** The port it listens on. */
+  port: number;
+  /** The port inside its container, when compose runs it. @default `port` */
+  targetPort?: number;
+  /** The transport protocol. @default 'TCP' */
+  protocol?: Protocol;
+  /** Kubernetes appProtocol. @default none */
+  appProtocol?: string;
+  /** The port to use when the primary is taken on a developer machine. @default none */
+  fallback?: Fallback;
+  /** Allows a port below 1024. @default false */
+  privileged?: boolean;
+}
+
+/** Infrastructure the registry does not deploy but whose ports it keeps clear. */
+export interface ExternalSpec extends EntrySpec {
+  /** The host name clients outside the cluster use. @default localhost from the host, host.docker.internal from compose */
+  host?: string;
+  /** Run it in the compose stacks with this image. @default none (compose reaches it on the host) */
+  image?: string;
+  /** Where it lives, for egress policies: address blocks outside the cluster. @default none */
+  cidrs?: string[];
+  /** … or a namespace in the cluster. @default none */
+  namespace?: string;
+  /** The labels of its pods in `namespace`. @default every pod of the namespace */
+  podSelector?: Record<string, string>;
+  /** Its named ports. */
+  ports: Record<string, ExternalPort>;
+}
+
+/** An environment: band, namespace, scope, kind, NodePort range. */
+export interface EnvironmentSpec {
+  /** The band: every service port of this environment lies in it; offsets count from its start. @default no band */
+  range?: Range;
+  /** Its Kubernetes namespace. @default '<registry>-<environment>' */
+  namespace?: string;
+  /** Environments with the same scope share one port space (one host). @default 'default' */
+  scope?: string;
+  /** What it is for. @default from the name: prod…, dev… or local…, test…, ci…, e2e…, stag…; else 'production' */
+  kind?: EnvironmentKind;
+  /** The cluster's NodePort range. @default [30000, 32767] */
+  nodePortRange?: Range;
+}
+
+/** Named ranges services and externals can be placed in. */
+export interface CategorySpec {
+  /** Its ranges. */
+  ranges: Range[];
+  /** The team that owns it. @default none */
+  owner?: string;
+  /** What it is for. @default none */
+  description?: string;
+  /** Kept free for later: nothing may be allocated in it. @default false */
+  reserved?: boolean;
+}
+
+/** Ports and ranges nothing may use. */
+export interface AvoidSpec {
+  /** Avoided ports, each with an optional reason. @default none */
+  ports?: Array<number | { port: number; reason?: string }>;
+  /** Avoided ranges, each with an optional reason. @default none */
+  ranges?: Array<Range | { range: Range; reason?: string }>;
+}
+
+/** An explicit, reasoned exception to a rule; the findings it matches are shown as waived. */
+export interface Waiver {
+  /** The rule's id. Rules that keep the output valid cannot be waived. */
+  rule: string;
+  /** Only findings about this service or external. @default any */
+  service?: string;
+  /** Only findings in this environment. @default any */
+  environment?: string;
+  /** Only findings about this port. @default any */
+  port?: number;
+  /** Why: shown with the finding. */
+  reason: string;
+}
+
+/** An entry of the de-facto default port list. */
+export interface DefactoEntry {
+  /** Whose default the port is, e.g. `PostgreSQL`. */
+  what: string;
+  /** Service kinds for which this port is their own standard port. @default none */
+  kinds?: string[];
+}
+
+/** A compose file whose published ports must agree with the registry. */
+export interface ComposeCheck {
+  /** The file, relative to where the synth or the command runs. */
+  file: string;
+  /** Compare with this environment only. @default any environment */
+  environment?: string;
+}
+
+/** A whole registry as plain data (the shape of a ports.yaml file). */
+export interface RegistrySpec {
+  /** Its name: labels, file headers, the lock file's key. */
+  name: string;
+  /** What it is for. @default none */
+  description?: string;
+  /** The shared base it extends (set by `extends`). @default none */
+  base?: string;
+  /** Environments by name. @default { default: {} } */
+  environments?: Record<string, EnvironmentSpec>;
+  /** Named ranges. @default none */
+  categories?: Record<string, CategorySpec>;
+  /** Ports and ranges nothing may use. @default none */
+  avoid?: AvoidSpec;
+  /** Change or switch off (`false`) the de-facto default port list. @default the built-in list */
+  defactoPorts?: false | Record<string, DefactoEntry | false>;
+  /** The services it deploys. @default none */
+  services?: Record<string, ServiceSpec>;
+  /** The infrastructure whose ports it keeps clear. @default none */
+  externals?: Record<string, ExternalSpec>;
+  /** Exceptions to rules. @default none */
+  waivers?: Waiver[];
+  /** Existing compose files to compare with. @default none */
+  composeChecks?: ComposeCheck[];
+}
+
+/** Options shared by the {@link Port} factories: everything of a port but how its number is chosen. */
+export interface PortOptions extends Omit<PortSpec, 'port' | 'offset' | 'auto'> {}
+
+/** Static factories for a service's ports: `Port.offset(765)`, `Port.auto()`, `Port.fixed(8080)`. */
+export class Port {
+  /** A fixed published port, the same in every environment or per environment (`{ production: 443 }`). */
+  public static fixed(port: PerEnvironment<number>, options: PortOptions = {}): PortSpec {
+    return { port, ...options };
+  }
+
+  /** The same offset from the start of every environment's band (API 8000 / 9000 / 7000). */
+  public static offset(offset: number, options: PortOptions = {}): PortSpec {
+    return { offset, ...options };
+  }
+
+  /** An offset chosen once, free in every band, and pinned in the lock file. */
+  public static commonOffset(options: PortOptions = {}): PortSpec {
+    return { offset: 'auto', ...options };
+  }
+
+  /** The next free port of the service's range in each environment, pinned in the lock file. */
+  public static auto(options: PortOptions = {}): PortSpec {
+    return { auto: true, ...options };
+  }
+
+  private constructor() {}
+}
