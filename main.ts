@@ -4,8 +4,10 @@
  * Production, development and test run side by side on one host, each in its own band,
  * and a service keeps the same offset in every band. Infrastructure sits outside the bands.
  */
+import { ApiObject, Chart, JsonPatch } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { PortsApp, PortRegistry } from './lib';
+import { Port, PortsApp, PortRegistry, RegisteredService } from './lib';
 
 /** Declares the Lumiere registry in `scope`; exported so tests can synthesize it in-process. */
 export function defineLumiere(scope: Construct): PortRegistry {
@@ -44,15 +46,15 @@ export function defineLumiere(scope: Construct): PortRegistry {
     description: 'User Management API', kind: 'http', owner: 'identity team',
     healthCheck: { path: '/health', port: 'http' },
     public: { namespaces: ['ingress-nginx'] },
-    ports: { http: { offset: 0, appProtocol: 'http', fallback: { shift: 10000 } } },
+    ports: { http: Port.offset(0, { appProtocol: 'http', fallback: { shift: 10000 } }) },
   });
   const courier = lumiere.service('courier', {
     description: 'Event Bus (WebSocket)', kind: 'websocket',
-    ports: { ws: { offset: 765, appProtocol: 'ws' } },
+    ports: { ws: Port.offset(765, { appProtocol: 'ws' }) },
   });
   const passeur = lumiere.service('passeur', {
     description: 'Blockchain Bridge', kind: 'http',
-    ports: { http: { offset: 766, appProtocol: 'http' } },
+    ports: { http: Port.offset(766, { appProtocol: 'http' }) },
   });
 
   // Infrastructure runs on the infrastructure host, outside the cluster (an example address).
@@ -72,7 +74,28 @@ export function defineLumiere(scope: Construct): PortRegistry {
   pourtier.connectsTo(postgres).connectsTo(postgresTest).connectsTo(redis).connectsTo(courier, 'ws');
   courier.connectsTo(passeur, 'http');
 
+  // The team's own workloads take their ports, labels and connection settings from the registry:
+  // no number is typed twice (a wrong one would stop the synth with workload-drift).
+  const workloads = new Chart(scope, 'lumiere-workloads');
+  for (const [service, image] of [[pourtier, 'lumiere/pourtier:1.4'], [courier, 'lumiere/courier:2.0'], [passeur, 'lumiere/passeur:0.9']] as const) {
+    service.bind(deployment(workloads, service, image), 'production');
+  }
+
   return lumiere;
+}
+
+/** A Deployment with a stable name that selects its pods by the registry's labels (cdk8s-plus would select by a hashed label). */
+function deployment(scope: Construct, service: RegisteredService, image: string): kplus.Deployment {
+  const d = new kplus.Deployment(scope, service.name, {
+    metadata: { name: service.name },
+    select: false,
+    podMetadata: { labels: service.podLabels },
+    containers: [{ name: service.name, image, securityContext: { ensureNonRoot: false } }],
+  });
+  d.select(kplus.LabelSelector.of({ labels: service.podLabels }));
+  // cdk8s-plus labels every pod with its construct address (a hash); nothing here selects by it.
+  ApiObject.of(d).addJsonPatch(JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'));
+  return d;
 }
 
 /** The AURA registry, kept as a file by a team that does not write TypeScript (shared/seeds/004_…). */

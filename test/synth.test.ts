@@ -67,6 +67,23 @@ describe('the example (Lumiere)', () => {
     }
   });
 
+  test("the example's own Deployments are valid and agree with the registry's Services: ports, labels, namespace, probe", () => {
+    const deployments = docsOf(files['lumiere-workloads.k8s.yaml']);
+    expect(deployments.map(d => d.metadata.name)).toEqual(['pourtier', 'courier', 'passeur']);
+    const services = docsOf(files['k8s/production.yaml']).filter(o => o.kind === 'Service');
+    for (const d of deployments) {
+      expect({ name: d.metadata.name, errors: [...schemaErrors(d), ...semanticErrors(d)] }).toEqual({ name: d.metadata.name, errors: [] });
+      const svc = services.find(x => x.metadata.name === d.metadata.name)!;
+      expect(d.metadata.namespace).toBe(svc.metadata.namespace);
+      for (const [k, v] of Object.entries(svc.spec.selector)) expect(d.spec.template.metadata.labels[k]).toBe(v);
+      const container = d.spec.template.spec.containers[0];
+      expect(container.ports).toEqual(svc.spec.ports.map((p: { name: string; targetPort: number; protocol: string }) => ({ containerPort: p.targetPort, name: p.name, protocol: p.protocol })));
+    }
+    expect(deployments[0].spec.template.spec.containers[0].readinessProbe).toEqual({ httpGet: { path: '/health', port: 8000 } });
+    const env = Object.fromEntries(deployments[0].spec.template.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    expect(env).toMatchObject({ COURIER_PORT: '8765', COURIER_URL: 'ws://courier.lumiere-prod.svc.cluster.local:8765', REDIS_URL: 'redis://10.20.0.10:6379' });
+  });
+
   test('names are stable and readable: no hash suffixes', () => {
     for (const text of Object.values(files)) expect(text).not.toMatch(/-[0-9a-f]{8}\b/);
   });
@@ -117,7 +134,7 @@ describe('cdk8s synth (the real CLI)', () => {
     expect(cdk8sSynth(dir).status).toBe(0);
     const before = treeHashes(path.join(dir, 'manifests'));
     const main = fs.readFileSync(path.join(dir, 'main.ts'), 'utf8');
-    fs.writeFileSync(path.join(dir, 'main.ts'), main.replace("ports: { http: { offset: 766, appProtocol: 'http' } }", "ports: { http: { offset: 765, appProtocol: 'http' } }"));
+    fs.writeFileSync(path.join(dir, 'main.ts'), main.replace("ports: { http: Port.offset(766, { appProtocol: 'http' }) }", "ports: { http: Port.offset(765, { appProtocol: 'http' }) }"));
     try {
       const run = cdk8sSynth(dir);
       expect(run.status).not.toBe(0);
