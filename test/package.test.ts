@@ -86,3 +86,59 @@ test('npx cdk8s-ports check runs in the consumer project', () => {
   const help = run('npx', ['cdk8s-ports', '--help'], consumer);
   expect(help.stdout).toMatch(/suggest/);
 });
+
+describe('a plain cdk8s App in the consumer, run by `cdk8s synth`', () => {
+  const CDK8S = path.join(ROOT, 'node_modules', '.bin', 'cdk8s');
+  const app = (body: string) => `import { App, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Port, PortRegistry } from 'cdk8s-ports';
+const app = new App();
+const ports = new PortRegistry(app, 'shop', { environments: { production: { range: [8100, 8199] } } });
+const api = ports.service('api', { public: true, healthCheck: { path: '/healthz', port: 'http' }, ports: { http: Port.auto() } });
+const worker = ports.service('worker', { ports: { metrics: Port.offset(20) } });
+api.connectsTo(worker, 'metrics');
+const workloads = new Chart(app, 'workloads');
+${body}
+app.synth();
+`;
+  let dir: string;
+  const synth = (body: string) => {
+    fs.writeFileSync(path.join(dir, 'main.ts'), app(body));
+    fs.rmSync(path.join(dir, 'dist'), { recursive: true, force: true });
+    return run(CDK8S, ['synth', '--no-check-upgrade'], dir);
+  };
+  const docs = () => fs.readdirSync(path.join(dir, 'dist')).map(f => fs.readFileSync(path.join(dir, 'dist', f), 'utf8')).join('\n---\n');
+
+  beforeAll(() => {
+    dir = path.join(consumer, 'plain');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'cdk8s.yaml'), `language: typescript\napp: ${path.join(consumer, 'node_modules', '.bin', 'ts-node')} -T main.ts\n`);
+    // The lock pins api.http to 8102: a fresh allocation would have taken 8100.
+    fs.writeFileSync(path.join(dir, 'ports.lock.json'), JSON.stringify({ lockfileVersion: 1, registries: { shop: { ports: { 'production/api/http': 8102 }, offsets: {} } } }));
+  });
+
+  test('a bound kplus Deployment takes the container port (pinned in the lock), pod labels and connection variables of the registry', () => {
+    const r = synth(`api.bind(new kplus.Deployment(workloads, 'api', { containers: [{ image: 'shop/api:1' }] }), 'production');`);
+    expect(r.stderr + r.stdout).not.toMatch(/Error/);
+    expect(r.status).toBe(0);
+    const out = docs();
+    expect(out).toMatch(/kind: Service[\s\S]*name: api[\s\S]*port: 8102/);
+    expect(out).toMatch(/containerPort: 8102\n\s+name: http/);
+    expect(out).toMatch(/app\.kubernetes\.io\/name: api/);
+    expect(out).toMatch(/name: WORKER_PORT\n\s+value: "8120"/);
+    expect(out).toMatch(/name: WORKER_HOST\n\s+value: worker\.shop-production\.svc\.cluster\.local/);
+    expect(out).toMatch(/readinessProbe:\n\s+httpGet:\n\s+path: \/healthz\n\s+port: 8102/);
+  });
+
+  test('a collision makes `cdk8s synth` exit non-zero with the finding', () => {
+    const r = synth(`ports.service('clash', { public: true, ports: { http: Port.offset(20) } });`);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr + r.stdout).toMatch(/\[collision\][\s\S]*port 8120\/TCP of clash\.http \(production\) is already taken by worker\.metrics/);
+  });
+
+  test('a hand-typed wrong containerPort in a bound service\'s Deployment fails with workload-drift', () => {
+    const r = synth(`new kplus.Deployment(workloads, 'api', { podMetadata: { labels: api.podLabels } as never, containers: [{ image: 'shop/api:1', portNumber: 8101 }] });`);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr + r.stdout).toMatch(/\[workload-drift\][\s\S]*containerPort is 8101, but api has ports 8102/);
+  });
+});
