@@ -112,6 +112,7 @@ app.synth();
   beforeAll(() => {
     dir = path.join(consumer, 'plain');
     fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'commonjs', target: 'ES2022', esModuleInterop: true } }));
     fs.writeFileSync(path.join(dir, 'cdk8s.yaml'), `language: typescript\napp: ${path.join(consumer, 'node_modules', '.bin', 'ts-node')} -T main.ts\n`);
     // The lock pins api.http to 8102: a fresh allocation would have taken 8100.
     fs.writeFileSync(path.join(dir, 'ports.lock.json'), JSON.stringify({ lockfileVersion: 1, registries: { shop: { ports: { 'production/api/http': 8102 }, offsets: {} } } }));
