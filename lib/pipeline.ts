@@ -9,7 +9,7 @@
  * (reading compose files is a callback they pass in).
  */
 import { allocate } from './allocation/allocate';
-import { planFixes } from './allocation/fixes';
+import { planFixes, withMessage } from './allocation/fixes';
 import { Finding, UNWAIVABLE_RULES, Where, blocking, finding } from './model/finding';
 import { Environment, environmentsOf, indexSpec, ownEntry, presentIn } from './model/normalize';
 import type { Lock, ResolvedConnection, ResolvedRegistry } from './model/resolved';
@@ -98,6 +98,7 @@ function firstStage(input: RegistryInput): Stage {
   const ctx = { spec, environments, index, allocation, memo: new Map<string, unknown>() };
   const findings: Finding[] = [...before];
   for (const rule of RULE_LIST) findings.push(...rule.check(ctx));
+  oneCulpritOneFinding(findings);
   if (input.frozenLock) findings.push(...frozenLockFindings(spec.name, lock, allocation.lock));
   let connections: ResolvedConnection[] | undefined;
   const resolved: ResolvedRegistry = {
@@ -107,6 +108,28 @@ function firstStage(input: RegistryInput): Stage {
   };
   if (input.composeChecks) findings.push(...input.composeChecks(resolved));
   return { input, resolved, findings, spaces: allocation.spaces };
+}
+
+/** Errors that already say a port must move: a de-facto warning on the same port would only restate them. */
+const PORT_ERRORS = new Set(['collision', 'avoided-port', 'reserved-range']);
+
+/**
+ * One culprit, one finding: a `defacto-port` warning is dropped where the same port of the same
+ * service in the same environment has a collision or avoided-port error; the error says it instead.
+ */
+function oneCulpritOneFinding(findings: Finding[]): void {
+  const key = (f: Finding) => `${f.where.service}\u0000${f.where.portName}\u0000${f.where.environment}\u0000${f.where.port}`;
+  const errors = new Map<string, number>();
+  findings.forEach((f, i) => { if (PORT_ERRORS.has(f.rule) && !errors.has(key(f))) errors.set(key(f), i); });
+  if (!errors.size) return;
+  for (let i = findings.length - 1; i >= 0; i--) {
+    const f = findings[i];
+    const error = f.rule === 'defacto-port' ? errors.get(key(f)) : undefined;
+    if (error === undefined) continue;
+    const what = /the default port of (.+?);/.exec(f.message)?.[1];
+    if (what) findings[error] = withMessage(findings[error], `${findings[error].message}; it is also the default port of ${what}`);
+    findings.splice(i, 1);
+  }
 }
 
 /**

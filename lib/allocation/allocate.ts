@@ -32,6 +32,13 @@ export interface AllocationResult {
 /** Where a request's port may move when it is wrong (see lib/allocation/fixes.ts). */
 export function relocationOf(decl: PortDecl, env: Environment, ranges: readonly Range[], verb: string, from?: number,
   wrap?: Relocation['wrap']): Relocation {
+  // An external another team owns: its port is not ours to pick; they decide, or the exception is recorded.
+  if (decl.of === 'external' && decl.entry.owner) {
+    const owner = decl.entry.owner;
+    const inner = wrap;
+    wrap = (sentence, rule) => `${decl.service} is an external endpoint: its port is ${owner}'s to choose. Agree with them and record a waiver ` +
+      `(waivers: [{ rule: ${rule}, service: ${decl.service}, reason: "agreed with ${owner}" }]), or ask them to ${inner ? inner(sentence, rule) : sentence}`;
+  }
   return {
     scope: env.scope, protocol: decl.protocol, ranges: ranges.length ? ranges : [[SYSTEM_PORT_LIMIT, 65535]],
     use: { kind: decl.kind, privileged: decl.privileged }, verb, ...(from !== undefined ? { from } : {}), ...(wrap ? { wrap } : {}),
@@ -341,6 +348,20 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     if (c.what === 'nodePort') {
       report('collision', `NodePort ${c.port}/${r.decl.protocol} of ${labelOf(r)} is already the NodePort of ${other} (scope ${r.env.scope})`,
         { ...where, path: `${r.decl.path}.nodePort` }, undefined, `give one of them another NodePort in ${formatRange(r.env.nodePortRange)}, or leave nodePort out to let Kubernetes choose`);
+      continue;
+    }
+    // The same port of the same service in another environment of the scope: the environments
+    // share a host, and the port cannot be in both. Moving it is one fix; the others are about scopes.
+    const holderAllocation = owners[c.other];
+    const holderRequest = why?.request;
+    const self = (holderAllocation && holderAllocation.of === r.decl.of && holderAllocation.service === r.decl.service && holderAllocation.portName === r.decl.portName) ||
+      (holderRequest && holderRequest.decl === r.decl);
+    if (self) {
+      const envs = [holderAllocation?.environment ?? holderRequest!.env.name, r.env.name];
+      report('collision', `${r.decl.service}.${r.decl.portName} runs in ${envs.join(' and ')}, which share a host (scope ${r.env.scope}), ` +
+        `and its ${c.what === 'fallback' ? 'fallback ' : ''}port ${c.port}/${r.decl.protocol} would be the same in both`, where, undefined,
+        `give the environments different scopes (environments.${r.env.name}.scope), limit ${r.decl.service} to one of them (environments: [${envs[0]}]), ` +
+        `or give it a port per environment (port: { ${envs[0]}: ${c.port}, ${r.env.name}: <another port> })`);
       continue;
     }
     report('collision', `${c.what === 'fallback' ? 'fallback ' : ''}port ${c.port}/${r.decl.protocol} of ${labelOf(r)} is already taken by ${other}` +

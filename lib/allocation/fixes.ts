@@ -22,7 +22,7 @@ export interface Relocation {
   /** `move it into`, `pick a port in` … */
   readonly verb: string;
   /** Wraps the sentence, e.g. to offer another fix first. @default the sentence itself */
-  readonly wrap?: (sentence: string) => string;
+  readonly wrap?: (sentence: string, rule: string) => string;
 }
 
 const plans = new WeakMap<Finding, Relocation>();
@@ -31,6 +31,14 @@ const plans = new WeakMap<Finding, Relocation>();
 export function relocate(f: Finding, plan: Relocation): Finding {
   plans.set(f, plan);
   return f;
+}
+
+/** The finding with another message, keeping its relocation plan. */
+export function withMessage(f: Finding, message: string): Finding {
+  const copy = { ...f, message };
+  const plan = plans.get(f);
+  if (plan) plans.set(copy, plan);
+  return copy;
 }
 
 /** Owner number of a port held only because a fix proposes it. */
@@ -51,6 +59,6 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces): Fin
     const sentence = free === undefined
       ? `${plan.verb} ${where} (no free port is left there: widen the range)`
       : `${plan.verb} ${where}: the next free port is ${free}`;
-    return { ...f, fix: plan.wrap ? plan.wrap(sentence) : sentence };
+    return { ...f, fix: plan.wrap ? plan.wrap(sentence, f.rule) : sentence };
   });
 }

@@ -42,7 +42,7 @@ const pinnedNote = (p: Placement) => (p.allocation.source === 'auto' && p.decl.o
   ? ` (pinned in the lock file as ${p.env.name}/${p.decl.service}/${p.decl.portName}; delete that entry to reallocate)` : '');
 
 /** The fix of a port in the wrong place: the next free port where it belongs. */
-const moveInto = (f: Finding, p: Placement, verb: string, from?: number, wrap?: (s: string) => string) =>
+const moveInto = (f: Finding, p: Placement, verb: string, from?: number, wrap?: (s: string, rule: string) => string) =>
   relocate(f, relocationOf(p.decl, p.env, p.ranges, verb, from, wrap));
 
 export const outsideBand = placementRule('outside-band', (p, _ctx, report) => {
@@ -53,10 +53,19 @@ export const outsideBand = placementRule('outside-band', (p, _ctx, report) => {
 
 export const outsideCategory = placementRule('outside-category', (p, ctx, report) => {
   const name = p.decl.category;
-  const category = name !== undefined ? ctx.spec.categories?.[name] : undefined;
-  if (!category || inAny(p.allocation.port, category.ranges)) return;
-  moveInto(report(`${label(p)} is on ${p.allocation.port}, outside category ${name} (${category.ranges.map(formatRange).join(', ')})${pinnedNote(p)}`,
-    { category: name }), p, 'move it into');
+  const categories = ctx.spec.categories ?? {};
+  const category = name !== undefined ? categories[name] : undefined;
+  const port = p.allocation.port;
+  if (!category || inAny(port, category.ranges)) return;
+  // Where else it could go: a category whose range already holds the port, or every range there is.
+  const others = Object.entries(categories).filter(([n, c]) => n !== name && !c.reserved);
+  const holding = others.find(([, c]) => inAny(port, c.ranges));
+  const list = (entries: typeof others) => entries.map(([n, c]) => `${n} ${c.ranges.map(formatRange).join(', ')}`).join('; ');
+  const context = holding ? `; it lies in category ${holding[0]} (${holding[1].ranges.map(formatRange).join(', ')})`
+    : others.length ? `; it lies in no category's range (the others: ${list(others)})` : '';
+  moveInto(report(`${label(p)} is on ${port}, outside category ${name} (${category.ranges.map(formatRange).join(', ')})${context}${pinnedNote(p)}`,
+    { category: name }), p, 'move it into', undefined,
+  holding ? s => `set category: ${holding[0]} if that is what ${p.decl.service} is, or ${s}` : undefined);
 });
 
 export const avoidedPort = placementRule('avoided-port', (p, ctx, report) => {

@@ -1,0 +1,51 @@
+import { checkRegistry } from '../lib';
+import { variant } from './support/specs';
+
+/** What a finding says: one culprit, one finding; the real cause and the real fixes. */
+
+test('a port with a collision gets no de-facto warning restating it; the error carries it as context', () => {
+  const r = checkRegistry(variant(s => {
+    s.environments = { production: { range: [8000, 8199] } };
+    s.services.api.ports.http = { port: 8080 };
+    s.services.worker.ports.metrics = { port: 8080 };
+  }));
+  const onWorker = r.findings.filter(f => f.where.service === 'worker');
+  expect(onWorker.map(f => f.rule)).toEqual(['collision']);
+  expect(onWorker[0].message).toMatch(/already taken by api\.http .*; it is also the default port of/);
+  expect(onWorker[0].fix).toMatch(/the next free port is \d+/);
+  // The holder itself still gets its de-facto warning: nothing else says it.
+  expect(r.findings.filter(f => f.where.service === 'api').map(f => f.rule)).toEqual(['defacto-port']);
+});
+
+test('a service on one port in two environments of one scope is told what is going on, with the real fixes', () => {
+  const r = checkRegistry(variant(s => { s.services.worker.ports.metrics = { port: 8150 }; }));
+  const self = r.findings.filter(f => f.rule === 'collision');
+  expect(self).toHaveLength(1);
+  expect(self[0].message).toBe('worker.metrics runs in production and development, which share a host (scope default), and its port 8150/TCP would be the same in both');
+  expect(self[0].fix).toMatch(/different scopes .*environments: \[production\].*port: \{ production: 8150, development: <another port> \}/);
+  expect(self[0].fix).not.toMatch(/widen/);
+});
+
+test('outside-category says which category the port does lie in, or lists the ranges it could go in', () => {
+  const inAnother = checkRegistry(variant(s => {
+    s.categories = { infra: { ranges: [[5400, 5499]] }, monitoring: { ranges: [[3000, 3099]] } };
+    s.externals.db.ports.main.port = 3005;
+  })).findings.find(f => f.rule === 'outside-category')!;
+  expect(inAnother.message).toMatch(/outside category infra \(5400-5499\); it lies in category monitoring \(3000-3099\)/);
+  expect(inAnother.fix).toMatch(/set category: monitoring if that is what db is, or .*the next free port is 5400/);
+
+  const inNone = checkRegistry(variant(s => {
+    s.categories = { infra: { ranges: [[5400, 5499]] }, monitoring: { ranges: [[3000, 3099]] }, later: { ranges: [[3100, 3199]], reserved: true } };
+    s.externals.db.ports.main.port = 7000;
+  })).findings.find(f => f.rule === 'outside-category')!;
+  expect(inNone.message).toMatch(/it lies in no category's range \(the others: monitoring 3000-3099\)/);
+});
+
+test("a fix for another team's external is a waiver agreed with its owner, or a request to them, never just a port", () => {
+  const r = checkRegistry(variant(s => {
+    s.externals.db.owner = 'the data team';
+    s.externals.db.ports.main.port = 5500;
+  }));
+  const f = r.findings.find(x => x.rule === 'outside-category')!;
+  expect(f.fix).toMatch(/^db is an external endpoint: its port is the data team's to choose\. Agree with them and record a waiver \(waivers: \[\{ rule: outside-category, service: db, reason: "agreed with the data team" \}\]\), or ask them to move it into 5400-5499: the next free port is 5400$/);
+});
