@@ -7,6 +7,7 @@ export type {
 export { RULES, finding, blocking } from './model/finding';
 export type { Finding, Where, Severity, RuleId } from './model/finding';
 export { WELL_KNOWN_PORTS, DEFACTO_PORTS, ianaService } from './model/well-known';
+export type { DefactoPort, IanaEntry } from './model/well-known';
 export type { Environment } from './model/normalize';
 export type { Allocation } from './allocation/allocate';
 export type { Lock, LockFile } from './allocation/lock';
@@ -25,3 +26,4 @@ export { resolve, resolveAll } from './pipeline';
 export type { RegistryInput } from './pipeline';
 export { PortsApp } from './app';
 export type { PortsAppProps, SynthResult } from './app';
+export type { FileSet } from './output';

@@ -404,7 +404,8 @@ export class PortRegistry extends Construct {
 
   /**
    * Creates one chart per environment (a Namespace and its Services) from a clean check.
-   * Called by `PortsApp` at synth time; the registry is closed afterwards.
+   * Called at synth time; the registry is closed afterwards. Use `chart(environment)` instead.
+   * @internal
    */
   public build(resolved: ResolvedRegistry): ReadonlyMap<string, Chart> {
     if (!resolved.ok) throw new Error(`registry ${this.node.id} has errors; build() needs a clean check`);

