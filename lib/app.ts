@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, AppProps, Chart, Names } from 'cdk8s';
+import { ApiObject, App, AppProps, Chart, Names } from 'cdk8s';
 import { LockFile, parseLockFile, serializeLockFile } from './allocation/lock';
 import type { ResolvedRegistry } from './model/resolved';
 import { resolveAll } from './pipeline';
@@ -121,7 +121,7 @@ export class PortsApp extends App {
       const result = resolved.get(r.node.id)!;
       for (const [env, chart] of r.build(result)) {
         registryCharts.add(chart);
-        files.set(path.posix.join(r.outputDir, 'k8s', `${env}.yaml`), yamlDocuments(chart.toJson()));
+        files.set(path.posix.join(r.outputDir, 'k8s', `${env}.yaml`), yamlDocuments(renderChart(chart)));
       }
       for (const emitter of EMITTERS) {
         for (const [name, text] of emitter.files?.(result) ?? []) files.set(path.posix.join(r.outputDir, name), text);
@@ -174,4 +174,13 @@ export class PortsApp extends App {
     }
     console.error(`wrote ${result.files.size} files to ${this.manifestsDir}/${result.lockChanged ? ` and updated ${this.lockFile}` : ''}`);
   }
+}
+
+/**
+ * A registry chart's objects, as cdk8s renders them, in construct order. `chart.toJson()` would also
+ * resolve dependencies and validate the whole app again for every chart; the app was validated
+ * once already, and registry charts declare no dependencies.
+ */
+function renderChart(chart: Chart): unknown[] {
+  return chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart).map(o => o.toJson());
 }

@@ -378,9 +378,15 @@ export class PortRegistry extends Construct {
     return this.drift(resolved).map(formatFinding);
   }
 
+  /** Drift found for a resolution: cdk8s validates the whole app once per chart it renders, so it is computed once. */
+  private driftOf?: { readonly resolved: ResolvedRegistry; readonly findings: Finding[] };
+
   /** @internal `workload-drift` findings of the app's other charts (after build). */
   public drift(resolved: ResolvedRegistry): Finding[] {
-    return workloadDrift(resolved, this.node.root as Construct, new Set(this.charts.values()), this.bindings);
+    if (this.driftOf?.resolved !== resolved) {
+      this.driftOf = { resolved, findings: workloadDrift(resolved, this.node.root as Construct, new Set(this.charts.values()), this.bindings) };
+    }
+    return this.driftOf.findings;
   }
 
   /**
