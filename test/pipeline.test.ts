@@ -2,7 +2,7 @@ import { App } from 'cdk8s';
 import { Finding, PortRegistry, RegistrySpec, checkRegistry, extendSpec } from '../lib';
 import { resolve, resolveAll } from '../lib/pipeline';
 import { checkComposeText } from '../lib/rules/compose-drift';
-import { cleanSpec, variant } from './support/specs';
+import { cleanSpec, seedLumiere, variant } from './support/specs';
 
 /**
  * The one pipeline: every finding goes through fixes and waivers, whoever found it (a rule of the
@@ -139,7 +139,11 @@ describe('fixes agree with each other', () => {
     });
   });
 
-  test('the literal Lumiere PORTS.md (seed 000) with avoided and de-facto ports: applying every fix adds no collision', () => {
+  test('the literal Lumiere PORTS.md (seed 000), as written: applying every fix leaves no misplaced port', () => {
+    expectFixesToHold(seedLumiere());
+  });
+
+  test('Lumiere with more services, avoided and de-facto ports: applying every fix adds no collision', () => {
     expectFixesToHold({
       name: 'lumiere',
       environments: { production: { range: [8000, 8799] }, development: { range: [9000, 9799] }, test: { range: [7000, 7799] } },

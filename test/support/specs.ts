@@ -38,3 +38,32 @@ export function findingsOf(spec: unknown, options?: CheckOptions): Finding[] {
 export function rulesOf(spec: unknown, options?: CheckOptions): string[] {
   return findingsOf(spec, options).filter(f => !f.waived).map(f => f.rule);
 }
+
+/**
+ * shared/seeds/000_…: Lumiere's hand-kept PORTS.md, encoded literally, with its own
+ * allocation rules ("Infrastructure: 5000-6999, 8080, 9001+") and no exceptions declared.
+ * The checker must say where that document breaks its own rules.
+ */
+export function seedLumiere(): RegistrySpec {
+  return {
+    name: 'lumiere',
+    environments: {
+      production: { range: [8000, 8799] },
+      development: { range: [9000, 9799] },
+      test: { range: [7000, 7799] },
+    },
+    categories: { infrastructure: { ranges: [[5000, 6999], [8080, 8080], [9001, 65535]] } },
+    services: {
+      pourtier: { kind: 'http', ports: { http: { offset: 0 } } },
+      courier: { ports: { ws: { offset: 765 } } },
+      passeur: { ports: { http: { offset: 766 } } },
+    },
+    externals: {
+      postgres: { kind: 'postgres', category: 'infrastructure', ports: { main: { port: 5432 } } },
+      'postgres-test': { kind: 'postgres', category: 'infrastructure', environments: ['test'], ports: { main: { port: 5433 } } },
+      redis: { kind: 'redis', category: 'infrastructure', ports: { main: { port: 6379 } } },
+      influxdb: { category: 'infrastructure', ports: { main: { port: 8086 } } },
+      'pypi-mirror': { category: 'infrastructure', ports: { main: { port: 9001 } } },
+    },
+  };
+}
