@@ -46,9 +46,9 @@ export interface PortRegistryProps {
   /** Folder under the app's manifests folder for this registry's output. @default '' (the folder itself) */
   readonly outputDir?: string;
   /**
-   * The lock file whose pins `check()`, port handles and a plain cdk8s App's synth use (PortsApp
-   * passes its own). A missing file is an empty lock.
-   * @default 'ports.lock.json'
+   * The lock file whose pins `check()`, port handles and a plain cdk8s App's synth use. A missing
+   * file is an empty lock.
+   * @default the PortsApp's `lockFile`, else 'ports.lock.json'
    */
   readonly lockFile?: string;
 }
@@ -220,7 +220,9 @@ export class PortRegistry extends Construct {
   constructor(scope: Construct, id: string, props: PortRegistryProps = {}) {
     super(scope, id);
     this.outputDir = props.outputDir ?? '';
-    this.lockFile = props.lockFile ?? 'ports.lock.json';
+    // In a PortsApp, the app's lock file (it writes that one); in any other App, ports.lock.json.
+    const appLock = (this.node.root as { readonly lockFile?: unknown }).lockFile;
+    this.lockFile = props.lockFile ?? (typeof appLock === 'string' ? appLock : 'ports.lock.json');
     // Any cdk8s App that holds a registry checks it when it synthesizes (not only PortsApp).
     this.node.addValidation({ validate: () => this.validateForSynth() });
     const base = props.extends === undefined ? undefined : this.loadBase(props.extends);

@@ -139,3 +139,17 @@ describe('typed port names', () => {
     expect(api.port('metrics').name).toBe('metrics');
   });
 });
+
+test('in a PortsApp, port handles read the app\'s lock file', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-applock-'));
+  const lockFile = path.join(dir, 'team.lock.json');
+  fs.writeFileSync(lockFile, JSON.stringify({ lockfileVersion: 1, registries: { shop: { ports: { 'production/api/http': 8107, 'development/api/http': 9100 }, offsets: {} } } }));
+  const app = new PortsApp({ manifestsDir: path.join(dir, 'manifests'), outdir: path.join(dir, 'out'), lockFile });
+  const registry = new PortRegistry(app, 'shop', { environments: { production: { range: [8100, 8199] }, development: { range: [9100, 9199] } } });
+  const api = registry.service('api', { public: true, ports: { http: { auto: true } } });
+  expect(registry.lockFile).toBe(lockFile);
+  expect(api.port('http').in('production').port).toBe(8107);
+  const result = app.trySynth();
+  expect(result.ok).toBe(true);
+  expect(result.files.get('k8s/production.yaml')).toMatch(/port: 8107/);
+});
