@@ -386,7 +386,8 @@ export class PortRegistry extends Construct {
   /** @internal `workload-drift` findings of the app's other charts (after build). */
   public drift(resolved: ResolvedRegistry): Finding[] {
     if (this.driftOf?.resolved !== resolved) {
-      this.driftOf = { resolved, findings: workloadDrift(resolved, this.node.root as Construct, new Set(this.charts.values()), this.bindings) };
+      const isRegistryChart = (chart: Chart) => chart.node.scope instanceof PortRegistry;
+      this.driftOf = { resolved, findings: workloadDrift(resolved, this.node.root as Construct, isRegistryChart, this.bindings) };
     }
     return this.driftOf.findings;
   }

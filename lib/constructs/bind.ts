@@ -98,14 +98,15 @@ const PROBES = ['readinessProbe', 'livenessProbe', 'startupProbe'] as const;
  * with the registry. Named ports must carry the registry's number; unnamed container ports and
  * numeric probe and target ports must be one of the service's ports.
  */
-export function workloadDrift(resolved: ResolvedRegistry, scope: Construct, own: ReadonlySet<IConstruct>, bound: readonly Binding[]): Finding[] {
+export function workloadDrift(resolved: ResolvedRegistry, scope: Construct, isRegistryChart: (chart: Chart) => boolean, bound: readonly Binding[]): Finding[] {
   const registry = resolved.spec.name;
   const out: Finding[] = [];
   const services = Object.keys(resolved.spec.services ?? {}).map(name => ({ name, labels: podLabelsOf(resolved, name) }));
   const boundEnv = new Map(bound.map(b => [apiObjectOf(b.workload), b.environment]));
   const envByNamespace = new Map(resolved.environments.map(e => [e.namespace, e.name]));
   for (const c of scope.node.findAll()) {
-    if (!(c instanceof ApiObject) || own.has(Chart.of(c))) continue;
+    // Only the users' own objects: every registry's charts are the registry's output.
+    if (!(c instanceof ApiObject) || isRegistryChart(Chart.of(c))) continue;
     const json = c.toJson() as Json;
     const template = TEMPLATE[json.kind];
     const labels: Json | undefined = json.kind === 'Service' ? json.spec?.selector : template ? at(json, [...template, 'metadata', 'labels']) : undefined;
