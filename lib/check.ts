@@ -30,5 +30,5 @@ export function checkRegistry(input: unknown, options: CheckOptions = {}): Resol
  * second schema pass. Internal: callers must hand it the schema's own output.
  */
 export function checkParsed(spec: RegistrySpec, options: CheckOptions = {}): ResolvedRegistry {
-  return resolve({ spec, parsed: true, ...options });
+  return resolve({ spec, parsed: true, syntax: 'data', ...options });
 }

@@ -2,7 +2,7 @@ export { PROTOCOLS, STATUSES, ENVIRONMENT_KINDS, RegistrySpecSchema } from './mo
 export { Port } from './model/types';
 export type {
   Range, Protocol, Status, EnvironmentKind, PerEnvironment, Fallback, HealthCheck, PortSpec, PortOptions, Connection, PublicSpec, EntrySpec,
-  ServiceSpec, ExternalPort, ExternalSpec, EnvironmentSpec, CategorySpec, AvoidSpec, Waiver, DefactoEntry, ComposeCheck, RegistrySpec,
+  ServiceSpec, ExternalPort, ExternalSpec, EnvironmentSpec, CategorySpec, AvoidSpec, Waiver, DefactoEntry, ComposeCheck, RegistrySpec, UrlSpec,
 } from './model/types';
 export { RULES, finding, blocking } from './model/finding';
 export type { Finding, Where, Severity, RuleId } from './model/finding';
@@ -24,6 +24,7 @@ export type { PortRegistryProps, ServiceProps, ExternalProps, Endpoint, Resolved
 export type { BindOptions } from './constructs/bind';
 export { resolve, resolveAll } from './pipeline';
 export type { RegistryInput } from './pipeline';
+export type { Syntax } from './rules/rule';
 export { PortsApp } from './app';
 export type { PortsAppProps, SynthResult } from './app';
 export type { FileSet } from './output';

@@ -16,7 +16,7 @@ import type { Lock, ResolvedConnection, ResolvedRegistry } from './model/resolve
 import { emptyLock } from './model/resolved';
 import { RegistrySpec, RegistrySpecSchema } from './model/schema';
 import { crossRegistryCollisions } from './rules/cross-registry';
-import { RULE_LIST } from './rules/index';
+import { RULE_LIST, Syntax } from './rules/index';
 
 /** One registry to resolve. */
 export interface RegistryInput {
@@ -32,6 +32,8 @@ export interface RegistryInput {
   readonly findings?: readonly Finding[];
   /** Reads and checks the registry's `composeChecks` files (the caller's I/O). @default no compose checks */
   readonly composeChecks?: (resolved: ResolvedRegistry) => readonly Finding[];
+  /** How the registry is written, so that fixes speak its language. @default 'data' */
+  readonly syntax?: Syntax;
   /** Adds `file:line:column` to findings of a registry read from a file. @default findings as they are */
   readonly locate?: (findings: readonly Finding[]) => Finding[];
 }
@@ -59,7 +61,7 @@ export function resolveAll(inputs: readonly RegistryInput[]): ResolvedRegistry[]
   return stages.map(stage => {
     const findings = stage.findings;
     if (stage.spaces) findings.push(...(cross.get(stage.resolved.spec.name) ?? []));
-    const fixed = stage.spaces ? planFixes(findings, stage.spaces) : findings;
+    const fixed = stage.spaces ? planFixes(findings, stage.spaces, stage.input.syntax ?? 'data') : findings;
     const waived = stage.spaces ? applyWaivers(stage.resolved.spec, fixed) : fixed;
     const located = stage.input.locate ? stage.input.locate(waived) : waived;
     const r = stage.resolved;
@@ -95,7 +97,8 @@ function firstStage(input: RegistryInput): Stage {
   const lock = input.lock ?? emptyLock();
   const index = indexSpec(spec);
   const allocation = allocate(spec, environments, lock, index);
-  const ctx = { spec, environments, index, allocation, memo: new Map<string, unknown>() };
+  const syntax = input.syntax ?? 'data';
+  const ctx = { spec, environments, index, allocation, memo: new Map<string, unknown>(), syntax };
   const findings: Finding[] = [...before];
   for (const rule of RULE_LIST) findings.push(...rule.check(ctx));
   oneCulpritOneFinding(findings);
@@ -220,7 +223,9 @@ function resolveConnections(spec: RegistrySpec, envs: readonly Environment[]): R
       const targetKind = service ? 'service' : 'external';
       for (const env of mine) {
         const targetEnvironment = c.environment ?? env.name;
-        if (targetEnvs.has(targetEnvironment)) out.push({ environment: env.name, from, to: c.to, portName, targetEnvironment, targetKind });
+        if (targetEnvs.has(targetEnvironment)) {
+          out.push({ environment: env.name, from, to: c.to, portName, targetEnvironment, targetKind, ...(c.env ? { env: c.env } : {}), ...(c.url ? { url: c.url } : {}) });
+        }
       }
     }
   }

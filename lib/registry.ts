@@ -404,6 +404,8 @@ export class PortRegistry extends Construct {
     const loaded = this.source?.loaded;
     return {
       spec: unusable ? undefined : this.data,
+      // Fixes speak the registry's language: YAML for a file, the construct API for code.
+      syntax: this.source ? 'data' : 'code',
       lock: options.lock, frozenLock: options.frozenLock,
       findings: [...this.baseFindings, ...(loaded && !loaded.spec ? loaded.findings : []), ...duplicates],
       ...(options.composeChecks ? { composeChecks: options.composeChecks } : {}),

@@ -79,7 +79,7 @@ describe('binding a workload', () => {
     expect(container.readinessProbe).toEqual({ httpGet: { path: '/healthz', port: 8102 } });
     // The connection variables name the same target and values as the .env files, with the cluster's address.
     const env = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
-    expect(env).toMatchObject({ DB_PORT: '5432', DB_HOST: '10.0.0.5', DATABASE_URL: expect.stringMatching(/^postgres:\/\/\$\{DB_USER\}:\$\{DB_PASSWORD\}@10\.0\.0\.5:5432\//) });
+    expect(env).toMatchObject({ DB_PORT: '5432', DB_HOST: '10.0.0.5', DATABASE_URL: 'postgres://$(DB_USER):$(DB_PASSWORD)@10.0.0.5:5432/$(DB_DB)' });
     const dotEnv = envFiles(registry.check()).get('production.env')!;
     expect(dotEnv).toContain('API_HTTP_PORT=8102');
     const webContainer = podSpec(Testing.synth(chart).find(m => m.metadata.name.includes('web'))!).containers[0];

@@ -106,9 +106,9 @@ describe('the example', () => {
     const files = [...result.files];
     expect(files.length).toBeGreaterThan(10);
     for (const [file, text] of files) {
-      // A credential in a URL must be a ${VARIABLE} reference.
+      // A credential in a URL must be a variable reference: ${VARIABLE}, ${VARIABLE:?message} (compose) or $(VARIABLE) (Kubernetes).
       for (const m of text.matchAll(/:\/\/([^/@\s]*)@/g)) {
-        expect({ file, credentials: m[1].replace(/\$\{[A-Z0-9_]+\}/g, '') }).toEqual({ file, credentials: ':' });
+        expect({ file, credentials: m[1].replace(/\$\{[A-Z0-9_]+(:\?[^}]*)?\}|\$\([A-Z0-9_]+\)/g, '') }).toEqual({ file, credentials: ':' });
       }
       // So must every value of a variable whose name says it is a secret.
       for (const m of text.matchAll(/^\s*([A-Z0-9_]*(PASSWORD|SECRET|TOKEN|API_KEY)[A-Z0-9_]*)\s*[:=]\s*(.*)$/gm)) {
@@ -142,7 +142,7 @@ describe('published and container ports that differ', () => {
 
   test('inside compose a client uses the service name and container port; outside, the host and the published port', () => {
     expect(overlay.api.environment).toMatchObject({
-      DB_HOST: 'db', DB_PORT: '5432', DATABASE_URL: 'postgres://${DB_USER}:${DB_PASSWORD}@db:5432/${DB_DB}',
+      DB_HOST: 'db', DB_PORT: '5432', DATABASE_URL: 'postgres://${DB_USER:?DB_USER}:${DB_PASSWORD:?DB_PASSWORD}@db:5432/${DB_DB:?DB_DB}',
       CACHE_HOST: 'cache.internal', CACHE_PORT: '56379', REDIS_URL: 'redis://cache.internal:56379',
     });
     expect(overlay.api.extra_hosts).toBeUndefined();
@@ -151,10 +151,17 @@ describe('published and container ports that differ', () => {
     expect(dotenv).toMatch(/^REDIS_URL=redis:\/\/cache\.internal:56379$/m);
   });
 
-  withDockerCompose('docker-compose accepts it', () => {
-    const run = dockerCompose(path.join(dir, 'manifests', 'compose'), 'local');
+  withDockerCompose('docker-compose accepts it, with the credentials supplied', () => {
+    const run = dockerCompose(path.join(dir, 'manifests', 'compose'), 'local', { DB_USER: 'app', DB_PASSWORD: 'from-the-shell', DB_DB: 'shop' });
     expect(run.status).toBe(0);
     expect(run.config.services.db.image).toBe('postgres:16');
+    expect(run.config.services.api.environment.DATABASE_URL).toBe('postgres://app:from-the-shell@db:5432/shop');
+  });
+
+  withDockerCompose('an unset credential stops docker-compose with its name, instead of a URL with empty credentials', () => {
+    const run = dockerCompose(path.join(dir, 'manifests', 'compose'), 'local', { DB_USER: 'app', DB_DB: 'shop' });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/Missing mandatory value[\s\S]*DB_PASSWORD/);
   });
 });
 

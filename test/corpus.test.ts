@@ -62,7 +62,8 @@ function expectFinding(findings: readonly Finding[], name: string, e: Expectatio
 test('the corpus has at least 60 bad registries, covering every rule of the checker', () => {
   expect(Object.keys(expectations).length).toBeGreaterThanOrEqual(60);
   const covered = new Set(Object.values(expectations).map(e => e.rule));
-  expect(Object.keys(RULES).filter(r => !covered.has(r as RuleId))).toEqual([]);
+  // Findings of severity info stop nothing, so they have no place in a corpus of registries that must fail (test/rules.test.ts has them).
+  expect(Object.keys(RULES).filter(r => RULES[r as RuleId][0] !== 'info' && !covered.has(r as RuleId))).toEqual([]);
   for (const name of Object.keys(expectations)) expect(fs.existsSync(path.join(DIR, name))).toBe(true);
 });
 

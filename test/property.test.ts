@@ -132,7 +132,7 @@ function property(spec: RegistrySpec): void {
   for (const [file, text] of [...composeFiles(resolved), ...envFiles(resolved)]) {
     if (file.endsWith('.yml') && !composeSchema(parse(text))) throw new Error(`${file}: ${JSON.stringify(composeSchema.errors)}`);
     for (const m of text.matchAll(/:\/\/([^/@\s]*)@/g)) {
-      if (m[1].replace(/\$\{[A-Z0-9_]+\}/g, '') !== ':') throw new Error(`${file}: literal credentials ${m[1]}`);
+      if (m[1].replace(/\$\{[A-Z0-9_]+(:\?[A-Z0-9_]+)?\}/g, '') !== ':') throw new Error(`${file}: literal credentials ${m[1]}`);
     }
   }
 }

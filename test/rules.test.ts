@@ -251,6 +251,22 @@ const cases: Record<string, Case> = {
     where: { service: 'api', environment: 'production', port: 110, path: 'services.api.ports.http.fallback' },
     good: s => { s.services.api.ports.http = { offset: 10, fallback: { shift: 10000 } }; },
   },
+  'no connection and no public service at all': {
+    rule: 'no-policies', bad: s => { delete s.services.api.public; delete s.services.api.connectsTo; },
+    where: { registry: 'acme', path: 'services' },
+    fix: /connectsTo: \[\{ to: <server>, port: <port> \}\]/,
+    good: () => undefined,
+  },
+  'appProtocol Kubernetes does not define': {
+    rule: 'app-protocol', bad: s => { s.services.api.ports.http = { offset: 10, appProtocol: 'kubernetes.io/websocket' }; },
+    where: { service: 'api', portName: 'http', path: 'services.api.ports.http.appProtocol' },
+    good: s => { s.services.api.ports.http = { offset: 10, appProtocol: 'ws' }; },
+  },
+  'a primary port inside the range its category keeps for fallbacks': {
+    rule: 'fallback-range', bad: s => { s.categories!.infra.fallbackRanges = [[5430, 5439]]; },
+    where: { service: 'db', port: 5432 },
+    good: s => { s.categories!.infra.fallbackRanges = [[5490, 5499]]; },
+  },
   'misspelt key': {
     rule: 'schema', bad: s => { (s.services.api as unknown as Record<string, unknown>).prots = {}; },
     where: { service: 'api', path: 'services.api' },

@@ -6,9 +6,9 @@ const literalLumiere: RegistrySpec = seedLumiere();
 test('the literal Lumiere registry is rejected for what its document gets wrong, and only that', () => {
   const resolved = checkRegistry(literalLumiere);
   expect(resolved.ok).toBe(false);
-  // The document says nothing about who talks to whom, so every service is also reported
-  // unreachable; that is true of the document but not what this test is about.
-  const summary = resolved.findings.filter(f => f.rule !== 'unreachable').map(f => [f.rule, f.where.service ?? f.where.other, f.where.environment, f.where.port]);
+  // It declares no connections at all, so the checker says once that its policies deny all traffic (no per-service warning).
+  expect(resolved.findings.filter(f => f.rule === 'no-policies' || f.rule === 'unreachable').map(f => f.rule)).toEqual(['no-policies']);
+  const summary = resolved.findings.filter(f => f.rule !== 'no-policies').map(f => [f.rule, f.where.service ?? f.where.other, f.where.environment, f.where.port]);
   expect(summary).toEqual([
     // "9001+" runs straight through the development band.
     ['range-overlap', 'category infrastructure', 'development', 9001],

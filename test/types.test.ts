@@ -23,6 +23,7 @@ test('the hand-written public types accept exactly what the schema accepts', () 
     same<Public.Waiver, Schema.Waiver>(true),
     same<Public.HealthCheck, Schema.HealthCheck>(true),
     same<Public.Connection, Schema.Connection>(true),
+    same<Public.UrlSpec, Schema.UrlSpec>(true),
     same<Public.RegistrySpec, z.infer<typeof RegistrySpecSchema>>(true),
     // And the check can tell them apart: a type with one field less is not the same.
     same<Omit<Public.ServiceSpec, 'ports'>, Schema.ServiceSpec>(false),

@@ -36,8 +36,10 @@ export function relocationOf(decl: PortDecl, env: Environment, ranges: readonly 
   if (decl.of === 'external' && decl.entry.owner) {
     const owner = decl.entry.owner;
     const inner = wrap;
-    wrap = (sentence, rule) => `${decl.service} is an external endpoint: its port is ${owner}'s to choose. Agree with them and record a waiver ` +
-      `(waivers: [{ rule: ${rule}, service: ${decl.service}, reason: "agreed with ${owner}" }]), or ask them to ${inner ? inner(sentence, rule) : sentence}`;
+    wrap = (sentence, rule, syntax) => `${decl.service} is an external endpoint: its port is ${owner}'s to choose. Agree with them and record a waiver (` +
+      (syntax === 'code' ? `registry.waive({ rule: '${rule}', service: '${decl.service}', reason: 'agreed with ${owner}' })`
+        : `waivers: [{ rule: ${rule}, service: ${decl.service}, reason: "agreed with ${owner}" }]`) +
+      `), or ask them to ${inner ? inner(sentence, rule, syntax) : sentence}`;
   }
   return {
     scope: env.scope, protocol: decl.protocol, ranges: ranges.length ? ranges : [[SYSTEM_PORT_LIMIT, 65535]],
@@ -325,11 +327,24 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     newLock.offsets[group.key] = offset;
     for (const r of group.requests) placeFallback(r, place(r, r.env.band![0] + offset, 'offset'));
   }
+  // Categories that assign sequentially hand out the port after the highest one used, never a gap.
+  const sequentialNext = new Map<string, number>();
+  const nextSequential = (r: Request): number | undefined => {
+    const key = `${r.env.scope}\u0000${r.decl.protocol}\u0000${r.ranges.map(formatRange).join(',')}`;
+    let from = sequentialNext.get(key);
+    if (from === undefined) from = Math.max(r.space.highestIn(r.ranges) + 1, r.ranges[0]?.[0] ?? 0);
+    const above = r.ranges.filter(x => x[1] >= from!).map(x => [Math.max(x[0], from!), x[1]] as Range);
+    const port = r.space.findNext(above, rules, useOf(r));
+    if (port !== undefined) sequentialNext.set(key, port + 1);
+    return port;
+  };
   for (const r of autos) {
-    const port = r.space.findNext(r.ranges, rules, useOf(r));
+    const sequential = r.decl.category !== undefined && categories[r.decl.category]?.assign === 'sequential';
+    const port = sequential ? nextSequential(r) : r.space.findNext(r.ranges, rules, useOf(r));
     if (port === undefined) {
       const why = r.ranges.length === 0 ? 'it has no range: give the environment a band (range) or the service a category'
-        : `every port of ${r.ranges.map(formatRange).join(', ')} is taken or avoided`;
+        : sequential ? `category ${r.decl.category} assigns sequentially and no port is free after the highest one used in ${r.ranges.map(formatRange).join(', ')}`
+          : `every port of ${r.ranges.map(formatRange).join(', ')} is taken or avoided`;
       report('no-free-port', `no free port for ${labelOf(r)}: ${why}`, whereOf(r), undefined,
         r.ranges.length === 0 ? `add range: [first, last] to environment ${r.env.name}` : 'widen the range or free a port');
       continue;

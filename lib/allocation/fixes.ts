@@ -22,7 +22,7 @@ export interface Relocation {
   /** `move it into`, `pick a port in` … */
   readonly verb: string;
   /** Wraps the sentence, e.g. to offer another fix first. @default the sentence itself */
-  readonly wrap?: (sentence: string, rule: string) => string;
+  readonly wrap?: (sentence: string, rule: string, syntax: 'code' | 'data') => string;
 }
 
 const plans = new WeakMap<Finding, Relocation>();
@@ -48,7 +48,7 @@ export const SUGGESTED_OWNER = -2;
  * Writes the fix of every finding that carries a relocation plan, in report order, each against
  * the port space as the earlier fixes left it. Findings without a plan are returned as they are.
  */
-export function planFixes(findings: readonly Finding[], spaces: PortSpaces): Finding[] {
+export function planFixes(findings: readonly Finding[], spaces: PortSpaces, syntax: 'code' | 'data' = 'data'): Finding[] {
   return findings.map(f => {
     const plan = plans.get(f);
     if (!plan) return f;
@@ -59,6 +59,6 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces): Fin
     const sentence = free === undefined
       ? `${plan.verb} ${where} (no free port is left there: widen the range)`
       : `${plan.verb} ${where}: the next free port is ${free}`;
-    return { ...f, fix: plan.wrap ? plan.wrap(sentence, f.rule) : sentence };
+    return { ...f, fix: plan.wrap ? plan.wrap(sentence, f.rule, syntax) : sentence };
   });
 }

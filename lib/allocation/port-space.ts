@@ -54,11 +54,19 @@ export class PortRules {
   public readonly avoidedPorts: ReadonlyMap<number, string>;
   public readonly avoidedRanges: readonly AvoidedRange[];
   public readonly defacto: ReadonlyMap<number, DefactoPort>;
+  /** Ranges categories keep for fallbacks: no primary port is handed out there. */
+  public readonly fallbackRanges: ReadonlyArray<{ readonly range: Range; readonly category: string }>;
 
   constructor(spec: RegistrySpec) {
     this.avoidedPorts = avoidedPortsOf(spec);
     this.avoidedRanges = avoidedRangesOf(spec);
     this.defacto = defactoPortsOf(spec);
+    this.fallbackRanges = Object.entries(spec.categories ?? {}).flatMap(([category, c]) => (c.fallbackRanges ?? []).map(range => ({ range, category })));
+  }
+
+  /** The fallback range (and its category) `port` lies in. */
+  public fallbackRange(port: number): { readonly range: Range; readonly category: string } | undefined {
+    return this.fallbackRanges.find(f => port >= f.range[0] && port <= f.range[1]);
   }
 
   /** The avoided range or reserved category `port` lies in. */
@@ -82,6 +90,8 @@ export class PortRules {
     if (port < SYSTEM_PORT_LIMIT && !use.privileged) return SYSTEM_PORT_LIMIT;
     const range = this.avoidedRanges.length ? this.avoidedRange(port) : undefined;
     if (range) return range.range[1] + 1;
+    const kept = this.fallbackRanges.length ? this.fallbackRange(port) : undefined;
+    if (kept) return kept.range[1] + 1;
     if (this.avoidedPorts.has(port) || this.defactoConflict(port, use.kind)) return port + 1;
     return port;
   }
@@ -115,6 +125,15 @@ export class PortSpace {
   /** The owner of `port`, or -1. */
   public ownerOf(port: number): number {
     return this.owners.get(port) ?? -1;
+  }
+
+  /** The highest held port inside `ranges`, or -1 (a scan of the held ports: for rare callers). */
+  public highestIn(ranges: readonly Range[]): number {
+    let highest = -1;
+    for (const p of this.owners.keys()) {
+      if (p > highest && ranges.some(r => p >= r[0] && p <= r[1])) highest = p;
+    }
+    return highest;
   }
 
   /** Frees `port`. */

@@ -1,7 +1,8 @@
 import type { Allocation } from '../model/resolved';
 import type { ResolvedConnection, ResolvedRegistry } from '../model/resolved';
-import { Environment, envVarStem, isDeployed } from '../model/normalize';
+import { envVarStem, isDeployed } from '../model/normalize';
 import { lookup } from './lookup';
+import { Address, composeReference, connectionVariables } from './urls';
 import { yamlText } from './yaml';
 
 /**
@@ -17,40 +18,12 @@ import { yamlText } from './yaml';
 
 export const DOCKER_HOST = 'host.docker.internal';
 
-export interface Address {
-  readonly host: string;
-  readonly port: number;
+export type { Address } from './urls';
+
+/** The name of a service or external in compose files (its `composeName`, else its registry name). */
+export function composeNameOf(resolved: ResolvedRegistry, name: string): string {
+  return resolved.spec.services?.[name]?.composeName ?? resolved.spec.externals?.[name]?.composeName ?? name;
 }
-
-type Scheme = 'postgres' | 'redis' | 'http' | 'https' | 'ws' | 'wss';
-
-const SCHEMES: Record<string, Scheme> = {
-  postgres: 'postgres', postgresql: 'postgres', redis: 'redis', valkey: 'redis',
-  http: 'http', https: 'https', ws: 'ws', wss: 'wss', websocket: 'ws',
-};
-
-/** The URL scheme of a port: its appProtocol if known, else its kind. */
-export function schemeOf(kind: string | undefined, appProtocol: string | undefined): Scheme | undefined {
-  for (const k of [appProtocol, kind]) {
-    const scheme = k ? SCHEMES[k.toLowerCase()] : undefined;
-    if (scheme) return scheme;
-  }
-  return undefined;
-}
-
-/** A URL for a known kind; credentials are `${VARIABLE}` references the user supplies, never values. */
-export function urlFor(target: string, allocation: Allocation, address: Address): string | undefined {
-  const scheme = schemeOf(allocation.kind, allocation.appProtocol);
-  const stem = envVarStem(target);
-  switch (scheme) {
-    case 'postgres': return `postgres://\${${stem}_USER}:\${${stem}_PASSWORD}@${address.host}:${address.port}/\${${stem}_DB}`;
-    case 'redis': return `redis://${address.host}:${address.port}`;
-    case undefined: return undefined;
-    default: return `${scheme}://${address.host}:${address.port}`;
-  }
-}
-
-export const ALIASES: Record<string, string> = { postgres: 'DATABASE_URL', redis: 'REDIS_URL' };
 
 /** Does compose run this service or external (in `env`)? */
 function composeRuns(resolved: ResolvedRegistry, name: string, env: string): boolean {
@@ -66,47 +39,15 @@ function imageOf(resolved: ResolvedRegistry, name: string): string {
   return image ?? `\${${envVarStem(name)}_IMAGE:-${resolved.spec.name}/${name}:latest}`;
 }
 
-/** Where a container of `clientEnv` reaches the target of `c`. */
+/** Where a container reaches the target of `c`: by compose name inside the project, else on its host. */
 export function composeAddress(resolved: ResolvedRegistry, c: ResolvedConnection, a: Allocation): Address {
+  const svc = resolved.spec.services?.[c.to];
   const ext = resolved.spec.externals?.[c.to];
+  if (svc?.host) return { host: svc.host, port: a.port };
   const sameProject = c.environment === c.targetEnvironment;
-  if (sameProject && (!ext || ext.image)) return { host: c.to, port: a.targetPort };
+  if (sameProject && (!ext || ext.image)) return { host: composeNameOf(resolved, c.to), port: a.targetPort };
   return { host: ext?.host ?? DOCKER_HOST, port: a.port };
 }
-
-function connectionSettings(resolved: ResolvedRegistry, env: Environment, client: string): { environment: Record<string, string>; needsHost: boolean } {
-  const out: Record<string, string> = {};
-  let needsHost = false;
-  const index = lookup(resolved);
-  const connections = index.connectionsFrom(env.name, client);
-  const portsPerTarget = new Map<string, number>();
-  for (const c of connections) portsPerTarget.set(c.to, (portsPerTarget.get(c.to) ?? 0) + 1);
-  const aliasCount = new Map<string, number>();
-  const aliasValue = new Map<string, string>();
-  for (const c of connections) {
-    const a = index.allocation(c.targetEnvironment, c.to, c.portName);
-    if (!a) continue;
-    const address = composeAddress(resolved, c, a);
-    if (address.host === DOCKER_HOST) needsHost = true;
-    const stem = portsPerTarget.get(c.to)! > 1 ? envVarStem(c.to, c.portName) : envVarStem(c.to);
-    out[`${stem}_HOST`] = address.host;
-    out[`${stem}_PORT`] = String(address.port);
-    const url = urlFor(c.to, a, address);
-    if (url) {
-      out[`${stem}_URL`] = url;
-      const alias = ALIASES[schemeOf(a.kind, a.appProtocol) ?? ''];
-      if (alias) {
-        aliasCount.set(alias, (aliasCount.get(alias) ?? 0) + 1);
-        aliasValue.set(alias, url);
-      }
-    }
-  }
-  // DATABASE_URL and REDIS_URL only where they are unambiguous.
-  for (const [alias, count] of aliasCount) if (count === 1) out[alias] = aliasValue.get(alias)!;
-  return { environment: out, needsHost };
-}
-
-const sortKeys = (r: Record<string, string>) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : 1)));
 
 function header(resolved: ResolvedRegistry, what: string): string {
   return `# Generated by cdk8s-ports from registry ${resolved.spec.name}: ${what}.\n# Do not edit: change the registry and synthesize again.\n`;
@@ -120,7 +61,7 @@ export function composeFiles(resolved: ResolvedRegistry): Map<string, string> {
   const inBase = new Set(everywhere);
 
   const files = new Map<string, string>();
-  const base = { services: Object.fromEntries(everywhere.map(n => [n, { image: imageOf(resolved, n) }])) };
+  const base = { services: Object.fromEntries(everywhere.map(n => [composeNameOf(resolved, n), { image: imageOf(resolved, n) }])) };
   files.set('docker-compose.yml', header(resolved, 'every container, without ports') +
     '# Run an environment with: docker-compose -f docker-compose.yml -f docker-compose.<environment>.yml up\n' + yamlText(base));
 
@@ -132,8 +73,12 @@ export function composeFiles(resolved: ResolvedRegistry): Map<string, string> {
       const allocations = index.allocationsOf(env.name, name);
       const own: Record<string, string> = { PORT: String(allocations[0].targetPort) };
       if (allocations.length > 1) for (const a of allocations) own[`PORT_${envVarStem(a.portName)}`] = String(a.targetPort);
-      const { environment, needsHost } = connectionSettings(resolved, env, name);
-      services[name] = {
+      const environment = connectionVariables(resolved, env.name, name, (c, a) => composeAddress(resolved, c, a), composeReference);
+      const needsHost = index.connectionsFrom(env.name, name).some(c => {
+        const a = index.allocation(c.targetEnvironment, c.to, c.portName);
+        return a !== undefined && composeAddress(resolved, c, a).host === DOCKER_HOST;
+      });
+      services[composeNameOf(resolved, name)] = {
         ...(inBase.has(name) ? {} : { image: imageOf(resolved, name) }),
         ports: allocations.map(a => ({
           target: a.targetPort,
@@ -144,7 +89,7 @@ export function composeFiles(resolved: ResolvedRegistry): Map<string, string> {
           // that key but accept extensions, so the port name travels as `x-name`.
           'x-name': a.portName,
         })),
-        environment: { ...own, ...sortKeys(environment) },
+        environment: { ...own, ...environment },
         ...(needsHost ? { extra_hosts: [`${DOCKER_HOST}:host-gateway`] } : {}),
       };
     }

@@ -1,5 +1,6 @@
 import { k8s } from '../../imports/k8s';
 import type { ResolvedRegistry } from '../model/resolved';
+import { kubernetesAppProtocol } from '../model/app-protocol';
 import { Environment, isDeployed } from '../model/normalize';
 
 export const MANAGED_BY = 'cdk8s-ports';
@@ -51,7 +52,7 @@ export function kubernetesObjects(resolved: ResolvedRegistry, env: Environment):
           port: a.port,
           targetPort: k8s.IntOrString.fromNumber(a.targetPort),
           protocol: a.protocol,
-          ...(a.appProtocol ? { appProtocol: a.appProtocol } : {}),
+          ...(a.appProtocol ? { appProtocol: kubernetesAppProtocol(a.appProtocol) } : {}),
           ...(a.nodePort !== undefined ? { nodePort: a.nodePort } : {}),
         })),
       },

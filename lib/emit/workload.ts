@@ -4,9 +4,8 @@
  * readiness probe. The constructs (lib/constructs/bind.ts) apply it to the user's workloads.
  */
 import type { Allocation, ResolvedRegistry } from '../model/resolved';
-import { envVarStem } from '../model/normalize';
-import { ALIASES, schemeOf, urlFor } from './compose';
 import { lookup } from './lookup';
+import { connectionVariables, kubernetesReference } from './urls';
 
 /** One container port of a bound workload. */
 export interface WorkloadPort {
@@ -47,35 +46,17 @@ export function workloadSpec(resolved: ResolvedRegistry, service: string, enviro
   const index = lookup(resolved);
   const mine = index.allocationsOf(environment, service).filter(a => a.of === 'service');
   if (!mine.length) return undefined;
-  const env: Record<string, string> = {};
-  const connections = index.connectionsFrom(environment, service);
-  const perTarget = new Map<string, number>();
-  for (const c of connections) perTarget.set(c.to, (perTarget.get(c.to) ?? 0) + 1);
-  const aliases = new Map<string, string[]>();
-  for (const c of connections) {
-    const a = index.allocation(c.targetEnvironment, c.to, c.portName);
-    if (!a) continue;
+  const env = connectionVariables(resolved, environment, service, (c, a) => {
     const host = clusterHost(resolved, c.to, a);
-    if (!host) continue;
-    const stem = perTarget.get(c.to)! > 1 ? envVarStem(c.to, c.portName) : envVarStem(c.to);
-    env[`${stem}_HOST`] = host;
-    env[`${stem}_PORT`] = String(a.port);
-    const url = urlFor(c.to, a, { host, port: a.port });
-    if (url) {
-      env[`${stem}_URL`] = url;
-      const alias = ALIASES[schemeOf(a.kind, a.appProtocol) ?? ''];
-      if (alias) aliases.set(alias, [...(aliases.get(alias) ?? []), url]);
-    }
-  }
-  // DATABASE_URL and REDIS_URL only where they are unambiguous, as in compose.
-  for (const [alias, urls] of aliases) if (urls.length === 1) env[alias] = urls[0];
+    return host === undefined ? undefined : { host, port: a.port };
+  }, kubernetesReference);
   const health = resolved.spec.services?.[service]?.healthCheck;
   const healthPort = typeof health === 'object' && health.port !== undefined ? mine.find(a => a.portName === health.port) : undefined;
   return {
     namespace: mine[0].namespace,
     podLabels: podLabelsOf(resolved, service),
     ports: mine.map(a => ({ name: a.portName, containerPort: a.targetPort, protocol: a.protocol })),
-    env: Object.fromEntries(Object.entries(env).sort(([x], [y]) => (x < y ? -1 : 1))),
+    env,
     ...(healthPort ? { readiness: { port: healthPort.targetPort, ...(typeof health === 'object' && health.path ? { path: health.path } : {}) } } : {}),
   };
 }

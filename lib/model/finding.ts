@@ -2,8 +2,8 @@
  * A finding is data. The synth, the CLI and the tests all read the same shape; tests
  * assert on `rule` and `where`, people read `message` and `fix`.
  */
-/** Errors stop the synth; warnings are printed. */
-export type Severity = 'error' | 'warning';
+/** Errors stop the synth; warnings are printed; `info` says something worth knowing once. */
+export type Severity = 'error' | 'warning' | 'info';
 
 /** Where a finding points: any of registry, service, environment, port, key path and file position. */
 export interface Where {
@@ -68,6 +68,7 @@ export const RULES = {
   'env-var-collision': ['error', 'The generated variable names (`<SERVICE>_<PORT>_PORT`) of two ports are distinct.'],
   'unknown-service': ['error', 'A connection names a service or external the registry declares.'],
   'unknown-port': ['error', 'A connection names a port the target declares (or the target has exactly one port).'],
+  'no-policies': ['info', 'A registry that declares no connections and no public service is told once that its NetworkPolicies deny all traffic, and how to start.'],
   'unreachable': ['warning', 'An active service that is not public has no declared connection into it.'],
   'inactive-target': ['warning', 'A connection goes to a `planned` or `reserved` service, which is not deployed.'],
   'cross-environment': ['warning', "A connection reaches into another environment's namespace (declared with `environment`)."],
@@ -80,6 +81,8 @@ export const RULES = {
   'lock-stale': ['warning', 'An entry of the lock file belongs to no port of the registry any more; it is dropped.'],
   'lock-outdated': ['error', 'In frozen mode (CI), the lock file already holds every automatic allocation.'],
   'waiver-unused': ['warning', 'A waiver matches no finding; remove it so exceptions do not outlive their reason.'],
+  'app-protocol': ['error', 'An appProtocol is an IANA service name, kubernetes.io/h2c, ws or wss, or domain-prefixed (`ws`, `wss` and `h2c` are written in their Kubernetes form).'],
+  'fallback-range': ['error', "A category's fallback ranges hold its ports' fallbacks, and no primary port."],
   'workload-drift': ['error', "A container, probe or Service port in the app's own charts that belongs to a registered service agrees with the registry."],
   'waiver-invalid': ['error', 'A waiver names a rule that keeps the output valid (names, ranges, references, duplicates …); such rules cannot be waived.'],
 } as const satisfies Record<string, readonly [Severity, string]>;

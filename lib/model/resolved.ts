@@ -5,7 +5,7 @@
  */
 import type { Finding } from './finding';
 import type { Environment } from './normalize';
-import type { Protocol, RegistrySpec, Status } from './schema';
+import type { Protocol, RegistrySpec, Status, UrlSpec } from './schema';
 
 /** One port of one service (or external) in one environment, fully resolved. */
 export interface Allocation {
@@ -81,6 +81,10 @@ export interface ResolvedConnection {
   readonly targetEnvironment: string;
   /** Whether the target is a service of the registry or an external endpoint. */
   readonly targetKind: 'service' | 'external';
+  /** The variable that carries the URL in the client's settings, when the connection names one. */
+  readonly env?: string;
+  /** How the client writes the URL, when the connection says. */
+  readonly url?: UrlSpec;
 }
 
 /** Everything a registry resolves to: the input of every emitter and of `ports.json`. */

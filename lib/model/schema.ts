@@ -82,9 +82,28 @@ export const PortSpecSchema = z.strictObject({
   privileged: z.boolean().optional(),
   /** Host address the published port binds to (compose `host_ip`). */
   hostIp: z.string().optional(),
+  /** The variable that carries the published port in the `.env` files. @default `<SERVICE>_<PORT>_PORT` */
+  env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name is letters, digits and "_", not starting with a digit').optional(),
 });
 /** One named port of a service: exactly one of `port`, `offset` or `auto` (none: automatic), plus target port, protocol, appProtocol, fallback, NodePort, privileged opt-in and host address. */
 export type PortSpec = z.infer<typeof PortSpecSchema>;
+
+/** A `${VARIABLE}` reference: credentials are never values in the registry. */
+const variableReference = z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/, 'credentials are ${VARIABLE} references (e.g. ${POSTGRES_PASSWORD}), never values');
+
+/** Schema of how a connection URL is written: scheme, credentials (references only), path and suffix. */
+export const UrlSpecSchema = z.strictObject({
+  /** e.g. `postgresql+asyncpg`. */
+  scheme: z.string().regex(/^[a-z][a-z0-9+.-]*$/, 'a URL scheme is letters, digits, "+", "-" and "."').optional(),
+  user: variableReference.optional(),
+  password: variableReference.optional(),
+  /** e.g. `/claude_agent` (a database name). */
+  path: z.string().regex(/^\/[^\s?#]*$/, 'a path starts with "/" and has no spaces, "?" or "#"').optional(),
+  /** e.g. `/0` for a Redis database, or `?sslmode=require`. */
+  suffix: z.string().regex(/^[^\s]*$/, 'a suffix has no spaces').optional(),
+});
+/** How a connection URL is written. */
+export type UrlSpec = z.infer<typeof UrlSpecSchema>;
 
 /** Schema of a declared connection from a service to a service or external. */
 export const ConnectionSchema = z.strictObject({
@@ -97,6 +116,10 @@ export const ConnectionSchema = z.strictObject({
    * cross-environment path, reported as a warning. @default the client's environment
    */
   environment: z.string().optional(),
+  /** The variable that carries this connection's URL in the client's settings. @default `<TARGET>_URL` */
+  env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name is letters, digits and "_", not starting with a digit').optional(),
+  /** How this client writes the URL (overrides the target's `url`). */
+  url: UrlSpecSchema.optional(),
 });
 /** A declared connection: the only way traffic between services is allowed. */
 export type Connection = z.infer<typeof ConnectionSchema>;
@@ -137,6 +160,12 @@ export const ServiceSpecSchema = z.strictObject({
   public: z.union([z.boolean(), PublicSpecSchema]).optional(),
   /** Pod labels the Kubernetes Service selects. @default { 'app.kubernetes.io/name': <service> } */
   selector: z.record(z.string(), z.string()).optional(),
+  /** Where processes outside the cluster reach it (a container host at a fixed address), for `.env` and compose URLs. @default localhost */
+  host: z.string().optional(),
+  /** Its service name in compose files, when it differs from the registry's. @default the registry name */
+  composeName: z.string().optional(),
+  /** How clients write URLs to it. */
+  url: UrlSpecSchema.optional(),
   ports: z.record(z.string(), PortSpecSchema),
   connectsTo: z.array(ConnectionSchema).optional(),
 });
@@ -167,6 +196,10 @@ export const ExternalSpecSchema = z.strictObject({
   /** … or a namespace in the cluster (with `podSelector` labels). */
   namespace: z.string().optional(),
   podSelector: z.record(z.string(), z.string()).optional(),
+  /** Its service name in compose files, when it differs from the registry's. @default the registry name */
+  composeName: z.string().optional(),
+  /** How clients write URLs to it: scheme, credential references, path, suffix. */
+  url: UrlSpecSchema.optional(),
   ports: z.record(z.string(), ExternalPortSchema),
 });
 /** Infrastructure the registry does not deploy but whose ports it keeps clear. */
@@ -195,6 +228,10 @@ export const CategorySpecSchema = z.strictObject({
   description: z.string().optional(),
   /** Kept free for later: nothing may be allocated in it. @default false */
   reserved: z.boolean().optional(),
+  /** Ranges kept for the fallbacks of this category's ports: fallbacks must lie in them, primary ports must not. */
+  fallbackRanges: z.array(RangeSchema).optional(),
+  /** How automatic ports are chosen: the first free one, or the next after the highest used (gaps are never filled). @default 'first-free' */
+  assign: z.enum(['first-free', 'sequential']).optional(),
 });
 /** Named ranges services and externals can be placed in. */
 export type CategorySpec = z.infer<typeof CategorySpecSchema>;

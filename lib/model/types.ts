@@ -58,6 +58,22 @@ export interface PortSpec {
   privileged?: boolean;
   /** The host address the published port binds to (compose `host_ip`). @default all addresses */
   hostIp?: string;
+  /** The variable that carries the published port in the `.env` files (e.g. `NLP_API_PORT`). @default `<SERVICE>_<PORT>_PORT` */
+  env?: string;
+}
+
+/** How a connection URL is written. Credentials are `${VARIABLE}` references, never values. */
+export interface UrlSpec {
+  /** The scheme, e.g. `postgresql+asyncpg`. @default from the kind or appProtocol (postgres, redis, http, ws …) */
+  scheme?: string;
+  /** The user, as a reference such as `${POSTGRES_USER}`. @default `${<TARGET>_USER}` for databases */
+  user?: string;
+  /** The password, as a reference such as `${POSTGRES_PASSWORD}`. @default `${<TARGET>_PASSWORD}` for databases */
+  password?: string;
+  /** The path, e.g. `/claude_agent` (a database name). @default `/${<TARGET>_DB}` for databases, none otherwise */
+  path?: string;
+  /** Text after the path, e.g. `/0` for a Redis database or `?sslmode=require`. @default none */
+  suffix?: string;
 }
 
 /** A declared connection: the only way traffic between services is allowed. */
@@ -68,6 +84,10 @@ export interface Connection {
   port?: string;
   /** Reach the target in this environment instead of the client's own (a cross-environment warning). @default the client's environment */
   environment?: string;
+  /** The variable that carries this connection's URL in the client's settings. @default `<TARGET>_URL` */
+  env?: string;
+  /** How this client writes the URL (overrides the target's `url`). @default the target's */
+  url?: UrlSpec;
 }
 
 /** The sources a public service admits. */
@@ -104,6 +124,12 @@ export interface ServiceSpec extends EntrySpec {
   public?: boolean | PublicSpec;
   /** The pod labels its Kubernetes Service selects. @default { 'app.kubernetes.io/name': <service> } */
   selector?: Record<string, string>;
+  /** Where processes outside the cluster reach it (a container host at a fixed address), for `.env` and compose URLs. @default localhost */
+  host?: string;
+  /** Its service name in compose files, when it differs from the registry's. @default the registry name */
+  composeName?: string;
+  /** How clients write URLs to it. @default from its kind */
+  url?: UrlSpec;
   /** Its named ports. */
   ports: Record<string, PortSpec>;
   /** Who it talks to. @default none */
@@ -138,6 +164,10 @@ export interface ExternalSpec extends EntrySpec {
   namespace?: string;
   /** The labels of its pods in `namespace`. @default every pod of the namespace */
   podSelector?: Record<string, string>;
+  /** Its service name in compose files, when it differs from the registry's. @default the registry name */
+  composeName?: string;
+  /** How clients write URLs to it: scheme, credential references, path, suffix. @default from its kind */
+  url?: UrlSpec;
   /** Its named ports. */
   ports: Record<string, ExternalPort>;
 }
@@ -166,6 +196,10 @@ export interface CategorySpec {
   description?: string;
   /** Kept free for later: nothing may be allocated in it. @default false */
   reserved?: boolean;
+  /** Ranges kept for the fallbacks of this category's ports: fallbacks must lie in them, primary ports must not. @default none */
+  fallbackRanges?: Range[];
+  /** How automatic ports are chosen: the first free one, or the next after the highest used, never filling gaps. @default 'first-free' */
+  assign?: 'first-free' | 'sequential';
 }
 
 /** Ports and ranges nothing may use. */

@@ -27,8 +27,14 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
   }
   const allocations = resolved.allocations.filter(a => environment === undefined || a.environment === environment);
   const out: Finding[] = [];
+  // A registry entry may have another name in compose files (`composeName`).
+  const byComposeName = new Map<string, string>();
+  for (const entries of [resolved.spec.services, resolved.spec.externals]) {
+    for (const [name, entry] of Object.entries(entries ?? {})) if (entry.composeName) byComposeName.set(entry.composeName, name);
+  }
   for (const pair of services.items) {
-    const name = String((pair.key as { value?: unknown })?.value ?? pair.key);
+    const composeName = String((pair.key as { value?: unknown })?.value ?? pair.key);
+    const name = byComposeName.get(composeName) ?? composeName;
     const svc = pair.value;
     const ports = isMap(svc) ? svc.get('ports', true) : undefined;
     if (!isSeq(ports)) continue;
@@ -39,7 +45,7 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
       try {
         mappings = parsePortEntry((item as { toJSON(): unknown }).toJSON());
       } catch (e) {
-        out.push(finding('compose-file', `${file}: service ${name}: ${(e as Error).message}`, { registry, service: name, file: where }, 'fix the port entry'));
+        out.push(finding('compose-file', `${file}: service ${composeName}: ${(e as Error).message}`, { registry, service: name, file: where }, 'fix the port entry'));
         continue;
       }
       for (const m of mappings) {
@@ -48,14 +54,14 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
         const mine = own.some(a => a.port === m.published && a.protocol === protocol);
         if (own.length > 0 && !mine) {
           const expected = own.map(a => `${a.port}/${a.protocol} (${a.portName}, ${a.environment})`).join(', ');
-          out.push(finding('compose-drift', `${file}: service ${name} publishes ${m.published}/${protocol}, but the registry gives ${name} ${expected}`,
+          out.push(finding('compose-drift', `${file}: service ${composeName} publishes ${m.published}/${protocol}, but the registry gives ${name} ${expected}`,
             { registry, service: name, port: m.published, file: where, ...(environment ? { environment } : {}) },
             `publish ${own[0].port} (or change the registry and synthesize again)`));
           continue;
         }
         const taken = allocations.find(a => a.service !== name && a.port === m.published && a.protocol === protocol);
         if (taken && !mine) {
-          out.push(finding('compose-drift', `${file}: service ${name} publishes ${m.published}/${protocol}, which the registry gives ${taken.service}.${taken.portName} (${taken.environment})`,
+          out.push(finding('compose-drift', `${file}: service ${composeName} publishes ${m.published}/${protocol}, which the registry gives ${taken.service}.${taken.portName} (${taken.environment})`,
             { registry, service: name, port: m.published, other: `${taken.service}.${taken.portName}`, file: where, environment: taken.environment },
             `publish a port the registry allocates to ${name}, or declare ${name} in the registry`));
         }

@@ -20,7 +20,8 @@ export function cidrProblem(cidr: string): string | undefined {
  * `references` list, the same walk over the connections also runs the reference rules for them
  * ({@link connectionReferences}) into that list.
  */
-export function checkConnections(spec: RegistrySpec, envs: readonly Environment[], references?: Finding[], index: SpecIndex = indexSpec(spec)): Finding[] {
+export function checkConnections(spec: RegistrySpec, envs: readonly Environment[], references?: Finding[], index: SpecIndex = indexSpec(spec),
+  syntax: 'code' | 'data' = 'data'): Finding[] {
   const out: Finding[] = [];
   const referenceRules = references ? connectionReferences(spec, envs, references) : undefined;
   const registry = spec.name;
@@ -62,12 +63,24 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
     }
   }
 
+  // A registry that declares no connections and no public service does not use policies yet:
+  // say so once, with how to start, instead of calling every service unreachable.
+  const usesPolicies = inbound.size > 0 || index.services.some(svc => !!svc.public);
+  const deployed = index.services.filter(svc => isDeployed(svc.status)).length;
+  if (!usesPolicies && deployed > 0) {
+    out.push(finding('no-policies', `${registry} declares no connections and no public service, so the NetworkPolicies it generates deny all traffic to its ${deployed} service${deployed === 1 ? '' : 's'}`,
+      { registry, path: 'services' }, syntax === 'code'
+        ? 'declare who talks to whom (client.connectsTo(server, \'port\')) and what is reached from outside (public: true, or public: { namespaces: [\'ingress-nginx\'] })'
+        : 'declare who talks to whom (connectsTo: [{ to: <server>, port: <port> }] under each client) and what is reached from outside (public: true, or public: { namespaces: [ingress-nginx] })'));
+  }
   for (let s = 0; s < index.services.length; s++) {
     const name = index.serviceNames[s];
     const svc = index.services[s];
-    if (isDeployed(svc.status) && !svc.public && !inbound.has(name)) {
+    if (usesPolicies && isDeployed(svc.status) && !svc.public && !inbound.has(name)) {
       out.push(finding('unreachable', `${name} is not public and no service connects to it, so the default deny blocks all traffic to it`,
-        { registry, service: name, path: `services.${name}` }, `declare the clients (client.connectsTo(${name})) or mark it public`));
+        { registry, service: name, path: `services.${name}` }, syntax === 'code'
+          ? `declare its clients (client.connectsTo(${name})) or mark it public`
+          : `declare its clients (connectsTo: [{ to: ${name} }] under each client) or mark it public: true`));
     }
     if (typeof svc.public === 'object') {
       for (const ns of svc.public.namespaces ?? []) {

@@ -5,21 +5,23 @@
  * compose drift) run in the pipeline, after these.
  */
 import type { Finding } from '../model/finding';
+import { appProtocol } from './app-protocol';
 import { checkConnections } from './connections';
 import { checkNames } from './names';
 import { PLACEMENT_RULES } from './placement';
 import { checkRanges } from './ranges';
 import { checkReferences } from './references';
 import type { Rule, RuleContext } from './rule';
+import { chosenVariables } from './variables';
 
-export type { Rule, RuleContext } from './rule';
+export type { Rule, RuleContext, Syntax } from './rule';
 
 /** The connections are walked once, for the reference rules and the connection rules alike. */
 function connectionWalk(ctx: RuleContext): { references: Finding[]; findings: Finding[] } {
   let walk = ctx.memo.get('connections') as { references: Finding[]; findings: Finding[] } | undefined;
   if (!walk) {
     const references: Finding[] = [];
-    walk = { references, findings: checkConnections(ctx.spec, ctx.environments, references, ctx.index) };
+    walk = { references, findings: checkConnections(ctx.spec, ctx.environments, references, ctx.index, ctx.syntax) };
     ctx.memo.set('connections', walk);
   }
   return walk;
@@ -27,6 +29,8 @@ function connectionWalk(ctx: RuleContext): { references: Finding[]; findings: Fi
 
 export const RULE_LIST: readonly Rule[] = [
   { id: 'names', reports: ['service-name', 'namespace-name', 'port-name', 'env-var-collision'], check: c => checkNames(c.spec, c.environments, c.index) },
+  chosenVariables,
+  appProtocol,
   { id: 'ranges', reports: ['invalid-range', 'range-overlap'], check: c => checkRanges(c.spec, c.environments) },
   {
     id: 'references', reports: ['unknown-category', 'unknown-environment', 'unknown-service', 'unknown-port', 'dev-only-in-production', 'schema'],
@@ -40,7 +44,7 @@ export const RULE_LIST: readonly Rule[] = [
   },
   ...PLACEMENT_RULES,
   {
-    id: 'connections', reports: ['unreachable', 'inactive-target', 'cross-environment', 'external-unaddressed', 'invalid-cidr'],
+    id: 'connections', reports: ['no-policies', 'unreachable', 'inactive-target', 'cross-environment', 'external-unaddressed', 'invalid-cidr'],
     check: c => connectionWalk(c).findings,
   },
 ];

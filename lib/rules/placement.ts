@@ -42,7 +42,7 @@ const pinnedNote = (p: Placement) => (p.allocation.source === 'auto' && p.decl.o
   ? ` (pinned in the lock file as ${p.env.name}/${p.decl.service}/${p.decl.portName}; delete that entry to reallocate)` : '');
 
 /** The fix of a port in the wrong place: the next free port where it belongs. */
-const moveInto = (f: Finding, p: Placement, verb: string, from?: number, wrap?: (s: string, rule: string) => string) =>
+const moveInto = (f: Finding, p: Placement, verb: string, from?: number, wrap?: (s: string, rule: string, syntax: 'code' | 'data') => string) =>
   relocate(f, relocationOf(p.decl, p.env, p.ranges, verb, from, wrap));
 
 export const outsideBand = placementRule('outside-band', (p, _ctx, report) => {
@@ -120,7 +120,23 @@ export const placedPortRange = placementRule('port-range', (p, _ctx, report) => 
   }
 });
 
+/** A category's fallback ranges hold its ports' fallbacks and no primary port. */
+export const fallbackRange = placementRule('fallback-range', (p, ctx, report) => {
+  const rules = ctx.allocation.spaces.rules;
+  if (!rules.fallbackRanges.length) return;
+  const a = p.allocation;
+  const kept = rules.fallbackRange(a.port);
+  if (kept) {
+    moveInto(report(`${label(p)} is on ${a.port}, inside ${formatRange(kept.range)}, which category ${kept.category} keeps for fallbacks`), p, 'move it into', a.port);
+  }
+  const category = p.decl.category !== undefined ? ctx.spec.categories?.[p.decl.category] : undefined;
+  if (a.fallback !== undefined && category?.fallbackRanges?.length && !inAny(a.fallback, category.fallbackRanges)) {
+    report(`the fallback ${a.fallback} of ${label(p)} is outside the fallback ranges of category ${p.decl.category} (${category.fallbackRanges.map(formatRange).join(', ')})`,
+      { port: a.fallback, path: `${p.decl.path}.fallback` }, `give it a fallback in ${category.fallbackRanges.map(formatRange).join(', ')}`);
+  }
+});
+
 /** The placement rules, in the order their findings are reported. */
 export const PLACEMENT_RULES: readonly Rule[] = [
-  outsideBand, outsideCategory, avoidedPort, reservedRange, privilegedPort, defactoPort, nodePortRange, placedPortRange,
+  outsideBand, outsideCategory, avoidedPort, reservedRange, privilegedPort, defactoPort, nodePortRange, placedPortRange, fallbackRange,
 ];

@@ -16,7 +16,12 @@ export interface RuleContext {
    * reference and the connection rules): a rule memoises it here under its own key.
    */
   readonly memo: Map<string, unknown>;
+  /** How the registry is written, so that fixes speak its language: `code` (the construct API) or `data` (YAML, JSON, objects). */
+  readonly syntax: Syntax;
 }
+
+/** How a registry is written: with the construct API (`code`), or as data (`data`: a ports.yaml, JSON, a plain object). */
+export type Syntax = 'code' | 'data';
 
 /**
  * One entry of the rule list (lib/rules/index.ts). `reports` lists every rule id it can report;
