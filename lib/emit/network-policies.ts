@@ -39,9 +39,15 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
     isDeployed(services[service]?.status) && index.allocationsOf(env, service).length > 0;
 
   const meta = (env: Environment, name: string) => ({ name, namespace: env.namespace, labels: commonLabels(registry, env) });
-  const add = (env: Environment, name: string, spec: k8s.NetworkPolicySpec) => {
+  // Policy names are readable (`allow-a-to-b`), but `a` + `b-to-c` and `a-to-b` + `c` would read the
+  // same, and a service named `public` or `dns` could take a fixed name. Each policy has a key (what
+  // it allows); the first key to want a readable name gets it, any other key gets the dotted form
+  // (`allow.a.to.b-to-c`), which is unique by construction: service and environment names have no dots.
+  const claimed = new Map<string, Map<string, string>>(resolved.environments.map(e => [e.name, new Map()]));
+  const add = (env: Environment, key: string, name: string, dotted: string, spec: k8s.NetworkPolicySpec) => {
     const policies = byEnv.get(env.name)!;
-    const existing = policies.get(name);
+    const names = claimed.get(env.name)!;
+    const existing = names.has(key) ? policies.get(names.get(key)!) : undefined;
     if (existing) {
       // Several ports of one connection pair: one policy, the ports merged.
       const rules = (spec.ingress ?? spec.egress)!;
@@ -52,12 +58,15 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
       }
       return;
     }
-    policies.set(name, { name, props: { metadata: meta(env, name), spec } });
+    const chosen = policies.has(name) ? dotted : name;
+    if (policies.has(chosen)) throw new Error(`two NetworkPolicies would be named ${chosen} in ${env.namespace}`); // impossible by construction
+    names.set(key, chosen);
+    policies.set(chosen, { name: chosen, props: { metadata: meta(env, chosen), spec } });
   };
 
   for (const env of resolved.environments) {
-    add(env, 'default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-    add(env, 'allow-dns', {
+    add(env, 'default-deny', 'default-deny', 'default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    add(env, 'dns', 'allow-dns', 'allow-dns', {
       podSelector: {}, policyTypes: ['Egress'],
       egress: [{ to: [CLUSTER_DNS], ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) }] }],
     });
@@ -81,7 +90,7 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
         ? [{ namespaceSelector: { matchLabels: { [NS_NAME]: ext.namespace } }, podSelector: { matchLabels: ext.podSelector ?? {} } }]
         : (ext.cidrs ?? []).map(cidr => ({ ipBlock: { cidr } }));
       if (peers.length === 0) continue; // reported as external-unaddressed
-      add(clientEnv, `allow-${c.from}-to-${c.to}`, {
+      add(clientEnv, `egress\u0000${c.from}\u0000${c.to}\u0000`, `allow-${c.from}-to-${c.to}`, `allow.${c.from}.to.${c.to}`, {
         podSelector: fromSelector, policyTypes: ['Egress'],
         egress: [{ to: peers, ports: [portOf(a, ext.namespace === undefined)] }],
       });
@@ -92,14 +101,16 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
     const toSelector = { matchLabels: selectorOf(c.to, services[c.to]) };
     const port = portOf(a, false);
     const suffix = cross ? `-in-${targetEnv.name}` : '';
-    add(clientEnv, `allow-${c.from}-to-${c.to}${suffix}`, {
+    add(clientEnv, `egress\u0000${c.from}\u0000${c.to}\u0000${cross ? targetEnv.name : ''}`, `allow-${c.from}-to-${c.to}${suffix}`,
+      `allow.${c.from}.to.${c.to}${cross ? `.in.${targetEnv.name}` : ''}`, {
       podSelector: fromSelector, policyTypes: ['Egress'],
       egress: [{
         to: [cross ? { namespaceSelector: { matchLabels: { [NS_NAME]: targetEnv.namespace } }, podSelector: toSelector } : { podSelector: toSelector }],
         ports: [port],
       }],
     });
-    add(targetEnv, `allow-${c.to}-from-${c.from}${cross ? `-in-${clientEnv.name}` : ''}`, {
+    add(targetEnv, `ingress\u0000${c.to}\u0000${c.from}\u0000${cross ? clientEnv.name : ''}`, `allow-${c.to}-from-${c.from}${cross ? `-in-${clientEnv.name}` : ''}`,
+      `allow.${c.to}.from.${c.from}${cross ? `.in.${clientEnv.name}` : ''}`, {
       podSelector: toSelector, policyTypes: ['Ingress'],
       ingress: [{
         from: [cross ? { namespaceSelector: { matchLabels: { [NS_NAME]: clientEnv.namespace } }, podSelector: fromSelector } : { podSelector: fromSelector }],
@@ -125,7 +136,7 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
     for (const env of resolved.environments) {
       if (!deployedIn(name, env.name)) continue;
       const ports = index.allocationsOf(env.name, name).map(a => portOf(a, false));
-      add(env, `allow-${name}-from-public`, {
+      add(env, `public\u0000${name}`, `allow-${name}-from-public`, `allow.${name}.from-public`, {
         podSelector: { matchLabels: selectorOf(name, svc) }, policyTypes: ['Ingress'], ingress: [{ from: peers, ports }],
       });
     }
