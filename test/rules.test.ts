@@ -267,6 +267,21 @@ const cases: Record<string, Case> = {
     where: { service: 'db', port: 5432 },
     good: s => { s.categories!.infra.fallbackRanges = [[5490, 5499]]; },
   },
+  'a registry name that would break the files it heads': {
+    rule: 'invalid-value', bad: s => { s.name = 'acme\nbuiltins.exec "rm -rf ~"'; },
+    where: { path: 'name' },
+    good: s => { s.name = 'acme-two'; },
+  },
+  'two environments in one namespace': {
+    rule: 'namespace-shared', bad: s => { s.environments.development.namespace = 'acme-production'; },
+    where: { environment: 'development', other: 'production' },
+    good: s => { s.environments.development.namespace = 'acme-dev'; },
+  },
+  'an appProtocol IANA does not list': {
+    rule: 'app-protocol-unknown', bad: s => { s.services.api.ports.http = { offset: 10, appProtocol: 'prometheus-metrics' }; },
+    where: { service: 'api', portName: 'http' },
+    good: s => { s.services.api.ports.http = { offset: 10, appProtocol: 'http' }; },
+  },
   'misspelt key': {
     rule: 'schema', bad: s => { (s.services.api as unknown as Record<string, unknown>).prots = {}; },
     where: { service: 'api', path: 'services.api' },

@@ -1,5 +1,6 @@
 import type { ResolvedRegistry } from '../model/resolved';
 import { lookup } from './lookup';
+import { markdownCell } from './escape';
 
 /**
  * Who talks to whom, as a markdown table: one row per connection, one column per
@@ -40,7 +41,7 @@ export function connectionsTable(resolved: ResolvedRegistry): string {
     `| from | to | port | ${envs.join(' | ')} |`,
     `| --- | --- | --- | ${envs.map(() => '---').join(' | ')} |`,
     ...[...rows.values()].sort((x, y) => x.from.localeCompare(y.from) || x.to.localeCompare(y.to) || x.port.localeCompare(y.port))
-      .map(r => `| ${r.from} | ${r.to} | ${r.port} | ${envs.map(e => r.cells.get(e) ?? '—').join(' | ')} |`),
+      .map(r => `| ${markdownCell(r.from)} | ${markdownCell(r.to)} | ${markdownCell(r.port)} | ${envs.map(e => r.cells.get(e) ?? '—').join(' | ')} |`),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -81,7 +81,10 @@ export const RULES = {
   'lock-stale': ['warning', 'An entry of the lock file belongs to no port of the registry any more; it is dropped.'],
   'lock-outdated': ['error', 'In frozen mode (CI), the lock file already holds every automatic allocation.'],
   'waiver-unused': ['warning', 'A waiver matches no finding; remove it so exceptions do not outlive their reason.'],
+  'invalid-value': ['error', 'A value that reaches an output has the form it needs: registry and category names, hosts, host addresses, images, label selectors (never empty), free text on one line.'],
+  'namespace-shared': ['error', 'Each environment has its own namespace: two environments in one would overwrite each other and reach each other.'],
   'app-protocol': ['error', 'An appProtocol is an IANA service name, kubernetes.io/h2c, ws or wss, or domain-prefixed (`ws`, `wss` and `h2c` are written in their Kubernetes form).'],
+  'app-protocol-unknown': ['warning', "An un-prefixed appProtocol that is not in IANA's port table (Kubernetes keeps those names for IANA service names)."],
   'fallback-range': ['error', "A category's fallback ranges hold its ports' fallbacks, and no primary port."],
   'workload-drift': ['error', "A container, probe or Service port in the app's own charts that belongs to a registered service agrees with the registry."],
   'waiver-invalid': ['error', 'A waiver names a rule that keeps the output valid (names, ranges, references, duplicates …); such rules cannot be waived.'],
@@ -98,7 +101,7 @@ export type RuleId = keyof typeof RULES;
 export const UNWAIVABLE_RULES: ReadonlySet<RuleId> = new Set<RuleId>([
   'schema', 'port-range', 'port-source', 'offset-without-band', 'invalid-range', 'no-free-port',
   'service-name', 'namespace-name', 'port-name', 'duplicate-service', 'env-var-collision',
-  'unknown-service', 'unknown-port', 'unknown-environment', 'unknown-category', 'invalid-cidr',
+  'unknown-service', 'unknown-port', 'unknown-environment', 'unknown-category', 'invalid-cidr', 'invalid-value', 'namespace-shared', 'app-protocol',
   'waiver-unused', 'waiver-invalid',
 ]);
 

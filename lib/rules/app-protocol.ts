@@ -4,7 +4,7 @@ import type { Rule } from './rule';
 
 /** A port's appProtocol is a value Kubernetes understands (see lib/model/app-protocol.ts). */
 export const appProtocol: Rule = {
-  id: 'app-protocol', reports: ['app-protocol'],
+  id: 'app-protocol', reports: ['app-protocol', 'app-protocol-unknown'],
   check({ spec, index }) {
     const out: Finding[] = [];
     const seen = new Map<string, ReturnType<typeof appProtocolProblem>>();
@@ -17,10 +17,9 @@ export const appProtocol: Rule = {
           const problem = seen.get(value);
           if (!problem) continue;
           const hint = value === 'websocket' ? 'use kubernetes.io/ws (or ws)' : value.startsWith('http2') || value === 'h2' ? 'use kubernetes.io/h2c for HTTP/2 without TLS' : undefined;
-          out.push(finding('app-protocol', `appProtocol "${value}" of ${names[i]}.${portName} ${problem.why}`,
+          out.push(finding(problem.level === 'unknown' ? 'app-protocol-unknown' : 'app-protocol', `appProtocol "${value}" of ${names[i]}.${portName} ${problem.why}`,
             { registry: spec.name, service: names[i], portName, path: `${kind}.${names[i]}.ports.${portName}.appProtocol` },
-            hint ?? 'use an IANA service name (http, https, postgresql …), kubernetes.io/ws, kubernetes.io/wss or kubernetes.io/h2c, or prefix your own with a domain (example.com/name)',
-            problem.level === 'unknown' ? 'warning' : 'error'));
+            hint ?? 'use an IANA service name (http, https, postgresql …), kubernetes.io/ws, kubernetes.io/wss or kubernetes.io/h2c, or prefix your own with a domain (example.com/name)'));
         }
       });
     }

@@ -13,6 +13,7 @@ import { checkRanges } from './ranges';
 import { checkReferences } from './references';
 import type { Rule, RuleContext } from './rule';
 import { chosenVariables } from './variables';
+import { values } from './values';
 
 export type { Rule, RuleContext, Syntax } from './rule';
 
@@ -29,6 +30,7 @@ function connectionWalk(ctx: RuleContext): { references: Finding[]; findings: Fi
 
 export const RULE_LIST: readonly Rule[] = [
   { id: 'names', reports: ['service-name', 'namespace-name', 'port-name', 'env-var-collision'], check: c => checkNames(c.spec, c.environments, c.index) },
+  values,
   chosenVariables,
   appProtocol,
   { id: 'ranges', reports: ['invalid-range', 'range-overlap'], check: c => checkRanges(c.spec, c.environments) },

