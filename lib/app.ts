@@ -83,6 +83,7 @@ export class PortsApp extends App {
     }
 
     const registries = this.node.findAll().filter((c): c is PortRegistry => c instanceof PortRegistry);
+    // Output folders are normalised (team, ./team/ and team/. are one folder): no two registries share one.
     const dirs = new Map<string, string>();
     for (const r of registries) {
       const other = dirs.get(r.outputDir);
@@ -124,7 +125,12 @@ export class PortsApp extends App {
         files.set(path.posix.join(r.outputDir, 'k8s', `${env}.yaml`), yamlDocuments(renderChart(chart)));
       }
       for (const emitter of EMITTERS) {
-        for (const [name, text] of emitter.files?.(result) ?? []) files.set(path.posix.join(r.outputDir, name), text);
+        for (const [name, text] of emitter.files?.(result) ?? []) {
+          const file = path.posix.join(r.outputDir, name);
+          // Nested output folders may not write the same file twice (a registry in `k8s` under another's root, say).
+          if (files.has(file)) return fail(`two registries would write ${file}; give ${r.node.id} another outputDir`, findings);
+          files.set(file, text);
+        }
       }
     }
     // Charts the user added beside the registries are written too, under their own names.

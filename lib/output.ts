@@ -40,8 +40,18 @@ function withLock<T>(target: string, f: () => T, timeoutMs = 60_000): T {
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const owner = Number(fs.readFileSync(lock, 'utf8').trim() || '0');
-      if (owner && !alive(owner)) {
+      let text = '';
+      let age = 0;
+      try {
+        text = fs.readFileSync(lock, 'utf8').trim();
+        age = Date.now() - fs.statSync(lock).mtimeMs;
+      } catch {
+        continue; // released meanwhile
+      }
+      const owner = /^[1-9][0-9]*$/.test(text) ? Number(text) : 0;
+      // A lock without a pid was left by a process killed between creating and writing it (a window
+      // of microseconds): once it is a second old, nobody is going to write it.
+      if ((owner && !alive(owner)) || (!owner && age > 1000)) {
         fs.rmSync(lock, { force: true });
         continue;
       }
@@ -99,6 +109,8 @@ export function replaceDirectory(target: string, files: FileSet): void {
   withLock(absolute, () => {
     recoverInterruptedSwap(absolute);
     const fresh = fs.mkdtempSync(path.join(parent, `.${base}-new-`));
+    // mkdtemp makes the folder 0700: keep the previous folder's mode, else what mkdir would give.
+    fs.chmodSync(fresh, fs.existsSync(absolute) ? fs.statSync(absolute).mode & 0o7777 : 0o777 & ~process.umask());
     try {
       writeAll(fresh, files);
     } catch (e) {
@@ -128,4 +140,17 @@ export function writeFileAtomic(file: string, content: string): boolean {
   fs.writeFileSync(tmp, content);
   fs.renameSync(tmp, file);
   return true;
+}
+
+/**
+ * A registry's output folder, normalised and kept inside the manifests folder: `./team/` and `team`
+ * are one folder; an absolute path, or one that climbs out with `..`, is refused.
+ */
+export function normalizeOutputDir(dir: string): { readonly dir?: string; readonly problem?: string } {
+  if (dir.includes('\0')) return { problem: 'contains a NUL character' };
+  const slashed = dir.replace(/\\/g, '/');
+  if (path.posix.isAbsolute(slashed) || /^[A-Za-z]:/.test(slashed)) return { problem: 'is absolute: output folders are relative to the manifests folder' };
+  const normal = path.posix.normalize(slashed).replace(/\/+$/, '');
+  if (normal === '..' || normal.startsWith('../')) return { problem: 'leads out of the manifests folder' };
+  return { dir: normal === '.' ? '' : normal };
 }

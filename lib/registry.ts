@@ -7,6 +7,7 @@ import type { CheckOptions } from './check';
 import { Binding, BindOptions, applyBinding, workloadDrift } from './constructs/bind';
 import { formatFinding, formatFindings } from './format';
 import { parseLockFile } from './allocation/lock';
+import { normalizeOutputDir } from './output';
 import { ownEntry } from './model/normalize';
 import type { Lock } from './model/resolved';
 import type { ResolvedRegistry } from './model/resolved';
@@ -204,7 +205,10 @@ export class RegisteredExternal<P extends string = string> implements Endpoint<P
  * run when the app synthesizes (`PortsApp.synth()`); `check()` runs them on demand.
  */
 export class PortRegistry extends Construct {
+  /** The folder under the app's manifests folder this registry writes to, normalised ('' for the folder itself). */
   public readonly outputDir: string;
+  /** Findings about the registry's own setup (base, output folder), reported by check(). */
+  private readonly baseFindings: Finding[] = [];
   private readonly data: RegistrySpec & { services: Record<string, ServiceSpec>; externals: Record<string, ExternalSpec> };
   private readonly charts = new Map<string, Chart>();
   private readonly kubeServices = new Map<string, k8s.KubeService>();
@@ -219,7 +223,12 @@ export class PortRegistry extends Construct {
 
   constructor(scope: Construct, id: string, props: PortRegistryProps = {}) {
     super(scope, id);
-    this.outputDir = props.outputDir ?? '';
+    const dir = normalizeOutputDir(props.outputDir ?? '');
+    this.outputDir = dir.dir ?? '';
+    if (dir.problem) {
+      this.baseFindings.push(finding('invalid-value', `outputDir ${JSON.stringify(props.outputDir)} of registry ${id} ${dir.problem}`,
+        { registry: id, path: 'outputDir' }, 'use a folder inside the manifests folder, such as "team-a"'));
+    }
     // In a PortsApp, the app's lock file (it writes that one); in any other App, ports.lock.json.
     const appLock = (this.node.root as { readonly lockFile?: unknown }).lockFile;
     this.lockFile = props.lockFile ?? (typeof appLock === 'string' ? appLock : 'ports.lock.json');
@@ -240,8 +249,6 @@ export class PortRegistry extends Construct {
     this.data = { ...spec, services: {}, externals: { ...(spec.externals ?? {}) }, waivers: [...(spec.waivers ?? [])] };
   }
 
-  /** Findings about the base itself (unreadable file, services in a base), reported by check(). */
-  private readonly baseFindings: Finding[] = [];
 
   private loadBase(base: RegistryBase | string): RegistryBase | undefined {
     if (typeof base === 'string') {

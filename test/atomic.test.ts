@@ -2,7 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { recover } from '../lib/output';
+import { recover, replaceDirectory } from '../lib/output';
 import { ROOT, treeHashes } from './support/project';
 
 /**
@@ -88,4 +88,31 @@ test('two synths at once leave one complete output, never a mix', async () => {
     expect([JSON.stringify(A), JSON.stringify(B)]).toContain(JSON.stringify(now));
     expect(leftovers(dir)).toEqual([]);
   }
+});
+
+describe('hostile leftovers and modes', () => {
+  test.each([['empty', ''], ['garbage', 'not a pid\n'], ['zero', '0']])('a lock file left %s by a kill is taken over at once, not after a minute', (_kind, content) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-lock-'));
+    const target = path.join(dir, 'manifests');
+    const lock = path.join(dir, '.manifests.lock');
+    fs.writeFileSync(lock, content);
+    const old = new Date(Date.now() - 5000);
+    fs.utimesSync(lock, old, old);
+    const started = Date.now();
+    replaceDirectory(target, new Map([['a.txt', 'a']]));
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(fs.readFileSync(path.join(target, 'a.txt'), 'utf8')).toBe('a');
+    expect(fs.existsSync(lock)).toBe(false);
+  });
+
+  test('the swapped folder keeps the previous mode (0755 for a new one), not mkdtemp\'s 0700', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-mode-'));
+    const target = path.join(dir, 'manifests');
+    const umask = process.umask();
+    replaceDirectory(target, new Map([['a.txt', 'a']]));
+    expect(fs.statSync(target).mode & 0o777).toBe(0o777 & ~umask);
+    fs.chmodSync(target, 0o750);
+    replaceDirectory(target, new Map([['b.txt', 'b']]));
+    expect(fs.statSync(target).mode & 0o777).toBe(0o750);
+  });
 });

@@ -84,3 +84,32 @@ test('a base with services, or one that cannot be read, is reported', () => {
   const missing = new PortRegistry(a, 'y', { extends: '/nonexistent/org.yaml' });
   expect(missing.check().findings[0].message).toMatch(/cannot be read \(no such file\)/);
 });
+
+describe('output folders stay inside the manifests folder', () => {
+  const app = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-outdir-'));
+    return { dir, app: new PortsApp({ manifestsDir: path.join(dir, 'project', 'manifests'), outdir: path.join(dir, 'staging'), lockFile: path.join(dir, 'lock.json') }) };
+  };
+  const registry = (a: PortsApp, id: string, outputDir: string) =>
+    new PortRegistry(a, id, { environments: { production: { range: [20000, 20999] } }, outputDir }).service('api', { public: true, ports: { http: { offset: 1 } } });
+
+  test.each(['../../escaped', '..', '/tmp/elsewhere', 'team/../../x'])('outputDir %s is refused, and nothing is written anywhere', outputDir => {
+    const { dir, app: a } = app();
+    registry(a, 'team', outputDir);
+    const result = a.trySynth();
+    expect(result.ok).toBe(false);
+    const f = result.findings.find(x => x.rule === 'invalid-value')!;
+    expect(f.where).toMatchObject({ registry: 'team', path: 'outputDir' });
+    expect(f.message).toMatch(/leads out of the manifests folder|is absolute/);
+    expect(fs.readdirSync(dir).sort()).toEqual([]);
+  });
+
+  test('team and ./team/ are one folder: two registries there are refused', () => {
+    const { app: a } = app();
+    registry(a, 'one', 'team');
+    registry(a, 'two', './team/');
+    const result = a.trySynth();
+    expect(result.ok).toBe(false);
+    expect(result.problem).toMatch(/registries one and two both write to .*team/);
+  });
+});

@@ -44,6 +44,27 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[]): F
       label: `range ${formatRange(range)} of category ${name}`, path: `categories.${name}.ranges[${i}]` }));
   }
 
+  // Avoided ports and ranges are ports too: a reversed range would avoid nothing, 70000 or 8001.5 nothing real.
+  (spec.avoid?.ports ?? []).forEach((p, i) => {
+    const port = typeof p === 'number' ? p : p.port;
+    if (Number.isInteger(port) && port >= 1 && port <= 65535) return;
+    out.push(finding('invalid-range', `avoided port ${port} is not a port: ports are integers in 1-65535`,
+      { registry, path: `avoid.ports[${i}]` }, 'list ports as integers in 1-65535, or remove the entry'));
+  });
+  (spec.avoid?.ranges ?? []).forEach((r, i) => {
+    const range = Array.isArray(r) ? r as Range : r.range;
+    if (isValid(range)) return;
+    out.push(finding('invalid-range', `avoided range [${range.join(', ')}] is not a valid range${range[0] > range[1] ? ' (it is reversed, so it avoids nothing)' : ''}`,
+      { registry, path: `avoid.ranges[${i}]` }, range[0] > range[1] ? `write it as [${range[1]}, ${range[0]}]` : 'use [first, last] with integers 1 <= first <= last <= 65535'));
+  });
+  for (const [name, c] of Object.entries(spec.categories ?? {})) {
+    (c.fallbackRanges ?? []).forEach((range, i) => {
+      if (isValid(range)) return;
+      out.push(finding('invalid-range', `fallback range [${range.join(', ')}] of category ${name} is not a valid range`,
+        { registry, category: name, path: `categories.${name}.fallbackRanges[${i}]` }, 'use [first, last] with integers 1 <= first <= last <= 65535'));
+    });
+  }
+
   const valid = declared.filter(d => {
     if (isValid(d.range)) return true;
     out.push(finding('invalid-range', `${d.label.replace(formatRange(d.range), `[${d.range.join(', ')}]`)} is not a valid range`,
