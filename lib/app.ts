@@ -12,6 +12,7 @@ import { Finding, blocking } from './model/finding';
 import { ownEntry } from './model/normalize';
 import { FileSet, recover, replaceDirectory, writeFileAtomic, writeFiles } from './output';
 import { PortRegistry } from './registry';
+import { readRegularFile } from './io/read';
 
 /** Props of {@link PortsApp}: the cdk8s AppProps plus where the checked output and the lock go. */
 export interface PortsAppProps extends AppProps {
@@ -76,7 +77,7 @@ export class PortsApp extends App {
     let lockFile: LockFile = { lockfileVersion: 1, registries: {} };
     if (fs.existsSync(this.lockFile)) {
       try {
-        lockFile = parseLockFile(fs.readFileSync(this.lockFile, 'utf8'), this.lockFile);
+        lockFile = parseLockFile(readRegularFile(this.lockFile), this.lockFile);
       } catch (e) {
         return fail((e as Error).message);
       }

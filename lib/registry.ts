@@ -19,6 +19,7 @@ import { Finding, blocking, finding } from './model/finding';
 import type {
   AvoidSpec, CategorySpec, EnvironmentSpec, ExternalPort, ExternalSpec, PortSpec, RegistrySpec, ServiceSpec, Waiver,
 } from './model/types';
+import { ReadError, readRegularFile } from './io/read';
 
 /** Props of {@link PortRegistry}. */
 export interface PortRegistryProps {
@@ -271,9 +272,9 @@ export class PortRegistry extends Construct {
   public static fromFile(scope: Construct, id: string, file: string, props: Pick<PortRegistryProps, 'outputDir'> = {}): PortRegistry {
     let loaded: LoadedRegistry;
     try {
-      loaded = parseRegistryText(fs.readFileSync(file, 'utf8'), file, id);
+      loaded = parseRegistryText(readRegularFile(file), file, id);
     } catch (e) {
-      const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(e as Error).message})`;
+      const reason = e instanceof ReadError ? e.reason : `cannot be read (${(e as Error).message})`;
       loaded = { findings: [finding('schema', `registry file ${file} ${reason}`, { registry: id, file }, 'check the path')], locate: () => undefined };
     }
     const spec = loaded.spec;
@@ -327,7 +328,7 @@ export class PortRegistry extends Construct {
   /** The lock entries of this registry in its lock file (none when there is no file). */
   private lockFromFile(): Lock | undefined {
     if (!fs.existsSync(this.lockFile)) return undefined;
-    return ownEntry(parseLockFile(fs.readFileSync(this.lockFile, 'utf8'), this.lockFile).registries, this.node.id);
+    return ownEntry(parseLockFile(readRegularFile(this.lockFile), this.lockFile).registries, this.node.id);
   }
 
   /** @internal Something was declared: the next resolution starts afresh. */

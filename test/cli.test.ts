@@ -70,7 +70,7 @@ describe('check', () => {
   test('a file that does not exist exits 2', () => {
     const r = cli(['check', 'nope.yaml'], tmp('missing'));
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/cannot read .*nope\.yaml: no such file/);
+    expect(r.stderr).toMatch(/cannot read .*nope\.yaml: it does not exist/);
   });
 
   test('piped output is plain text even where CI is set; FORCE_COLOR asks for colour, NO_COLOR wins', () => {

@@ -82,7 +82,7 @@ test('a base with services, or one that cannot be read, is reported', () => {
   const withServices = new PortRegistry(a, 'x', { extends: { ...ORG, services: { web: { ports: { http: { port: 20001 } } } } } });
   expect(withServices.check().findings[0].message).toMatch(/base org declares services \(web\)/);
   const missing = new PortRegistry(a, 'y', { extends: '/nonexistent/org.yaml' });
-  expect(missing.check().findings[0].message).toMatch(/cannot be read \(no such file\)/);
+  expect(missing.check().findings[0].message).toMatch(/base registry \/nonexistent\/org.yaml does not exist/);
 });
 
 describe('output folders stay inside the manifests folder', () => {

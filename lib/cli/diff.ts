@@ -9,6 +9,7 @@ import { Finding } from '../model/finding';
 import { checkRegistry } from '../check';
 import { parseRegistryText } from '../file/registry-file';
 import { UsageError } from './registries';
+import { ReadError, readRegularFile } from '../io/read';
 
 export interface FileDrift {
   readonly file: string;
@@ -24,16 +25,30 @@ export interface DiffResult {
   readonly synthError?: string;
 }
 
+/**
+ * The files of a folder as text. A symbolic link is never followed (a committed
+ * `manifests/leak -> /proc/self/environ` must not print the CI's secrets): it stands for itself,
+ * which no synth writes, so it shows as drift. Special files and oversized files likewise.
+ */
 function tree(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.set(path.relative(dir, p).split(path.sep).join('/'), fs.readFileSync(p, 'utf8'));
+      const rel = path.relative(dir, p).split(path.sep).join('/');
+      if (e.isSymbolicLink()) out.set(rel, `(a symbolic link, not followed)\n`);
+      else if (e.isDirectory()) walk(p);
+      else if (!e.isFile()) out.set(rel, '(a special file, not read)\n');
+      else {
+        try {
+          out.set(rel, readRegularFile(p));
+        } catch (err) {
+          out.set(rel, `(${err instanceof ReadError ? err.reason : (err as Error).message})\n`);
+        }
+      }
     }
   };
-  if (fs.existsSync(dir)) walk(dir);
+  if (fs.existsSync(dir) && fs.lstatSync(dir).isDirectory()) walk(dir);
   return out;
 }
 
@@ -104,8 +119,12 @@ export function diffProject(root: string, manifestsDir: string, userFiles: reado
     const registries = [...want.entries()].filter(([f]) => f === 'ports.json' || f.endsWith('/ports.json'))
       .map(([f, text]) => ({ dir: path.posix.dirname(f), doc: JSON.parse(text) }));
     for (const user of userFiles) {
-      if (!fs.existsSync(user)) throw new UsageError(`cannot read ${user}: no such file`);
-      const text = fs.readFileSync(user, 'utf8');
+      let text: string;
+      try {
+        text = readRegularFile(user);
+      } catch (e) {
+        throw new UsageError(e instanceof ReadError ? `cannot read ${user}: it ${e.reason}` : (e as Error).message);
+      }
       const base = path.basename(user);
       if (/\.ya?ml$/.test(base)) {
         for (const r of registries) findings.push(...checkComposeText(checkRegistry(r.doc.spec), text, user));

@@ -9,6 +9,7 @@ import { composeCheckFindings } from '../compose/check-files';
 import { Finding, blocking } from '../model/finding';
 import { crossRegistryCollisions } from '../rules/cross-registry';
 import type { RegistrySpec } from '../model/schema';
+import { ReadError, readRegularFile } from '../io/read';
 
 /** Bad arguments or input that cannot be read: exit code 2. */
 export class UsageError extends Error {}
@@ -32,7 +33,7 @@ function readLock(root: string): LockFile {
   const file = path.join(root, 'ports.lock.json');
   if (!fs.existsSync(file)) return { lockfileVersion: 1, registries: {} };
   try {
-    return parseLockFile(fs.readFileSync(file, 'utf8'), file);
+    return parseLockFile(readRegularFile(file), file);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -57,12 +58,9 @@ function isResolved(data: unknown): data is { formatVersion: number; generatedBy
 function loadOne(file: string, cwd: string, options: LoadOptions = {}): LoadedRegistry {
   let text: string;
   try {
-    const stat = fs.statSync(file);
-    if (stat.isDirectory()) throw new UsageError(`${file} is a folder, not a registry file`);
-    text = fs.readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new UsageError(e instanceof ReadError ? `cannot read ${e.file}: it ${e.reason}` : `cannot read ${file}: ${(e as Error).message}`);
   }
   const display = path.relative(cwd, file) || file;
   const root = rootOf(file, cwd);

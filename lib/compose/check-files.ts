@@ -1,8 +1,8 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import type { ResolvedRegistry } from '../model/resolved';
 import { Finding, finding } from '../model/finding';
 import { checkComposeText } from '../rules/compose-drift';
+import { ReadError, readRegularFile } from '../io/read';
 
 /**
  * The `composeChecks` of a registry: each compose file, read relative to where the synth or
@@ -11,9 +11,13 @@ import { checkComposeText } from '../rules/compose-drift';
 export function composeCheckFindings(resolved: ResolvedRegistry, cwd = process.cwd()): Finding[] {
   return (resolved.spec.composeChecks ?? []).flatMap(c => {
     const file = path.resolve(cwd, c.file);
-    if (!fs.existsSync(file)) {
-      return [finding('compose-file', `compose file ${c.file} does not exist`, { registry: resolved.spec.name, file: c.file }, 'fix the path in composeChecks')];
+    let text: string;
+    try {
+      text = readRegularFile(file);
+    } catch (e) {
+      const reason = e instanceof ReadError ? e.reason : (e as Error).message;
+      return [finding('compose-file', `compose file ${c.file} ${reason}`, { registry: resolved.spec.name, file: c.file }, 'fix the path in composeChecks')];
     }
-    return checkComposeText(resolved, fs.readFileSync(file, 'utf8'), c.file, c.environment);
+    return checkComposeText(resolved, text, c.file, c.environment);
   });
 }

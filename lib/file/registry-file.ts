@@ -1,10 +1,10 @@
-import * as fs from 'fs';
 import { z } from 'zod';
 import { Document, LineCounter, isCollection, isMap, isNode, parseDocument } from 'yaml';
 import { RegistryBase, baseProblem } from '../model/extend';
 import { Finding, Where, finding } from '../model/finding';
 import { RegistrySpec, RegistrySpecSchema } from '../model/schema';
 import { closest } from '../model/suggest';
+import { ReadError, readRegularFile } from '../io/read';
 
 /**
  * The registry as a file (`ports.yaml` or `ports.json`): the same zod model as the
@@ -204,10 +204,10 @@ export function locateFindings(findings: readonly Finding[], locate: (path: stri
 export function loadBaseFile(file: string, display = file): { readonly base?: RegistryBase; readonly findings: Finding[] } {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    return { findings: [finding('schema', `base registry ${display} cannot be read (${reason})`, { file: display }, 'check the path given to extends')] };
+    const reason = e instanceof ReadError ? e.reason : (e as Error).message;
+    return { findings: [finding('schema', `base registry ${display} ${reason}`, { file: display }, 'check the path given to extends')] };
   }
   const loaded = parseRegistryText(text, display);
   if (!loaded.spec) return { findings: loaded.findings };
