@@ -1,3 +1,7 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import fc from 'fast-check';
 import { checkRegistry, RegistrySpec } from '../lib';
 import { composeFiles } from '../lib/emit/compose';
@@ -6,6 +10,7 @@ import { envFiles } from '../lib/emit/env-files';
 import { firewallFiles } from '../lib/emit/firewall';
 import { markdownCell } from '../lib/emit/escape';
 import { portsMarkdown } from '../lib/emit/ports-md';
+import { ROOT } from './support/project';
 import { cleanSpec } from './support/specs';
 
 /**
@@ -73,4 +78,14 @@ test('an external host with a newline is refused, not written into .env', () => 
   const r = checkRegistry(spec);
   expect(r.ok).toBe(false);
   expect(r.findings.find(f => f.rule === 'invalid-value')?.where).toMatchObject({ service: 'db', path: 'externals.db.host' });
+});
+
+test('a registry named constructor is checked like any other (lock entries are looked up as own properties)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-proto-'));
+  fs.writeFileSync(path.join(dir, 'ports.yaml'), 'name: constructor\nenvironments:\n  production: { range: [8100, 8199] }\nservices:\n  api:\n    public: true\n    ports:\n      http: { auto: true }\n');
+  fs.writeFileSync(path.join(dir, 'ports.lock.json'), JSON.stringify({ lockfileVersion: 1, registries: {} }));
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cdk8s-ports.js'), 'check', '--json'], { cwd: dir, encoding: 'utf8' });
+  expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  expect(r.status).toBe(0);
+  expect(JSON.parse(r.stdout).registries[0]).toMatchObject({ name: 'constructor' });
 });

@@ -7,6 +7,7 @@ import { loadBaseFile, locateFindings, parseRegistryText } from '../file/registr
 import { extendSpec } from '../model/extend';
 import { composeCheckFindings } from '../compose/check-files';
 import { Finding, blocking } from '../model/finding';
+import { ownEntry } from '../model/normalize';
 import { crossRegistryCollisions } from '../rules/cross-registry';
 import type { RegistrySpec } from '../model/schema';
 import { ReadError, readRegularFile } from '../io/read';
@@ -77,7 +78,7 @@ function loadOne(file: string, cwd: string, options: LoadOptions = {}): LoadedRe
       if (data.formatVersion !== RESOLVED_FORMAT_VERSION) {
         throw new UsageError(`${display} was written by another version of cdk8s-ports (format ${data.formatVersion}); synthesize again`);
       }
-      const lock = locks.registries[data.spec.name] ?? emptyLock();
+      const lock = ownEntry(locks.registries, data.spec.name) ?? emptyLock();
       return { name: data.spec.name, source: display, kind: 'resolved', resolved: checkRegistry(data.spec, { lock, frozenLock: options.frozenLock }), lock, root };
     }
   }
@@ -87,7 +88,7 @@ function loadOne(file: string, cwd: string, options: LoadOptions = {}): LoadedRe
     throw new UsageError(loaded.findings.map(f => `${f.where.file ?? display}: ${f.message}`).join('\n'));
   }
   const name = loaded.spec?.name ?? path.basename(file).replace(/\.(ya?ml|json)$/, '');
-  const lock = locks.registries[name] ?? emptyLock();
+  const lock = ownEntry(locks.registries, name) ?? emptyLock();
   if (!loaded.spec) {
     const failed: ResolvedRegistry = {
       spec: { name } as RegistrySpec, environments: [], allocations: [], connections: [], findings: loaded.findings, lock, ok: false,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Document, LineCounter, isCollection, isMap, isNode, parseDocument } from 'yaml';
+import { Document, LineCounter, isCollection, isMap, isNode, isScalar, parseDocument, visit } from 'yaml';
 import { RegistryBase, baseProblem } from '../model/extend';
 import { Finding, Where, finding } from '../model/finding';
 import { RegistrySpec, RegistrySpecSchema } from '../model/schema';
@@ -110,6 +110,21 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
         { file: position(e.pos[0]) }, e.code === 'DUPLICATE_KEY' ? 'keep one of the two entries' : 'fix the syntax at that position')),
       locate: noLocation,
       unreadable: doc.errors.some(e => e.code !== 'DUPLICATE_KEY'),
+    };
+  }
+  // JavaScript reads a `__proto__` key as the object's prototype: the entry would vanish without a
+  // word (the only environment gone, a check clean). Refuse it where it stands.
+  const protoKeys: string[] = [];
+  visit(doc, {
+    Pair(_key, pair) {
+      if (isScalar(pair.key) && pair.key.value === '__proto__') protoKeys.push(position(pair.key.range?.[0]));
+    },
+  });
+  if (protoKeys.length) {
+    return {
+      findings: protoKeys.map(at => finding('schema', 'the key "__proto__" is not allowed: JavaScript would read it as an object\'s prototype and the entry would silently vanish',
+        { ...(name ? { registry: name } : {}), file: at }, 'rename the key')),
+      locate: noLocation,
     };
   }
   /** Where the key itself (not its value) of `path` stands. */
