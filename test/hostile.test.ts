@@ -89,3 +89,40 @@ test('a registry named constructor is checked like any other (lock entries are l
   expect(r.status).toBe(0);
   expect(JSON.parse(r.stdout).registries[0]).toMatchObject({ name: 'constructor' });
 });
+
+describe('generated variable names never clash silently', () => {
+  test('a client of a.b, a.c and a-b would get A_B_PORT twice: an error naming both', () => {
+    const spec = cleanSpec();
+    spec.services = {
+      a: { public: true, ports: { b: { offset: 1 }, c: { offset: 2 } } },
+      'a-b': { public: true, ports: { http: { offset: 3 } } },
+      client: { public: true, ports: { http: { offset: 4 } }, connectsTo: [{ to: 'a', port: 'b' }, { to: 'a', port: 'c' }, { to: 'a-b' }] },
+    };
+    const f = checkRegistry(spec).findings.filter(x => x.rule === 'env-var-collision');
+    expect(f[0].message).toBe('client connects to a.b and to a-b, and both give it the variable A_B_HOST');
+    expect(f[0].where).toMatchObject({ service: 'client', other: 'a.b', path: 'services.client.connectsTo[2]' });
+  });
+
+  test("a.b's A_B_PORT in .env and the A_B_PORT a client of a-b gets are one name for two ports: an error", () => {
+    const spec = cleanSpec();
+    spec.services = {
+      a: { public: true, ports: { b: { offset: 1 } } },
+      'a-b': { public: true, ports: { http: { offset: 3 } } },
+      client: { public: true, ports: { http: { offset: 4 } }, connectsTo: [{ to: 'a-b' }] },
+    };
+    const f = checkRegistry(spec).findings.filter(x => x.rule === 'env-var-collision');
+    expect(f.map(x => x.message)).toEqual(['A_B_PORT is the .env variable of a.b, and client also gets A_B_PORT for its connection to a-b, with another value']);
+  });
+
+  test('a service named database and a PostgreSQL would both be DATABASE_URL', () => {
+    const spec = cleanSpec();
+    spec.services!.database = { public: true, kind: 'http', ports: { http: { offset: 30 } } };
+    spec.services!.api.connectsTo = [{ to: 'db' }, { to: 'database' }];
+    const f = checkRegistry(spec).findings.filter(x => x.rule === 'env-var-collision');
+    expect(f).toHaveLength(1);
+    expect(f[0].message).toMatch(/api connects to database, whose URL variable is DATABASE_URL, and to db, for which DATABASE_URL is written as the usual alias/);
+    // Naming the connection's variable resolves it.
+    spec.services!.api.connectsTo = [{ to: 'db' }, { to: 'database', env: 'DATABASE_SERVICE_URL' }];
+    expect(checkRegistry(spec).findings.filter(x => x.rule === 'env-var-collision')).toEqual([]);
+  });
+});

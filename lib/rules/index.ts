@@ -12,7 +12,7 @@ import { PLACEMENT_RULES } from './placement';
 import { checkRanges } from './ranges';
 import { checkReferences } from './references';
 import type { Rule, RuleContext } from './rule';
-import { chosenVariables } from './variables';
+import { chosenVariables, connectionVariableClashes } from './variables';
 import { values } from './values';
 
 export type { Rule, RuleContext, Syntax } from './rule';
@@ -32,6 +32,7 @@ export const RULE_LIST: readonly Rule[] = [
   { id: 'names', reports: ['service-name', 'namespace-name', 'port-name', 'env-var-collision'], check: c => checkNames(c.spec, c.environments, c.index) },
   values,
   chosenVariables,
+  connectionVariableClashes,
   appProtocol,
   { id: 'ranges', reports: ['invalid-range', 'range-overlap'], check: c => checkRanges(c.spec, c.environments) },
   {
