@@ -282,6 +282,11 @@ const cases: Record<string, Case> = {
     where: { service: 'api', portName: 'http' },
     good: s => { s.services.api.ports.http = { offset: 10, appProtocol: 'http' }; },
   },
+  'a connection between services that never run in one environment': {
+    rule: 'dead-wiring', bad: s => { s.services.api.environments = ['production']; s.services.worker.environments = ['development']; },
+    where: { service: 'api', other: 'worker', path: 'services.api.connectsTo[1]' },
+    good: s => { s.services.worker.environments = ['production', 'development']; },
+  },
   'misspelt key': {
     rule: 'schema', bad: s => { (s.services.api as unknown as Record<string, unknown>).prots = {}; },
     where: { service: 'api', path: 'services.api' },

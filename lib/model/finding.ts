@@ -83,6 +83,7 @@ export const RULES = {
   'waiver-unused': ['warning', 'A waiver matches no finding; remove it so exceptions do not outlive their reason.'],
   'invalid-value': ['error', 'A value that reaches an output has the form it needs: registry and category names, hosts, host addresses, images, label selectors (never empty), free text on one line.'],
   'namespace-shared': ['error', 'Each environment has its own namespace: two environments in one would overwrite each other and reach each other.'],
+  'dead-wiring': ['warning', 'Wiring that can never exist: a public entry that admits nobody, a connection between services that never share an environment, a cross-environment connection to where the target does not run.'],
   'app-protocol': ['error', 'An appProtocol is an IANA service name, kubernetes.io/h2c, ws or wss, or domain-prefixed (`ws`, `wss` and `h2c` are written in their Kubernetes form).'],
   'app-protocol-unknown': ['warning', "An un-prefixed appProtocol that is not in IANA's port table (Kubernetes keeps those names for IANA service names)."],
   'fallback-range': ['error', "A category's fallback ranges hold its ports' fallbacks, and no primary port."],

@@ -14,6 +14,7 @@ import { checkReferences } from './references';
 import type { Rule, RuleContext } from './rule';
 import { chosenVariables, connectionVariableClashes } from './variables';
 import { values } from './values';
+import { deadWiring } from './wiring';
 
 export type { Rule, RuleContext, Syntax } from './rule';
 
@@ -46,6 +47,7 @@ export const RULE_LIST: readonly Rule[] = [
     check: c => c.allocation.findings,
   },
   ...PLACEMENT_RULES,
+  deadWiring,
   {
     id: 'connections', reports: ['no-policies', 'unreachable', 'inactive-target', 'cross-environment', 'external-unaddressed', 'invalid-cidr'],
     check: c => connectionWalk(c).findings,
