@@ -10,4 +10,11 @@ try {
   }
   throw e;
 }
+// A reader that closes the pipe early (`cdk8s-ports check | head`) ends the output, not the process with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', e => {
+    if (e && e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
 process.exitCode = main(process.argv.slice(2));

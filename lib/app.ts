@@ -67,9 +67,10 @@ export class PortsApp extends App {
   }
 
   /** Checks and renders everything; writes only when the check is clean. Never throws for findings. */
-  public trySynth(): SynthResult {
+  public trySynth(options: { readonly write?: boolean } = {}): SynthResult {
+    const write = options.write ?? true;
     // A synth killed halfway through its swap left the previous output beside the folder: put it back first.
-    recover(this.manifestsDir);
+    if (write) recover(this.manifestsDir);
     const empty = new Map<string, string>();
     const fail = (problem: string, findings: Finding[] = []): SynthResult =>
       ({ ok: false, findings, files: empty, registries: new Map(), problem, lockChanged: false });
@@ -146,6 +147,7 @@ export class PortsApp extends App {
     }
 
     // The staging copy is only for the cdk8s CLI, which lists what it finds in its output folder.
+    if (!write) return { ok: true, findings, files, registries: resolved, lockChanged: false };
     if (this.underCdk8sCli) writeFiles(this.outdir, files);
     replaceDirectory(this.manifestsDir, files);
     const newLock: LockFile = {
@@ -164,6 +166,20 @@ export class PortsApp extends App {
    * no error, and otherwise sets a non-zero exit code and writes nothing.
    */
   public synth(): void {
+    // `cdk8s-ports check` in a TypeScript project runs the app this way: every check, nothing written.
+    const checkOnly = process.env.CDK8S_PORTS_CHECK_ONLY;
+    if (checkOnly) {
+      const result = this.trySynth({ write: false });
+      fs.writeFileSync(checkOnly, JSON.stringify({
+        problem: result.problem ?? null,
+        // Each registry with every finding about it, workload drift in the app's own charts included.
+        registries: [...result.registries].map(([name, r]) => {
+          const findings = result.findings.filter(f => f.where.registry === name);
+          return { name, spec: r.spec, environments: r.environments, allocations: r.allocations, lock: r.lock, findings, ok: blocking(findings).length === 0 };
+        }),
+      }));
+      return;
+    }
     const result = this.trySynth();
     for (const f of result.findings) console.error(formatFinding(f));
     if (result.problem) console.error(`error: ${result.problem}`);

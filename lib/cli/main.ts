@@ -6,9 +6,10 @@ import { describeRanges, freePorts } from '../allocation/free-ports';
 import { formatFinding, summarize } from '../format';
 import { Finding } from '../model/finding';
 import type { Protocol } from '../model/schema';
+import { appCommand, checkApp } from './app-check';
 import { diffProject } from './diff';
 import { registryFromCompose, registryYaml } from './import-compose';
-import { LoadedRegistry, UsageError, allFindings, loadRegistries, withCrossChecks } from './registries';
+import { LoadedRegistry, UsageError, allFindings, hasRegistryFile, loadRegistries, withCrossChecks } from './registries';
 import { DEFAULT_EXCLUDES, scanTree } from './scan';
 import { Listener, listeners } from './sockets';
 
@@ -54,7 +55,9 @@ function registryJson(r: LoadedRegistry) {
 function check(io: Io, registry: string[], opts: { json?: boolean; strict?: boolean; frozenLock?: boolean }): number {
   const pc = outColours(io);
   const load = (r: string | undefined) => loadRegistries(r, io.cwd, { frozenLock: opts.frozenLock });
-  const registries = withCrossChecks(registry.length ? registry.flatMap(load) : load(undefined));
+  // In a TypeScript project (cdk8s.yaml, no ports.yaml), the code is checked, not the last synth's output.
+  const app = registry.length === 0 && !hasRegistryFile(io.cwd) ? appCommand(io.cwd) : undefined;
+  const registries = app ? checkApp(io.cwd, app) : withCrossChecks(registry.length ? registry.flatMap(load) : load(undefined));
   const findings = allFindings(registries);
   const errors = findings.filter(f => f.severity === 'error' && !f.waived).length;
   const warnings = findings.filter(f => f.severity === 'warning' && !f.waived).length;
@@ -125,10 +128,15 @@ function status(io: Io, opts: { env?: string; registry?: string; json?: boolean 
   const heldByOther: StatusRow[] = [];
   const notListening: StatusRow[] = [];
   const undeclared: Array<{ port: number; protocol: string; address: string; range: string; process?: Listener['process'] }> = [];
+  const skipped: string[] = [];
   const isOpen = (port: number, protocol: string) => open.find(l => l.port === port && l.protocol === protocol);
   for (const r of registries) {
     const envs = r.resolved.environments.filter(e => !opts.env || e.name === opts.env);
-    if (opts.env && envs.length === 0) throw new UsageError(`unknown environment "${opts.env}" in ${r.name}`);
+    if (opts.env && envs.length === 0) {
+      // Registries without that environment are skipped, and the output says so.
+      skipped.push(r.name);
+      continue;
+    }
     const envNames = new Set(envs.map(e => e.name));
     const allocations = r.resolved.allocations.filter(a => envNames.has(a.environment) && (a.status === 'active' || a.status === 'dev-only'));
     for (const a of allocations) {
@@ -140,9 +148,9 @@ function status(io: Io, opts: { env?: string; registry?: string; json?: boolean 
         continue;
       }
       const withProcess = { ...row, ...(l.process ? { process: l.process } : {}) };
-      // Someone else: a process whose command line does not mention the service (or its kind).
-      const mentions = (text: string) => [a.service, a.kind].filter(Boolean).some(n => text.toLowerCase().includes(n!.toLowerCase()));
-      if (l.process && !mentions(l.process.command || l.process.name)) heldByOther.push(withProcess);
+      // Only a process whose command line names the service (as a word) is taken to be it; a kind
+      // word is no evidence (`python3 -m http.server` is not every http service).
+      if (l.process && !namesService(l.process.command || l.process.name, a.service)) heldByOther.push(withProcess);
       else listening.push(withProcess);
     }
     const declared = new Set(r.resolved.allocations.flatMap(a => [`${a.port}/${a.protocol}`, ...(a.fallback !== undefined ? [`${a.fallback}/${a.protocol}`] : [])]));
@@ -157,14 +165,18 @@ function status(io: Io, opts: { env?: string; registry?: string; json?: boolean 
     }
   }
   const problems = heldByOther.length + undeclared.length;
+  if (opts.env && skipped.length === registries.length) {
+    throw new UsageError(`unknown environment "${opts.env}"; the registries have ${[...new Set(registries.flatMap(r => r.resolved.environments.map(e => e.name)))].join(', ')}`);
+  }
   if (opts.json) {
-    json(io, { platform: process.platform, listening, heldByOther, notListening, undeclared, ok: problems === 0 });
+    json(io, { platform: process.platform, listening, heldByOther, notListening, undeclared, skipped, ok: problems === 0 });
   } else {
+    for (const name of skipped) io.out(pc.dim(`${name}: no environment ${opts.env}, skipped\n`));
     const proc = (p?: Listener['process']) => (p ? `${p.name} (pid ${p.pid})` : 'process unknown');
     const line = (r: StatusRow) => `${r.port}/${r.protocol} ${r.service}.${r.portName} (${r.environment})`;
     io.out(`${pc.bold('listening')}\n${listening.map(r => `  ${pc.green(line(r))}  ${proc(r.process)}`).join('\n') || '  none'}\n`);
     if (heldByOther.length) {
-      io.out(`${pc.bold('held by another process')}\n${heldByOther.map(r => `  ${pc.red(line(r))}  ${proc(r.process)}` +
+      io.out(`${pc.bold('held by another process')}\n${heldByOther.map(r => `  ${pc.red(line(r))}  held by ${proc(r.process)}, not known to be ${r.service}` +
         (r.fallback !== undefined ? `  fallback ${r.fallback}${r.fallbackFree ? ' is free' : ' is busy too'}` : '  (no fallback declared)')).join('\n')}\n`);
     }
     io.out(`${pc.bold('not listening')}\n${notListening.map(r => `  ${pc.dim(line(r))}`).join('\n') || '  none'}\n`);
@@ -242,6 +254,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
+  cli.version(packageVersion(), '-V, --version', 'print the version');
   const registryOption = () => new Option('-r, --registry <file>', 'a ports.yaml/ports.json, or a ports.json written by synth (default: the project\'s own)');
   const jsonOption = () => new Option('--json', 'print JSON for machines');
 
@@ -249,8 +262,9 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .argument('[registry...]', 'registry files or folders, checked together (default: ./ports.yaml, else manifests/**/ports.json)')
     .option('--strict', 'warnings fail too')
     .option('--frozen-lock', 'fail when the lock file would change (lock-outdated), as CI should')
+    .addOption(new Option('-r, --registry <file>', 'a registry file or folder (the same as giving it as an argument)'))
     .addOption(jsonOption())
-    .action((registry, opts) => setCode(check(io, registry, opts)));
+    .action((registry: string[], opts) => setCode(check(io, opts.registry ? [...registry, opts.registry] : registry, opts)));
 
   cli.command('suggest').description('the next free ports in the right range')
     .requiredOption('-e, --env <environment>', 'environment to allocate in')
@@ -287,6 +301,24 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .addOption(jsonOption())
     .action((file, opts) => setCode(importCompose(io, file, opts)));
   return cli;
+}
+
+/** Whether a command line names the service as a word (`pourtier`, `/srv/pourtier/app.py`), not inside another word. */
+export function namesService(command: string, service: string): boolean {
+  const escaped = service.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^a-z0-9-])${escaped}($|[^a-z0-9-])`, 'i').test(command);
+}
+
+/** The package's version, from its package.json (found from build/lib/cli or lib/cli alike). */
+function packageVersion(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) {
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'cdk8s-ports') return pkg.version ?? '0.0.0';
+    }
+    if (path.dirname(dir) === dir) return '0.0.0';
+  }
 }
 
 /** Runs the CLI; returns the exit code. Never throws, never prints a stack trace. */

@@ -30,6 +30,11 @@ export interface LoadedRegistry {
 
 const REGISTRY_FILES = ['ports.yaml', 'ports.yml', 'ports.json'];
 
+/** Whether `dir` holds a registry file of its own (ports.yaml, ports.yml or ports.json). */
+export function hasRegistryFile(dir: string): boolean {
+  return REGISTRY_FILES.some(f => fs.existsSync(path.join(dir, f)));
+}
+
 function readLock(root: string): LockFile {
   const file = path.join(root, 'ports.lock.json');
   if (!fs.existsSync(file)) return { lockfileVersion: 1, registries: {} };
