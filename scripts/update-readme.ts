@@ -1,8 +1,8 @@
 /**
- * Copies generated blocks into the README between their markers, so the README never shows
+ * Copies generated blocks into docs/reference.md between their markers, so the reference never shows
  * a hand-typed table: the example's connection table (manifests/connections.md) and what the
  * checker finds in the AURA registry (manifests/aura/ports.json). `npm run readme`; a test
- * fails when the README differs.
+ * fails when the reference differs.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -34,7 +34,7 @@ export function updatedReadme(readme: string, connectionsMd: string, auraFinding
 }
 
 if (require.main === module) {
-  const readmeFile = path.join(root, 'README.md');
+  const readmeFile = path.join(root, 'docs', 'reference.md');
   const connections = fs.readFileSync(path.join(root, 'manifests', 'connections.md'), 'utf8');
   const aura = JSON.parse(fs.readFileSync(path.join(root, 'manifests', 'aura', 'ports.json'), 'utf8')).findings as Finding[];
   fs.writeFileSync(readmeFile, updatedReadme(fs.readFileSync(readmeFile, 'utf8'), connections, aura));

@@ -139,8 +139,8 @@ test('appProtocol: ws is written as kubernetes.io/ws; an unknown Kubernetes valu
   expect(bad[1].fix).toBe('use kubernetes.io/ws (or ws)');
 });
 
-test('the README\'s example of these fields is a registry the checker accepts', () => {
-  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+test('the reference\'s example of these fields is a registry the checker accepts', () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'docs', 'reference.md'), 'utf8');
   const block = /## Saying what real registries say[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1];
   const loaded = parseRegistryText(`name: readme\n${block}`, 'README.md', 'readme');
   expect(loaded.findings).toEqual([]);
