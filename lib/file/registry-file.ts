@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import * as jsyaml from 'js-yaml';
 import { Document, LineCounter, isCollection, isMap, isNode, isScalar, parseDocument, visit } from 'yaml';
 import { RegistryBase, baseProblem } from '../model/extend';
 import { Finding, Where, finding } from '../model/finding';
@@ -98,43 +99,74 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
   if (text.includes('\u0000')) return fail(`${file} is a binary file, not YAML or JSON`, {}, 'check that this is the right file');
   if (text.trim() === '') return fail(`${file} is empty`, {}, 'start from examples/aura/ports.yaml or the README');
 
-  let doc: Document;
-  try {
-    doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  } catch (e) {
-    return fail(`${file} cannot be parsed: ${(e as Error).message}`, {}, 'fix the YAML');
-  }
-  if (doc.errors.length) {
-    return {
-      findings: doc.errors.map(e => finding('schema', `${e.code === 'DUPLICATE_KEY' ? 'duplicate key' : 'invalid YAML/JSON'}: ${e.message.split('\n')[0]}`,
-        { file: position(e.pos[0]) }, e.code === 'DUPLICATE_KEY' ? 'keep one of the two entries' : 'fix the syntax at that position')),
-      locate: noLocation,
-      unreadable: doc.errors.some(e => e.code !== 'DUPLICATE_KEY'),
-    };
-  }
-  // JavaScript reads a `__proto__` key as the object's prototype: the entry would vanish without a
-  // word (the only environment gone, a check clean). Refuse it where it stands.
-  const protoKeys: string[] = [];
-  visit(doc, {
-    Pair(_key, pair) {
-      if (isScalar(pair.key) && pair.key.value === '__proto__') protoKeys.push(position(pair.key.range?.[0]));
-    },
-  });
-  if (protoKeys.length) {
-    return {
-      findings: protoKeys.map(at => finding('schema', 'the key "__proto__" is not allowed: JavaScript would read it as an object\'s prototype and the entry would silently vanish',
-        { ...(name ? { registry: name } : {}), file: at }, 'rename the key')),
-      locate: noLocation,
-    };
+  // The position-keeping parser is only needed for positions and for what the fast parser does not
+  // do the same way (aliases, tags, merge keys, binary numbers, __proto__): most files load with
+  // js-yaml in linear time, and the document is parsed again only when a finding needs a position.
+  let parsedDoc: Document | undefined;
+  const theDoc = (): Document => (parsedDoc ??= parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false }));
+  const fast = fastLoad(text);
+  if (fast === undefined) {
+    let doc: Document;
+    try {
+      doc = theDoc();
+    } catch (e) {
+      return fail(`${file} cannot be parsed: ${(e as Error).message}`, {}, 'fix the YAML');
+    }
+    if (doc.errors.length) {
+      return {
+        findings: doc.errors.map(e => finding('schema', `invalid YAML/JSON: ${e.message.split('\n')[0]}`, { file: position(e.pos[0]) }, 'fix the syntax at that position')),
+        locate: noLocation,
+        unreadable: true,
+      };
+    }
+    // Duplicate keys, found in one pass (a Set per mapping: the parser's own check compares every key with every earlier one).
+    const duplicates: string[] = [];
+    const protoKeys: string[] = [];
+    visit(doc, {
+      Map(_key, map) {
+        const seen = new Set<string>();
+        for (const pair of map.items) {
+          const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+          if (key === undefined) continue;
+          if (key === '__proto__') protoKeys.push(position((pair.key as { range?: [number] }).range?.[0]));
+          if (seen.has(key)) duplicates.push(`${position((pair.key as { range?: [number] }).range?.[0])}\u0000${key}`);
+          seen.add(key);
+        }
+      },
+    });
+    if (duplicates.length) {
+      return {
+        findings: duplicates.map(d => {
+          const [at, key] = d.split('\u0000');
+          return finding('schema', `duplicate key: Map keys must be unique; "${key}" is repeated`, { file: at }, 'keep one of the two entries');
+        }),
+        locate: noLocation,
+        unreadable: false,
+      };
+    }
+    // JavaScript reads a `__proto__` key as the object's prototype: the entry would vanish without a
+    // word (the only environment gone, a check clean). Refuse it where it stands.
+    if (protoKeys.length) {
+      return {
+        findings: protoKeys.map(at => finding('schema', 'the key "__proto__" is not allowed: JavaScript would read it as an object\'s prototype and the entry would silently vanish',
+          { ...(name ? { registry: name } : {}), file: at }, 'rename the key')),
+        locate: noLocation,
+      };
+    }
   }
   /** Where the key itself (not its value) of `path` stands. */
   function keyPosition(path: readonly PropertyKey[]): string | undefined {
+    const doc = theDoc();
     const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
     const pair = isMap(parent) ? parent.items.find(p => isNode(p.key) && String((p.key as { value?: unknown }).value) === String(path[path.length - 1])) : undefined;
     return pair && isNode(pair.key) && pair.key.range ? position(pair.key.range[0]) : undefined;
   }
+  const quick = fast !== undefined ? blockLocator(text) : undefined;
   const locate = (path: string | undefined): string | undefined => {
     if (!path) return undefined;
+    // A file read on the fast path is located by its block structure, without a second parse, when it can be.
+    const fastHit = quick?.(path);
+    if (fastHit) return `${file}:${fastHit.line}:${fastHit.col}`;
     // `a.b[2].c`: dotted segments are map keys (even "9100"), bracketed ones list indexes.
     const keys = path.split('.').flatMap(part => {
       const m = /^(.*?)((?:\[\d+\])+)$/.exec(part);
@@ -142,6 +174,7 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
     });
     // The deepest node of the path that exists in the file: a scalar where its value stands,
     // a map or list where its key stands (the line a reader looks for).
+    const doc = theDoc();
     for (let n = keys.length; n >= 1; n--) {
       const node = doc.getIn(keys.slice(0, n), true);
       if (!isNode(node) || !node.range) continue;
@@ -154,13 +187,15 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
     return undefined;
   };
 
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
-  } catch (e) {
-    return fail(`${file} cannot be read: ${(e as Error).message}`, {}, 'expand or remove the YAML aliases');
+  let data: unknown = fast;
+  if (fast === undefined) {
+    try {
+      data = theDoc().toJS({ maxAliasCount: MAX_ALIASES });
+    } catch (e) {
+      return fail(`${file} cannot be read: ${(e as Error).message}`, {}, 'expand or remove the YAML aliases');
+    }
   }
-  if (!isMap(doc.contents)) {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return { ...fail(`${file} must hold a mapping (name, environments, services …) at the top`, {}, 'see the README for the format'), unreadable: false };
   }
 
@@ -231,4 +266,57 @@ export function loadBaseFile(file: string, display = file): { readonly base?: Re
     return { findings: [finding('schema', problem, { file: display }, 'declare them as externals in the base, or as services of a team registry')] };
   }
   return { base: loaded.spec, findings: [] };
+}
+
+/**
+ * The fast path: js-yaml's YAML 1.2 core schema reads what the position-keeping parser reads,
+ * except for what this leaves to it (anchors and aliases, tags, merge keys, binary numbers,
+ * `__proto__`, several documents, duplicate keys, any syntax error). Undefined means "use the
+ * slow path", which reports with positions.
+ */
+export function fastLoad(text: string): unknown {
+  if (/[&*!]|<<|__proto__|\b0b[01]|^---|^\.\.\./m.test(text)) return undefined;
+  try {
+    return jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, json: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Positions of key paths (`services.api.ports.http`) in block-style YAML, from the lines alone:
+ * each key is looked for one indentation level below its parent. Undefined when a key is not
+ * written that way (flow mappings, lists, quoting it does not know): the caller parses then.
+ */
+export function blockLocator(text: string): (path: string) => { line: number; col: number } | undefined {
+  const lines = text.split('\n');
+  const indentOf = (l: string) => l.length - l.trimStart().length;
+  const content = (l: string) => { const t = l.trim(); return t !== '' && !t.startsWith('#'); };
+  return (path: string) => {
+    if (/[[\]]/.test(path)) return undefined;
+    let from = 0;
+    let to = lines.length;
+    let parentIndent = -1;
+    let hit: { line: number; col: number } | undefined;
+    for (const key of path.split('.')) {
+      let level = -1;
+      let found = -1;
+      for (let i = from; i < to; i++) {
+        const l = lines[i];
+        if (!content(l)) continue;
+        const indent = indentOf(l);
+        if (indent <= parentIndent) { to = i; break; }
+        if (level < 0) level = indent;
+        if (indent !== level) continue;
+        const t = l.slice(indent);
+        if (t.startsWith(`${key}:`) || t.startsWith(`"${key}":`) || t.startsWith(`'${key}':`)) { found = i; break; }
+      }
+      if (found < 0) return undefined;
+      hit = { line: found + 1, col: level + 1 };
+      parentIndent = level;
+      from = found + 1;
+      to = lines.length;
+    }
+    return hit;
+  };
 }

@@ -1,0 +1,58 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse, parseDocument, LineCounter, isPair, isScalar, isSeq, visit } from 'yaml';
+import { blockLocator, fastLoad } from '../lib/file/registry-file';
+import { ROOT } from './support/project';
+
+/**
+ * Registry files load on a fast path (js-yaml, linear) and are re-parsed with positions only when
+ * needed. The fast path must read every file exactly as the position-keeping parser does, and the
+ * block locator must find every key where the parser puts it.
+ */
+const files = [
+  path.join(ROOT, 'examples', 'aura', 'ports.yaml'),
+  ...fs.readdirSync(path.join(ROOT, 'test', 'fixtures', 'bad')).filter(f => /\.(ya?ml|json)$/.test(f) && f !== 'expectations.json')
+    .map(f => path.join(ROOT, 'test', 'fixtures', 'bad', f)),
+];
+
+test.each(files.map(f => [path.relative(ROOT, f), f]))('%s reads the same on the fast path as with positions', (_name, file) => {
+  const text = fs.readFileSync(file, 'utf8');
+  const fast = fastLoad(text);
+  if (fast === undefined) return; // left to the slow path (aliases, tags, duplicates, syntax errors …)
+  expect(fast).toEqual(parse(text, { uniqueKeys: false }));
+});
+
+test('most of the corpus takes the fast path (the test above is not vacuous)', () => {
+  const taken = files.filter(f => fastLoad(fs.readFileSync(f, 'utf8')) !== undefined).length;
+  expect(taken).toBeGreaterThan(files.length / 2);
+});
+
+test('duplicate keys, aliases, merge keys, tags and __proto__ are left to the slow path', () => {
+  for (const text of ['a: 1\na: 2\n', 'a: &x 1\nb: *x\n', 'a: { <<: { b: 1 } }\n', 'a: !!str 1\n', '__proto__: 1\n', 'a: 0b101\n', 'a: [\n']) {
+    expect(fastLoad(text)).toBeUndefined();
+  }
+});
+
+test('the block locator finds every map key of the examples where the parser puts it', () => {
+  let checked = 0;
+  for (const file of [path.join(ROOT, 'examples', 'aura', 'ports.yaml'), ...files.slice(1, 20)]) {
+    const text = fs.readFileSync(file, 'utf8');
+    if (fastLoad(text) === undefined) continue;
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
+    const locate = blockLocator(text);
+    visit(doc, {
+      Pair(_k, pair, trail) {
+        if (!isScalar(pair.key) || !pair.key.range) return;
+        if (trail.some(n => isSeq(n))) return; // inside a list: the slow path
+        const keys = [...trail.filter(isPair).map(n => String((n.key as { value?: unknown }).value)), String(pair.key.value)];
+        const hit = locate(keys.join('.'));
+        if (!hit) return; // flow mappings and lists: the slow path
+        const pos = lines.linePos(pair.key.range[0]);
+        expect({ path: keys.join('.'), line: hit.line, col: hit.col }).toEqual({ path: keys.join('.'), line: pos.line, col: pos.col });
+        checked++;
+      },
+    });
+  }
+  expect(checked).toBeGreaterThan(100);
+});
