@@ -5,6 +5,7 @@ import { composeFiles } from '../lib/emit/compose';
 import { envFiles } from '../lib/emit/env-files';
 import { kubernetesObjects } from '../lib/emit/kubernetes';
 import { parseRegistryText } from '../lib/file/registry-file';
+import { checkComposeText } from '../lib/rules/compose-drift';
 import { ROOT } from './support/project';
 
 /** What the registry format can say that real registries say: one test per field. */
@@ -151,4 +152,11 @@ test('the reference\'s example of these fields is a registry the checker accepts
   const dotEnv = envFiles(r).get('default.env')!;
   expect(dotEnv).toMatch(/^NLP_API_PORT=53000$/m);
   expect(dotEnv).toMatch(/^AGENT_DATABASE_URL=postgresql\+asyncpg:\/\/\$\{PG_USER\}:\$\{PG_PASSWORD\}@localhost:5432\/claude_agent$/m);
+});
+
+test('composeChecks match a compose service by its composeName', () => {
+  const r = checkRegistry(base({ services: { 'nlp-core-api': { public: true, composeName: 'nlp-api', ports: { http: { offset: 5 } } } } }));
+  const drift = checkComposeText(r, 'services:\n  nlp-api:\n    ports: ["8106:80"]\n', 'docker-compose.yml', 'production');
+  expect(drift.map(f => [f.rule, f.where.service, f.where.port])).toEqual([['compose-drift', 'nlp-core-api', 8106]]);
+  expect(checkComposeText(r, 'services:\n  nlp-api:\n    ports: ["8105:80"]\n', 'docker-compose.yml', 'production')).toEqual([]);
 });
