@@ -217,7 +217,7 @@ export class PortRegistry extends Construct {
   public readonly lockFile: string;
   private readonly bindings: Binding[] = [];
   /** The last resolution: reused until something is declared (port handles, validation, synth). */
-  private cached?: { readonly key: string; readonly resolved: ResolvedRegistry };
+  private cached?: ResolvedRegistry;
   private readonly duplicates: Array<{ name: string; first: string; second: string }> = [];
   /** Where the registry came from, when it was read from a file. */
   private source?: { readonly file: string; readonly loaded: LoadedRegistry };
@@ -341,15 +341,19 @@ export class PortRegistry extends Construct {
    * @internal
    */
   public resolved(): ResolvedRegistry {
-    const resolved = this.cached?.resolved ?? this.check();
-    this.cached = { key: '', resolved };
+    const resolved = this.resolution();
     if (!resolved.ok) throw new Error(`registry ${this.node.id} has errors:\n${formatFindings(blocking(resolved.findings))}`);
     return resolved;
   }
 
   /** @internal PortsApp hands over the resolution it made with its own lock. */
   public useResolved(resolved: ResolvedRegistry): void {
-    this.cached = { key: '', resolved };
+    this.cached = resolved;
+  }
+
+  /** The last resolution, or a new one (with the lock file) when something was declared since. */
+  private resolution(): ResolvedRegistry {
+    return (this.cached ??= this.check());
   }
 
   /** @internal */
@@ -380,8 +384,7 @@ export class PortRegistry extends Construct {
 
   /** The findings that stop a synth, for cdk8s' validation: every unwaived error, then workload drift. */
   private validateForSynth(): string[] {
-    const resolved = this.cached?.resolved ?? this.check();
-    this.cached = { key: '', resolved };
+    const resolved = this.resolution();
     const errors = blocking(resolved.findings);
     if (errors.length) return errors.map(formatFinding);
     this.build(resolved);
