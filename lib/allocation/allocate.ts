@@ -50,7 +50,8 @@ export function relocationOf(decl: PortDecl, env: Environment, ranges: readonly 
 /** Why an owner other than a placed port holds a port: a request's fallback or a stale lock entry. */
 type OtherOwner = 'fallback' | 'stale';
 
-const validPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
+/** An integer in 1-65535. */
+export const validPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
 
 function intersect(a: Range, b: Range): Range | undefined {
   const lo = Math.max(a[0], b[0]);

@@ -4,7 +4,7 @@
  * allocator made (an external shared by the environments of a scope is looked at once). Fixes
  * that move a port are planned, not written: see lib/allocation/fixes.ts.
  */
-import { Placement, relocationOf } from '../allocation/allocate';
+import { Placement, relocationOf, validPort } from '../allocation/allocate';
 import { relocate } from '../allocation/fixes';
 import { portLabel } from '../allocation/request';
 import { Finding, RuleId, Where, finding } from '../model/finding';
@@ -100,8 +100,6 @@ export const defactoPort = placementRule('defacto-port', (p, ctx, report) => {
   moveInto(report(`${label(p)} is on ${port}, the default port of ${hit.what}; ` +
     `one running on the same host will take it first${p.decl.kind ? '' : ' (set kind if this service is one of them)'}`), p, 'move it within', port);
 });
-
-const validPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
 
 export const nodePortRange = placementRule('nodeport-range', (p, _ctx, report) => {
   const nodePort = p.allocation.nodePort;
