@@ -3,11 +3,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createTwoFilesPatch } from 'diff';
-import { parse } from 'yaml';
 import { checkComposeText } from '../rules/compose-drift';
 import { Finding } from '../model/finding';
 import { checkRegistry } from '../check';
 import { parseRegistryText } from '../file/registry-file';
+import { appCommand } from './app-check';
 import { UsageError } from './registries';
 import { ReadError, readRegularFile } from '../io/read';
 
@@ -61,7 +61,7 @@ function synthesizeFresh(root: string, scratch: string): { dir?: string; error?:
   };
   const config = path.join(root, 'cdk8s.yaml');
   if (fs.existsSync(config)) {
-    const app = (parse(fs.readFileSync(config, 'utf8')) as { app?: string })?.app;
+    const app = appCommand(root);
     if (!app) throw new UsageError(`${config} has no app command`);
     const run = spawnSync(app, { cwd: root, env, shell: true, encoding: 'utf8', timeout: 300_000 });
     if (run.status !== 0 || !fs.existsSync(manifests)) {
