@@ -7,6 +7,7 @@
 import type { Allocation, ResolvedConnection, ResolvedRegistry } from '../model/resolved';
 import { envVarStem } from '../model/normalize';
 import type { UrlSpec } from '../model/schema';
+import { ALIASES, schemeOf } from '../model/url-scheme';
 import { lookup } from './lookup';
 
 /** Where a client reaches a port. */
@@ -24,25 +25,7 @@ export const composeReference: Reference = v => `\${${v}:?${v}}`;
 /** `$(VAR)`: Kubernetes expands it from a variable defined earlier in the container's env (e.g. from a Secret). */
 export const kubernetesReference: Reference = v => `$(${v})`;
 
-type Scheme = 'postgres' | 'redis' | 'http' | 'https' | 'ws' | 'wss';
-
-const SCHEMES: Record<string, Scheme> = {
-  postgres: 'postgres', postgresql: 'postgres', redis: 'redis', valkey: 'redis',
-  http: 'http', https: 'https', ws: 'ws', wss: 'wss', websocket: 'ws',
-  'kubernetes.io/ws': 'ws', 'kubernetes.io/wss': 'wss', 'kubernetes.io/h2c': 'http',
-};
-
-/** The URL scheme of a port: its appProtocol if known, else its kind. */
-export function schemeOf(kind: string | undefined, appProtocol: string | undefined): Scheme | undefined {
-  for (const k of [appProtocol, kind]) {
-    const scheme = k ? SCHEMES[k.toLowerCase()] : undefined;
-    if (scheme) return scheme;
-  }
-  return undefined;
-}
-
-/** The aliases every client of one database or cache also gets, where unambiguous. */
-export const ALIASES: Record<string, string> = { postgres: 'DATABASE_URL', redis: 'REDIS_URL' };
+export { ALIASES, schemeOf } from '../model/url-scheme';
 
 const VARIABLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 

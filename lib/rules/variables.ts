@@ -1,5 +1,6 @@
 import { Finding, finding } from '../model/finding';
 import { envVarStem } from '../model/normalize';
+import { ALIASES, schemeOf } from '../model/url-scheme';
 import type { Rule } from './rule';
 
 /**
@@ -57,7 +58,6 @@ export const chosenVariables: Rule = {
   },
 };
 
-const ALIAS_OF: Record<string, string> = { postgres: 'DATABASE_URL', postgresql: 'DATABASE_URL', redis: 'REDIS_URL', valkey: 'REDIS_URL' };
 
 /**
  * The connection variables of one client (`<TARGET>_HOST`, `_PORT`, `_URL`, DATABASE_URL, REDIS_URL)
@@ -68,7 +68,13 @@ export const connectionVariableClashes: Rule = {
   id: 'connection-variables', reports: ['env-var-collision'],
   check({ spec, index }) {
     const out: Finding[] = [];
-    const kindOf = (to: string) => (spec.services?.[to] ?? spec.externals?.[to])?.kind?.toLowerCase();
+    // The alias a connection's URL also gets, read as the emitters read it (appProtocol, else kind).
+    const aliasOf = (to: string, port?: string) => {
+      const entry = spec.services?.[to] ?? spec.externals?.[to];
+      const ports = entry?.ports as Record<string, { appProtocol?: string }> | undefined;
+      const name = port ?? (ports ? Object.keys(ports)[0] : undefined);
+      return ALIASES[schemeOf(entry?.kind, name !== undefined ? ports?.[name]?.appProtocol : undefined) ?? ''];
+    };
     // The .env variable of every port (`<SERVICE>_<PORT>_PORT`, or its own `env`), built on first need.
     let ports: Map<string, string> | undefined;
     const portVariables = () => {
@@ -93,7 +99,7 @@ export const connectionVariableClashes: Rule = {
       connections.forEach((c, i) => {
         const what = `${c.to}${c.port ? `.${c.port}` : ''}`;
         const stem = perTarget.get(c.to)! > 1 && c.port ? envVarStem(c.to, c.port) : envVarStem(c.to);
-        const alias = ALIAS_OF[kindOf(c.to) ?? ''];
+        const alias = aliasOf(c.to, c.port);
         if (alias) aliases.set(alias, [...(aliases.get(alias) ?? []), what]);
         for (const name of [`${stem}_HOST`, `${stem}_PORT`, c.env ?? `${stem}_URL`]) {
           const other = owners.get(name);
