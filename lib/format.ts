@@ -1,4 +1,4 @@
-import type { Finding } from './model/finding';
+import { Finding, blocking } from './model/finding';
 
 /** One finding as people read it: severity, rule, who, then the message and the fix. */
 export function formatFinding(f: Finding): string {
@@ -18,7 +18,7 @@ export function formatFinding(f: Finding): string {
 
 /** `1 error, 2 warnings, 0 waived`. */
 export function summarize(findings: readonly Finding[]): string {
-  const errors = findings.filter(f => f.severity === 'error' && !f.waived).length;
+  const errors = blocking(findings).length;
   const warnings = findings.filter(f => f.severity === 'warning' && !f.waived).length;
   const waived = findings.filter(f => f.waived).length;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

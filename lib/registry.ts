@@ -278,7 +278,7 @@ export class PortRegistry extends Construct {
       loaded = { findings: [finding('schema', `registry file ${file} ${reason}`, { registry: id, file }, 'check the path')], locate: () => undefined };
     }
     const spec = loaded.spec;
-    const baseFile = spec?.extends !== undefined ? path.join(path.dirname(file), spec.extends) : undefined;
+    const baseFile = spec?.extends !== undefined ? path.resolve(path.dirname(file), spec.extends) : undefined;
     const registry = new PortRegistry(scope, id, { ...(spec ?? {}), extends: baseFile, outputDir: props.outputDir });
     if (spec) {
       Object.assign(registry.data.services, spec.services ?? {});

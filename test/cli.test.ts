@@ -67,6 +67,43 @@ describe('check', () => {
     noStackTrace(r.stderr);
   });
 
+  test('registries checked together see each other\'s collisions, and a waiver in the file reaches them', () => {
+    const dir = tmp('cross');
+    fs.writeFileSync(path.join(dir, 'org.yaml'), 'name: org\nenvironments:\n  production: { range: [8100, 8199] }\n');
+    const team = (name: string, waiver = '') => `name: ${name}\nextends: org.yaml\nservices:\n  ${name}-api:\n    public: true\n    ports:\n      http: { offset: 10 }\n${waiver}`;
+    fs.writeFileSync(path.join(dir, 'shop.yaml'), team('shop'));
+    fs.writeFileSync(path.join(dir, 'blog.yaml'), team('blog'));
+    const clash = cli(['check', 'shop.yaml', 'blog.yaml', '--json'], dir);
+    expect(clash.status).toBe(1);
+    const blog = clash.json().registries.find((r: any) => r.name === 'blog');
+    expect(blog.findings.find((f: any) => f.rule === 'collision').where).toMatchObject({ service: 'blog-api', port: 8110, other: 'shop:shop-api.http' });
+    // Each file alone is clean: the collision exists only between them.
+    expect(cli(['check', 'blog.yaml'], dir).status).toBe(0);
+
+    fs.writeFileSync(path.join(dir, 'blog.yaml'), team('blog', 'waivers:\n  - { rule: collision, service: blog-api, reason: never on one host }\n'));
+    const waived = cli(['check', 'shop.yaml', 'blog.yaml', '--json'], dir);
+    expect(waived.status).toBe(0);
+    const findings = waived.json().registries.find((r: any) => r.name === 'blog').findings;
+    expect(findings.find((f: any) => f.rule === 'collision').waived).toBe('never on one host');
+    expect(findings.map((f: any) => f.rule)).not.toContain('waiver-unused');
+  });
+
+  test('a compose-drift finding of a ports.yaml is waived by its waiver, and file positions stay', () => {
+    const dir = tmp('drift');
+    fs.writeFileSync(path.join(dir, 'docker-compose.yml'), 'services:\n  api:\n    ports:\n      - "9999:8010"\n');
+    const registry = (waiver: string) => `name: x\nenvironments:\n  dev: { range: [8000, 8099] }\ncomposeChecks:\n  - { file: docker-compose.yml, environment: dev }\nservices:\n  api:\n    public: true\n    ports:\n      http: { port: 8010 }\n${waiver}`;
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), registry(''));
+    const drifting = cli(['check', '--json'], dir);
+    expect(drifting.status).toBe(1);
+    expect(drifting.json().registries[0].findings.map((f: any) => f.rule)).toContain('compose-drift');
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), registry('waivers:\n  - { rule: compose-drift, service: api, reason: the laptop file differs on purpose }\n'));
+    const waived = cli(['check', '--json'], dir);
+    expect(waived.status).toBe(0);
+    const drift = waived.json().registries[0].findings.filter((f: any) => f.rule === 'compose-drift');
+    expect(drift.length).toBeGreaterThan(0);
+    expect(drift.every((f: any) => f.waived === 'the laptop file differs on purpose')).toBe(true);
+  });
+
   test('a file that does not exist exits 2', () => {
     const r = cli(['check', 'nope.yaml'], tmp('missing'));
     expect(r.status).toBe(2);

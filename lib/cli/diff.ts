@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { createTwoFilesPatch } from 'diff';
 import { checkComposeText } from '../rules/compose-drift';
-import { Finding } from '../model/finding';
+import { Finding, blocking } from '../model/finding';
 import { checkRegistry } from '../check';
 import { parseRegistryText } from '../file/registry-file';
 import { appCommand } from './app-check';
@@ -81,7 +81,7 @@ function synthesizeFresh(root: string, scratch: string): { dir?: string; error?:
     const name = parseRegistryText(fs.readFileSync(file, 'utf8'), file).spec?.name ?? 'ports';
     PortRegistry.fromFile(app, name, path.relative(root, file));
     const result = app.trySynth();
-    if (!result.ok) return { error: result.findings.filter(f => f.severity === 'error' && !f.waived).map(f => f.message).join('\n') || result.problem };
+    if (!result.ok) return { error: blocking(result.findings).map(f => f.message).join('\n') || result.problem };
     return { dir: manifests };
   } finally {
     process.chdir(previous);

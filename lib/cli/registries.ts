@@ -1,14 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Lock, LockFile, emptyLock, parseLockFile } from '../allocation/lock';
-import { ResolvedRegistry, checkParsed, checkRegistry } from '../check';
+import type { ResolvedRegistry } from '../model/resolved';
+import { RegistryInput, resolveAll } from '../pipeline';
 import { RESOLVED_FORMAT_VERSION } from '../emit/resolved-json';
 import { loadBaseFile, locateFindings, parseRegistryText } from '../file/registry-file';
 import { extendSpec } from '../model/extend';
 import { composeCheckFindings } from '../compose/check-files';
-import { Finding, blocking } from '../model/finding';
+import type { Finding } from '../model/finding';
 import { ownEntry } from '../model/normalize';
-import { crossRegistryCollisions } from '../rules/cross-registry';
 import type { RegistrySpec } from '../model/schema';
 import { ReadError, readRegularFile } from '../io/read';
 
@@ -61,7 +61,17 @@ function isResolved(data: unknown): data is { formatVersion: number; generatedBy
   return !!d && typeof d === 'object' && d.generatedBy === 'cdk8s-ports' && typeof d.spec === 'object';
 }
 
-function loadOne(file: string, cwd: string, options: LoadOptions = {}): LoadedRegistry {
+/** A registry file read and parsed, ready for the pipeline. */
+interface Pending {
+  readonly name: string;
+  readonly source: string;
+  readonly kind: 'file' | 'resolved';
+  readonly lock: Lock;
+  readonly root: string;
+  readonly input: RegistryInput;
+}
+
+function readOne(file: string, cwd: string, options: LoadOptions = {}): Pending {
   let text: string;
   try {
     text = readRegularFile(file);
@@ -71,6 +81,7 @@ function loadOne(file: string, cwd: string, options: LoadOptions = {}): LoadedRe
   const display = path.relative(cwd, file) || file;
   const root = rootOf(file, cwd);
   const locks = readLock(root);
+  const frozenLock = options.frozenLock;
 
   if (file.endsWith('.json')) {
     let data: unknown;
@@ -84,7 +95,7 @@ function loadOne(file: string, cwd: string, options: LoadOptions = {}): LoadedRe
         throw new UsageError(`${display} was written by another version of cdk8s-ports (format ${data.formatVersion}); synthesize again`);
       }
       const lock = ownEntry(locks.registries, data.spec.name) ?? emptyLock();
-      return { name: data.spec.name, source: display, kind: 'resolved', resolved: checkRegistry(data.spec, { lock, frozenLock: options.frozenLock }), lock, root };
+      return { name: data.spec.name, source: display, kind: 'resolved', lock, root, input: { spec: data.spec, lock, frozenLock } };
     }
   }
   // A file without a name is named after itself, as `cdk8s-ports import` would name it.
@@ -95,27 +106,28 @@ function loadOne(file: string, cwd: string, options: LoadOptions = {}): LoadedRe
   const name = loaded.spec?.name ?? path.basename(file).replace(/\.(ya?ml|json)$/, '');
   const lock = ownEntry(locks.registries, name) ?? emptyLock();
   if (!loaded.spec) {
-    const failed: ResolvedRegistry = {
-      spec: { name } as RegistrySpec, environments: [], allocations: [], connections: [], findings: loaded.findings, lock, ok: false,
-    };
-    return { name, source: display, kind: 'file', resolved: failed, lock, root };
+    return { name, source: display, kind: 'file', lock, root, input: { spec: undefined, findings: loaded.findings } };
   }
   const { extends: basePath, ...own } = loaded.spec;
   let spec: RegistrySpec = own;
   if (basePath !== undefined) {
-    const baseFile = path.join(path.dirname(file), basePath);
+    const baseFile = path.resolve(path.dirname(file), basePath);
     const loadedBase = loadBaseFile(baseFile, path.relative(cwd, baseFile));
     if (!loadedBase.base) throw new UsageError(`base ${basePath} of ${display}: ${loadedBase.findings.map(f => f.message).join('; ')}`);
     spec = extendSpec(loadedBase.base, own);
   }
-  // The file schema has validated `own` already; a merge with a base is checked whole again.
-  const resolved = basePath === undefined
-    ? checkParsed(spec, { lock, frozenLock: options.frozenLock })
-    : checkRegistry(spec, { lock, frozenLock: options.frozenLock });
-  // composeChecks name files relative to where the command runs, as they do for a synth.
-  const drift = composeCheckFindings(resolved, cwd);
-  const findings = [...locateFindings(resolved.findings, loaded.locate), ...drift];
-  return { name, source: display, kind: 'file', resolved: { ...resolved, findings, ok: resolved.ok && blocking(drift).length === 0 }, lock, root };
+  return {
+    name, source: display, kind: 'file', lock, root,
+    input: {
+      spec,
+      // The file schema has validated `own` already; a merge with a base is checked whole again.
+      parsed: basePath === undefined,
+      syntax: 'data', lock, frozenLock,
+      // composeChecks name files relative to where the command runs, as they do for a synth.
+      composeChecks: r => composeCheckFindings(r, cwd),
+      locate: findings => locateFindings(findings, loaded.locate),
+    },
+  };
 }
 
 function resolvedFilesUnder(dir: string): string[] {
@@ -140,18 +152,29 @@ export interface LoadOptions {
   readonly frozenLock?: boolean;
 }
 
-export function loadRegistries(arg: string | undefined, cwd = process.cwd(), options: LoadOptions = {}): LoadedRegistry[] {
+export function loadRegistries(args: string | readonly string[] | undefined, cwd = process.cwd(), options: LoadOptions = {}): LoadedRegistry[] {
+  const list = typeof args === 'string' ? [args] : args ?? [];
+  const files = list.length ? list.flatMap(a => registryFiles(a, cwd)) : registryFiles(undefined, cwd);
+  const pending = files.map(f => readOne(f, cwd, options));
+  // One pipeline for the whole set: registries checked together see each other's collisions,
+  // and their waivers reach those findings too.
+  const resolved = resolveAll(pending.map(p => p.input));
+  return pending.map((p, i) => ({ name: p.name, source: p.source, kind: p.kind, lock: p.lock, root: p.root, resolved: resolved[i] }));
+}
+
+/** The registry files an argument names (a file, or a folder's own registry), or the project's own. */
+function registryFiles(arg: string | undefined, cwd: string): string[] {
   if (arg !== undefined) {
     const target = path.resolve(cwd, arg);
-    if (fs.existsSync(target) && fs.statSync(target).isDirectory()) return loadRegistries(undefined, target, options);
-    return [loadOne(target, cwd, options)];
+    if (fs.existsSync(target) && fs.statSync(target).isDirectory()) return registryFiles(undefined, target);
+    return [target];
   }
   for (const name of REGISTRY_FILES) {
     const file = path.join(cwd, name);
-    if (fs.existsSync(file)) return [loadOne(file, cwd, options)];
+    if (fs.existsSync(file)) return [file];
   }
   const resolved = resolvedFilesUnder(path.join(cwd, 'manifests'));
-  if (resolved.length) return resolved.map(f => loadOne(f, cwd, options));
+  if (resolved.length) return resolved;
   throw new UsageError(`no registry found in ${cwd}: pass a ports.yaml/ports.json, or run the synth so that manifests/ports.json exists`);
 }
 
@@ -159,11 +182,3 @@ export function allFindings(registries: readonly LoadedRegistry[]): Finding[] {
   return registries.flatMap(r => r.resolved.findings);
 }
 
-/** Adds the collisions between registries that extend the same base. */
-export function withCrossChecks(registries: LoadedRegistry[]): LoadedRegistry[] {
-  const cross = crossRegistryCollisions(registries.map(r => r.resolved));
-  return registries.map(r => {
-    const extra = cross.get(r.resolved.spec.name);
-    return extra ? { ...r, resolved: { ...r.resolved, findings: [...r.resolved.findings, ...extra], ok: false } } : r;
-  });
-}

@@ -1,5 +1,5 @@
-import type { Allocation } from '../model/resolved';
-import type { ResolvedRegistry } from '../model/resolved';
+import type { Allocation, ResolvedRegistry } from '../model/resolved';
+import { blocking } from '../model/finding';
 import type { Environment } from '../model/normalize';
 import { avoidedPortsOf, avoidedRangesOf, formatRange } from '../model/normalize';
 import type { Range } from '../model/schema';
@@ -80,7 +80,7 @@ export function laneOf(positions: readonly { x: number; width: number }[]): numb
 function statusOf(resolved: ResolvedRegistry, a: Allocation): keyof typeof COLORS {
   const related = resolved.findings.filter(f => f.where.service === a.service && (f.where.port === a.port || f.where.port === undefined) &&
     (f.where.environment === undefined || f.where.environment === a.environment));
-  if (related.some(f => f.severity === 'error' && !f.waived)) return 'error';
+  if (blocking(related).length) return 'error';
   if (related.some(f => f.severity === 'warning' && !f.waived)) return 'warning';
   if (related.some(f => f.waived)) return 'waived';
   return 'ok';

@@ -1,0 +1,42 @@
+/** `cdk8s-ports check`: every rule on the registries, every finding printed; exit 1 on errors. */
+import { Command, Option } from 'commander';
+import { summarize } from '../../format';
+import { blocking } from '../../model/finding';
+import { appCommand, checkApp } from '../app-check';
+import { EXIT, Io, colourFinding, json, outColours } from '../io';
+import { LoadedRegistry, allFindings, hasRegistryFile, loadRegistries } from '../registries';
+
+function registryJson(r: LoadedRegistry) {
+  return { name: r.name, source: r.source, ok: r.resolved.ok, findings: r.resolved.findings };
+}
+
+export function check(io: Io, registry: string[], opts: { json?: boolean; strict?: boolean; frozenLock?: boolean }): number {
+  const pc = outColours(io);
+  // In a TypeScript project (cdk8s.yaml, no ports.yaml), the code is checked, not the last synth's output.
+  const app = registry.length === 0 && !hasRegistryFile(io.cwd) ? appCommand(io.cwd) : undefined;
+  const registries = app ? checkApp(io.cwd, app) : loadRegistries(registry, io.cwd, { frozenLock: opts.frozenLock });
+  const findings = allFindings(registries);
+  const errors = blocking(findings).length;
+  const warnings = findings.filter(f => f.severity === 'warning' && !f.waived).length;
+  const failed = errors > 0 || (opts.strict === true && warnings > 0);
+  if (opts.json) {
+    json(io, { ok: !failed, errors, warnings, registries: registries.map(registryJson) });
+  } else {
+    for (const r of registries) {
+      io.out(`${pc.bold(r.name)} ${pc.dim(`(${r.source})`)}\n`);
+      for (const f of r.resolved.findings) io.out(`${colourFinding(pc, f)}\n`);
+      io.out(`${r.resolved.findings.length ? summarize(r.resolved.findings) : pc.green('clean: no findings')}\n`);
+    }
+  }
+  return failed ? EXIT.FINDINGS : EXIT.CLEAN;
+}
+
+export function register(cli: Command, io: Io, setCode: (code: number) => void): void {
+  cli.command('check').description('run every rule and print every finding (exit 1 on errors)')
+    .argument('[registry...]', 'registry files or folders, checked together (default: ./ports.yaml, else manifests/**/ports.json)')
+    .option('--strict', 'warnings fail too')
+    .option('--frozen-lock', 'fail when the lock file would change (lock-outdated), as CI should')
+    .addOption(new Option('-r, --registry <file>', 'a registry file or folder (the same as giving it as an argument)'))
+    .addOption(new Option('--json', 'print JSON for machines'))
+    .action((registry: string[], opts) => setCode(check(io, opts.registry ? [...registry, opts.registry] : registry, opts)));
+}

@@ -1,0 +1,52 @@
+/**
+ * What every command shares: the streams it writes to, exit codes, colour, JSON output and how
+ * a finding is printed. Commands live in lib/cli/commands/, one file each.
+ */
+import { Option } from 'commander';
+import picocolors from 'picocolors';
+import { formatFinding } from '../format';
+import type { Finding } from '../model/finding';
+
+export { UsageError } from './registries';
+
+/** Exit codes: 0 clean, 1 findings or drift, 2 usage or unreadable input. */
+export const EXIT = { CLEAN: 0, FINDINGS: 1, USAGE: 2 } as const;
+
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly cwd: string;
+  /** Whether each stream gets ANSI colours (default: neither). */
+  readonly colour?: { readonly out: boolean; readonly err: boolean };
+}
+
+/**
+ * Colour only for a person at a terminal: `NO_COLOR` turns it off, `FORCE_COLOR` (not `0`) turns
+ * it on, otherwise the stream must be a TTY. A `CI` variable alone never turns colour on, so
+ * piped and logged output stays plain text that scripts can match.
+ */
+export function wantsColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  return stream.isTTY === true;
+}
+
+export type Colours = ReturnType<typeof picocolors.createColors>;
+export const outColours = (io: Io): Colours => picocolors.createColors(io.colour?.out ?? false);
+export const errColours = (io: Io): Colours => picocolors.createColors(io.colour?.err ?? false);
+
+export const json = (io: Io, value: unknown) => io.out(`${JSON.stringify(value, null, 2)}\n`);
+
+export function colourFinding(colours: Colours, f: Finding): string {
+  const text = formatFinding(f);
+  const [head, ...rest] = text.split('\n');
+  const paint = f.waived ? colours.dim : f.severity === 'error' ? colours.red : colours.yellow;
+  return [paint(head), ...rest].join('\n');
+}
+
+
+/** `-r, --registry <file>`, as the commands that read one registry take it. */
+export const registryOption = (): Option =>
+  new Option('-r, --registry <file>', 'a ports.yaml/ports.json, or a ports.json written by synth (default: the project\'s own)');
+/** `--json`: machine-readable output. */
+export const jsonOption = (): Option => new Option('--json', 'print JSON for machines');
