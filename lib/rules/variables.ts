@@ -1,5 +1,5 @@
 import { Finding, finding } from '../model/finding';
-import { envVarStem } from '../model/normalize';
+import { envVarStem, ownEntry } from '../model/normalize';
 import { ALIASES, schemeOf } from '../model/url-scheme';
 import type { Rule } from './rule';
 
@@ -88,44 +88,157 @@ export const connectionVariableClashes: Rule = {
       }
       return ports;
     };
+    // A target's variable names are the same for every client: built once per stem, not per connection.
+    const stems = new Map<string, string>();
+    const stemOf = (to: string) => {
+      let stem = stems.get(to);
+      if (stem === undefined) stems.set(to, stem = envVarStem(to));
+      return stem;
+    };
+    const names = new Map<string, readonly [string, string, string]>();
+    const namesOf = (stem: string) => {
+      let n = names.get(stem);
+      if (n === undefined) names.set(stem, n = [`${stem}_HOST`, `${stem}_PORT`, `${stem}_URL`]);
+      return n;
+    };
+    const aliasCache = new Map<string, string | undefined>();
+    const cachedAlias = (to: string, port?: string) => {
+      const key = port === undefined ? to : `${to}\u0000${port}`;
+      if (!aliasCache.has(key)) aliasCache.set(key, aliasOf(to, port));
+      return aliasCache.get(key);
+    };
+    const whatOf = (c: { to: string; port?: string }) => `${c.to}${c.port ? `.${c.port}` : ''}`;
+    // Most clients cannot clash: their targets' names differ in more than punctuation from every
+    // other name, none of their variables is an alias or another port's .env variable, and they
+    // set no variable of their own. Only the others are looked at name by name.
+    const known = new Set<string>();
+    for (const list of [index.serviceNames, index.externalNames]) for (const name of list) known.add(name);
+    const aliasStems = new Set(Object.values(ALIASES).map(a => a.replace(/_URL$/, '')));
+    const hasOwn = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
+    /** Where `name.port` comes in the order .env lines are written (services, then externals), or -1. */
+    const declaredRank = (name: string, port: string): number => {
+      const external = ownEntry(spec.externals ?? {}, name);
+      if (external && hasOwn(external.ports, port)) return index.serviceNames.length + index.externalNames.indexOf(name);
+      const service = ownEntry(spec.services ?? {}, name);
+      return service && hasOwn(service.ports, port) ? index.serviceNames.indexOf(name) : -1;
+    };
+    // Names of lowercase words and dashes (what the name rules ask for) map to variable stems one to
+    // one, so two of them never share a stem, and `a-b` shares A_B_PORT only with port b of a.
+    const simple = (name: string) => SIMPLE_NAME.test(name);
+    const allSimple = [index.services, index.externals].every((list, k) => list.every((entry, i) =>
+      simple((k === 0 ? index.serviceNames : index.externalNames)[i]) &&
+      Object.entries(entry.ports).every(([p, spec_]) => simple(p) && (spec_ as { env?: string }).env === undefined)));
+    let byStem: Map<string, string> | undefined;
+    const sharedStem = (stem: string): boolean => {
+      if (!byStem) {
+        byStem = new Map();
+        const shared = new Set<string>();
+        for (const name of known) {
+          const st = stemOf(name);
+          const first = byStem.get(st);
+          if (first === undefined) byStem.set(st, name);
+          else if (first !== name) shared.add(st);
+        }
+        for (const st of shared) byStem.set(st, '\u0000shared');
+      }
+      return byStem.get(stem) === '\u0000shared';
+    };
+    /** The port whose .env variable `name` is (`svc.port`), if any. */
+    const portVariableOwner = (name: string): string | undefined => {
+      if (!allSimple) return portVariables().get(name);
+      // Without own variables and with simple names, only <SERVICE>_<PORT>_PORT exists, and it reads back.
+      if (!name.endsWith('_PORT')) return undefined;
+      const words = name.slice(0, -5).toLowerCase();
+      // Two ports can share the name (a.b-c and a-b.c; the names rule reports that): the one declared
+      // last writes the .env line, externals after services.
+      let best: { rank: number; owner: string } | undefined;
+      for (let k = words.indexOf('_'); k > 0; k = words.indexOf('_', k + 1)) {
+        const service = words.slice(0, k).replaceAll('_', '-');
+        const port = words.slice(k + 1).replaceAll('_', '-');
+        const rank = declaredRank(service, port);
+        if (rank >= 0 && (!best || rank > best.rank)) best = { rank, owner: `${service}.${port}` };
+      }
+      return best?.owner;
+    };
+    const riskCache = new Map<string, boolean>();
+    const risky = (to: string): boolean => {
+      let r = riskCache.get(to);
+      if (r !== undefined) return r;
+      if (!known.has(to)) {
+        r = true;
+      } else if (allSimple) {
+        r = aliasStems.has(stemOf(to));
+        // a-b's A_B_PORT is also the .env variable of port b of a (or of port b-c of a … for a-b-c).
+        for (let k = to.indexOf('-'); !r && k > 0; k = to.indexOf('-', k + 1)) {
+          r = declaredRank(to.slice(0, k), to.slice(k + 1)) >= 0;
+        }
+      } else {
+        const stem = stemOf(to);
+        r = sharedStem(stem) || aliasStems.has(stem) || namesOf(stem).some(n => {
+          const port = portVariables().get(n);
+          return port !== undefined && port.slice(0, port.indexOf('.')) !== to;
+        });
+      }
+      riskCache.set(to, r);
+      return r;
+    };
     for (let s = 0; s < index.services.length; s++) {
       const client = index.serviceNames[s];
       const connections = index.services[s].connectsTo ?? [];
       if (connections.length === 0) continue;
-      const perTarget = new Map<string, number>();
-      for (const c of connections) perTarget.set(c.to, (perTarget.get(c.to) ?? 0) + 1);
-      const owners = new Map<string, string>();
-      const aliases = new Map<string, string[]>();
-      connections.forEach((c, i) => {
-        const what = `${c.to}${c.port ? `.${c.port}` : ''}`;
-        const stem = perTarget.get(c.to)! > 1 && c.port ? envVarStem(c.to, c.port) : envVarStem(c.to);
-        const alias = aliasOf(c.to, c.port);
-        if (alias) aliases.set(alias, [...(aliases.get(alias) ?? []), what]);
-        for (const name of [`${stem}_HOST`, `${stem}_PORT`, c.env ?? `${stem}_URL`]) {
-          const other = owners.get(name);
-          if (other !== undefined && other !== what) {
-            out.push(finding('env-var-collision', `${client} connects to ${other} and to ${what}, and both give it the variable ${name}`,
-              { registry: spec.name, service: client, other, path: `services.${client}.connectsTo[${i}]` },
-              `rename one of ${other} and ${c.to} so their names differ in more than punctuation, or set env: on the connection for its URL`));
-            return;
-          }
-          owners.set(name, what);
+      // Several connections to one target are told apart by port (A_HTTP_…, A_GRPC_…).
+      let repeated: Set<string> | undefined;
+      let plain = true;
+      for (let i = 0; i < connections.length; i++) {
+        const c = connections[i];
+        if (c.env !== undefined || risky(c.to)) plain = false;
+        for (let j = 0; j < i; j++) if (connections[j].to === c.to) (repeated ??= new Set()).add(c.to);
+      }
+      if (plain && !repeated) continue;
+      // Variable name -> the connection (index) that gets it.
+      const owners = new Map<string, number>();
+      let aliases: Map<string, number[]> | undefined;
+      for (let i = 0; i < connections.length; i++) {
+        const c = connections[i];
+        const stem = repeated?.has(c.to) && c.port ? envVarStem(c.to, c.port) : stemOf(c.to);
+        const alias = cachedAlias(c.to, c.port);
+        if (alias) {
+          aliases ??= new Map();
+          const list = aliases.get(alias);
+          if (list) list.push(i);
+          else aliases.set(alias, [i]);
         }
-      });
+        const [host, port, url] = namesOf(stem);
+        for (const name of [host, port, c.env ?? url]) {
+          const other = owners.get(name);
+          if (other !== undefined && whatOf(connections[other]) !== whatOf(c)) {
+            const otherWhat = whatOf(connections[other]);
+            out.push(finding('env-var-collision', `${client} connects to ${otherWhat} and to ${whatOf(c)}, and both give it the variable ${name}`,
+              { registry: spec.name, service: client, other: otherWhat, path: `services.${client}.connectsTo[${i}]` },
+              `rename one of ${otherWhat} and ${c.to} so their names differ in more than punctuation, or set env: on the connection for its URL`));
+            break;
+          }
+          owners.set(name, i);
+        }
+      }
       // The same name in the .env files, for another port (a.b's A_B_PORT vs the A_B_PORT clients of a-b get).
-      for (const [name, what] of owners) {
-        const port = portVariables().get(name);
-        if (port !== undefined && what.split('.')[0] !== port.split('.')[0]) {
+      for (const [name, i] of owners) {
+        const port = portVariableOwner(name);
+        const target = connections[i].to;
+        if (port !== undefined && target !== port.slice(0, port.indexOf('.'))) {
+          const what = whatOf(connections[i]);
           out.push(finding('env-var-collision', `${name} is the .env variable of ${port}, and ${client} also gets ${name} for its connection to ${what}, with another value`,
             { registry: spec.name, service: client, other: port, path: `services.${client}.connectsTo` },
-            `rename one of ${port.split('.')[0]} and ${what.split('.')[0]}, or give ${port} its own variable (env: on the port)`));
+            `rename one of ${port.split('.')[0]} and ${target}, or give ${port} its own variable (env: on the port)`));
         }
       }
       // DATABASE_URL / REDIS_URL are written when exactly one target of that kind exists: they must not also be a target's own name.
-      for (const [alias, targets] of aliases) {
-        const other = owners.get(alias);
-        if (targets.length === 1 && other !== undefined && other !== targets[0]) {
-          out.push(finding('env-var-collision', `${client} connects to ${other}, whose URL variable is ${alias}, and to ${targets[0]}, for which ${alias} is written as the usual alias`,
+      for (const [alias, targets] of aliases ?? []) {
+        const owner = owners.get(alias);
+        const other = owner === undefined ? undefined : whatOf(connections[owner]);
+        const only = whatOf(connections[targets[0]]);
+        if (targets.length === 1 && other !== undefined && other !== only) {
+          out.push(finding('env-var-collision', `${client} connects to ${other}, whose URL variable is ${alias}, and to ${only}, for which ${alias} is written as the usual alias`,
             { registry: spec.name, service: client, other, path: `services.${client}.connectsTo` },
             `set env: on the connection to ${other} (e.g. ${envVarStem(other)}_SERVICE_URL), or rename it`));
         }
@@ -134,3 +247,5 @@ export const connectionVariableClashes: Rule = {
     return out;
   },
 };
+
+const SIMPLE_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
