@@ -147,6 +147,48 @@ test('the port space reports the previous owner of a taken port, and finds the n
   expect(space.findNext([[5432, 5440]], rules, { kind: 'postgres' })).toBe(5432);
 });
 
+test('a port space answers like a plain set of held ports, sparse or dense (fast-check, thousands of ports)', () => {
+  const rules = new PortRules({ name: 'x', defactoPorts: false });
+  const op = fc.oneof(
+    // Mostly in one crowded stretch, so that queries walk chains earlier queries have shortened.
+    fc.record({ kind: fc.constant('take' as const), port: fc.oneof(fc.integer({ min: 20000, max: 24000 }), fc.integer({ min: 0, max: 65535 })), width: fc.integer({ min: 1, max: 3000 }) }),
+    fc.record({ kind: fc.constant('release' as const), port: fc.oneof(fc.integer({ min: 20000, max: 24000 }), fc.integer({ min: 0, max: 65535 })) }),
+    fc.record({ kind: fc.constant('next' as const), lo: fc.oneof(fc.integer({ min: 20000, max: 24000 }), fc.integer({ min: 1024, max: 65535 })), width: fc.integer({ min: 0, max: 5000 }) }),
+  );
+  fc.assert(fc.property(fc.array(op, { minLength: 1, maxLength: 25 }), ops => {
+    const space = new PortSpace();
+    const model = new Map<number, number>();
+    let owner = 0;
+    for (const o of ops) {
+      if (o.kind === 'take') {
+        // A run of ports, so that the space passes the size where it switches to flat tables.
+        for (let p = o.port; p < Math.min(o.port + o.width, 65536); p++) {
+          owner++;
+          const previous = space.allocate(p, owner);
+          if (previous !== (model.get(p) ?? -1)) throw new Error(`allocate(${p}) returned ${previous}, not ${model.get(p) ?? -1}`);
+          if (!model.has(p)) model.set(p, owner);
+        }
+      } else if (o.kind === 'release') {
+        space.release(o.port);
+        model.delete(o.port);
+      } else {
+        const hi = Math.min(o.lo + o.width, 65535);
+        let expected: number | undefined;
+        for (let p = o.lo; p <= hi; p++) if (!model.has(p)) { expected = p; break; }
+        expect(space.findNext([[o.lo, hi]], rules)).toBe(expected);
+        expect(space.findNext([[o.lo, hi]], rules)).toBe(expected);
+        let highest = -1;
+        for (let p = hi; p >= o.lo; p--) if (model.has(p)) { highest = p; break; }
+        expect(space.highestIn([[o.lo, hi]])).toBe(highest);
+      }
+      const probe = o.kind === 'next' ? o.lo : o.port;
+      expect(space.ownerOf(probe)).toBe(model.get(probe) ?? -1);
+      expect(space.has(probe)).toBe(model.has(probe));
+    }
+  }), { numRuns: 60 });
+  expect(() => new PortSpace().allocate(70000, 1)).toThrow(/not in the range/);
+});
+
 test('automatic allocation of many ports is linear: 20,000 automatic ports in one band', () => {
   const services: Record<string, { ports: { http: { auto: true } } }> = {};
   for (let i = 0; i < 20000; i++) services[`s${i}`] = { ports: { http: { auto: true } } };

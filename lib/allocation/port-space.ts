@@ -97,40 +97,84 @@ export class PortRules {
   }
 }
 
+/** Held ports from which a space switches from maps to two flat tables (2 × 256 KiB). */
+const DENSE_AT = 2048;
+
 /**
  * One port space: a scope (a host) and a protocol. Ports are held by owners (numbers the caller
  * gives meaning to). Finding the next free port is amortised constant time: each held port points
  * past itself, and lookups shorten the chains they walk (a disjoint-set "next free" structure),
- * so placing n automatic ports costs O(n), not O(n²). Sparse: a space costs what it holds.
+ * so placing n automatic ports costs O(n), not O(n²). A space costs what it holds: maps while it
+ * holds few ports (a registry may have thousands of scopes), flat tables once it holds many.
  */
 export class PortSpace {
-  private readonly owners = new Map<number, number>();
+  private owners: Map<number, number> | undefined = new Map();
   /** For a held port, a port above it that is free or closer to the next free one. */
-  private readonly next = new Map<number, number>();
+  private next: Map<number, number> | undefined = new Map();
+  /** Dense form: owner + 1 per port (0: free). */
+  private ownerTable: Int32Array | undefined;
+  /** Dense form: the `next` pointer per held port (0: not held). */
+  private nextTable: Int32Array | undefined;
+  private held = 0;
 
   /** Takes `port` for `owner`; returns the previous owner when the port was already held, else -1 (nothing changes then). */
   public allocate(port: number, owner: number): number {
-    const previous = this.owners.get(port);
+    if (!Number.isInteger(port) || port < 0 || port > MAX_PORT) throw new PortNotInRangeError(port, [1, MAX_PORT]);
+    const table = this.ownerTable;
+    if (table) {
+      const previous = table[port];
+      if (previous !== 0) return previous - 1;
+      table[port] = owner + 1;
+      this.nextTable![port] = port + 1;
+      this.held++;
+      return -1;
+    }
+    const previous = this.owners!.get(port);
     if (previous !== undefined) return previous;
-    this.owners.set(port, owner);
-    this.next.set(port, port + 1);
+    this.owners!.set(port, owner);
+    this.next!.set(port, port + 1);
+    if (++this.held >= DENSE_AT) this.densify();
     return -1;
+  }
+
+  private densify(): void {
+    const owners = new Int32Array(MAX_PORT + 2);
+    const next = new Int32Array(MAX_PORT + 2);
+    for (const [port, owner] of this.owners!) owners[port] = owner + 1;
+    for (const [port, to] of this.next!) next[port] = to;
+    this.ownerTable = owners;
+    this.nextTable = next;
+    this.owners = undefined;
+    this.next = undefined;
   }
 
   /** True when someone holds `port`. */
   public has(port: number): boolean {
-    return this.owners.has(port);
+    return this.ownerOf(port) !== -1;
   }
 
   /** The owner of `port`, or -1. */
   public ownerOf(port: number): number {
-    return this.owners.get(port) ?? -1;
+    if (this.ownerTable) return port >= 0 && port <= MAX_PORT ? this.ownerTable[port] - 1 : -1;
+    return this.owners!.get(port) ?? -1;
   }
 
-  /** The highest held port inside `ranges`, or -1 (a scan of the held ports: for rare callers). */
+  /** The highest held port inside `ranges`, or -1. */
   public highestIn(ranges: readonly Range[]): number {
     let highest = -1;
-    for (const p of this.owners.keys()) {
+    const table = this.ownerTable;
+    if (table) {
+      for (const [lo, hi] of ranges) {
+        for (let p = Math.min(hi, MAX_PORT); p >= Math.max(lo, highest + 1, 0); p--) {
+          if (table[p] !== 0) {
+            highest = p;
+            break;
+          }
+        }
+      }
+      return highest;
+    }
+    for (const p of this.owners!.keys()) {
       if (p > highest && ranges.some(r => p >= r[0] && p <= r[1])) highest = p;
     }
     return highest;
@@ -138,22 +182,45 @@ export class PortSpace {
 
   /** Frees `port`. */
   public release(port: number): void {
-    if (!this.owners.delete(port)) return;
+    if (this.ownerOf(port) === -1) return;
+    this.held--;
     // Chains may run through the freed port: rebuild them from the owners (rare: only tools release).
-    this.next.clear();
-    for (const p of this.owners.keys()) this.next.set(p, p + 1);
+    const table = this.ownerTable;
+    if (table) {
+      table[port] = 0;
+      const next = this.nextTable!;
+      for (let p = 0; p <= MAX_PORT; p++) next[p] = table[p] !== 0 ? p + 1 : 0;
+      return;
+    }
+    this.owners!.delete(port);
+    this.next!.clear();
+    for (const p of this.owners!.keys()) this.next!.set(p, p + 1);
   }
 
   /** The lowest port at or above `from` that nobody holds (65536 when none is left). */
   public nextUnheld(from: number): number {
+    const table = this.nextTable;
+    if (table) {
+      if (from < 0 || from > MAX_PORT) return from;
+      let p = from;
+      let q = table[p];
+      while (q !== 0) {
+        // Path halving: point this port two steps ahead, so later walks are shorter.
+        const r = table[q];
+        if (r !== 0) table[p] = r;
+        p = q;
+        q = table[p];
+      }
+      return p;
+    }
+    const next = this.next!;
     let p = from;
-    let q = this.next.get(p);
+    let q = next.get(p);
     while (q !== undefined) {
-      // Path halving: point this port two steps ahead, so later walks are shorter.
-      const r = this.next.get(q);
-      if (r !== undefined) this.next.set(p, r);
+      const r = next.get(q);
+      if (r !== undefined) next.set(p, r);
       p = q;
-      q = this.next.get(p);
+      q = next.get(p);
     }
     return p;
   }

@@ -7,7 +7,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parse } from 'yaml';
+import { load } from 'js-yaml';
 import { emptyLock } from '../model/resolved';
 import type { Finding } from '../model/finding';
 import type { ResolvedRegistry } from '../model/resolved';
@@ -22,7 +22,7 @@ interface Report {
 export function appCommand(cwd: string): string | undefined {
   const config = path.join(cwd, 'cdk8s.yaml');
   if (!fs.existsSync(config)) return undefined;
-  const app = (parse(fs.readFileSync(config, 'utf8')) as { app?: unknown } | null)?.app;
+  const app = (load(fs.readFileSync(config, 'utf8')) as { app?: unknown } | null)?.app;
   return typeof app === 'string' && app.trim() ? app : undefined;
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import * as jsyaml from 'js-yaml';
-import { Document, LineCounter, isCollection, isMap, isNode, isScalar, parseDocument, visit } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
+import { yamlLib } from './yaml-lib';
 import { RegistryBase, baseProblem } from '../model/extend';
 import { Finding, Where, finding } from '../model/finding';
 import { RegistrySpec, RegistrySpecSchema } from '../model/schema';
@@ -83,9 +84,9 @@ function describeExpected(schema: JsonSchema, path: readonly PropertyKey[]): str
 
 /** Reads registry text. `name` overrides the file's name; `fallbackName` is used when it has none. Pure: the caller reads the file. */
 export function parseRegistryText(text: string, file: string, name?: string, fallbackName?: string): LoadedRegistry {
-  const lines = new LineCounter();
+  let lines: LineCounter | undefined;
   const position = (offset: number | undefined) => {
-    if (offset === undefined) return file;
+    if (offset === undefined || !lines) return file;
     const { line, col } = lines.linePos(offset);
     return `${file}:${line}:${col}`;
   };
@@ -103,7 +104,7 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
   // do the same way (aliases, tags, merge keys, binary numbers, __proto__): most files load with
   // js-yaml in linear time, and the document is parsed again only when a finding needs a position.
   let parsedDoc: Document | undefined;
-  const theDoc = (): Document => (parsedDoc ??= parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false }));
+  const theDoc = (): Document => (parsedDoc ??= yamlLib().parseDocument(text, { lineCounter: lines = new (yamlLib().LineCounter)(), uniqueKeys: false, prettyErrors: false }));
   const fast = fastLoad(text);
   if (fast === undefined) {
     let doc: Document;
@@ -122,11 +123,11 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
     // Duplicate keys, found in one pass (a Set per mapping: the parser's own check compares every key with every earlier one).
     const duplicates: string[] = [];
     const protoKeys: string[] = [];
-    visit(doc, {
+    yamlLib().visit(doc, {
       Map(_key, map) {
         const seen = new Set<string>();
         for (const pair of map.items) {
-          const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+          const key = yamlLib().isScalar(pair.key) ? String(pair.key.value) : undefined;
           if (key === undefined) continue;
           if (key === '__proto__') protoKeys.push(position((pair.key as { range?: [number] }).range?.[0]));
           if (seen.has(key)) duplicates.push(`${position((pair.key as { range?: [number] }).range?.[0])}\u0000${key}`);
@@ -158,8 +159,8 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
   function keyPosition(path: readonly PropertyKey[]): string | undefined {
     const doc = theDoc();
     const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
-    const pair = isMap(parent) ? parent.items.find(p => isNode(p.key) && String((p.key as { value?: unknown }).value) === String(path[path.length - 1])) : undefined;
-    return pair && isNode(pair.key) && pair.key.range ? position(pair.key.range[0]) : undefined;
+    const pair = yamlLib().isMap(parent) ? parent.items.find(p => yamlLib().isNode(p.key) && String((p.key as { value?: unknown }).value) === String(path[path.length - 1])) : undefined;
+    return pair && yamlLib().isNode(pair.key) && pair.key.range ? position(pair.key.range[0]) : undefined;
   }
   const quick = fast !== undefined ? blockLocator(text) : undefined;
   const locate = (path: string | undefined): string | undefined => {
@@ -177,8 +178,8 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
     const doc = theDoc();
     for (let n = keys.length; n >= 1; n--) {
       const node = doc.getIn(keys.slice(0, n), true);
-      if (!isNode(node) || !node.range) continue;
-      if (isCollection(node)) {
+      if (!yamlLib().isNode(node) || !node.range) continue;
+      if (yamlLib().isCollection(node)) {
         const key = keyPosition(keys.slice(0, n));
         if (key) return key;
       }

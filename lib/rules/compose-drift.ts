@@ -1,4 +1,4 @@
-import { LineCounter, isMap, isSeq, parseDocument } from 'yaml';
+import { yamlLib } from '../file/yaml-lib';
 import type { ResolvedRegistry } from '../model/resolved';
 import { parsePortEntry } from '../compose/ports';
 import { Finding, finding } from '../model/finding';
@@ -10,8 +10,8 @@ import { Finding, finding } from '../model/finding';
  */
 export function checkComposeText(resolved: ResolvedRegistry, text: string, file: string, environment?: string): Finding[] {
   const registry = resolved.spec.name;
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  const lines = new (yamlLib().LineCounter)();
+  const doc = yamlLib().parseDocument(text, { lineCounter: lines, uniqueKeys: true });
   const at = (offset: number | undefined) => {
     if (offset === undefined) return file;
     const { line, col } = lines.linePos(offset);
@@ -22,7 +22,7 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
     return [finding('compose-file', `${file} is not valid YAML: ${e.message.split('\n')[0]}`, { registry, file: at(e.pos[0]) }, 'fix the YAML')];
   }
   const services = doc.get('services', true);
-  if (!isMap(services)) {
+  if (!yamlLib().isMap(services)) {
     return [finding('compose-file', `${file} has no services map`, { registry, file }, 'check that it is a docker-compose file')];
   }
   const allocations = resolved.allocations.filter(a => environment === undefined || a.environment === environment);
@@ -36,8 +36,8 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
     const composeName = String((pair.key as { value?: unknown })?.value ?? pair.key);
     const name = byComposeName.get(composeName) ?? composeName;
     const svc = pair.value;
-    const ports = isMap(svc) ? svc.get('ports', true) : undefined;
-    if (!isSeq(ports)) continue;
+    const ports = yamlLib().isMap(svc) ? svc.get('ports', true) : undefined;
+    if (!yamlLib().isSeq(ports)) continue;
     const own = allocations.filter(a => a.service === name);
     for (const item of ports.items) {
       const where = at((item as { range?: [number] }).range?.[0]);
