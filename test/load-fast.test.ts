@@ -27,8 +27,15 @@ test('most of the corpus takes the fast path (the test above is not vacuous)', (
   expect(taken).toBeGreaterThan(files.length / 2);
 });
 
-test('duplicate keys, aliases, merge keys, tags and __proto__ are left to the slow path', () => {
-  for (const text of ['a: 1\na: 2\n', 'a: &x 1\nb: *x\n', 'a: { <<: { b: 1 } }\n', 'a: !!str 1\n', '__proto__: 1\n', 'a: 0b101\n', 'a: [\n']) {
+test('anchors and aliases load on the fast path as the slow path reads them; an alias bomb does not', () => {
+  const shared = 'environments:\n  production: { range: &band [8000, 8099] }\n  staging: { range: *band, scope: s }\nnote: R&D * 2\n';
+  expect(fastLoad(shared)).toEqual(parse(shared));
+  const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdef'.split('').map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcdef'[i]}`).join(', ')}]`)].join('\n');
+  expect(fastLoad(bomb)).toBeUndefined();
+});
+
+test('duplicate keys, merge keys, tags and __proto__ are left to the slow path', () => {
+  for (const text of ['a: 1\na: 2\n', 'a: { <<: { b: 1 } }\n', 'a: !!str 1\n', '__proto__: 1\n', 'a: 0b101\n', 'a: [\n']) {
     expect(fastLoad(text)).toBeUndefined();
   }
 });

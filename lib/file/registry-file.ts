@@ -271,17 +271,35 @@ export function loadBaseFile(file: string, display = file): { readonly base?: Re
 
 /**
  * The fast path: js-yaml's YAML 1.2 core schema reads what the position-keeping parser reads,
- * except for what this leaves to it (anchors and aliases, tags, merge keys, binary numbers,
- * `__proto__`, several documents, duplicate keys, any syntax error). Undefined means "use the
- * slow path", which reports with positions.
+ * except for what this leaves to it (tags, merge keys, binary numbers, `__proto__`, several
+ * documents, duplicate keys, any syntax error). Undefined means "use the slow path", which reports
+ * with positions. Anchors and aliases are read here too, as long as expanding them stays within the
+ * size of the text (an alias bomb goes to the slow path, which refuses it).
  */
 export function fastLoad(text: string): unknown {
-  if (/[&*!]|<<|__proto__|\b0b[01]|^---|^\.\.\./m.test(text)) return undefined;
+  if (/!|<<|__proto__|\b0b[01]|^---|^\.\.\./m.test(text)) return undefined;
+  let data: unknown;
   try {
-    return jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, json: false });
+    data = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, json: false });
   } catch {
     return undefined;
   }
+  if (/[&*]/.test(text) && !expandsWithin(data, text.length + 10_000)) return undefined;
+  return data;
+}
+
+/** Whether walking `data` as a tree (shared objects counted every time they are reached) visits at most `budget` values. */
+function expandsWithin(data: unknown, budget: number): boolean {
+  const stack: unknown[] = [data];
+  let visited = 0;
+  while (stack.length) {
+    const value = stack.pop();
+    if (++visited > budget) return false;
+    if (value !== null && typeof value === 'object') {
+      for (const child of Array.isArray(value) ? value : Object.values(value)) stack.push(child);
+    }
+  }
+  return true;
 }
 
 /**
