@@ -108,7 +108,7 @@ export class PortsApp extends App {
     // own charts must then agree with them (workload-drift).
     registries.forEach((r, i) => {
       r.useResolved(results[i]);
-      r.build(results[i]);
+      r.close(results[i]);
     });
     const drift = registries.flatMap((r, i) => r.drift(results[i]));
     if (drift.length) return { ok: false, findings: [...findings, ...drift], files: empty, registries: resolved, lockChanged: false };
@@ -122,10 +122,11 @@ export class PortsApp extends App {
     const registryCharts = new Set<Chart>();
     for (const r of registries) {
       const result = resolved.get(r.node.id)!;
-      for (const [env, chart] of r.build(result)) {
-        registryCharts.add(chart);
-        files.set(path.posix.join(r.outputDir, 'k8s', `${env}.yaml`), yamlDocuments(renderChart(chart)));
-      }
+      // Charts someone asked for (and may have added to) are rendered; otherwise the same objects as data.
+      const manifests = r.hasCharts
+        ? new Map([...r.build(result)].map(([env, chart]) => { registryCharts.add(chart); return [env, renderChart(chart)] as const; }))
+        : r.manifests(result);
+      for (const [env, objects] of manifests) files.set(path.posix.join(r.outputDir, 'k8s', `${env}.yaml`), yamlDocuments(objects));
       for (const emitter of EMITTERS) {
         for (const [name, text] of emitter.files?.(result) ?? []) {
           const file = path.posix.join(r.outputDir, name);

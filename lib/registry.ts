@@ -13,6 +13,7 @@ import type { Lock } from './model/resolved';
 import type { ResolvedRegistry } from './model/resolved';
 import { RegistryInput, resolve } from './pipeline';
 import { EMITTERS } from './emit/index';
+import { manifestOf } from './emit/manifest';
 import { LoadedRegistry, loadBaseFile, locateFindings, parseRegistryText } from './file/registry-file';
 import { RegistryBase, baseProblem, extendSpec } from './model/extend';
 import { Finding, blocking, finding } from './model/finding';
@@ -213,7 +214,11 @@ export class PortRegistry extends Construct {
   private readonly data: RegistrySpec & { services: Record<string, ServiceSpec>; externals: Record<string, ExternalSpec> };
   private readonly charts = new Map<string, Chart>();
   private readonly kubeServices = new Map<string, k8s.KubeService>();
+  /** The charts exist (someone asked for them, or a plain App synthesizes). */
   private built = false;
+  /** Synthesized or charts built: nothing more may be declared. */
+  private closed = false;
+  private bound = false;
   public readonly lockFile: string;
   private readonly bindings: Binding[] = [];
   /** The last resolution: reused until something is declared (port handles, validation, synth). */
@@ -387,7 +392,9 @@ export class PortRegistry extends Construct {
     const resolved = this.resolution();
     const errors = blocking(resolved.findings);
     if (errors.length) return errors.map(formatFinding);
-    this.build(resolved);
+    // A plain App writes the registry's charts itself, so they must exist now; a PortsApp has closed
+    // the registry already and renders its objects (as charts only when someone asked for them).
+    if (!this.closed) this.build(resolved);
     return this.drift(resolved).map(formatFinding);
   }
 
@@ -433,6 +440,7 @@ export class PortRegistry extends Construct {
     if (!resolved.ok) throw new Error(`registry ${this.node.id} has errors; build() needs a clean check`);
     if (this.built) return this.charts;
     this.built = true;
+    this.closed = true;
     for (const env of resolved.environments) this.charts.set(env.name, new Chart(this, env.name));
     for (const emitter of EMITTERS) {
       for (const o of emitter.objects?.(resolved) ?? []) {
@@ -442,12 +450,46 @@ export class PortRegistry extends Construct {
         else new k8s.KubeNetworkPolicy(chart, o.id, o.props);
       }
     }
-    for (const b of this.bindings) applyBinding(resolved, b);
+    this.applyBindings(resolved);
     return this.charts;
   }
 
+  /**
+   * Closes the registry for a synth and binds the users' workloads, without building charts: a
+   * PortsApp renders the registry's objects as plain data when no one has asked for its charts.
+   * @internal
+   */
+  public close(resolved: ResolvedRegistry): void {
+    this.closed = true;
+    this.applyBindings(resolved);
+  }
+
+  /** Whether the charts exist, so that the synth must render them (users may have added to them). @internal */
+  public get hasCharts(): boolean {
+    return this.built;
+  }
+
+  /**
+   * Each environment's manifests in chart order, as its chart would render them (lib/emit/manifest.ts),
+   * for a registry whose charts were never built.
+   * @internal
+   */
+  public manifests(resolved: ResolvedRegistry): Map<string, unknown[]> {
+    const out = new Map<string, unknown[]>(resolved.environments.map(env => [env.name, []]));
+    for (const emitter of EMITTERS) {
+      for (const o of emitter.objects?.(resolved) ?? []) out.get(o.environment)!.push(manifestOf(o));
+    }
+    return out;
+  }
+
+  private applyBindings(resolved: ResolvedRegistry): void {
+    if (this.bound) return;
+    this.bound = true;
+    for (const b of this.bindings) applyBinding(resolved, b);
+  }
+
   private assertOpen(name: string) {
-    if (this.built) throw new Error(`cannot add ${name}: registry ${this.node.id} has already been synthesized`);
+    if (this.closed) throw new Error(`cannot add ${name}: registry ${this.node.id} has already been synthesized`);
   }
 
   /** A second declaration of a name is kept aside and reported by check(), with every other finding. */

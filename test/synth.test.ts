@@ -10,16 +10,18 @@ import { defineAura, defineLumiere } from '../main';
 import { schemaErrors, semanticErrors } from './support/k8s-schema';
 import { ROOT, cdk8sSynth, tempProject, treeHashes, treeTexts } from './support/project';
 
-function synthInProcess() {
+function synthInProcess(options: { charts?: boolean } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-inproc-'));
   const app = new PortsApp({ manifestsDir: path.join(dir, 'manifests'), outdir: path.join(dir, 'staging'), lockFile: path.join(dir, 'ports.lock.json') });
-  defineLumiere(app);
+  const lumiere = defineLumiere(app);
   const previous = process.cwd();
   process.chdir(ROOT); // the AURA registry file is read relative to the project
   try {
-    defineAura(app);
+    const aura = defineAura(app);
+    // Asking for a chart builds the registry's constructs: the synth then renders them through cdk8s.
+    if (options.charts) for (const r of [lumiere, aura]) for (const env of r.resolved().environments) r.chart(env.name);
     const result = app.trySynth();
-    return { result, dir, files: treeTexts(path.join(dir, 'manifests')) };
+    return { result, dir, files: treeTexts(path.join(dir, 'manifests')), registries: [lumiere, aura] };
   } finally {
     process.chdir(previous);
   }
@@ -103,6 +105,17 @@ describe('the example (Lumiere)', () => {
 
   test('output snapshot', () => {
     expect(files).toMatchSnapshot();
+  });
+
+  test('registry objects rendered as data are byte for byte what their constructs render', () => {
+    const asData = synthInProcess();
+    const asConstructs = synthInProcess({ charts: true });
+    expect(asConstructs.result.ok).toBe(true);
+    expect(asData.registries.map(r => r.hasCharts)).toEqual([false, false]);
+    expect(asConstructs.registries.map(r => r.hasCharts)).toEqual([true, true]);
+    const k8sFiles = Object.keys(asData.files).filter(f => f.includes('/k8s/') || f.startsWith('k8s/'));
+    expect(k8sFiles.length).toBeGreaterThanOrEqual(4);
+    expect(asData.files).toEqual(asConstructs.files);
   });
 
   test('two synths of the same registry are byte-identical', () => {

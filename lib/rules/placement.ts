@@ -21,15 +21,20 @@ function placementRule(id: RuleId, check: Check): Rule {
     check(ctx) {
       const out: Finding[] = [];
       const registry = ctx.spec.name;
-      for (const p of ctx.allocation.placements) {
-        check(p, ctx, (message, extra, fix) => {
-          const a = p.allocation;
-          const f = finding(id, message, {
-            registry, service: a.service, environment: a.environment, portName: a.portName, port: a.port, path: p.decl.path, ...extra,
-          }, fix);
-          out.push(f);
-          return f;
-        });
+      // One reporter for the whole walk (a hundred thousand placements), reading the current one.
+      let p: Placement;
+      const report = (message: string, extra?: Partial<Where>, fix?: string) => {
+        const a = p.allocation;
+        const f = finding(id, message, {
+          registry, service: a.service, environment: a.environment, portName: a.portName, port: a.port, path: p.decl.path, ...extra,
+        }, fix);
+        out.push(f);
+        return f;
+      };
+      const placements = ctx.allocation.placements;
+      for (let i = 0; i < placements.length; i++) {
+        p = placements[i];
+        check(p, ctx, report);
       }
       return out;
     },
