@@ -7,6 +7,7 @@ import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { PortRegistry, PortsApp } from '../lib';
 import { defineAura, defineLumiere } from '../main';
+import { realisticRegistry } from '../bench/generate';
 import { schemaErrors, semanticErrors } from './support/k8s-schema';
 import { ROOT, cdk8sSynth, tempProject, treeHashes, treeTexts } from './support/project';
 
@@ -116,6 +117,23 @@ describe('the example (Lumiere)', () => {
     const k8sFiles = Object.keys(asData.files).filter(f => f.includes('/k8s/') || f.startsWith('k8s/'));
     expect(k8sFiles.length).toBeGreaterThanOrEqual(4);
     expect(asData.files).toEqual(asConstructs.files);
+  });
+
+  test('the same holds for a generated registry: categories, externals with addresses, automatic ports, many policies', () => {
+    const render = (charts: boolean) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-gen-'));
+      const app = new PortsApp({ manifestsDir: path.join(dir, 'manifests'), outdir: path.join(dir, 'staging'), lockFile: path.join(dir, 'ports.lock.json') });
+      const { services, externals, name, ...props } = realisticRegistry(60);
+      const registry = new PortRegistry(app, name, props);
+      for (const [n, e] of Object.entries(externals ?? {})) registry.external(n, e);
+      for (const [n, svc] of Object.entries(services ?? {})) registry.service(n, svc);
+      if (charts) for (const env of registry.resolved().environments) registry.chart(env.name);
+      expect(app.trySynth().ok).toBe(true);
+      return treeTexts(path.join(dir, 'manifests'));
+    };
+    const asData = render(false);
+    expect(Object.keys(asData).filter(f => f.startsWith('k8s/'))).toHaveLength(3);
+    expect(asData).toEqual(render(true));
   });
 
   test('two synths of the same registry are byte-identical', () => {
