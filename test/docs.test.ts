@@ -128,6 +128,27 @@ chromium.describe('ports.svg in a browser', () => {
     await render(big.files.get('ports.svg')!, 'big-ports.png');
     const boxes = await labelBoxes();
     expect(boxes).toHaveLength(2 * 165);
+    await expectLegible(boxes);
+  });
+
+  test('aggregates a crowded environment: 3,000 services get a few labels that count every port, none overlapping', async () => {
+    const crowded = synth(app => {
+      const r = new PortRegistry(app, 'crowded', { environments: { production: { range: [20000, 29999] }, staging: { range: [20000, 29999], scope: 'staging' } } });
+      for (let i = 0; i < 3000; i++) r.service(`service-${i}`, { ports: { http: { offset: i * 3 } } });
+      return r;
+    });
+    expect(crowded.ok).toBe(true);
+    await render(crowded.files.get('ports.svg')!, 'crowded-ports.png');
+    const boxes = await labelBoxes();
+    // One label per 150-pixel stretch of the axis in each environment, not one per port.
+    expect(boxes.length).toBeGreaterThan(2);
+    expect(boxes.length).toBeLessThanOrEqual(2 * Math.ceil(1200 / 150));
+    await expectLegible(boxes);
+    const counted = await page.evaluate(() => [...document.querySelectorAll('g.allocation-group')].reduce((n, g) => n + Number(g.getAttribute('data-ports')), 0));
+    expect(counted).toBe(2 * 3000);
+  });
+
+  async function expectLegible(boxes: Awaited<ReturnType<typeof labelBoxes>>) {
     const width = await page.evaluate(() => document.querySelector('svg')!.viewBox.baseVal.width);
     for (const b of boxes) {
       expect(b.x).toBeGreaterThanOrEqual(0);
@@ -142,7 +163,7 @@ chromium.describe('ports.svg in a browser', () => {
         expect({ a: a.text, b: b.text, overlap }).toEqual({ a: a.text, b: b.text, overlap: false });
       }
     }
-  });
+  }
 
   test('marks a port with an unwaived finding in the warning colour', async () => {
     const warned = synth(app => {

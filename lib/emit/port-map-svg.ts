@@ -1,5 +1,5 @@
 import type { Allocation, ResolvedRegistry } from '../model/resolved';
-import { blocking } from '../model/finding';
+import { Finding, blocking } from '../model/finding';
 import type { Environment } from '../model/normalize';
 import { avoidedPortsOf, avoidedRangesOf, formatRange } from '../model/normalize';
 import type { Range } from '../model/schema';
@@ -17,6 +17,10 @@ const AXIS_HEIGHT = 26;
 const LANE = 16;
 const CHAR = 6.6; // average advance of the 11px sans-serif used for labels
 const DENSE = 30;
+/** Above this many ports in an environment, labels are aggregated per stretch of the axis (a label each would be unreadable, and slow to place). */
+const LABEL_LIMIT = 400;
+/** Width of one aggregated label's stretch, in pixels (room for "1234 ports 20000-29999"). */
+const BIN = 150;
 const PALETTE = ['#8ecae6', '#b5e48c', '#ffd6a5', '#cdb4db', '#a0c4ff', '#fdffb6', '#bde0fe', '#ffc8dd'];
 const COLORS = { ok: '#1d3557', warning: '#e09f3e', waived: '#6c757d', error: '#d62828', band: '#dbe9f6' };
 
@@ -77,8 +81,21 @@ export function laneOf(positions: readonly { x: number; width: number }[]): numb
   });
 }
 
-function statusOf(resolved: ResolvedRegistry, a: Allocation): keyof typeof COLORS {
-  const related = resolved.findings.filter(f => f.where.service === a.service && (f.where.port === a.port || f.where.port === undefined) &&
+/** Findings by service, so that an allocation's status is found without reading every finding. */
+type FindingIndex = Map<string | undefined, Finding[]>;
+
+function indexFindings(resolved: ResolvedRegistry): FindingIndex {
+  const index: FindingIndex = new Map();
+  for (const f of resolved.findings) {
+    const list = index.get(f.where.service);
+    if (list) list.push(f);
+    else index.set(f.where.service, [f]);
+  }
+  return index;
+}
+
+function statusOf(index: FindingIndex, a: Allocation): keyof typeof COLORS {
+  const related = (index.get(a.service) ?? []).filter(f => (f.where.port === a.port || f.where.port === undefined) &&
     (f.where.environment === undefined || f.where.environment === a.environment));
   if (blocking(related).length) return 'error';
   if (related.some(f => f.severity === 'warning' && !f.waived)) return 'warning';
@@ -86,7 +103,9 @@ function statusOf(resolved: ResolvedRegistry, a: Allocation): keyof typeof COLOR
   return 'ok';
 }
 
-function environmentSection(resolved: ResolvedRegistry, env: Environment, top: number, categoryColor: Map<string, string>): { svg: string; height: number } {
+const SEVERITY_ORDER: ReadonlyArray<keyof typeof COLORS> = ['ok', 'waived', 'warning', 'error'];
+
+function environmentSection(resolved: ResolvedRegistry, env: Environment, top: number, categoryColor: Map<string, string>, findings: FindingIndex): { svg: string; height: number } {
   const spec = resolved.spec;
   const allocations = resolved.allocations.filter(a => a.environment === env.name).sort((a, b) => a.port - b.port || a.service.localeCompare(b.service));
   const categories = Object.entries(spec.categories ?? {});
@@ -147,6 +166,40 @@ function environmentSection(resolved: ResolvedRegistry, env: Environment, top: n
     }
   }
 
+  if (allocations.length > LABEL_LIMIT) {
+    // Too many ports for a label each: one mark per pixel column (its worst status), one label per
+    // stretch of the axis with how many ports it holds. PORTS.md lists every port.
+    const columns = new Map<number, { x: number; status: number; ports: number }>();
+    const bins = new Map<number, Allocation[]>();
+    const binStatus = new Map<number, number>();
+    for (const a of allocations) {
+      const m = X(a.port) ?? MARGIN;
+      const column = Math.round(m);
+      const status = SEVERITY_ORDER.indexOf(statusOf(findings, a));
+      const c = columns.get(column);
+      if (c) { c.status = Math.max(c.status, status); c.ports++; } else columns.set(column, { x: m, status, ports: 1 });
+      const bin = Math.floor((m - MARGIN) / BIN);
+      binStatus.set(bin, Math.max(binStatus.get(bin) ?? 0, status));
+      const list = bins.get(bin);
+      if (list) list.push(a);
+      else bins.set(bin, [a]);
+    }
+    const marks = [...columns.values()].map(c => `<circle cx="${num(c.x)}" cy="${axisTop - 4}" r="2.2" fill="${COLORS[SEVERITY_ORDER[c.status]]}"/>`);
+    out.push(`<g class="marks">${marks.join('')}</g>`);
+    const labelsTop = axisTop + AXIS_HEIGHT + 28;
+    [...bins].forEach(([bin, list], i) => {
+      const first = list[0];
+      const last = list[list.length - 1];
+      const y = labelsTop + (i % 2) * LANE;
+      const text = `${list.length} port${list.length === 1 ? '' : 's'} ${first.port}${last.port !== first.port ? `-${last.port}` : ''}`;
+      const title = `${first.service}.${first.portName}${list.length > 1 ? ` … ${last.service}.${last.portName}` : ''}`;
+      out.push(`<g class="allocation-group" data-ports="${list.length}"><title>${esc(title)}</title>` +
+        `<text x="${num(MARGIN + bin * BIN)}" y="${y}" fill="${COLORS[SEVERITY_ORDER[binStatus.get(bin)!]]}" class="label">${esc(text)}</text></g>`);
+    });
+    out.push('</g>');
+    return { svg: out.join('\n'), height: labelsTop - top + 2 * LANE + 16 };
+  }
+
   const labels = allocations.map(a => {
     const text = `${a.service}.${a.portName} ${a.port}${a.protocol === 'TCP' ? '' : `/${a.protocol}`}`;
     const mark = X(a.port) ?? MARGIN;
@@ -160,7 +213,7 @@ function environmentSection(resolved: ResolvedRegistry, env: Environment, top: n
   const leaders: string[] = [];
   const texts: string[] = [];
   labels.forEach((l, i) => {
-    const color = COLORS[statusOf(resolved, l.a)];
+    const color = COLORS[statusOf(findings, l.a)];
     const y = labelsTop + lanes[i] * LANE;
     const m = l.mark;
     const shape = l.a.of === 'external'
@@ -181,9 +234,10 @@ function environmentSection(resolved: ResolvedRegistry, env: Environment, top: n
 export function portMapSvg(resolved: ResolvedRegistry): string {
   const categoryColor = new Map(Object.keys(resolved.spec.categories ?? {}).map((name, i) => [name, PALETTE[i % PALETTE.length]]));
   const sections: string[] = [];
+  const findings = indexFindings(resolved);
   let top = 50;
   for (const env of resolved.environments) {
-    const { svg, height } = environmentSection(resolved, env, top, categoryColor);
+    const { svg, height } = environmentSection(resolved, env, top, categoryColor, findings);
     sections.push(svg);
     top += height;
   }
