@@ -70,7 +70,13 @@ export class PortsApp extends App {
   public trySynth(options: { readonly write?: boolean } = {}): SynthResult {
     const write = options.write ?? true;
     // A synth killed halfway through its swap left the previous output beside the folder: put it back first.
-    if (write) recover(this.manifestsDir);
+    if (write) {
+      try {
+        recover(this.manifestsDir);
+      } catch (e) {
+        return { ok: false, findings: [], files: new Map(), registries: new Map(), problem: writeProblem(this.manifestsDir, e), lockChanged: false };
+      }
+    }
     const empty = new Map<string, string>();
     const fail = (problem: string, findings: Finding[] = []): SynthResult =>
       ({ ok: false, findings, files: empty, registries: new Map(), problem, lockChanged: false });
@@ -149,8 +155,12 @@ export class PortsApp extends App {
 
     // The staging copy is only for the cdk8s CLI, which lists what it finds in its output folder.
     if (!write) return { ok: true, findings, files, registries: resolved, lockChanged: false };
-    if (this.underCdk8sCli) writeFiles(this.outdir, files);
-    replaceDirectory(this.manifestsDir, files);
+    try {
+      if (this.underCdk8sCli) writeFiles(this.outdir, files);
+      replaceDirectory(this.manifestsDir, files);
+    } catch (e) {
+      return fail(writeProblem(this.manifestsDir, e), findings);
+    }
     const newLock: LockFile = {
       lockfileVersion: 1,
       registries: Object.fromEntries([...resolved].map(([name, r]) => [name, r.lock])),
@@ -158,7 +168,12 @@ export class PortsApp extends App {
     const lockText = serializeLockFile(newLock);
     const hasEntries = Object.keys(JSON.parse(lockText).registries).length > 0;
     // A frozen lock is never written: any change to it was already an error.
-    const lockChanged = !this.frozenLock && (hasEntries || fs.existsSync(this.lockFile)) ? writeFileAtomic(this.lockFile, lockText) : false;
+    let lockChanged: boolean;
+    try {
+      lockChanged = !this.frozenLock && (hasEntries || fs.existsSync(this.lockFile)) ? writeFileAtomic(this.lockFile, lockText) : false;
+    } catch (e) {
+      return { ok: false, findings, files, registries: resolved, problem: `${writeProblem(this.lockFile, e)} (the manifests were written; the lock file was not)`, lockChanged: false };
+    }
     return { ok: true, findings, files, registries: resolved, lockChanged };
   }
 
@@ -207,4 +222,21 @@ export class PortsApp extends App {
  */
 function renderChart(chart: Chart): unknown[] {
   return chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart).map(o => o.toJson());
+}
+
+/**
+ * Why the output could not be written, as a person can act on it: the system's reason (EACCES,
+ * EROFS, ENOSPC …), the path, and what to do. Errors that are not the file system's are bugs, and
+ * are thrown on.
+ */
+function writeProblem(target: string, e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (!err || typeof err.code !== 'string') throw e;
+  const what: Record<string, string> = {
+    EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'the file system is read-only', ENOSPC: 'the disk is full',
+    ENOTDIR: 'a part of the path is a file, not a folder', EISDIR: 'it is a folder', EEXIST: 'something is in the way',
+  };
+  const where = err.path && path.resolve(err.path) !== path.resolve(target) ? ` (${err.syscall ?? 'writing'} ${err.path})` : '';
+  return `cannot write ${target}: ${what[err.code] ?? err.message}${where} [${err.code}]; ` +
+    'check that the folder and its parent exist and are writable by you; nothing else was changed';
 }

@@ -2,6 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { PortRegistry, PortsApp } from '../lib';
 import { recover, replaceDirectory } from '../lib/output';
 import { ROOT, treeHashes } from './support/project';
 
@@ -114,5 +115,55 @@ describe('hostile leftovers and modes', () => {
     fs.chmodSync(target, 0o750);
     replaceDirectory(target, new Map([['b.txt', 'b']]));
     expect(fs.statSync(target).mode & 0o777).toBe(0o750);
+  });
+});
+
+describe('a folder that cannot be written', () => {
+  const app = (dir: string) => {
+    const a = new PortsApp({ manifestsDir: path.join(dir, 'manifests'), outdir: path.join(dir, 'staging'), lockFile: path.join(dir, 'ports.lock.json') });
+    new PortRegistry(a, 'x', { environments: { dev: { range: [8000, 8099] } } }).service('api', { public: true, ports: { http: { offset: 1 } } });
+    return a;
+  };
+
+  test.each([
+    ['EACCES', 'mkdtempSync', 'permission denied'],
+    ['EROFS', 'mkdtempSync', 'the file system is read-only'],
+    ['ENOSPC', 'writeFileSync', 'the disk is full'],
+  ] as const)('%s from %s is a clear problem, not a stack trace, and the previous output stays', (code, call, words) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-ro-'));
+    fs.mkdirSync(path.join(dir, 'manifests'));
+    fs.writeFileSync(path.join(dir, 'manifests', 'previous.yaml'), 'kept: true\n');
+    const before = treeHashes(path.join(dir, 'manifests'));
+    // The fs module itself (the library reads it through an import wrapper that forwards to it).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const realFs = require('fs') as typeof fs;
+    const original = realFs[call] as (...args: unknown[]) => unknown;
+    const spy = jest.spyOn(realFs, call).mockImplementation(((...args: unknown[]) => {
+      const target = String(args[0]);
+      // Only the new output folder fails, as a read-only or full parent would make it.
+      if (target.includes(`${path.sep}.manifests-new-`) || (call === 'mkdtempSync' && target.endsWith('.manifests-new-'))) {
+        throw Object.assign(new Error(`${code}: failed, ${call} '${target}'`), { code, syscall: call.replace('Sync', ''), path: target });
+      }
+      return original.apply(realFs, args);
+    }) as never);
+    let result;
+    try {
+      result = app(dir).trySynth();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(result.ok).toBe(false);
+    expect(result.problem).toMatch(new RegExp(`^cannot write .*manifests: ${words} .*\\[${code}\\]; check that the folder and its parent exist and are writable`));
+    expect(result.problem).not.toMatch(/\n\s+at /);
+    expect(treeHashes(path.join(dir, 'manifests'))).toEqual(before);
+  });
+
+  test('a lock file that cannot be written is named, and the manifests it belongs to are said to be written', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-lock-'));
+    const a = new PortsApp({ manifestsDir: path.join(dir, 'manifests'), outdir: path.join(dir, 'staging'), lockFile: path.join(dir, 'no-such-folder', 'ports.lock.json') });
+    new PortRegistry(a, 'x', { environments: { dev: { range: [8000, 8099] } } }).service('api', { public: true, ports: { http: {} } });
+    const result = a.trySynth();
+    expect(result.ok).toBe(false);
+    expect(result.problem).toMatch(/^cannot write .*ports\.lock\.json: .*\[ENOENT\].*the manifests were written; the lock file was not/);
   });
 });
