@@ -5,7 +5,7 @@ import { LockFile, parseLockFile, serializeLockFile } from './allocation/lock';
 import type { ResolvedRegistry } from './model/resolved';
 import { resolveAll } from './pipeline';
 import { EMITTERS } from './emit/index';
-import { yamlDocuments } from './emit/yaml';
+import { startYamlDocuments, yamlDocuments } from './emit/yaml';
 import { formatFinding, summarize } from './format';
 import { composeCheckFindings } from './compose/check-files';
 import { Finding, blocking } from './model/finding';
@@ -126,22 +126,37 @@ export class PortsApp extends App {
 
     const files = new Map<string, string>();
     const registryCharts = new Set<Chart>();
+    // Kubernetes YAML first (on a worker thread when there is a lot of it), every other output meanwhile.
+    const yamlFiles: Array<{ file: string; docs: unknown[] }> = [];
     for (const r of registries) {
       const result = resolved.get(r.node.id)!;
       // Charts someone asked for (and may have added to) are rendered; otherwise the same objects as data.
       const manifests = r.hasCharts
         ? new Map([...r.build(result)].map(([env, chart]) => { registryCharts.add(chart); return [env, renderChart(chart)] as const; }))
         : r.manifests(result);
-      for (const [env, objects] of manifests) files.set(path.posix.join(r.outputDir, 'k8s', `${env}.yaml`), yamlDocuments(objects));
+      for (const [env, docs] of manifests) {
+        const file = path.posix.join(r.outputDir, 'k8s', `${env}.yaml`);
+        files.set(file, '');
+        yamlFiles.push({ file, docs });
+      }
+    }
+    const yaml = startYamlDocuments(yamlFiles.map(f => f.docs));
+    for (const r of registries) {
+      const result = resolved.get(r.node.id)!;
       for (const emitter of EMITTERS) {
         for (const [name, text] of emitter.files?.(result) ?? []) {
           const file = path.posix.join(r.outputDir, name);
           // Nested output folders may not write the same file twice (a registry in `k8s` under another's root, say).
-          if (files.has(file)) return fail(`two registries would write ${file}; give ${r.node.id} another outputDir`, findings);
+          if (files.has(file)) {
+            yaml.result();
+            return fail(`two registries would write ${file}; give ${r.node.id} another outputDir`, findings);
+          }
           files.set(file, text);
         }
       }
     }
+    const texts = yaml.result();
+    yamlFiles.forEach((f, i) => files.set(f.file, texts[i]));
     // Charts the user added beside the registries are written too, under their own names.
     // (Found among the constructs already listed: `App.charts` would also sort every object of
     // every chart by dependency, which costs as much as a tenth of a large synth.)

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse, parseAllDocuments } from 'yaml';
-import { yamlDocuments, yamlText } from '../lib/emit/yaml';
+import { startYamlDocuments, yamlDocuments, yamlText } from '../lib/emit/yaml';
 import { ROOT } from './support/project';
 
 /**
@@ -53,4 +53,17 @@ test('the committed YAML reads the same under YAML 1.1 and 1.2, and writing what
     expect({ file, docs: docs11 }).toEqual({ file, docs: docs12 });
     expect({ file, text: yamlDocuments(docs12) }).toEqual({ file, text });
   }
+});
+
+test('files of many documents are written on a worker thread, byte for byte as on this one', () => {
+  const docs = (n: number, salt: string) => Array.from({ length: n }, (_, i) => ({
+    apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${salt}-${i}`, labels: { tricky: TRICKY[i % TRICKY.length] } },
+    spec: { ports: [{ port: 1000 + i, targetPort: TRICKY[(i * 7) % TRICKY.length] }], empty: {}, list: [], flag: i % 2 === 0, none: null },
+  }));
+  const files = [docs(3000, 'a'), docs(2500, 'b'), [undefined, { x: 1 }]];
+  const job = startYamlDocuments(files);
+  expect(job.usesWorker).toBe(true);
+  expect(job.result()).toEqual(files.map(yamlDocuments));
+  // Few documents stay on this thread.
+  expect(startYamlDocuments([docs(10, 'c')]).usesWorker).toBe(false);
 });
