@@ -287,6 +287,11 @@ const cases: Record<string, Case> = {
     where: { service: 'api', other: 'worker', path: 'services.api.connectsTo[1]' },
     good: s => { s.services.worker.environments = ['production', 'development']; },
   },
+  'a connection to a dev-only service in a registry with only production environments': {
+    rule: 'dead-wiring', bad: s => { s.environments = { production: s.environments.production }; s.services.worker.status = 'dev-only'; },
+    where: { service: 'api', other: 'worker', path: 'services.api.connectsTo[1]' },
+    good: s => { s.environments = { production: s.environments.production }; },
+  },
   'misspelt key': {
     rule: 'schema', bad: s => { (s.services.api as unknown as Record<string, unknown>).prots = {}; },
     where: { service: 'api', path: 'services.api' },

@@ -98,7 +98,7 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
     return fail(`${file} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB; a port registry never is`, {}, 'check that this is the right file');
   }
   if (text.includes('\u0000')) return fail(`${file} is a binary file, not YAML or JSON`, {}, 'check that this is the right file');
-  if (text.trim() === '') return fail(`${file} is empty`, {}, 'start from examples/aura/ports.yaml or the README');
+  if (!/\S/.test(text)) return fail(`${file} is empty`, {}, 'start from examples/aura/ports.yaml or the README');
 
   // The position-keeping parser is only needed for positions and for what the fast parser does not
   // do the same way (aliases, tags, merge keys, binary numbers, __proto__): most files load with
@@ -162,11 +162,12 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
     const pair = yamlLib().isMap(parent) ? parent.items.find(p => yamlLib().isNode(p.key) && String((p.key as { value?: unknown }).value) === String(path[path.length - 1])) : undefined;
     return pair && yamlLib().isNode(pair.key) && pair.key.range ? position(pair.key.range[0]) : undefined;
   }
-  const quick = fast !== undefined ? blockLocator(text) : undefined;
+  // Built on the first finding that needs a position: a clean file never splits its text into lines.
+  let quick: ReturnType<typeof blockLocator> | undefined;
   const locate = (path: string | undefined): string | undefined => {
     if (!path) return undefined;
     // A file read on the fast path is located by its block structure, without a second parse, when it can be.
-    const fastHit = quick?.(path);
+    const fastHit = fast !== undefined ? (quick ??= blockLocator(text))(path) : undefined;
     if (fastHit) return `${file}:${fastHit.line}:${fastHit.col}`;
     // `a.b[2].c`: dotted segments are map keys (even "9100"), bracketed ones list indexes.
     const keys = path.split('.').flatMap(part => {

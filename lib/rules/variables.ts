@@ -125,9 +125,11 @@ export const connectionVariableClashes: Rule = {
     // Names of lowercase words and dashes (what the name rules ask for) map to variable stems one to
     // one, so two of them never share a stem, and `a-b` shares A_B_PORT only with port b of a.
     const simple = (name: string) => SIMPLE_NAME.test(name);
-    const allSimple = [index.services, index.externals].every((list, k) => list.every((entry, i) =>
-      simple((k === 0 ? index.serviceNames : index.externalNames)[i]) &&
-      Object.entries(entry.ports).every(([p, spec_]) => simple(p) && (spec_ as { env?: string }).env === undefined)));
+    const allSimple = [index.services, index.externals].every((list, k) => list.every((entry, i) => {
+      if (!simple((k === 0 ? index.serviceNames : index.externalNames)[i])) return false;
+      for (const p in entry.ports) if (!simple(p) || (entry.ports[p] as { env?: string }).env !== undefined) return false;
+      return true;
+    }));
     let byStem: Map<string, string> | undefined;
     const sharedStem = (stem: string): boolean => {
       if (!byStem) {

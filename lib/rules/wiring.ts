@@ -16,6 +16,13 @@ export const deadWiring: Rule = {
       out.push(finding('schema', 'environments is empty: the registry would place no port and write no object', { registry, path: 'environments' },
         'declare at least one environment, or leave environments out for a single default one'));
     }
+    // Where each entry runs, once per entry (a target is reached by many connections).
+    const where = new Map<object, Set<string>>();
+    const runsIn = (entry: Parameters<typeof presentIn>[0]) => {
+      let envs = where.get(entry);
+      if (!envs) where.set(entry, envs = new Set(presentIn(entry, environments).map(e => e.name)));
+      return envs;
+    };
     for (let s = 0; s < index.services.length; s++) {
       const name = index.serviceNames[s];
       const svc = index.services[s];
@@ -23,11 +30,14 @@ export const deadWiring: Rule = {
         out.push(finding('dead-wiring', `${name} is public to no namespace and no address block, so nothing outside the registry can reach it`,
           { registry, service: name, path: `services.${name}.public` }, 'list the namespaces or cidrs it admits, use public: true, or remove public'));
       }
-      const mine = new Set(presentIn(svc, environments).map(e => e.name));
+      const mine = runsIn(svc);
+      const everywhere = presentIn(svc, environments) === environments;
       (svc.connectsTo ?? []).forEach((c, i) => {
         const target = ownEntry(spec.services ?? {}, c.to) ?? ownEntry(spec.externals ?? {}, c.to);
         if (!target) return; // unknown-service
-        const theirs = new Set(presentIn(target, environments).map(e => e.name));
+        // Entries that run everywhere always meet: the common case needs no comparison.
+        if (c.environment === undefined && everywhere && presentIn(target, environments) === environments) return;
+        const theirs = runsIn(target);
         const path = `services.${name}.connectsTo[${i}]`;
         if (c.environment !== undefined) {
           if (environments.some(e => e.name === c.environment) && !theirs.has(c.environment)) {
