@@ -154,8 +154,9 @@ describe('suggest', () => {
 });
 
 /** A real listener on 127.0.0.1 in a child process whose command line carries `tag`. */
-function listen(port: number, tag: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${port}, '127.0.0.1', () => console.log('up'))`, tag], { stdio: ['ignore', 'pipe', 'inherit'] });
+function listen(port: number, tag: string, title?: string): Promise<ChildProcess> {
+  const setTitle = title ? `process.title = ${JSON.stringify(title)};` : '';
+  const child = spawn(process.execPath, ['-e', `${setTitle}require('net').createServer().listen(${port}, '127.0.0.1', () => console.log('up'))`, tag], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.stdout!.once('data', () => resolve(child));
     child.once('exit', code => reject(new Error(`listener on ${port} exited with ${code}`)));
@@ -165,7 +166,9 @@ function listen(port: number, tag: string): Promise<ChildProcess> {
 describe('status', () => {
   let children: ChildProcess[] = [];
   beforeAll(async () => {
-    children = await Promise.all([listen(9765, 'courier'), listen(9000, 'some-other-daemon'), listen(9500, 'stray')]);
+    children = await Promise.all([listen(9765, 'courier'), listen(9000, 'some-other-daemon'), listen(9500, 'stray'),
+      // A process whose name carries a terminal escape (clear screen) and a bidirectional override.
+      listen(9501, 'evil', 'x\u001b[2J\u202eyz')]);
   });
   afterAll(() => children.forEach(c => c.kill()));
 
@@ -179,6 +182,13 @@ describe('status', () => {
     expect(doc.undeclared).toContainEqual(expect.objectContaining({ port: 9500, protocol: 'TCP', range: 'lumiere band development' }));
     expect(doc.notListening).toContainEqual(expect.objectContaining({ service: 'passeur', port: 9766 }));
     expect(doc.notListening.some((x: any) => x.environment !== 'development')).toBe(false);
+  });
+
+  test('a process name with control characters reaches the terminal escaped', () => {
+    const r = cli(['status', '--env', 'development']);
+    expect(r.stdout).toContain('9501/TCP');
+    expect(r.stdout).not.toMatch(/[\u001b\u202e]/);
+    expect(r.stdout).toContain('x\\u{1b}[2J\\u{202e}yz');
   });
 
   test('human output names the process', () => {
@@ -210,8 +220,39 @@ describe('scan', () => {
       'src/server.ts:3:12 9765 duplicate',
     ]);
     const human = cli(['scan', dir]);
-    expect(human.stdout).toMatch(/src\/server\.ts:3:12 hard-coded 9765 \(registry: courier\.ws \(development\)\)/);
+    // Grouped by file: the file once, then each port with its owner in the registry.
+    expect(human.stdout).toMatch(new RegExp(`${path.join(path.relative(ROOT, dir), 'src', 'server.ts').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\n  3:12 hard-coded 9765 \\(registry: courier\\.ws \\(development\\)\\)`));
     expect(human.stdout).toMatch(/read it from the environment instead \(COURIER_WS_PORT\)/);
+    expect(human.stdout).toMatch(/5 hard-coded registry ports in 4 files\n$/);
+  });
+
+  test('honours .gitignore (nested ones too), skips the registry\'s own files, and a missing folder is a note', () => {
+    const dir = tmp('scan-ignore');
+    const write = (rel: string, text: string) => { fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true }); fs.writeFileSync(path.join(dir, rel), text); };
+    fs.mkdirSync(path.join(dir, '.git'));
+    write('.gitignore', 'generated/\n*.local.yaml\n');
+    write('app/.gitignore', 'secret.env\n');
+    write('generated/server.ts', 'app.listen(9765);\n');
+    write('app/dev.local.yaml', 'port: 9765\n');
+    write('app/secret.env', 'PORT=9765\n');
+    write('app/kept.ts', 'app.listen(9765);\n');
+    // The registry itself states its ports: it is not a hard-coded copy of them.
+    write('registry.yaml', 'name: r\nenvironments:\n  dev: { range: [9700, 9799] }\nservices:\n  courier:\n    public: true\n    ports:\n      ws: { port: 9765 }\n');
+    const r = cli(['scan', '.', '-r', 'registry.yaml', '--json'], dir);
+    expect(r.json().hits.map((h: any) => `${h.file}:${h.line}`)).toEqual([path.join('app', 'kept.ts') + ':1']);
+    const missing = cli(['scan', 'src', '-r', 'registry.yaml'], dir);
+    expect(missing.status).toBe(0);
+    expect(missing.stdout).toBe('note: src does not exist: nothing to scan\n');
+  });
+
+  test('file names and lines with control characters reach the terminal escaped', () => {
+    const dir = tmp('scan-escape');
+    fs.writeFileSync(path.join(dir, 'evil\u001b[2J.ts'), 'app.listen(9765); // \u001b]0;pwned\u0007 \u202etxt\n');
+    const r = cli(['scan', dir]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).not.toMatch(/[\u001b\u0007\u202e]/);
+    expect(r.stdout).toContain('evil\\u{1b}[2J.ts');
+    expect(r.stdout).toContain('\\u{1b}]0;pwned\\u{7} \\u{202e}txt');
   });
 
   test('a clean tree exits 0', () => {
@@ -291,7 +332,11 @@ describe('import', () => {
     expect(text).toMatch(/name: acme/);
     expect(text).toMatch(/db:\n\s+kind: postgres/);
     expect(text).toMatch(/port: 15432\n\s+targetPort: 5432\n\s+hostIp: 127.0.0.1/);
-    expect(text).toMatch(/connectsTo:\n\s+- to: db\n\s+port: postgresql/);
+    // Ports are named after what the service is (its kind, a web port), IANA's names kept as comments.
+    expect(text).toMatch(/connectsTo:\n\s+- to: db\n\s+port: postgres\n/);
+    expect(text).toMatch(/web:\n[^]*?ports:\n\s+http:\n\s+# IANA: http-alt \(HTTP Alternate \(see port 80\)\)\n\s+port: 8080\n\s+targetPort: 80/);
+    expect(text).toMatch(/api:\n[^]*?ports:\n\s+http:\n(\s+# IANA: .*\n)?\s+port: 13000\n\s+targetPort: 3000/);
+    expect(text).not.toMatch(/www-http:|remoteware-cl:|http-alt:/);
     expect(cli(['import', 'docker-compose.yml'], dir).status).toBe(2); // ports.yaml exists: no silent overwrite
   });
 

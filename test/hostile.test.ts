@@ -10,6 +10,9 @@ import { envFiles } from '../lib/emit/env-files';
 import { firewallFiles } from '../lib/emit/firewall';
 import { markdownCell } from '../lib/emit/escape';
 import { portsMarkdown } from '../lib/emit/ports-md';
+import { parseLockFile } from '../lib/allocation/lock';
+import { registryFromCompose } from '../lib/cli/import-compose';
+import { parseRegistryText } from '../lib/file/registry-file';
 import { ROOT } from './support/project';
 import { cleanSpec } from './support/specs';
 
@@ -124,5 +127,89 @@ describe('generated variable names never clash silently', () => {
     // Naming the connection's variable resolves it.
     spec.services!.api.connectsTo = [{ to: 'db' }, { to: 'database', env: 'DATABASE_SERVICE_URL' }];
     expect(checkRegistry(spec).findings.filter(x => x.rule === 'env-var-collision')).toEqual([]);
+  });
+});
+
+describe('messages say what the input is, not what it became', () => {
+  const load = (yaml: string) => parseRegistryText(yaml, 'ports.yaml');
+  const base = 'name: x\nenvironments:\n  dev: { range: [8000, 8099] }\n';
+
+  test('.inf and .nan are named as YAML writes them, not as "null"', () => {
+    const messages = load(`${base}services:\n  api:\n    ports:\n      http: { port: .inf }\n  web:\n    ports:\n      http: { port: -.inf }\n  db:\n    ports:\n      main: { port: .nan }\n`)
+      .findings.map(f => f.message).join('\n');
+    expect(messages).toContain('services.api.ports.http.port is .inf (not a number a port can be)');
+    expect(messages).toContain('services.web.ports.http.port is -.inf');
+    expect(messages).toContain('services.db.ports.main.port is .nan');
+    expect(messages).not.toContain('is null');
+  });
+
+  test('a !!set is called a set, not {}', () => {
+    const [f] = load(`${base}services: !!set { api, web }\n`).findings;
+    expect(f.message).toBe('services is a set (!!set) of "api", "web", not a map; expected a map');
+  });
+
+  test('a reversed category range is one invalid-range error, not also a port without a range', () => {
+    const r = checkRegistry({ name: 'x', environments: { dev: { range: [8000, 8099] } }, categories: { web: { ranges: [[8099, 8000]] } },
+      services: { api: { category: 'web', public: true, ports: { http: {} } } } });
+    expect(r.findings.filter(f => f.severity === 'error').map(f => f.rule)).toEqual(['invalid-range']);
+  });
+
+  test('a category outside the band says so, and how to fix it', () => {
+    const r = checkRegistry({ name: 'x', environments: { dev: { range: [8000, 8099] } }, categories: { web: { ranges: [[9000, 9099]] } },
+      services: { api: { category: 'web', public: true, ports: { http: {} } } } });
+    const f = r.findings.find(x => x.rule === 'no-free-port')!;
+    expect(f.message).toBe('no free port for api.http (dev): the ranges of category web (9000-9099) lie outside the band 8000-8099 of dev');
+    expect(f.fix).toBe('move a range of category web inside 8000-8099, or widen the band of dev');
+  });
+
+  test.each([
+    ['"ports": "abc"', '{"x":{"ports":"abc"}}', 'registries.x.ports is "abc", not a map'],
+    ['a registry entry that is a number', '{"x":5}', 'registries.x is 5, not {'],
+    ['a port that is a string', '{"x":{"ports":{"dev/api/http":"80"}}}', 'registries.x.ports entry "dev/api/http" is "80", not an integer'],
+  ])('a lock file with %s names the entry as written', (_what, registries, words) => {
+    expect(() => parseLockFile(`{"lockfileVersion":1,"registries":${registries}}`, 'ports.lock.json')).toThrow(words);
+  });
+
+  test('extends: with an absolute path reads that file, not one under the registry\'s folder', () => {
+    const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-base-'));
+    const teamDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-team-'));
+    fs.writeFileSync(path.join(baseDir, 'org.yaml'), 'name: org\nenvironments:\n  dev: { range: [8000, 8099] }\n');
+    fs.writeFileSync(path.join(teamDir, 'ports.yaml'), `name: team\nextends: ${path.join(baseDir, 'org.yaml')}\nservices:\n  api:\n    public: true\n    ports:\n      http: { offset: 1 }\n`);
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cdk8s-ports.js'), 'check', '--json'], { cwd: teamDir, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).registries[0].name).toBe('team');
+  });
+});
+
+describe('import says what it leaves out', () => {
+  const notes = (compose: string) => registryFromCompose(compose, 'x');
+
+  test('compose variables: the default is used and said; without a default the entry is left out and the variable named', () => {
+    const r = notes('services:\n  api:\n    ports:\n      - "${PORT:-8080}:80"\n      - "${OTHER}:81"\n      - "$$8082:82"\n');
+    expect(r.spec.services!.api.ports).toEqual({ http: { port: 8080, targetPort: 80 } });
+    expect(r.notes).toContain('api: "${PORT:-8080}:80" uses compose variables; imported with their defaults as "8080:80"');
+    expect(r.notes.find(n => n.includes('${OTHER}'))).toMatch(/variable OTHER, which has no default here; left out/);
+  });
+
+  test('a mapping with two protocols is named, not read as TCP', () => {
+    const r = notes('services:\n  api:\n    ports:\n      - "9000:9000/tcp/udp"\n      - "9001:9001"\n');
+    expect(Object.values(r.spec.services!.api.ports).map(p => p.port)).toEqual([9001]);
+    expect(r.notes).toContain('api: "9000:9000/tcp/udp" names more than one protocol; a mapping has one (write one entry per protocol)');
+  });
+
+  test('a service named __proto__ and a dependency on an undefined service are said, not dropped', () => {
+    const r = notes('services:\n  __proto__:\n    ports: ["7000:7000"]\n  api:\n    ports: ["8080:80"]\n    depends_on: [ghost]\n');
+    expect(Object.keys(r.spec.services!)).toEqual(['api']);
+    expect(r.notes.some(n => n.startsWith('"__proto__" cannot be a service name'))).toBe(true);
+    expect(r.notes).toContain('api depends on "ghost", which the file does not define; no connection to it');
+  });
+
+  test('a range of 64,000 ports is left out at once with a note, not imported port by port', () => {
+    const started = Date.now();
+    const r = notes('services:\n  api:\n    ports:\n      - "1000-65000:1000-65000"\n      - "8080:80"\n');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Object.keys(r.spec.services!.api.ports)).toHaveLength(1);
+    expect(r.notes[0]).toMatch(/publishes 64,001 ports; .* ranges of more than 100 are left out/);
   });
 });

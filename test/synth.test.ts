@@ -159,6 +159,11 @@ describe('cdk8s synth (the real CLI)', () => {
     expect(treeTexts(path.join(dir, 'manifests'))).toEqual(synthInProcess().files);
     expect(cdk8sSynth(dir).status).toBe(0);
     expect(treeHashes(path.join(dir, 'manifests'))).toEqual(hashes);
+    // `npm run synth` leaves manifests/ only, not the cdk8s CLI's staging copy beside it.
+    const npmRun = spawnSync(process.execPath, [path.join(dir, 'scripts', 'synth.js')], { cwd: dir, encoding: 'utf8' });
+    expect(npmRun.status).toBe(0);
+    expect(fs.existsSync(path.join(dir, '.cdk8s.out'))).toBe(false);
+    expect(treeHashes(path.join(dir, 'manifests'))).toEqual(hashes);
   });
 
   test('a registry with two services on one port fails, names both, the port, the environment and the next free port, and writes nothing', () => {
@@ -175,6 +180,11 @@ describe('cdk8s synth (the real CLI)', () => {
       expect(run.stderr).toMatch(/nothing was written/);
       expect(run.stderr).not.toMatch(/\n\s+at .*\.(ts|js):\d+/); // no stack trace
       expect(treeHashes(path.join(dir, 'manifests'))).toEqual(before);
+      // `npm run synth` ends with the product's own line, not the cdk8s CLI's "app expected to create .cdk8s.out".
+      const npmRun = spawnSync(process.execPath, [path.join(dir, 'scripts', 'synth.js')], { cwd: dir, encoding: 'utf8' });
+      expect(npmRun.status).not.toBe(0);
+      expect(npmRun.stderr).not.toMatch(/synthesis failed, app expected to create/);
+      expect(npmRun.stderr.trim().split('\n').pop()).toBe('synth stopped: nothing was written, manifests/ is unchanged');
       // Run without the cdk8s CLI, the app itself exits non-zero.
       const direct = spawnSync(path.join(ROOT, 'node_modules/.bin/ts-node'), ['-T', 'main.ts'], { cwd: dir, encoding: 'utf8' });
       expect(direct.status).toBe(1);

@@ -28,11 +28,21 @@ export function parseLockFile(text: string, file = 'ports.lock.json'): LockFile 
   }
   const registries: Record<string, Lock> = {};
   for (const [name, lock] of Object.entries(d.registries)) {
-    const ports = (lock as Partial<Lock>)?.ports ?? {};
-    const offsets = (lock as Partial<Lock>)?.offsets ?? {};
-    for (const [key, value] of [...Object.entries(ports), ...Object.entries(offsets)]) {
-      if (!Number.isInteger(value)) throw new Error(`${file}: entry ${name} ${key} is ${JSON.stringify(value)}, not an integer`);
+    const fix = 'restore the lock file from git, or delete the entry to let that port be chosen again';
+    if (!lock || typeof lock !== 'object' || Array.isArray(lock)) {
+      throw new Error(`${file}: registries.${name} is ${JSON.stringify(lock)}, not { "ports": { … }, "offsets": { … } }; ${fix}`);
     }
+    for (const kind of ['ports', 'offsets'] as const) {
+      const table = (lock as Partial<Lock>)[kind];
+      if (table !== undefined && (table === null || typeof table !== 'object' || Array.isArray(table))) {
+        throw new Error(`${file}: registries.${name}.${kind} is ${JSON.stringify(table)}, not a map of "<environment>/<service>/<port>" to a port; ${fix}`);
+      }
+      for (const [key, value] of Object.entries(table ?? {})) {
+        if (!Number.isInteger(value)) throw new Error(`${file}: registries.${name}.${kind} entry "${key}" is ${JSON.stringify(value)}, not an integer; ${fix}`);
+      }
+    }
+    const ports = (lock as Partial<Lock>).ports ?? {};
+    const offsets = (lock as Partial<Lock>).offsets ?? {};
     registries[name] = { ports, offsets };
   }
   return { lockfileVersion: 1, registries };

@@ -1,4 +1,4 @@
-import { stringify, parseDocument } from 'yaml';
+import { Document, parseDocument } from 'yaml';
 import { PortMapping, parsePortEntry } from '../compose/ports';
 import type { PortSpec, RegistrySpec, ServiceSpec } from '../model/schema';
 import { ianaService } from '../model/well-known';
@@ -17,8 +17,24 @@ function kindOf(image: string | undefined): string | undefined {
   return KINDS.find(([re]) => re.test(image))?.[1];
 }
 
-function portName(m: PortMapping, explicit: string | undefined, taken: Set<string>): string {
-  const candidates = [explicit, ianaService(m.target, m.protocol.toUpperCase() as 'TCP')?.name, `${m.protocol}-${m.target}`];
+/** The name a server of this kind gives its main port. */
+const KIND_PORT: Record<string, string> = {
+  postgres: 'postgres', redis: 'redis', mysql: 'mysql', mongodb: 'mongodb', rabbitmq: 'amqp', kafka: 'kafka',
+  memcached: 'memcached', elasticsearch: 'http', grafana: 'http', minio: 'http',
+};
+/** Container ports that web servers and dev servers listen on. */
+const WEB_PORTS = new Set([80, 3000, 4000, 4200, 5000, 5173, 8000, 8080, 8081, 8888, 9000]);
+const TLS_PORTS = new Set([443, 8443]);
+
+/**
+ * A port's name: the one the compose file gives, else what the service is (its kind's port name,
+ * `http`/`https` for a web port), else protocol and number (`tcp-7000`). IANA's registered names
+ * (`www-http`, `remoteware-cl`) say little about the service; they are kept as comments.
+ */
+function portName(m: PortMapping, explicit: string | undefined, kind: string | undefined, taken: Set<string>): string {
+  const first = taken.size === 0;
+  const web = m.protocol === 'tcp' && (WEB_PORTS.has(m.target) ? 'http' : TLS_PORTS.has(m.target) ? 'https' : undefined);
+  const candidates = [explicit, first && kind ? KIND_PORT[kind] : undefined, web || undefined, `${m.protocol}-${m.target}`];
   for (const c of candidates) {
     if (!c) continue;
     const name = c.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 15).replace(/-$/, '');
@@ -29,8 +45,35 @@ function portName(m: PortMapping, explicit: string | undefined, taken: Set<strin
   return `p${m.target}-${i}`;
 }
 
+/** Port ranges longer than this are not imported port by port. */
+const MAX_RANGE = 100;
+
+/**
+ * A short-syntax entry with compose variables (`${PORT:-8080}:80`) replaced by their defaults, as
+ * `docker-compose config` would without the variable set; undefined (and a note) when a variable
+ * has no default, since import cannot know its value.
+ */
+function interpolated(entry: unknown, service: string, notes: string[]): unknown {
+  if (typeof entry !== 'string' || !entry.includes('$')) return entry;
+  let missing: string | undefined;
+  const text = entry.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, name, op, value, bare) => {
+    if (whole === '$$') return '$';
+    if (op === '-' || op === ':-') return value;
+    missing ??= name ?? bare;
+    return whole;
+  });
+  if (missing !== undefined) {
+    notes.push(`${service}: "${entry}" takes a port from the variable ${missing}, which has no default here; left out: write the port, or give it a default (\${${missing}:-8080})`);
+    return undefined;
+  }
+  notes.push(`${service}: "${entry}" uses compose variables; imported with their defaults as "${text}"`);
+  return text;
+}
+
 export interface ImportResult {
   readonly spec: RegistrySpec;
+  /** IANA's name for each imported port (`service.port` -> `www-http (World Wide Web HTTP)`), written as a comment. */
+  readonly iana: Readonly<Record<string, string>>;
   /** Problems of the compose file itself (unparseable port entries), by service. */
   readonly notes: string[];
 }
@@ -47,6 +90,7 @@ export function registryFromCompose(text: string, name: string): ImportResult {
   const data = doc.toJS({ maxAliasCount: 100 }) as { services?: Record<string, Record<string, unknown>> } | null;
   if (!data || typeof data.services !== 'object' || data.services === null) throw new Error('no services map: is this a docker-compose file?');
   const notes: string[] = [];
+  const iana: Record<string, string> = {};
   const services: Record<string, ServiceSpec> = {};
   const dependedOn = new Set<string>();
   for (const svc of Object.values(data.services)) {
@@ -54,14 +98,25 @@ export function registryFromCompose(text: string, name: string): ImportResult {
     for (const d of Array.isArray(deps) ? deps : deps && typeof deps === 'object' ? Object.keys(deps) : []) dependedOn.add(String(d));
   }
   for (const [serviceName, svc] of Object.entries(data.services)) {
+    if (serviceName === '__proto__' || serviceName === 'constructor' || serviceName === 'prototype') {
+      notes.push(`"${serviceName}" cannot be a service name (JavaScript reads it as an object's internals); left out: rename it in the compose file`);
+      continue;
+    }
     const ports: Record<string, PortSpec> = {};
     const taken = new Set<string>();
-    for (const entry of (Array.isArray(svc?.ports) ? svc.ports : []) as unknown[]) {
+    for (const raw of (Array.isArray(svc?.ports) ? svc.ports : []) as unknown[]) {
+      const entry = interpolated(raw, serviceName, notes);
+      if (entry === undefined) continue;
       let mappings: PortMapping[];
       try {
         mappings = parsePortEntry(entry);
       } catch (e) {
         notes.push(`${serviceName}: ${(e as Error).message}`);
+        continue;
+      }
+      if (mappings.length > MAX_RANGE) {
+        notes.push(`${serviceName}: ${JSON.stringify(raw)} publishes ${mappings.length.toLocaleString('en')} ports; a registry names each port it uses, ` +
+          `so ranges of more than ${MAX_RANGE} are left out: declare the ports of that range you use`);
         continue;
       }
       const explicit = entry && typeof entry === 'object' ? ((entry as Record<string, unknown>).name ?? (entry as Record<string, unknown>)['x-name']) as string | undefined : undefined;
@@ -70,8 +125,10 @@ export function registryFromCompose(text: string, name: string): ImportResult {
           notes.push(`${serviceName}: container port ${m.target} is not published; left out`);
           continue;
         }
-        const key = portName(m, explicit, taken);
+        const key = portName(m, explicit, kindOf(typeof svc?.image === 'string' ? svc.image : undefined), taken);
         taken.add(key);
+        const registered = ianaService(m.published, m.protocol.toUpperCase() as 'TCP');
+        if (registered && registered.name !== key) iana[`${serviceName}.${key}`] = `${registered.name} (${registered.description})`;
         ports[key] = {
           port: m.published,
           ...(m.target !== m.published ? { targetPort: m.target } : {}),
@@ -97,14 +154,27 @@ export function registryFromCompose(text: string, name: string): ImportResult {
     if (!services[serviceName]) continue;
     const deps = svc?.depends_on;
     const list = Array.isArray(deps) ? deps.map(String) : deps && typeof deps === 'object' ? Object.keys(deps) : [];
-    const connections = list.filter(d => services[d]).map(d => ({ to: d, port: Object.keys(services[d].ports)[0] }));
+    for (const d of list) {
+      if (Object.prototype.hasOwnProperty.call(services, d)) continue;
+      notes.push(Object.prototype.hasOwnProperty.call(data.services, d)
+        ? `${serviceName} depends on ${d}, which was left out (see above); no connection to it`
+        : `${serviceName} depends on "${d}", which the file does not define; no connection to it`);
+    }
+    const connections = list.filter(d => Object.prototype.hasOwnProperty.call(services, d)).map(d => ({ to: d, port: Object.keys(services[d].ports)[0] }));
     if (connections.length) services[serviceName].connectsTo = connections;
   }
-  return { spec: { name, environments: { development: {} }, services }, notes };
+  return { spec: { name, environments: { development: {} }, services }, notes, iana };
 }
 
-export function registryYaml(spec: RegistrySpec, source: string): string {
+export function registryYaml(spec: RegistrySpec, source: string, iana: Readonly<Record<string, string>> = {}): string {
+  const doc = new Document(spec);
+  // IANA's names, as information beside the names import chose.
+  for (const [key, text] of Object.entries(iana)) {
+    const [service, port] = key.split('.');
+    const node = doc.getIn(['services', service, 'ports', port], true) as { commentBefore?: string } | undefined;
+    if (node) node.commentBefore = ` IANA: ${text}`;
+  }
   return `# A starting registry imported by cdk8s-ports from ${source}.\n` +
     '# Review it: give the environment a band (range), name real connections, then run `cdk8s-ports check`.\n' +
-    stringify(spec);
+    doc.toString();
 }

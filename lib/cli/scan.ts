@@ -1,5 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import fg from 'fast-glob';
+import ignore, { Ignore } from 'ignore';
 import type { Allocation } from '../model/resolved';
 import { envVarStem } from '../model/normalize';
 
@@ -66,37 +68,53 @@ export function scanText(text: string, file: string, byPort: ReadonlyMap<number,
   return hits;
 }
 
-/** Every scannable file under `dir`, skipping `excludes` folders, in a stable order. */
-export function filesUnder(dir: string, excludes: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) {
-        if (!excludes.includes(e.name)) walk(p);
-      } else if (e.isFile() && scannable(p)) {
-        out.push(p);
-      }
-    }
-  };
-  walk(dir);
-  return out;
+/** The nearest folder at or above `dir` that holds `.git` (where a repository's `.gitignore` files start), or undefined. */
+function gitRoot(dir: string): string | undefined {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, '.git'))) return d;
+    if (path.dirname(d) === d) return undefined;
+  }
 }
 
-export function scanTree(dir: string, allocations: readonly Allocation[], excludes: readonly string[] = DEFAULT_EXCLUDES, cwd = process.cwd()): ScanHit[] {
+/**
+ * Every scannable file under `dir`, in a stable order: folders named in `excludes` are skipped,
+ * and so is whatever a `.gitignore` ignores (in `dir`, its subfolders, and the folders above it up
+ * to the repository's root), as git itself would. Symbolic links are not followed.
+ */
+export function filesUnder(dir: string, excludes: readonly string[], skip: ReadonlySet<string> = new Set()): string[] {
+  const ignoreDirs = excludes.map(e => `**/${e}/**`);
+  const found = fg.sync('**/*', { cwd: dir, dot: true, onlyFiles: true, followSymbolicLinks: false, ignore: ignoreDirs, absolute: true, suppressErrors: true });
+  // Each .gitignore applies to paths relative to its own folder.
+  const top = gitRoot(dir) ?? dir;
+  const above: string[] = [];
+  if (top !== dir) {
+    for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+      above.push(d);
+      if (d === top || path.dirname(d) === d) break;
+    }
+  }
+  const inside = fg.sync('**/.gitignore', { cwd: dir, dot: true, ignore: ignoreDirs, absolute: true, suppressErrors: true }).map(f => path.dirname(f));
+  const rules = new Map<string, Ignore>();
+  for (const d of [...above, dir, ...inside]) {
+    const file = path.join(d, '.gitignore');
+    if (!rules.has(d) && fs.existsSync(file)) rules.set(d, ignore().add(fs.readFileSync(file, 'utf8')));
+  }
+  const ignored = (file: string) => [...rules].some(([d, ig]) => {
+    const rel = path.relative(d, file);
+    return !rel.startsWith('..') && !path.isAbsolute(rel) && ig.ignores(rel.split(path.sep).join('/'));
+  });
+  return found.filter(f => scannable(f) && !skip.has(path.resolve(f)) && !ignored(f)).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+}
+
+export function scanTree(dir: string, allocations: readonly Allocation[], excludes: readonly string[] = DEFAULT_EXCLUDES, cwd = process.cwd(),
+  skip: ReadonlySet<string> = new Set()): ScanHit[] {
   const byPort = new Map<number, Allocation[]>();
   for (const a of allocations) {
     for (const port of new Set([a.port, a.targetPort])) byPort.set(port, [...(byPort.get(port) ?? []), a]);
   }
   const services = new Set(allocations.map(a => a.service));
   const hits: ScanHit[] = [];
-  for (const file of filesUnder(dir, excludes)) {
+  for (const file of filesUnder(dir, excludes, skip)) {
     if (fs.statSync(file).size > MAX_BYTES) continue;
     const text = fs.readFileSync(file, 'utf8');
     if (text.includes('\u0000')) continue;

@@ -28,7 +28,8 @@ function protocolOf(text: string | undefined, entry: string): PortMapping['proto
 
 export function parseShortPort(entry: string | number): PortMapping[] {
   const text = String(entry).trim();
-  const [spec, proto] = text.split('/');
+  const [spec, proto, ...more] = text.split('/');
+  if (more.length) throw new Error(`"${text}" names more than one protocol; a mapping has one (write one entry per protocol)`);
   const protocol = protocolOf(proto, text);
   let hostIp: string | undefined;
   let rest = spec;

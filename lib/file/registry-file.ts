@@ -230,7 +230,7 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
       const expected = describeExpected(schema, issue.path);
       const got = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], data);
       const message = issue.code === 'invalid_type' || issue.code === 'invalid_union'
-        ? `${keyPath || 'the registry'} is ${JSON.stringify(got) ?? 'missing'}; expected ${expected}` : `${keyPath}: ${issue.message}`;
+        ? `${keyPath || 'the registry'} is ${describeValue(got)}; expected ${expected}` : `${keyPath}: ${issue.message}`;
       return [finding('schema', message, { ...base, file: locate(keyPath) ?? file }, `fix the value at ${keyPath || 'the top level'}`)];
     });
     return { findings, locate };
@@ -268,6 +268,23 @@ export function loadBaseFile(file: string, display = file): { readonly base?: Re
     return { findings: [finding('schema', problem, { file: display }, 'declare them as externals in the base, or as services of a team registry')] };
   }
   return { base: loaded.spec, findings: [] };
+}
+
+/**
+ * A value as a schema message shows it: YAML's own spelling for what JSON cannot say (`.inf`,
+ * `.nan`), what a tag made of it (a set, binary data, a timestamp), and long values cut short.
+ */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'missing';
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return `${Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf'} (not a number a port can be)`;
+  }
+  if (value instanceof Set) return `a set (!!set) of ${[...value].slice(0, 5).map(v => JSON.stringify(v)).join(', ')}${value.size > 5 ? ' …' : ''}, not a map`;
+  if (value instanceof Map) return 'a map with keys that are not strings';
+  if (value instanceof Date) return `a timestamp (${Number.isNaN(value.getTime()) ? 'invalid' : value.toISOString()})`;
+  if (value instanceof Uint8Array) return `binary data (!!binary, ${value.length} bytes)`;
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 
 /**

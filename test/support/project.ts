@@ -12,7 +12,7 @@ export const ROOT = path.resolve(__dirname, '../..');
  */
 export function tempProject(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-'));
-  for (const entry of ['main.ts', 'cdk8s.yaml', 'tsconfig.json', 'package.json', 'lib', 'imports', 'examples', 'manifests']) {
+  for (const entry of ['main.ts', 'cdk8s.yaml', 'tsconfig.json', 'package.json', 'lib', 'imports', 'examples', 'manifests', 'scripts']) {
     const from = path.join(ROOT, entry);
     if (fs.existsSync(from)) fs.cpSync(from, path.join(dir, entry), { recursive: true });
   }

@@ -23,7 +23,7 @@ export function importCompose(io: Io, file: string, opts: { output: string; name
   } catch (e) {
     throw new UsageError(`${file}: ${(e as Error).message}`);
   }
-  fs.writeFileSync(target, registryYaml(result.spec, file));
+  fs.writeFileSync(target, registryYaml(result.spec, file, result.iana));
   const [loaded] = loadRegistries(opts.output, io.cwd);
   const findings = loaded.resolved.findings;
   const errors = blocking(findings).length;

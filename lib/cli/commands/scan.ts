@@ -2,26 +2,55 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
-import { EXIT, Io, json, jsonOption, outColours, registryOption } from '../io';
+import { EXIT, Io, json, jsonOption, outColours, printable, registryOption } from '../io';
 import { UsageError, loadRegistries } from '../registries';
+import { appCommand } from '../app-check';
 import { DEFAULT_EXCLUDES, scanTree } from '../scan';
 
 export function scan(io: Io, dir: string, opts: { registry?: string; exclude?: string[]; json?: boolean }): number {
   const pc = outColours(io);
   const root = path.resolve(io.cwd, dir);
-  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new UsageError(`${dir} is not a folder`);
+  if (!fs.existsSync(root)) {
+    // Nothing there is nothing hard-coded: a note, not an error (a project may not have that folder yet).
+    if (opts.json) json(io, { hits: [], count: 0, note: `${dir} does not exist` });
+    else io.out(`note: ${printable(dir)} does not exist: nothing to scan\n`);
+    return EXIT.CLEAN;
+  }
+  if (!fs.statSync(root).isDirectory()) throw new UsageError(`${dir} is not a folder`);
   const registries = loadRegistries(opts.registry, io.cwd);
-  const hits = scanTree(root, registries.flatMap(r => r.resolved.allocations), [...DEFAULT_EXCLUDES, ...(opts.exclude ?? [])], io.cwd);
+  const hits = scanTree(root, registries.flatMap(r => r.resolved.allocations), [...DEFAULT_EXCLUDES, ...(opts.exclude ?? [])], io.cwd, ownFiles(io.cwd, registries));
   if (opts.json) {
     json(io, { hits, count: hits.length });
   } else {
+    // Grouped by file, each port with the registry's owner of it and the variable to read instead.
+    let current: string | undefined;
     for (const h of hits) {
-      io.out(`${pc.bold(`${h.file}:${h.line}:${h.column}`)} ${h.kind === 'collision' ? pc.red('collision') : pc.yellow('hard-coded')} ${h.port} ` +
-        `(registry: ${h.owners.join(', ')})\n  ${pc.dim(h.text)}\n  read it from the environment instead (${h.variable})\n`);
+      if (h.file !== current) {
+        current = h.file;
+        io.out(`${pc.bold(printable(h.file))}\n`);
+      }
+      io.out(`  ${h.line}:${h.column} ${h.kind === 'collision' ? pc.red('collision') : pc.yellow('hard-coded')} ${h.port} (registry: ${h.owners.join(', ')})\n` +
+        `    ${pc.dim(printable(h.text))}\n    read it from the environment instead (${h.variable})\n`);
     }
-    io.out(hits.length ? `${hits.length} hard-coded registry port${hits.length === 1 ? '' : 's'}\n` : pc.green('no hard-coded registry ports\n'));
+    const files = new Set(hits.map(h => h.file)).size;
+    io.out(hits.length ? `${hits.length} hard-coded registry port${hits.length === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}\n` : pc.green('no hard-coded registry ports\n'));
   }
   return hits.length ? EXIT.FINDINGS : EXIT.CLEAN;
+}
+
+/**
+ * The registry's own files, which state its ports by design: the registry files read, the lock
+ * file, and the entry file of the cdk8s app (main.ts), where a registry in code is declared.
+ */
+function ownFiles(cwd: string, registries: ReturnType<typeof loadRegistries>): Set<string> {
+  const own = new Set<string>();
+  for (const r of registries) {
+    own.add(path.resolve(cwd, r.source));
+    own.add(path.join(r.root, 'ports.lock.json'));
+    const app = appCommand(r.root);
+    for (const word of app?.split(/\s+/) ?? []) if (/\.(ts|js|mjs|cjs)$/.test(word)) own.add(path.resolve(r.root, word));
+  }
+  return own;
 }
 
 export function register(cli: Command, io: Io, setCode: (code: number) => void): void {

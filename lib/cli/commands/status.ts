@@ -1,6 +1,6 @@
 /** `cdk8s-ports status`: which declared ports listen on this machine, which do not, and undeclared listeners. */
 import { Command } from 'commander';
-import { EXIT, Io, json, jsonOption, outColours, registryOption } from '../io';
+import { EXIT, Io, json, jsonOption, outColours, printable, registryOption } from '../io';
 import { UsageError, loadRegistries } from '../registries';
 import { Listener, listeners } from '../sockets';
 
@@ -58,7 +58,7 @@ export function status(io: Io, opts: { env?: string; registry?: string; json?: b
     json(io, { platform: process.platform, listening, heldByOther, notListening, undeclared, skipped, ok: problems === 0 });
   } else {
     for (const name of skipped) io.out(pc.dim(`${name}: no environment ${opts.env}, skipped\n`));
-    const proc = (p?: Listener['process']) => (p ? `${p.name} (pid ${p.pid})` : 'process unknown');
+    const proc = (p?: Listener['process']) => (p ? `${printable(p.name)} (pid ${p.pid})` : 'process unknown');
     const line = (r: StatusRow) => `${r.port}/${r.protocol} ${r.service}.${r.portName} (${r.environment})`;
     io.out(`${pc.bold('listening')}\n${listening.map(r => `  ${pc.green(line(r))}  ${proc(r.process)}`).join('\n') || '  none'}\n`);
     if (heldByOther.length) {
@@ -67,7 +67,7 @@ export function status(io: Io, opts: { env?: string; registry?: string; json?: b
     }
     io.out(`${pc.bold('not listening')}\n${notListening.map(r => `  ${pc.dim(line(r))}`).join('\n') || '  none'}\n`);
     if (undeclared.length) {
-      io.out(`${pc.bold('undeclared listeners in managed ranges')}\n${undeclared.map(u => `  ${pc.yellow(`${u.port}/${u.protocol}`)} on ${u.address} in ${u.range}  ${proc(u.process)}`).join('\n')}\n`);
+      io.out(`${pc.bold('undeclared listeners in managed ranges')}\n${undeclared.map(u => `  ${pc.yellow(`${u.port}/${u.protocol}`)} on ${printable(u.address)} in ${u.range}  ${proc(u.process)}`).join('\n')}\n`);
     }
   }
   return problems ? EXIT.FINDINGS : EXIT.CLEAN;
