@@ -1,4 +1,8 @@
 import { RULES, checkRegistry } from '../lib';
+import { allocate } from '../lib/allocation/allocate';
+import { environmentsOf, indexSpec } from '../lib/model/normalize';
+import { RegistrySpecSchema } from '../lib/model/schema';
+import { RULE_LIST } from '../lib/rules';
 import { cleanSpec, findingsOf, rulesOf, variant } from './support/specs';
 
 /**
@@ -321,6 +325,28 @@ describe.each(Object.entries(cases))('%s', (_title, c) => {
 test('every rule of the checker has a failing case here, in the lock tests or in the compose tests', () => {
   const covered = new Set([...Object.values(cases).map(c => c.rule), 'lock-stale', 'lock-outdated', 'compose-drift', 'compose-file', 'workload-drift']);
   expect(Object.keys(RULES).filter(r => !covered.has(r as keyof typeof RULES))).toEqual([]);
+});
+
+test('the rule list has one entry per rule, each listed once with its own severity; the pipeline adds only the rest', () => {
+  const ids = RULE_LIST.map(r => r.id);
+  expect(new Set(ids).size).toBe(ids.length);
+  for (const r of RULE_LIST) expect({ id: r.id, severity: r.severity }).toEqual({ id: r.id, severity: RULES[r.id][0] });
+  // Rules that need the lock file, compose files, other registries, the app's own charts or the waivers themselves.
+  const pipeline = ['lock-outdated', 'compose-drift', 'compose-file', 'workload-drift', 'waiver-unused', 'waiver-invalid'];
+  expect(Object.keys(RULES).filter(id => !ids.includes(id as keyof typeof RULES) && !pipeline.includes(id))).toEqual([]);
+  // Each entry reports its own rule only.
+  let checked = 0;
+  for (const c of Object.values(cases)) {
+    const parsed = RegistrySpecSchema.safeParse(variant(c.bad));
+    if (!parsed.success) continue; // a schema case: the rule list never runs on it
+    const spec = parsed.data;
+    const environments = environmentsOf(spec);
+    const index = indexSpec(spec);
+    const ctx = { spec, environments, index, allocation: allocate(spec, environments, undefined, index), memo: new Map(), syntax: 'data' as const };
+    for (const rule of RULE_LIST) expect(rule.check(ctx).filter(f => f.rule !== rule.id)).toEqual([]);
+    checked++;
+  }
+  expect(checked).toBeGreaterThan(30);
 });
 
 test('all findings are reported at once, not just the first', () => {

@@ -38,10 +38,10 @@ test('the fast connection-variable rule reports what the name-by-name rule repor
     const environments = environmentsOf(spec);
     const index = indexSpec(spec);
     const ctx = { spec, environments, index, allocation: allocate(spec, environments, undefined, index), memo: new Map(), syntax: 'data' as const };
-    const expected = referenceConnectionVariableClashes.check(ctx);
+    const expected = referenceConnectionVariableClashes.run(ctx);
     clashes += expected.length;
     const sort = (fs: readonly { message: string }[]) => fs.map(f => f.message).sort();
-    expect(sort(connectionVariableClashes.check(ctx))).toEqual(sort(expected));
+    expect(sort(connectionVariableClashes.run(ctx))).toEqual(sort(expected));
   }), { numRuns: Number(process.env.FC_RUNS ?? 2000) });
   // The generator does make clashes: the comparison is not between two empty lists.
   expect(clashes).toBeGreaterThan(50);

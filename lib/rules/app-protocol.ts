@@ -1,11 +1,11 @@
 import { Finding, finding } from '../model/finding';
 import { appProtocolProblem } from '../model/app-protocol';
-import type { Rule } from './rule';
+import type { Walk } from './rule';
 
 /** A port's appProtocol is a value Kubernetes understands (see lib/model/app-protocol.ts). */
-export const appProtocol: Rule = {
-  id: 'app-protocol', reports: ['app-protocol', 'app-protocol-unknown'],
-  check({ spec, index }) {
+export const appProtocol: Walk = {
+  id: 'app-protocol',
+  run({ spec, index }) {
     const out: Finding[] = [];
     const seen = new Map<string, ReturnType<typeof appProtocolProblem>>();
     for (const [list, names, kind] of [[index.services, index.serviceNames, 'services'], [index.externals, index.externalNames, 'externals']] as const) {

@@ -7,7 +7,7 @@
 import { Placement, relocationOf, validPort } from '../allocation/allocate';
 import { relocate } from '../allocation/fixes';
 import { portLabel } from '../allocation/request';
-import { Finding, RuleId, Where, finding } from '../model/finding';
+import { Finding, RULES, RuleId, Where, finding } from '../model/finding';
 import { formatRange, inAny, inRange } from '../model/normalize';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
 import type { Rule, RuleContext } from './rule';
@@ -17,7 +17,7 @@ type Check = (p: Placement, ctx: RuleContext, report: (message: string, where?: 
 /** A rule over every placement; `report` builds the finding with the placement's `where`. */
 function placementRule(id: RuleId, check: Check): Rule {
   return {
-    id, reports: [id],
+    id, severity: RULES[id][0],
     check(ctx) {
       const out: Finding[] = [];
       const registry = ctx.spec.name;

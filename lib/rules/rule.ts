@@ -1,5 +1,5 @@
 import type { AllocationResult } from '../allocation/allocate';
-import type { Finding, RuleId } from '../model/finding';
+import type { Finding, RuleId, Severity } from '../model/finding';
 import type { Environment, SpecIndex } from '../model/normalize';
 import type { RegistrySpec } from '../model/schema';
 
@@ -23,12 +23,18 @@ export interface RuleContext {
 /** How a registry is written: with the construct API (`code`), or as data (`data`: a ports.yaml, JSON, a plain object). */
 export type Syntax = 'code' | 'data';
 
-/**
- * One entry of the rule list (lib/rules/index.ts). `reports` lists every rule id it can report;
- * most entries report one (their `id`), a few older ones walk the registry once for several.
- */
+/** One rule of the rule list (lib/rules/index.ts): its id, its severity and its check. */
 export interface Rule {
-  readonly id: string;
-  readonly reports: readonly RuleId[];
+  readonly id: RuleId;
+  readonly severity: Severity;
   check(ctx: RuleContext): readonly Finding[];
+}
+
+/**
+ * One pass over the registry that finds the problems of several rules at once (the names of every
+ * service and port, the references …). The rule list turns its findings into one entry per rule.
+ */
+export interface Walk {
+  readonly id: string;
+  run(ctx: RuleContext): readonly Finding[];
 }

@@ -7,7 +7,7 @@
  */
 import { isIP } from 'net';
 import { Finding, finding } from '../model/finding';
-import type { Rule } from './rule';
+import type { Walk } from './rule';
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -41,9 +41,9 @@ export function hostProblem(host: string): string | undefined {
 /** Namespaces the cluster keeps for itself. */
 const RESERVED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
 
-export const values: Rule = {
-  id: 'values', reports: ['invalid-value', 'namespace-shared', 'namespace-name'],
-  check({ spec, index, environments }) {
+export const values: Walk = {
+  id: 'values',
+  run({ spec, index, environments }) {
     const out: Finding[] = [];
     const registry = spec.name;
     const bad = (path: string, what: string, value: unknown, problem: string, fix: string, service?: string) =>

@@ -1,7 +1,7 @@
 import { Finding, finding } from '../model/finding';
 import { envVarStem, ownEntry } from '../model/normalize';
 import { ALIASES, schemeOf } from '../model/url-scheme';
-import type { Rule } from './rule';
+import type { Walk } from './rule';
 
 /**
  * Variable names a registry chooses itself (`env` on a port or a connection) clash with no other
@@ -9,9 +9,9 @@ import type { Rule } from './rule';
  * (`<SERVICE>_<PORT>_PORT`, `_ALT`, `<TARGET>_URL`, DATABASE_URL, REDIS_URL).
  * Clashes between generated names are the names rule's.
  */
-export const chosenVariables: Rule = {
-  id: 'chosen-variables', reports: ['env-var-collision'],
-  check({ spec, index }) {
+export const chosenVariables: Walk = {
+  id: 'chosen-variables',
+  run({ spec, index }) {
     const chosen: Array<{ name: string; owner: string; path: string; service: string; portName?: string }> = [];
     for (let s = 0; s < index.services.length; s++) {
       const service = index.serviceNames[s];
@@ -64,9 +64,9 @@ export const chosenVariables: Rule = {
  * are distinct: a client of `a` (port `b`) and of `a-b` would get two A_B_PORT, and a client of a
  * service named `database` and of a PostgreSQL two DATABASE_URL; one silently overwrites the other.
  */
-export const connectionVariableClashes: Rule = {
-  id: 'connection-variables', reports: ['env-var-collision'],
-  check({ spec, index }) {
+export const connectionVariableClashes: Walk = {
+  id: 'connection-variables',
+  run({ spec, index }) {
     const out: Finding[] = [];
     // The alias a connection's URL also gets, read as the emitters read it (appProtocol, else kind).
     const aliasOf = (to: string, port?: string) => {

@@ -1,15 +1,15 @@
 import { Finding, finding } from '../model/finding';
 import { ownEntry, presentIn } from '../model/normalize';
-import type { Rule } from './rule';
+import type { Walk } from './rule';
 
 /**
  * Wiring that can never exist is said, not silently dropped: a public entry that admits nobody,
  * a connection between services that never run in one environment, a cross-environment
  * connection to where the target does not run, a registry with no environment at all.
  */
-export const deadWiring: Rule = {
-  id: 'dead-wiring', reports: ['dead-wiring', 'schema'],
-  check({ spec, index, environments }) {
+export const deadWiring: Walk = {
+  id: 'dead-wiring',
+  run({ spec, index, environments }) {
     const out: Finding[] = [];
     const registry = spec.name;
     if (spec.environments && Object.keys(spec.environments).length === 0) {

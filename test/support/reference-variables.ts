@@ -1,15 +1,15 @@
 import { Finding, finding } from '../../lib/model/finding';
 import { envVarStem } from '../../lib/model/normalize';
 import { ALIASES, schemeOf } from '../../lib/model/url-scheme';
-import type { Rule } from '../../lib/rules/rule';
+import type { Walk } from '../../lib/rules/rule';
 
 /**
  * The connection-variable clash rule as it was before its fast path (every client, name by name):
  * kept as the oracle its property test compares the shipped rule with. Not used by the library.
  */
-export const referenceConnectionVariableClashes: Rule = {
-  id: 'connection-variables', reports: ['env-var-collision'],
-  check({ spec, index }) {
+export const referenceConnectionVariableClashes: Walk = {
+  id: 'connection-variables',
+  run({ spec, index }) {
     const out: Finding[] = [];
     // The alias a connection's URL also gets, read as the emitters read it (appProtocol, else kind).
     const aliasOf = (to: string, port?: string) => {
