@@ -135,7 +135,7 @@ test('appProtocol: ws is written as kubernetes.io/ws; an unknown Kubernetes valu
   expect(kubernetesObjects(r, r.environments[0]).services[0].props.spec!.ports!.map(p => p.appProtocol)).toEqual(['kubernetes.io/ws', 'grpc']);
   const bad = checkRegistry(base({ services: { bus: { public: true, ports: {
     ws: { offset: 65, appProtocol: 'kubernetes.io/websocket' }, x: { offset: 66, appProtocol: 'websocket' }, y: { offset: 67, appProtocol: 'HTTP/2' },
-  } } } })).findings.filter(f => f.rule.startsWith('app-protocol'));
+  } } } })).findings.filter(f => f.rule.startsWith('app-protocol')).sort((a, b) => a.where.portName!.localeCompare(b.where.portName!));
   expect(bad.map(f => [f.where.portName, f.rule, f.severity])).toEqual([['ws', 'app-protocol', 'error'], ['x', 'app-protocol-unknown', 'warning'], ['y', 'app-protocol', 'error']]);
   expect(bad[1].fix).toBe('use kubernetes.io/ws (or ws)');
 });
