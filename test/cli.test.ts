@@ -104,6 +104,14 @@ describe('check', () => {
     expect(drift.every((f: any) => f.waived === 'the laptop file differs on purpose')).toBe(true);
   });
 
+  test.each([['null', 'null'], ['a list', '[]'], ['a map without a name', '{"services":{}}']])('a ports.json written by synth whose spec is %s exits 2 saying so, not "internal error"', (_what, spec) => {
+    const dir = tmp('resolved');
+    fs.writeFileSync(path.join(dir, 'ports.json'), `{"generatedBy":"cdk8s-ports","formatVersion":1,"spec":${spec}}`);
+    const r = cli(['check', 'ports.json'], dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('error: ports.json was written by cdk8s-ports but holds no registry (its "spec" is missing or not a map); synthesize again\n');
+  });
+
   test('a file that does not exist exits 2', () => {
     const r = cli(['check', 'nope.yaml'], tmp('missing'));
     expect(r.status).toBe(2);

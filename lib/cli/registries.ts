@@ -58,7 +58,8 @@ function rootOf(file: string, fallback: string): string {
 
 function isResolved(data: unknown): data is { formatVersion: number; generatedBy: string; registry: string; spec: RegistrySpec } {
   const d = data as { generatedBy?: unknown; spec?: unknown };
-  return !!d && typeof d === 'object' && d.generatedBy === 'cdk8s-ports' && typeof d.spec === 'object';
+  return !!d && typeof d === 'object' && d.generatedBy === 'cdk8s-ports' && !!d.spec && typeof d.spec === 'object' && !Array.isArray(d.spec) &&
+    typeof (d.spec as { name?: unknown }).name === 'string';
 }
 
 /** A registry file read and parsed, ready for the pipeline. */
@@ -89,6 +90,10 @@ function readOne(file: string, cwd: string, options: LoadOptions = {}): Pending 
       data = JSON.parse(text);
     } catch {
       data = undefined; // read below with positions
+    }
+    const generated = !!data && typeof data === 'object' && (data as { generatedBy?: unknown }).generatedBy === 'cdk8s-ports';
+    if (generated && !isResolved(data)) {
+      throw new UsageError(`${display} was written by cdk8s-ports but holds no registry (its "spec" is missing or not a map); synthesize again`);
     }
     if (isResolved(data)) {
       if (data.formatVersion !== RESOLVED_FORMAT_VERSION) {
