@@ -275,6 +275,13 @@ describe('diff', () => {
   beforeAll(() => { project = tempProject(); });
   afterAll(() => fs.rmSync(project, { recursive: true, force: true }));
 
+  test('a manifests path that is a file is a usage error, not "everything drifted"', () => {
+    fs.writeFileSync(path.join(project, 'not-a-folder'), 'x\n');
+    const r = cli(['diff', '-m', 'not-a-folder'], project);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('error: not-a-folder is a file, not the folder of committed output; pass the folder with -m\n');
+  });
+
   test('exits 0 when the committed manifests are what the registry produces', () => {
     const r = cli(['diff', '--json'], project);
     expect(r.json()).toEqual({ ok: true, synthError: null, drift: [], findings: [] });

@@ -1,14 +1,19 @@
 /** `cdk8s-ports diff`: the committed output (and the user's compose/.env files) against what the registry produces. */
+import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
 import type * as Diff from '../diff';
-import { EXIT, Io, colourFinding, errColours, json, jsonOption, outColours } from '../io';
+import { EXIT, Io, UsageError, colourFinding, errColours, json, jsonOption, outColours } from '../io';
 
 export function diff(io: Io, files: string[], opts: { manifests: string; json?: boolean }): number {
   const pc = outColours(io);
   // Loaded here, not at start: the diff library is for this command only.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { diffProject } = require('../diff') as typeof Diff;
+  const manifests = path.resolve(io.cwd, opts.manifests);
+  if (fs.existsSync(manifests) && !fs.statSync(manifests).isDirectory()) {
+    throw new UsageError(`${opts.manifests} is a file, not the folder of committed output; pass the folder with -m`);
+  }
   const result = diffProject(io.cwd, path.resolve(io.cwd, opts.manifests), files.map(f => path.resolve(io.cwd, f)));
   const drifted = !!result.synthError || result.drift.length > 0 || result.findings.length > 0;
   if (opts.json) {
