@@ -148,19 +148,27 @@ test('the port space reports the previous owner of a taken port, and finds the n
 });
 
 test('a port space answers like a plain set of held ports, sparse or dense (fast-check, thousands of ports)', () => {
-  const rules = new PortRules({ name: 'x', defactoPorts: false });
   const op = fc.oneof(
     // Mostly in one crowded stretch, so that queries walk chains earlier queries have shortened.
     fc.record({ kind: fc.constant('take' as const), port: fc.oneof(fc.integer({ min: 20000, max: 24000 }), fc.integer({ min: 0, max: 65535 })), width: fc.integer({ min: 1, max: 3000 }) }),
     fc.record({ kind: fc.constant('release' as const), port: fc.oneof(fc.integer({ min: 20000, max: 24000 }), fc.integer({ min: 0, max: 65535 })) }),
     fc.record({ kind: fc.constant('next' as const), lo: fc.oneof(fc.integer({ min: 20000, max: 24000 }), fc.integer({ min: 1024, max: 65535 })), width: fc.integer({ min: 0, max: 5000 }) }),
+    // A stretch no request may get (an avoided range): searches jump over it.
+    fc.record({ kind: fc.constant('block' as const), port: fc.integer({ min: 19000, max: 25000 }), width: fc.integer({ min: 1, max: 300 }) }),
   );
   fc.assert(fc.property(fc.array(op, { minLength: 1, maxLength: 25 }), ops => {
     const space = new PortSpace();
     const model = new Map<number, number>();
+    // Blocks are what the rules refuse (avoided ranges), put into a space when it is made.
+    const blocks = ops.flatMap(o => (o.kind === 'block' ? [[o.port, o.port + o.width - 1] as [number, number]] : []));
+    const rules = new PortRules({ name: 'x', defactoPorts: false, avoid: { ranges: blocks } });
+    const blocked = new Set(blocks.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i)));
+    for (const [a, b] of blocks) space.block(a, b);
     let owner = 0;
     for (const o of ops) {
-      if (o.kind === 'take') {
+      if (o.kind === 'block') {
+        continue;
+      } else if (o.kind === 'take') {
         // A run of ports, so that the space passes the size where it switches to flat tables.
         for (let p = o.port; p < Math.min(o.port + o.width, 65536); p++) {
           owner++;
@@ -174,7 +182,7 @@ test('a port space answers like a plain set of held ports, sparse or dense (fast
       } else {
         const hi = Math.min(o.lo + o.width, 65535);
         let expected: number | undefined;
-        for (let p = o.lo; p <= hi; p++) if (!model.has(p)) { expected = p; break; }
+        for (let p = o.lo; p <= hi; p++) if (!model.has(p) && !blocked.has(p)) { expected = p; break; }
         expect(space.findNext([[o.lo, hi]], rules)).toBe(expected);
         expect(space.findNext([[o.lo, hi]], rules)).toBe(expected);
         let highest = -1;
@@ -224,7 +232,8 @@ describe('the linear allocator places every port where the previous (quadratic) 
     bands: fc.array(ranges, { minLength: 1, maxLength: 3 }),
     sameScope: fc.boolean(),
     category: fc.option(ranges, { nil: undefined }),
-    avoid: fc.array(fc.oneof(fc.integer({ min: 1000, max: 9100 }), ranges), { maxLength: 4 }),
+    // Up to 14: from 8 avoided ranges on, they are searched by bisection.
+    avoid: fc.array(fc.oneof(fc.integer({ min: 1000, max: 9100 }), ranges), { maxLength: 14 }),
     kinds: fc.boolean(),
     services: fc.array(fc.record({ ports: fc.array(portSpec, { minLength: 1, maxLength: 3 }), categorised: fc.boolean(), protocol: fc.constantFrom('TCP', 'UDP') }), { minLength: 1, maxLength: 25 }),
     externals: fc.array(fc.integer({ min: 1000, max: 9100 }), { maxLength: 3 }),

@@ -69,11 +69,38 @@ export class PortRules {
     return this.fallbackRanges.find(f => port >= f.range[0] && port <= f.range[1]);
   }
 
-  /** The avoided range or reserved category `port` lies in. */
+  /** The avoided ranges sorted by start, with the furthest end among each one and those before it. */
+  private sortedAvoided?: { readonly ranges: ReadonlyArray<{ readonly r: AvoidedRange; readonly order: number }>; readonly reach: Int32Array };
+
+  /**
+   * The avoided range or reserved category `port` lies in (the first declared, when several do).
+   * A binary search over the ranges sorted by start: registries may avoid thousands of ranges.
+   */
   public avoidedRange(port: number): AvoidedRange | undefined {
-    const ranges = this.avoidedRanges;
-    for (let i = 0; i < ranges.length; i++) if (port >= ranges[i].range[0] && port <= ranges[i].range[1]) return ranges[i];
-    return undefined;
+    const all = this.avoidedRanges;
+    if (all.length < 8) {
+      for (let i = 0; i < all.length; i++) if (port >= all[i].range[0] && port <= all[i].range[1]) return all[i];
+      return undefined;
+    }
+    if (!this.sortedAvoided) {
+      const ranges = all.map((r, order) => ({ r, order })).sort((a, b) => a.r.range[0] - b.r.range[0] || a.order - b.order);
+      const reach = new Int32Array(ranges.length);
+      ranges.forEach((x, i) => { reach[i] = Math.max(i ? reach[i - 1] : -1, x.r.range[1]); });
+      this.sortedAvoided = { ranges, reach };
+    }
+    const { ranges, reach } = this.sortedAvoided;
+    let lo = 0;
+    let hi = ranges.length - 1;
+    let last = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (ranges[mid].r.range[0] <= port) { last = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    let best: { readonly r: AvoidedRange; readonly order: number } | undefined;
+    for (let i = last; i >= 0 && reach[i] >= port; i--) {
+      if (ranges[i].r.range[1] >= port && (!best || ranges[i].order < best.order)) best = ranges[i];
+    }
+    return best?.r;
   }
 
   /** The de-facto default `port` is, unless the port's own kind is that server. */
@@ -125,14 +152,15 @@ export class PortSpace {
       const previous = table[port];
       if (previous !== 0) return previous - 1;
       table[port] = owner + 1;
-      this.nextTable![port] = port + 1;
+      // A blocked stretch starting here keeps its longer jump.
+      if (this.nextTable![port] < port + 1) this.nextTable![port] = port + 1;
       this.held++;
       return -1;
     }
     const previous = this.owners!.get(port);
     if (previous !== undefined) return previous;
     this.owners!.set(port, owner);
-    this.next!.set(port, port + 1);
+    if ((this.next!.get(port) ?? 0) < port + 1) this.next!.set(port, port + 1);
     if (++this.held >= DENSE_AT) this.densify();
     return -1;
   }
@@ -180,6 +208,29 @@ export class PortSpace {
     return highest;
   }
 
+  /** Stretches no port may be handed out from, whoever asks (avoided ranges and ports, fallback ranges). */
+  private readonly blocks: Array<readonly [number, number]> = [];
+
+  /**
+   * Makes the next-free search jump over `from`-`to` in one step. The ports stay free (`has` is
+   * false; `allocate` may still take one); the rules would refuse them to every request anyway,
+   * and without the jump every request would step over each such stretch again.
+   */
+  public block(from: number, to: number): void {
+    if (!(Number.isInteger(from) && Number.isInteger(to)) || from > to || from < 0 || from > MAX_PORT) return;
+    const end = Math.min(to, MAX_PORT) + 1;
+    this.blocks.push([from, end]);
+    this.jump(from, end);
+  }
+
+  private jump(from: number, to: number): void {
+    if (this.nextTable) {
+      if (this.nextTable[from] < to) this.nextTable[from] = to;
+    } else if ((this.next!.get(from) ?? 0) < to) {
+      this.next!.set(from, to);
+    }
+  }
+
   /** Frees `port`. */
   public release(port: number): void {
     if (this.ownerOf(port) === -1) return;
@@ -190,11 +241,12 @@ export class PortSpace {
       table[port] = 0;
       const next = this.nextTable!;
       for (let p = 0; p <= MAX_PORT; p++) next[p] = table[p] !== 0 ? p + 1 : 0;
-      return;
+    } else {
+      this.owners!.delete(port);
+      this.next!.clear();
+      for (const p of this.owners!.keys()) this.next!.set(p, p + 1);
     }
-    this.owners!.delete(port);
-    this.next!.clear();
-    for (const p of this.owners!.keys()) this.next!.set(p, p + 1);
+    for (const [from, to] of this.blocks) this.jump(from, to);
   }
 
   /** The lowest port at or above `from` that nobody holds (65536 when none is left). */
@@ -272,7 +324,13 @@ export class PortSpaces {
   public of(scope: string, protocol: string): PortSpace {
     const key = `${scope}\u0000${protocol}`;
     let space = this.spaces.get(key);
-    if (!space) this.spaces.set(key, space = new PortSpace());
+    if (!space) {
+      this.spaces.set(key, space = new PortSpace());
+      // What no request may get, whatever it is for: jumped over in one step by every search.
+      for (const a of this.rules.avoidedRanges) space.block(a.range[0], a.range[1]);
+      for (const f of this.rules.fallbackRanges) space.block(f.range[0], f.range[1]);
+      for (const port of this.rules.avoidedPorts.keys()) space.block(port, port);
+    }
     return space;
   }
 

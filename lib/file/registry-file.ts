@@ -326,34 +326,49 @@ function expandsWithin(data: unknown, budget: number): boolean {
  * written that way (flow mappings, lists, quoting it does not know): the caller parses then.
  */
 export function blockLocator(text: string): (path: string) => { line: number; col: number } | undefined {
-  const lines = text.split('\n');
-  const indentOf = (l: string) => l.length - l.trimStart().length;
-  const content = (l: string) => { const t = l.trim(); return t !== '' && !t.startsWith('#'); };
-  return (path: string) => {
-    if (/[[\]]/.test(path)) return undefined;
-    let from = 0;
-    let to = lines.length;
-    let parentIndent = -1;
-    let hit: { line: number; col: number } | undefined;
-    for (const key of path.split('.')) {
-      let level = -1;
-      let found = -1;
-      for (let i = from; i < to; i++) {
-        const l = lines[i];
-        if (!content(l)) continue;
-        const indent = indentOf(l);
-        if (indent <= parentIndent) { to = i; break; }
-        if (level < 0) level = indent;
-        if (indent !== level) continue;
-        const t = l.slice(indent);
-        if (t.startsWith(`${key}:`) || t.startsWith(`"${key}":`) || t.startsWith(`'${key}':`)) { found = i; break; }
-      }
-      if (found < 0) return undefined;
-      hit = { line: found + 1, col: level + 1 };
-      parentIndent = level;
-      from = found + 1;
-      to = lines.length;
-    }
-    return hit;
+  // One pass over the lines: every block-style key and list item is recorded under its path
+  // (`services.api.connectsTo[1].to`), where the position-keeping parser would put it.
+  const positions = new Map<string, { line: number; col: number }>();
+  type Entry = { readonly indent: number; readonly segment: string; readonly item: boolean; items: number };
+  const stack: Entry[] = [];
+  const pathOf = () => stack.map((e, i) => (e.item || i === 0 ? e.segment : `.${e.segment}`)).join('');
+  const record = (line: number, col: number) => {
+    const path = pathOf();
+    if (!positions.has(path)) positions.set(path, { line, col });
   };
+  const KEY = /^(?:"([^"\\]*)"|'([^']*)'|([^\s"'#:{}[\],&*!|>%@`-][^:#]*?|-[^\s:#][^:#]*?))\s*:(?:\s|$)/;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    let indent = l.length - l.trimStart().length;
+    let t = l.slice(indent);
+    if (t === '' || t.startsWith('#')) continue;
+    const isDash = (x: string) => x === '-' || x.startsWith('- ');
+    // A list item may sit at its parent key's indentation (`ports:` then `- 80`): it belongs to the key.
+    const dash = isDash(t);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      if (top.indent > indent || (top.indent === indent && (!dash || top.item))) stack.pop();
+      else break;
+    }
+    // `- - 80`: an item that is itself a list, on one line.
+    let item = dash;
+    while (item) {
+      const parent = stack[stack.length - 1];
+      const index = parent ? parent.items++ : 0;
+      const rest = t.slice(1).trimStart();
+      const col = indent + (t.length - rest.length);
+      stack.push({ indent, segment: `[${index}]`, item: true, items: 0 });
+      record(i + 1, col + 1);
+      indent = col;
+      t = rest;
+      item = isDash(t);
+    }
+    if (t === '' || t.startsWith('#')) continue;
+    const m = KEY.exec(t);
+    if (!m) continue;
+    stack.push({ indent, segment: m[1] ?? m[2] ?? m[3], item: false, items: 0 });
+    record(i + 1, indent + 1);
+  }
+  return (path: string) => positions.get(path);
 }
