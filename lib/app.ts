@@ -126,8 +126,9 @@ export class PortsApp extends App {
 
     const files = new Map<string, string>();
     const registryCharts = new Set<Chart>();
-    // Kubernetes YAML first (on a worker thread when there is a lot of it), every other output meanwhile.
-    const yamlFiles: Array<{ file: string; docs: unknown[] }> = [];
+    // YAML first (on a worker thread when there is a lot of it: Kubernetes objects, compose files),
+    // every other output meanwhile.
+    const yamlFiles: Array<{ file: string; docs: unknown[]; prefix?: string }> = [];
     for (const r of registries) {
       const result = resolved.get(r.node.id)!;
       // Charts someone asked for (and may have added to) are rendered; otherwise the same objects as data.
@@ -138,6 +139,17 @@ export class PortsApp extends App {
         const file = path.posix.join(r.outputDir, 'k8s', `${env}.yaml`);
         files.set(file, '');
         yamlFiles.push({ file, docs });
+      }
+    }
+    for (const r of registries) {
+      const result = resolved.get(r.node.id)!;
+      for (const emitter of EMITTERS) {
+        for (const [name, yamlFile] of emitter.yamlFiles?.(result) ?? []) {
+          const file = path.posix.join(r.outputDir, name);
+          if (files.has(file)) return fail(`two registries would write ${file}; give ${r.node.id} another outputDir`, findings);
+          files.set(file, '');
+          yamlFiles.push({ file, docs: [yamlFile.document], prefix: yamlFile.prefix });
+        }
       }
     }
     const yaml = startYamlDocuments(yamlFiles.map(f => f.docs));
@@ -156,7 +168,7 @@ export class PortsApp extends App {
       }
     }
     const texts = yaml.result();
-    yamlFiles.forEach((f, i) => files.set(f.file, texts[i]));
+    yamlFiles.forEach((f, i) => files.set(f.file, (f.prefix ?? '') + texts[i]));
     // Charts the user added beside the registries are written too, under their own names.
     // (Found among the constructs already listed: `App.charts` would also sort every object of
     // every chart by dependency, which costs as much as a tenth of a large synth.)

@@ -60,7 +60,7 @@ test('files of many documents are written on a worker thread, byte for byte as o
     apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${salt}-${i}`, labels: { tricky: TRICKY[i % TRICKY.length] } },
     spec: { ports: [{ port: 1000 + i, targetPort: TRICKY[(i * 7) % TRICKY.length] }], empty: {}, list: [], flag: i % 2 === 0, none: null },
   }));
-  const files = [docs(3000, 'a'), docs(2500, 'b'), [undefined, { x: 1 }]];
+  const files = [docs(3000, 'a'), docs(2500, 'b'), [undefined, { x: 1 }], [{ services: Object.fromEntries(docs(50, 'd').map(d => [d.metadata.name, d])) }]];
   const job = startYamlDocuments(files);
   expect(job.usesWorker).toBe(true);
   expect(job.result()).toEqual(files.map(yamlDocuments));

@@ -56,15 +56,28 @@ function header(resolved: ResolvedRegistry, what: string): string {
 
 /** The base compose file and one overlay per environment: relative file name -> YAML text. */
 export function composeFiles(resolved: ResolvedRegistry): Map<string, string> {
+  return new Map([...composeDocuments(resolved)].map(([name, f]) => [name, f.prefix + yamlText(f.document)]));
+}
+
+/** A YAML file as its comment lines and the one document under them, for a writer to turn into text. */
+export interface YamlFile {
+  readonly prefix: string;
+  readonly document: unknown;
+}
+
+/** {@link composeFiles} before the YAML is written (the synth writes large ones on a worker thread). */
+export function composeDocuments(resolved: ResolvedRegistry): Map<string, YamlFile> {
   const envNames = resolved.environments.map(e => e.name);
   const names = [...Object.keys(resolved.spec.services ?? {}), ...Object.keys(resolved.spec.externals ?? {})].sort();
   const everywhere = names.filter(n => envNames.every(e => composeRuns(resolved, n, e)));
   const inBase = new Set(everywhere);
 
-  const files = new Map<string, string>();
+  const files = new Map<string, YamlFile>();
   const base = { services: Object.fromEntries(everywhere.map(n => [composeNameOf(resolved, n), { image: imageOf(resolved, n) }])) };
-  files.set('docker-compose.yml', header(resolved, 'every container, without ports') +
-    '# Run an environment with: docker-compose -f docker-compose.yml -f docker-compose.<environment>.yml up\n' + yamlText(base));
+  files.set('docker-compose.yml', {
+    prefix: `${header(resolved, 'every container, without ports')}# Run an environment with: docker-compose -f docker-compose.yml -f docker-compose.<environment>.yml up\n`,
+    document: base,
+  });
 
   const index = lookup(resolved);
   for (const env of resolved.environments) {
@@ -94,7 +107,7 @@ export function composeFiles(resolved: ResolvedRegistry): Map<string, string> {
         ...(needsHost ? { extra_hosts: [`${DOCKER_HOST}:host-gateway`] } : {}),
       };
     }
-    files.set(`docker-compose.${env.name}.yml`, header(resolved, `overlay for environment ${env.name}`) + yamlText({ services }));
+    files.set(`docker-compose.${env.name}.yml`, { prefix: header(resolved, `overlay for environment ${env.name}`), document: { services } });
   }
   return files;
 }

@@ -6,7 +6,7 @@
  */
 import type { k8s } from '../../imports/k8s';
 import type { ResolvedRegistry } from '../model/resolved';
-import { composeFiles } from './compose';
+import { YamlFile, composeDocuments } from './compose';
 import { connectionsTable } from './connections-table';
 import { envFiles } from './env-files';
 import { firewallFiles } from './firewall';
@@ -15,6 +15,8 @@ import { networkPolicies } from './network-policies';
 import { portMapSvg } from './port-map-svg';
 import { portsMarkdown } from './ports-md';
 import { resolvedJson } from './resolved-json';
+
+export type { YamlFile } from './compose';
 
 /** A Kubernetes object for one environment's chart: its kind, a stable construct id and its props. */
 export type KubeObject =
@@ -26,10 +28,12 @@ export type KubeObject =
 export interface Emitter {
   readonly id: string;
   files?(resolved: ResolvedRegistry): Iterable<readonly [path: string, text: string]>;
+  /** Files that are one YAML document under comment lines: the synth writes the YAML (on a worker thread when large). */
+  yamlFiles?(resolved: ResolvedRegistry): Iterable<readonly [path: string, file: YamlFile]>;
   objects?(resolved: ResolvedRegistry): Iterable<KubeObject>;
 }
 
-const under = (folder: string, files: Map<string, string>) => [...files].map(([name, text]) => [`${folder}/${name}`, text] as const);
+const under = <T>(folder: string, files: Map<string, T>) => [...files].map(([name, value]) => [`${folder}/${name}`, value] as const);
 
 export const EMITTERS: readonly Emitter[] = [
   {
@@ -54,7 +58,7 @@ export const EMITTERS: readonly Emitter[] = [
   { id: 'ports-md', files: r => [['PORTS.md', portsMarkdown(r)]] },
   { id: 'port-map-svg', files: r => [['ports.svg', portMapSvg(r)]] },
   { id: 'connections-md', files: r => [['connections.md', `# ${r.spec.name}: connections\n\n${connectionsTable(r)}`]] },
-  { id: 'compose', files: r => under('compose', composeFiles(r)) },
+  { id: 'compose', yamlFiles: r => under('compose', composeDocuments(r)) },
   { id: 'env-files', files: r => under('env', envFiles(r)) },
   { id: 'firewall', files: r => under('firewall', firewallFiles(r)) },
 ];

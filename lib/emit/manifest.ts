@@ -11,29 +11,50 @@
 import { k8s } from '../../imports/k8s';
 import type { KubeObject } from './index';
 
-/** cdk8s' sanitizeValue after its resolve: null and undefined dropped, keys sorted, IntOrString as its value; `filterEmpty` drops empty maps and lists. */
+/**
+ * cdk8s' sanitizeValue after its resolve: null and undefined dropped, keys sorted, IntOrString as its
+ * value; `filterEmpty` drops empty maps and lists. A map or list already in that form is returned as
+ * it is (no copy): a large registry renders hundreds of thousands of them.
+ */
 function plain(value: unknown, filterEmpty: boolean): unknown {
   if (value === null || value === undefined) return undefined;
   if (typeof value !== 'object') return value;
   if (value instanceof k8s.IntOrString) return value.value;
   if (Array.isArray(value)) {
     if (filterEmpty && value.length === 0) return undefined;
-    return value.map(v => plain(v, filterEmpty));
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = plain(value[i], filterEmpty);
+      if (v !== value[i] && !out) out = value.slice(0, i);
+      out?.push(v);
+    }
+    return out ?? value;
   }
   if (Object.getPrototypeOf(value) !== Object.prototype) {
     throw new Error(`cannot render a ${(value as object).constructor?.name ?? 'non-plain'} object as data`);
   }
   const record = value as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  let any = false;
-  for (const key of Object.keys(record).sort()) {
+  const keys = Object.keys(record);
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1] < keys[i];
+  if (!sorted) keys.sort();
+  let out: Record<string, unknown> | undefined = sorted ? undefined : {};
+  let kept = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
     const v = plain(record[key], filterEmpty);
+    if (out === undefined && (v !== record[key] || v === undefined)) {
+      // The first value that changes: copy what came before it.
+      out = {};
+      for (let j = 0; j < i; j++) out[keys[j]] = record[keys[j]];
+    }
     if (v !== undefined) {
-      out[key] = v;
-      any = true;
+      kept++;
+      if (out) out[key] = v;
     }
   }
-  return filterEmpty && !any ? undefined : out;
+  if (filterEmpty && kept === 0) return undefined;
+  return out ?? record;
 }
 
 const CLASSES = { Namespace: k8s.KubeNamespace, Service: k8s.KubeService, NetworkPolicy: k8s.KubeNetworkPolicy } as const;

@@ -35,7 +35,7 @@ export function yamlDocuments(docs: readonly unknown[]): string {
 /** Below this many documents, a worker thread costs more to start and feed than it saves. */
 const PARALLEL_FROM = 5000;
 /** The part of the documents the worker writes: the rest, and every other output, are written here meanwhile. */
-const WORKER_SHARE = 0.5;
+const WORKER_SHARE = 0.35;
 
 /** Files of YAML documents being written, on a worker thread when they are many; `result()` waits for them. */
 export interface YamlJob {
@@ -57,7 +57,8 @@ export function startYamlDocuments(files: ReadonlyArray<readonly unknown[]>): Ya
   }
   // The worker takes the first part of every file's documents; this thread writes the rest when the
   // result is asked for. Copying documents to the worker costs about a third of writing them.
-  const share = (docs: readonly unknown[]) => Math.floor(docs.length * WORKER_SHARE);
+  // A file of one document (a compose file of every service) goes to the worker whole.
+  const share = (docs: readonly unknown[]) => (docs.length === 1 ? 1 : Math.floor(docs.length * WORKER_SHARE));
   const theirs = files.map(docs => docs.slice(0, share(docs)));
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
