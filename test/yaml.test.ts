@@ -64,6 +64,10 @@ test('files of many documents are written on a worker thread, byte for byte as o
   const job = startYamlDocuments(files);
   expect(job.usesWorker).toBe(true);
   expect(job.result()).toEqual(files.map(yamlDocuments));
+  // A worker that fails costs time, not output: this thread writes it all.
+  const failing = startYamlDocuments(files, { workerPrelude: "throw new Error('instrumented away');" });
+  expect(failing.usesWorker).toBe(true);
+  expect(failing.result()).toEqual(files.map(yamlDocuments));
   // Few documents stay on this thread.
   expect(startYamlDocuments([docs(10, 'c')]).usesWorker).toBe(false);
 });
