@@ -296,6 +296,46 @@ const cases: Record<string, Case> = {
     where: { service: 'api', other: 'worker', path: 'services.api.connectsTo[1]' },
     good: s => { s.environments = { production: s.environments.production }; },
   },
+  'a connection that names no port, to a target with two ports': {
+    rule: 'unknown-port', bad: s => { s.services.worker.ports.grpc = { offset: 21 }; },
+    where: { service: 'api', other: 'worker', path: 'services.api.connectsTo[1]' },
+    good: s => { s.services.worker.ports.grpc = { offset: 21 }; s.services.api.connectsTo = [{ to: 'db' }, { to: 'worker', port: 'grpc' }, { to: 'worker', port: 'metrics' }]; },
+  },
+  'a connection into an environment the registry does not declare': {
+    rule: 'unknown-environment', bad: s => { s.services.api.connectsTo![1] = { to: 'worker', environment: 'prodution' }; },
+    where: { service: 'api', environment: 'prodution', path: 'services.api.connectsTo[1].environment' },
+    good: s => { s.services.api.connectsTo![1] = { to: 'worker' }; },
+  },
+  'a per-environment port for an environment the registry does not declare': {
+    rule: 'unknown-environment', bad: s => { s.services.worker.ports.metrics = { port: { production: 8120, development: 9120, staging: 7120 } }; },
+    where: { service: 'worker', environment: 'staging', path: 'services.worker.ports.metrics.port' },
+    good: s => { s.services.worker.ports.metrics = { port: { production: 8120, development: 9120 } }; },
+  },
+  'a connection to a reserved service': {
+    rule: 'inactive-target', bad: s => { s.services.worker.status = 'reserved'; },
+    where: { service: 'api', other: 'worker' },
+    good: s => { s.services.worker.status = 'dev-only'; s.environments.development = { ...s.environments.development, kind: 'development' }; },
+  },
+  'an IPv6 block with a prefix over 128': {
+    rule: 'invalid-cidr', bad: s => { s.externals.db.cidrs = ['2001:db8::/129']; },
+    where: { service: 'db' },
+    good: s => { s.externals.db.cidrs = ['2001:db8::/128']; },
+  },
+  'a service name that starts with a digit': {
+    rule: 'service-name', bad: s => { s.services['1worker'] = { public: true, ports: { metrics: { offset: 30 } } }; },
+    where: { service: '1worker' },
+    good: s => { s.services['worker1'] = { public: true, ports: { metrics: { offset: 30 } } }; },
+  },
+  'two bands that share exactly one port': {
+    rule: 'range-overlap', bad: s => { s.environments.development.range = [8199, 8299]; s.services.worker.ports.metrics.offset = 50; },
+    where: { environment: 'production', port: 8199 },
+    good: s => { s.environments.development.range = [8200, 8299]; s.services.worker.ports.metrics.offset = 50; },
+  },
+  'a NodePort range that is not a range': {
+    rule: 'invalid-range', bad: s => { s.environments.production.nodePortRange = [32767, 30000]; },
+    where: { environment: 'production', path: 'environments.production.nodePortRange' },
+    good: s => { s.environments.production.nodePortRange = [30000, 32767]; },
+  },
   'misspelt key': {
     rule: 'schema', bad: s => { (s.services.api as unknown as Record<string, unknown>).prots = {}; },
     where: { service: 'api', path: 'services.api' },
@@ -347,6 +387,20 @@ test('the rule list has one entry per rule, each listed once with its own severi
     checked++;
   }
   expect(checked).toBeGreaterThan(30);
+});
+
+test('no finding is reported twice (each problem is found by one rule, once)', () => {
+  let findings = 0;
+  for (const c of Object.values(cases)) {
+    const seen = new Set<string>();
+    for (const f of findingsOf(variant(c.bad))) {
+      const key = JSON.stringify([f.rule, f.message, f.where]);
+      expect({ twice: seen.has(key) ? key : undefined }).toEqual({ twice: undefined });
+      seen.add(key);
+      findings++;
+    }
+  }
+  expect(findings).toBeGreaterThan(50);
 });
 
 test('all findings are reported at once, not just the first', () => {
