@@ -117,6 +117,30 @@ test('the lock file round-trips with sorted keys and rejects what is not a lock 
   expect(() => parseLockFile('{"nope": 1}')).toThrow(/not a cdk8s-ports lock file/);
   expect(() => parseLockFile('{')).toThrow(/not valid JSON/);
   expect(() => parseLockFile('{"lockfileVersion":1,"registries":{"x":{"ports":{"a/b/c":"80"}}}}')).toThrow(/a\/b\/c.*not an integer/);
+  // A lock file of another format version is not read as this one.
+  expect(() => parseLockFile('{"lockfileVersion":2,"registries":{}}')).toThrow(/not a cdk8s-ports lock file/);
+});
+
+test("offset 'auto' with no offset free in every band is one no-free-port error naming the bands", () => {
+  const r = checkRegistry({
+    name: 'full', defactoPorts: false,
+    environments: { production: { range: [20000, 20001] }, development: { range: [21000, 21001] } },
+    services: { a: { public: true, ports: { http: { offset: 0 } } }, b: { public: true, environments: ['production'], ports: { http: { port: 20001 } } },
+      c: { public: true, ports: { http: { offset: 'auto' } } } },
+  });
+  const errors = r.findings.filter(f => f.severity === 'error');
+  expect(errors.map(f => [f.rule, f.where.service])).toEqual([['no-free-port', 'c']]);
+  expect(errors[0].message).toBe('no offset is free in every band of production, development for c.http');
+});
+
+test('an external with a fallback, shared by the environments of one scope, is one listener: no collision with itself', () => {
+  const r = checkRegistry({
+    name: 'ext', environments: { production: { range: [20000, 20099] }, development: { range: [21000, 21099] } },
+    services: { api: { public: true, ports: { http: { offset: 1 } }, connectsTo: [{ to: 'cache' }] } },
+    externals: { cache: { cidrs: ['10.0.0.9/32'], ports: { main: { port: 16379, fallback: 26379 } } } },
+  });
+  expect(r.findings.filter(f => f.rule === 'collision')).toEqual([]);
+  expect(r.allocations.filter(a => a.service === 'cache').map(a => [a.environment, a.port, a.fallback])).toEqual([['production', 16379, 26379], ['development', 16379, 26379]]);
 });
 
 test('the port space reports the previous owner of a taken port, and finds the next free one past held and avoided ports', () => {
