@@ -1,0 +1,268 @@
+/**
+ * A cluster as its manifests describe it (namespaces, pods, NetworkPolicies) and what it allows:
+ * one path with the reasons ({@link Cluster.verdict}), or every allowed path ({@link Cluster.paths}).
+ * The semantics are in ./model.ts.
+ */
+import {
+  Address, Endpoint, LabelSelector, NAMESPACE_NAME_LABEL, Pod, Policy, PolicyPeer, PolicyRule,
+  endpointId, ipBlockAdmits, isPod, portsAdmit, selects,
+} from './model';
+
+/** A policy, by name, namespace and file. */
+export interface PolicyRef {
+  readonly policy: string;
+  readonly namespace: string;
+  readonly file?: string;
+}
+
+/** One rule of a policy (`rule` counts from 1, as a person reads the list). */
+export interface RuleRef extends PolicyRef {
+  readonly direction: 'ingress' | 'egress';
+  readonly rule: number;
+}
+
+/** One side of a path: the source's egress or the destination's ingress. */
+export interface Side {
+  /** The pod whose policies decide this side. */
+  readonly endpoint: string;
+  /** True when a policy selects the pod for this direction (then only a rule can allow the traffic). */
+  readonly isolated: boolean;
+  /** The policies that select the pod for this direction. */
+  readonly policies: readonly PolicyRef[];
+  /** The rules that allow the traffic (empty when blocked or not isolated). */
+  readonly allowedBy: readonly RuleRef[];
+  readonly allowed: boolean;
+}
+
+/** Whether one path is allowed, and why. `egress`/`ingress` are absent for an address (no policy applies to it). */
+export interface Verdict {
+  readonly from: string;
+  readonly to: string;
+  readonly port: number;
+  readonly protocol: string;
+  readonly allowed: boolean;
+  readonly egress?: Side;
+  readonly ingress?: Side;
+}
+
+/** An allowed path. */
+export interface Path {
+  readonly from: string;
+  readonly to: string;
+  readonly port: number;
+  readonly protocol: string;
+}
+
+/** A destination with the ports to try on it. */
+export interface Target {
+  readonly endpoint: Endpoint;
+  readonly ports: ReadonlyArray<{ readonly port: number; readonly protocol: string }>;
+}
+
+export interface ClusterInput {
+  /** Namespace labels, by name (namespaces not listed have only their name label). */
+  readonly namespaces?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  readonly pods: readonly Pod[];
+  readonly policies: readonly Policy[];
+}
+
+const refOf = (p: Policy): PolicyRef => ({ policy: p.name, namespace: p.namespace, ...(p.file ? { file: p.file } : {}) });
+
+export const pathKey = (p: Path): string => `${p.from} -> ${p.to} ${p.port}/${p.protocol}`;
+
+export class Cluster {
+  public readonly pods: readonly Pod[];
+  public readonly policies: readonly Policy[];
+  private readonly nsLabelsOf = new Map<string, Record<string, string>>();
+  private readonly policiesIn = new Map<string, Policy[]>();
+  private readonly podsIn = new Map<string, Pod[]>();
+  private readonly byLabel = new Map<string, Map<string, Pod[]>>();
+  private readonly known = new Set<Pod>();
+  private readonly applyingMemo = new Map<Pod, { Ingress: Policy[]; Egress: Policy[] }>();
+  private readonly peerMemo = new Map<PolicyPeer, Set<Pod>>();
+
+  constructor(input: ClusterInput) {
+    this.pods = input.pods;
+    this.policies = input.policies;
+    const names = new Set<string>([...Object.keys(input.namespaces ?? {}), ...input.pods.map(p => p.namespace), ...input.policies.map(p => p.namespace)]);
+    for (const ns of [...names].sort()) {
+      this.nsLabelsOf.set(ns, { ...(input.namespaces?.[ns] ?? {}), [NAMESPACE_NAME_LABEL]: ns });
+    }
+    for (const p of input.policies) this.listIn(this.policiesIn, p.namespace).push(p);
+    for (const pod of input.pods) {
+      this.known.add(pod);
+      this.listIn(this.podsIn, pod.namespace).push(pod);
+      let index = this.byLabel.get(pod.namespace);
+      if (!index) this.byLabel.set(pod.namespace, index = new Map());
+      for (const k in pod.labels) this.listIn(index, `${k}\u0000${pod.labels[k]}`).push(pod);
+    }
+  }
+
+  private listIn<T>(map: Map<string, T[]>, key: string): T[] {
+    let list = map.get(key);
+    if (!list) map.set(key, list = []);
+    return list;
+  }
+
+  /** The namespaces known, with their labels (the name label included). */
+  public namespaces(): ReadonlyMap<string, Readonly<Record<string, string>>> {
+    return this.nsLabelsOf;
+  }
+
+  private nsLabels(ns: string): Record<string, string> {
+    return this.nsLabelsOf.get(ns) ?? { [NAMESPACE_NAME_LABEL]: ns };
+  }
+
+  /** The policies of the pod's namespace that select it, per direction. */
+  public applying(pod: Pod): { readonly Ingress: readonly Policy[]; readonly Egress: readonly Policy[] } {
+    let memo = this.applyingMemo.get(pod);
+    if (!memo) {
+      memo = { Ingress: [], Egress: [] };
+      for (const p of this.policiesIn.get(pod.namespace) ?? []) {
+        if (!selects(p.podSelector, pod.labels)) continue;
+        for (const t of p.policyTypes) memo[t].push(p);
+      }
+      if (this.known.has(pod)) this.applyingMemo.set(pod, memo);
+    }
+    return memo;
+  }
+
+  /** The known pods a selector selects in one namespace (through the label index). */
+  private selectedIn(ns: string, selector: LabelSelector | undefined): Pod[] {
+    const all = this.podsIn.get(ns) ?? [];
+    const labels = selector?.matchLabels ?? {};
+    let candidates = all;
+    for (const k in labels) {
+      const hit = this.byLabel.get(ns)?.get(`${k}\u0000${labels[k]}`) ?? [];
+      if (hit.length < candidates.length) candidates = hit;
+    }
+    return candidates.filter(p => selects(selector, p.labels));
+  }
+
+  /** The known pods a (selector) peer of a policy in `policyNs` admits. */
+  private peerPods(peer: PolicyPeer, policyNs: string): Set<Pod> {
+    let set = this.peerMemo.get(peer);
+    if (!set) {
+      set = new Set();
+      const namespaces = peer.namespaceSelector
+        ? [...this.nsLabelsOf.keys()].filter(ns => selects(peer.namespaceSelector, this.nsLabels(ns)))
+        : [policyNs];
+      for (const ns of namespaces) for (const pod of this.selectedIn(ns, peer.podSelector)) set.add(pod);
+      this.peerMemo.set(peer, set);
+    }
+    return set;
+  }
+
+  /** Whether a peer of a policy in `policyNs` admits `other`. */
+  public peerAdmits(peer: PolicyPeer, policyNs: string, other: Endpoint): boolean {
+    if (peer.ipBlock) return !isPod(other) && ipBlockAdmits(peer.ipBlock, other.ip);
+    if (!isPod(other)) return false;
+    // A peer must say something: `{}` is rejected by the API server, and admits nobody here.
+    if (!peer.podSelector && !peer.namespaceSelector) return false;
+    if (this.known.has(other)) return this.peerPods(peer, policyNs).has(other);
+    const nsOk = peer.namespaceSelector ? selects(peer.namespaceSelector, this.nsLabels(other.namespace)) : other.namespace === policyNs;
+    return nsOk && selects(peer.podSelector, other.labels);
+  }
+
+  private ruleAdmits(rule: PolicyRule, direction: 'Ingress' | 'Egress', policyNs: string, other: Endpoint, destination: Endpoint, port: number, protocol: string): boolean {
+    if (!portsAdmit(rule.ports, port, protocol, destination)) return false;
+    const peers = direction === 'Ingress' ? rule.from : rule.to;
+    return !peers || peers.length === 0 || peers.some(peer => this.peerAdmits(peer, policyNs, other));
+  }
+
+  private side(direction: 'Ingress' | 'Egress', pod: Pod, other: Endpoint, destination: Endpoint, port: number, protocol: string): Side {
+    const policies = this.applying(pod)[direction];
+    const allowedBy: RuleRef[] = [];
+    for (const p of policies) {
+      const rules = direction === 'Ingress' ? p.ingress : p.egress;
+      rules.forEach((rule, i) => {
+        if (this.ruleAdmits(rule, direction, p.namespace, other, destination, port, protocol)) {
+          allowedBy.push({ ...refOf(p), direction: direction === 'Ingress' ? 'ingress' : 'egress', rule: i + 1 });
+        }
+      });
+    }
+    const isolated = policies.length > 0;
+    return { endpoint: endpointId(pod), isolated, policies: policies.map(refOf), allowedBy, allowed: !isolated || allowedBy.length > 0 };
+  }
+
+  /** Whether traffic from `source` reaches `destination` on `port`/`protocol`, and which policies decide it. */
+  public verdict(source: Endpoint, destination: Endpoint, port: number, protocol = 'TCP'): Verdict {
+    const egress = isPod(source) ? this.side('Egress', source, destination, destination, port, protocol) : undefined;
+    const ingress = isPod(destination) ? this.side('Ingress', destination, source, destination, port, protocol) : undefined;
+    return {
+      from: endpointId(source), to: endpointId(destination), port, protocol,
+      allowed: (egress?.allowed ?? true) && (ingress?.allowed ?? true),
+      ...(egress ? { egress } : {}), ...(ingress ? { ingress } : {}),
+    };
+  }
+
+  /** Whether traffic from `source` reaches `destination` on `port`/`protocol`. */
+  public allowed(source: Endpoint, destination: Endpoint, port: number, protocol = 'TCP'): boolean {
+    return this.egressAllows(source, destination, port, protocol) && this.ingressAllows(destination, source, port, protocol);
+  }
+
+  private egressAllows(source: Endpoint, destination: Endpoint, port: number, protocol: string): boolean {
+    if (!isPod(source)) return true;
+    const policies = this.applying(source).Egress;
+    if (policies.length === 0) return true;
+    return policies.some(p => p.egress.some(r => this.ruleAdmits(r, 'Egress', p.namespace, destination, destination, port, protocol)));
+  }
+
+  private ingressAllows(destination: Endpoint, source: Endpoint, port: number, protocol: string): boolean {
+    if (!isPod(destination)) return true;
+    const policies = this.applying(destination).Ingress;
+    if (policies.length === 0) return true;
+    return policies.some(p => p.ingress.some(r => this.ruleAdmits(r, 'Ingress', p.namespace, source, destination, port, protocol)));
+  }
+
+  /**
+   * Every allowed path from `sources` (default: every pod) to `targets` (default: every pod on
+   * each of its container ports), a pod to itself left out, sorted. Sources a destination's
+   * ingress rules name are found through the rules, not by trying every pair.
+   */
+  public paths(sources: readonly Endpoint[] = this.pods, targets: readonly Target[] = this.pods.map(p => ({ endpoint: p, ports: p.ports }))): Path[] {
+    const out: Path[] = [];
+    const sourceSet = new Set(sources);
+    const addresses = sources.filter((s): s is Address => !isPod(s));
+    for (const target of targets) {
+      const dst = target.endpoint;
+      const seen = new Set<string>();
+      for (const { port, protocol } of target.ports) {
+        const key = `${port}/${protocol}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const candidates = this.ingressCandidates(dst, port, protocol, sources, sourceSet, addresses);
+        for (const src of candidates) {
+          if (src === dst) continue;
+          if (!this.egressAllows(src, dst, port, protocol)) continue;
+          out.push({ from: endpointId(src), to: endpointId(dst), port, protocol });
+        }
+      }
+    }
+    return out.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : a.port - b.port || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0)));
+  }
+
+  /** The sources whose traffic the destination's ingress admits on this port. */
+  private ingressCandidates(dst: Endpoint, port: number, protocol: string, sources: readonly Endpoint[], sourceSet: ReadonlySet<Endpoint>, addresses: readonly Address[]): Iterable<Endpoint> {
+    if (!isPod(dst)) return sources;
+    const policies = this.applying(dst).Ingress;
+    if (policies.length === 0) return sources;
+    const admitted = new Set<Endpoint>();
+    for (const p of policies) {
+      for (const rule of p.ingress) {
+        if (!portsAdmit(rule.ports, port, protocol, dst)) continue;
+        if (!rule.from || rule.from.length === 0) return sources;
+        for (const peer of rule.from) {
+          if (peer.ipBlock) {
+            for (const a of addresses) if (ipBlockAdmits(peer.ipBlock, a.ip)) admitted.add(a);
+          } else if (peer.podSelector || peer.namespaceSelector) {
+            for (const pod of this.peerPods(peer, p.namespace)) if (sourceSet.has(pod)) admitted.add(pod);
+            // Sources that are not known pods of the cluster are tried one by one.
+            for (const s of sources) if (isPod(s) && !this.known.has(s) && this.peerAdmits(peer, p.namespace, s)) admitted.add(s);
+          }
+        }
+      }
+    }
+    return sources.filter(s => admitted.has(s));
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * Kubernetes objects to a {@link Cluster}: NetworkPolicies, Namespaces, and pods from workloads
+ * (Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Pod: their
+ * pod template's labels and container ports) and from Services whose selector matches no workload
+ * (a pod with the selector's labels and the Service's target ports). Any folder of manifests,
+ * charts written by hand included.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as jsYaml from 'js-yaml';
+import { Cluster } from './cluster';
+import { ContainerPort, LabelSelector, Pod, Policy, PolicyPeer, PolicyPort, PolicyRule, policyTypesOf, selects } from './model';
+
+/** A Kubernetes object and the file it came from. */
+export interface SourcedObject {
+  readonly file: string;
+  readonly object: unknown;
+}
+
+/** A problem reading the folder (a file that is not YAML, say): the file and what is wrong. */
+export interface LoadProblem {
+  readonly file: string;
+  readonly message: string;
+}
+
+export interface Loaded {
+  readonly cluster: Cluster;
+  readonly problems: readonly LoadProblem[];
+}
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const WORKLOADS: Record<string, (o: Obj) => Obj | undefined> = {
+  Deployment: o => o.spec?.template,
+  StatefulSet: o => o.spec?.template,
+  DaemonSet: o => o.spec?.template,
+  ReplicaSet: o => o.spec?.template,
+  ReplicationController: o => o.spec?.template,
+  Job: o => o.spec?.template,
+  CronJob: o => o.spec?.jobTemplate?.spec?.template,
+  Pod: o => o,
+};
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const stringMap = (v: unknown): Record<string, string> =>
+  isObj(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean').map(([k, x]) => [k, String(x)])) : {};
+
+function selector(v: unknown): LabelSelector {
+  if (!isObj(v)) return {};
+  return {
+    ...(isObj(v.matchLabels) ? { matchLabels: stringMap(v.matchLabels) } : {}),
+    ...(Array.isArray(v.matchExpressions) ? {
+      matchExpressions: v.matchExpressions.filter(isObj).map(e => ({
+        key: String(e.key), operator: String(e.operator), ...(Array.isArray(e.values) ? { values: e.values.map(String) } : {}),
+      })),
+    } : {}),
+  };
+}
+
+function peers(v: unknown): PolicyPeer[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  return v.filter(isObj).map(p => ({
+    ...(p.podSelector !== undefined ? { podSelector: selector(p.podSelector) } : {}),
+    ...(p.namespaceSelector !== undefined ? { namespaceSelector: selector(p.namespaceSelector) } : {}),
+    ...(isObj(p.ipBlock) ? { ipBlock: { cidr: String(p.ipBlock.cidr), ...(Array.isArray(p.ipBlock.except) ? { except: p.ipBlock.except.map(String) } : {}) } } : {}),
+  }));
+}
+
+function policyPorts(v: unknown): PolicyPort[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  return v.filter(isObj).map(p => ({
+    ...(p.protocol !== undefined ? { protocol: String(p.protocol) } : {}),
+    ...(typeof p.port === 'number' || typeof p.port === 'string' ? { port: p.port } : {}),
+    ...(typeof p.endPort === 'number' ? { endPort: p.endPort } : {}),
+  }));
+}
+
+function rules(v: unknown, key: 'from' | 'to'): PolicyRule[] {
+  if (!Array.isArray(v)) return [];
+  return v.map(r => (isObj(r) ? { [key]: peers(r[key]), ports: policyPorts(r.ports) } : {}));
+}
+
+const namespaceOf = (o: Obj) => (typeof o.metadata?.namespace === 'string' && o.metadata.namespace ? o.metadata.namespace : 'default');
+
+/** A NetworkPolicy object as the evaluator reads it. */
+export function policyOf(o: Obj, file?: string): Policy {
+  const spec = isObj(o.spec) ? o.spec : {};
+  return {
+    name: String(o.metadata?.name ?? ''),
+    namespace: namespaceOf(o),
+    ...(file ? { file } : {}),
+    podSelector: selector(spec.podSelector),
+    policyTypes: policyTypesOf({ policyTypes: Array.isArray(spec.policyTypes) ? spec.policyTypes : undefined, egress: Array.isArray(spec.egress) ? spec.egress : undefined }),
+    ingress: rules(spec.ingress, 'from'),
+    egress: rules(spec.egress, 'to'),
+  };
+}
+
+function containerPorts(template: Obj): ContainerPort[] {
+  const out: ContainerPort[] = [];
+  for (const c of Array.isArray(template.spec?.containers) ? template.spec.containers : []) {
+    for (const p of isObj(c) && Array.isArray(c.ports) ? c.ports : []) {
+      if (!isObj(p) || typeof p.containerPort !== 'number') continue;
+      out.push({ ...(typeof p.name === 'string' ? { name: p.name } : {}), port: p.containerPort, protocol: typeof p.protocol === 'string' ? p.protocol : 'TCP' });
+    }
+  }
+  return out;
+}
+
+/** Every object in the documents (a `List`'s items flattened), each with its file. */
+function flatten(objects: readonly SourcedObject[]): Array<{ file: string; o: Obj }> {
+  const out: Array<{ file: string; o: Obj }> = [];
+  const walk = (file: string, o: unknown) => {
+    if (!isObj(o)) return;
+    if (typeof o.kind === 'string' && o.kind.endsWith('List') && Array.isArray(o.items)) {
+      for (const item of o.items) walk(file, item);
+      return;
+    }
+    out.push({ file, o });
+  };
+  for (const s of objects) walk(s.file, s.object);
+  return out;
+}
+
+/** The cluster some objects describe. */
+export function clusterOf(objects: readonly SourcedObject[]): Cluster {
+  const all = flatten(objects);
+  const namespaces: Record<string, Record<string, string>> = {};
+  const policies: Policy[] = [];
+  const pods: Pod[] = [];
+  const taken = new Set<string>();
+  const podName = (ns: string, kind: string, name: string) => {
+    let id = name;
+    if (taken.has(`${ns}/${id}`)) id = `${kind.toLowerCase()}-${name}`;
+    for (let i = 2; taken.has(`${ns}/${id}`); i++) id = `${kind.toLowerCase()}-${name}-${i}`;
+    taken.add(`${ns}/${id}`);
+    return id;
+  };
+  for (const { file, o } of all) {
+    if (o.kind === 'Namespace' && typeof o.metadata?.name === 'string') {
+      namespaces[o.metadata.name] = { ...(namespaces[o.metadata.name] ?? {}), ...stringMap(o.metadata.labels) };
+    } else if (o.kind === 'NetworkPolicy') {
+      policies.push(policyOf(o, file));
+    } else if (typeof o.kind === 'string' && Object.prototype.hasOwnProperty.call(WORKLOADS, o.kind)) {
+      const template = WORKLOADS[o.kind](o);
+      if (!isObj(template) || template.spec?.hostNetwork === true) continue; // host-network pods are outside NetworkPolicy
+      const ns = namespaceOf(o);
+      pods.push({
+        namespace: ns, name: podName(ns, o.kind, String(o.metadata?.name ?? 'unnamed')), labels: stringMap(template.metadata?.labels),
+        ports: containerPorts(template), source: `${file}: ${o.kind}/${o.metadata?.name ?? ''}`,
+      });
+    }
+  }
+  // Services whose selector matches no workload stand for their pods (the registry's own output has Services only).
+  const workloads = [...pods];
+  for (const { file, o } of all) {
+    if (o.kind !== 'Service' || !isObj(o.spec?.selector) || Object.keys(o.spec.selector).length === 0) continue;
+    const ns = namespaceOf(o);
+    const labels = stringMap(o.spec.selector);
+    if (workloads.some(p => p.namespace === ns && selects({ matchLabels: labels }, p.labels))) continue;
+    const ports: ContainerPort[] = [];
+    for (const p of Array.isArray(o.spec.ports) ? o.spec.ports : []) {
+      if (!isObj(p) || typeof p.port !== 'number') continue;
+      const protocol = typeof p.protocol === 'string' ? p.protocol : 'TCP';
+      if (typeof p.targetPort === 'string') ports.push({ name: p.targetPort, port: p.port, protocol });
+      else ports.push({ ...(typeof p.name === 'string' ? { name: p.name } : {}), port: typeof p.targetPort === 'number' ? p.targetPort : p.port, protocol });
+    }
+    pods.push({ namespace: ns, name: podName(ns, 'Service', String(o.metadata?.name ?? 'unnamed')), labels, ports, source: `${file}: Service/${o.metadata?.name ?? ''}` });
+  }
+  return new Cluster({ namespaces, pods, policies });
+}
+
+const MANIFEST = /\.(ya?ml|json)$/;
+
+/** The manifest files of a folder, relative, sorted; links are never followed. */
+export function manifestFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const file = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(file);
+      else if (entry.isFile() && MANIFEST.test(entry.name)) out.push(file);
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** The objects of manifest texts (YAML streams or JSON), with problems for files that are neither. */
+export function parseManifests(texts: ReadonlyArray<{ file: string; text: string }>): { objects: SourcedObject[]; problems: LoadProblem[] } {
+  const objects: SourcedObject[] = [];
+  const problems: LoadProblem[] = [];
+  for (const { file, text } of texts) {
+    try {
+      for (const doc of jsYaml.loadAll(text, undefined, { schema: jsYaml.CORE_SCHEMA })) {
+        if (isObj(doc) && typeof doc.kind === 'string') objects.push({ file, object: doc });
+      }
+    } catch (e) {
+      problems.push({ file, message: (e as Error).message.split('\n')[0] });
+    }
+  }
+  return { objects, problems };
+}
+
+/** The cluster a folder of manifests describes (every .yaml, .yml and .json under it). */
+export function loadFolder(dir: string): Loaded {
+  const texts = manifestFiles(dir).map(file => ({ file, text: fs.readFileSync(path.join(dir, file), 'utf8') }));
+  const { objects, problems } = parseManifests(texts);
+  return { cluster: clusterOf(objects), problems };
+}

@@ -1,0 +1,387 @@
+/**
+ * `verify`: what the NetworkPolicies of a folder allow, against what the registries declare.
+ *
+ * The declared graph is read from the registry (connections, public entries, cluster DNS), the
+ * allowed one from the policies by the evaluator (./cluster.ts); the two share no code with the
+ * policy generator. Paths are compared between the pods of the manifests and a few stand-ins for
+ * the rest of the world ("probes"): an address on the internet (IPv4 and IPv6), an address in each
+ * CIDR the registry or a policy names, a pod of another namespace, an unlisted pod in each of the
+ * registry's namespaces, kube-dns, and the pods of the namespaces externals and public entries name.
+ */
+import * as ipaddr from 'ipaddr.js';
+import type { ResolvedRegistry } from '../model/resolved';
+import { Cluster, Path, PolicyRef, RuleRef, Target, pathKey } from './cluster';
+import { Address, Endpoint, Pod, Policy, cidrContains, endpointId, isPod, selects } from './model';
+
+/** The rules of `verify`, with their severity and meaning (docs/traffic.md lists them). */
+export const TRAFFIC_RULES = {
+  'traffic-undeclared': ['error', 'The NetworkPolicies allow a path (from, to, port, protocol) that no connection, public entry or the cluster DNS rule declares.'],
+  'traffic-blocked': ['error', 'A declared connection or public entry is blocked by the NetworkPolicies.'],
+  'default-deny-missing': ['error', 'Every namespace with pods has a default deny: policies selecting every pod for Ingress and for Egress.'],
+  'manifest-unreadable': ['error', 'Every manifest file of the folder is YAML or JSON.'],
+  'netpol-name-length': ['warning', 'Policy names are at most 63 characters: some CNIs’ policy agents silently ignore longer ones (aws/aws-network-policy-agent#145, kubeovn/kube-ovn#1445).'],
+  'netpol-end-port': ['warning', 'A port range (`endPort`) is enforced only by CNIs that support it; others apply the policy to the first port alone (Kubernetes docs, "Targeting a range of ports").'],
+  'netpol-selects-nothing': ['warning', 'A policy selects at least one pod of the workloads and Services in the folder.'],
+} as const;
+
+export type TrafficRuleId = keyof typeof TRAFFIC_RULES;
+
+/** One problem `verify` found. */
+export interface TrafficFinding {
+  readonly rule: TrafficRuleId;
+  readonly severity: 'error' | 'warning';
+  readonly message: string;
+  readonly where: {
+    readonly namespace?: string;
+    readonly from?: string;
+    readonly to?: string;
+    readonly port?: number;
+    readonly protocol?: string;
+    readonly policy?: string;
+    readonly file?: string;
+    readonly registry?: string;
+  };
+  /** The policies (and rules) involved. */
+  readonly policies?: ReadonlyArray<PolicyRef | RuleRef>;
+  readonly fix?: string;
+}
+
+/**
+ * A declared path, with what declares it and which side: a connection between two services
+ * declares both (the client's egress and the target's ingress), one to an external only the
+ * client's egress, a public entry only the service's ingress, the cluster DNS only egress.
+ */
+export interface DeclaredPath extends Path {
+  readonly reason: string;
+  readonly side: 'both' | 'egress' | 'ingress';
+}
+
+export interface VerifyResult {
+  readonly ok: boolean;
+  readonly findings: readonly TrafficFinding[];
+  /** Every allowed path among the pods and probes. */
+  readonly allowed: readonly Path[];
+  /** Every declared path among them. */
+  readonly declared: readonly DeclaredPath[];
+}
+
+const finding = (rule: TrafficRuleId, message: string, where: TrafficFinding['where'], fix?: string, policies?: TrafficFinding['policies']): TrafficFinding =>
+  ({ rule, severity: TRAFFIC_RULES[rule][0], message, where, ...(fix ? { fix } : {}), ...(policies && policies.length ? { policies } : {}) });
+
+/** The internet, as seen from the cluster: addresses in no private or special range. */
+export const WORLD_V4 = '203.0.113.7';
+export const WORLD_V6 = '2001:db8::7';
+/** A namespace that is none of the registry's (its name cannot be a real one: it has parentheses). */
+export const ELSEWHERE = '(another-namespace)';
+const UNLISTED = '(unlisted-pod)';
+const KUBE_DNS: Pod = { namespace: 'kube-system', name: 'kube-dns', labels: { 'k8s-app': 'kube-dns' }, ports: [{ port: 53, protocol: 'UDP', name: 'dns' }, { port: 53, protocol: 'TCP', name: 'dns-tcp' }] };
+
+/** An address inside a CIDR (its first host where there is one). */
+export function addressIn(cidr: string): string | undefined {
+  try {
+    const [base, bits] = ipaddr.parseCIDR(cidr);
+    // The whole address space: the internet stand-ins are in it already.
+    if (bits === 0) return undefined;
+    const bytes = base.toByteArray();
+    const width = bytes.length * 8;
+    // The network address with the host part cleared, plus one when there is a host part.
+    for (let bit = bits; bit < width; bit++) bytes[bit >> 3] &= ~(0x80 >> (bit & 7));
+    if (bits < width) bytes[bytes.length - 1] |= 1;
+    return ipaddr.fromByteArray(bytes).toString();
+  } catch {
+    return undefined;
+  }
+}
+
+const selectorOf = (name: string, svc: { selector?: Record<string, string> }) => svc.selector ?? { 'app.kubernetes.io/name': name };
+const deployed = (status: string | undefined) => status === undefined || status === 'active' || status === 'dev-only';
+
+interface Universe {
+  readonly cluster: Cluster;
+  readonly sources: Endpoint[];
+  readonly targets: Target[];
+  /** The registry namespaces (paths touching them are compared). */
+  readonly registryNamespaces: Set<string>;
+  readonly declared: DeclaredPath[];
+  /** Pods that are stand-ins, not workloads of the folder. */
+  readonly probes: Set<Endpoint>;
+}
+
+/** The stand-ins, the declared paths and the cluster with the stand-ins added. */
+function universe(base: Cluster, registries: readonly ResolvedRegistry[]): Universe {
+  const probes: Endpoint[] = [];
+  const probeIds = new Set<string>(base.pods.map(endpointId));
+  const extraPorts = new Map<Endpoint, Map<string, { port: number; protocol: string }>>();
+  const addPort = (e: Endpoint, port: number, protocol: string) => {
+    let m = extraPorts.get(e);
+    if (!m) extraPorts.set(e, m = new Map());
+    m.set(`${port}/${protocol}`, { port, protocol });
+  };
+  const probePod = (namespace: string, name: string, labels: Record<string, string>): Pod => {
+    const found = base.pods.find(p => p.namespace === namespace && selects({ matchLabels: labels }, p.labels));
+    if (found && Object.keys(labels).length > 0) return found;
+    const id = `${namespace}/${name}`;
+    const existing = probes.find(p => isPod(p) && endpointId(p) === id) as Pod | undefined;
+    if (existing) return existing;
+    const pod: Pod = { namespace, name, labels, ports: [], source: 'a stand-in for pods the folder does not list' };
+    if (!probeIds.has(id)) { probes.push(pod); probeIds.add(id); }
+    return pod;
+  };
+  const addresses = new Map<string, Address>();
+  const address = (ip: string): Address => {
+    let a = addresses.get(ip);
+    if (!a) { addresses.set(ip, a = { ip }); probes.push(a); }
+    return a;
+  };
+  address(WORLD_V4);
+  address(WORLD_V6);
+  probePod(ELSEWHERE, UNLISTED, {});
+  let dns = base.pods.find(p => p.namespace === 'kube-system' && p.labels['k8s-app'] === 'kube-dns');
+  if (!dns) {
+    dns = { ...KUBE_DNS, source: 'a stand-in for the cluster DNS' };
+    probes.push(dns);
+  }
+  // An address in every CIDR any policy names, and in each `except`.
+  for (const p of base.policies) {
+    for (const rule of [...p.ingress, ...p.egress]) {
+      for (const peer of [...(rule.from ?? []), ...(rule.to ?? [])]) {
+        for (const cidr of peer.ipBlock ? [peer.ipBlock.cidr, ...(peer.ipBlock.except ?? [])] : []) {
+          const ip = addressIn(cidr);
+          if (ip) address(ip);
+        }
+      }
+    }
+  }
+
+
+  const registryNamespaces = new Set<string>();
+  const publicPorts = new Map<ResolvedRegistry, (env: string, service: string) => ResolvedRegistry['allocations'][number][]>();
+  const declared: DeclaredPath[] = [];
+  const openToAll: Array<{ own: Set<string>; pod: Pod; port: number; protocol: string; reason: string }> = [];
+  // Pods by namespace and label, so that finding a service's pods does not scan every pod.
+  const byLabel = new Map<string, Pod[]>();
+  for (const p of base.pods) {
+    for (const k in p.labels) {
+      const key = `${p.namespace}\u0000${k}\u0000${p.labels[k]}`;
+      const list = byLabel.get(key);
+      if (list) list.push(p); else byLabel.set(key, [p]);
+    }
+  }
+  const podsOf = (namespace: string, labels: Record<string, string>): Pod[] => {
+    const keys = Object.keys(labels);
+    if (keys.length === 0) return base.pods.filter(p => p.namespace === namespace);
+    const first = byLabel.get(`${namespace}\u0000${keys[0]}\u0000${labels[keys[0]]}`) ?? [];
+    return first.filter(p => selects({ matchLabels: labels }, p.labels));
+  };
+
+  for (const r of registries) {
+    const envs = new Map(r.environments.map(e => [e.name, e]));
+    for (const e of r.environments) registryNamespaces.add(e.namespace);
+    const services = r.spec.services ?? {};
+    const externals = r.spec.externals ?? {};
+    const allocationsOf = new Map<string, ResolvedRegistry['allocations'][number][]>();
+    for (const a of r.allocations) {
+      const key = `${a.environment}\u0000${a.service}`;
+      const list = allocationsOf.get(key);
+      if (list) list.push(a); else allocationsOf.set(key, [a]);
+    }
+    const portsOf = (env: string, service: string) => allocationsOf.get(`${env}\u0000${service}`) ?? [];
+    const allocation = (env: string, service: string, portName: string) => portsOf(env, service).find(a => a.portName === portName);
+    publicPorts.set(r, portsOf);
+
+    for (const e of r.environments) probePod(e.namespace, UNLISTED, {});
+
+    for (const c of r.connections) {
+      const from = services[c.from];
+      if (!from || !deployed(from.status)) continue;
+      const clientNs = envs.get(c.environment)?.namespace;
+      const targetNs = envs.get(c.targetEnvironment)?.namespace;
+      const a = allocation(c.targetEnvironment, c.to, c.portName);
+      if (!clientNs || !targetNs || !a) continue;
+      const clients = podsOf(clientNs, selectorOf(c.from, from));
+      let targets: Endpoint[] = [];
+      let port = a.targetPort;
+      if (c.targetKind === 'service') {
+        const to = services[c.to];
+        if (!to || !deployed(to.status)) continue;
+        targets = podsOf(targetNs, selectorOf(c.to, to));
+      } else {
+        const ext = externals[c.to];
+        if (!ext) continue;
+        if (ext.namespace !== undefined) {
+          targets = [probePod(ext.namespace, `(${c.to})`, ext.podSelector ?? {})];
+        } else {
+          port = a.port;
+          targets = (ext.cidrs ?? []).map(cidr => addressIn(cidr)).filter((ip): ip is string => !!ip).map(address);
+        }
+        for (const t of targets) addPort(t, port, a.protocol);
+      }
+      for (const s of clients) {
+        for (const t of targets) declared.push({ from: endpointId(s), to: endpointId(t), port, protocol: a.protocol, side: c.targetKind === 'service' ? 'both' : 'egress', reason: `${r.spec.name}: ${c.from} connects to ${c.to} (${c.portName}) in ${c.environment}` });
+      }
+    }
+
+    for (const name of Object.keys(services)) {
+      const svc = services[name];
+      if (!svc.public || !deployed(svc.status)) continue;
+      const sources: Endpoint[] = [];
+      if (svc.public === true) {
+        // Everyone outside this registry's namespaces: resolved below, once every stand-in exists.
+        const own = new Set(r.environments.map(e => e.namespace));
+        for (const e of r.environments) {
+          for (const pod of podsOf(e.namespace, selectorOf(name, svc))) {
+            for (const a of portsOf(e.name, name)) openToAll.push({ own, pod, port: a.targetPort, protocol: a.protocol, reason: `${r.spec.name}: ${name} is public` });
+          }
+        }
+        continue;
+      } else {
+        for (const ns of svc.public.namespaces ?? []) sources.push(probePod(ns, UNLISTED, {}));
+        for (const cidr of svc.public.cidrs ?? []) {
+          const ip = addressIn(cidr);
+          if (ip) sources.push(address(ip));
+        }
+      }
+      for (const e of r.environments) {
+        const ports = portsOf(e.name, name);
+        for (const pod of podsOf(e.namespace, selectorOf(name, svc))) {
+          for (const a of ports) {
+            for (const s of sources) declared.push({ from: endpointId(s), to: endpointId(pod), port: a.targetPort, protocol: a.protocol, side: 'ingress', reason: `${r.spec.name}: ${name} is public to ${[...(svc.public.namespaces ?? []), ...(svc.public.cidrs ?? [])].join(', ')}` });
+          }
+        }
+      }
+    }
+  }
+  const cluster = new Cluster({
+    namespaces: Object.fromEntries(base.namespaces()),
+    pods: [...base.pods, ...probes.filter(isPod)],
+    policies: base.policies,
+  });
+  // `public: true` admits every address and every pod outside the registry's namespaces.
+  for (const o of openToAll) {
+    for (const source of [...cluster.pods, ...addresses.values()]) {
+      if (isPod(source) && o.own.has(source.namespace)) continue;
+      declared.push({ from: endpointId(source), to: endpointId(o.pod), port: o.port, protocol: o.protocol, side: 'ingress', reason: o.reason });
+    }
+  }
+  // Cluster DNS: every pod of a registry namespace may ask kube-dns (the generator's one fixed rule).
+  for (const pod of cluster.pods) {
+    if (!registryNamespaces.has(pod.namespace) || pod === dns) continue;
+    for (const p of (dns as Pod).ports) declared.push({ from: endpointId(pod), to: endpointId(dns), port: p.port, protocol: p.protocol, side: 'egress', reason: 'every pod may ask the cluster DNS' });
+  }
+  // Ports an egress rule names are tried on every address (what a rule opens to the internet shows).
+  for (const p of base.policies) {
+    for (const rule of p.egress) {
+      for (const port of rule.ports ?? []) {
+        if (typeof port.port === 'number') for (const a of addresses.values()) addPort(a, port.port, port.protocol ?? 'TCP');
+      }
+    }
+  }
+  for (const a of addresses.values()) { addPort(a, 443, 'TCP'); addPort(a, 80, 'TCP'); }
+  const sources: Endpoint[] = [...cluster.pods, ...addresses.values()];
+  const targets: Target[] = sources.map(e => ({
+    endpoint: e,
+    ports: [...(isPod(e) ? e.ports.map(p => ({ port: p.port, protocol: p.protocol })) : []), ...(extraPorts.get(e)?.values() ?? [])],
+  }));
+  return { cluster, sources, targets, registryNamespaces, declared, probes: new Set(probes) };
+}
+
+/** Short text for the rules that decide a path: `allow-x (k8s/dev.yaml, egress rule 1)`. */
+export function describeRules(refs: readonly RuleRef[]): string {
+  return refs.map(r => `${r.policy} (${r.file ? `${r.file}, ` : ''}${r.direction} rule ${r.rule})`).join(', ');
+}
+
+const isDefaultDeny = (p: Policy, direction: 'Ingress' | 'Egress') =>
+  p.policyTypes.includes(direction) && Object.keys(p.podSelector.matchLabels ?? {}).length === 0 && (p.podSelector.matchExpressions ?? []).length === 0;
+
+/** Structural findings that need no registry: default deny, long names, endPort, policies selecting nothing. */
+export function structuralFindings(cluster: Cluster, podNamespaces: ReadonlySet<string>): TrafficFinding[] {
+  const out: TrafficFinding[] = [];
+  for (const ns of [...podNamespaces].sort()) {
+    const policies = cluster.policies.filter(p => p.namespace === ns);
+    const missing = (['Ingress', 'Egress'] as const).filter(d => !policies.some(p => isDefaultDeny(p, d)));
+    if (missing.length) {
+      out.push(finding('default-deny-missing', `namespace ${ns} has no default deny for ${missing.join(' and ')}: every pod of it not selected by a policy accepts (or sends) any traffic`,
+        { namespace: ns }, `add a NetworkPolicy in ${ns} with podSelector: {} and policyTypes: [${missing.join(', ')}] and no rules`));
+    }
+  }
+  for (const p of cluster.policies) {
+    const where = { namespace: p.namespace, policy: p.name, ...(p.file ? { file: p.file } : {}) };
+    if (p.name.length > 63) {
+      out.push(finding('netpol-name-length', `NetworkPolicy ${p.name} in ${p.namespace} has a name of ${p.name.length} characters; some CNIs' policy agents (the AWS VPC CNI's, kube-ovn's) silently do not enforce names over 63`,
+        where, 'give it a name of at most 63 characters'));
+    }
+    const ranges = [...p.ingress, ...p.egress].flatMap(r => r.ports ?? []).filter(x => x.endPort !== undefined);
+    if (ranges.length) {
+      out.push(finding('netpol-end-port', `NetworkPolicy ${p.name} in ${p.namespace} uses a port range (${ranges.map(x => `${x.port}-${x.endPort}`).join(', ')}); a CNI without endPort support applies it to the first port only`,
+        where, 'check that your CNI supports endPort (Calico, Cilium and kube-router do in current versions), or list the ports one by one'));
+    }
+    const selected = cluster.pods.some(pod => pod.namespace === p.namespace && !pod.name.startsWith('(') && selects(p.podSelector, pod.labels));
+    if (podNamespaces.has(p.namespace) && !selected) {
+      out.push(finding('netpol-selects-nothing', `NetworkPolicy ${p.name} in ${p.namespace} selects no pod of any workload or Service in the folder`,
+        where, 'check its podSelector against the pod labels (a typo leaves the pods it was meant for unprotected or cut off)'));
+    }
+  }
+  return out;
+}
+
+/** Verifies a cluster's policies against the registries' declared traffic. */
+export function verifyCluster(base: Cluster, registries: readonly ResolvedRegistry[]): VerifyResult {
+  const u = universe(base, registries);
+  const allowed = u.cluster.paths(u.sources, u.targets);
+  const podNamespaces = new Set(base.pods.map(p => p.namespace));
+  const findings: TrafficFinding[] = [...structuralFindings(u.cluster, podNamespaces)];
+  if (registries.length > 0) {
+    const endpoints = new Map<string, Endpoint>(u.sources.map(e => [endpointId(e), e]));
+    const egressDeclared = new Map<string, DeclaredPath>();
+    const ingressDeclared = new Map<string, DeclaredPath>();
+    for (const d of u.declared) {
+      const key = pathKey(d);
+      if (d.side !== 'ingress' && !egressDeclared.has(key)) egressDeclared.set(key, d);
+      if (d.side !== 'egress' && !ingressDeclared.has(key)) ingressDeclared.set(key, d);
+    }
+    const inRegistry = (id: string) => {
+      const e = endpoints.get(id);
+      return !!e && isPod(e) && u.registryNamespaces.has(e.namespace);
+    };
+    for (const p of allowed) {
+      const key = pathKey(p);
+      // Each end in a registry namespace must have declared its side of the path.
+      const egressUndeclared = inRegistry(p.from) && !egressDeclared.has(key);
+      const ingressUndeclared = inRegistry(p.to) && !ingressDeclared.has(key);
+      if (!egressUndeclared && !ingressUndeclared) continue;
+      const v = u.cluster.verdict(endpoints.get(p.from)!, endpoints.get(p.to)!, p.port, p.protocol);
+      const sides = [egressUndeclared ? v.egress : undefined, ingressUndeclared ? v.ingress : undefined].filter((x): x is NonNullable<typeof x> => !!x);
+      const rules = sides.flatMap(x => x.allowedBy);
+      const why = sides.map(x => `${x === v.egress ? 'egress of' : 'ingress of'} ${x.endpoint} ${x.isolated ? `is allowed by ${describeRules(x.allowedBy)}` : 'is not limited by any policy'}`);
+      findings.push(finding('traffic-undeclared',
+        `${p.from} -> ${p.to} ${p.port}/${p.protocol} is allowed but not declared: ${why.join('; ')}`,
+        { from: p.from, to: p.to, port: p.port, protocol: p.protocol },
+        'remove or narrow the policy that allows it, or declare the connection (connectsTo) or public entry in the registry', rules));
+    }
+    const allowedKeys = new Set(allowed.map(pathKey));
+    const seen = new Set<string>();
+    for (const d of [...u.declared].sort((a, b) => (pathKey(a) < pathKey(b) ? -1 : pathKey(a) > pathKey(b) ? 1 : 0))) {
+      const key = `${pathKey(d)} ${d.side}`;
+      if (seen.has(key) || d.from === d.to) continue;
+      seen.add(key);
+      if (d.side === 'both' && allowedKeys.has(pathKey(d))) continue;
+      const v = u.cluster.verdict(endpoints.get(d.from)!, endpoints.get(d.to)!, d.port, d.protocol);
+      const blocked = [d.side !== 'ingress' && v.egress && !v.egress.allowed ? v.egress : undefined, d.side !== 'egress' && v.ingress && !v.ingress.allowed ? v.ingress : undefined]
+        .filter((x): x is NonNullable<typeof x> => !!x);
+      if (blocked.length === 0) continue;
+      findings.push(finding('traffic-blocked',
+        `${d.from} -> ${d.to} ${d.port}/${d.protocol} is declared (${d.reason}) but blocked: ${blocked.map(x => `${x === v.egress ? 'egress' : 'ingress'} of ${x.endpoint} is limited by ${x.policies.map(y => y.policy).join(', ')} and no rule admits it`).join('; ')}`,
+        { from: d.from, to: d.to, port: d.port, protocol: d.protocol },
+        'regenerate the manifests (npm run synth) or add the missing rule; check that no hand-written policy selects these pods', blocked.flatMap(x => x.policies)));
+    }
+  }
+  return { ok: !findings.some(f => f.severity === 'error'), findings, allowed, declared: u.declared };
+}
+
+/** The probes and cluster that verify would use, for `explain` (names like `(another-namespace)/(unlisted-pod)`). */
+export function endpointsOf(base: Cluster, registries: readonly ResolvedRegistry[]): { cluster: Cluster; endpoints: Map<string, Endpoint> } {
+  const u = universe(base, registries);
+  return { cluster: u.cluster, endpoints: new Map(u.sources.map(e => [endpointId(e), e])) };
+}
+
+export { cidrContains };
