@@ -13,6 +13,10 @@ import { ownEntry } from './model/normalize';
 import { FileSet, recover, replaceDirectory, writeFileAtomic, writeFiles } from './output';
 import { PortRegistry } from './registry';
 import { readRegularFile } from './io/read';
+import { clusterOf } from './netpol/load';
+import { describeTraffic, verifyCluster } from './netpol/verify';
+import type { Path } from './netpol/cluster';
+import { trafficSvg } from './netpol/traffic-svg';
 
 /** Props of {@link PortsApp}: the cdk8s AppProps plus where the checked output and the lock go. */
 export interface PortsAppProps extends AppProps {
@@ -25,6 +29,14 @@ export interface PortsAppProps extends AppProps {
   /** Warnings stop the synth too. @default true when CDK8S_PORTS_STRICT=1 */
   readonly strict?: boolean;
 }
+
+/**
+ * The synth verifies the traffic its NetworkPolicies allow up to this many pods (workloads and
+ * Services). Verification grows with the number of allowed paths; at 10,000 services (30,000
+ * pods) it would triple the synth's time, so a registry that large is verified by
+ * `cdk8s-ports verify` instead, and the synth says so.
+ */
+export const TRAFFIC_VERIFY_LIMIT = 6000;
 
 /** What {@link PortsApp.trySynth} did. */
 export interface SynthResult {
@@ -40,6 +52,8 @@ export interface SynthResult {
   readonly problem?: string;
   /** True when ports.lock.json was written. */
   readonly lockChanged: boolean;
+  /** Things worth saying that are not findings (a check that was left out, and why). */
+  readonly notes?: readonly string[];
 }
 
 /**
@@ -152,7 +166,8 @@ export class PortsApp extends App {
         }
       }
     }
-    const yaml = startYamlDocuments(yamlFiles.map(f => f.docs));
+    // The worker takes more of the YAML than it would otherwise: this thread verifies the traffic meanwhile.
+    const yaml = startYamlDocuments(yamlFiles.map(f => f.docs), { workerShare: 0.5 });
     for (const r of registries) {
       const result = resolved.get(r.node.id)!;
       for (const emitter of EMITTERS) {
@@ -167,21 +182,47 @@ export class PortsApp extends App {
         }
       }
     }
-    const texts = yaml.result();
-    yamlFiles.forEach((f, i) => files.set(f.file, (f.prefix ?? '') + texts[i]));
     // Charts the user added beside the registries are written too, under their own names.
     // (Found among the constructs already listed: `App.charts` would also sort every object of
     // every chart by dependency, which costs as much as a tenth of a large synth.)
     // Named after their path (`group/nested` -> group-nested.k8s.yaml), without cdk8s' hash suffix.
+    const objects = yamlFiles.flatMap(f => f.docs.map(object => ({ file: f.file, object })));
+    const userCharts: Array<{ file: string; docs: unknown[] }> = [];
     for (const chart of constructs) {
       if (!Chart.isChart(chart) || registryCharts.has(chart)) continue;
       const file = `${Names.toDnsLabel(chart, { includeHash: false })}.k8s.yaml`;
-      if (files.has(file)) return fail(`chart ${chart.node.path} would be written to ${file}, which another chart or registry output already uses: rename one of them`, findings);
-      files.set(file, yamlDocuments(chart.toJson()));
+      if (files.has(file) || userCharts.some(c => c.file === file)) {
+        yaml.result();
+        return fail(`chart ${chart.node.path} would be written to ${file}, which another chart or registry output already uses: rename one of them`, findings);
+      }
+      const docs = chart.toJson();
+      for (const object of docs) objects.push({ file, object });
+      userCharts.push({ file, docs });
     }
 
+    // What the NetworkPolicies about to be written allow must be what the registries declare
+    // (a generator bug, or a policy of the user's own charts, must never ship a wider network).
+    // This runs while the worker thread (if any) writes YAML.
+    // Above TRAFFIC_VERIFY_LIMIT pods it is left to `cdk8s-ports verify` (see the note below).
+    const cluster = clusterOf(objects);
+    const verifies = cluster.pods.length <= TRAFFIC_VERIFY_LIMIT;
+    const traffic = verifies ? verifyCluster(cluster, results, { registryNamespacesOnly: true }) : undefined;
+    const texts = yaml.result();
+    if (traffic && !traffic.ok) return fail(describeTraffic(traffic.findings), findings);
+    const notes = verifies ? [] : [`traffic not verified: ${cluster.pods.length} pods is more than the synth verifies (${TRAFFIC_VERIFY_LIMIT}); run cdk8s-ports verify ${this.manifestsDir} (no traffic pictures were drawn)`];
+    // Who may talk to whom in each environment, as the policies allow it (not as the registry intends).
+    for (const r of traffic ? registries : []) {
+      for (const env of resolved.get(r.node.id)!.environments) {
+        const file = path.posix.join(r.outputDir, `traffic-${env.name}.svg`);
+        if (files.has(file)) return fail(`two registries would write ${file}; give ${r.node.id} another outputDir`, findings);
+        files.set(file, trafficPicture(traffic!.allowed, env.namespace, `${r.node.id} ${env.name} (namespace ${env.namespace}): allowed traffic`));
+      }
+    }
+    yamlFiles.forEach((f, i) => files.set(f.file, (f.prefix ?? '') + texts[i]));
+    for (const c of userCharts) files.set(c.file, yamlDocuments(c.docs));
+
     // The staging copy is only for the cdk8s CLI, which lists what it finds in its output folder.
-    if (!write) return { ok: true, findings, files, registries: resolved, lockChanged: false };
+    if (!write) return { ok: true, findings, files, registries: resolved, lockChanged: false, notes };
     try {
       if (this.underCdk8sCli) writeFiles(this.outdir, files);
       replaceDirectory(this.manifestsDir, files);
@@ -201,7 +242,7 @@ export class PortsApp extends App {
     } catch (e) {
       return { ok: false, findings, files, registries: resolved, problem: `${writeProblem(this.lockFile, e)} (the manifests were written; the lock file was not)`, lockChanged: false };
     }
-    return { ok: true, findings, files, registries: resolved, lockChanged };
+    return { ok: true, findings, files, registries: resolved, lockChanged, notes };
   }
 
   /**
@@ -238,6 +279,7 @@ export class PortsApp extends App {
       process.exitCode = 1;
       return;
     }
+    for (const n of result.notes ?? []) console.error(`note: ${n}`);
     console.error(`wrote ${result.files.size} files to ${this.manifestsDir}/${result.lockChanged ? ` and updated ${this.lockFile}` : ''}`);
   }
 }
@@ -266,4 +308,14 @@ function writeProblem(target: string, e: unknown): string {
   const where = err.path && path.resolve(err.path) !== path.resolve(target) ? ` (${err.syscall ?? 'writing'} ${err.path})` : '';
   return `cannot write ${target}: ${what[err.code] ?? err.message}${where} [${err.code}]; ` +
     'check that the folder and its parent exist and are writable by you; nothing else was changed';
+}
+
+/** The traffic picture of one namespace: its pods first, then whatever they talk to or hear from. */
+function trafficPicture(paths: readonly Path[], namespace: string, title: string): string {
+  const inside = (id: string) => id.startsWith(`${namespace}/`);
+  const mine = paths.filter(p => inside(p.from) || inside(p.to));
+  const ids = new Set<string>();
+  for (const p of mine) { ids.add(p.from); ids.add(p.to); }
+  const sorted = [...ids].sort((a, b) => Number(inside(b)) - Number(inside(a)) || (a < b ? -1 : a > b ? 1 : 0));
+  return trafficSvg({ title, endpoints: sorted, paths: mine });
 }

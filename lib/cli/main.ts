@@ -7,21 +7,23 @@ import * as path from 'path';
 import { Command, CommanderError } from 'commander';
 import * as check from './commands/check';
 import * as diff from './commands/diff';
+import * as explain from './commands/explain';
 import * as importCompose from './commands/import';
 import * as scan from './commands/scan';
 import * as status from './commands/status';
 import * as suggest from './commands/suggest';
+import * as verify from './commands/verify';
 import { EXIT, Io, UsageError, errColours, wantsColour } from './io';
 
 export { EXIT, wantsColour } from './io';
 export { namesService } from './commands/status';
 
 /** The commands, in the order `--help` lists them. */
-const COMMANDS = [check, suggest, status, scan, diff, importCompose];
+const COMMANDS = [check, suggest, status, scan, diff, verify, explain, importCompose];
 
 export function program(io: Io, setCode: (code: number) => void): Command {
   const cli = new Command('cdk8s-ports')
-    .description('Port allocation as code: check, suggest, status, scan, diff and import for a cdk8s-ports registry.')
+    .description('Port allocation as code: check, suggest, status, scan, diff, verify, explain and import for a cdk8s-ports registry.')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();

@@ -135,7 +135,8 @@ function readOne(file: string, cwd: string, options: LoadOptions = {}): Pending 
   };
 }
 
-function resolvedFilesUnder(dir: string): string[] {
+/** The ports.json files a synth wrote under a folder, sorted. */
+export function resolvedFilesUnder(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {

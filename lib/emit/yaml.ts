@@ -34,7 +34,7 @@ export function yamlDocuments(docs: readonly unknown[]): string {
 
 /** Below this many documents, a worker thread costs more to start and feed than it saves. */
 const PARALLEL_FROM = 5000;
-/** The part of the documents the worker writes: the rest, and every other output, are written here meanwhile. */
+/** The part of the documents the worker writes by default: the rest, and every other output, are written here meanwhile. */
 const WORKER_SHARE = 0.35;
 
 /** Files of YAML documents being written, on a worker thread when they are many; `result()` waits for them. */
@@ -52,7 +52,7 @@ export interface YamlJob {
  * worker fail, this thread writes everything. `workerPrelude` is code the worker runs first (tests
  * make it fail with it).
  */
-export function startYamlDocuments(files: ReadonlyArray<readonly unknown[]>, options: { readonly workerPrelude?: string } = {}): YamlJob {
+export function startYamlDocuments(files: ReadonlyArray<readonly unknown[]>, options: { readonly workerPrelude?: string; readonly workerShare?: number } = {}): YamlJob {
   const count = files.reduce((n, f) => n + f.length, 0);
   if (count < PARALLEL_FROM || process.env.CDK8S_PORTS_NO_WORKERS === '1') {
     return { usesWorker: false, result: () => files.map(yamlDocuments) };
@@ -60,7 +60,8 @@ export function startYamlDocuments(files: ReadonlyArray<readonly unknown[]>, opt
   // The worker takes the first part of every file's documents; this thread writes the rest when the
   // result is asked for. Copying documents to the worker costs about a third of writing them.
   // A file of one document (a compose file of every service) goes to the worker whole.
-  const share = (docs: readonly unknown[]) => (docs.length === 1 ? 1 : Math.floor(docs.length * WORKER_SHARE));
+  const part = options.workerShare ?? WORKER_SHARE;
+  const share = (docs: readonly unknown[]) => (docs.length === 1 ? 1 : Math.floor(docs.length * part));
   const theirs = files.map(docs => docs.slice(0, share(docs)));
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();

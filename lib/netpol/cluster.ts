@@ -78,6 +78,7 @@ export class Cluster {
   private readonly podsIn = new Map<string, Pod[]>();
   private readonly byLabel = new Map<string, Map<string, Pod[]>>();
   private readonly known = new Set<Pod>();
+  private readonly position = new Map<Policy, number>();
   private readonly applyingMemo = new Map<Pod, { Ingress: Policy[]; Egress: Policy[] }>();
   private readonly peerMemo = new Map<PolicyPeer, Set<Pod>>();
 
@@ -88,7 +89,10 @@ export class Cluster {
     for (const ns of [...names].sort()) {
       this.nsLabelsOf.set(ns, { ...(input.namespaces?.[ns] ?? {}), [NAMESPACE_NAME_LABEL]: ns });
     }
-    for (const p of input.policies) this.listIn(this.policiesIn, p.namespace).push(p);
+    input.policies.forEach((p, i) => {
+      this.listIn(this.policiesIn, p.namespace).push(p);
+      this.position.set(p, i);
+    });
     for (const pod of input.pods) {
       this.known.add(pod);
       this.listIn(this.podsIn, pod.namespace).push(pod);
@@ -118,13 +122,36 @@ export class Cluster {
     let memo = this.applyingMemo.get(pod);
     if (!memo) {
       memo = { Ingress: [], Egress: [] };
-      for (const p of this.policiesIn.get(pod.namespace) ?? []) {
+      // Only the policies whose selector could select it: those keyed by one of its labels, and those without matchLabels.
+      const index = this.policyIndex(pod.namespace);
+      const candidates = new Set<Policy>(index.unkeyed);
+      for (const k in pod.labels) for (const p of index.keyed.get(`${k}\u0000${pod.labels[k]}`) ?? []) candidates.add(p);
+      // In the order the policies were read.
+      for (const p of [...candidates].sort((a, b) => this.position.get(a)! - this.position.get(b)!)) {
         if (!selects(p.podSelector, pod.labels)) continue;
         for (const t of p.policyTypes) memo[t].push(p);
       }
       if (this.known.has(pod)) this.applyingMemo.set(pod, memo);
     }
     return memo;
+  }
+
+  private readonly policyIndexes = new Map<string, { keyed: Map<string, Policy[]>; unkeyed: Policy[] }>();
+
+  /** A namespace's policies by one label of their pod selector (a pod lacking it cannot be selected). */
+  private policyIndex(ns: string): { keyed: Map<string, Policy[]>; unkeyed: Policy[] } {
+    let index = this.policyIndexes.get(ns);
+    if (!index) {
+      index = { keyed: new Map(), unkeyed: [] };
+      for (const p of this.policiesIn.get(ns) ?? []) {
+        const labels = p.podSelector.matchLabels ?? {};
+        const first = Object.keys(labels)[0];
+        if (first === undefined) index.unkeyed.push(p);
+        else this.listIn(index.keyed, `${first}\u0000${labels[first]}`).push(p);
+      }
+      this.policyIndexes.set(ns, index);
+    }
+    return index;
   }
 
   /** The known pods a selector selects in one namespace (through the label index). */
@@ -224,6 +251,7 @@ export class Cluster {
     const out: Path[] = [];
     const sourceSet = new Set(sources);
     const addresses = sources.filter((s): s is Address => !isPod(s));
+    const unknown = sources.filter((s): s is Pod => isPod(s) && !this.known.has(s));
     for (const target of targets) {
       const dst = target.endpoint;
       const seen = new Set<string>();
@@ -231,7 +259,7 @@ export class Cluster {
         const key = `${port}/${protocol}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        const candidates = this.ingressCandidates(dst, port, protocol, sources, sourceSet, addresses);
+        const candidates = this.ingressCandidates(dst, port, protocol, sources, sourceSet, addresses, unknown);
         for (const src of candidates) {
           if (src === dst) continue;
           if (!this.egressAllows(src, dst, port, protocol)) continue;
@@ -243,7 +271,7 @@ export class Cluster {
   }
 
   /** The sources whose traffic the destination's ingress admits on this port. */
-  private ingressCandidates(dst: Endpoint, port: number, protocol: string, sources: readonly Endpoint[], sourceSet: ReadonlySet<Endpoint>, addresses: readonly Address[]): Iterable<Endpoint> {
+  private ingressCandidates(dst: Endpoint, port: number, protocol: string, sources: readonly Endpoint[], sourceSet: ReadonlySet<Endpoint>, addresses: readonly Address[], unknown: readonly Pod[]): Iterable<Endpoint> {
     if (!isPod(dst)) return sources;
     const policies = this.applying(dst).Ingress;
     if (policies.length === 0) return sources;
@@ -258,11 +286,11 @@ export class Cluster {
           } else if (peer.podSelector || peer.namespaceSelector) {
             for (const pod of this.peerPods(peer, p.namespace)) if (sourceSet.has(pod)) admitted.add(pod);
             // Sources that are not known pods of the cluster are tried one by one.
-            for (const s of sources) if (isPod(s) && !this.known.has(s) && this.peerAdmits(peer, p.namespace, s)) admitted.add(s);
+            for (const s of unknown) if (this.peerAdmits(peer, p.namespace, s)) admitted.add(s);
           }
         }
       }
     }
-    return sources.filter(s => admitted.has(s));
+    return admitted;
   }
 }

@@ -11,7 +11,7 @@
 import * as ipaddr from 'ipaddr.js';
 import type { ResolvedRegistry } from '../model/resolved';
 import { Cluster, Path, PolicyRef, RuleRef, Target, pathKey } from './cluster';
-import { Address, Endpoint, Pod, Policy, cidrContains, endpointId, isPod, selects } from './model';
+import { Address, Endpoint, Pod, Policy, cidrContains, endpointId, ipBlockAdmits, isPod, selects } from './model';
 
 /** The rules of `verify`, with their severity and meaning (docs/traffic.md lists them). */
 export const TRAFFIC_RULES = {
@@ -103,6 +103,8 @@ interface Universe {
   /** The registry namespaces (paths touching them are compared). */
   readonly registryNamespaces: Set<string>;
   readonly declared: DeclaredPath[];
+  /** Ports `public: true` opens to everyone outside the registry's own namespaces. */
+  readonly openToAll: ReadonlyArray<{ own: Set<string>; pod: Pod; port: number; protocol: string; reason: string }>;
   /** Pods that are stand-ins, not workloads of the folder. */
   readonly probes: Set<Endpoint>;
 }
@@ -135,7 +137,7 @@ function universe(base: Cluster, registries: readonly ResolvedRegistry[]): Unive
   };
   address(WORLD_V4);
   address(WORLD_V6);
-  probePod(ELSEWHERE, UNLISTED, {});
+  const elsewhere = probePod(ELSEWHERE, UNLISTED, {});
   let dns = base.pods.find(p => p.namespace === 'kube-system' && p.labels['k8s-app'] === 'kube-dns');
   if (!dns) {
     dns = { ...KUBE_DNS, source: 'a stand-in for the cluster DNS' };
@@ -256,10 +258,11 @@ function universe(base: Cluster, registries: readonly ResolvedRegistry[]): Unive
     pods: [...base.pods, ...probes.filter(isPod)],
     policies: base.policies,
   });
-  // `public: true` admits every address and every pod outside the registry's namespaces.
+  // `public: true` admits every address and every pod outside the registry's namespaces: kept as a
+  // rule (listing every pair would be quadratic); the declared list gets the internet and another namespace.
   for (const o of openToAll) {
-    for (const source of [...cluster.pods, ...addresses.values()]) {
-      if (isPod(source) && o.own.has(source.namespace)) continue;
+    const everyone: Endpoint[] = [addresses.get(WORLD_V4)!, addresses.get(WORLD_V6)!, elsewhere];
+    for (const source of everyone) {
       declared.push({ from: endpointId(source), to: endpointId(o.pod), port: o.port, protocol: o.protocol, side: 'ingress', reason: o.reason });
     }
   }
@@ -268,11 +271,17 @@ function universe(base: Cluster, registries: readonly ResolvedRegistry[]): Unive
     if (!registryNamespaces.has(pod.namespace) || pod === dns) continue;
     for (const p of (dns as Pod).ports) declared.push({ from: endpointId(pod), to: endpointId(dns), port: p.port, protocol: p.protocol, side: 'egress', reason: 'every pod may ask the cluster DNS' });
   }
-  // Ports an egress rule names are tried on every address (what a rule opens to the internet shows).
+  // The ports an egress rule opens towards an address (any address, for a rule without peers) are tried on it.
   for (const p of base.policies) {
     for (const rule of p.egress) {
-      for (const port of rule.ports ?? []) {
-        if (typeof port.port === 'number') for (const a of addresses.values()) addPort(a, port.port, port.protocol ?? 'TCP');
+      const numbered = (rule.ports ?? []).filter(x => typeof x.port === 'number');
+      if (numbered.length === 0) continue;
+      const blocks = (rule.to ?? []).filter(peer => peer.ipBlock);
+      const everywhere = !rule.to || rule.to.length === 0;
+      if (!everywhere && blocks.length === 0) continue;
+      for (const a of addresses.values()) {
+        if (!everywhere && !blocks.some(peer => ipBlockAdmits(peer.ipBlock!, a.ip))) continue;
+        for (const x of numbered) addPort(a, x.port as number, x.protocol ?? 'TCP');
       }
     }
   }
@@ -282,7 +291,7 @@ function universe(base: Cluster, registries: readonly ResolvedRegistry[]): Unive
     endpoint: e,
     ports: [...(isPod(e) ? e.ports.map(p => ({ port: p.port, protocol: p.protocol })) : []), ...(extraPorts.get(e)?.values() ?? [])],
   }));
-  return { cluster, sources, targets, registryNamespaces, declared, probes: new Set(probes) };
+  return { cluster, sources, targets, registryNamespaces, declared, openToAll, probes: new Set(probes) };
 }
 
 /** Short text for the rules that decide a path: `allow-x (k8s/dev.yaml, egress rule 1)`. */
@@ -296,13 +305,30 @@ const isDefaultDeny = (p: Policy, direction: 'Ingress' | 'Egress') =>
 /** Structural findings that need no registry: default deny, long names, endPort, policies selecting nothing. */
 export function structuralFindings(cluster: Cluster, podNamespaces: ReadonlySet<string>): TrafficFinding[] {
   const out: TrafficFinding[] = [];
+  const byNamespace = new Map<string, Policy[]>();
+  for (const p of cluster.policies) {
+    const list = byNamespace.get(p.namespace);
+    if (list) list.push(p); else byNamespace.set(p.namespace, [p]);
+  }
   for (const ns of [...podNamespaces].sort()) {
-    const policies = cluster.policies.filter(p => p.namespace === ns);
+    const policies = byNamespace.get(ns) ?? [];
     const missing = (['Ingress', 'Egress'] as const).filter(d => !policies.some(p => isDefaultDeny(p, d)));
     if (missing.length) {
       out.push(finding('default-deny-missing', `namespace ${ns} has no default deny for ${missing.join(' and ')}: every pod of it not selected by a policy accepts (or sends) any traffic`,
         { namespace: ns }, `add a NetworkPolicy in ${ns} with podSelector: {} and policyTypes: [${missing.join(', ')}] and no rules`));
     }
+  }
+  // The policies that select at least one pod of the folder (stand-ins do not count).
+  const selecting = new Set<Policy>();
+  for (const pod of cluster.pods) {
+    if (pod.name.startsWith('(')) continue;
+    const a = cluster.applying(pod);
+    for (const p of a.Ingress) selecting.add(p);
+    for (const p of a.Egress) selecting.add(p);
+  }
+  // A policy with no policy type selects nobody for anything; count it as selecting when its selector matches.
+  for (const p of cluster.policies) {
+    if (p.policyTypes.length === 0 && cluster.pods.some(pod => pod.namespace === p.namespace && !pod.name.startsWith('(') && selects(p.podSelector, pod.labels))) selecting.add(p);
   }
   for (const p of cluster.policies) {
     const where = { namespace: p.namespace, policy: p.name, ...(p.file ? { file: p.file } : {}) };
@@ -315,8 +341,7 @@ export function structuralFindings(cluster: Cluster, podNamespaces: ReadonlySet<
       out.push(finding('netpol-end-port', `NetworkPolicy ${p.name} in ${p.namespace} uses a port range (${ranges.map(x => `${x.port}-${x.endPort}`).join(', ')}); a CNI without endPort support applies it to the first port only`,
         where, 'check that your CNI supports endPort (Calico, Cilium and kube-router do in current versions), or list the ports one by one'));
     }
-    const selected = cluster.pods.some(pod => pod.namespace === p.namespace && !pod.name.startsWith('(') && selects(p.podSelector, pod.labels));
-    if (podNamespaces.has(p.namespace) && !selected) {
+    if (podNamespaces.has(p.namespace) && !selecting.has(p)) {
       out.push(finding('netpol-selects-nothing', `NetworkPolicy ${p.name} in ${p.namespace} selects no pod of any workload or Service in the folder`,
         where, 'check its podSelector against the pod labels (a typo leaves the pods it was meant for unprotected or cut off)'));
     }
@@ -325,11 +350,15 @@ export function structuralFindings(cluster: Cluster, podNamespaces: ReadonlySet<
 }
 
 /** Verifies a cluster's policies against the registries' declared traffic. */
-export function verifyCluster(base: Cluster, registries: readonly ResolvedRegistry[]): VerifyResult {
+export function verifyCluster(base: Cluster, registries: readonly ResolvedRegistry[], options: {
+  /** Only the registries' namespaces need a default deny, and no pitfall warnings (what the synth checks). @default false */
+  readonly registryNamespacesOnly?: boolean;
+} = {}): VerifyResult {
   const u = universe(base, registries);
   const allowed = u.cluster.paths(u.sources, u.targets);
-  const podNamespaces = new Set(base.pods.map(p => p.namespace));
-  const findings: TrafficFinding[] = [...structuralFindings(u.cluster, podNamespaces)];
+  const podNamespaces = new Set(base.pods.map(p => p.namespace).filter(ns => !options.registryNamespacesOnly || u.registryNamespaces.has(ns)));
+  const findings: TrafficFinding[] = structuralFindings(u.cluster, podNamespaces)
+    .filter(f => !options.registryNamespacesOnly || f.severity === 'error');
   if (registries.length > 0) {
     const endpoints = new Map<string, Endpoint>(u.sources.map(e => [endpointId(e), e]));
     const egressDeclared = new Map<string, DeclaredPath>();
@@ -339,15 +368,27 @@ export function verifyCluster(base: Cluster, registries: readonly ResolvedRegist
       if (d.side !== 'ingress' && !egressDeclared.has(key)) egressDeclared.set(key, d);
       if (d.side !== 'egress' && !ingressDeclared.has(key)) ingressDeclared.set(key, d);
     }
+    const openTo = new Map<string, Array<{ own: Set<string> }>>();
+    for (const o of u.openToAll) {
+      const key = `${endpointId(o.pod)} ${o.port}/${o.protocol}`;
+      const list = openTo.get(key);
+      if (list) list.push(o); else openTo.set(key, [o]);
+    }
+    const publicAdmits = (p: Path) => {
+      const source = endpoints.get(p.from);
+      return (openTo.get(`${p.to} ${p.port}/${p.protocol}`) ?? []).some(o => !source || !isPod(source) || !o.own.has(source.namespace));
+    };
     const inRegistry = (id: string) => {
       const e = endpoints.get(id);
       return !!e && isPod(e) && u.registryNamespaces.has(e.namespace);
     };
+    const allowedKeys = new Set<string>();
     for (const p of allowed) {
       const key = pathKey(p);
+      allowedKeys.add(key);
       // Each end in a registry namespace must have declared its side of the path.
       const egressUndeclared = inRegistry(p.from) && !egressDeclared.has(key);
-      const ingressUndeclared = inRegistry(p.to) && !ingressDeclared.has(key);
+      const ingressUndeclared = inRegistry(p.to) && !ingressDeclared.has(key) && !publicAdmits(p);
       if (!egressUndeclared && !ingressUndeclared) continue;
       const v = u.cluster.verdict(endpoints.get(p.from)!, endpoints.get(p.to)!, p.port, p.protocol);
       const sides = [egressUndeclared ? v.egress : undefined, ingressUndeclared ? v.ingress : undefined].filter((x): x is NonNullable<typeof x> => !!x);
@@ -358,13 +399,18 @@ export function verifyCluster(base: Cluster, registries: readonly ResolvedRegist
         { from: p.from, to: p.to, port: p.port, protocol: p.protocol },
         'remove or narrow the policy that allows it, or declare the connection (connectsTo) or public entry in the registry', rules));
     }
-    const allowedKeys = new Set(allowed.map(pathKey));
     const seen = new Set<string>();
-    for (const d of [...u.declared].sort((a, b) => (pathKey(a) < pathKey(b) ? -1 : pathKey(a) > pathKey(b) ? 1 : 0))) {
-      const key = `${pathKey(d)} ${d.side}`;
-      if (seen.has(key) || d.from === d.to) continue;
-      seen.add(key);
-      if (d.side === 'both' && allowedKeys.has(pathKey(d))) continue;
+    const problems: Array<{ key: string; d: DeclaredPath }> = [];
+    for (const d of u.declared) {
+      if (d.from === d.to) continue;
+      const key = pathKey(d);
+      if (seen.has(`${key} ${d.side}`)) continue;
+      seen.add(`${key} ${d.side}`);
+      if (allowedKeys.has(key)) continue; // allowed as a whole: both sides admit it
+      problems.push({ key, d });
+    }
+    problems.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const { d } of problems) {
       const v = u.cluster.verdict(endpoints.get(d.from)!, endpoints.get(d.to)!, d.port, d.protocol);
       const blocked = [d.side !== 'ingress' && v.egress && !v.egress.allowed ? v.egress : undefined, d.side !== 'egress' && v.ingress && !v.ingress.allowed ? v.ingress : undefined]
         .filter((x): x is NonNullable<typeof x> => !!x);
@@ -385,3 +431,11 @@ export function endpointsOf(base: Cluster, registries: readonly ResolvedRegistry
 }
 
 export { cidrContains };
+
+/** The errors of a verification as one message (the first 20, and how many more). */
+export function describeTraffic(findings: readonly TrafficFinding[]): string {
+  const errors = findings.filter(f => f.severity === 'error');
+  const shown = errors.slice(0, 20).map(f => `  ${f.rule}: ${f.message}${f.fix ? `\n    fix: ${f.fix}` : ''}`);
+  const more = errors.length > 20 ? `\n  … and ${errors.length - 20} more (run cdk8s-ports verify on the output for all)` : '';
+  return `the NetworkPolicies to be written do not allow exactly the declared traffic (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${shown.join('\n')}${more}`;
+}

@@ -3,9 +3,60 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
 import type * as Diff from '../diff';
-import { EXIT, Io, UsageError, colourFinding, errColours, json, jsonOption, outColours } from '../io';
+import { EXIT, Io, UsageError, colourFinding, errColours, json, jsonOption, outColours, printable } from '../io';
+import type * as Load from '../../netpol/load';
+import type * as Verify from '../../netpol/verify';
+import { pathKey } from '../../netpol/cluster';
+import { loadBase, manifestsFolder } from '../traffic';
 
-export function diff(io: Io, files: string[], opts: { manifests: string; json?: boolean }): number {
+/**
+ * `diff --traffic [BASE]`: the paths the manifests in the working tree allow against those BASE
+ * allows (a git revision, default HEAD, or a folder): what the change opens and closes.
+ * Exit 1 when it opens a path.
+ */
+export function trafficDiff(io: Io, base: string, opts: { manifests: string; json?: boolean; markdown?: boolean }): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadFolder } = require('../../netpol/load') as typeof Load;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { verifyCluster } = require('../../netpol/verify') as typeof Verify;
+  const pc = outColours(io);
+  const dir = manifestsFolder(io.cwd, opts.manifests);
+  const before = verifyCluster(loadBase(io.cwd, base, opts.manifests).cluster, []).allowed;
+  const after = verifyCluster(loadFolder(dir).cluster, []).allowed;
+  const beforeKeys = new Set(before.map(pathKey));
+  const afterKeys = new Set(after.map(pathKey));
+  const opens = after.filter(p => !beforeKeys.has(pathKey(p)));
+  const closes = before.filter(p => !afterKeys.has(pathKey(p)));
+  const line = (p: { from: string; to: string; port: number; protocol: string }) => `${p.from} -> ${p.to}:${p.port}/${p.protocol}`;
+  if (opts.json) {
+    json(io, { base, folder: opts.manifests, opens, closes });
+  } else if (opts.markdown) {
+    const cell = (t: string) => printable(t).replace(/[|`<>\\]/g, c => `\\${c}`);
+    io.out(`### Traffic change against ${cell(base)}\n\n`);
+    if (!opens.length && !closes.length) io.out('No change in allowed traffic.\n');
+    else {
+      io.out(`${opens.length} path${opens.length === 1 ? '' : 's'} opened, ${closes.length} closed.\n\n| change | from | to | port |\n|---|---|---|---|\n`);
+      for (const [what, list] of [['opens', opens], ['closes', closes]] as const) {
+        for (const p of list) io.out(`| ${what} | ${cell(p.from)} | ${cell(p.to)} | ${p.port}/${p.protocol} |\n`);
+      }
+    }
+  } else {
+    for (const p of opens) io.out(`${pc.red('opens')}  ${printable(line(p))}\n`);
+    for (const p of closes) io.out(`${pc.green('closes')} ${printable(line(p))}\n`);
+    io.out(opens.length || closes.length
+      ? `${opens.length} path${opens.length === 1 ? '' : 's'} opened, ${closes.length} closed against ${printable(base)}\n`
+      : `no change in allowed traffic against ${printable(base)}\n`);
+  }
+  return opens.length ? EXIT.FINDINGS : EXIT.CLEAN;
+}
+
+export function diff(io: Io, files: string[], opts: { manifests: string; json?: boolean; traffic?: string | boolean; markdown?: boolean }): number {
+  if (opts.traffic !== undefined) {
+    if (files.length > 1) throw new UsageError('diff --traffic takes one base (a git revision or a folder)');
+    const base = typeof opts.traffic === 'string' ? opts.traffic : files[0] ?? 'HEAD';
+    return trafficDiff(io, base, opts);
+  }
+  if (opts.markdown) throw new UsageError('--markdown goes with --traffic');
   const pc = outColours(io);
   // Loaded here, not at start: the diff library is for this command only.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -32,6 +83,8 @@ export function register(cli: Command, io: Io, setCode: (code: number) => void):
   cli.command('diff').description('committed manifests (and user compose/.env files) against what the registry produces; exit 1 on drift')
     .argument('[files...]', 'your own docker-compose or .env files to compare too')
     .option('-m, --manifests <dir>', 'the committed output folder', 'manifests')
+    .option('--traffic [base]', 'compare allowed traffic instead: the manifests against BASE (a git revision, default HEAD, or a folder); exit 1 when a path opens')
+    .option('--markdown', 'with --traffic: a Markdown table for a pull-request comment')
     .addOption(jsonOption())
     .action((files, opts) => setCode(diff(io, files, opts)));
 }

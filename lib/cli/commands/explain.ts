@@ -1,0 +1,106 @@
+/**
+ * `cdk8s-ports explain FROM TO [PORT]`: which policies (name, file, rule) allow or block a path,
+ * in both directions.
+ */
+import { Command } from 'commander';
+import { closest } from 'fastest-levenshtein';
+import type * as Verify from '../../netpol/verify';
+import type * as Load from '../../netpol/load';
+import type { Side, Verdict } from '../../netpol/cluster';
+import type { Endpoint } from '../../netpol/model';
+import { EXIT, Io, Colours, UsageError, json, jsonOption, outColours, printable } from '../io';
+import { manifestsFolder, trafficRegistries } from '../traffic';
+
+/** An endpoint by id (`namespace/name`, an address), by name alone when one pod has it, or as `environment/service`. */
+function find(endpoints: ReadonlyMap<string, Endpoint>, text: string, namespaceOf: ReadonlyMap<string, string>, near?: Endpoint): Endpoint {
+  const exact = endpoints.get(text);
+  if (exact) return exact;
+  const [first, ...rest] = text.split('/');
+  if (rest.length && namespaceOf.has(first)) {
+    const viaEnv = endpoints.get(`${namespaceOf.get(first)}/${rest.join('/')}`);
+    if (viaEnv) return viaEnv;
+  }
+  // A bare name: the pod of that name beside the other end first, else the only pod of that name.
+  if (near && 'namespace' in near && endpoints.has(`${near.namespace}/${text}`)) return endpoints.get(`${near.namespace}/${text}`)!;
+  const byName = [...endpoints.keys()].filter(id => id.endsWith(`/${text}`));
+  if (byName.length === 1) return endpoints.get(byName[0])!;
+  if (byName.length > 1) throw new UsageError(`${text} names pods in several namespaces (${byName.join(', ')}): give namespace/name`);
+  if (/^[0-9a-fA-F:.]+$/.test(text) && (text.includes('.') || text.includes(':'))) return { ip: text };
+  const ids = [...endpoints.keys()];
+  throw new UsageError(`no pod ${text} in the manifests${ids.length ? `; did you mean ${closest(text, ids)}?` : ''} (give namespace/name, environment/service, or an address)`);
+}
+
+/** `8080`, `8080/udp`, or a container port name of the destination. */
+function portsFor(text: string | undefined, to: Endpoint): Array<{ port: number; protocol: string }> {
+  const ports = 'ports' in to ? to.ports : [];
+  if (text === undefined) {
+    if (ports.length === 0) throw new UsageError(`${'namespace' in to ? `${to.namespace}/${to.name}` : to.ip} declares no port: give one (explain FROM TO PORT)`);
+    return ports.map(p => ({ port: p.port, protocol: p.protocol }));
+  }
+  const m = /^(\d{1,5})(?:\/(tcp|udp|sctp))?$/i.exec(text);
+  if (m && Number(m[1]) >= 1 && Number(m[1]) <= 65535) return [{ port: Number(m[1]), protocol: (m[2] ?? 'TCP').toUpperCase() }];
+  const named = ports.filter(p => p.name === text);
+  if (named.length) return named.map(p => ({ port: p.port, protocol: p.protocol }));
+  throw new UsageError(`${text} is not a port (1-65535, optionally /tcp, /udp or /sctp) nor a port name of the destination${ports.length ? ` (${ports.map(p => p.name ?? p.port).join(', ')})` : ''}`);
+}
+
+function sideText(pc: Colours, label: string, s: Side | undefined): string {
+  if (!s) return `  ${label}: an address outside the cluster, no policy applies`;
+  if (!s.isolated) return `  ${label} of ${s.endpoint}: ${pc.green('open')}, no policy selects it for this direction`;
+  const by = s.allowedBy.map(r => `${r.policy} (${r.file ? `${r.file}, ` : ''}${r.direction} rule ${r.rule})`);
+  return `  ${label} of ${s.endpoint}: selected by ${s.policies.map(p => p.policy).join(', ')}; ` +
+    (s.allowed ? `${pc.green('allowed')} by ${by.join(', ')}` : pc.red('no rule allows it'));
+}
+
+function verdictText(pc: Colours, v: Verdict): string {
+  return [
+    `${pc.bold(`${v.from} -> ${v.to} ${v.port}/${v.protocol}`)}: ${v.allowed ? pc.green('allowed') : pc.red('blocked')}`,
+    sideText(pc, 'egress', v.egress),
+    sideText(pc, 'ingress', v.ingress),
+  ].map(printable).join('\n');
+}
+
+export function explain(io: Io, from: string, to: string, port: string | undefined, opts: { manifests: string; registry?: string[]; json?: boolean }): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadFolder } = require('../../netpol/load') as typeof Load;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { endpointsOf } = require('../../netpol/verify') as typeof Verify;
+  const pc = outColours(io);
+  const dir = manifestsFolder(io.cwd, opts.manifests);
+  const registries = trafficRegistries(io.cwd, dir, opts.registry ?? []);
+  const { cluster, endpoints } = endpointsOf(loadFolder(dir).cluster, registries);
+  const namespaceOf = new Map(registries.flatMap(r => r.environments.map(e => [e.name, e.namespace] as const)));
+  let hint: Endpoint | undefined;
+  try {
+    hint = find(endpoints, to, namespaceOf);
+  } catch {
+    hint = undefined;
+  }
+  const a = find(endpoints, from, namespaceOf, hint);
+  const b = find(endpoints, to, namespaceOf, a);
+  const forward = portsFor(port, b).map(p => cluster.verdict(a, b, p.port, p.protocol));
+  // The other direction on the source's own ports (or the same port when it has none).
+  let reverse: Verdict[];
+  try {
+    reverse = portsFor(port === undefined || !/^\d/.test(port) ? undefined : port, a).map(p => cluster.verdict(b, a, p.port, p.protocol));
+  } catch {
+    reverse = forward.map(v => cluster.verdict(b, a, v.port, v.protocol));
+  }
+  if (opts.json) {
+    json(io, { forward, reverse });
+  } else {
+    io.out(`${[...forward, ...reverse].map(v => verdictText(pc, v)).join('\n')}\n`);
+  }
+  return EXIT.CLEAN;
+}
+
+export function register(cli: Command, io: Io, setCode: (code: number) => void): void {
+  cli.command('explain').description('which NetworkPolicies allow or block a path, in both directions')
+    .argument('<from>', 'the source: namespace/name, environment/service, a pod name, or an address')
+    .argument('<to>', 'the destination, likewise')
+    .argument('[port]', 'a port (8080, 53/udp) or a port name of the destination (default: each of its ports)')
+    .option('-m, --manifests <dir>', 'the folder of manifests', 'manifests')
+    .option('-r, --registry <file...>', 'registries whose environments name namespaces (default: the project\'s own)')
+    .addOption(jsonOption())
+    .action((from: string, to: string, port: string | undefined, opts) => setCode(explain(io, from, to, port, opts)));
+}

@@ -1,0 +1,57 @@
+/**
+ * `cdk8s-ports verify [folder]`: the traffic the NetworkPolicies of a folder allow, against what
+ * the registries declare; exit 1 on an undeclared allowed path, a blocked declared one, or a
+ * namespace without default deny.
+ */
+import { Command, Option } from 'commander';
+import type * as Verify from '../../netpol/verify';
+import type * as Load from '../../netpol/load';
+import { EXIT, Io, errColours, json, jsonOption, outColours, printable } from '../io';
+import { manifestsFolder, trafficRegistries } from '../traffic';
+
+export function verify(io: Io, folder: string, opts: { registry?: string[]; json?: boolean; paths?: boolean }): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadFolder } = require('../../netpol/load') as typeof Load;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { verifyCluster } = require('../../netpol/verify') as typeof Verify;
+  const pc = outColours(io);
+  const dir = manifestsFolder(io.cwd, folder);
+  const registries = trafficRegistries(io.cwd, dir, opts.registry ?? []);
+  const { cluster, problems } = loadFolder(dir);
+  const result = verifyCluster(cluster, registries);
+  const findings = [
+    ...problems.map(p => ({ rule: 'manifest-unreadable' as const, severity: 'error' as const, message: `${p.file}: ${p.message}`, where: { file: p.file }, fix: 'fix or remove the file; verify reads every .yaml, .yml and .json under the folder' })),
+    ...result.findings,
+  ];
+  const errors = findings.filter(f => f.severity === 'error').length;
+  const warnings = findings.length - errors;
+  if (opts.json) {
+    json(io, {
+      ok: errors === 0, errors, warnings, folder, registries: registries.map(r => r.spec.name),
+      pods: cluster.pods.length, policies: cluster.policies.length, findings,
+      ...(opts.paths ? { allowed: result.allowed } : {}),
+    });
+    return errors ? EXIT.FINDINGS : EXIT.CLEAN;
+  }
+  if (opts.paths) for (const p of result.allowed) io.out(`${printable(`${p.from} -> ${p.to} ${p.port}/${p.protocol}`)}\n`);
+  for (const f of findings) {
+    const paint = f.severity === 'error' ? pc.red : pc.yellow;
+    io.out(`${paint(`${f.severity} ${f.rule}`)}: ${printable(f.message)}\n`);
+    if (f.fix) io.out(`  fix: ${printable(f.fix)}\n`);
+  }
+  const summary = `${cluster.pods.length} pods, ${cluster.policies.length} NetworkPolicies, ${result.allowed.length} allowed paths` +
+    (registries.length ? `, compared with ${registries.map(r => r.spec.name).join(', ')}` : ' (no registry found: nothing declared to compare with)');
+  if (errors || warnings) io.out(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: ${summary}\n`);
+  else io.out(pc.green(`verified: ${summary}; every allowed path is declared and every declared path is allowed\n`));
+  if (!registries.length) io.err(`${errColours(io).yellow('note')}: no registry: only default deny and the CNI pitfalls were checked (pass one with -r)\n`);
+  return errors ? EXIT.FINDINGS : EXIT.CLEAN;
+}
+
+export function register(cli: Command, io: Io, setCode: (code: number) => void): void {
+  cli.command('verify').description('what the NetworkPolicies allow against what the registry declares (exit 1 on a difference or a namespace without default deny)')
+    .argument('[folder]', 'the folder of manifests (any, hand-written ones included)', 'manifests')
+    .addOption(new Option('-r, --registry <file...>', 'the registries to compare with (default: ./ports.yaml, else the ports.json files in the folder)'))
+    .option('--paths', 'also list every allowed path')
+    .addOption(jsonOption())
+    .action((folder: string, opts) => setCode(verify(io, folder, opts)));
+}

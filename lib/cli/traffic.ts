@@ -1,0 +1,69 @@
+/**
+ * What `verify`, `explain` and `diff --traffic` read: a folder of manifests (or one at a git
+ * revision) as a cluster, and the registries whose declared traffic it is compared with.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { ResolvedRegistry } from '../model/resolved';
+import { Loaded, clusterOf, loadFolder, parseManifests } from '../netpol/load';
+import { UsageError, hasRegistryFile, loadRegistries, resolvedFilesUnder } from './registries';
+
+/** A folder of manifests that must exist. */
+export function manifestsFolder(cwd: string, folder: string): string {
+  const dir = path.resolve(cwd, folder);
+  if (!fs.existsSync(dir)) throw new UsageError(`${folder}: no such folder; pass the folder of manifests (default: manifests, what the synth writes)`);
+  if (!fs.statSync(dir).isDirectory()) throw new UsageError(`${folder} is a file, not a folder of manifests`);
+  return dir;
+}
+
+/**
+ * The registries to compare with: those given with -r, else the project's ports.yaml, else the
+ * ports.json files the synth wrote into the folder; none for a folder of hand-written manifests.
+ */
+export function trafficRegistries(cwd: string, dir: string, registry: readonly string[]): ResolvedRegistry[] {
+  if (registry.length) return loadRegistries(registry, cwd).map(r => r.resolved);
+  if (hasRegistryFile(cwd)) return loadRegistries(undefined, cwd).map(r => r.resolved);
+  const written = resolvedFilesUnder(dir);
+  return written.length ? loadRegistries(written, cwd).map(r => r.resolved) : [];
+}
+
+function git(cwd: string, args: string[]): { ok: boolean; out: string; err: string } {
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
+  return { ok: r.status === 0, out: r.stdout ?? '', err: (r.stderr ?? '').trim() || (r.error ? r.error.message : '') };
+}
+
+/**
+ * The cluster of `folder` as it was at a git revision (files as committed, links never followed:
+ * a link's target is not read).
+ */
+export function loadAtRevision(cwd: string, revision: string, folder: string): Loaded {
+  if (revision.startsWith('-')) throw new UsageError(`${revision} is not a git revision`);
+  const top = git(cwd, ['rev-parse', '--show-toplevel']);
+  if (!top.ok) throw new UsageError(`${cwd} is not in a git repository: give a folder to compare with instead of a revision`);
+  const root = top.out.trim();
+  const commit = git(root, ['rev-parse', '--verify', '--quiet', `${revision}^{commit}`]);
+  if (!commit.ok) throw new UsageError(`${revision}: no such git revision (and no such folder)`);
+  const rel = path.relative(root, path.resolve(cwd, folder)).split(path.sep).join('/');
+  const list = git(root, ['ls-tree', '-r', '-z', '--full-tree', commit.out.trim(), '--', rel || '.']);
+  if (!list.ok) throw new UsageError(`cannot list ${folder} at ${revision}: ${list.err}`);
+  const texts: Array<{ file: string; text: string }> = [];
+  for (const entry of list.out.split('\0').filter(Boolean)) {
+    const [meta, file] = entry.split('\t');
+    const [mode, type, object] = meta.split(' ');
+    // Regular files only: 120000 is a symbolic link, 160000 a submodule.
+    if (type !== 'blob' || mode === '120000' || !/\.(ya?ml|json)$/.test(file)) continue;
+    const blob = git(root, ['cat-file', 'blob', object]);
+    if (!blob.ok) throw new UsageError(`cannot read ${file} at ${revision}: ${blob.err}`);
+    texts.push({ file: rel ? path.posix.relative(rel, file) : file, text: blob.out });
+  }
+  const { objects, problems } = parseManifests(texts);
+  return { cluster: clusterOf(objects), problems };
+}
+
+/** A folder, or the same folder at a git revision when `base` is not a folder. */
+export function loadBase(cwd: string, base: string, folder: string): Loaded {
+  const dir = path.resolve(cwd, base);
+  if (fs.existsSync(dir) && fs.statSync(dir).isDirectory()) return loadFolder(dir);
+  return loadAtRevision(cwd, base, folder);
+}
