@@ -23,7 +23,7 @@ function commands(file: string): string[] {
     .map(line => line.replace(/\s+#.*$/, '').trim()).filter(Boolean);
 }
 
-const all = [...new Set([...commands('README.md'), ...commands('docs/reference.md')])];
+const all = [...new Set([...commands('README.md'), ...commands('docs/reference.md'), ...commands('docs/traffic.md')])];
 const runnable = all.filter(c => !SKIP.some(([re]) => re.test(c)) && c.startsWith('npx cdk8s-ports '));
 // The compose lines are one shell session: the exported credentials, then docker-compose in manifests/compose.
 const composeSession = all.filter(c => c.startsWith('export POSTGRES_') || c.includes('docker-compose -f'));
@@ -47,6 +47,12 @@ describe('each CLI command shown runs on the example', () => {
   beforeAll(() => {
     dir = tempProject();
     fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
+    // A repository with the example committed, as a clone is (diff --traffic compares with HEAD).
+    const git = (...args: string[]) => spawnSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+    git('init', '-q');
+    fs.writeFileSync(path.join(dir, '.gitignore'), 'node_modules\n');
+    git('add', '-A');
+    git('commit', '-qm', 'example');
   });
   test.each(runnable)('%s', command => {
     expect(command).toMatch(/^npx cdk8s-ports /);

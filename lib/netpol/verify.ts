@@ -119,14 +119,21 @@ function universe(base: Cluster, registries: readonly ResolvedRegistry[]): Unive
     if (!m) extraPorts.set(e, m = new Map());
     m.set(`${port}/${protocol}`, { port, protocol });
   };
+  const probeMemo = new Map<string, Pod>();
   const probePod = (namespace: string, name: string, labels: Record<string, string>): Pod => {
-    const found = base.pods.find(p => p.namespace === namespace && selects({ matchLabels: labels }, p.labels));
-    if (found && Object.keys(labels).length > 0) return found;
-    const id = `${namespace}/${name}`;
-    const existing = probes.find(p => isPod(p) && endpointId(p) === id) as Pod | undefined;
-    if (existing) return existing;
-    const pod: Pod = { namespace, name, labels, ports: [], source: 'a stand-in for pods the folder does not list' };
-    if (!probeIds.has(id)) { probes.push(pod); probeIds.add(id); }
+    const memoKey = `${namespace}\u0000${name}\u0000${JSON.stringify(labels)}`;
+    const memo = probeMemo.get(memoKey);
+    if (memo) return memo;
+    // A pod of the folder that fits stands for itself; otherwise a stand-in with those labels.
+    let pod = Object.keys(labels).length > 0 ? base.pods.find(p => p.namespace === namespace && selects({ matchLabels: labels }, p.labels)) : undefined;
+    if (!pod) {
+      let id = name;
+      for (let i = 2; probeIds.has(`${namespace}/${id}`); i++) id = `${name}-${i}`;
+      pod = { namespace, name: id, labels, ports: [], source: 'a stand-in for pods the folder does not list' };
+      probes.push(pod);
+      probeIds.add(`${namespace}/${id}`);
+    }
+    probeMemo.set(memoKey, pod);
     return pod;
   };
   const addresses = new Map<string, Address>();

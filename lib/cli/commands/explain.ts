@@ -26,8 +26,12 @@ function find(endpoints: ReadonlyMap<string, Endpoint>, text: string, namespaceO
   if (byName.length === 1) return endpoints.get(byName[0])!;
   if (byName.length > 1) throw new UsageError(`${text} names pods in several namespaces (${byName.join(', ')}): give namespace/name`);
   if (/^[0-9a-fA-F:.]+$/.test(text) && (text.includes('.') || text.includes(':'))) return { ip: text };
-  const ids = [...endpoints.keys()];
-  throw new UsageError(`no pod ${text} in the manifests${ids.length ? `; did you mean ${closest(text, ids)}?` : ''} (give namespace/name, environment/service, or an address)`);
+  // Did you mean: the closest pod name (or whole id, when a namespace was given).
+  const ids = [...endpoints.keys()].filter(id => id.includes('/') && !id.includes('('));
+  const key = (id: string) => (text.includes('/') ? id : id.slice(id.indexOf('/') + 1));
+  const guess = ids.length ? closest(text, ids.map(key)) : undefined;
+  const suggestion = guess === undefined ? [] : ids.filter(id => key(id) === guess);
+  throw new UsageError(`no pod ${text} in the manifests${suggestion.length ? `; did you mean ${suggestion.slice(0, 3).join(' or ')}?` : ''} (give namespace/name, environment/service, or an address)`);
 }
 
 /** `8080`, `8080/udp`, or a container port name of the destination. */

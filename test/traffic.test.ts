@@ -1,0 +1,272 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import fc from 'fast-check';
+import * as jsYaml from 'js-yaml';
+import { Chart } from 'cdk8s';
+import { k8s } from '../imports/k8s';
+import { PortsApp, RegistrySpec, ResolvedRegistry, checkRegistry } from '../lib';
+import { kubernetesObjects } from '../lib/emit/kubernetes';
+import { networkPolicies } from '../lib/emit/network-policies';
+import { clusterOf, loadFolder } from '../lib/netpol/load';
+import { TRAFFIC_RULES, verifyCluster } from '../lib/netpol/verify';
+import { pathKey } from '../lib/netpol/cluster';
+import { defineAura, defineLumiere } from '../main';
+import { ROOT } from './support/project';
+
+/**
+ * `verify`, `explain` and `diff --traffic`: the traffic the NetworkPolicies of a folder allow,
+ * against what the registry declares. The evaluator's own semantics are pinned by
+ * test/netpol-truth-table.test.ts; here, what a reviewer relies on.
+ */
+
+const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), `cdk8s-ports-traffic-${prefix}-`));
+
+/** The example synthesized into a fresh folder: the manifests and the resolved registries. */
+function example(): { dir: string; manifests: string; registries: ResolvedRegistry[] } {
+  const dir = tmp('example');
+  const manifests = path.join(dir, 'manifests');
+  const app = new PortsApp({ manifestsDir: manifests, outdir: path.join(dir, 'out'), lockFile: path.join(dir, 'ports.lock.json') });
+  defineLumiere(app);
+  defineAura(app);
+  const result = app.trySynth();
+  if (!result.ok) throw new Error(result.problem ?? JSON.stringify(result.findings));
+  fs.rmSync(path.join(dir, 'out'), { recursive: true, force: true });
+  return { dir, manifests, registries: [...result.registries.values()] };
+}
+
+function cli(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cdk8s-ports.js'), ...args], {
+    cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, timeout: 120_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
+}
+
+const write = (file: string, docs: unknown[]) => fs.writeFileSync(file, docs.map(d => jsYaml.dump(d)).join('---\n'));
+const readDocs = (file: string) => jsYaml.loadAll(fs.readFileSync(file, 'utf8')) as any[];
+
+/** A policy a careless hand adds: every pod of lumiere-dev may receive anything from every pod of it. */
+const allowAllInNamespace = {
+  apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy',
+  metadata: { name: 'debug-allow-all', namespace: 'lumiere-dev' },
+  spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [{ from: [{ podSelector: {} }] }], egress: [{ to: [{ podSelector: {} }] }] },
+};
+
+describe('verify on the example', () => {
+  const ex = example();
+
+  test('the generated policies allow exactly the declared traffic: clean, and every declared connection is an allowed path', () => {
+    const result = verifyCluster(loadFolder(ex.manifests).cluster, ex.registries);
+    expect(result.findings).toEqual([]);
+    expect(result.ok).toBe(true);
+    const allowed = new Set(result.allowed.map(pathKey));
+    const both = result.declared.filter(d => d.side === 'both');
+    expect(both.length).toBeGreaterThan(5);
+    for (const d of both) expect(allowed).toContain(pathKey(d));
+    // pourtier -> courier in development, on courier's container port; not the other way round.
+    const courier = ex.registries.find(r => r.spec.name === 'lumiere')!.allocations.find(a => a.environment === 'development' && a.service === 'courier')!;
+    expect(allowed).toContain(`lumiere-dev/pourtier -> lumiere-dev/courier ${courier.targetPort}/TCP`);
+    expect([...allowed].filter(k => k.startsWith('lumiere-dev/courier -> lumiere-dev/pourtier'))).toEqual([]);
+  });
+
+  test('an injected policy that opens extra paths is an error naming the path, the policy, its file and rule', () => {
+    const copy = tmp('inject');
+    fs.cpSync(ex.manifests, copy, { recursive: true });
+    write(path.join(copy, 'k8s', 'debug.yaml'), [allowAllInNamespace]);
+    const result = verifyCluster(loadFolder(copy).cluster, ex.registries);
+    expect(result.ok).toBe(false);
+    const undeclared = result.findings.filter(f => f.rule === 'traffic-undeclared');
+    expect(undeclared.length).toBeGreaterThan(0);
+    const courierToPourtier = undeclared.find(f => f.where.from === 'lumiere-dev/courier' && f.where.to === 'lumiere-dev/pourtier');
+    expect(courierToPourtier).toBeDefined();
+    expect(courierToPourtier!.message).toMatch(/debug-allow-all \(k8s\/debug\.yaml, (egress|ingress) rule 1\)/);
+    expect(courierToPourtier!.severity).toBe('error');
+    // Nothing in other namespaces was opened.
+    expect(undeclared.every(f => f.where.from!.startsWith('lumiere-dev/') && f.where.to!.startsWith('lumiere-dev/'))).toBe(true);
+  });
+
+  test('a removed policy that blocks a declared connection is an error naming the path and the side that blocks it', () => {
+    const copy = tmp('remove');
+    fs.cpSync(ex.manifests, copy, { recursive: true });
+    const file = path.join(copy, 'k8s', 'development.yaml');
+    write(file, readDocs(file).filter(d => !(d.kind === 'NetworkPolicy' && d.metadata.name === 'allow-courier-from-pourtier')));
+    const result = verifyCluster(loadFolder(copy).cluster, ex.registries);
+    const blocked = result.findings.filter(f => f.rule === 'traffic-blocked');
+    expect(blocked.map(f => [f.where.from, f.where.to])).toEqual([['lumiere-dev/pourtier', 'lumiere-dev/courier']]);
+    expect(blocked[0].message).toMatch(/ingress of lumiere-dev\/courier is limited by default-deny/);
+    expect(blocked[0].message).toMatch(/pourtier connects to courier/);
+  });
+
+  test('a namespace without default deny is an error, and a policy selecting no pod, a long name and a port range are warnings', () => {
+    const copy = tmp('pitfalls');
+    fs.cpSync(ex.manifests, copy, { recursive: true });
+    const file = path.join(copy, 'k8s', 'test.yaml');
+    const docs = readDocs(file).filter(d => !(d.kind === 'NetworkPolicy' && d.metadata.name === 'default-deny'));
+    docs.push(
+      { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'typo', namespace: 'lumiere-test' }, spec: { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'pourtiers' } }, ingress: [{}] } },
+      { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: `allow-${'x'.repeat(60)}`, namespace: 'lumiere-test' }, spec: { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'courier' } }, policyTypes: ['Ingress'] } },
+      { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'range', namespace: 'lumiere-test' }, spec: { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'courier' } }, policyTypes: ['Egress'], egress: [{ ports: [{ port: 9000, endPort: 9010 }], to: [{ ipBlock: { cidr: '192.0.2.0/24' } }] }] } },
+    );
+    write(file, docs);
+    const result = verifyCluster(loadFolder(copy).cluster, ex.registries);
+    const by = (rule: string) => result.findings.filter(f => f.rule === rule);
+    expect(by('default-deny-missing').map(f => f.where.namespace)).toEqual(['lumiere-test']);
+    expect(by('default-deny-missing')[0].severity).toBe('error');
+    expect(by('netpol-selects-nothing').map(f => f.where.policy)).toEqual(['typo']);
+    expect(by('netpol-name-length').map(f => f.where.policy)).toEqual([`allow-${'x'.repeat(60)}`]);
+    expect(by('netpol-end-port').map(f => f.where.policy)).toEqual(['range']);
+    for (const rule of ['netpol-selects-nothing', 'netpol-name-length', 'netpol-end-port']) expect(by(rule)[0].severity).toBe('warning');
+    // Without the default deny, the test namespace's pods without other policies accept anything: undeclared paths too.
+    expect(by('traffic-undeclared').length).toBeGreaterThan(0);
+  });
+
+  test('every rule verify reports is documented in docs/traffic.md with its severity', () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs', 'traffic.md'), 'utf8');
+    const rows = [...doc.matchAll(/^\| `([a-z-]+)` \| (error|warning) \|/gm)].map(m => [m[1], m[2]]);
+    expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(Object.entries(TRAFFIC_RULES).map(([rule, [severity]]) => [rule, severity])));
+  });
+});
+
+describe('the synth verifies what it is about to write', () => {
+  test('a policy in the user\'s own chart that opens an undeclared path stops the synth; nothing is written', () => {
+    const dir = tmp('synth');
+    const manifests = path.join(dir, 'manifests');
+    const app = new PortsApp({ manifestsDir: manifests, outdir: path.join(dir, 'out'), lockFile: path.join(dir, 'ports.lock.json') });
+    defineLumiere(app);
+    const chart = new Chart(app, 'debug');
+    new k8s.KubeNetworkPolicy(chart, 'allow-all', allowAllInNamespace as never);
+    const result = app.trySynth();
+    expect(result.ok).toBe(false);
+    expect(result.problem).toMatch(/traffic-undeclared: lumiere-dev\/\S+ -> lumiere-dev\/\S+ .* debug-allow-all \(debug\.k8s\.yaml/);
+    expect(fs.existsSync(manifests)).toBe(false);
+  });
+
+  test('a clean synth writes a traffic picture per environment, drawn from what the policies allow', () => {
+    const ex = example();
+    const svg = fs.readFileSync(path.join(ex.manifests, 'traffic-development.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg).toContain('lumiere-dev/pourtier → lumiere-dev/courier');
+    expect(svg).not.toContain('lumiere-dev/courier → lumiere-dev/pourtier');
+    expect(fs.existsSync(path.join(ex.manifests, 'aura', 'traffic-development.svg'))).toBe(true);
+  });
+});
+
+describe('property: for generated registries the evaluator finds exactly the declared graph', () => {
+  const names = ['api', 'web', 'worker', 'auth', 'billing'];
+  const spec = fc.record({
+    envs: fc.subarray(['production', 'development'], { minLength: 1 }),
+    edges: fc.array(fc.tuple(fc.nat(4), fc.nat(4), fc.boolean()), { maxLength: 8 }),
+    publics: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
+    db: fc.boolean(),
+  }).map(({ envs, edges, publics, db }): RegistrySpec => ({
+    name: 'prop',
+    environments: Object.fromEntries(envs.map((e, i) => [e, { range: [10000 + i * 1000, 10499 + i * 1000] }])),
+    services: Object.fromEntries(names.map((n, i) => [n, {
+      ...(publics[i] ? { public: i % 2 === 0 ? true : { namespaces: ['ingress-nginx'], cidrs: ['198.51.100.0/24'] } } : {}),
+      ports: { http: { offset: i * 2 }, metrics: { offset: i * 2 + 1 } },
+      connectsTo: [
+        ...edges.filter(([f, t]) => f === i && t !== i).map(([, t, m]) => ({ to: names[t], port: m ? 'metrics' : 'http' })),
+        ...(db && i === 0 ? [{ to: 'db', port: 'main' }] : []),
+      ].filter((c, j, all) => all.findIndex(o => o.to === c.to && o.port === c.port) === j),
+    }])),
+    ...(db ? { externals: { db: { kind: 'postgres', cidrs: ['10.9.0.0/24'], ports: { main: { port: 5432 } } } } } : {}),
+  }) as unknown as RegistrySpec);
+
+  test('verify is clean on the generated policies, and every declared connection is an allowed path', () => {
+    fc.assert(fc.property(spec, s => {
+      const resolved = checkRegistry(s);
+      if (!resolved.ok) throw new Error(JSON.stringify(resolved.findings.filter(f => f.severity === 'error')));
+      const policies = networkPolicies(resolved);
+      const objects: unknown[] = [];
+      for (const env of resolved.environments) {
+        const o = kubernetesObjects(resolved, env);
+        objects.push(k8s.KubeNamespace.manifest(o.namespace.props), ...o.services.map(x => k8s.KubeService.manifest(x.props)),
+          ...(policies.get(env.name) ?? []).map(p => k8s.KubeNetworkPolicy.manifest(p.props)));
+      }
+      const result = verifyCluster(clusterOf(objects.map(object => ({ file: 'k8s.yaml', object }))), [resolved]);
+      if (!result.ok) throw new Error(result.findings.map(f => f.message).join('\n'));
+      const allowed = new Set(result.allowed.map(pathKey));
+      // Not vacuous: each connection between services is a path the policies allow.
+      for (const c of resolved.connections.filter(x => x.targetKind === 'service')) {
+        const a = resolved.allocations.find(x => x.environment === c.targetEnvironment && x.service === c.to && x.portName === c.portName)!;
+        const ns = resolved.environments.find(e => e.name === c.environment)!.namespace;
+        if (!allowed.has(`${ns}/${c.from} -> ${ns}/${c.to} ${a.targetPort}/TCP`)) throw new Error(`declared ${c.from} -> ${c.to} not allowed`);
+      }
+    }), { numRuns: Number(process.env.FC_RUNS ?? 150), seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined });
+  });
+});
+
+describe('the CLI', () => {
+  const ex = example();
+
+  test('verify: exit 0 on the example with a summary; exit 1 with the finding when a policy opens a path; JSON for machines', () => {
+    const clean = cli(['verify'], ex.dir);
+    expect(clean.status).toBe(0);
+    expect(clean.stdout).toMatch(/^verified: \d+ pods, \d+ NetworkPolicies, \d+ allowed paths, compared with aura, lumiere/m);
+    const copy = path.join(ex.dir, 'injected');
+    fs.cpSync(ex.manifests, copy, { recursive: true });
+    write(path.join(copy, 'k8s', 'debug.yaml'), [allowAllInNamespace]);
+    const bad = cli(['verify', 'injected'], ex.dir);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toMatch(/error traffic-undeclared: lumiere-dev\/courier -> lumiere-dev\/pourtier \d+\/TCP is allowed but not declared/);
+    const doc = cli(['verify', 'injected', '--json'], ex.dir).json();
+    expect(doc.ok).toBe(false);
+    expect(doc.findings.some((f: any) => f.rule === 'traffic-undeclared' && f.policies.some((p: any) => p.policy === 'debug-allow-all' && p.file === 'k8s/debug.yaml'))).toBe(true);
+  });
+
+  test('verify on a folder of hand-written manifests with no registry: default deny and pitfalls, and a note', () => {
+    const dir = tmp('hand');
+    write(path.join(dir, 'app.yaml'), [
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' }, spec: { template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 8080, name: 'http' }] }] } } } },
+      { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'web', namespace: 'shop' }, spec: { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ ports: [{ port: 'http' }] }] } },
+    ]);
+    const r = cli(['verify', '.'], dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/error default-deny-missing: namespace shop has no default deny for Ingress and Egress/);
+    expect(r.stderr).toMatch(/no registry/);
+  });
+
+  test('explain names the policies, files and rules that allow a path, and the other direction', () => {
+    const r = cli(['explain', 'development/pourtier', 'courier'], ex.dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^lumiere-dev\/pourtier -> lumiere-dev\/courier \d+\/TCP: allowed$/m);
+    expect(r.stdout).toMatch(/egress of lumiere-dev\/pourtier: selected by .*allowed by allow-pourtier-to-courier \(k8s\/development\.yaml, egress rule 1\)/);
+    expect(r.stdout).toMatch(/ingress of lumiere-dev\/courier: selected by .*allowed by allow-courier-from-pourtier \(k8s\/development\.yaml, ingress rule 1\)/);
+    expect(r.stdout).toMatch(/^lumiere-dev\/courier -> lumiere-dev\/pourtier \d+\/TCP: blocked$/m);
+    expect(r.stdout).toMatch(/egress of lumiere-dev\/courier: selected by default-deny, .*no rule allows it/);
+    const unknown = cli(['explain', 'pourtire', 'courier'], ex.dir);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/no pod pourtire in the manifests; did you mean .*pourtier/);
+  });
+
+  test('diff --traffic against a folder and a git revision: what opens and closes, as text, JSON and Markdown; exit 1 when a path opens', () => {
+    const base = path.join(ex.dir, 'base');
+    fs.cpSync(ex.manifests, base, { recursive: true });
+    write(path.join(ex.manifests, 'k8s', 'debug.yaml'), [allowAllInNamespace]);
+    const file = path.join(ex.manifests, 'k8s', 'development.yaml');
+    write(file, readDocs(file).filter(d => !(d.kind === 'NetworkPolicy' && d.metadata.name === 'allow-courier-from-pourtier')));
+    const text = cli(['diff', '--traffic', 'base'], ex.dir);
+    expect(text.status).toBe(1);
+    expect(text.stdout).toMatch(/^opens  lumiere-dev\/courier -> lumiere-dev\/pourtier:\d+\/TCP$/m);
+    expect(text.stdout).not.toMatch(/^closes /m); // the allow-all keeps pourtier -> courier open
+    const doc = cli(['diff', '--traffic', 'base', '--json'], ex.dir).json();
+    expect(doc.opens.length).toBeGreaterThan(0);
+    expect(doc.opens.every((p: any) => p.from.startsWith('lumiere-dev/') || p.to.startsWith('lumiere-dev/'))).toBe(true);
+    const md = cli(['diff', '--traffic', 'base', '--markdown'], ex.dir);
+    expect(md.stdout).toMatch(/^\| opens \| lumiere-dev\/courier \| lumiere-dev\/pourtier \| \d+\/TCP \|$/m);
+    // Against a git revision: commit the base, change the working tree.
+    const repo = tmp('git');
+    fs.cpSync(base, path.join(repo, 'manifests'), { recursive: true });
+    const git = (...args: string[]) => spawnSync('git', args, { cwd: repo, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-qm', 'base');
+    expect(cli(['diff', '--traffic'], repo).stdout).toMatch(/^no change in allowed traffic against HEAD$/m);
+    fs.rmSync(path.join(repo, 'manifests', 'k8s', 'development.yaml'));
+    const closed = cli(['diff', '--traffic', 'HEAD'], repo);
+    expect(closed.status).toBe(0);
+    expect(closed.stdout).toMatch(/^closes lumiere-dev\/pourtier -> lumiere-dev\/courier:\d+\/TCP$/m);
+    expect(cli(['diff', '--traffic', 'no-such-ref'], repo).stderr).toMatch(/no-such-ref: no such git revision \(and no such folder\)/);
+  });
+});
