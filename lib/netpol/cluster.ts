@@ -252,22 +252,76 @@ export class Cluster {
     const sourceSet = new Set(sources);
     const addresses = sources.filter((s): s is Address => !isPod(s));
     const unknown = sources.filter((s): s is Pod => isPod(s) && !this.known.has(s));
+    const reach = this.egressReach(sources, targets.map(t => t.endpoint));
     for (const target of targets) {
       const dst = target.endpoint;
       const seen = new Set<string>();
+      // The sources whose egress could reach dst at all: those not isolated for egress, those with a
+      // rule to everyone, and those with a rule whose peers include dst.
+      const egressSide = new Set<Endpoint>(reach.open);
+      for (const s of reach.to.get(dst) ?? []) egressSide.add(s);
       for (const { port, protocol } of target.ports) {
         const key = `${port}/${protocol}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        const candidates = this.ingressCandidates(dst, port, protocol, sources, sourceSet, addresses, unknown);
-        for (const src of candidates) {
-          if (src === dst) continue;
+        const ingressSide = this.ingressCandidates(dst, port, protocol, sources, sourceSet, addresses, unknown);
+        // Walk the smaller side, look up the other.
+        const walk = ingressSide === sources || (ingressSide as Set<Endpoint>).size > egressSide.size ? egressSide : ingressSide;
+        const other = walk === egressSide ? (ingressSide === sources ? sourceSet : ingressSide as Set<Endpoint>) : egressSide;
+        for (const src of walk) {
+          if (src === dst || !other.has(src) || !sourceSet.has(src)) continue;
           if (!this.egressAllows(src, dst, port, protocol)) continue;
           out.push({ from: endpointId(src), to: endpointId(dst), port, protocol });
         }
       }
     }
     return out.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : a.port - b.port || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0)));
+  }
+
+  /**
+   * Which sources' egress could reach which destination, whatever the port: `open` holds the
+   * sources not isolated for egress (addresses included) and those with a rule to everyone;
+   * `to` maps a destination to the sources with a rule whose peers include it.
+   */
+  private egressReach(sources: readonly Endpoint[], destinations: readonly Endpoint[]): { open: Set<Endpoint>; to: Map<Endpoint, Endpoint[]> } {
+    const open = new Set<Endpoint>();
+    const to = new Map<Endpoint, Endpoint[]>();
+    const bySelector = new Map<Policy, Pod[]>();
+    const unknownDestinations = destinations.filter((d): d is Pod => isPod(d) && !this.known.has(d));
+    const destinationAddresses = destinations.filter((d): d is Address => !isPod(d));
+    for (const s of sources) {
+      if (!isPod(s)) { open.add(s); continue; }
+      const policies = this.applying(s).Egress;
+      if (policies.length === 0) { open.add(s); continue; }
+      for (const p of policies) {
+        let list = bySelector.get(p);
+        if (!list) bySelector.set(p, list = []);
+        list.push(s);
+      }
+    }
+    for (const [p, selected] of bySelector) {
+      for (const rule of p.egress) {
+        if (!rule.to || rule.to.length === 0) {
+          for (const s of selected) open.add(s);
+          continue;
+        }
+        for (const peer of rule.to) {
+          const reached: Endpoint[] = [];
+          if (peer.ipBlock) {
+            for (const a of destinationAddresses) if (ipBlockAdmits(peer.ipBlock, a.ip)) reached.push(a);
+          } else if (peer.podSelector || peer.namespaceSelector) {
+            for (const pod of this.peerPods(peer, p.namespace)) reached.push(pod);
+            for (const d of unknownDestinations) if (this.peerAdmits(peer, p.namespace, d)) reached.push(d);
+          }
+          for (const d of reached) {
+            let list = to.get(d);
+            if (!list) to.set(d, list = []);
+            for (const s of selected) list.push(s);
+          }
+        }
+      }
+    }
+    return { open, to };
   }
 
   /** The sources whose traffic the destination's ingress admits on this port. */

@@ -191,8 +191,11 @@ export function parseManifests(texts: ReadonlyArray<{ file: string; text: string
   const objects: SourcedObject[] = [];
   const problems: LoadProblem[] = [];
   for (const { file, text } of texts) {
+    // A file without the word can hold no Kubernetes object (compose files, say): not parsed.
+    if (!text.includes('kind')) continue;
     try {
-      for (const doc of jsYaml.loadAll(text, undefined, { schema: jsYaml.CORE_SCHEMA })) {
+      const docs = file.endsWith('.json') ? [JSON.parse(text)] : jsYaml.loadAll(text, undefined, { schema: jsYaml.CORE_SCHEMA });
+      for (const doc of docs) {
         if (isObj(doc) && typeof doc.kind === 'string') objects.push({ file, object: doc });
       }
     } catch (e) {
