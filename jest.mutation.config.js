@@ -8,5 +8,5 @@ const base = require('./jest.config.js');
 module.exports = {
   ...base,
   reporters: ['default'],
-  testPathIgnorePatterns: ['/node_modules/', '/test/package\\.test\\.ts$', '/test/api-docs\\.test\\.ts$', '/test/docs\\.test\\.ts$'],
+  testPathIgnorePatterns: ['/node_modules/', '/test/package\\.test\\.ts$', '/test/api-docs\\.test\\.ts$', '/test/docs\\.test\\.ts$', '/test/traffic-svg\\.test\\.ts$'],
 };

@@ -5,7 +5,8 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { ResolvedRegistry } from '../model/resolved';
+import type { TrafficRegistry } from '../netpol/verify';
+import { readRegularFile } from '../io/read';
 import { Loaded, clusterOf, loadFolder, parseManifests } from '../netpol/load';
 import { UsageError, hasRegistryFile, loadRegistries, resolvedFilesUnder } from './registries';
 
@@ -21,11 +22,25 @@ export function manifestsFolder(cwd: string, folder: string): string {
  * The registries to compare with: those given with -r, else the project's ports.yaml, else the
  * ports.json files the synth wrote into the folder; none for a folder of hand-written manifests.
  */
-export function trafficRegistries(cwd: string, dir: string, registry: readonly string[]): ResolvedRegistry[] {
+export function trafficRegistries(cwd: string, dir: string, registry: readonly string[]): TrafficRegistry[] {
   if (registry.length) return loadRegistries(registry, cwd).map(r => r.resolved);
   if (hasRegistryFile(cwd)) return loadRegistries(undefined, cwd).map(r => r.resolved);
-  const written = resolvedFilesUnder(dir);
-  return written.length ? loadRegistries(written, cwd).map(r => r.resolved) : [];
+  // The ports.json files the synth wrote beside the manifests say what is declared, as resolved
+  // then: read as they are (the drift gate, `diff`, keeps them equal to what the registry produces).
+  return resolvedFilesUnder(dir).map(file => writtenRegistry(file));
+}
+
+function writtenRegistry(file: string): TrafficRegistry {
+  let doc: Partial<TrafficRegistry> & { generatedBy?: unknown; formatVersion?: unknown };
+  try {
+    doc = JSON.parse(readRegularFile(file));
+  } catch (e) {
+    throw new UsageError(`${file}: ${(e as Error).message}`);
+  }
+  if (doc.generatedBy !== 'cdk8s-ports' || doc.formatVersion !== 1 || !doc.spec || !Array.isArray(doc.environments) || !Array.isArray(doc.allocations) || !Array.isArray(doc.connections)) {
+    throw new UsageError(`${file} is not a ports.json written by cdk8s-ports (format 1): run the synth again, or pass the registry with -r`);
+  }
+  return { spec: doc.spec, environments: doc.environments, allocations: doc.allocations, connections: doc.connections };
 }
 
 function git(cwd: string, args: string[]): { ok: boolean; out: string; err: string } {

@@ -10,6 +10,9 @@
  */
 import * as ipaddr from 'ipaddr.js';
 import type { ResolvedRegistry } from '../model/resolved';
+
+/** What verify reads of a registry: what it declares (the synth's ports.json holds exactly this). */
+export type TrafficRegistry = Pick<ResolvedRegistry, 'spec' | 'environments' | 'allocations' | 'connections'>;
 import { Cluster, Path, PolicyRef, RuleRef, Target, pathKey } from './cluster';
 import { Address, Endpoint, Pod, Policy, cidrContains, endpointId, ipBlockAdmits, isPod, selects } from './model';
 
@@ -110,7 +113,7 @@ interface Universe {
 }
 
 /** The stand-ins, the declared paths and the cluster with the stand-ins added. */
-function universe(base: Cluster, registries: readonly ResolvedRegistry[]): Universe {
+function universe(base: Cluster, registries: readonly TrafficRegistry[]): Universe {
   const probes: Endpoint[] = [];
   const probeIds = new Set<string>(base.pods.map(endpointId));
   const extraPorts = new Map<Endpoint, Map<string, { port: number; protocol: string }>>();
@@ -164,7 +167,7 @@ function universe(base: Cluster, registries: readonly ResolvedRegistry[]): Unive
 
 
   const registryNamespaces = new Set<string>();
-  const publicPorts = new Map<ResolvedRegistry, (env: string, service: string) => ResolvedRegistry['allocations'][number][]>();
+  const publicPorts = new Map<TrafficRegistry, (env: string, service: string) => ResolvedRegistry['allocations'][number][]>();
   const declared: DeclaredPath[] = [];
   const openToAll: Array<{ own: Set<string>; pod: Pod; port: number; protocol: string; reason: string }> = [];
   // Pods by namespace and label, so that finding a service's pods does not scan every pod.
@@ -357,7 +360,7 @@ export function structuralFindings(cluster: Cluster, podNamespaces: ReadonlySet<
 }
 
 /** Verifies a cluster's policies against the registries' declared traffic. */
-export function verifyCluster(base: Cluster, registries: readonly ResolvedRegistry[], options: {
+export function verifyCluster(base: Cluster, registries: readonly TrafficRegistry[], options: {
   /** Only the registries' namespaces need a default deny, and no pitfall warnings (what the synth checks). @default false */
   readonly registryNamespacesOnly?: boolean;
 } = {}): VerifyResult {
@@ -432,7 +435,7 @@ export function verifyCluster(base: Cluster, registries: readonly ResolvedRegist
 }
 
 /** The probes and cluster that verify would use, for `explain` (names like `(another-namespace)/(unlisted-pod)`). */
-export function endpointsOf(base: Cluster, registries: readonly ResolvedRegistry[]): { cluster: Cluster; endpoints: Map<string, Endpoint> } {
+export function endpointsOf(base: Cluster, registries: readonly TrafficRegistry[]): { cluster: Cluster; endpoints: Map<string, Endpoint> } {
   const u = universe(base, registries);
   return { cluster: u.cluster, endpoints: new Map(u.sources.map(e => [endpointId(e), e])) };
 }
