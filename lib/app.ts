@@ -28,6 +28,12 @@ export interface PortsAppProps extends AppProps {
   readonly frozenLock?: boolean;
   /** Warnings stop the synth too. @default true when CDK8S_PORTS_STRICT=1 */
   readonly strict?: boolean;
+  /**
+   * The synth verifies the traffic its NetworkPolicies allow, and draws the traffic pictures, up to
+   * this many pods (workload and Service objects); above, it says so and leaves it to `cdk8s-ports verify`.
+   * @default 6000 (TRAFFIC_VERIFY_LIMIT)
+   */
+  readonly trafficVerifyLimit?: number;
 }
 
 /**
@@ -37,6 +43,7 @@ export interface PortsAppProps extends AppProps {
  * `cdk8s-ports verify` instead, and the synth says so.
  */
 export const TRAFFIC_VERIFY_LIMIT = 6000;
+const POD_KINDS = new Set(['Service', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Pod']);
 
 /** What {@link PortsApp.trySynth} did. */
 export interface SynthResult {
@@ -66,6 +73,7 @@ export class PortsApp extends App {
   public readonly lockFile: string;
   public readonly frozenLock: boolean;
   public readonly strict: boolean;
+  public readonly trafficVerifyLimit: number;
 
   constructor(props: PortsAppProps = {}) {
     super({ outdir: process.env.CDK8S_OUTDIR ?? '.cdk8s.out', ...props });
@@ -73,6 +81,7 @@ export class PortsApp extends App {
     this.lockFile = props.lockFile ?? 'ports.lock.json';
     this.frozenLock = props.frozenLock ?? process.env.CDK8S_PORTS_FROZEN_LOCK === '1';
     this.strict = props.strict ?? process.env.CDK8S_PORTS_STRICT === '1';
+    this.trafficVerifyLimit = props.trafficVerifyLimit ?? TRAFFIC_VERIFY_LIMIT;
   }
 
   /** True when `cdk8s synth` runs this app: it set CDK8S_OUTDIR to this app's output folder. */
@@ -167,7 +176,12 @@ export class PortsApp extends App {
       }
     }
     // The worker takes more of the YAML than it would otherwise: this thread verifies the traffic meanwhile.
-    const yaml = startYamlDocuments(yamlFiles.map(f => f.docs), { workerShare: 0.5 });
+    // Pods of the registries' output (a workload or Service object stands for one): above the limit the
+    // traffic is not verified here, and nothing is gathered for it.
+    let pods = 0;
+    for (const f of yamlFiles) for (const d of f.docs) if (POD_KINDS.has((d as { kind?: string } | undefined)?.kind ?? '')) pods++;
+    const verifies = pods <= this.trafficVerifyLimit;
+    const yaml = startYamlDocuments(yamlFiles.map(f => f.docs), verifies ? { workerShare: 0.5 } : {});
     for (const r of registries) {
       const result = resolved.get(r.node.id)!;
       for (const emitter of EMITTERS) {
@@ -186,7 +200,7 @@ export class PortsApp extends App {
     // (Found among the constructs already listed: `App.charts` would also sort every object of
     // every chart by dependency, which costs as much as a tenth of a large synth.)
     // Named after their path (`group/nested` -> group-nested.k8s.yaml), without cdk8s' hash suffix.
-    const objects = yamlFiles.flatMap(f => f.docs.map(object => ({ file: f.file, object })));
+    const objects = verifies ? yamlFiles.flatMap(f => f.docs.map(object => ({ file: f.file, object }))) : [];
     const userCharts: Array<{ file: string; docs: unknown[] }> = [];
     for (const chart of constructs) {
       if (!Chart.isChart(chart) || registryCharts.has(chart)) continue;
@@ -196,7 +210,7 @@ export class PortsApp extends App {
         return fail(`chart ${chart.node.path} would be written to ${file}, which another chart or registry output already uses: rename one of them`, findings);
       }
       const docs = chart.toJson();
-      for (const object of docs) objects.push({ file, object });
+      if (verifies) for (const object of docs) objects.push({ file, object });
       userCharts.push({ file, docs });
     }
 
@@ -204,12 +218,10 @@ export class PortsApp extends App {
     // (a generator bug, or a policy of the user's own charts, must never ship a wider network).
     // This runs while the worker thread (if any) writes YAML.
     // Above TRAFFIC_VERIFY_LIMIT pods it is left to `cdk8s-ports verify` (see the note below).
-    const cluster = clusterOf(objects);
-    const verifies = cluster.pods.length <= TRAFFIC_VERIFY_LIMIT;
-    const traffic = verifies ? verifyCluster(cluster, results, { registryNamespacesOnly: true }) : undefined;
+    const traffic = verifies ? verifyCluster(clusterOf(objects), results, { registryNamespacesOnly: true }) : undefined;
     const texts = yaml.result();
     if (traffic && !traffic.ok) return fail(describeTraffic(traffic.findings), findings);
-    const notes = verifies ? [] : [`traffic not verified: ${cluster.pods.length} pods is more than the synth verifies (${TRAFFIC_VERIFY_LIMIT}); run cdk8s-ports verify ${this.manifestsDir} (no traffic pictures were drawn)`];
+    const notes = verifies ? [] : [`traffic not verified: ${pods} pods is more than the synth verifies (trafficVerifyLimit ${this.trafficVerifyLimit}); run cdk8s-ports verify ${this.manifestsDir} (no traffic pictures were drawn)`];
     // Who may talk to whom in each environment, as the policies allow it (not as the registry intends).
     for (const r of traffic ? registries : []) {
       for (const env of resolved.get(r.node.id)!.environments) {

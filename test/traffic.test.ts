@@ -142,6 +142,20 @@ describe('the synth verifies what it is about to write', () => {
     expect(fs.existsSync(manifests)).toBe(false);
   });
 
+  test('above trafficVerifyLimit pods the synth says it did not verify, and draws no traffic picture', () => {
+    const dir = tmp('limit');
+    const app = new PortsApp({ manifestsDir: path.join(dir, 'm'), outdir: path.join(dir, 'out'), lockFile: path.join(dir, 'l.json'), trafficVerifyLimit: 5 });
+    defineLumiere(app);
+    const chart = new Chart(app, 'debug');
+    new k8s.KubeNetworkPolicy(chart, 'allow-all', allowAllInNamespace as never);
+    const result = app.trySynth();
+    expect(result.ok).toBe(true); // not verified, so the extra policy is not caught here: verify catches it
+    expect(result.notes).toEqual([expect.stringMatching(/^traffic not verified: \d+ pods is more than the synth verifies \(trafficVerifyLimit 5\); run cdk8s-ports verify/)]);
+    expect([...result.files.keys()].filter(f => f.includes('traffic-'))).toEqual([]);
+    const registries = [...result.registries.values()];
+    expect(verifyCluster(loadFolder(path.join(dir, 'm')).cluster, registries).findings.some(f => f.rule === 'traffic-undeclared')).toBe(true);
+  });
+
   test('a clean synth writes a traffic picture per environment, drawn from what the policies allow', () => {
     const ex = example();
     const svg = fs.readFileSync(path.join(ex.manifests, 'traffic-development.svg'), 'utf8');
