@@ -7,8 +7,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { TrafficRegistry } from '../netpol/verify';
 import { readRegularFile } from '../io/read';
-import { Loaded, clusterOf, loadFolder, parseManifests } from '../netpol/load';
+import type * as Load from '../netpol/load';
+import type { Loaded } from '../netpol/load';
 import { UsageError, hasRegistryFile, loadRegistries, resolvedFilesUnder } from './registries';
+
+/** The manifest loader, loaded when a traffic command runs (not at every command's start). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const netpolLoad = () => require('../netpol/load') as typeof Load;
 
 /** A folder of manifests that must exist. */
 export function manifestsFolder(cwd: string, folder: string): string {
@@ -72,6 +77,7 @@ export function loadAtRevision(cwd: string, revision: string, folder: string): L
     if (!blob.ok) throw new UsageError(`cannot read ${file} at ${revision}: ${blob.err}`);
     texts.push({ file: rel ? path.posix.relative(rel, file) : file, text: blob.out });
   }
+  const { clusterOf, parseManifests } = netpolLoad();
   const { objects, problems } = parseManifests(texts);
   return { cluster: clusterOf(objects), problems };
 }
@@ -79,6 +85,6 @@ export function loadAtRevision(cwd: string, revision: string, folder: string): L
 /** A folder, or the same folder at a git revision when `base` is not a folder. */
 export function loadBase(cwd: string, base: string, folder: string): Loaded {
   const dir = path.resolve(cwd, base);
-  if (fs.existsSync(dir) && fs.statSync(dir).isDirectory()) return loadFolder(dir);
+  if (fs.existsSync(dir) && fs.statSync(dir).isDirectory()) return netpolLoad().loadFolder(dir);
   return loadAtRevision(cwd, base, folder);
 }

@@ -6,7 +6,7 @@ import type * as Diff from '../diff';
 import { EXIT, Io, UsageError, colourFinding, errColours, json, jsonOption, outColours, printable } from '../io';
 import type * as Load from '../../netpol/load';
 import type * as Verify from '../../netpol/verify';
-import { pathKey } from '../../netpol/cluster';
+import type * as Cluster from '../../netpol/cluster';
 import { loadBase, manifestsFolder } from '../traffic';
 
 /**
@@ -19,6 +19,8 @@ export function trafficDiff(io: Io, base: string, opts: { manifests: string; jso
   const { loadFolder } = require('../../netpol/load') as typeof Load;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { verifyCluster } = require('../../netpol/verify') as typeof Verify;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { pathKey } = require('../../netpol/cluster') as typeof Cluster;
   const pc = outColours(io);
   const dir = manifestsFolder(io.cwd, opts.manifests);
   const before = verifyCluster(loadBase(io.cwd, base, opts.manifests).cluster, []).allowed;
