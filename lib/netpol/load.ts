@@ -42,8 +42,14 @@ const WORKLOADS: Record<string, (o: Obj) => Obj | undefined> = {
 };
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const stringMap = (v: unknown): Record<string, string> =>
-  isObj(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean').map(([k, x]) => [k, String(x)])) : {};
+/** Labels as strings (numbers and booleans written unquoted read as text); a map that is already all strings is used as it is. */
+function stringMap(v: unknown): Record<string, string> {
+  if (!isObj(v)) return {};
+  let plain = true;
+  for (const k in v) if (typeof v[k] !== 'string') { plain = false; break; }
+  if (plain && Object.getPrototypeOf(v) === Object.prototype) return v as Record<string, string>;
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean').map(([k, x]) => [k, String(x)]));
+}
 
 function selector(v: unknown): LabelSelector {
   if (!isObj(v)) return {};

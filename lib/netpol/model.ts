@@ -132,14 +132,22 @@ function parseCidr(cidr: string): Parsed | null {
   return parsed;
 }
 
+const ipCache = new Map<string, ipaddr.IPv4 | ipaddr.IPv6 | null>();
+
 function parseIp(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
-  try {
-    const a = ipaddr.parse(ip);
-    // An IPv4-mapped IPv6 address is the IPv4 address.
-    return a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress() ? (a as ipaddr.IPv6).toIPv4Address() : a;
-  } catch {
-    return null;
+  let parsed = ipCache.get(ip);
+  if (parsed === undefined) {
+    try {
+      const a = ipaddr.parse(ip);
+      // An IPv4-mapped IPv6 address is the IPv4 address.
+      parsed = a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress() ? (a as ipaddr.IPv6).toIPv4Address() : a;
+    } catch {
+      parsed = null;
+    }
+    if (ipCache.size > 100_000) ipCache.clear();
+    ipCache.set(ip, parsed);
   }
+  return parsed;
 }
 
 /** Whether `ip` lies in `cidr` (IPv4 or IPv6; an address of the other family never does). */
