@@ -14,7 +14,7 @@ import { FileSet, recover, replaceDirectory, writeFileAtomic, writeFiles } from 
 import { PortRegistry } from './registry';
 import { readRegularFile } from './io/read';
 import { clusterOf } from './netpol/load';
-import { describeTraffic, verifyCluster } from './netpol/verify';
+import { TooManyPaths, describeTraffic, verifyCluster } from './netpol/verify';
 import type { Path } from './netpol/cluster';
 import { trafficSvg } from './netpol/traffic-svg';
 
@@ -218,7 +218,14 @@ export class PortsApp extends App {
     // (a generator bug, or a policy of the user's own charts, must never ship a wider network).
     // This runs while the worker thread (if any) writes YAML.
     // Above TRAFFIC_VERIFY_LIMIT pods it is left to `cdk8s-ports verify` (see the note below).
-    const traffic = verifies ? verifyCluster(clusterOf(objects), results, { registryNamespacesOnly: true }) : undefined;
+    let traffic: ReturnType<typeof verifyCluster> | undefined;
+    try {
+      traffic = verifies ? verifyCluster(clusterOf(objects), results, { registryNamespacesOnly: true }) : undefined;
+    } catch (e) {
+      if (!(e instanceof TooManyPaths)) throw e;
+      yaml.result();
+      return fail(e.message, findings);
+    }
     const texts = yaml.result();
     if (traffic && !traffic.ok) return fail(describeTraffic(traffic.findings), findings);
     const notes = verifies ? [] : [`traffic not verified: ${pods} pods is more than the synth verifies (trafficVerifyLimit ${this.trafficVerifyLimit}); run cdk8s-ports verify ${this.manifestsDir} (no traffic pictures were drawn)`];

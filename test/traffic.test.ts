@@ -284,3 +284,93 @@ describe('the CLI', () => {
     expect(cli(['diff', '--traffic', 'no-such-ref'], repo).stderr).toMatch(/no-such-ref: no such git revision \(and no such folder\)/);
   });
 });
+
+describe('what a review found (each case was missed or mishandled before)', () => {
+  const ex = example();
+  const policy = (name: string, namespace: string, spec: object) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace }, spec });
+  const withExtra = (docs: unknown[]) => {
+    const copy = tmp('review');
+    fs.cpSync(ex.manifests, copy, { recursive: true });
+    write(path.join(copy, 'extra.yaml'), docs);
+    return verifyCluster(loadFolder(copy).cluster, ex.registries);
+  };
+  const undeclared = (r: ReturnType<typeof verifyCluster>) => r.findings.filter(f => f.rule === 'traffic-undeclared').map(f => `${f.where.from} -> ${f.where.to} ${f.where.port}/${f.where.protocol}`);
+  const courier = { matchLabels: { 'app.kubernetes.io/name': 'courier' } };
+
+  test('egress to every namespace on a port no pod of the folder declares, and to the internet on every UDP port, are undeclared', () => {
+    const r = withExtra([policy('evil1', 'lumiere-dev', { podSelector: courier, policyTypes: ['Egress'], egress: [
+      { to: [{ namespaceSelector: {} }], ports: [{ port: 6666 }] },
+      { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'UDP' }] },
+    ] })]);
+    expect(undeclared(r)).toEqual(expect.arrayContaining([
+      'lumiere-dev/courier -> (another-namespace)/(unlisted-pod) 6666/TCP',
+      expect.stringMatching(/^lumiere-dev\/courier -> 203\.0\.113\.7 \d+\/UDP$/),
+    ]));
+  });
+
+  test('an ipBlock whose except covers the internet stand-ins is still tried, with an address it admits', () => {
+    const r = withExtra([policy('evil2', 'lumiere-dev', { podSelector: {}, policyTypes: ['Ingress'], ingress: [
+      { from: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['203.0.113.0/24', '10.20.0.10/32', '192.0.2.10/32'] } }] },
+    ] })]);
+    expect(undeclared(r).some(p => /^\d+\.\d+\.\d+\.\d+ -> lumiere-dev\/courier /.test(p))).toBe(true);
+  });
+
+  test('an allow-all named default-deny is no default deny', () => {
+    const dir = tmp('allow-all');
+    write(path.join(dir, 'a.yaml'), [
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: 'a' }, spec: { template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'c', ports: [{ containerPort: 8080 }] }] } } } },
+      policy('default-deny', 'a', { podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [{}], egress: [{}] }),
+    ]);
+    expect(verifyCluster(loadFolder(dir).cluster, []).findings.map(f => f.rule)).toContain('default-deny-missing');
+  });
+
+  test('a kind written with an escape is still read; a null namespaceSelector is an absent one; replicas talk to each other', () => {
+    const dir = tmp('escapes');
+    fs.writeFileSync(path.join(dir, 'hidden.json'), '{"apiVersion":"networking.k8s.io/v1","k\\u0069nd":"NetworkPolicy","metadata":{"name":"open","namespace":"a"},"spec":{"podSelector":{},"ingress":[{}]}}');
+    write(path.join(dir, 'a.yaml'), [
+      { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace: 'a' }, spec: { replicas: 3, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', ports: [{ containerPort: 5432 }] }] } } } },
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'b' }, spec: { template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c' }] } } } },
+      policy('web-out', 'b', { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: { matchLabels: { app: 'db' } }, namespaceSelector: null }], ports: [{ port: 5432 }] }] }),
+    ]);
+    const { cluster } = loadFolder(dir);
+    expect(cluster.policies.map(p => p.name).sort()).toEqual(['open', 'web-out']);
+    const paths = cluster.paths().map(pathKey);
+    expect(paths).toContain('a/db -> a/db 5432/TCP');
+    expect(paths).not.toContain('b/web -> a/db 5432/TCP');
+  });
+
+  test('more allowed paths than the limit is one clear error, not an exhausted heap', () => {
+    const copy = tmp('limit');
+    fs.cpSync(ex.manifests, copy, { recursive: true });
+    expect(() => verifyCluster(loadFolder(copy).cluster, ex.registries, { pathLimit: 10 })).toThrow(/allow more than 10 paths: they leave these pods nearly open/);
+  });
+
+  test('diff --traffic gives both sides the same stand-ins: an ingress from the internet that excepts the usual stand-in opens exactly its own paths', () => {
+    const repo = tmp('stand-ins');
+    fs.mkdirSync(path.join(repo, 'manifests'));
+    write(path.join(repo, 'manifests', 'a.yaml'), [
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: 'a' }, spec: { template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'c', ports: [{ containerPort: 8080 }] }] } } } },
+      policy('deny', 'a', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
+    ]);
+    const git = (...args: string[]) => spawnSync('git', args, { cwd: repo, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-qm', 'base');
+    write(path.join(repo, 'manifests', 'open.yaml'), [policy('open', 'a', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['203.0.113.0/24'] } }] }] })]);
+    const doc = cli(['diff', '--traffic', '--json'], repo).json();
+    expect(doc.opens.length).toBeGreaterThan(0);
+    expect(doc.opens.every((p: any) => p.to === 'a/api' && p.port === 8080)).toBe(true);
+    expect(doc.closes).toEqual([]);
+  });
+
+  test('the CLI escapes names from manifests in its errors, refuses a partial address, and reads the folder\'s registries from inside it', () => {
+    const dir = tmp('escape');
+    write(path.join(dir, 'a.yaml'), [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web\u001b[2J\u202e', namespace: 'a' }, spec: { containers: [{ name: 'c' }] } }]);
+    const r = cli(['explain', '-m', '.', 'wbe', '1.2.3.4'], dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr).not.toMatch(/\u001b|\u202e/);
+    expect(r.stderr).toMatch(/did you mean a\/web\\u\{1b\}\[2J\\u\{202e\}/);
+    expect(cli(['explain', '-m', '.', 'a/web\u001b[2J\u202e', '999.1.1.1', '80'], dir).stderr).toMatch(/999\.1\.1\.1 is not an IPv4/);
+    expect(cli(['verify', '.'], ex.manifests).stdout).toMatch(/compared with aura, lumiere/);
+  });
+});

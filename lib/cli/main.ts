@@ -13,7 +13,7 @@ import * as scan from './commands/scan';
 import * as status from './commands/status';
 import * as suggest from './commands/suggest';
 import * as verify from './commands/verify';
-import { EXIT, Io, UsageError, errColours, wantsColour } from './io';
+import { EXIT, Io, UsageError, errColours, printable, wantsColour } from './io';
 
 export { EXIT, wantsColour } from './io';
 export { namesService } from './commands/status';
@@ -60,7 +60,8 @@ export function main(argv: readonly string[], io: Io = {
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version' ? EXIT.CLEAN : EXIT.USAGE;
     }
     if (e instanceof UsageError) {
-      io.err(`${errColours(io).red('error')}: ${e.message}\n`);
+      // Messages quote names from files and arguments: escaped, line by line, so they cannot rewrite the terminal.
+      io.err(`${errColours(io).red('error')}: ${e.message.split('\n').map(printable).join('\n')}\n`);
       return EXIT.USAGE;
     }
     io.err(`${errColours(io).red('internal error')}: ${(e as Error).message}\nplease report this with the command you ran\n`);

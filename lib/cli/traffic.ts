@@ -29,10 +29,22 @@ export function manifestsFolder(cwd: string, folder: string): string {
  */
 export function trafficRegistries(cwd: string, dir: string, registry: readonly string[]): TrafficRegistry[] {
   if (registry.length) return loadRegistries(registry, cwd).map(r => r.resolved);
-  if (hasRegistryFile(cwd)) return loadRegistries(undefined, cwd).map(r => r.resolved);
+  // The project's own registry file; a ports.json the synth wrote (run from inside manifests/) is not one.
+  if (hasRegistryFile(cwd) && !isWritten(path.join(cwd, 'ports.json'))) return loadRegistries(undefined, cwd).map(r => r.resolved);
   // The ports.json files the synth wrote beside the manifests say what is declared, as resolved
   // then: read as they are (the drift gate, `diff`, keeps them equal to what the registry produces).
   return resolvedFilesUnder(dir).map(file => writtenRegistry(file));
+}
+
+/** Whether a ports.json is one the synth wrote (and no ports.yaml/ports.yml is beside it). */
+function isWritten(file: string): boolean {
+  const dir = path.dirname(file);
+  if (['ports.yaml', 'ports.yml'].some(f => fs.existsSync(path.join(dir, f))) || !fs.existsSync(file)) return false;
+  try {
+    return (JSON.parse(readRegularFile(file)) as { generatedBy?: unknown }).generatedBy === 'cdk8s-ports';
+  } catch {
+    return false;
+  }
 }
 
 function writtenRegistry(file: string): TrafficRegistry {
@@ -79,6 +91,7 @@ export function loadAtRevision(cwd: string, revision: string, folder: string): L
   }
   const { clusterOf, parseManifests } = netpolLoad();
   const { objects, problems } = parseManifests(texts);
+  if (texts.length === 0) problems.push({ file: folder, message: `no manifest files at ${revision}: everything in the folder now is new` });
   return { cluster: clusterOf(objects), problems };
 }
 

@@ -68,6 +68,14 @@ export interface ClusterInput {
 
 const refOf = (p: Policy): PolicyRef => ({ policy: p.name, namespace: p.namespace, ...(p.file ? { file: p.file } : {}) });
 
+/** More allowed paths than a caller can hold: the policies leave the cluster nearly open. */
+export class TooManyPaths extends Error {
+  constructor(public readonly limit: number) {
+    super(`the NetworkPolicies allow more than ${limit.toLocaleString('en')} paths: they leave these pods nearly open to each other ` +
+      '(policies with empty selectors or namespaceSelector: {} in both directions); narrow them, then verify again');
+  }
+}
+
 export const pathKey = (p: Path): string => `${p.from} -> ${p.to} ${p.port}/${p.protocol}`;
 
 export class Cluster {
@@ -247,7 +255,7 @@ export class Cluster {
    * each of its container ports), a pod to itself left out, sorted. Sources a destination's
    * ingress rules name are found through the rules, not by trying every pair.
    */
-  public paths(sources: readonly Endpoint[] = this.pods, targets: readonly Target[] = this.pods.map(p => ({ endpoint: p, ports: p.ports }))): Path[] {
+  public paths(sources: readonly Endpoint[] = this.pods, targets: readonly Target[] = this.pods.map(p => ({ endpoint: p, ports: p.ports })), limit = Infinity): Path[] {
     const out: Path[] = [];
     const sourceSet = new Set(sources);
     const addresses = sources.filter((s): s is Address => !isPod(s));
@@ -269,8 +277,12 @@ export class Cluster {
         const walk = ingressSide === sources || (ingressSide as Set<Endpoint>).size > egressSide.size ? egressSide : ingressSide;
         const other = walk === egressSide ? (ingressSide === sources ? sourceSet : ingressSide as Set<Endpoint>) : egressSide;
         for (const src of walk) {
-          if (src === dst || !other.has(src) || !sourceSet.has(src)) continue;
+          // A pod to itself is not a path; to another replica of its workload it is. Two addresses
+          // outside the cluster are governed by no policy.
+          if ((src === dst && !(isPod(src) && src.several)) || !other.has(src) || !sourceSet.has(src)) continue;
+          if (!isPod(src) && !isPod(dst)) continue;
           if (!this.egressAllows(src, dst, port, protocol)) continue;
+          if (out.length >= limit) throw new TooManyPaths(limit);
           out.push({ from: endpointId(src), to: endpointId(dst), port, protocol });
         }
       }

@@ -65,9 +65,11 @@ function selector(v: unknown): LabelSelector {
 
 function peers(v: unknown): PolicyPeer[] | undefined {
   if (!Array.isArray(v)) return undefined;
-  return v.filter(isObj).map(p => ({
-    ...(p.podSelector !== undefined ? { podSelector: selector(p.podSelector) } : {}),
-    ...(p.namespaceSelector !== undefined ? { namespaceSelector: selector(p.namespaceSelector) } : {}),
+  // A null field is an absent one (Helm renders an empty `namespaceSelector:` as null); a peer that
+  // is not an object says nothing, and admits nobody (the API server rejects it).
+  return v.map(p => (!isObj(p) ? {} : {
+    ...(p.podSelector != null ? { podSelector: selector(p.podSelector) } : {}),
+    ...(p.namespaceSelector != null ? { namespaceSelector: selector(p.namespaceSelector) } : {}),
     ...(isObj(p.ipBlock) ? { ipBlock: { cidr: String(p.ipBlock.cidr), ...(Array.isArray(p.ipBlock.except) ? { except: p.ipBlock.except.map(String) } : {}) } } : {}),
   }));
 }
@@ -151,9 +153,11 @@ export function clusterOf(objects: readonly SourcedObject[]): Cluster {
       const template = WORKLOADS[o.kind](o);
       if (!isObj(template) || template.spec?.hostNetwork === true) continue; // host-network pods are outside NetworkPolicy
       const ns = namespaceOf(o);
+      const replicas = o.kind === 'Job' ? o.spec?.parallelism : o.kind === 'CronJob' ? o.spec?.jobTemplate?.spec?.parallelism : o.spec?.replicas;
+      const several = o.kind === 'DaemonSet' || (typeof replicas === 'number' && replicas > 1);
       pods.push({
         namespace: ns, name: podName(ns, o.kind, String(o.metadata?.name ?? 'unnamed')), labels: stringMap(template.metadata?.labels),
-        ports: containerPorts(template), source: `${file}: ${o.kind}/${o.metadata?.name ?? ''}`,
+        ports: containerPorts(template), source: `${file}: ${o.kind}/${o.metadata?.name ?? ''}`, ...(several ? { several } : {}),
       });
     }
   }
@@ -197,8 +201,6 @@ export function parseManifests(texts: ReadonlyArray<{ file: string; text: string
   const objects: SourcedObject[] = [];
   const problems: LoadProblem[] = [];
   for (const { file, text } of texts) {
-    // A file without the word can hold no Kubernetes object (compose files, say): not parsed.
-    if (!text.includes('kind')) continue;
     try {
       const docs = file.endsWith('.json') ? [JSON.parse(text)] : jsYaml.loadAll(text, undefined, { schema: jsYaml.CORE_SCHEMA });
       for (const doc of docs) {

@@ -47,6 +47,8 @@ export interface Pod {
   readonly ports: readonly ContainerPort[];
   /** Where it was declared (`k8s/dev.yaml: Deployment/api`), for messages. */
   readonly source?: string;
+  /** True when the workload runs several pods (replicas, a DaemonSet): traffic between them is a path too. */
+  readonly several?: boolean;
 }
 
 /** An address outside the cluster. */

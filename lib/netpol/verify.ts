@@ -13,7 +13,8 @@ import type { ResolvedRegistry } from '../model/resolved';
 
 /** What verify reads of a registry: what it declares (the synth's ports.json holds exactly this). */
 export type TrafficRegistry = Pick<ResolvedRegistry, 'spec' | 'environments' | 'allocations' | 'connections'>;
-import { Cluster, Path, PolicyRef, RuleRef, Target, pathKey } from './cluster';
+import { Cluster, Path, PolicyRef, RuleRef, Target, TooManyPaths, pathKey } from './cluster';
+export { TooManyPaths };
 import { Address, Endpoint, Pod, Policy, cidrContains, endpointId, ipBlockAdmits, isPod, selects } from './model';
 
 /** The rules of `verify`, with their severity and meaning (docs/traffic.md lists them). */
@@ -71,6 +72,11 @@ export interface VerifyResult {
 const finding = (rule: TrafficRuleId, message: string, where: TrafficFinding['where'], fix?: string, policies?: TrafficFinding['policies']): TrafficFinding =>
   ({ rule, severity: TRAFFIC_RULES[rule][0], message, where, ...(fix ? { fix } : {}), ...(policies && policies.length ? { policies } : {}) });
 
+/** More allowed paths than this is a cluster left nearly open; counting further would only exhaust memory. */
+export const PATH_LIMIT = 2_000_000;
+/** Undeclared paths reported one by one; the rest are counted in one more finding. */
+const FINDINGS_SHOWN = 500;
+
 /** The internet, as seen from the cluster: addresses in no private or special range. */
 export const WORLD_V4 = '203.0.113.7';
 export const WORLD_V6 = '2001:db8::7';
@@ -78,6 +84,53 @@ export const WORLD_V6 = '2001:db8::7';
 export const ELSEWHERE = '(another-namespace)';
 const UNLISTED = '(unlisted-pod)';
 const KUBE_DNS: Pod = { namespace: 'kube-system', name: 'kube-dns', labels: { 'k8s-app': 'kube-dns' }, ports: [{ port: 53, protocol: 'UDP', name: 'dns' }, { port: 53, protocol: 'TCP', name: 'dns-tcp' }] };
+
+/** The port tried for "every port of a protocol": any would do; this one is easy to recognise. */
+const ANY_PORT = 65000;
+
+/** An address an ipBlock admits: in its CIDR and in none of its `except` blocks (undefined when none is found). */
+export function addressAdmittedBy(block: { readonly cidr: string; readonly except?: readonly string[] }): string | undefined {
+  const candidates: string[] = [];
+  const first = addressIn(block.cidr);
+  // The whole space with nothing excepted: the internet stand-ins are in it already.
+  if (!first && (block.except ?? []).length === 0) return undefined;
+  if (first) candidates.push(first);
+  // Just past and just before each except block, then the block's last address.
+  for (const cidr of block.except ?? []) {
+    try {
+      const [base, bits] = ipaddr.parseCIDR(cidr);
+      const bytes = base.toByteArray();
+      const width = bytes.length * 8;
+      const low = [...bytes];
+      for (let bit = bits; bit < width; bit++) low[bit >> 3] &= ~(0x80 >> (bit & 7));
+      const high = [...low];
+      for (let bit = bits; bit < width; bit++) high[bit >> 3] |= 0x80 >> (bit & 7);
+      candidates.push(step(high, 1), step(low, -1));
+    } catch {
+      // an invalid except block admits nothing of its own
+    }
+  }
+  try {
+    const [base, bits] = ipaddr.parseCIDR(block.cidr);
+    const bytes = base.toByteArray();
+    for (let bit = bits; bit < bytes.length * 8; bit++) bytes[bit >> 3] |= 0x80 >> (bit & 7);
+    candidates.push(step(bytes, -1));
+  } catch {
+    return undefined;
+  }
+  return candidates.find(ip => ip && ipBlockAdmits(block, ip));
+}
+
+/** The address `delta` (1 or -1) away, wrapping never (empty string at the ends of the space). */
+function step(bytes: number[], delta: 1 | -1): string {
+  const out = [...bytes];
+  for (let i = out.length - 1; i >= 0; i--) {
+    const v = out[i] + delta;
+    if (v >= 0 && v <= 255) { out[i] = v; return ipaddr.fromByteArray(out).toString(); }
+    out[i] = delta > 0 ? 0 : 255;
+  }
+  return '';
+}
 
 /** An address inside a CIDR (its first host where there is one). */
 export function addressIn(cidr: string): string | undefined {
@@ -113,7 +166,9 @@ interface Universe {
 }
 
 /** The stand-ins, the declared paths and the cluster with the stand-ins added. */
-function universe(base: Cluster, registries: readonly TrafficRegistry[]): Universe {
+function universe(base: Cluster, registries: readonly TrafficRegistry[], standInsFrom: readonly Cluster[] = []): Universe {
+  // Stand-ins come from these policies (two sides of a diff share them, so that their paths compare).
+  const probePolicies = [...base.policies, ...standInsFrom.flatMap(c => c.policies)];
   const probes: Endpoint[] = [];
   const probeIds = new Set<string>(base.pods.map(endpointId));
   const extraPorts = new Map<Endpoint, Map<string, { port: number; protocol: string }>>();
@@ -153,18 +208,21 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[]): Univer
     dns = { ...KUBE_DNS, source: 'a stand-in for the cluster DNS' };
     probes.push(dns);
   }
-  // An address in every CIDR any policy names, and in each `except`.
-  for (const p of base.policies) {
+  // For every ipBlock a policy names: an address it admits (outside its `except` blocks, so a block
+  // that excepts the internet stand-ins is still tried), and an address in each `except`.
+  for (const p of probePolicies) {
     for (const rule of [...p.ingress, ...p.egress]) {
       for (const peer of [...(rule.from ?? []), ...(rule.to ?? [])]) {
-        for (const cidr of peer.ipBlock ? [peer.ipBlock.cidr, ...(peer.ipBlock.except ?? [])] : []) {
+        if (!peer.ipBlock) continue;
+        const inside = addressAdmittedBy(peer.ipBlock);
+        if (inside) address(inside);
+        for (const cidr of peer.ipBlock.except ?? []) {
           const ip = addressIn(cidr);
           if (ip) address(ip);
         }
       }
     }
   }
-
 
   const registryNamespaces = new Set<string>();
   const publicPorts = new Map<TrafficRegistry, (env: string, service: string) => ResolvedRegistry['allocations'][number][]>();
@@ -281,17 +339,29 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[]): Univer
     if (!registryNamespaces.has(pod.namespace) || pod === dns) continue;
     for (const p of (dns as Pod).ports) declared.push({ from: endpointId(pod), to: endpointId(dns), port: p.port, protocol: p.protocol, side: 'egress', reason: 'every pod may ask the cluster DNS' });
   }
-  // The ports an egress rule opens towards an address (any address, for a rule without peers) are tried on it.
-  for (const p of base.policies) {
+  // What an egress rule could open towards a stand-in (an address, a pod of another namespace, an
+  // unlisted pod) is tried on every stand-in: its numbered ports (both ends of a range), a port of
+  // each protocol it opens whole, and for a rule without ports a port of every protocol. Rules whose
+  // peers are all pod selectors with labels reach only pods of the folder, which have their own ports.
+  const standIns: Endpoint[] = [...addresses.values(), ...probes.filter(isPod)];
+  const tried = (port: number, protocol: string) => { for (const e of standIns) addPort(e, port, protocol); };
+  for (const p of probePolicies) {
     for (const rule of p.egress) {
-      const numbered = (rule.ports ?? []).filter(x => typeof x.port === 'number');
-      if (numbered.length === 0) continue;
-      const blocks = (rule.to ?? []).filter(peer => peer.ipBlock);
-      const everywhere = !rule.to || rule.to.length === 0;
-      if (!everywhere && blocks.length === 0) continue;
-      for (const a of addresses.values()) {
-        if (!everywhere && !blocks.some(peer => ipBlockAdmits(peer.ipBlock!, a.ip))) continue;
-        for (const x of numbered) addPort(a, x.port as number, x.protocol ?? 'TCP');
+      const reachesStandIns = !rule.to || rule.to.length === 0 || rule.to.some(peer => peer.ipBlock || peer.namespaceSelector ||
+        (peer.podSelector && Object.keys(peer.podSelector.matchLabels ?? {}).length === 0));
+      if (!reachesStandIns) continue;
+      if (!rule.ports || rule.ports.length === 0) {
+        for (const protocol of ['TCP', 'UDP', 'SCTP']) tried(ANY_PORT, protocol);
+        continue;
+      }
+      for (const x of rule.ports) {
+        const protocol = x.protocol ?? 'TCP';
+        if (typeof x.port === 'number') {
+          tried(x.port, protocol);
+          if (x.endPort !== undefined) tried(x.endPort, protocol);
+        } else if (x.port === undefined) {
+          tried(ANY_PORT, protocol);
+        }
       }
     }
   }
@@ -309,8 +379,10 @@ export function describeRules(refs: readonly RuleRef[]): string {
   return refs.map(r => `${r.policy} (${r.file ? `${r.file}, ` : ''}${r.direction} rule ${r.rule})`).join(', ');
 }
 
+/** A policy selecting every pod for this direction with no rule for it (an allow-all named default-deny is not one). */
 const isDefaultDeny = (p: Policy, direction: 'Ingress' | 'Egress') =>
-  p.policyTypes.includes(direction) && Object.keys(p.podSelector.matchLabels ?? {}).length === 0 && (p.podSelector.matchExpressions ?? []).length === 0;
+  p.policyTypes.includes(direction) && Object.keys(p.podSelector.matchLabels ?? {}).length === 0 && (p.podSelector.matchExpressions ?? []).length === 0 &&
+  (direction === 'Ingress' ? p.ingress : p.egress).length === 0;
 
 /** Structural findings that need no registry: default deny, long names, endPort, policies selecting nothing. */
 export function structuralFindings(cluster: Cluster, podNamespaces: ReadonlySet<string>): TrafficFinding[] {
@@ -363,9 +435,15 @@ export function structuralFindings(cluster: Cluster, podNamespaces: ReadonlySet<
 export function verifyCluster(base: Cluster, registries: readonly TrafficRegistry[], options: {
   /** Only the registries' namespaces need a default deny, and no pitfall warnings (what the synth checks). @default false */
   readonly registryNamespacesOnly?: boolean;
+  /** Other clusters whose policies add stand-ins (`diff --traffic` gives each side the other's). @default none */
+  readonly standInsFrom?: readonly Cluster[];
+  /** Throw {@link TooManyPaths} above this many allowed paths. @default PATH_LIMIT */
+  readonly pathLimit?: number;
 } = {}): VerifyResult {
-  const u = universe(base, registries);
-  const allowed = u.cluster.paths(u.sources, u.targets);
+  const u = universe(base, registries, options.standInsFrom);
+  // Paths between two stand-ins say nothing about the folder: left out.
+  const folderPods = new Set(base.pods.map(endpointId));
+  const allowed = u.cluster.paths(u.sources, u.targets, options.pathLimit ?? PATH_LIMIT).filter(p => folderPods.has(p.from) || folderPods.has(p.to));
   const podNamespaces = new Set(base.pods.map(p => p.namespace).filter(ns => !options.registryNamespacesOnly || u.registryNamespaces.has(ns)));
   const findings: TrafficFinding[] = structuralFindings(u.cluster, podNamespaces)
     .filter(f => !options.registryNamespacesOnly || f.severity === 'error');
@@ -393,6 +471,7 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
       return !!e && isPod(e) && u.registryNamespaces.has(e.namespace);
     };
     const allowedKeys = new Set<string>();
+    let undeclared = 0;
     for (const p of allowed) {
       const key = pathKey(p);
       allowedKeys.add(key);
@@ -400,6 +479,8 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
       const egressUndeclared = inRegistry(p.from) && !egressDeclared.has(key);
       const ingressUndeclared = inRegistry(p.to) && !ingressDeclared.has(key) && !publicAdmits(p);
       if (!egressUndeclared && !ingressUndeclared) continue;
+      // Past a few hundred, more of the same helps nobody: they are counted.
+      if (++undeclared > FINDINGS_SHOWN) continue;
       const v = u.cluster.verdict(endpoints.get(p.from)!, endpoints.get(p.to)!, p.port, p.protocol);
       const sides = [egressUndeclared ? v.egress : undefined, ingressUndeclared ? v.ingress : undefined].filter((x): x is NonNullable<typeof x> => !!x);
       const rules = sides.flatMap(x => x.allowedBy);
@@ -408,6 +489,10 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
         `${p.from} -> ${p.to} ${p.port}/${p.protocol} is allowed but not declared: ${why.join('; ')}`,
         { from: p.from, to: p.to, port: p.port, protocol: p.protocol },
         'remove or narrow the policy that allows it, or declare the connection (connectsTo) or public entry in the registry', rules));
+    }
+    if (undeclared > FINDINGS_SHOWN) {
+      findings.push(finding('traffic-undeclared', `… and ${undeclared - FINDINGS_SHOWN} more allowed paths that are not declared (${undeclared} in all)`, {},
+        'fix the policies the paths above name, then verify again'));
     }
     const seen = new Set<string>();
     const problems: Array<{ key: string; d: DeclaredPath }> = [];

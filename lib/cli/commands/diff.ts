@@ -23,13 +23,26 @@ export function trafficDiff(io: Io, base: string, opts: { manifests: string; jso
   const { pathKey } = require('../../netpol/cluster') as typeof Cluster;
   const pc = outColours(io);
   const dir = manifestsFolder(io.cwd, opts.manifests);
-  const before = verifyCluster(loadBase(io.cwd, base, opts.manifests).cluster, []).allowed;
-  const after = verifyCluster(loadFolder(dir).cluster, []).allowed;
+  const loadedBase = loadBase(io.cwd, base, opts.manifests);
+  for (const p of loadedBase.problems) io.err(`${errColours(io).yellow('note')}: ${printable(`${p.file}: ${p.message}`)}\n`);
+  const baseCluster = loadedBase.cluster;
+  const current = loadFolder(dir).cluster;
+  // Both sides are tried with the same stand-ins (addresses and pods outside the folder), so their paths compare.
+  let before: readonly Cluster.Path[];
+  let after: readonly Cluster.Path[];
+  try {
+    before = verifyCluster(baseCluster, [], { standInsFrom: [current] }).allowed;
+    after = verifyCluster(current, [], { standInsFrom: [baseCluster] }).allowed;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const beforeKeys = new Set(before.map(pathKey));
   const afterKeys = new Set(after.map(pathKey));
   const opens = after.filter(p => !beforeKeys.has(pathKey(p)));
   const closes = before.filter(p => !afterKeys.has(pathKey(p)));
-  const line = (p: { from: string; to: string; port: number; protocol: string }) => `${p.from} -> ${p.to}:${p.port}/${p.protocol}`;
+  // An IPv6 address in brackets, so that its port reads as one.
+  const host = (id: string) => (id.includes(':') ? `[${id}]` : id);
+  const line = (p: { from: string; to: string; port: number; protocol: string }) => `${p.from} -> ${host(p.to)}:${p.port}/${p.protocol}`;
   if (opts.json) {
     json(io, { base, folder: opts.manifests, opens, closes });
   } else if (opts.markdown) {

@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { closest } from 'fastest-levenshtein';
+import * as ipaddr from 'ipaddr.js';
 import type * as Verify from '../../netpol/verify';
 import type * as Load from '../../netpol/load';
 import type { Side, Verdict } from '../../netpol/cluster';
@@ -25,7 +26,11 @@ function find(endpoints: ReadonlyMap<string, Endpoint>, text: string, namespaceO
   const byName = [...endpoints.keys()].filter(id => id.endsWith(`/${text}`));
   if (byName.length === 1) return endpoints.get(byName[0])!;
   if (byName.length > 1) throw new UsageError(`${text} names pods in several namespaces (${byName.join(', ')}): give namespace/name`);
-  if (/^[0-9a-fA-F:.]+$/.test(text) && (text.includes('.') || text.includes(':'))) return { ip: text };
+  if (/^[0-9a-fA-F:.]+$/.test(text) && (text.includes('.') || text.includes(':'))) {
+    // Only a full address: four decimal parts, or IPv6 (`1.2.3` or `999.1.1.1` would be read as some other address).
+    if (ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text)) return { ip: ipaddr.parse(text).toString() };
+    throw new UsageError(`${text} is not an IPv4 (a.b.c.d) or IPv6 address`);
+  }
   // Did you mean: the closest pod name (or whole id, when a namespace was given).
   const ids = [...endpoints.keys()].filter(id => id.includes('/') && !id.includes('('));
   const key = (id: string) => (text.includes('/') ? id : id.slice(id.indexOf('/') + 1));

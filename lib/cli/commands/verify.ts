@@ -13,12 +13,20 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadFolder } = require('../../netpol/load') as typeof Load;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { verifyCluster } = require('../../netpol/verify') as typeof Verify;
+  const { TooManyPaths, verifyCluster } = require('../../netpol/verify') as typeof Verify;
   const pc = outColours(io);
   const dir = manifestsFolder(io.cwd, folder);
   const registries = trafficRegistries(io.cwd, dir, opts.registry ?? []);
   const { cluster, problems } = loadFolder(dir);
-  const result = verifyCluster(cluster, registries);
+  let result: ReturnType<typeof verifyCluster>;
+  try {
+    result = verifyCluster(cluster, registries);
+  } catch (e) {
+    if (!(e instanceof TooManyPaths)) throw e;
+    if (opts.json) json(io, { ok: false, errors: 1, folder, problem: e.message });
+    else io.out(`${pc.red('error')}: ${e.message}\n`);
+    return EXIT.FINDINGS;
+  }
   const findings = [
     ...problems.map(p => ({ rule: 'manifest-unreadable' as const, severity: 'error' as const, message: `${p.file}: ${p.message}`, where: { file: p.file }, fix: 'fix or remove the file; verify reads every .yaml, .yml and .json under the folder' })),
     ...result.findings,
@@ -42,7 +50,8 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
   const summary = `${cluster.pods.length} pods, ${cluster.policies.length} NetworkPolicies, ${result.allowed.length} allowed paths` +
     (registries.length ? `, compared with ${registries.map(r => r.spec.name).join(', ')}` : ' (no registry found: nothing declared to compare with)');
   if (errors || warnings) io.out(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: ${summary}\n`);
-  else io.out(pc.green(`verified: ${summary}; every allowed path is declared and every declared path is allowed\n`));
+  else if (registries.length) io.out(pc.green(`verified: ${summary}; every allowed path is declared and every declared path is allowed\n`));
+  else io.out(pc.green(`checked: ${summary}; every namespace has a default deny, and no pitfall was found\n`));
   if (!registries.length) io.err(`${errColours(io).yellow('note')}: no registry: only default deny and the CNI pitfalls were checked (pass one with -r)\n`);
   return errors ? EXIT.FINDINGS : EXIT.CLEAN;
 }
