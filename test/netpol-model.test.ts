@@ -1,0 +1,117 @@
+import fc from 'fast-check';
+import { Cluster, Target, pathKey } from '../lib/netpol/cluster';
+import { Endpoint, Pod, Policy, PolicyPeer, PolicyPort, cidrContains, endpointId, isPod, policyTypesOf } from '../lib/netpol/model';
+
+/**
+ * The evaluator's fast paths (label indexes, the egress index, candidate sets) against its own
+ * plain definition: on random clusters, `paths()` lists exactly the triples `allowed()` admits,
+ * and `verdict()` agrees with `allowed()` and names the rules that decide. `allowed()` itself is
+ * pinned by the hand-computed cases of test/netpol-truth-table.test.ts.
+ */
+
+const RUNS = Number(process.env.FC_RUNS ?? 300);
+const keys = ['app', 'tier'];
+const values = ['a', 'b'];
+const labels = fc.dictionary(fc.constantFrom(...keys), fc.constantFrom(...values), { maxKeys: 2 });
+const selector = fc.oneof(
+  fc.constant({}),
+  labels.map(matchLabels => ({ matchLabels })),
+  fc.record({ key: fc.constantFrom(...keys), operator: fc.constantFrom('In', 'NotIn', 'Exists', 'DoesNotExist'), values: fc.subarray(values, { minLength: 1 }) })
+    .map(e => ({ matchExpressions: [e] })),
+);
+const peer: fc.Arbitrary<PolicyPeer> = fc.oneof(
+  fc.record({ podSelector: selector }),
+  fc.record({ namespaceSelector: selector }),
+  fc.record({ podSelector: selector, namespaceSelector: selector }),
+  fc.record({ ipBlock: fc.record({ cidr: fc.constantFrom('10.0.0.0/8', '0.0.0.0/0', '203.0.113.0/24', '::/0'), except: fc.constantFrom([], ['10.0.0.0/16'], ['203.0.113.0/28']) }) }),
+);
+const port: fc.Arbitrary<PolicyPort> = fc.oneof(
+  fc.record({ port: fc.constantFrom(80, 443, 8080) }, { requiredKeys: ['port'] }),
+  fc.record({ port: fc.constantFrom(80, 8000), endPort: fc.constantFrom(8080, 9000), protocol: fc.constantFrom('TCP', 'UDP') }),
+  fc.record({ port: fc.constantFrom('http', 'dns') }),
+  fc.record({ protocol: fc.constantFrom('UDP', 'TCP') }),
+);
+const rule = (key: 'from' | 'to') => fc.record({ [key]: fc.option(fc.array(peer, { maxLength: 2 }), { nil: undefined }), ports: fc.option(fc.array(port, { maxLength: 2 }), { nil: undefined }) });
+const namespaces = ['x', 'y', 'z'];
+
+const cluster = fc.record({
+  nsLabels: fc.record({ x: labels, y: labels, z: labels }),
+  pods: fc.array(fc.record({
+    namespace: fc.constantFrom(...namespaces), labels,
+    ports: fc.subarray([{ name: 'http', port: 8080, protocol: 'TCP' }, { name: 'dns', port: 53, protocol: 'UDP' }, { port: 443, protocol: 'TCP' }]),
+    several: fc.boolean(),
+  }), { minLength: 1, maxLength: 5 }),
+  policies: fc.array(fc.record({
+    namespace: fc.constantFrom(...namespaces), podSelector: selector,
+    policyTypes: fc.option(fc.subarray(['Ingress', 'Egress'] as const, { minLength: 1 }), { nil: undefined }),
+    ingress: fc.array(rule('from'), { maxLength: 2 }), egress: fc.array(rule('to'), { maxLength: 2 }),
+  }), { maxLength: 4 }),
+}).map(c => {
+  const pods: Pod[] = c.pods.map((p, i) => ({ namespace: p.namespace, name: `p${i}`, labels: p.labels, ports: p.ports, ...(p.several ? { several: true } : {}) }));
+  const policies: Policy[] = c.policies.map((p, i) => ({
+    name: `np${i}`, namespace: p.namespace, file: `f${i}.yaml`, podSelector: p.podSelector,
+    policyTypes: policyTypesOf({ policyTypes: p.policyTypes, egress: p.egress }), ingress: p.ingress as never, egress: p.egress as never,
+  }));
+  return { cluster: new Cluster({ namespaces: c.nsLabels, pods, policies }), pods };
+});
+
+const addresses: Endpoint[] = [{ ip: '10.0.0.5' }, { ip: '10.1.0.5' }, { ip: '203.0.113.7' }, { ip: '2001:db8::7' }];
+const triesOn = [{ port: 80, protocol: 'TCP' }, { port: 8080, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }];
+
+test(`paths() lists exactly what allowed() admits, and verdict() agrees and names its rules (${RUNS} random clusters)`, () => {
+  fc.assert(fc.property(cluster, ({ cluster: c, pods }) => {
+    const sources: Endpoint[] = [...pods, ...addresses];
+    const targets: Target[] = sources.map(e => ({ endpoint: e, ports: isPod(e) ? [...e.ports, ...triesOn] : triesOn }));
+    const expected: string[] = [];
+    for (const t of targets) {
+      for (const s of sources) {
+        if (s === t.endpoint && !(isPod(s) && s.several)) continue;
+        if (!isPod(s) && !isPod(t.endpoint)) continue;
+        const seen = new Set<string>();
+        for (const { port: n, protocol } of t.ports) {
+          if (seen.has(`${n}/${protocol}`)) continue;
+          seen.add(`${n}/${protocol}`);
+          const allowed = c.allowed(s, t.endpoint, n, protocol);
+          const v = c.verdict(s, t.endpoint, n, protocol);
+          if (v.allowed !== allowed) throw new Error(`verdict ${JSON.stringify(v)} disagrees with allowed() = ${allowed}`);
+          for (const side of [v.egress, v.ingress]) {
+            if (!side) continue;
+            if (side.allowed !== (!side.isolated || side.allowedBy.length > 0)) throw new Error(`side ${JSON.stringify(side)} is inconsistent`);
+            if (side.isolated !== (side.policies.length > 0)) throw new Error(`side ${JSON.stringify(side)}: isolated without policies`);
+            for (const r of side.allowedBy) {
+              const policy = c.policies.find(p => p.name === r.policy)!;
+              const rules = r.direction === 'ingress' ? policy.ingress : policy.egress;
+              if (r.rule < 1 || r.rule > rules.length || r.file !== policy.file) throw new Error(`rule reference ${JSON.stringify(r)} is wrong`);
+            }
+          }
+          if (v.egress && v.egress.endpoint !== endpointId(s)) throw new Error('egress side names the wrong pod');
+          if (v.ingress && v.ingress.endpoint !== endpointId(t.endpoint)) throw new Error('ingress side names the wrong pod');
+          if (allowed) expected.push(pathKey({ from: endpointId(s), to: endpointId(t.endpoint), port: n, protocol }));
+        }
+      }
+    }
+    expect(c.paths(sources, targets).map(pathKey).sort()).toEqual(expected.sort());
+  }), { numRuns: RUNS, seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined });
+});
+
+test('addresses: an IPv4-mapped IPv6 address is its IPv4 address; a bad block or address is in nothing', () => {
+  expect(cidrContains('10.0.0.0/8', '::ffff:10.1.2.3')).toBe(true);
+  expect(cidrContains('10.0.0.0/8', '::ffff:11.1.2.3')).toBe(false);
+  expect(cidrContains('10.0.0.0/33', '10.0.0.1')).toBe(false);
+  expect(cidrContains('10.0.0.0/8', 'not-an-address')).toBe(false);
+  expect(cidrContains('::/0', '10.0.0.1')).toBe(false);
+});
+
+test('policy types: unknown ones are dropped, an empty list is defaulted as the API server does', () => {
+  expect(policyTypesOf({ policyTypes: ['Ingress', 'Bogus'] })).toEqual(['Ingress']);
+  expect(policyTypesOf({ policyTypes: [], egress: [{}] })).toEqual(['Ingress', 'Egress']);
+  expect(policyTypesOf({ egress: [] })).toEqual(['Ingress']);
+});
+
+test('the paths limit: one more path than allowed is an error naming the limit', () => {
+  const pods: Pod[] = [0, 1, 2].map(i => ({ namespace: 'x', name: `p${i}`, labels: {}, ports: [{ port: 80, protocol: 'TCP' }] }));
+  const c = new Cluster({ pods, policies: [] });
+  expect(c.paths()).toHaveLength(6);
+  expect(() => c.paths(undefined, undefined, 5)).toThrow(/more than 5 paths/);
+  expect(c.paths(undefined, undefined, 6)).toHaveLength(6);
+});
