@@ -62,7 +62,7 @@ test(`paths() lists exactly what allowed() admits, and verdict() agrees and name
   fc.assert(fc.property(cluster, ({ cluster: c, pods }) => {
     const sources: Endpoint[] = [...pods, ...addresses];
     const targets: Target[] = sources.map(e => ({ endpoint: e, ports: isPod(e) ? [...e.ports, ...triesOn] : triesOn }));
-    const expected: string[] = [];
+    const expected: Array<{ from: string; to: string; port: number; protocol: string }> = [];
     for (const t of targets) {
       for (const s of sources) {
         if (s === t.endpoint && !(isPod(s) && s.several)) continue;
@@ -86,11 +86,14 @@ test(`paths() lists exactly what allowed() admits, and verdict() agrees and name
           }
           if (v.egress && v.egress.endpoint !== endpointId(s)) throw new Error('egress side names the wrong pod');
           if (v.ingress && v.ingress.endpoint !== endpointId(t.endpoint)) throw new Error('ingress side names the wrong pod');
-          if (allowed) expected.push(pathKey({ from: endpointId(s), to: endpointId(t.endpoint), port: n, protocol }));
+          if (allowed) expected.push({ from: endpointId(s), to: endpointId(t.endpoint), port: n, protocol });
         }
       }
     }
-    expect(c.paths(sources, targets).map(pathKey).sort()).toEqual(expected.sort());
+    // The same paths, in the documented order: by source, destination, port number, protocol.
+    const cmp = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
+    expected.sort((a, b) => cmp(a.from, b.from) || cmp(a.to, b.to) || a.port - b.port || cmp(a.protocol, b.protocol));
+    expect(c.paths(sources, targets).map(pathKey)).toEqual(expected.map(pathKey));
   }), { numRuns: RUNS, seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined });
 });
 
