@@ -13,7 +13,7 @@ import { ownEntry } from './model/normalize';
 import { FileSet, recover, replaceDirectory, writeFileAtomic, writeFiles } from './output';
 import { PortRegistry } from './registry';
 import { readRegularFile } from './io/read';
-import { clusterOf } from './netpol/load';
+import { POD_KINDS, clusterOf } from './netpol/load';
 import { TooManyPaths, describeTraffic, verifyCluster } from './netpol/verify';
 import type { Path } from './netpol/cluster';
 import { trafficSvg } from './netpol/traffic-svg';
@@ -43,7 +43,6 @@ export interface PortsAppProps extends AppProps {
  * `cdk8s-ports verify` instead, and the synth says so.
  */
 export const TRAFFIC_VERIFY_LIMIT = 6000;
-const POD_KINDS = new Set(['Service', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Pod']);
 
 /** What {@link PortsApp.trySynth} did. */
 export interface SynthResult {
@@ -175,9 +174,9 @@ export class PortsApp extends App {
         }
       }
     }
-    // The worker takes more of the YAML than it would otherwise: this thread verifies the traffic meanwhile.
     // Pods of the registries' output (a workload or Service object stands for one): above the limit the
-    // traffic is not verified here, and nothing is gathered for it.
+    // traffic is not verified here, and nothing is gathered for it. When it is, the worker takes more of
+    // the YAML than it would otherwise: this thread verifies the traffic meanwhile.
     let pods = 0;
     for (const f of yamlFiles) for (const d of f.docs) if (POD_KINDS.has((d as { kind?: string } | undefined)?.kind ?? '')) pods++;
     const verifies = pods <= this.trafficVerifyLimit;

@@ -56,7 +56,8 @@ function rootOf(file: string, fallback: string): string {
   }
 }
 
-function isResolved(data: unknown): data is { formatVersion: number; generatedBy: string; registry: string; spec: RegistrySpec } {
+/** Whether parsed JSON is a ports.json the synth wrote (the resolved registry, with its spec). */
+export function isResolved(data: unknown): data is { formatVersion: number; generatedBy: string; registry: string; spec: RegistrySpec } {
   const d = data as { generatedBy?: unknown; spec?: unknown };
   return !!d && typeof d === 'object' && d.generatedBy === 'cdk8s-ports' && !!d.spec && typeof d.spec === 'object' && !Array.isArray(d.spec) &&
     typeof (d.spec as { name?: unknown }).name === 'string';

@@ -9,7 +9,7 @@ import type { TrafficRegistry } from '../netpol/verify';
 import { readRegularFile } from '../io/read';
 import type * as Load from '../netpol/load';
 import type { Loaded } from '../netpol/load';
-import { UsageError, hasRegistryFile, loadRegistries, resolvedFilesUnder } from './registries';
+import { UsageError, hasRegistryFile, isResolved, loadRegistries, resolvedFilesUnder } from './registries';
 
 /** The manifest loader, loaded when a traffic command runs (not at every command's start). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -41,23 +41,24 @@ function isWritten(file: string): boolean {
   const dir = path.dirname(file);
   if (['ports.yaml', 'ports.yml'].some(f => fs.existsSync(path.join(dir, f))) || !fs.existsSync(file)) return false;
   try {
-    return (JSON.parse(readRegularFile(file)) as { generatedBy?: unknown }).generatedBy === 'cdk8s-ports';
+    return isResolved(JSON.parse(readRegularFile(file)));
   } catch {
     return false;
   }
 }
 
 function writtenRegistry(file: string): TrafficRegistry {
-  let doc: Partial<TrafficRegistry> & { generatedBy?: unknown; formatVersion?: unknown };
+  let parsed: unknown;
   try {
-    doc = JSON.parse(readRegularFile(file));
+    parsed = JSON.parse(readRegularFile(file));
   } catch (e) {
     throw new UsageError(`${file}: ${(e as Error).message}`);
   }
-  if (doc.generatedBy !== 'cdk8s-ports' || doc.formatVersion !== 1 || !doc.spec || !Array.isArray(doc.environments) || !Array.isArray(doc.allocations) || !Array.isArray(doc.connections)) {
+  const doc = parsed as Partial<TrafficRegistry> & { formatVersion?: unknown };
+  if (!isResolved(parsed) || doc.formatVersion !== 1 || !Array.isArray(doc.environments) || !Array.isArray(doc.allocations) || !Array.isArray(doc.connections)) {
     throw new UsageError(`${file} is not a ports.json written by cdk8s-ports (format 1): run the synth again, or pass the registry with -r`);
   }
-  return { spec: doc.spec, environments: doc.environments, allocations: doc.allocations, connections: doc.connections };
+  return { spec: doc.spec!, environments: doc.environments, allocations: doc.allocations, connections: doc.connections };
 }
 
 function git(cwd: string, args: string[]): { ok: boolean; out: string; err: string } {

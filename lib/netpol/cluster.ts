@@ -162,8 +162,8 @@ export class Cluster {
     return index;
   }
 
-  /** The known pods a selector selects in one namespace (through the label index). */
-  private selectedIn(ns: string, selector: LabelSelector | undefined): Pod[] {
+  /** The known pods a selector selects in one namespace (through the label index), in the order given. */
+  public selectedIn(ns: string, selector: LabelSelector | undefined): Pod[] {
     const all = this.podsIn.get(ns) ?? [];
     const labels = selector?.matchLabels ?? {};
     let candidates = all;

@@ -41,6 +41,9 @@ const WORKLOADS: Record<string, (o: Obj) => Obj | undefined> = {
   Pod: o => o,
 };
 
+/** The kinds that stand for pods: the workloads, and Services (for pods the folder does not list). */
+export const POD_KINDS: ReadonlySet<string> = new Set([...Object.keys(WORKLOADS), 'Service']);
+
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** Labels as strings (numbers and booleans written unquoted read as text); a map that is already all strings is used as it is. */
 function stringMap(v: unknown): Record<string, string> {

@@ -15,7 +15,7 @@ import type { ResolvedRegistry } from '../model/resolved';
 export type TrafficRegistry = Pick<ResolvedRegistry, 'spec' | 'environments' | 'allocations' | 'connections'>;
 import { Cluster, Path, PolicyRef, RuleRef, Target, TooManyPaths, pathKey } from './cluster';
 export { TooManyPaths };
-import { Address, Endpoint, Pod, Policy, cidrContains, endpointId, ipBlockAdmits, isPod, selects } from './model';
+import { Address, Endpoint, Pod, Policy, endpointId, ipBlockAdmits, isPod, selects } from './model';
 
 /** The rules of `verify`, with their severity and meaning (docs/traffic.md lists them). */
 export const TRAFFIC_RULES = {
@@ -161,8 +161,6 @@ interface Universe {
   readonly declared: DeclaredPath[];
   /** Ports `public: true` opens to everyone outside the registry's own namespaces. */
   readonly openToAll: ReadonlyArray<{ own: Set<string>; pod: Pod; port: number; protocol: string; reason: string }>;
-  /** Pods that are stand-ins, not workloads of the folder. */
-  readonly probes: Set<Endpoint>;
 }
 
 /** The stand-ins, the declared paths and the cluster with the stand-ins added. */
@@ -225,24 +223,10 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
   }
 
   const registryNamespaces = new Set<string>();
-  const publicPorts = new Map<TrafficRegistry, (env: string, service: string) => ResolvedRegistry['allocations'][number][]>();
   const declared: DeclaredPath[] = [];
   const openToAll: Array<{ own: Set<string>; pod: Pod; port: number; protocol: string; reason: string }> = [];
-  // Pods by namespace and label, so that finding a service's pods does not scan every pod.
-  const byLabel = new Map<string, Pod[]>();
-  for (const p of base.pods) {
-    for (const k in p.labels) {
-      const key = `${p.namespace}\u0000${k}\u0000${p.labels[k]}`;
-      const list = byLabel.get(key);
-      if (list) list.push(p); else byLabel.set(key, [p]);
-    }
-  }
-  const podsOf = (namespace: string, labels: Record<string, string>): Pod[] => {
-    const keys = Object.keys(labels);
-    if (keys.length === 0) return base.pods.filter(p => p.namespace === namespace);
-    const first = byLabel.get(`${namespace}\u0000${keys[0]}\u0000${labels[keys[0]]}`) ?? [];
-    return first.filter(p => selects({ matchLabels: labels }, p.labels));
-  };
+  // A service's pods, through the cluster's label index.
+  const podsOf = (namespace: string, labels: Record<string, string>): Pod[] => base.selectedIn(namespace, { matchLabels: labels });
 
   for (const r of registries) {
     const envs = new Map(r.environments.map(e => [e.name, e]));
@@ -257,7 +241,6 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     }
     const portsOf = (env: string, service: string) => allocationsOf.get(`${env}\u0000${service}`) ?? [];
     const allocation = (env: string, service: string, portName: string) => portsOf(env, service).find(a => a.portName === portName);
-    publicPorts.set(r, portsOf);
 
     for (const e of r.environments) probePod(e.namespace, UNLISTED, {});
 
@@ -371,7 +354,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     endpoint: e,
     ports: [...(isPod(e) ? e.ports.map(p => ({ port: p.port, protocol: p.protocol })) : []), ...(extraPorts.get(e)?.values() ?? [])],
   }));
-  return { cluster, sources, targets, registryNamespaces, declared, openToAll, probes: new Set(probes) };
+  return { cluster, sources, targets, registryNamespaces, declared, openToAll };
 }
 
 /** Short text for the rules that decide a path: `allow-x (k8s/dev.yaml, egress rule 1)`. */
@@ -525,7 +508,6 @@ export function endpointsOf(base: Cluster, registries: readonly TrafficRegistry[
   return { cluster: u.cluster, endpoints: new Map(u.sources.map(e => [endpointId(e), e])) };
 }
 
-export { cidrContains };
 
 /** The errors of a verification as one message (the first 20, and how many more). */
 export function describeTraffic(findings: readonly TrafficFinding[]): string {
