@@ -6,7 +6,7 @@ import * as path from 'path';
 import { Browser, Page } from 'playwright-core';
 import { PortsApp, PortRegistry, SynthResult } from '../lib';
 import { defineAura, defineLumiere } from '../main';
-import { launch } from './support/browser';
+import { launch, overlappingPairs } from './support/browser';
 import { chromium } from './support/tools';
 import { ROOT } from './support/project';
 
@@ -154,15 +154,7 @@ chromium.describe('ports.svg in a browser', () => {
       expect(b.x).toBeGreaterThanOrEqual(0);
       expect(b.x + b.w).toBeLessThanOrEqual(width);
     }
-    const sorted = [...boxes].sort((a, b) => a.y - b.y || a.x - b.x);
-    for (let i = 0; i < sorted.length; i++) {
-      for (let j = i + 1; j < sorted.length && sorted[j].y < sorted[i].y + sorted[i].h; j++) {
-        const a = sorted[i];
-        const b = sorted[j];
-        const overlap = a.x < b.x + b.w && b.x < a.x + a.w;
-        expect({ a: a.text, b: b.text, overlap }).toEqual({ a: a.text, b: b.text, overlap: false });
-      }
-    }
+    expect(overlappingPairs(boxes)).toEqual([]);
   }
 
   test('marks a port with an unwaived finding in the warning colour', async () => {

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { Browser, Page } from 'playwright-core';
 import type { Path } from '../lib/netpol/cluster';
 import { TRAFFIC_MAX_ENDPOINTS, trafficSvg } from '../lib/netpol/traffic-svg';
-import { launch } from './support/browser';
+import { launch, overlappingPairs } from './support/browser';
 import { chromium } from './support/tools';
 import { ROOT } from './support/project';
 
@@ -171,16 +171,8 @@ chromium.describe('traffic.svg in a browser', () => {
         .toEqual({ text: t.text, inside: true });
       if (t.label) expect(t.font * scale).toBeGreaterThanOrEqual(9);
     }
-    // No two texts overlap (labels, cell texts, title, legend): sweep by left edge.
-    const sorted = [...texts].sort((a, b) => a.x - b.x || a.y - b.y);
-    for (let i = 0; i < sorted.length; i++) {
-      for (let j = i + 1; j < sorted.length && sorted[j].x < sorted[i].x + sorted[i].w; j++) {
-        const a = sorted[i];
-        const b = sorted[j];
-        const overlap = a.y < b.y + b.h && b.y < a.y + a.h;
-        expect({ a: a.text, b: b.text, overlap }).toEqual({ a: a.text, b: b.text, overlap: false });
-      }
-    }
+    // No two texts overlap (labels, cell texts, title, legend).
+    expect(overlappingPairs(texts)).toEqual([]);
   });
 
   test('a cell sits in its row and column: under its column label and beside its row label', async () => {
