@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { Cluster, Target, pathKey } from '../lib/netpol/cluster';
+import { pathKeys } from '../lib/netpol/verify';
 import { Endpoint, Pod, Policy, PolicyPeer, PolicyPort, cidrContains, endpointId, isPod, policyTypesOf } from '../lib/netpol/model';
 
 /**
@@ -117,4 +118,22 @@ test('the paths limit: one more path than allowed is an error naming the limit',
   expect(c.paths()).toHaveLength(6);
   expect(() => c.paths(undefined, undefined, 5)).toThrow(/more than 5 paths/);
   expect(c.paths(undefined, undefined, 6)).toHaveLength(6);
+});
+
+test('path keys: two paths get the same key exactly when they are the same path (numbers, or strings past 2^53)', () => {
+  const path = fc.record({
+    from: fc.constantFrom('a/x', 'a/y', 'b/x', '10.0.0.1'),
+    to: fc.constantFrom('a/x', 'b/y', '203.0.113.7'),
+    port: fc.constantFrom(53, 80, 8080, 65535),
+    protocol: fc.constantFrom('TCP', 'UDP', 'SCTP'),
+  });
+  fc.assert(fc.property(fc.array(path, { maxLength: 30 }), fc.array(path, { maxLength: 30 }), fc.boolean(), (listed, others, small) => {
+    // `small` forces string keys (as a cluster of 100 million endpoints would).
+    const keyOf = pathKeys([listed], small ? 1 : undefined);
+    const all = [...listed, ...others];
+    for (const p of all) {
+      for (const q of all) expect(keyOf(p) === keyOf(q)).toBe(pathKey(p) === pathKey(q));
+      if (!small && listed.includes(p)) expect(typeof keyOf(p)).toBe('number');
+    }
+  }), { numRuns: RUNS });
 });

@@ -264,26 +264,40 @@ export class Cluster {
     for (const target of targets) {
       const dst = target.endpoint;
       const seen = new Set<string>();
-      // The sources whose egress could reach dst at all: those not isolated for egress, those with a
-      // rule to everyone, and those with a rule whose peers include dst.
-      const egressSide = new Set<Endpoint>(reach.open);
-      for (const s of reach.to.get(dst) ?? []) egressSide.add(s);
+      const ruled = reach.to.get(dst) ?? [];
       for (const { port, protocol } of target.ports) {
         const key = `${port}/${protocol}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        const ingressSide = this.ingressCandidates(dst, port, protocol, sources, sourceSet, addresses, unknown);
-        // Walk the smaller side, look up the other.
-        const walk = ingressSide === sources || (ingressSide as Set<Endpoint>).size > egressSide.size ? egressSide : ingressSide;
-        const other = walk === egressSide ? (ingressSide === sources ? sourceSet : ingressSide as Set<Endpoint>) : egressSide;
-        for (const src of walk) {
+        // Egress: sources not isolated for it, sources with a rule naming dst whose ports admit
+        // this one, and sources with a rule to everyone whose ports admit it.
+        const named = new Set<Endpoint>();
+        for (const { source, rule } of ruled) if (!named.has(source) && portsAdmit(rule.ports, port, protocol, dst)) named.add(source);
+        const egressAllows = (src: Endpoint) => reach.free.has(src) || named.has(src) ||
+          (reach.toEveryone.get(src)?.some(rule => portsAdmit(rule.ports, port, protocol, dst)) ?? false);
+        const emit = (src: Endpoint) => {
           // A pod to itself is not a path; to another replica of its workload it is. Two addresses
           // outside the cluster are governed by no policy.
-          if ((src === dst && !(isPod(src) && src.several)) || !other.has(src) || !sourceSet.has(src)) continue;
-          if (!isPod(src) && !isPod(dst)) continue;
-          if (!this.egressAllows(src, dst, port, protocol)) continue;
+          if ((src === dst && !(isPod(src) && src.several)) || !sourceSet.has(src)) return;
+          if (!isPod(src) && !isPod(dst)) return;
           if (out.length >= limit) throw new TooManyPaths(limit);
           out.push({ from: endpointId(src), to: endpointId(dst), port, protocol });
+        };
+        // Ingress: the sources its rules admit (every source when dst is not isolated or a rule admits everyone).
+        const ingress = this.ingressCandidates(dst, port, protocol, sources, sourceSet, addresses, unknown);
+        const admitted = ingress === sources ? undefined : ingress as Set<Endpoint>;
+        // Walk the smaller side, look up the other.
+        if (admitted && admitted.size <= reach.free.size + reach.toEveryone.size + named.size) {
+          for (const src of admitted) if (egressAllows(src)) emit(src);
+          continue;
+        }
+        const done = new Set<Endpoint>();
+        for (const group of [reach.free, reach.toEveryone.keys(), named]) {
+          for (const src of group) {
+            if (done.has(src)) continue;
+            done.add(src);
+            if ((!admitted || admitted.has(src)) && egressAllows(src)) emit(src);
+          }
         }
       }
     }
@@ -291,20 +305,24 @@ export class Cluster {
   }
 
   /**
-   * Which sources' egress could reach which destination, whatever the port: `open` holds the
-   * sources not isolated for egress (addresses included) and those with a rule to everyone;
-   * `to` maps a destination to the sources with a rule whose peers include it.
+   * Which sources' egress could reach which destination: `free` holds the sources not isolated
+   * for egress (addresses included), `toEveryone` the rules without peers of each isolated
+   * source, and `to` maps a destination to the rules (with their source) whose peers admit it.
+   * Only the rules' ports are left to check.
    */
-  private egressReach(sources: readonly Endpoint[], destinations: readonly Endpoint[]): { open: Set<Endpoint>; to: Map<Endpoint, Endpoint[]> } {
-    const open = new Set<Endpoint>();
-    const to = new Map<Endpoint, Endpoint[]>();
+  private egressReach(sources: readonly Endpoint[], destinations: readonly Endpoint[]): {
+    free: Set<Endpoint>; toEveryone: Map<Endpoint, PolicyRule[]>; to: Map<Endpoint, Array<{ source: Endpoint; rule: PolicyRule }>>;
+  } {
+    const free = new Set<Endpoint>();
+    const toEveryone = new Map<Endpoint, PolicyRule[]>();
+    const to = new Map<Endpoint, Array<{ source: Endpoint; rule: PolicyRule }>>();
     const bySelector = new Map<Policy, Pod[]>();
     const unknownDestinations = destinations.filter((d): d is Pod => isPod(d) && !this.known.has(d));
     const destinationAddresses = destinations.filter((d): d is Address => !isPod(d));
     for (const s of sources) {
-      if (!isPod(s)) { open.add(s); continue; }
+      if (!isPod(s)) { free.add(s); continue; }
       const policies = this.applying(s).Egress;
-      if (policies.length === 0) { open.add(s); continue; }
+      if (policies.length === 0) { free.add(s); continue; }
       for (const p of policies) {
         let list = bySelector.get(p);
         if (!list) bySelector.set(p, list = []);
@@ -314,9 +332,13 @@ export class Cluster {
     for (const [p, selected] of bySelector) {
       for (const rule of p.egress) {
         if (!rule.to || rule.to.length === 0) {
-          for (const s of selected) open.add(s);
+          for (const s of selected) {
+            const list = toEveryone.get(s);
+            if (list) list.push(rule); else toEveryone.set(s, [rule]);
+          }
           continue;
         }
+        const pairs = selected.map(source => ({ source, rule }));
         for (const peer of rule.to) {
           const reached: Endpoint[] = [];
           if (peer.ipBlock) {
@@ -326,14 +348,13 @@ export class Cluster {
             for (const d of unknownDestinations) if (this.peerAdmits(peer, p.namespace, d)) reached.push(d);
           }
           for (const d of reached) {
-            let list = to.get(d);
-            if (!list) to.set(d, list = []);
-            for (const s of selected) list.push(s);
+            const list = to.get(d);
+            if (list) for (const x of pairs) list.push(x); else to.set(d, [...pairs]);
           }
         }
       }
     }
-    return { open, to };
+    return { free, toEveryone, to };
   }
 
   /** The sources whose traffic the destination's ingress admits on this port. */

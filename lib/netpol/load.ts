@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as jsYaml from 'js-yaml';
 import { Cluster } from './cluster';
-import { ContainerPort, LabelSelector, Pod, Policy, PolicyPeer, PolicyPort, PolicyRule, policyTypesOf, selects } from './model';
+import { ContainerPort, LabelSelector, Pod, Policy, PolicyPeer, PolicyPort, PolicyRule, policyTypesOf } from './model';
 
 /** A Kubernetes object and the file it came from. */
 export interface SourcedObject {
@@ -54,41 +54,60 @@ function stringMap(v: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean').map(([k, x]) => [k, String(x)]));
 }
 
+// (Written with plain assignments, not spreads: a synth reads hundreds of thousands of these.)
 function selector(v: unknown): LabelSelector {
   if (!isObj(v)) return {};
-  return {
-    ...(isObj(v.matchLabels) ? { matchLabels: stringMap(v.matchLabels) } : {}),
-    ...(Array.isArray(v.matchExpressions) ? {
-      matchExpressions: v.matchExpressions.filter(isObj).map(e => ({
-        key: String(e.key), operator: String(e.operator), ...(Array.isArray(e.values) ? { values: e.values.map(String) } : {}),
-      })),
-    } : {}),
-  };
+  const out: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> } = {};
+  if (isObj(v.matchLabels)) out.matchLabels = stringMap(v.matchLabels);
+  if (Array.isArray(v.matchExpressions)) {
+    out.matchExpressions = v.matchExpressions.filter(isObj).map(e => {
+      const expression: { key: string; operator: string; values?: string[] } = { key: String(e.key), operator: String(e.operator) };
+      if (Array.isArray(e.values)) expression.values = e.values.map(String);
+      return expression;
+    });
+  }
+  return out;
 }
 
 function peers(v: unknown): PolicyPeer[] | undefined {
   if (!Array.isArray(v)) return undefined;
   // A null field is an absent one (Helm renders an empty `namespaceSelector:` as null); a peer that
   // is not an object says nothing, and admits nobody (the API server rejects it).
-  return v.map(p => (!isObj(p) ? {} : {
-    ...(p.podSelector != null ? { podSelector: selector(p.podSelector) } : {}),
-    ...(p.namespaceSelector != null ? { namespaceSelector: selector(p.namespaceSelector) } : {}),
-    ...(isObj(p.ipBlock) ? { ipBlock: { cidr: String(p.ipBlock.cidr), ...(Array.isArray(p.ipBlock.except) ? { except: p.ipBlock.except.map(String) } : {}) } } : {}),
-  }));
+  return v.map(p => {
+    const out: { podSelector?: LabelSelector; namespaceSelector?: LabelSelector; ipBlock?: { cidr: string; except?: string[] } } = {};
+    if (!isObj(p)) return out;
+    if (p.podSelector != null) out.podSelector = selector(p.podSelector);
+    if (p.namespaceSelector != null) out.namespaceSelector = selector(p.namespaceSelector);
+    if (isObj(p.ipBlock)) {
+      out.ipBlock = { cidr: String(p.ipBlock.cidr) };
+      if (Array.isArray(p.ipBlock.except)) out.ipBlock.except = p.ipBlock.except.map(String);
+    }
+    return out;
+  });
 }
 
 function policyPorts(v: unknown): PolicyPort[] | undefined {
   if (!Array.isArray(v)) return undefined;
-  return v.filter(isObj).map(p => ({
-    ...(p.protocol !== undefined ? { protocol: String(p.protocol) } : {}),
-    ...(typeof p.port === 'number' || typeof p.port === 'string' ? { port: p.port } : {}),
-    ...(typeof p.endPort === 'number' ? { endPort: p.endPort } : {}),
-  }));
+  const out: PolicyPort[] = [];
+  for (const p of v) {
+    if (!isObj(p)) continue;
+    const port: { protocol?: string; port?: number | string; endPort?: number } = {};
+    if (p.protocol !== undefined) port.protocol = String(p.protocol);
+    if (typeof p.port === 'number' || typeof p.port === 'string') port.port = p.port;
+    if (typeof p.endPort === 'number') port.endPort = p.endPort;
+    out.push(port);
+  }
+  return out;
 }
 
 function rules(v: unknown, key: 'from' | 'to'): PolicyRule[] {
   if (!Array.isArray(v)) return [];
-  return v.map(r => (isObj(r) ? { [key]: peers(r[key]), ports: policyPorts(r.ports) } : {}));
+  return v.map(r => {
+    if (!isObj(r)) return {};
+    const peerList = peers(r[key]);
+    const ports = policyPorts(r.ports);
+    return key === 'from' ? { from: peerList, ports } : { to: peerList, ports };
+  });
 }
 
 const namespaceOf = (o: Obj) => (typeof o.metadata?.namespace === 'string' && o.metadata.namespace ? o.metadata.namespace : 'default');
@@ -165,12 +184,13 @@ export function clusterOf(objects: readonly SourcedObject[]): Cluster {
     }
   }
   // Services whose selector matches no workload stand for their pods (the registry's own output has Services only).
-  const workloads = [...pods];
+  // Which workloads a selector matches is looked up through their labels (not by trying each one).
+  const workloads = new Cluster({ pods: [...pods], policies: [] });
   for (const { file, o } of all) {
     if (o.kind !== 'Service' || !isObj(o.spec?.selector) || Object.keys(o.spec.selector).length === 0) continue;
     const ns = namespaceOf(o);
     const labels = stringMap(o.spec.selector);
-    if (workloads.some(p => p.namespace === ns && selects({ matchLabels: labels }, p.labels))) continue;
+    if (workloads.selectedIn(ns, { matchLabels: labels }).length > 0) continue;
     const ports: ContainerPort[] = [];
     for (const p of Array.isArray(o.spec.ports) ? o.spec.ports : []) {
       if (!isObj(p) || typeof p.port !== 'number') continue;

@@ -61,8 +61,13 @@ export type Endpoint = Pod | Address;
 
 export const isPod = (e: Endpoint): e is Pod => (e as Pod).namespace !== undefined;
 
-/** `namespace/name` for a pod, the address otherwise. */
-export const endpointId = (e: Endpoint): string => (isPod(e) ? `${e.namespace}/${e.name}` : e.ip);
+const ids = new WeakMap<Endpoint, string>();
+/** `namespace/name` for a pod, the address otherwise (one string per endpoint: keys built from it hash once). */
+export function endpointId(e: Endpoint): string {
+  let id = ids.get(e);
+  if (id === undefined) ids.set(e, id = isPod(e) ? `${e.namespace}/${e.name}` : e.ip);
+  return id;
+}
 
 export interface PolicyPeer {
   readonly podSelector?: LabelSelector;

@@ -15,7 +15,7 @@ import type { ResolvedRegistry } from '../model/resolved';
 export type TrafficRegistry = Pick<ResolvedRegistry, 'spec' | 'environments' | 'allocations' | 'connections'>;
 import { Cluster, Path, PolicyRef, RuleRef, Target, TooManyPaths, pathKey } from './cluster';
 export { TooManyPaths };
-import { Address, Endpoint, Pod, Policy, endpointId, ipBlockAdmits, isPod, selects } from './model';
+import { Address, Endpoint, Pod, Policy, PolicyPeer, endpointId, ipBlockAdmits, isPod, selects } from './model';
 
 /** The rules of `verify`, with their severity and meaning (docs/traffic.md lists them). */
 export const TRAFFIC_RULES = {
@@ -132,8 +132,18 @@ function step(bytes: number[], delta: 1 | -1): string {
   return '';
 }
 
+const addressInMemo = new Map<string, string | undefined>();
+
 /** An address inside a CIDR (its first host where there is one). */
 export function addressIn(cidr: string): string | undefined {
+  if (addressInMemo.has(cidr)) return addressInMemo.get(cidr);
+  const ip = firstAddress(cidr);
+  if (addressInMemo.size >= 10_000) addressInMemo.clear();
+  addressInMemo.set(cidr, ip);
+  return ip;
+}
+
+function firstAddress(cidr: string): string | undefined {
   try {
     const [base, bits] = ipaddr.parseCIDR(cidr);
     // The whole address space: the internet stand-ins are in it already.
@@ -181,7 +191,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     const memo = probeMemo.get(memoKey);
     if (memo) return memo;
     // A pod of the folder that fits stands for itself; otherwise a stand-in with those labels.
-    let pod = Object.keys(labels).length > 0 ? base.pods.find(p => p.namespace === namespace && selects({ matchLabels: labels }, p.labels)) : undefined;
+    let pod: Pod | undefined = Object.keys(labels).length > 0 ? base.selectedIn(namespace, { matchLabels: labels })[0] : undefined;
     if (!pod) {
       let id = name;
       for (let i = 2; probeIds.has(`${namespace}/${id}`); i++) id = `${name}-${i}`;
@@ -208,25 +218,28 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
   }
   // For every ipBlock a policy names: an address it admits (outside its `except` blocks, so a block
   // that excepts the internet stand-ins is still tried), and an address in each `except`.
-  for (const p of probePolicies) {
-    for (const rule of [...p.ingress, ...p.egress]) {
-      for (const peer of [...(rule.from ?? []), ...(rule.to ?? [])]) {
-        if (!peer.ipBlock) continue;
-        const inside = addressAdmittedBy(peer.ipBlock);
-        if (inside) address(inside);
-        for (const cidr of peer.ipBlock.except ?? []) {
-          const ip = addressIn(cidr);
-          if (ip) address(ip);
-        }
-      }
+  // (Policies name the same few blocks again and again: each block is worked out once.)
+  const blocksSeen = new Set<string>();
+  const tryBlock = (peer: PolicyPeer) => {
+    if (!peer.ipBlock) return;
+    const key = JSON.stringify([peer.ipBlock.cidr, peer.ipBlock.except ?? []]);
+    if (blocksSeen.has(key)) return;
+    blocksSeen.add(key);
+    const inside = addressAdmittedBy(peer.ipBlock);
+    if (inside) address(inside);
+    for (const cidr of peer.ipBlock.except ?? []) {
+      const ip = addressIn(cidr);
+      if (ip) address(ip);
     }
+  };
+  for (const p of probePolicies) {
+    for (const rule of p.ingress) for (const peer of rule.from ?? []) tryBlock(peer);
+    for (const rule of p.egress) for (const peer of rule.to ?? []) tryBlock(peer);
   }
 
   const registryNamespaces = new Set<string>();
   const declared: DeclaredPath[] = [];
   const openToAll: Array<{ own: Set<string>; pod: Pod; port: number; protocol: string; reason: string }> = [];
-  // A service's pods, through the cluster's label index.
-  const podsOf = (namespace: string, labels: Record<string, string>): Pod[] => base.selectedIn(namespace, { matchLabels: labels });
 
   for (const r of registries) {
     const envs = new Map(r.environments.map(e => [e.name, e]));
@@ -239,6 +252,15 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
       const list = allocationsOf.get(key);
       if (list) list.push(a); else allocationsOf.set(key, [a]);
     }
+    // A service's pods, through the cluster's label index (asked for again for each of its
+    // connections: kept per namespace and service).
+    const podsMemo = new Map<string, Pod[]>();
+    const podsOf = (namespace: string, name: string, svc: { selector?: Record<string, string> }): Pod[] => {
+      const key = `${namespace}\u0000${name}`;
+      let pods = podsMemo.get(key);
+      if (!pods) podsMemo.set(key, pods = base.selectedIn(namespace, { matchLabels: selectorOf(name, svc) }));
+      return pods;
+    };
     const portsOf = (env: string, service: string) => allocationsOf.get(`${env}\u0000${service}`) ?? [];
     const allocation = (env: string, service: string, portName: string) => portsOf(env, service).find(a => a.portName === portName);
 
@@ -251,13 +273,13 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
       const targetNs = envs.get(c.targetEnvironment)?.namespace;
       const a = allocation(c.targetEnvironment, c.to, c.portName);
       if (!clientNs || !targetNs || !a) continue;
-      const clients = podsOf(clientNs, selectorOf(c.from, from));
+      const clients = podsOf(clientNs, c.from, from);
       let targets: Endpoint[] = [];
       let port = a.targetPort;
       if (c.targetKind === 'service') {
         const to = services[c.to];
         if (!to || !deployed(to.status)) continue;
-        targets = podsOf(targetNs, selectorOf(c.to, to));
+        targets = podsOf(targetNs, c.to, to);
       } else {
         const ext = externals[c.to];
         if (!ext) continue;
@@ -282,7 +304,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
         // Everyone outside this registry's namespaces: resolved below, once every stand-in exists.
         const own = new Set(r.environments.map(e => e.namespace));
         for (const e of r.environments) {
-          for (const pod of podsOf(e.namespace, selectorOf(name, svc))) {
+          for (const pod of podsOf(e.namespace, name, svc)) {
             for (const a of portsOf(e.name, name)) openToAll.push({ own, pod, port: a.targetPort, protocol: a.protocol, reason: `${r.spec.name}: ${name} is public` });
           }
         }
@@ -296,7 +318,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
       }
       for (const e of r.environments) {
         const ports = portsOf(e.name, name);
-        for (const pod of podsOf(e.namespace, selectorOf(name, svc))) {
+        for (const pod of podsOf(e.namespace, name, svc)) {
           for (const a of ports) {
             for (const s of sources) declared.push({ from: endpointId(s), to: endpointId(pod), port: a.targetPort, protocol: a.protocol, side: 'ingress', reason: `${r.spec.name}: ${name} is public to ${[...(svc.public.namespaces ?? []), ...(svc.public.cidrs ?? [])].join(', ')}` });
           }
@@ -327,7 +349,9 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
   // each protocol it opens whole, and for a rule without ports a port of every protocol. Rules whose
   // peers are all pod selectors with labels reach only pods of the folder, which have their own ports.
   const standIns: Endpoint[] = [...addresses.values(), ...probes.filter(isPod)];
-  const tried = (port: number, protocol: string) => { for (const e of standIns) addPort(e, port, protocol); };
+  // (Collected first: thousands of rules open the same few ports.)
+  const triedPorts = new Map<string, { port: number; protocol: string }>();
+  const tried = (port: number, protocol: string) => { triedPorts.set(`${port}/${protocol}`, { port, protocol }); };
   for (const p of probePolicies) {
     for (const rule of p.egress) {
       const reachesStandIns = !rule.to || rule.to.length === 0 || rule.to.some(peer => peer.ipBlock || peer.namespaceSelector ||
@@ -348,6 +372,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
       }
     }
   }
+  for (const e of standIns) for (const { port, protocol } of triedPorts.values()) addPort(e, port, protocol);
   for (const a of addresses.values()) { addPort(a, 443, 'TCP'); addPort(a, 80, 'TCP'); }
   const sources: Endpoint[] = [...cluster.pods, ...addresses.values()];
   const targets: Target[] = sources.map(e => ({
@@ -414,6 +439,45 @@ export function structuralFindings(cluster: Cluster, podNamespaces: ReadonlySet<
   return out;
 }
 
+const SIDE_BIT = { both: 1, egress: 2, ingress: 4 } as const;
+
+/**
+ * Keys for comparing paths: a number from the two ends' indexes and an index of the port and
+ * protocol (sets of numbers are far cheaper than sets of strings at hundreds of thousands of
+ * paths). The same path always gets the same key, and different paths different keys: the
+ * indexes are dense and the number stays exact (below 2^53), or the key is a string of them.
+ * (`exactUpTo` is for tests.)
+ */
+export function pathKeys(lists: ReadonlyArray<readonly Path[]>, exactUpTo = Number.MAX_SAFE_INTEGER): (p: Path) => number | string {
+  const ends = new Map<string, number>();
+  const protocols = new Map<string, Map<number, number>>();
+  let portCount = 0;
+  const endOf = (id: string) => {
+    let i = ends.get(id);
+    if (i === undefined) ends.set(id, i = ends.size);
+    return i;
+  };
+  const portOf = (port: number, protocol: string) => {
+    let byPort = protocols.get(protocol);
+    if (!byPort) protocols.set(protocol, byPort = new Map());
+    let i = byPort.get(port);
+    if (i === undefined) byPort.set(port, i = portCount++);
+    return i;
+  };
+  for (const list of lists) for (const p of list) { endOf(p.from); endOf(p.to); portOf(p.port, p.protocol); }
+  const n = ends.size;
+  const m = Math.max(portCount, 1);
+  const exact = n * n * m <= exactUpTo;
+  return p => {
+    const from = endOf(p.from);
+    const to = endOf(p.to);
+    const port = portOf(p.port, p.protocol);
+    // A path not in the lists (none is asked for) gets indexes past the counts: a string key then.
+    if (!exact || from >= n || to >= n || port >= m) return `${from} ${to} ${port}`;
+    return (from * n + to) * m + port;
+  };
+}
+
 /** Verifies a cluster's policies against the registries' declared traffic. */
 export function verifyCluster(base: Cluster, registries: readonly TrafficRegistry[], options: {
   /** Only the registries' namespaces need a default deny, and no pitfall warnings (what the synth checks). @default false */
@@ -432,10 +496,11 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
     .filter(f => !options.registryNamespacesOnly || f.severity === 'error');
   if (registries.length > 0) {
     const endpoints = new Map<string, Endpoint>(u.sources.map(e => [endpointId(e), e]));
-    const egressDeclared = new Map<string, DeclaredPath>();
-    const ingressDeclared = new Map<string, DeclaredPath>();
+    const keyOf = pathKeys([allowed, u.declared]);
+    const egressDeclared = new Map<number | string, DeclaredPath>();
+    const ingressDeclared = new Map<number | string, DeclaredPath>();
     for (const d of u.declared) {
-      const key = pathKey(d);
+      const key = keyOf(d);
       if (d.side !== 'ingress' && !egressDeclared.has(key)) egressDeclared.set(key, d);
       if (d.side !== 'egress' && !ingressDeclared.has(key)) ingressDeclared.set(key, d);
     }
@@ -453,10 +518,10 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
       const e = endpoints.get(id);
       return !!e && isPod(e) && u.registryNamespaces.has(e.namespace);
     };
-    const allowedKeys = new Set<string>();
+    const allowedKeys = new Set<number | string>();
     let undeclared = 0;
     for (const p of allowed) {
-      const key = pathKey(p);
+      const key = keyOf(p);
       allowedKeys.add(key);
       // Each end in a registry namespace must have declared its side of the path.
       const egressUndeclared = inRegistry(p.from) && !egressDeclared.has(key);
@@ -477,15 +542,18 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
       findings.push(finding('traffic-undeclared', `… and ${undeclared - FINDINGS_SHOWN} more allowed paths that are not declared (${undeclared} in all)`, {},
         'fix the policies the paths above name, then verify again'));
     }
-    const seen = new Set<string>();
+    // The sides seen of each declared path (a bit each), so that a path is reported once per side.
+    const seen = new Map<number | string, number>();
     const problems: Array<{ key: string; d: DeclaredPath }> = [];
     for (const d of u.declared) {
       if (d.from === d.to) continue;
-      const key = pathKey(d);
-      if (seen.has(`${key} ${d.side}`)) continue;
-      seen.add(`${key} ${d.side}`);
+      const key = keyOf(d);
+      const bit = SIDE_BIT[d.side];
+      const sides = seen.get(key) ?? 0;
+      if (sides & bit) continue;
+      seen.set(key, sides | bit);
       if (allowedKeys.has(key)) continue; // allowed as a whole: both sides admit it
-      problems.push({ key, d });
+      problems.push({ key: pathKey(d), d });
     }
     problems.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     for (const { d } of problems) {
