@@ -267,7 +267,7 @@ function main(): void {
     '',
     ...synth,
     '',
-    'The synth verifies the traffic its NetworkPolicies allow up to 6,000 pods (the 100- and 1,000-service runs above include it;',
+    'The synth verifies the traffic its NetworkPolicies allow up to 12,000 pods (the 100- and 1,000-service runs above include it;',
     'the 10,000-service one, 30,000 pods, leaves it to `cdk8s-ports verify` and says so).',
     '',
     '## `cdk8s-ports verify`',
