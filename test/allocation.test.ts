@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { checkRegistry, ianaService, RegistrySpec, RegistrySpecSchema } from '../lib';
+import { checkRegistry, freePorts, ianaService, RegistrySpec, RegistrySpecSchema } from '../lib';
+import { describeRanges } from '../lib/allocation/free-ports';
 import { allocate } from '../lib/allocation/allocate';
 import { environmentsOf } from '../lib/model/normalize';
 import { referenceAllocate } from './support/reference-allocate';
@@ -290,5 +291,54 @@ describe('the linear allocator places every port where the previous (quadratic) 
         fs.filter(f => f.rule === 'no-free-port').map(f => `${f.where.service}/${f.where.environment}`).sort();
       expect(full(now.findings)).toEqual(full(before.findings));
     }), { numRuns: Number(process.env.FC_RUNS ?? 300), seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined });
+  });
+});
+
+describe('freePorts (what `cdk8s-ports free` offers)', () => {
+  const resolved = checkRegistry({
+    name: 'free',
+    environments: { production: { range: [20000, 20099] }, staging: { range: [20000, 20099], scope: 'stage-host' }, laptop: { scope: 'laptop' } },
+    categories: { web: { ranges: [[20010, 20019], [30000, 30010], [40000, 40010]] }, edge: { ranges: [[20099, 20150]] } },
+    services: {
+      api: { ports: { http: { port: 20000 }, dns: { port: 20001, protocol: 'UDP' }, admin: { port: 20002, fallback: 20003 } } },
+      worker: { ports: { http: { port: { production: 20004, staging: 20050, laptop: 20060 } } } },
+    },
+  });
+
+  test('takes the band, skipping ports of the same scope and protocol (fallbacks included), lowest first', () => {
+    // 20000, 20002, its fallback 20003 and 20004 are taken; 20001 is taken for UDP only.
+    expect(freePorts(resolved, { environment: 'production', count: 3 })).toEqual({ ranges: [[20000, 20099]], ports: [20001, 20005, 20006] });
+    expect(freePorts(resolved, { environment: 'production', count: 2, protocol: 'UDP' }).ports).toEqual([20000, 20002]);
+    // Another scope (another host): production's ports are free there, staging's own are not.
+    expect(freePorts(resolved, { environment: 'staging', count: 5 }).ports).toEqual([20001, 20004, 20005, 20006, 20007]);
+    // Exactly as many as asked for.
+    expect(freePorts(resolved, { environment: 'production' }).ports).toEqual([20001]);
+  });
+
+  test('a category within the band takes the overlap of its ranges and the band; without a band its ranges', () => {
+    expect(freePorts(resolved, { environment: 'production', category: 'web', count: 1 })).toEqual({ ranges: [[20010, 20019]], ports: [20010] });
+    // An overlap of one port is a range too.
+    expect(freePorts(resolved, { environment: 'production', category: 'edge', count: 2 })).toEqual({ ranges: [[20099, 20099]], ports: [20099] });
+    expect(freePorts(resolved, { environment: 'laptop', category: 'web', count: 12 })).toEqual({
+      ranges: [[20010, 20019], [30000, 30010], [40000, 40010]],
+      ports: [20010, 20011, 20012, 20013, 20014, 20015, 20016, 20017, 20018, 20019, 30000, 30001],
+    });
+  });
+
+  test('reserved ports (stale lock entries) and busy ports are skipped', () => {
+    expect(freePorts(resolved, { environment: 'production', count: 2, reserved: [20001, 20006] }).ports).toEqual([20005, 20007]);
+    expect(freePorts(resolved, { environment: 'production', count: 2, isBusy: p => p === 20005 }).ports).toEqual([20001, 20006]);
+  });
+
+  test('unknown names and a missing band are errors that say what the registry has', () => {
+    expect(() => freePorts(resolved, { environment: 'prod' })).toThrow('unknown environment "prod"; the registry has production, staging, laptop');
+    expect(() => freePorts(resolved, { environment: 'production', category: 'api' })).toThrow('unknown category "api"; the registry has web, edge');
+    const bare = checkRegistry({ name: 'bare', environments: { laptop: {} }, services: {} });
+    expect(() => freePorts(bare, { environment: 'laptop', category: 'web' })).toThrow('unknown category "web"; the registry has none');
+    expect(() => freePorts(bare, { environment: 'laptop' })).toThrow('environment laptop has no band and no category was given: pass --category');
+  });
+
+  test('describeRanges lists ranges as a person writes them', () => {
+    expect(describeRanges([[8000, 8799], [9000, 9000]])).toBe('8000-8799, 9000');
   });
 });

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { PortsApp, PortRegistry, SynthResult } from '../lib';
+import { PortsApp, PortRegistry, SynthResult, checkRegistry } from '../lib';
 import { parsePortEntry, parseShortPort } from '../lib/compose/ports';
 import { checkComposeText } from '../lib/rules/compose-drift';
 import { defineLumiere } from '../main';
@@ -241,5 +241,69 @@ describe('compose port syntax', () => {
     expect(() => parseShortPort('80:80:80:80')).toThrow(/not a port mapping/);
     expect(() => parseShortPort('http:80')).toThrow(/published port "http"/);
     expect(() => parseShortPort('80/icmp')).toThrow(/protocol/);
+  });
+});
+
+describe('compose drift, finding by finding', () => {
+  const resolved = checkRegistry({
+    name: 'shop',
+    environments: { production: { range: [8000, 8099] }, development: { range: [9000, 9099] } },
+    services: {
+      web: { composeName: 'frontend', ports: { http: { offset: 0 } } },
+      api: { ports: { http: { offset: 10 }, metrics: { offset: 11, protocol: 'UDP' } } },
+    },
+  });
+  const check = (text: string, environment?: string) => checkComposeText(resolved, text, 'dc.yml', environment);
+
+  test('a service publishing a port the registry does not give it: rule, service, port, position, environment, fix', () => {
+    const findings = check('services:\n  api:\n    ports:\n      - "8011:8011"\n      - "8011:8011/udp"\n', 'production');
+    expect(findings).toEqual([{
+      rule: 'compose-drift', severity: 'error',
+      message: 'dc.yml: service api publishes 8011/TCP, but the registry gives api 8010/TCP (http, production), 8011/UDP (metrics, production)',
+      where: { registry: 'shop', service: 'api', port: 8011, file: 'dc.yml:4:9', environment: 'production' },
+      fix: 'publish 8010 (or change the registry and synthesize again)',
+    }]);
+  });
+
+  test('the environment chooses the ports compared; without one, every environment counts', () => {
+    const text = 'services:\n  frontend:\n    ports: ["9000:80"]\n';
+    expect(check(text, 'production').map(f => [f.rule, f.where.service, f.where.port, f.message])).toEqual([
+      ['compose-drift', 'web', 9000, 'dc.yml: service frontend publishes 9000/TCP, but the registry gives web 8000/TCP (http, production)'],
+    ]);
+    expect(check(text, 'development')).toEqual([]);
+    expect(check(text)).toEqual([]);
+  });
+
+  test('a service the registry does not know, publishing a registry port, is told whose it is', () => {
+    expect(check('services:\n  legacy:\n    ports: ["127.0.0.1:8010:80", "7000:80"]\n')).toEqual([{
+      rule: 'compose-drift', severity: 'error',
+      message: 'dc.yml: service legacy publishes 8010/TCP, which the registry gives api.http (production)',
+      where: { registry: 'shop', service: 'legacy', port: 8010, other: 'api.http', file: 'dc.yml:3:13', environment: 'production' },
+      fix: 'publish a port the registry allocates to legacy, or declare legacy in the registry',
+    }]);
+  });
+
+  test('entries without a published port, services without ports or not maps are skipped', () => {
+    expect(check('services:\n  api:\n    ports: ["8011", { target: 8011 }]\n  worker:\n    image: x\n  odd: just-a-string\n  empty:\n', 'production')).toEqual([]);
+  });
+
+  test('a port entry compose cannot read is a compose-file finding at its position', () => {
+    expect(check('services:\n  frontend:\n    ports:\n      - "eighty:80"\n')).toEqual([expect.objectContaining({
+      rule: 'compose-file', where: { registry: 'shop', service: 'web', file: 'dc.yml:4:9' },
+      message: expect.stringMatching(/^dc\.yml: service frontend: .*eighty/), fix: 'fix the port entry',
+    })]);
+  });
+
+  test('not YAML, duplicate keys, or no services map: a compose-file finding that says which', () => {
+    expect(check('services:\n  api: [\n')).toEqual([expect.objectContaining({
+      rule: 'compose-file', where: { registry: 'shop', file: expect.stringMatching(/^dc\.yml:\d+:\d+$/) }, fix: 'fix the YAML',
+      message: expect.stringMatching(/^dc\.yml is not valid YAML: \S/),
+    })]);
+    const duplicate = check('services:\n  api:\n    ports: ["8010:8010"]\n  api:\n    ports: ["8099:8099"]\n');
+    expect(duplicate).toEqual([expect.objectContaining({ rule: 'compose-file', where: { registry: 'shop', file: 'dc.yml:4:3' } })]);
+    expect(duplicate[0].message).toMatch(/^dc\.yml is not valid YAML: .*unique/);
+    for (const text of ['version: "3"\n', 'services: [api]\n']) {
+      expect(check(text)).toEqual([{ rule: 'compose-file', severity: 'error', message: 'dc.yml has no services map', where: { registry: 'shop', file: 'dc.yml' }, fix: 'check that it is a docker-compose file' }]);
+    }
   });
 });
