@@ -1,4 +1,4 @@
-import { RULES, checkRegistry } from '../lib';
+import { RULES, RegistrySpec, checkRegistry } from '../lib';
 import { allocate } from '../lib/allocation/allocate';
 import { environmentsOf, indexSpec } from '../lib/model/normalize';
 import { RegistrySpecSchema } from '../lib/model/schema';
@@ -477,4 +477,172 @@ test('the de-facto list can be extended or switched off', () => {
   expect(findingsOf(extended).find(f => f.rule === 'defacto-port')?.message).toMatch(/legacy admin UI/);
   const off = variant(s => { s.externals.cache = { ports: { main: { port: 6379 } } }; s.defactoPorts = false; });
   expect(rulesOf(off)).toEqual([]);
+});
+
+describe('range rules, finding by finding', () => {
+  const rangeFindings = (spec: Partial<RegistrySpec>) => checkRegistry({ name: 'r', services: {}, environments: {}, ...spec }).findings
+    .filter(f => f.rule === 'invalid-range' || f.rule === 'range-overlap').map(f => [f.rule, f.message, f.where, f.fix]);
+
+  test('bands below 1, above 65535 or not integers', () => {
+    expect(rangeFindings({ environments: { prod: { range: [0, 100] }, dev: { range: [60000, 70000] }, qa: { range: [1.5, 100] }, lab: { range: [100, 200.5] } } })).toEqual([
+  [
+    "invalid-range",
+    "band [0, 100] of environment prod is not a valid range",
+    {
+      "registry": "r",
+      "environment": "prod",
+      "path": "environments.prod.range"
+    },
+    "use [first, last] with integers 1 <= first <= last <= 65535"
+  ],
+  [
+    "invalid-range",
+    "band [60000, 70000] of environment dev is not a valid range",
+    {
+      "registry": "r",
+      "environment": "dev",
+      "path": "environments.dev.range"
+    },
+    "use [first, last] with integers 1 <= first <= last <= 65535"
+  ],
+  [
+    "invalid-range",
+    "band [1.5, 100] of environment qa is not a valid range",
+    {
+      "registry": "r",
+      "environment": "qa",
+      "path": "environments.qa.range"
+    },
+    "use [first, last] with integers 1 <= first <= last <= 65535"
+  ],
+  [
+    "invalid-range",
+    "band [100, 200.5] of environment lab is not a valid range",
+    {
+      "registry": "r",
+      "environment": "lab",
+      "path": "environments.lab.range"
+    },
+    "use [first, last] with integers 1 <= first <= last <= 65535"
+  ]
+]);
+  });
+
+  test('the edges 1 and 65535 are ports', () => {
+    expect(rangeFindings({ environments: { prod: { range: [1, 1023] }, dev: { range: [65535, 65535], scope: 'b' } } })).toEqual([]);
+  });
+
+  test('avoided ports and ranges: 0, 65536 and 1.5 are not ports; a reversed range says how to write it; [5, 5] is one port', () => {
+    expect(rangeFindings({ environments: { prod: { range: [20000, 20999] } }, avoid: { ports: [0, 1, 65535, 65536, 1.5], ranges: [[5, 5], [10, 1], [70000, 70000], { range: [0, 3] }] } })).toEqual([
+  [
+    "invalid-range",
+    "avoided port 0 is not a port: ports are integers in 1-65535",
+    {
+      "registry": "r",
+      "path": "avoid.ports[0]"
+    },
+    "list ports as integers in 1-65535, or remove the entry"
+  ],
+  [
+    "invalid-range",
+    "avoided port 65536 is not a port: ports are integers in 1-65535",
+    {
+      "registry": "r",
+      "path": "avoid.ports[3]"
+    },
+    "list ports as integers in 1-65535, or remove the entry"
+  ],
+  [
+    "invalid-range",
+    "avoided port 1.5 is not a port: ports are integers in 1-65535",
+    {
+      "registry": "r",
+      "path": "avoid.ports[4]"
+    },
+    "list ports as integers in 1-65535, or remove the entry"
+  ],
+  [
+    "invalid-range",
+    "avoided range [10, 1] is not a valid range (it is reversed, so it avoids nothing)",
+    {
+      "registry": "r",
+      "path": "avoid.ranges[1]"
+    },
+    "write it as [1, 10]"
+  ],
+  [
+    "invalid-range",
+    "avoided range [70000, 70000] is not a valid range",
+    {
+      "registry": "r",
+      "path": "avoid.ranges[2]"
+    },
+    "use [first, last] with integers 1 <= first <= last <= 65535"
+  ],
+  [
+    "invalid-range",
+    "avoided range [0, 3] is not a valid range",
+    {
+      "registry": "r",
+      "path": "avoid.ranges[3]"
+    },
+    "use [first, last] with integers 1 <= first <= last <= 65535"
+  ]
+]);
+  });
+
+  test('categories: overlapping ranges of one category are fine, ranges of two categories sharing one port are not, a category partly in a band is an overlap, one nested in it is not; fallback ranges are checked too', () => {
+    expect(rangeFindings({ environments: { prod: { range: [20000, 20999] } }, categories: { web: { ranges: [[100, 200], [150, 250]], fallbackRanges: [[0, 5]] }, api: { ranges: [[250, 300]] }, prod: { ranges: [[20900, 21100]] }, inner: { ranges: [[20100, 20200]] } } })).toEqual([
+  [
+    "invalid-range",
+    "fallback range [0, 5] of category web is not a valid range",
+    {
+      "registry": "r",
+      "category": "web",
+      "path": "categories.web.fallbackRanges[0]"
+    },
+    "use [first, last] with integers 1 <= first <= last <= 65535"
+  ],
+  [
+    "range-overlap",
+    "band 20000-20999 of environment prod overlaps range 20900-21100 of category prod (shared ports 20900-20999)",
+    {
+      "registry": "r",
+      "environment": "prod",
+      "port": 20900,
+      "other": "category prod",
+      "path": "categories.prod.ranges[0]"
+    },
+    "make the ranges disjoint: end category prod's range before 20000 or start it after 20999, or nest one range completely inside the other"
+  ],
+  [
+    "range-overlap",
+    "range 150-250 of category web overlaps range 250-300 of category api (shared ports 250)",
+    {
+      "registry": "r",
+      "port": 250,
+      "other": "category api",
+      "path": "categories.api.ranges[0]"
+    },
+    "make the ranges disjoint: end category api's range before 150 or start it after 250, or nest one range completely inside the other"
+  ]
+]);
+  });
+
+  test('bands of one host overlap; bands of another host (scope) may reuse the numbers', () => {
+    expect(rangeFindings({ environments: { prod: { range: [20000, 20999] }, dev: { range: [20500, 21500] }, lab: { range: [20000, 20999], scope: 'lab' } } })).toEqual([
+  [
+    "range-overlap",
+    "band 20000-20999 of environment prod overlaps band 20500-21500 of environment dev (shared ports 20500-20999)",
+    {
+      "registry": "r",
+      "environment": "prod",
+      "port": 20500,
+      "other": "band dev",
+      "path": "environments.dev.range"
+    },
+    "make the ranges disjoint: end band dev's range before 20000 or start it after 20999, or nest one range completely inside the other"
+  ]
+]);
+  });
 });
