@@ -646,3 +646,162 @@ describe('range rules, finding by finding', () => {
 ]);
   });
 });
+
+describe('name rules, finding by finding', () => {
+  const errors = (spec: Partial<RegistrySpec>) => checkRegistry({ name: 'r', environments: { production: { range: [20000, 20999] } }, services: {}, ...spec }).findings
+    .filter(f => f.severity === 'error').map(f => [f.rule, f.message, f.where, f.fix]);
+
+  test('names of 63 characters are labels, of 64 not: environment names and namespaces (the default namespace is registry-environment)', () => {
+    expect(errors({ environments: { ['e'.repeat(63)]: { range: [20000, 20099] }, ['f'.repeat(64)]: { range: [20100, 20199], namespace: 'n'.repeat(64) } } })).toEqual([
+  [
+    "namespace-name",
+    "namespace \"r-eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\" of environment eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee is 65 characters long; the limit is 63",
+    {
+      "registry": "r",
+      "environment": "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
+      "path": "environments.eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee.namespace"
+    },
+    "use \"r-eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\""
+  ],
+  [
+    "namespace-name",
+    "environment name \"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\" is 64 characters long; the limit is 63; it is used in namespaces, file names and labels",
+    {
+      "registry": "r",
+      "environment": "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+      "path": "environments.ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+    },
+    "rename it to \"fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\""
+  ],
+  [
+    "namespace-name",
+    "namespace \"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn\" of environment ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff is 64 characters long; the limit is 63",
+    {
+      "registry": "r",
+      "environment": "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+      "path": "environments.ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff.namespace"
+    },
+    "use \"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn\""
+  ]
+]);
+  });
+
+  test('port names of 15 characters are IANA service names, of 16 not; the fix offers one that is', () => {
+    expect(errors({ services: { api: { ports: { ['p'.repeat(15)]: { offset: 1 }, ['q'.repeat(16)]: { offset: 2 }, 'Web_UI': { offset: 3 } } } } })).toEqual([
+  [
+    "port-name",
+    "port name \"qqqqqqqqqqqqqqqq\" of api is 16 characters long; the limit is 15 (Kubernetes port names are IANA service names)",
+    {
+      "registry": "r",
+      "service": "api",
+      "portName": "qqqqqqqqqqqqqqqq",
+      "path": "services.api.ports.qqqqqqqqqqqqqqqq"
+    },
+    "rename it to \"qqqqqqqqqqqqqqq\""
+  ],
+  [
+    "port-name",
+    "port name \"Web_UI\" of api must be lowercase letters, digits and \"-\", and not start or end with \"-\" (Kubernetes port names are IANA service names)",
+    {
+      "registry": "r",
+      "service": "api",
+      "portName": "Web_UI",
+      "path": "services.api.ports.Web_UI"
+    },
+    "rename it to \"web-ui\""
+  ]
+]);
+  });
+
+  test('service names: the fix offers a DNS-1035 label (lowercase, no leading digit, no doubled or trailing dash, at most 63, never empty)', () => {
+    expect(errors({ services: { 'My_Service--X-': { ports: { http: { offset: 1 } } }, '9lives': { ports: { http: { offset: 2 } } }, '---': { ports: { http: { offset: 3 } } }, ['b-'.repeat(40)]: { ports: { http: { offset: 4 } } } } })).toEqual([
+  [
+    "service-name",
+    "service name \"My_Service--X-\" must be lowercase letters, digits and \"-\", start with a letter and end with a letter or digit (Kubernetes Service names are DNS-1035 labels)",
+    {
+      "registry": "r",
+      "service": "My_Service--X-",
+      "path": "services.My_Service--X-"
+    },
+    "rename it to \"my-service-x\""
+  ],
+  [
+    "service-name",
+    "service name \"9lives\" must be lowercase letters, digits and \"-\", start with a letter and end with a letter or digit (Kubernetes Service names are DNS-1035 labels)",
+    {
+      "registry": "r",
+      "service": "9lives",
+      "path": "services.9lives"
+    },
+    "rename it to \"lives\""
+  ],
+  [
+    "service-name",
+    "service name \"---\" must be lowercase letters, digits and \"-\", start with a letter and end with a letter or digit (Kubernetes Service names are DNS-1035 labels)",
+    {
+      "registry": "r",
+      "service": "---",
+      "path": "services.---"
+    },
+    "rename it to \"svc\""
+  ],
+  [
+    "service-name",
+    "service name \"b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-\" is 80 characters long; the limit is 63 (Kubernetes Service names are DNS-1035 labels)",
+    {
+      "registry": "r",
+      "service": "b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-",
+      "path": "services.b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-"
+    },
+    "rename it to \"b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b-b\""
+  ]
+]);
+  });
+
+  test('two externals generating one variable: the finding names both ports', () => {
+    expect(errors({ externals: { 'db-main': { ports: { pg: { port: 5432 } } }, db: { ports: { 'main-pg': { port: 5433 } } } } })).toEqual([
+  [
+    "env-var-collision",
+    "db.main-pg and db-main.pg both generate the variable DB_MAIN_PG_PORT",
+    {
+      "registry": "r",
+      "service": "db",
+      "portName": "main-pg",
+      "other": "db-main.pg",
+      "path": "externals.db.ports.main-pg"
+    },
+    "rename the port or the service so that db.main-pg and db-main.pg differ in more than punctuation"
+  ]
+]);
+  });
+
+  test('a service without ports is a schema error', () => {
+    expect(errors({ services: { empty: { ports: {} } } })).toEqual([
+  [
+    "schema",
+    "empty declares no ports",
+    {
+      "registry": "r",
+      "service": "empty",
+      "path": "services.empty.ports"
+    },
+    "declare at least one named port, e.g. ports: { http: { offset: 0 } }"
+  ]
+]);
+  });
+
+  test('a name declared as a service and as an external is one duplicate-service error on the external', () => {
+    expect(errors({ services: { db: { ports: { pg: { offset: 1 } } } }, externals: { db: { ports: { pg: { port: 5432 } } } } }).filter(f => f[0] === 'duplicate-service')).toEqual([
+  [
+    "duplicate-service",
+    "\"db\" is declared twice (as services and as externals)",
+    {
+      "registry": "r",
+      "service": "db",
+      "path": "externals.db"
+    },
+    "give one of them another name"
+  ]
+]);
+  });
+});
