@@ -21,6 +21,7 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
     const e = doc.errors[0];
     return [finding('compose-file', `${file} is not valid YAML: ${e.message.split('\n')[0]}`, { registry, file: at(e.pos[0]) }, 'fix the YAML')];
   }
+  // Stryker disable next-line BooleanLiteral: equivalent, keepScalar changes only what a scalar gives, and a scalar is no map either way
   const services = doc.get('services', true);
   if (!yamlLib().isMap(services)) {
     return [finding('compose-file', `${file} has no services map`, { registry, file }, 'check that it is a docker-compose file')];
@@ -30,12 +31,15 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
   // A registry entry may have another name in compose files (`composeName`).
   const byComposeName = new Map<string, string>();
   for (const entries of [resolved.spec.services, resolved.spec.externals]) {
+    // Stryker disable next-line ConditionalExpression: equivalent, an undefined key is never looked up (compose names are strings)
     for (const [name, entry] of Object.entries(entries ?? {})) if (entry.composeName) byComposeName.set(entry.composeName, name);
   }
   for (const pair of services.items) {
+    // Stryker disable next-line LogicalOperator,OptionalChaining: equivalent, the parser's keys are nodes, and a scalar node prints as its value
     const composeName = String((pair.key as { value?: unknown })?.value ?? pair.key);
     const name = byComposeName.get(composeName) ?? composeName;
     const svc = pair.value;
+    // Stryker disable next-line BooleanLiteral: equivalent, keepScalar changes only what a scalar gives, and a scalar is no list either way
     const ports = yamlLib().isMap(svc) ? svc.get('ports', true) : undefined;
     if (!yamlLib().isSeq(ports)) continue;
     const own = allocations.filter(a => a.service === name);
