@@ -273,7 +273,7 @@ export class Cluster {
         // this one, and sources with a rule to everyone whose ports admit it.
         const named = new Set<Endpoint>();
         for (const { source, rule } of ruled) if (!named.has(source) && portsAdmit(rule.ports, port, protocol, dst)) named.add(source);
-        const egressAllows = (src: Endpoint) => reach.free.has(src) || named.has(src) ||
+        const egressAdmits = (src: Endpoint) => reach.free.has(src) || named.has(src) ||
           (reach.toEveryone.get(src)?.some(rule => portsAdmit(rule.ports, port, protocol, dst)) ?? false);
         const emit = (src: Endpoint) => {
           // A pod to itself is not a path; to another replica of its workload it is. Two addresses
@@ -288,7 +288,7 @@ export class Cluster {
         const admitted = ingress === sources ? undefined : ingress as Set<Endpoint>;
         // Walk the smaller side, look up the other.
         if (admitted && admitted.size <= reach.free.size + reach.toEveryone.size + named.size) {
-          for (const src of admitted) if (egressAllows(src)) emit(src);
+          for (const src of admitted) if (egressAdmits(src)) emit(src);
           continue;
         }
         const done = new Set<Endpoint>();
@@ -296,7 +296,7 @@ export class Cluster {
           for (const src of group) {
             if (done.has(src)) continue;
             done.add(src);
-            if ((!admitted || admitted.has(src)) && egressAllows(src)) emit(src);
+            if ((!admitted || admitted.has(src)) && egressAdmits(src)) emit(src);
           }
         }
       }

@@ -497,13 +497,14 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
   if (registries.length > 0) {
     const endpoints = new Map<string, Endpoint>(u.sources.map(e => [endpointId(e), e]));
     const keyOf = pathKeys([allowed, u.declared]);
-    const egressDeclared = new Map<number | string, DeclaredPath>();
-    const ingressDeclared = new Map<number | string, DeclaredPath>();
-    for (const d of u.declared) {
-      const key = keyOf(d);
-      if (d.side !== 'ingress' && !egressDeclared.has(key)) egressDeclared.set(key, d);
-      if (d.side !== 'egress' && !ingressDeclared.has(key)) ingressDeclared.set(key, d);
-    }
+    const declaredKeys = u.declared.map(keyOf);
+    // The paths each side declares.
+    const egressDeclared = new Set<number | string>();
+    const ingressDeclared = new Set<number | string>();
+    u.declared.forEach((d, i) => {
+      if (d.side !== 'ingress') egressDeclared.add(declaredKeys[i]);
+      if (d.side !== 'egress') ingressDeclared.add(declaredKeys[i]);
+    });
     const openTo = new Map<string, Array<{ own: Set<string> }>>();
     for (const o of u.openToAll) {
       const key = `${endpointId(o.pod)} ${o.port}/${o.protocol}`;
@@ -545,9 +546,9 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
     // The sides seen of each declared path (a bit each), so that a path is reported once per side.
     const seen = new Map<number | string, number>();
     const problems: Array<{ key: string; d: DeclaredPath }> = [];
-    for (const d of u.declared) {
+    for (const [i, d] of u.declared.entries()) {
       if (d.from === d.to) continue;
-      const key = keyOf(d);
+      const key = declaredKeys[i];
       const bit = SIDE_BIT[d.side];
       const sides = seen.get(key) ?? 0;
       if (sides & bit) continue;
