@@ -8,5 +8,7 @@ const base = require('./jest.config.js');
 module.exports = {
   ...base,
   reporters: ['default'],
+  // Loads only the test files that hold a mutant's covering tests (see the file).
+  runner: '<rootDir>/test/support/mutation-runner.js',
   testPathIgnorePatterns: ['/node_modules/', '/test/package\\.test\\.ts$', '/test/api-docs\\.test\\.ts$', '/test/docs\\.test\\.ts$', '/test/traffic-svg\\.test\\.ts$'],
 };
