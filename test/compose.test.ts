@@ -283,6 +283,21 @@ describe('compose drift, finding by finding', () => {
     }]);
   });
 
+  test('a service publishing its own port is clean even where another environment gives that number to another service', () => {
+    const sharing = checkRegistry({
+      name: 'shop',
+      environments: { production: { range: [8000, 8099] }, staging: { range: [8000, 8099], scope: 'staging-host' } },
+      services: {
+        web: { ports: { http: { port: { production: 8000, staging: 8001 } } } },
+        api: { ports: { http: { port: { production: 8010, staging: 8000 } } } },
+      },
+    });
+    expect(sharing.findings.filter(f => f.severity === 'error')).toEqual([]);
+    expect(checkComposeText(sharing, 'services:\n  web:\n    ports: ["8000:80"]\n', 'dc.yml')).toEqual([]);
+    expect(checkComposeText(sharing, 'services:\n  api:\n    ports: ["8000:80"]\n', 'dc.yml')).toEqual([]);
+    expect(checkComposeText(sharing, 'services:\n  api:\n    ports: ["8000:80"]\n', 'dc.yml', 'production').map(f => [f.rule, f.where.service, f.where.port])).toEqual([['compose-drift', 'api', 8000]]);
+  });
+
   test('entries without a published port, services without ports or not maps are skipped', () => {
     expect(check('services:\n  api:\n    ports: ["8011", { target: 8011 }]\n  worker:\n    image: x\n  odd: just-a-string\n  empty:\n', 'production')).toEqual([]);
   });

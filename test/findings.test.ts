@@ -1,4 +1,5 @@
 import { checkRegistry } from '../lib';
+import { resolve } from '../lib/pipeline';
 import { variant } from './support/specs';
 
 /** What a finding says: one culprit, one finding; the real cause and the real fixes. */
@@ -48,4 +49,10 @@ test("a fix for another team's external is a waiver agreed with its owner, or a 
   }));
   const f = r.findings.find(x => x.rule === 'outside-category')!;
   expect(f.fix).toMatch(/^db is an external endpoint: its port is the data team's to choose\. Agree with them and record a waiver \(waivers: \[\{ rule: outside-category, service: db, reason: "agreed with the data team" \}\]\), or ask them to move it into 5400-5499: the next free port is 5400$/);
+  // A registry written in TypeScript is told the waiver in its own syntax.
+  const code = resolve({ spec: variant(s => {
+    s.externals.db.owner = 'the data team';
+    s.externals.db.ports.main.port = 5500;
+  }), syntax: 'code' }).findings.find(x => x.rule === 'outside-category')!;
+  expect(code.fix).toMatch(/^db is an external endpoint: its port is the data team's to choose\. Agree with them and record a waiver \(registry\.waive\(\{ rule: 'outside-category', service: 'db', reason: 'agreed with the data team' \}\)\), or ask them to /);
 });
