@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 
-const file = process.argv[2] ?? 'reports/mutation/progress.jsonl';
+const file = process.argv.slice(2).find(a => !a.startsWith('--')) ?? 'reports/mutation/progress.jsonl';
 const rows = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map(l => JSON.parse(l));
 const perFile = new Map();
 for (const r of rows) {

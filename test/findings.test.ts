@@ -56,3 +56,23 @@ test("a fix for another team's external is a waiver agreed with its owner, or a 
   }), syntax: 'code' }).findings.find(x => x.rule === 'outside-category')!;
   expect(code.fix).toMatch(/^db is an external endpoint: its port is the data team's to choose\. Agree with them and record a waiver \(registry\.waive\(\{ rule: 'outside-category', service: 'db', reason: 'agreed with the data team' \}\)\), or ask them to /);
 });
+
+test('a CIDR that is not ADDRESS/PREFIX, or whose prefix is too long, is one invalid-cidr naming it, for externals and public services', () => {
+  const errors = (edit: (s: any) => void) => checkRegistry(variant(edit)).findings.filter(f => f.severity === 'error')
+    .map(f => [f.rule, f.message, f.where.service, f.where.path, f.fix]);
+  for (const cidr of ['10.0.0.0', 'x/8', '10.0.0.0/8/9', '10.0.0.0/abc', '10.0.0.0/0008', '10.0.0.0/']) {
+    expect(errors(s => { s.externals.db.cidrs = [cidr]; })).toEqual([
+      ['invalid-cidr', `CIDR "${cidr}" of external db is not ADDRESS/PREFIX`, 'db', 'externals.db.cidrs', 'write it like 10.0.0.5/32'],
+    ]);
+  }
+  expect(errors(s => { s.externals.db.cidrs = ['10.0.0.0/33']; })).toEqual([
+    ['invalid-cidr', 'CIDR "10.0.0.0/33" of external db has a prefix longer than 32', 'db', 'externals.db.cidrs', 'write it like 10.0.0.5/32'],
+  ]);
+  expect(errors(s => { s.externals.db.cidrs = ['2001:db8::/129']; })).toEqual([
+    ['invalid-cidr', 'CIDR "2001:db8::/129" of external db has a prefix longer than 128', 'db', 'externals.db.cidrs', 'write it like 10.0.0.5/32'],
+  ]);
+  expect(errors(s => { s.externals.db.cidrs = ['10.0.0.0/32', '2001:db8::/128', '0.0.0.0/0']; })).toEqual([]);
+  expect(errors(s => { s.services.api.public = { cidrs: ['203.0.113.0', '203.0.113.0/24'] }; })).toEqual([
+    ['invalid-cidr', 'public CIDR "203.0.113.0" of api is not ADDRESS/PREFIX', 'api', 'services.api.public.cidrs', 'write it like 203.0.113.0/24'],
+  ]);
+});
