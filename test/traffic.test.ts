@@ -239,6 +239,7 @@ describe('the CLI', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/error default-deny-missing: namespace shop has no default deny for Ingress and Egress/);
     expect(r.stderr).toMatch(/no registry/);
+    expect(r.stdout).toMatch(/^1 error, 0 warnings: 1 pod, 1 NetworkPolicy, \d+ allowed paths? \(no registry found/m);
   });
 
   test('explain names the policies, files and rules that allow a path, and the other direction', () => {

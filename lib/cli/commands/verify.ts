@@ -47,7 +47,8 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
     io.out(`${paint(`${f.severity} ${f.rule}`)}: ${printable(f.message)}\n`);
     if (f.fix) io.out(`  fix: ${printable(f.fix)}\n`);
   }
-  const summary = `${cluster.pods.length} pods, ${cluster.policies.length} NetworkPolicies, ${result.allowed.length} allowed paths` +
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const summary = `${count(cluster.pods.length, 'pod', 'pods')}, ${count(cluster.policies.length, 'NetworkPolicy', 'NetworkPolicies')}, ${count(result.allowed.length, 'allowed path', 'allowed paths')}` +
     (registries.length ? `, compared with ${registries.map(r => r.spec.name).join(', ')}` : ' (no registry found: nothing declared to compare with)');
   if (errors || warnings) io.out(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: ${summary}\n`);
   else if (registries.length) io.out(pc.green(`verified: ${summary}; every allowed path is declared and every declared path is allowed\n`));
