@@ -144,6 +144,24 @@ test('an external with a fallback, shared by the environments of one scope, is o
   expect(r.allocations.filter(a => a.service === 'cache').map(a => [a.environment, a.port, a.fallback])).toEqual([['production', 16379, 26379], ['development', 16379, 26379]]);
 });
 
+test('two externals on one port clash once per scope, not once per environment of it', () => {
+  const registry = (devScope?: string) => checkRegistry({
+    name: 'ext', environments: { production: { range: [20000, 20099] }, development: { range: [21000, 21099], ...(devScope ? { scope: devScope } : {}) } },
+    services: { api: { public: true, ports: { http: { offset: 1 } }, connectsTo: [{ to: 'cache' }, { to: 'cache2' }] } },
+    externals: {
+      cache: { cidrs: ['10.0.0.9/32'], ports: { main: { port: 16379, fallback: 26379 } } },
+      cache2: { cidrs: ['10.0.0.10/32'], ports: { main: { port: 16379, fallback: 26379 } } },
+    },
+  }).findings.filter(f => f.rule === 'collision').map(f => [f.where.service, f.where.environment, f.where.port, f.where.other, f.message]);
+  expect(registry()).toEqual([
+    ['cache2', 'production', 16379, 'cache.main (external)', 'port 16379/TCP of cache2.main (external) is already taken by cache.main (external) (scope default)'],
+    ['cache2', 'production', 26379, 'cache.main (external)', 'fallback port 26379/TCP of cache2.main (external) is already taken by cache.main (external) as its fallback (scope default)'],
+  ]);
+  expect(registry('laptop').map(([service, environment, port]) => [service, environment, port])).toEqual([
+    ['cache2', 'production', 16379], ['cache2', 'development', 16379], ['cache2', 'production', 26379], ['cache2', 'development', 26379],
+  ]);
+});
+
 test('the port space reports the previous owner of a taken port, and finds the next free one past held and avoided ports', () => {
   const rules = new PortRules({ name: 'x', avoid: { ports: [8083], ranges: [[8085, 8089]] } });
   const space = new PortSpace();

@@ -122,9 +122,17 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   };
 
   /** Takes the port for `owner`; records a collision when someone else holds it. */
+  // An external shared by environments of one scope meets another owner once, not once per environment.
+  const sharedClashes = new Set<string>();
   const take = (r: Request, space: PortSpace, port: number, owner: number, what: 'port' | 'fallback' | 'nodePort') => {
     const previous = space.allocate(port, owner);
-    if (previous !== -1 && previous !== owner) collisions.push({ request: r, port, other: previous, what });
+    if (previous === -1 || previous === owner) return;
+    if (r.shared !== undefined) {
+      const key = `${r.shared} ${what} ${port} ${previous}`;
+      if (sharedClashes.has(key)) return;
+      sharedClashes.add(key);
+    }
+    collisions.push({ request: r, port, other: previous, what });
   };
 
   /** The fallback a request declares for its primary `port`: a port, or the primary shifted. */
