@@ -803,5 +803,7 @@ describe('name rules, finding by finding', () => {
     "give one of them another name"
   ]
 ]);
+    // Its ports generate the same variables as the service's: that is the same mistake, not a second one.
+    expect(errors({ services: { db: { ports: { pg: { offset: 1 } } } }, externals: { db: { ports: { pg: { port: 5432 } } } } }).map(f => f[0])).toEqual(['duplicate-service']);
   });
 });

@@ -97,6 +97,8 @@ export function checkNames(spec: RegistrySpec, envs: readonly Environment[], ind
       }
       const variable = variableOf(name, serviceStem, portName);
       const clashService = varOwners.get(variable);
+      // The same name as a service and an external: duplicate-service says so, a clash with itself would only repeat it.
+      if (clashService === name) continue;
       if (clashService !== undefined) {
         const clash = `${clashService}.${portGenerating(clashService, variable)}`;
         const owner = `${name}.${portName}`;
