@@ -54,6 +54,8 @@ export function checkNames(spec: RegistrySpec, envs: readonly Environment[], ind
 
   // Variable name -> the service whose port generates it (the port is found again on a clash).
   const varOwners = new Map<string, string>();
+  /** The variables a service's ports generate, read when an external has the same name. */
+  const serviceVars = new Set<string>();
   // Port names repeat across services (http, metrics …): each is checked once.
   const portNameProblems = new Map<string, string | undefined>();
   const portStems = new Map<string, string>();
@@ -97,8 +99,8 @@ export function checkNames(spec: RegistrySpec, envs: readonly Environment[], ind
       }
       const variable = variableOf(name, serviceStem, portName);
       const clashService = varOwners.get(variable);
-      // The same name as a service and an external: duplicate-service says so, a clash with itself would only repeat it.
-      if (clashService === name) continue;
+      // An external with the name of a service (duplicate-service) meets that service's own variables: the same mistake again.
+      if (kind === 'externals' && clashService === name && serviceVars.has(variable)) continue;
       if (clashService !== undefined) {
         const clash = `${clashService}.${portGenerating(clashService, variable)}`;
         const owner = `${name}.${portName}`;
@@ -107,6 +109,7 @@ export function checkNames(spec: RegistrySpec, envs: readonly Environment[], ind
           `rename the port or the service so that ${owner} and ${clash} differ in more than punctuation`));
       } else {
         varOwners.set(variable, name);
+        if (kind === 'services') serviceVars.add(variable);
       }
     }
     if (portCount === 0) {
