@@ -76,3 +76,14 @@ test('a CIDR that is not ADDRESS/PREFIX, or whose prefix is too long, is one inv
     ['invalid-cidr', 'public CIDR "203.0.113.0" of api is not ADDRESS/PREFIX', 'api', 'services.api.public.cidrs', 'write it like 203.0.113.0/24'],
   ]);
 });
+
+test('an unknown environment is named with where it was written, and the fix offers the closest name or the declared ones', () => {
+  const found = (edit: (s: any) => void) => checkRegistry(variant(edit)).findings.filter(f => f.rule === 'unknown-environment')
+    .map(f => [f.message, f.where.service, f.where.environment, f.where.path, f.fix]);
+  expect(found(s => { s.services.api.connectsTo![1] = { to: 'worker', environment: 'prodution' }; })).toEqual([
+    ['api names environment "prodution", which the registry does not declare', 'api', 'prodution', 'services.api.connectsTo[1].environment', 'did you mean "production"?'],
+  ]);
+  expect(found(s => { s.services.worker.environments = ['qa']; })).toEqual([
+    ['worker names environment "qa", which the registry does not declare', 'worker', 'qa', 'services.worker.environments', 'declared environments: production, development'],
+  ]);
+});
