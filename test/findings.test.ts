@@ -87,3 +87,33 @@ test('an unknown environment is named with where it was written, and the fix off
     ['worker names environment "qa", which the registry does not declare', 'worker', 'qa', 'services.worker.environments', 'declared environments: production, development'],
   ]);
 });
+
+test('selector label keys: a prefix must be a DNS subdomain of at most 253 characters, the name a label name', () => {
+  const found = (key: string) => checkRegistry(variant(s => { s.services.api.selector = { [key]: 'api' }; })).findings
+    .filter(f => f.rule === 'invalid-value').map(f => [f.message, f.where.service, f.where.path, f.fix]);
+  const prefixProblem = (key: string) => [[`the label key of the selector of api ${JSON.stringify(key)} has a prefix that is not a DNS subdomain`, 'api', `services.api.selector.${key}`, 'use a label key such as app.kubernetes.io/name']];
+  const nameProblem = (key: string) => [[`the label key of the selector of api ${JSON.stringify(key)} is not a label name (at most 63 letters, digits, "-", "_" and ".", starting and ending alphanumeric)`, 'api', `services.api.selector.${key}`, 'use a label key such as app.kubernetes.io/name']];
+  for (const key of ['app', 'app.kubernetes.io/name', 'example.com/team', `${'a'.repeat(253)}/x`, 'a/b/c'.replace('a/b/c', 'a.b/c'), 'x'.repeat(63)]) {
+    expect([key, found(key)]).toEqual([key, []]);
+  }
+  for (const key of ['Example.com/team', `${'a'.repeat(254)}/x`, '/name', 'a_b/name', 'a/b/c']) {
+    expect([key, found(key)]).toEqual([key, prefixProblem(key)]);
+  }
+  for (const key of ['example.com/', 'example.com/-x', 'example.com/' + 'x'.repeat(64), 'x'.repeat(64), '-app', '']) {
+    expect([key, found(key)]).toEqual([key, nameProblem(key)]);
+  }
+});
+
+test('appProtocol findings: the fix names the value to use (ws, h2c) or how to name an own protocol', () => {
+  const found = (appProtocol: string) => checkRegistry(variant(s => { s.services.api.ports.http = { offset: 10, appProtocol }; })).findings
+    .filter(f => f.rule.startsWith('app-protocol')).map(f => [f.rule, f.fix]);
+  const own = 'use an IANA service name (http, https, postgresql …), kubernetes.io/ws, kubernetes.io/wss or kubernetes.io/h2c, or prefix your own with a domain (example.com/name)';
+  expect(found('websocket')).toEqual([['app-protocol-unknown', 'use kubernetes.io/ws (or ws)']]);
+  expect(found('http2')).toEqual([]); // an IANA name
+  expect(found('http2-cleartext')).toEqual([['app-protocol-unknown', 'use kubernetes.io/h2c for HTTP/2 without TLS']]);
+  expect(found('h2')).toEqual([['app-protocol-unknown', 'use kubernetes.io/h2c for HTTP/2 without TLS']]);
+  expect(found('kubernetes.io/websocket')).toEqual([['app-protocol', own]]);
+  expect(found('my-proto-x')).toEqual([['app-protocol-unknown', own]]);
+  expect(found('http')).toEqual([]);
+  expect(found('example.com/mine')).toEqual([]);
+});
