@@ -46,6 +46,25 @@ describe('waivers come last and reach every finding', () => {
     expect(waived.ok).toBe(true);
   });
 
+  test('cross-registry collisions, finding by finding: ports and fallbacks, only where the numbers meet, with the next port free in both', () => {
+    const spec = (name: string, services: RegistrySpec['services']) => extendSpec(base, { name, services });
+    const [shop, blog, other] = resolveAll([
+      { spec: spec('shop', { web: { public: true, ports: { http: { offset: 10 } } }, api: { public: true, ports: { http: { offset: 11, fallback: 8150 } } } }) },
+      { spec: spec('blog', { front: { public: true, ports: { http: { offset: 11 } } }, feed: { public: true, ports: { http: { offset: 20, fallback: 8150 } } }, quiet: { public: true, ports: { http: { offset: 30 } } } }) },
+      { spec: extendSpec({ ...base, name: 'elsewhere' }, { name: 'other', services: { web: { public: true, ports: { http: { offset: 10 } } } } }) },
+    ]);
+    expect(unwaived(shop.findings, 'collision')).toEqual([]);
+    expect(unwaived(other.findings, 'collision')).toEqual([]);
+    expect(unwaived(blog.findings, 'collision').map(f => [f.message, f.where, f.fix])).toEqual([
+      ['port 8111/TCP of front.http (production) in registry blog is already taken by api.http (production) in registry shop, which extends the same base org',
+        { registry: 'blog', service: 'front', portName: 'http', environment: 'production', port: 8111, other: 'shop:api.http' },
+        'move front.http in production to 8100, the next port free in both registries'],
+      ['fallback port 8150/TCP of feed.http (production) in registry blog is already taken by api.http (production) in registry shop, which extends the same base org',
+        { registry: 'blog', service: 'feed', portName: 'http', environment: 'production', port: 8150, other: 'shop:api.http' },
+        'move feed.http in production to 8100, the next port free in both registries'],
+    ]);
+  });
+
   test('a waiver never hides a finding of another rule on the same service', () => {
     const r = checkRegistry(variant(s => {
       s.services.api.ports.http = { port: 8150 };
