@@ -102,6 +102,13 @@ test('selector label keys: a prefix must be a DNS subdomain of at most 253 chara
   for (const key of ['example.com/', 'example.com/-x', 'example.com/' + 'x'.repeat(64), 'x'.repeat(64), '-app', '']) {
     expect([key, found(key)]).toEqual([key, nameProblem(key)]);
   }
+  const value = (v: unknown) => checkRegistry(variant(s => { s.services.api.selector = { app: v }; })).findings
+    .filter(f => f.rule === 'invalid-value').map(f => [f.message, f.where.path, f.fix]);
+  expect(value('x'.repeat(63))).toEqual([]);
+  for (const v of ['x'.repeat(64), 'two words', '-api']) {
+    expect(value(v)).toEqual([[`the label value of the selector of api ${JSON.stringify(v)} is not a label value (at most 63 letters, digits, "-", "_" and ".", starting and ending alphanumeric)`,
+      'services.api.selector.app', 'use a label value such as my-service']]);
+  }
 });
 
 test('appProtocol findings: the fix names the value to use (ws, h2c) or how to name an own protocol', () => {
@@ -116,4 +123,26 @@ test('appProtocol findings: the fix names the value to use (ws, h2c) or how to n
   expect(found('my-proto-x')).toEqual([['app-protocol-unknown', own]]);
   expect(found('http')).toEqual([]);
   expect(found('example.com/mine')).toEqual([]);
+});
+
+test('a chosen variable name that another chosen or generated one repeats is an env-var-collision naming both', () => {
+  const found = (edit: (s: any) => void) => checkRegistry(variant(edit)).findings.filter(f => f.rule === 'env-var-collision')
+    .map(f => [f.message, f.where.service, f.where.portName, f.where.other, f.where.path, f.fix]);
+  // Two ports choose one name.
+  expect(found(s => { s.services.api.ports.http.env = 'APP_PORT'; s.services.worker.ports.metrics.env = 'APP_PORT'; })).toEqual([
+    ['the variable APP_PORT chosen for worker.metrics is also the variable of api.http', 'worker', 'metrics', 'api.http', 'services.worker.ports.metrics.env',
+      'choose another name for worker.metrics (env: APP_PORT_2, say), or rename what it clashes with'],
+  ]);
+  // A connection chooses the name a port generates.
+  expect(found(s => { s.services.api.connectsTo![0] = { ...s.services.api.connectsTo![0], env: 'WORKER_METRICS_PORT' }; })).toEqual([
+    ['the variable WORKER_METRICS_PORT chosen for the connection from api to db is also the variable of worker.metrics', 'api', undefined, 'worker.metrics',
+      'services.api.connectsTo[0].env', 'choose another name for the connection from api to db (env: WORKER_METRICS_PORT_2, say), or rename what it clashes with'],
+    ['WORKER_METRICS_PORT is the .env variable of worker.metrics, and api also gets WORKER_METRICS_PORT for its connection to db, with another value', 'api', undefined, 'worker.metrics',
+      'services.api.connectsTo', 'rename one of worker and db, or give worker.metrics its own variable (env: on the port)'],
+  ]);
+  // Two clients may choose one name for their connections: each client has its own settings.
+  expect(found(s => {
+    s.services.api.connectsTo![0] = { ...s.services.api.connectsTo![0], env: 'STORE' };
+    s.services.worker.connectsTo = [{ to: 'db', env: 'STORE' }];
+  })).toEqual([]);
 });
