@@ -99,6 +99,7 @@ test('a pinned port that the band no longer contains is an error that points at 
   const f = checkRegistry(narrowed, { lock: first.lock }).findings.find(x => x.rule === 'outside-band');
   expect(f?.where).toMatchObject({ service: 'a', environment: 'production', port: 20000 });
   expect(f?.message).toMatch(/lock file.*production\/a\/http/);
+  expect(f?.fix).toMatch(/^move it into 20050-20099: the next free port is 20050/);
 });
 
 test('a frozen lock refuses to add entries (CI)', () => {

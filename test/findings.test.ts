@@ -140,6 +140,12 @@ test('a chosen variable name that another chosen or generated one repeats is an 
     ['WORKER_METRICS_PORT is the .env variable of worker.metrics, and api also gets WORKER_METRICS_PORT for its connection to db, with another value', 'api', undefined, 'worker.metrics',
       'services.api.connectsTo', 'rename one of worker and db, or give worker.metrics its own variable (env: on the port)'],
   ]);
+  // Each generated name says what generates it.
+  for (const [name, what] of [['API_HTTP_PORT_ALT', 'the fallback of api.http'], ['DB_URL', 'the URL of db'], ['DATABASE_URL', 'the database alias'], ['REDIS_URL', 'the Redis alias']]) {
+    expect(found(s => { s.services.worker.ports.metrics.env = name; }).map(f => f[0])).toContain(`the variable ${name} chosen for worker.metrics is also the variable of ${what}`);
+  }
+  // A port that chooses its name frees the one it would have generated.
+  expect(found(s => { s.services.api.ports.http.env = 'WEB_PORT'; s.services.worker.ports.metrics.env = 'API_HTTP_PORT'; })).toEqual([]);
   // Two clients may choose one name for their connections: each client has its own settings.
   expect(found(s => {
     s.services.api.connectsTo![0] = { ...s.services.api.connectsTo![0], env: 'STORE' };
