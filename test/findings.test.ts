@@ -152,3 +152,29 @@ test('a chosen variable name that another chosen or generated one repeats is an 
     s.services.worker.connectsTo = [{ to: 'db', env: 'STORE' }];
   })).toEqual([]);
 });
+
+test('a host must be a DNS name of at most 253 characters or an IP address; a category name a DNS label', () => {
+  const host = (h: string) => checkRegistry(variant(s => { s.services.api.host = h; })).findings.filter(f => f.rule === 'invalid-value')
+    .map(f => [f.message, f.where.service, f.where.path, f.fix]);
+  for (const ok of ['db.internal', '10.0.0.5', '2001:db8::1', `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`]) {
+    expect([ok, host(ok)]).toEqual([ok, []]);
+  }
+  for (const h of ['Db.Internal', 'db_internal', '10.0.0.5:80', `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}`]) {
+    expect([h, host(h)]).toEqual([h, [[`the host of api ${JSON.stringify(h)} is neither a DNS name (lowercase letters, digits, "-" and ".") nor an IP address`,
+      'api', 'services.api.host', 'use a DNS name such as db.internal or an address such as 10.0.0.5']]]);
+  }
+  const category = (name: string) => checkRegistry(variant(s => { s.categories = { [name]: { ranges: [[8100, 8199]] } }; })).findings
+    .filter(f => f.rule === 'invalid-value').map(f => [f.message, f.where.path, f.fix]);
+  expect(category('web-apps')).toEqual([]);
+  for (const name of ['Web', 'web_apps', 'x'.repeat(64)]) {
+    expect(category(name)).toEqual([[`the category name ${JSON.stringify(name)} is not lowercase letters, digits and "-"`, `categories.${name}`, 'rename the category']]);
+  }
+});
+
+test('a registry with no connection and no public service is told its policies deny everything, with the fix in its own syntax', () => {
+  const quiet = (syntax: 'code' | 'data') => resolve({ spec: { name: 'q', environments: { production: { range: [8100, 8199] } }, services: { a: { ports: { http: { offset: 1 } } } } }, syntax })
+    .findings.filter(f => f.rule === 'no-policies').map(f => [f.message, f.fix]);
+  expect(quiet('data')).toEqual([['q declares no connections and no public service, so the NetworkPolicies it generates deny all traffic to its 1 service',
+    'declare who talks to whom (connectsTo: [{ to: <server>, port: <port> }] under each client) and what is reached from outside (public: true, or public: { namespaces: [ingress-nginx] })']]);
+  expect(quiet('code')[0][1]).toBe("declare who talks to whom (client.connectsTo(server, 'port')) and what is reached from outside (public: true, or public: { namespaces: ['ingress-nginx'] })");
+});
