@@ -178,3 +178,26 @@ test('a registry with no connection and no public service is told its policies d
     'declare who talks to whom (connectsTo: [{ to: <server>, port: <port> }] under each client) and what is reached from outside (public: true, or public: { namespaces: [ingress-nginx] })']]);
   expect(quiet('code')[0][1]).toBe("declare who talks to whom (client.connectsTo(server, 'port')) and what is reached from outside (public: true, or public: { namespaces: ['ingress-nginx'] })");
 });
+
+test('a connection naming an unknown environment is one unknown-environment finding, not also dead wiring', () => {
+  const r = checkRegistry(variant(s => { s.services.worker.environments = ['production']; s.services.api.connectsTo![1] = { to: 'worker', environment: 'qa' }; }));
+  expect(r.findings.filter(f => f.severity === 'error').map(f => [f.rule, f.where.service, f.where.environment])).toEqual([['unknown-environment', 'api', 'qa']]);
+  expect(r.findings.filter(f => f.rule === 'dead-wiring')).toEqual([]);
+  const dead = checkRegistry(variant(s => { s.services.worker.environments = ['production']; s.services.api.connectsTo![1] = { to: 'worker', environment: 'development' }; }));
+  expect(dead.findings.filter(f => f.rule === 'dead-wiring').map(f => [f.message, f.where, f.fix])).toEqual([[
+    'api connects to worker in development, where worker does not run',
+    { registry: 'acme', service: 'api', environment: 'development', other: 'worker', path: 'services.api.connectsTo[1]' },
+    'let worker run in development, or name an environment it runs in',
+  ]]);
+});
+
+test('an unreachable service and a public namespace that is no namespace name: the findings and their fixes', () => {
+  const unreachable = (syntax: 'code' | 'data') => resolve({ spec: variant(s => { s.services.api.connectsTo = [{ to: 'db' }]; }), syntax })
+    .findings.filter(f => f.rule === 'unreachable').map(f => [f.message, f.where.service, f.fix]);
+  expect(unreachable('data')).toEqual([['worker is not public and no service connects to it, so the default deny blocks all traffic to it', 'worker',
+    'declare its clients (connectsTo: [{ to: worker }] under each client) or mark it public: true']]);
+  expect(unreachable('code')[0][2]).toBe('declare its clients (client.connectsTo(worker)) or mark it public');
+  const ns = checkRegistry(variant(s => { s.services.api.public = { namespaces: ['Ingress_Nginx', 'ingress-nginx'] }; })).findings
+    .filter(f => f.rule === 'namespace-name').map(f => [f.message, f.where, f.fix]);
+  expect(ns).toEqual([[expect.stringMatching(/^public namespace "Ingress_Nginx" of api must /), { registry: 'acme', service: 'api', path: 'services.api.public' }, 'use a namespace name']]);
+});
