@@ -201,3 +201,19 @@ test('an unreachable service and a public namespace that is no namespace name: t
     .filter(f => f.rule === 'namespace-name').map(f => [f.message, f.where, f.fix]);
   expect(ns).toEqual([[expect.stringMatching(/^public namespace "Ingress_Nginx" of api must /), { registry: 'acme', service: 'api', path: 'services.api.public' }, 'use a namespace name']]);
 });
+
+test('outside-category says where the port lies instead, and offers that category; avoided ports and invalid NodePort ranges say what to pick', () => {
+  const found = (rule: string, edit: (s: any) => void) => checkRegistry(variant(edit)).findings.filter(f => f.rule === rule).map(f => [f.message, f.fix]);
+  expect(found('outside-category', s => { s.categories.cache = { ranges: [[6300, 6399]] }; s.externals.db.ports.main.port = 6379; })).toEqual([[
+    'db.main (external) is on 6379, outside category infra (5400-5499); it lies in category cache (6300-6399)',
+    'set category: cache if that is what db is, or move it into 5400-5499: the next free port is 5400']]);
+  expect(found('outside-category', s => { s.categories.cache = { ranges: [[6300, 6399]] }; s.externals.db.ports.main.port = 7000; })).toEqual([[
+    "db.main (external) is on 7000, outside category infra (5400-5499); it lies in no category's range (the others: cache 6300-6399)",
+    'move it into 5400-5499: the next free port is 5400']]);
+  expect(found('outside-category', s => { s.externals.db.ports.main.port = 7000; })).toEqual([[
+    'db.main (external) is on 7000, outside category infra (5400-5499)', 'move it into 5400-5499: the next free port is 5400']]);
+  expect(found('avoided-port', s => { s.avoid = { ports: [{ port: 8110, reason: 'legacy' }] }; })).toEqual([[
+    'api.http (production) is on 8110, an avoided port (legacy)', 'pick a port in 8100-8199: the next free port is 8111']]);
+  expect(found('invalid-range', s => { s.environments.production.nodePortRange = [32767, 30000]; })).toEqual([[
+    'NodePort range 32767-30000 of environment production is not a valid range', 'use [first, last] with 1 <= first <= last <= 65535']]);
+});
