@@ -43,7 +43,7 @@ const WALKS: readonly Walk[] = [
   connectionVariableClashes,
   appProtocol,
   { id: 'ranges', run: c => checkRanges(c.spec, c.environments) },
-  { id: 'references', run: c => checkReferences(c.spec, c.environments, { connections: false }, c.index) },
+  { id: 'references', run: c => checkReferences(c.spec, c.environments, c.index) },
   { id: 'connection-references', run: c => connectionWalk(c).references },
   // What the allocator met while placing ports (port values, sources, collisions, free ports, the lock).
   { id: 'allocation', run: c => c.allocation.findings },

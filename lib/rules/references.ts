@@ -1,5 +1,5 @@
 import { Finding, RULES, finding } from '../model/finding';
-import { Environment, SpecIndex, indexSpec, ownEntry, presentIn } from '../model/normalize';
+import { Environment, SpecIndex, indexSpec, presentIn } from '../model/normalize';
 import type { Connection, ExternalSpec, RegistrySpec, ServiceSpec } from '../model/schema';
 import { oneOf } from '../model/suggest';
 
@@ -57,18 +57,15 @@ export function connectionReferences(spec: RegistrySpec, envs: readonly Environm
 }
 
 /**
- * Everything a registry refers to by name must exist: environments, categories, connection
- * targets, rules. With `connections: false` the connection targets are left to the connection
- * pass ({@link connectionReferences}), which `checkRegistry` uses to walk connections once.
+ * Everything a registry refers to by name must exist: environments, categories and rules.
+ * Connection targets are the connection pass's ({@link connectionReferences}), so that the rule
+ * list walks connections once.
  */
-export function checkReferences(spec: RegistrySpec, envs: readonly Environment[], options: { connections?: boolean } = {}, index: SpecIndex = indexSpec(spec)): Finding[] {
+export function checkReferences(spec: RegistrySpec, envs: readonly Environment[], index: SpecIndex = indexSpec(spec)): Finding[] {
   const out: Finding[] = [];
   const registry = spec.name;
   const envNames = envs.map(e => e.name);
   const categories = Object.keys(spec.categories ?? {});
-  const services = spec.services ?? {};
-  const externals = spec.externals ?? {};
-  const connection = options.connections === false ? undefined : connectionReferences(spec, envs, out);
 
   const checkEnvList = (names: readonly string[], service: string, path: string) => unknownEnvironments(out, registry, envNames, names, service, path);
 
@@ -105,12 +102,6 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
           checkEnvList(Object.keys(value), name, `services.${name}.ports.${portName}.${field}`);
         }
       }
-    }
-    const connections = svc.connectsTo;
-    if (!connections || !connection) continue;
-    for (let i = 0; i < connections.length; i++) {
-      const to = connections[i].to;
-      connection(name, connections[i], i, ownEntry(services, to) ?? ownEntry(externals, to));
     }
   }
 
