@@ -250,3 +250,45 @@ test('placement and connection findings, field by field: reserved ranges, system
     'the connection from api to worker names port "x", which worker does not declare',
     { registry: 'acme', service: 'api', other: 'worker', portName: 'x', path: 'services.api.connectsTo[1]' }, "name one of worker's ports: (none)"]]);
 });
+
+test('invalid values, field by field: the registry name, namespaces, one-line texts, images, compose names, namespaces of externals, host IPs, empty selectors', () => {
+  const found = (edit: (s: any) => void, rules = ['invalid-value']) => checkRegistry(variant(edit)).findings.filter(f => rules.includes(f.rule)).map(f => [f.message, f.where, f.fix]);
+  const oneLine = 'write it on one line, without control characters';
+  for (const name of ['Acme_Corp', 'a'.repeat(64)]) {
+    expect(found(s => { s.name = name; })).toEqual([[`the registry name ${JSON.stringify(name)} is not a DNS-1123 label (it is written into labels, file names and headers)`,
+      { registry: name, path: 'name' }, 'use lowercase letters, digits and "-", at most 63 characters']]);
+  }
+  expect(found(s => { s.name = 'a'.repeat(63); })).toEqual([]);
+  expect(found(s => { s.environments.development.namespace = 'acme-production'; }, ['namespace-shared', 'namespace-name'])).toEqual([[
+    'environments production and development are both in namespace acme-production: their objects would overwrite each other and their pods reach each other',
+    { registry: 'acme', environment: 'development', other: 'production', path: 'environments.development.namespace' }, 'give development a namespace of its own (namespace: acme-development)']]);
+  expect(found(s => { s.environments.development.namespace = 'kube-system'; }, ['namespace-shared', 'namespace-name'])).toEqual([[
+    'environment development uses namespace kube-system, which the cluster keeps for itself: a default deny there would break the cluster (DNS, controllers)',
+    { registry: 'acme', environment: 'development', path: 'environments.development.namespace' }, 'give development a namespace of its own (namespace: acme-development)']]);
+  expect(found(s => { s.categories.infra.description = 'a\nb'; s.categories.infra.owner = 'x\u0007'; s.waivers = [{ rule: 'collision', service: 'api', reason: 'r\nx' }]; })).toEqual([
+    ['the description "a\\nb" contains a line break or control character', { registry: 'acme', path: 'categories.infra.description' }, oneLine],
+    ['the owner "x\\u0007" contains a line break or control character', { registry: 'acme', path: 'categories.infra.owner' }, oneLine],
+    ['the reason "r\\nx" contains a line break or control character', { registry: 'acme', path: 'waivers[0].reason' }, oneLine],
+  ]);
+  expect(found(s => { s.services.api.description = 'd\r'; s.services.worker.healthCheck = '/h\n'; s.externals.db.kind = 'pg\t'; s.externals.db.owner = 'ok'; })).toEqual([
+    ['the description of api "d\\r" contains a line break or control character', { registry: 'acme', service: 'api', path: 'services.api.description' }, oneLine],
+    ['the health check of worker "/h\\n" contains a line break or control character', { registry: 'acme', service: 'worker', path: 'services.worker.healthCheck' }, oneLine],
+    ['the kind of db "pg\\t" contains a line break or control character', { registry: 'acme', service: 'db', path: 'externals.db.kind' }, oneLine],
+  ]);
+  expect(found(s => { s.services.api.image = 'Ghcr.io/Acme/API:1'; s.services.worker.image = 'ghcr.io/acme/worker:1.4'; })).toEqual([[
+    'the image of api "Ghcr.io/Acme/API:1" is not an image reference', { registry: 'acme', service: 'api', path: 'services.api.image' },
+    'use registry/name:tag, e.g. postgres:16 or ghcr.io/acme/api:1.4']]);
+  expect(found(s => { s.services.api.composeName = '-api'; s.services.worker.composeName = 'worker_1.x'; })).toEqual([[
+    'the compose name of api "-api" is not a compose service name', { registry: 'acme', service: 'api', path: 'services.api.composeName' }, 'use letters, digits, "_", "." and "-"']]);
+  for (const ns of ['Data_Bases', 'd'.repeat(64)]) {
+    expect(found(s => { s.externals.db.namespace = ns; })).toEqual([[`the namespace of db ${JSON.stringify(ns)} is not a DNS-1123 label`,
+      { registry: 'acme', service: 'db', path: 'externals.db.namespace' }, "use the namespace's name"]]);
+  }
+  expect(found(s => { s.externals.db.namespace = 'd'.repeat(63); })).toEqual([]);
+  expect(found(s => { s.services.api.ports.http.hostIp = 'localhost'; s.services.worker.ports.metrics.hostIp = '127.0.0.1'; })).toEqual([[
+    'the hostIp of api.http "localhost" is not an IP address', { registry: 'acme', service: 'api', path: 'services.api.ports.http.hostIp' }, 'use an address such as 127.0.0.1']]);
+  expect(found(s => { s.services.api.selector = {}; s.externals.db.podSelector = {}; s.externals.db.namespace = 'data'; })).toEqual([
+    ['the selector of api {} is empty, so it would select every pod of the namespace', { registry: 'acme', service: 'api', path: 'services.api.selector' }, 'give it at least one label, e.g. { app.kubernetes.io/name: <name> }'],
+    ['the podSelector of db {} is empty, so it would select every pod of the namespace', { registry: 'acme', service: 'db', path: 'externals.db.podSelector' }, 'give it at least one label, e.g. { app.kubernetes.io/name: <name> }'],
+  ]);
+});
