@@ -107,7 +107,6 @@ export const connectionVariableClashes: Walk = {
     };
     const aliasCache = new Map<string, string | undefined>();
     const cachedAlias = (to: string, port?: string) => {
-      // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: equivalent, a memo key (any key that tells connections apart gives the same alias)
       const key = port === undefined ? to : `${to}\u0000${port}`;
       // Stryker disable next-line ConditionalExpression: equivalent, a memo (the alias computed again is the same)
       if (!aliasCache.has(key)) aliasCache.set(key, aliasOf(to, port));
