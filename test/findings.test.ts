@@ -292,3 +292,23 @@ test('invalid values, field by field: the registry name, namespaces, one-line te
     ['the podSelector of db {} is empty, so it would select every pod of the namespace', { registry: 'acme', service: 'db', path: 'externals.db.podSelector' }, 'give it at least one label, e.g. { app.kubernetes.io/name: <name> }'],
   ]);
 });
+
+test('references, field by field: a port-less connection to a target with two or no ports, an unknown target with no close name, waivers naming unknown rules or environments', () => {
+  const found = (rules: string[], edit: (s: any) => void) => checkRegistry(variant(edit)).findings.filter(f => rules.includes(f.rule)).map(f => [f.message, f.where, f.fix]);
+  const where = { registry: 'acme', service: 'api', other: 'worker', path: 'services.api.connectsTo[1]' };
+  expect(found(['unknown-port'], s => { s.services.worker.ports.grpc = { offset: 21 }; })).toEqual([
+    ['the connection from api to worker names no port and worker has 2 ports', where, "name one of worker's ports: metrics, grpc"]]);
+  expect(found(['unknown-port'], s => { s.services.worker.ports = {}; })).toEqual([
+    ['the connection from api to worker names no port and worker has 0 ports', where, "name one of worker's ports: (none)"]]);
+  expect(found(['unknown-service'], s => { s.services.api.connectsTo![1] = { to: 'zzzzqqq' }; })).toEqual([
+    ['api connects to "zzzzqqq", which the registry does not declare', { ...where, other: 'zzzzqqq' }, 'declared services: api, worker, db']]);
+  const waivers = found(['schema', 'unknown-environment'], s => {
+    s.waivers = [{ rule: 'colision', service: 'api', reason: 'x' }, { rule: 'nothing-like-this', reason: 'y' }, { rule: 'collision', service: 'api', environment: 'qa', reason: 'z' }];
+  });
+  expect(waivers.slice(0, 2)).toEqual([
+    ['waiver for unknown rule "colision"', { registry: 'acme', path: 'waivers[0]' }, 'did you mean "collision"?'],
+    ['waiver for unknown rule "nothing-like-this"', { registry: 'acme', path: 'waivers[1]' }, expect.stringMatching(/^declared rules: schema, port-range, .*, collision, .*waiver-invalid$/)],
+  ]);
+  expect(waivers.slice(2)).toEqual([
+    ['api names environment "qa", which the registry does not declare', { registry: 'acme', service: 'api', environment: 'qa', path: 'waivers[2]' }, 'declared environments: production, development']]);
+});

@@ -38,6 +38,7 @@ export function connectionReferences(spec: RegistrySpec, envs: readonly Environm
   const externals = spec.externals ?? {};
   const targets = () => [...Object.keys(services), ...Object.keys(externals)];
   return (name: string, c: Connection, i: number, target: ServiceSpec | ExternalSpec | undefined) => {
+    // Stryker disable next-line ConditionalExpression: equivalent, a fast path: the full check below finds nothing to report for these
     if (target && c.environment === undefined && (c.port === undefined ? hasOnePort(target.ports) : c.port in target.ports)) return;
     const path = `services.${name}.connectsTo[${i}]`;
     if (c.environment !== undefined) unknownEnvironments(out, registry, envNames, [c.environment], name, `${path}.environment`);
@@ -95,6 +96,7 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
     for (const portName in svc.ports) {
       const p = svc.ports[portName];
       // Most ports give plain numbers: only a per-environment map names environments.
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, a fast path: the loop below finds no environment in plain numbers
       if (typeof p.port !== 'object' && typeof p.targetPort !== 'object' && typeof p.nodePort !== 'object') continue;
       for (const field of PER_ENVIRONMENT) {
         const value = p[field];
