@@ -312,3 +312,11 @@ test('references, field by field: a port-less connection to a target with two or
   expect(waivers.slice(2)).toEqual([
     ['api names environment "qa", which the registry does not declare', { registry: 'acme', service: 'api', environment: 'qa', path: 'waivers[2]' }, 'declared environments: production, development']]);
 });
+
+test('an unknown environment in a per-environment targetPort or nodePort map is named with its field', () => {
+  const found = (edit: (s: any) => void) => checkRegistry(variant(edit)).findings.filter(f => f.rule === 'unknown-environment').map(f => [f.message, f.where.path]);
+  expect(found(s => { s.services.worker.ports.metrics = { offset: 20, targetPort: { production: 9000, staging: 9001 } }; })).toEqual([
+    ['worker names environment "staging", which the registry does not declare', 'services.worker.ports.metrics.targetPort']]);
+  expect(found(s => { s.services.api.ports.http = { offset: 10, nodePort: { production: 30080, qa: 30081 } }; })).toEqual([
+    ['api names environment "qa", which the registry does not declare', 'services.api.ports.http.nodePort']]);
+});

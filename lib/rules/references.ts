@@ -96,7 +96,6 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
     for (const portName in svc.ports) {
       const p = svc.ports[portName];
       // Most ports give plain numbers: only a per-environment map names environments.
-      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, a fast path: the loop below finds no environment in plain numbers
       if (typeof p.port !== 'object' && typeof p.targetPort !== 'object' && typeof p.nodePort !== 'object') continue;
       for (const field of PER_ENVIRONMENT) {
         const value = p[field];
