@@ -11,7 +11,6 @@ export { emptyLock } from '../model/resolved';
 export const LOCKFILE_VERSION = 1;
 
 function sortedRecord(r: Record<string, number>): Record<string, number> {
-  // Stryker disable next-line EqualityOperator,ConditionalExpression: equivalent, the keys of one record are distinct, so a === b never happens
   return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 

@@ -13,7 +13,6 @@ export const appProtocol: Walk = {
         for (const portName in entry.ports) {
           const value = (entry.ports[portName] as { appProtocol?: string }).appProtocol;
           if (!value) continue;
-          // Stryker disable next-line ConditionalExpression: equivalent, a memo (the problem computed again is the same)
           if (!seen.has(value)) seen.set(value, appProtocolProblem(value));
           const problem = seen.get(value);
           if (!problem) continue;

@@ -31,7 +31,6 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
   // A registry entry may have another name in compose files (`composeName`).
   const byComposeName = new Map<string, string>();
   for (const entries of [resolved.spec.services, resolved.spec.externals]) {
-    // Stryker disable next-line ConditionalExpression: equivalent, an undefined key is never looked up (compose names are strings)
     for (const [name, entry] of Object.entries(entries ?? {})) if (entry.composeName) byComposeName.set(entry.composeName, name);
   }
   for (const pair of services.items) {

@@ -16,7 +16,6 @@ export function crossRegistryCollisions(registries: readonly ResolvedRegistry[])
     groups.set(r.spec.base, [...(groups.get(r.spec.base) ?? []), r]);
   }
   for (const group of groups.values()) {
-    // Stryker disable next-line ConditionalExpression: equivalent, a group of one meets only its own registry, which is skipped below
     if (group.length < 2) continue;
     const taken = new Map<string, { registry: string; a: Allocation }>();
     const key = (a: Allocation, port: number) => `${a.scope}/${a.protocol}/${port}`;

@@ -64,7 +64,6 @@ export function checkNames(spec: RegistrySpec, envs: readonly Environment[], ind
     // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, a memo (the stem computed again is the same)
     if (portStem === undefined) portStems.set(portName, portStem = envVarStem(portName));
     // Two non-empty stems joined by "_" are the stem of the joined names; otherwise compute it whole.
-    // Stryker disable next-line ConditionalExpression: equivalent, envVarStem of the joined names is the two stems joined by "_"
     return serviceStem && portStem ? `${serviceStem}_${portStem}` : envVarStem(service, portName);
   };
   const portGenerating = (service: string, variable: string): string | undefined => {
@@ -91,7 +90,6 @@ export function checkNames(spec: RegistrySpec, envs: readonly Environment[], ind
       // Stryker disable next-line UpdateOperator: equivalent, only whether the count is zero is read
       portCount++;
       let pp = portNameProblems.get(portName);
-      // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, a memo (the problem computed again is the same)
       if (pp === undefined && !portNameProblems.has(portName)) portNameProblems.set(portName, pp = portNameProblem(portName));
       if (pp) {
         out.push(finding('port-name', `port name "${portName}" of ${name} ${pp} (Kubernetes port names are IANA service names)`,

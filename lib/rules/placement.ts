@@ -43,7 +43,6 @@ function placementRule(id: RuleId, check: Check): Rule {
 
 const label = (p: Placement) => portLabel(p.decl.service, p.decl.portName, p.decl.of, p.env.name);
 
-// Stryker disable next-line ConditionalExpression: equivalent, an external's port is never automatic (its source is 'explicit'), so the second test never decides
 const pinnedNote = (p: Placement) => (p.allocation.source === 'auto' && p.decl.of === 'service'
   ? ` (pinned in the lock file as ${p.env.name}/${p.decl.service}/${p.decl.portName}; delete that entry to reallocate)` : '');
 

@@ -73,7 +73,6 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[]): F
     return false;
   });
 
-  // Stryker disable next-line EqualityOperator: equivalent, at i = valid.length the inner loop runs no step
   for (let i = 0; i < valid.length; i++) {
     for (let j = i + 1; j < valid.length; j++) {
       const a = valid[i];

@@ -79,7 +79,6 @@ export const connectionVariableClashes: Walk = {
     // The .env variable of every port (`<SERVICE>_<PORT>_PORT`, or its own `env`), built on first need.
     let ports: Map<string, string> | undefined;
     const portVariables = () => {
-      // Stryker disable next-line ConditionalExpression: equivalent, a memo (the map built again is the same)
       if (!ports) {
         ports = new Map();
         for (const [list, names] of [[index.services, index.serviceNames], [index.externals, index.externalNames]] as const) {
@@ -94,21 +93,18 @@ export const connectionVariableClashes: Walk = {
     const stems = new Map<string, string>();
     const stemOf = (to: string) => {
       let stem = stems.get(to);
-      // Stryker disable next-line ConditionalExpression: equivalent, a memo (the stem computed again is the same)
       if (stem === undefined) stems.set(to, stem = envVarStem(to));
       return stem;
     };
     const names = new Map<string, readonly [string, string, string]>();
     const namesOf = (stem: string) => {
       let n = names.get(stem);
-      // Stryker disable next-line ConditionalExpression: equivalent, a memo (the names built again are the same)
       if (n === undefined) names.set(stem, n = [`${stem}_HOST`, `${stem}_PORT`, `${stem}_URL`]);
       return n;
     };
     const aliasCache = new Map<string, string | undefined>();
     const cachedAlias = (to: string, port?: string) => {
       const key = port === undefined ? to : `${to}\u0000${port}`;
-      // Stryker disable next-line ConditionalExpression: equivalent, a memo (the alias computed again is the same)
       if (!aliasCache.has(key)) aliasCache.set(key, aliasOf(to, port));
       return aliasCache.get(key);
     };

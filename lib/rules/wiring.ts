@@ -36,7 +36,6 @@ export const deadWiring: Walk = {
         const target = ownEntry(spec.services ?? {}, c.to) ?? ownEntry(spec.externals ?? {}, c.to);
         if (!target) return; // unknown-service
         // Entries that run everywhere always meet: the common case needs no comparison.
-        // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, a target that runs everywhere gives no dead-wiring with or without an environment
         if (c.environment === undefined && everywhere && presentIn(target, environments) === environments) return;
         const theirs = runsIn(target);
         const path = `services.${name}.connectsTo[${i}]`;
