@@ -121,9 +121,9 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     return false;
   };
 
-  /** Takes the port for `owner`; records a collision when someone else holds it. */
   // An external shared by environments of one scope meets another owner once, not once per environment.
   const sharedClashes = new Set<string>();
+  /** Takes the port for `owner`; records a collision when someone else holds it. */
   const take = (r: Request, space: PortSpace, port: number, owner: number, what: 'port' | 'fallback' | 'nodePort') => {
     const previous = space.allocate(port, owner);
     if (previous === -1 || previous === owner) return;

@@ -27,6 +27,8 @@ const ACTIVE_MUTANT = '__STRYKER_ACTIVE_MUTANT__';
 const LOAD_MS = 300;
 /** Per test file, how many mutants it killed in this process (Jest keeps this module loaded between runs). */
 const kills = new Map();
+/** The record of the first full run, read once per process (it is written once, before any mutant runs). */
+let record;
 
 class MutationRunner extends JestRunner {
   constructor(globalConfig, context) {
@@ -87,12 +89,14 @@ class MutationRunner extends JestRunner {
 
   /** The files holding a test the pattern names, in the order to run them; undefined when the record cannot tell. */
   filesHolding(tests, pattern) {
-    let index;
-    try {
-      index = JSON.parse(fs.readFileSync(this.indexFile(), 'utf8'));
-    } catch {
-      return undefined;
+    if (!record) {
+      try {
+        record = JSON.parse(fs.readFileSync(this.indexFile(), 'utf8'));
+      } catch {
+        return undefined;
+      }
     }
+    const index = record;
     if (tests.some(t => index[t.path] === undefined)) {
       return undefined;
     }
