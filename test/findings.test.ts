@@ -153,6 +153,28 @@ test('a chosen variable name that another chosen or generated one repeats is an 
   })).toEqual([]);
 });
 
+test('a chosen name repeated by several ports names the first one each time; a port may not take a name a connection already chose', () => {
+  const found = (services: any) => checkRegistry({ name: 'r', environments: { dev: { range: [8000, 8099] } }, services }).findings
+    .filter(f => f.rule === 'env-var-collision').map(f => [f.message, f.where.other, f.where.path]);
+  expect(found({ a: { ports: { x: { offset: 1, env: 'FOO' } } }, b: { ports: { x: { offset: 2, env: 'FOO' } } }, c: { ports: { x: { offset: 3, env: 'FOO' } } } })).toEqual([
+    ['the variable FOO chosen for b.x is also the variable of a.x', 'a.x', 'services.b.ports.x.env'],
+    ['the variable FOO chosen for c.x is also the variable of a.x', 'a.x', 'services.c.ports.x.env'],
+  ]);
+  expect(found({ a: { ports: { x: { offset: 1 } }, connectsTo: [{ to: 'b', env: 'FOO' }] }, b: { public: true, ports: { x: { offset: 2, env: 'FOO' } } } })).toEqual([
+    ['the variable FOO chosen for b.x is also the variable of the connection from a to b', 'the connection from a to b', 'services.b.ports.x.env'],
+  ]);
+});
+
+test('a client of two services whose names differ only in punctuation is told they give it the same variables', () => {
+  // Nothing else about this client is unusual (known targets, no variables of its own), so only the stem check finds it.
+  const r = checkRegistry({ name: 'r', environments: { dev: { range: [8000, 8099] } }, services: {
+    c: { ports: { x: { offset: 1 } }, connectsTo: [{ to: 'a-b' }, { to: 'a_b' }] }, 'a-b': { public: true, ports: { x: { offset: 2 } } }, a_b: { ports: { y: { offset: 3 } } },
+  } });
+  expect(r.findings.filter(f => f.rule === 'env-var-collision').map(f => [f.message, f.where, f.fix])).toEqual([[
+    'c connects to a-b and to a_b, and both give it the variable A_B_HOST', { registry: 'r', service: 'c', other: 'a-b', path: 'services.c.connectsTo[1]' },
+    'rename one of a-b and a_b so their names differ in more than punctuation, or set env: on the connection for its URL']]);
+});
+
 test('a host must be a DNS name of at most 253 characters or an IP address; a category name a DNS label', () => {
   const host = (h: string) => checkRegistry(variant(s => { s.services.api.host = h; })).findings.filter(f => f.rule === 'invalid-value')
     .map(f => [f.message, f.where.service, f.where.path, f.fix]);

@@ -40,9 +40,12 @@ test('the fast connection-variable rule reports what the name-by-name rule repor
     const ctx = { spec, environments, index, allocation: allocate(spec, environments, undefined, index), memo: new Map(), syntax: 'data' as const };
     const expected = referenceConnectionVariableClashes.run(ctx);
     clashes += expected.length;
-    const sort = (fs: readonly { message: string }[]) => fs.map(f => f.message).sort();
+    // Whole findings (message, where, fix), in a stable order.
+    const sort = (fs: readonly object[]) => fs.map(f => JSON.stringify(f)).sort();
     expect(sort(connectionVariableClashes.run(ctx))).toEqual(sort(expected));
-  }), { numRuns: Number(process.env.FC_RUNS ?? 2000) });
+  // At least 2,000 runs even where FC_RUNS is lowered (mutation runs): clashes that only the slow path
+  // finds (a client whose other targets are all plain) come up about once in a hundred registries.
+  }), { numRuns: Math.max(2000, Number(process.env.FC_RUNS ?? 2000)) });
   // The generator does make clashes: the comparison is not between two empty lists.
   expect(clashes).toBeGreaterThan(50);
 });

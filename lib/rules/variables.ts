@@ -139,8 +139,9 @@ export const connectionVariableClashes: Walk = {
         for (const name of known) {
           const st = stemOf(name);
           const first = byStem.get(st);
+          // (`known` is a set: a second name with this stem is another name.)
           if (first === undefined) byStem.set(st, name);
-          else if (first !== name) shared.add(st);
+          else shared.add(st);
         }
         for (const st of shared) byStem.set(st, '\u0000shared');
       }
