@@ -26,6 +26,6 @@ for (const [name, s] of [...perFile].sort()) {
 console.log(`${score(total).padStart(6)}  all ${rows.length} mutants tested so far`);
 if (process.argv.includes('--survivors')) {
   for (const r of rows.filter(r => r.status === 'Survived' || r.status === 'NoCoverage')) {
-    console.log(`${r.status === 'Survived' ? 'survived' : 'no cover'}  ${r.file}:${r.line + 1}:${r.column + 1}  ${r.mutator}  ${JSON.stringify(r.replacement)}`);
+    console.log(`${r.status === 'Survived' ? 'survived' : 'no cover'}  ${r.file}:${r.line}:${r.column}  ${r.mutator}  ${JSON.stringify(r.replacement)}`);
   }
 }

@@ -123,6 +123,42 @@ test('the lock file round-trips with sorted keys and rejects what is not a lock 
   expect(() => parseLockFile('{"lockfileVersion":2,"registries":{}}')).toThrow(/not a cdk8s-ports lock file/);
 });
 
+test('the lock file is written in one order whatever order it was built in, and read back as written', () => {
+  const lock = { lockfileVersion: 1 as const, registries: {
+    zeta: { ports: { 'production/b/http': 8101, 'development/b/http': 9101, 'production/a/http': 8100 }, offsets: { 'b/http': 1, 'a/http': 0 } },
+    alpha: { ports: {}, offsets: { 'x/y': 5 } },
+    empty: { ports: {}, offsets: {} },
+  } };
+  const text = serializeLockFile(lock);
+  const parsed = JSON.parse(text);
+  // Registries without entries are left out; every table is in key order.
+  expect(Object.keys(parsed.registries)).toEqual(['alpha', 'zeta']);
+  expect(Object.keys(parsed.registries.zeta.ports)).toEqual(['development/b/http', 'production/a/http', 'production/b/http']);
+  expect(Object.keys(parsed.registries.zeta.offsets)).toEqual(['a/http', 'b/http']);
+  expect(parseLockFile(text).registries).toEqual({ alpha: lock.registries.alpha, zeta: lock.registries.zeta });
+  // Either table may be missing: it is read as empty.
+  expect(parseLockFile('{"lockfileVersion":1,"registries":{"r":{"ports":{"dev/a/http":8000}}}}').registries.r).toEqual({ ports: { 'dev/a/http': 8000 }, offsets: {} });
+  expect(parseLockFile('{"lockfileVersion":1,"registries":{"r":{"offsets":{"a/http":3}}}}').registries.r).toEqual({ ports: {}, offsets: { 'a/http': 3 } });
+});
+
+test('a lock file that is not one is an error naming the file, the entry and the fix', () => {
+  const error = (text: string, file?: string) => { try { parseLockFile(text, file); } catch (e) { return (e as Error).message; } return 'parsed'; };
+  expect(error('{')).toMatch(/^ports\.lock\.json is not valid JSON \(.+\); restore it from git or delete it to reallocate every automatic port$/);
+  expect(error('{', 'k8s/ports.lock.json')).toMatch(/^k8s\/ports\.lock\.json is not valid JSON/);
+  const notLock = 'ports.lock.json is not a cdk8s-ports lock file (expected { "lockfileVersion": 1, "registries": { … } })';
+  for (const text of ['null', '7', '"lock"', '{"lockfileVersion":1}', '{"lockfileVersion":1,"registries":null}', '{"lockfileVersion":"1","registries":{}}']) {
+    expect([text, error(text)]).toEqual([text, notLock]);
+  }
+  const fix = 'restore the lock file from git, or delete the entry to let that port be chosen again';
+  expect(error('{"lockfileVersion":1,"registries":{"r":[]}}')).toBe(`ports.lock.json: registries.r is [], not { "ports": { … }, "offsets": { … } }; ${fix}`);
+  expect(error('{"lockfileVersion":1,"registries":{"r":null}}')).toBe(`ports.lock.json: registries.r is null, not { "ports": { … }, "offsets": { … } }; ${fix}`);
+  for (const table of ['null', '[]', '5']) {
+    expect(error(`{"lockfileVersion":1,"registries":{"r":{"offsets":${table}}}}`))
+      .toBe(`ports.lock.json: registries.r.offsets is ${table}, not a map of "<environment>/<service>/<port>" to a port; ${fix}`);
+  }
+  expect(error('{"lockfileVersion":1,"registries":{"r":{"ports":{"dev/a/http":8000.5}}}}')).toBe(`ports.lock.json: registries.r.ports entry "dev/a/http" is 8000.5, not an integer; ${fix}`);
+});
+
 test("offset 'auto' with no offset free in every band is one no-free-port error naming the bands", () => {
   const r = checkRegistry({
     name: 'full', defactoPorts: false,

@@ -11,7 +11,8 @@ export { emptyLock } from '../model/resolved';
 export const LOCKFILE_VERSION = 1;
 
 function sortedRecord(r: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  // Keys in code-unit order (what sort() does with strings), the same on every machine.
+  return Object.fromEntries(Object.keys(r).sort().map(k => [k, r[k]]));
 }
 
 /** Parses lock file text; throws an Error naming the problem when it is not a lock file. */
