@@ -123,6 +123,42 @@ test('the lock file round-trips with sorted keys and rejects what is not a lock 
   expect(() => parseLockFile('{"lockfileVersion":2,"registries":{}}')).toThrow(/not a cdk8s-ports lock file/);
 });
 
+test('a fallback taken by an earlier fallback names that port as its holder, even with automatic ports placed in between', () => {
+  const r = checkRegistry({ name: 'r', environments: { dev: { range: [8000, 8099] } }, services: {
+    a: { public: true, ports: { http: { offset: 1, fallback: 8050 } } }, x: { public: true, ports: { http: {} } }, y: { public: true, ports: { http: {} } },
+    z: { public: true, ports: { http: { fallback: 8050 } } } } });
+  expect(r.findings.map(f => [f.rule, f.message, f.where.other, f.fix])).toEqual([['collision',
+    'fallback port 8050/TCP of z.http (dev) is already taken by a.http (dev) as its fallback (scope default)', 'a.http (dev)',
+    'move z.http in dev to a free port in 8000-8099: the next free port is 8051']]);
+});
+
+test('where band and category share a single port, an automatic port takes it', () => {
+  const r = checkRegistry({ name: 'r', environments: { dev: { range: [8000, 8099] } }, categories: { web: { ranges: [[8099, 8099]] } },
+    services: { a: { public: true, category: 'web', ports: { http: {} } } } });
+  expect(r.findings).toEqual([]);
+  expect(r.allocations.map(a => a.port)).toEqual([8099]);
+});
+
+test('privileged ports are placed and offered below 1024; without a band, fixes offer 1024-65535', () => {
+  // An automatic privileged port may take the band's system ports.
+  const auto = checkRegistry({ name: 'r', environments: { dev: { range: [1000, 1100] } }, services: { a: { public: true, ports: { http: { privileged: true } } } } });
+  expect(auto.allocations.map(a => a.port)).toEqual([1000]);
+  // A collision of privileged ports is offered the next system port, not 1024.
+  const clash = checkRegistry({ name: 'r', environments: { dev: { range: [1000, 1100] } }, services: {
+    a: { public: true, ports: { http: { port: 1001, privileged: true } } }, b: { public: true, ports: { http: { port: 1001, privileged: true } } } } });
+  expect(clash.findings.map(f => [f.rule, f.fix])).toEqual([['collision', 'move b.http in dev to a free port in 1000-1100: the next free port is 1002']]);
+  // An environment without a band: the fix looks in the unprivileged ports.
+  const noBand = checkRegistry({ name: 'r', environments: { dev: {} }, services: { a: { public: true, ports: { http: { port: 23456 } } }, b: { public: true, ports: { http: { port: 23456 } } } } });
+  expect(noBand.findings.map(f => [f.rule, f.fix])).toEqual([['collision', 'move b.http in dev to a free port in 1024-65535: the next free port is 23457']]);
+});
+
+test('a finding about a port that got no number has no port in its where', () => {
+  const r = checkRegistry({ name: 'r', environments: { dev: { range: [8000, 8001] } }, services: { a: { public: true, ports: { http: {}, b: {} } } } });
+  const full = r.findings.filter(f => f.rule === 'no-free-port');
+  expect(full.map(f => f.where)).toStrictEqual([{ registry: 'r', service: 'a', environment: 'dev', portName: 'b', path: 'services.a.ports.b' }]);
+  expect(full[0].message).toBe('no free port for a.b (dev): every port of 8000-8001 is taken or avoided');
+});
+
 test('the lock file is written in one order whatever order it was built in, and read back as written', () => {
   const lock = { lockfileVersion: 1 as const, registries: {
     zeta: { ports: { 'production/b/http': 8101, 'development/b/http': 9101, 'production/a/http': 8100 }, offsets: { 'b/http': 1, 'a/http': 0 } },
