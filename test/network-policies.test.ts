@@ -195,6 +195,63 @@ describe('other shapes of registry', () => {
     expect(ingress.spec.ingress[0].ports).toEqual([{ port: 20002, protocol: 'TCP' }]);
   });
 
+  test('every environment gets a default deny and a DNS policy that opens egress to kube-dns on port 53 only', () => {
+    const w = world(app => {
+      const r = base(app);
+      r.service('web', { public: true, ports: { http: { offset: 1 } } });
+      return r;
+    });
+    for (const ns of ['shop-production', 'shop-staging']) {
+      const spec = (name: string) => w.objects.find(o => o.kind === 'NetworkPolicy' && o.metadata.namespace === ns && o.metadata.name === name)?.spec;
+      expect(spec('default-deny')).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+      expect(spec('allow-dns')).toEqual({
+        podSelector: {}, policyTypes: ['Egress'],
+        egress: [{
+          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+          ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }],
+        }],
+      });
+    }
+  });
+
+  test('two ports of one number, TCP and UDP, connected by one client: its policies open both protocols, each once', () => {
+    const w = world(app => {
+      const r = base(app);
+      const api = r.service('api', { public: true, ports: { http: { offset: 1 } } });
+      const dns = r.service('resolver', { ports: { dns: { offset: 5, protocol: 'UDP' }, 'dns-tcp': { offset: 5 } } });
+      api.connectsTo(dns, 'dns');
+      api.connectsTo(dns, 'dns-tcp');
+      // Said twice: still one port in each policy.
+      api.connectsTo(dns, 'dns');
+      return r;
+    });
+    const policy = (name: string) => w.objects.find(o => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'shop-production' && o.metadata.name === name);
+    expect(policy('allow-resolver-from-api').spec.ingress[0].ports).toEqual([{ port: 20005, protocol: 'UDP' }, { port: 20005, protocol: 'TCP' }]);
+    expect(policy('allow-api-to-resolver').spec.egress[0].ports).toEqual([{ port: 20005, protocol: 'UDP' }, { port: 20005, protocol: 'TCP' }]);
+    expect(allowedSet(w).filter(p => p.startsWith('production/'))).toEqual(['production/api -> production/resolver 20005/TCP', 'production/api -> production/resolver 20005/UDP']);
+  });
+
+  test('egress to an external in the cluster selects its namespace by name and its pods by their labels; public to CIDRs admits only them', () => {
+    const w = world(app => {
+      const r = base(app);
+      const api = r.service('api', { public: { cidrs: ['198.51.100.0/24'] }, ports: { http: { offset: 1 } } });
+      api.connectsTo(r.external('mq', { kind: 'rabbitmq', namespace: 'messaging', podSelector: { app: 'rabbitmq' }, port: 25672, targetPort: 5672 }));
+      return r;
+    });
+    const policy = (name: string) => w.objects.find(o => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'shop-production' && o.metadata.name === name);
+    expect(policy('allow-api-to-mq').spec.egress).toEqual([{
+      to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'messaging' } }, podSelector: { matchLabels: { app: 'rabbitmq' } } }],
+      ports: [{ port: 5672, protocol: 'TCP' }],
+    }]);
+    const publicFrom = w.objects.filter(o => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'shop-production' && o.spec.ingress)
+      .flatMap(o => o.spec.ingress.flatMap((rule: any) => rule.from));
+    expect(publicFrom).toEqual([{ ipBlock: { cidr: '198.51.100.0/24' } }]);
+    const api = w.pods.get('production/api')!;
+    expect(w.cluster.allowed({ ip: '198.51.100.9' }, api, 20001)).toBe(true);
+    expect(w.cluster.allowed({ ip: '203.0.113.7' }, api, 20001)).toBe(false);
+    expect(w.cluster.allowed({ namespace: 'ingress', name: 'x', labels: {} }, api, 20001)).toBe(false);
+  });
+
   test('an external inside the cluster is reached by namespace and its container port', () => {
     const w = world(app => {
       const r = base(app);

@@ -65,9 +65,11 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
     policies.set(chosen, { name: chosen, props: { metadata: meta(env, chosen), spec } });
   };
 
+  // The two policies every environment has: the first to claim their names, so the name is their key too.
+  const addFixed = (env: Environment, name: string, spec: k8s.NetworkPolicySpec) => add(env, name, name, name, spec);
   for (const env of resolved.environments) {
-    add(env, 'default-deny', 'default-deny', 'default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-    add(env, 'dns', 'allow-dns', 'allow-dns', {
+    addFixed(env, 'default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    addFixed(env, 'allow-dns', {
       podSelector: {}, policyTypes: ['Egress'],
       egress: [{ to: [CLUSTER_DNS], ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) }] }],
     });
