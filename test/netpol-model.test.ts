@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Cluster, Target, pathKey } from '../lib/netpol/cluster';
 import { pathKeys } from '../lib/netpol/verify';
-import { Endpoint, Pod, Policy, PolicyPeer, PolicyPort, cidrContains, endpointId, isPod, policyTypesOf } from '../lib/netpol/model';
+import { Endpoint, Pod, Policy, PolicyPeer, PolicyPort, cidrContains, endpointId, isPod, policyTypesOf, selects } from '../lib/netpol/model';
 
 /**
  * The evaluator's fast paths (label indexes, the egress index, candidate sets) against its own
@@ -21,6 +21,8 @@ const selector = fc.oneof(
     .map(e => ({ matchExpressions: [e] })),
 );
 const peer: fc.Arbitrary<PolicyPeer> = fc.oneof(
+  // A peer that says nothing (the API server rejects it): it admits nobody.
+  fc.constant({}),
   fc.record({ podSelector: selector }),
   fc.record({ namespaceSelector: selector }),
   fc.record({ podSelector: selector, namespaceSelector: selector }),
@@ -79,6 +81,11 @@ test(`paths() lists exactly what allowed() admits, and verdict() agrees and name
             if (!side) continue;
             if (side.allowed !== (!side.isolated || side.allowedBy.length > 0)) throw new Error(`side ${JSON.stringify(side)} is inconsistent`);
             if (side.isolated !== (side.policies.length > 0)) throw new Error(`side ${JSON.stringify(side)}: isolated without policies`);
+            // The policies that select the pod for this direction, in the order they were read.
+            const pod = (side === v.egress ? s : t.endpoint) as Pod;
+            const direction = side === v.egress ? 'Egress' : 'Ingress';
+            const selecting = c.policies.filter(p => p.namespace === pod.namespace && selects(p.podSelector, pod.labels) && p.policyTypes.includes(direction)).map(p => p.name);
+            if (JSON.stringify(side.policies.map(p => p.policy)) !== JSON.stringify(selecting)) throw new Error(`side ${JSON.stringify(side)}: policies are not ${selecting}`);
             for (const r of side.allowedBy) {
               const policy = c.policies.find(p => p.name === r.policy)!;
               const rules = r.direction === 'ingress' ? policy.ingress : policy.egress;
