@@ -5,6 +5,9 @@ import { parseAllDocuments } from 'yaml';
 import { PortsApp, PortRegistry, ResolvedRegistry } from '../lib';
 import { defineLumiere } from '../main';
 import { schemaErrors } from './support/k8s-schema';
+import { checkRegistry } from '../lib';
+import { networkPolicies } from '../lib/emit/network-policies';
+import { variant } from './support/specs';
 import { Cluster, Endpoint, Pod, Policy, cidrContains, selects } from './support/netpol-eval';
 
 interface World {
@@ -239,10 +242,10 @@ describe('other shapes of registry', () => {
       return r;
     });
     const policy = (name: string) => w.objects.find(o => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'shop-production' && o.metadata.name === name);
-    expect(policy('allow-api-to-mq').spec.egress).toEqual([{
+    expect(policy('allow-api-to-mq').spec).toEqual({ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'api' } }, policyTypes: ['Egress'], egress: [{
       to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'messaging' } }, podSelector: { matchLabels: { app: 'rabbitmq' } } }],
       ports: [{ port: 5672, protocol: 'TCP' }],
-    }]);
+    }] });
     const publicFrom = w.objects.filter(o => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'shop-production' && o.spec.ingress)
       .flatMap(o => o.spec.ingress.flatMap((rule: any) => rule.from));
     expect(publicFrom).toEqual([{ ipBlock: { cidr: '198.51.100.0/24' } }]);
@@ -250,6 +253,48 @@ describe('other shapes of registry', () => {
     expect(w.cluster.allowed({ ip: '198.51.100.9' }, api, 20001)).toBe(true);
     expect(w.cluster.allowed({ ip: '203.0.113.7' }, api, 20001)).toBe(false);
     expect(w.cluster.allowed({ namespace: 'ingress', name: 'x', labels: {} }, api, 20001)).toBe(false);
+  });
+
+  test('every policy of a registry with a cross-environment connection, target ports, an external by address and a planned target, exactly', () => {
+    const w = world(app => {
+      const r = base(app);
+      const web = r.service('web', { public: true, ports: { http: { offset: 1, targetPort: 8080 } } });
+      const reports = r.service('reports', { environments: ['staging'], ports: { http: { offset: 2, targetPort: 9090 } } });
+      web.connectsTo(reports, 'http', { environment: 'staging' });
+      // A planned target is not deployed: no policy opens anything to it.
+      web.connectsTo(r.service('later', { status: 'planned', ports: { http: { offset: 3 } } }));
+      // An address outside the cluster is reached on the port it listens on, not a container port.
+      web.connectsTo(r.external('pg', { kind: 'postgres', cidrs: ['10.0.0.5/32'], port: 15432, targetPort: 5432 }));
+      return r;
+    });
+    const name = (n: string) => ({ matchLabels: { 'app.kubernetes.io/name': n } });
+    const ns = (n: string) => ({ matchLabels: { 'kubernetes.io/metadata.name': n } });
+    const publicFrom = [{ namespaceSelector: { matchExpressions: [{ key: 'app.kubernetes.io/part-of', operator: 'NotIn', values: ['shop'] }] } },
+      { ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }];
+    const toPg = { podSelector: name('web'), policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '10.0.0.5/32' } }], ports: [{ port: 15432, protocol: 'TCP' }] }] };
+    const webPublic = { podSelector: name('web'), policyTypes: ['Ingress'], ingress: [{ from: publicFrom, ports: [{ port: 8080, protocol: 'TCP' }] }] };
+    const reportsPort = [{ port: 9090, protocol: 'TCP' }];
+    expect(w.objects.filter(o => o.kind === 'NetworkPolicy' && !['default-deny', 'allow-dns'].includes(o.metadata.name))
+      .map(o => [o.metadata.namespace, o.metadata.name, o.spec])).toEqual([
+      ['shop-production', 'allow-web-from-public', webPublic],
+      ['shop-production', 'allow-web-to-pg', toPg],
+      ['shop-production', 'allow-web-to-reports-in-staging', { podSelector: name('web'), policyTypes: ['Egress'],
+        egress: [{ to: [{ namespaceSelector: ns('shop-staging'), podSelector: name('reports') }], ports: reportsPort }] }],
+      ['shop-staging', 'allow-reports-from-web', { podSelector: name('reports'), policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: name('web') }], ports: reportsPort }] }],
+      ['shop-staging', 'allow-reports-from-web-in-production', { podSelector: name('reports'), policyTypes: ['Ingress'],
+        ingress: [{ from: [{ namespaceSelector: ns('shop-production'), podSelector: name('web') }], ports: reportsPort }] }],
+      ['shop-staging', 'allow-web-from-public', webPublic],
+      ['shop-staging', 'allow-web-to-pg', toPg],
+      ['shop-staging', 'allow-web-to-reports', { podSelector: name('web'), policyTypes: ['Egress'], egress: [{ to: [{ podSelector: name('reports') }], ports: reportsPort }] }],
+    ]);
+  });
+
+  test('an external with no address gets no egress policy (a rule without peers would open the port to everyone)', () => {
+    const resolved = checkRegistry(variant(s => { delete s.externals.db.cidrs; }));
+    expect(resolved.findings.map(f => f.rule)).toContain('external-unaddressed');
+    const names = [...networkPolicies(resolved).values()].flat().map(p => p.name);
+    expect(names).toContain('allow-api-to-worker');
+    expect(names.filter(n => n.includes('db'))).toEqual([]);
   });
 
   test('an external inside the cluster is reached by namespace and its container port', () => {
