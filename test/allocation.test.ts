@@ -152,6 +152,16 @@ test('privileged ports are placed and offered below 1024; without a band, fixes 
   expect(noBand.findings.map(f => [f.rule, f.fix])).toEqual([['collision', 'move b.http in dev to a free port in 1024-65535: the next free port is 23457']]);
 });
 
+test('a port or fallback that is not a port is offered the free port nearest to it inside the band', () => {
+  const fixOf = (port: number, field: 'port' | 'fallback' = 'port') => checkRegistry({ name: 'r', environments: { dev: { range: [8100, 8199] } },
+    services: { a: { public: true, ports: { http: field === 'port' ? { port } : { offset: 1, fallback: port } } } } }).findings
+    .filter(f => f.rule === 'port-range').map(f => [f.message, f.fix, f.where.path]);
+  expect(fixOf(8150.5)).toEqual([['port 8150.5 of a.http (dev) is not a port: ports are integers in 1-65535', 'use a port inside 8100-8199: the next free port is 8150', 'services.a.ports.http.port']]);
+  expect(fixOf(70000)).toEqual([['port 70000 of a.http (dev) is not a port: ports are integers in 1-65535', 'use a port inside 8100-8199: the next free port is 8100', 'services.a.ports.http.port']]);
+  expect(fixOf(-5)[0][1]).toBe('use a port inside 8100-8199: the next free port is 8100');
+  expect(fixOf(8150.5, 'fallback')).toEqual([['fallback 8150.5 of a.http (dev) is not a port: ports are integers in 1-65535', 'use a port inside 8100-8199: the next free port is 8150', 'services.a.ports.http.fallback']]);
+});
+
 test('a finding about a port that got no number has no port in its where', () => {
   const r = checkRegistry({ name: 'r', environments: { dev: { range: [8000, 8001] } }, services: { a: { public: true, ports: { http: {}, b: {} } } } });
   const full = r.findings.filter(f => f.rule === 'no-free-port');
