@@ -240,6 +240,41 @@ test('outside-category says where the port lies instead, and offers that categor
     'NodePort range 32767-30000 of environment production is not a valid range', 'use [first, last] with 1 <= first <= last <= 65535']]);
 });
 
+test('placement findings with several ranges, avoided ranges, bad target ports, fallback ranges and a kind that is not the default port’s, field by field', () => {
+  const found = (rule: string, edit: (s: any) => void) => checkRegistry(variant(edit)).findings.filter(f => f.rule === rule).map(f => [f.message, f.fix, f.where.path, f.where.port]);
+  expect(found('outside-category', s => {
+    s.categories.cache = { ranges: [[6300, 6399], [6500, 6599]] }; s.categories.queue = { ranges: [[6700, 6799]] };
+    s.categories.infra.ranges = [[5400, 5449], [5460, 5499]]; s.externals.db.ports.main.port = 7000;
+  })).toEqual([["db.main (external) is on 7000, outside category infra (5400-5449, 5460-5499); it lies in no category's range (the others: cache 6300-6399, 6500-6599; queue 6700-6799)",
+    'move it into 5400-5449, 5460-5499: the next free port is 5400', 'externals.db.ports.main', 7000]]);
+  expect(found('outside-category', s => { s.categories.cache = { ranges: [[6300, 6399], [6500, 6599]] }; s.externals.db.ports.main.port = 6379; }).map(f => f[0])).toEqual([
+    'db.main (external) is on 6379, outside category infra (5400-5499); it lies in category cache (6300-6399, 6500-6599)']);
+  // An avoided range is an avoided port, not a reserved category.
+  const avoided = (s: any) => { s.avoid = { ranges: [{ range: [8105, 8115], reason: 'legacy' }] }; };
+  expect(found('avoided-port', avoided)).toEqual([['api.http (production) is on 8110, inside an avoided range 8105-8115 (legacy)',
+    'pick a port in 8100-8199: the next free port is 8116', 'services.api.ports.http', 8110]]);
+  expect(found('reserved-range', avoided)).toEqual([]);
+  expect(found('port-range', s => { s.services.worker.ports.metrics.targetPort = 70000; })).toEqual([
+    ['targetPort 70000 of worker.metrics (production) is not a port: ports are integers in 1-65535', 'use a port inside 8100-8199: the next free port is 8100', 'services.worker.ports.metrics.targetPort', 70000],
+    ['targetPort 70000 of worker.metrics (development) is not a port: ports are integers in 1-65535', 'use a port inside 9100-9199: the next free port is 9100', 'services.worker.ports.metrics.targetPort', 70000],
+  ]);
+  expect(found('port-range', s => { s.services.worker.ports.metrics.targetPort = 8150.5; s.services.worker.environments = ['production']; })).toEqual([
+    ['targetPort 8150.5 of worker.metrics (production) is not a port: ports are integers in 1-65535', 'use a port inside 8100-8199: the next free port is 8150', 'services.worker.ports.metrics.targetPort', 8150.5],
+  ]);
+  expect(found('fallback-range', s => {
+    s.categories.web = { ranges: [[8100, 8199]], fallbackRanges: [[8190, 8194], [8196, 8199]] };
+    s.services.api = { ...s.services.api, category: 'web', environments: ['production'], ports: { http: { offset: 91, fallback: 8150 } } };
+  })).toEqual([
+    ['api.http (production) is on 8191, inside 8190-8194, which category web keeps for fallbacks', 'move it into 8100-8199: the next free port is 8195', 'services.api.ports.http', 8191],
+    ['the fallback 8150 of api.http (production) is outside the fallback ranges of category web (8190-8194, 8196-8199)', 'give it a fallback in 8190-8194, 8196-8199',
+      'services.api.ports.http.fallback', 8150],
+  ]);
+  // A service with a kind is not told to set one.
+  expect(found('defacto-port', s => { s.services.worker.kind = 'redis'; s.services.worker.ports.metrics = { port: { production: 8080, development: 9120 } }; s.environments.production.range = [8000, 8199]; })).toEqual([[
+    'worker.metrics (production) is on 8080, the default port of Tomcat, Jenkins and most HTTP alternates; one running on the same host will take it first',
+    'move it within 8000-8199: the next free port is 8081', 'services.worker.ports.metrics', 8080]]);
+});
+
 test('placement and connection findings, field by field: reserved ranges, system ports, de-facto ports, inactive and unaddressed targets, dead wiring, a target without ports', () => {
   const found = (rule: string, edit: (s: any) => void) => checkRegistry(variant(edit)).findings.filter(f => f.rule === rule).map(f => [f.message, f.where, f.fix]);
   expect(found('reserved-range', s => { s.categories.old = { ranges: [[8105, 8115]], reserved: true, description: 'the old gateway' }; })).toEqual([[
