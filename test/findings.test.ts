@@ -249,6 +249,13 @@ test('placement findings with several ranges, avoided ranges, bad target ports, 
     'move it into 5400-5449, 5460-5499: the next free port is 5400', 'externals.db.ports.main', 7000]]);
   expect(found('outside-category', s => { s.categories.cache = { ranges: [[6300, 6399], [6500, 6599]] }; s.externals.db.ports.main.port = 6379; }).map(f => f[0])).toEqual([
     'db.main (external) is on 6379, outside category infra (5400-5499); it lies in category cache (6300-6399, 6500-6599)']);
+  // A category that shares no port with the band: nowhere to move the port until one of them changes.
+  expect(found('outside-category', s => { s.categories.web = { ranges: [[8100, 8199]] }; s.services.api.category = 'web'; s.services.api.ports.http = { offset: 91 }; })).toEqual([[
+    "api.http (development) is on 9191, outside category web (8100-8199), whose ranges lie outside the band 9100-9199 of development; it lies in no category's range (the others: infra 5400-5499)",
+    'move a range of category web inside 9100-9199, widen the band of development, or limit api to environments: [production]', 'services.api.ports.http', 9191]]);
+  expect(found('outside-category', s => { s.categories.web = { ranges: [[7100, 7199]] }; s.categories.old = { ranges: [[9150, 9199]] }; s.services.api.category = 'web'; s.services.api.ports.http = { offset: 91 }; })
+    .map(f => f[1])).toEqual(['move a range of category web inside 8100-8199 or widen the band of production',
+    'move a range of category web inside 9100-9199, widen the band of development, or set category: old if that is what api is']);
   // An avoided range is an avoided port, not a reserved category.
   const avoided = (s: any) => { s.avoid = { ranges: [{ range: [8105, 8115], reason: 'legacy' }] }; };
   expect(found('avoided-port', avoided)).toEqual([['api.http (production) is on 8110, inside an avoided range 8105-8115 (legacy)',

@@ -68,6 +68,15 @@ export const outsideCategory = placementRule('outside-category', (p, ctx, report
   const list = (entries: typeof others) => entries.map(([n, c]) => `${n} ${c.ranges.map(formatRange).join(', ')}`).join('; ');
   const context = holding ? `; it lies in category ${holding[0]} (${holding[1].ranges.map(formatRange).join(', ')})`
     : others.length ? `; it lies in no category's range (the others: ${list(others)})` : '';
+  // No port is in both the band and the category: there is nowhere to move it until one of them changes.
+  if (p.ranges.length === 0 && p.env.band) {
+    const fitting = ctx.environments.filter(e => e.band && category.ranges.some(r => r[0] <= e.band![1] && e.band![0] <= r[1])).map(e => e.name);
+    report(`${label(p)} is on ${port}, outside category ${name} (${category.ranges.map(formatRange).join(', ')}), whose ranges lie outside the band ` +
+      `${formatRange(p.env.band)} of ${p.env.name}${context}${pinnedNote(p)}`, { category: name },
+    `move a range of category ${name} inside ${formatRange(p.env.band)}${holding || fitting.length ? ', ' : ' or '}widen the band of ${p.env.name}` +
+      (holding ? `, or set category: ${holding[0]} if that is what ${p.decl.service} is` : fitting.length ? `, or limit ${p.decl.service} to environments: [${fitting.join(', ')}]` : ''));
+    return;
+  }
   moveInto(report(`${label(p)} is on ${port}, outside category ${name} (${category.ranges.map(formatRange).join(', ')})${context}${pinnedNote(p)}`,
     { category: name }), p, 'move it into', undefined,
   holding ? s => `set category: ${holding[0]} if that is what ${p.decl.service} is, or ${s}` : undefined);
