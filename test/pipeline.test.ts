@@ -65,6 +65,28 @@ describe('waivers come last and reach every finding', () => {
     ]);
   });
 
+  test('three registries on one port: each later one is told the first holder; with no port free in all of them, the fix says how to ask', () => {
+    const full = { name: 'org', environments: { production: { range: [8100, 8102] as [number, number] } } };
+    const spec = (name: string, services: RegistrySpec['services']) => extendSpec(full, { name, services });
+    const results = resolveAll([
+      { spec: spec('shop', { web: { public: true, ports: { http: { offset: 0 } } }, a: { public: true, ports: { http: { offset: 1 } } }, b: { public: true, ports: { http: { offset: 2 } } } }) },
+      { spec: spec('blog', { front: { public: true, ports: { http: { offset: 0 } } } }) },
+      { spec: spec('wiki', { page: { public: true, ports: { http: { offset: 0 } } } }) },
+    ]);
+    expect(results.map(r => unwaived(r.findings, 'collision').map(f => [f.message, f.where.other, f.fix]))).toEqual([
+      [],
+      [['port 8100/TCP of front.http (production) in registry blog is already taken by web.http (production) in registry shop, which extends the same base org',
+        'shop:web.http', 'ask for a free port with both registries loaded (cdk8s-ports suggest --env production)']],
+      [['port 8100/TCP of page.http (production) in registry wiki is already taken by web.http (production) in registry shop, which extends the same base org',
+        'shop:web.http', 'ask for a free port with both registries loaded (cdk8s-ports suggest --env production)']],
+    ]);
+  });
+
+  test('a registry given twice does not collide with itself', () => {
+    const [first, again] = resolveAll([{ spec: team('shop', 10) }, { spec: team('shop', 10) }]);
+    expect([...first.findings, ...again.findings].filter(f => f.rule === 'collision')).toEqual([]);
+  });
+
   test('a waiver never hides a finding of another rule on the same service', () => {
     const r = checkRegistry(variant(s => {
       s.services.api.ports.http = { port: 8150 };
