@@ -188,6 +188,7 @@ test('a host must be a DNS name of at most 253 characters or an IP address; a ca
   const category = (name: string) => checkRegistry(variant(s => { s.categories = { [name]: { ranges: [[8100, 8199]] } }; })).findings
     .filter(f => f.rule === 'invalid-value').map(f => [f.message, f.where.path, f.fix]);
   expect(category('web-apps')).toEqual([]);
+  expect(category('x'.repeat(63))).toEqual([]);
   for (const name of ['Web', 'web_apps', 'x'.repeat(64)]) {
     expect(category(name)).toEqual([[`the category name ${JSON.stringify(name)} is not lowercase letters, digits and "-"`, `categories.${name}`, 'rename the category']]);
   }
@@ -344,6 +345,7 @@ test('invalid values, field by field: the registry name, namespaces, one-line te
     'use registry/name:tag, e.g. postgres:16 or ghcr.io/acme/api:1.4']]);
   expect(found(s => { s.services.api.composeName = '-api'; s.services.worker.composeName = 'worker_1.x'; })).toEqual([[
     'the compose name of api "-api" is not a compose service name', { registry: 'acme', service: 'api', path: 'services.api.composeName' }, 'use letters, digits, "_", "." and "-"']]);
+  expect(found(s => { s.services.api.composeName = 'web!'; }).map(f => f[0])).toEqual(['the compose name of api "web!" is not a compose service name']);
   for (const ns of ['Data_Bases', 'd'.repeat(64)]) {
     expect(found(s => { s.externals.db.namespace = ns; })).toEqual([[`the namespace of db ${JSON.stringify(ns)} is not a DNS-1123 label`,
       { registry: 'acme', service: 'db', path: 'externals.db.namespace' }, "use the namespace's name"]]);

@@ -21,7 +21,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 export function labelKeyProblem(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  const name = key.slice(slash + 1);
   if (prefix !== undefined && (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))) return 'has a prefix that is not a DNS subdomain';
   if (name.length === 0 || name.length > 63 || !LABEL_VALUE.test(name)) return 'is not a label name (at most 63 letters, digits, "-", "_" and ".", starting and ending alphanumeric)';
   return undefined;
@@ -78,7 +78,8 @@ export const values: Walk = {
       for (const key of keys) {
         const kp = labelKeyProblem(key);
         if (kp) bad(`${path}.${key}`, `the label key of ${what}`, key, kp, 'use a label key such as app.kubernetes.io/name', service);
-        const vp = typeof labels[key] === 'string' ? labelValueProblem(labels[key]) : 'is not a string';
+        // (The schema has made every value a string.)
+        const vp = labelValueProblem(labels[key]);
         if (vp) bad(`${path}.${key}`, `the label value of ${what}`, labels[key], vp, 'use a label value such as my-service', service);
       }
     };
