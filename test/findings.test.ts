@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { checkRegistry } from '../lib';
 import { resolve } from '../lib/pipeline';
 import { variant } from './support/specs';
@@ -173,6 +174,28 @@ test('a client of two services whose names differ only in punctuation is told th
   expect(r.findings.filter(f => f.rule === 'env-var-collision').map(f => [f.message, f.where, f.fix])).toEqual([[
     'c connects to a-b and to a_b, and both give it the variable A_B_HOST', { registry: 'r', service: 'c', other: 'a-b', path: 'services.c.connectsTo[1]' },
     'rename one of a-b and a_b so their names differ in more than punctuation, or set env: on the connection for its URL']]);
+});
+
+test('a bad service or port name is offered a name that passes the rule', () => {
+  const fixOf = (rule: 'service-name' | 'port-name', name: string) => checkRegistry(variant(s => {
+    if (rule === 'service-name') (s.services as any)[name] = { public: true, ports: { http: { offset: 40 } } };
+    else s.services.worker.ports = { [name]: { offset: 20 } } as any;
+  })).findings.filter(f => f.rule === rule).map(f => f.fix);
+  expect(fixOf('service-name', 'Web__API--2x--')).toEqual(['rename it to "web-api-2x"']);
+  expect(fixOf('service-name', '12Worker')).toEqual(['rename it to "worker"']);
+  expect(fixOf('service-name', `${'a'.repeat(62)}_bc`)).toEqual([`rename it to "${'a'.repeat(62)}"`]);
+  expect(fixOf('service-name', '--')).toEqual(['rename it to "svc"']);
+  expect(fixOf('port-name', 'Metrics__X--')).toEqual(['rename it to "metrics-x"']);
+  expect(fixOf('port-name', 'a-very-long-port-name_x')).toEqual(['rename it to "a-very-long-por"']);
+  // Whatever the name, the one offered passes the rule.
+  fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 80 }), name => {
+    for (const rule of ['service-name', 'port-name'] as const) {
+      const fix = fixOf(rule, name)[0];
+      if (fix === undefined) continue;
+      const offered = JSON.parse(fix.slice('rename it to '.length));
+      expect([name, rule, fixOf(rule, offered)]).toEqual([name, rule, []]);
+    }
+  }), { numRuns: 100, seed: 7 });
 });
 
 test('a host must be a DNS name of at most 253 characters or an IP address; a category name a DNS label', () => {

@@ -30,8 +30,9 @@ export function portNameProblem(name: string): string | undefined {
 
 /** A name that satisfies the rule, offered in the fix. */
 function suggestLabel(name: string, max: number): string {
-  let s = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^[^a-z]+/, '').replace(/-+$/, '');
-  s = s.slice(0, max).replace(/-+$/, '');
+  // Every run of other characters (dashes included) becomes one dash: a dash can only end it singly.
+  let s = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^[^a-z]+/, '').replace(/-$/, '');
+  s = s.slice(0, max).replace(/-$/, '');
   return s || 'svc';
 }
 
