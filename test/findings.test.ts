@@ -198,6 +198,20 @@ test('a bad service or port name is offered a name that passes the rule', () => 
   }), { numRuns: 100, seed: 7 });
 });
 
+test('a band inside another band of its host, or a category inside another category, is an overlap, and nesting is not offered as the fix', () => {
+  const found = (edit: (s: any) => void) => checkRegistry(variant(edit)).findings.filter(f => f.rule === 'range-overlap').map(f => [f.message, f.where, f.fix]);
+  expect(found(s => { s.categories.web = { ranges: [[5000, 5999]] }; })).toEqual([['range 5400-5499 of category infra overlaps range 5000-5999 of category web (shared ports 5400-5499)',
+    { registry: 'acme', port: 5400, other: 'category web', path: 'categories.web.ranges[0]' }, "make the ranges disjoint: end category web's range before 5400 or start it after 5499"]]);
+  expect(found(s => { s.environments.staging = { range: [8120, 8130] }; })).toEqual([['band 8100-8199 of environment production overlaps band 8120-8130 of environment staging (shared ports 8120-8130)',
+    { registry: 'acme', environment: 'production', port: 8120, other: 'band staging', path: 'environments.staging.range' },
+    "make the ranges disjoint: end band staging's range before 8100 or start it after 8199, or give environment staging a scope of its own (environments.staging.scope) if it runs on other hosts"]]);
+  // A category nested in a band is a subdivision; one partly in it is an overlap that nesting resolves.
+  expect(found(s => { s.categories.web = { ranges: [[8150, 8180]] }; })).toEqual([]);
+  expect(found(s => { s.categories.web = { ranges: [[8150, 8250]] }; })).toEqual([['band 8100-8199 of environment production overlaps range 8150-8250 of category web (shared ports 8150-8199)',
+    { registry: 'acme', environment: 'production', port: 8150, other: 'category web', path: 'categories.web.ranges[0]' },
+    "make the ranges disjoint: end category web's range before 8100 or start it after 8199, or nest one range completely inside the other"]]);
+});
+
 test('a host must be a DNS name of at most 253 characters or an IP address; a category name a DNS label', () => {
   const host = (h: string) => checkRegistry(variant(s => { s.services.api.host = h; })).findings.filter(f => f.rule === 'invalid-value')
     .map(f => [f.message, f.where.service, f.where.path, f.fix]);

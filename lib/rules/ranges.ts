@@ -81,14 +81,17 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[]): F
       if (!overlaps(a.range, b.range)) continue;
       // Bands on different hosts may reuse numbers; a category nested in a band (or a band
       // in a category) is a deliberate subdivision, not an overlap.
-      if (a.kind === 'band' && b.kind === 'band' && a.scope !== b.scope) continue;
+      // (Bands are listed before categories: when b is a band, so is a.)
+      if (b.kind === 'band' && a.scope !== b.scope) continue;
       if (a.kind !== b.kind && (contains(a.range, b.range) || contains(b.range, a.range))) continue;
       const shared: Range = [Math.max(a.range[0], b.range[0]), Math.min(a.range[1], b.range[1])];
-      const env = a.kind === 'band' ? a.owner : b.kind === 'band' ? b.owner : undefined;
+      const env = a.kind === 'band' ? a.owner : undefined;
       out.push(finding('range-overlap', `${a.label} overlaps ${b.label} (shared ports ${formatRange(shared)})`,
         { registry, ...(env ? { environment: env } : {}), port: shared[0], other: `${b.kind} ${b.owner}`, path: b.path },
-        `make the ranges disjoint: end ${b.kind} ${b.owner}'s range before ${a.range[0]} or start it after ${a.range[1]}, ` +
-        'or nest one range completely inside the other'));
+        `make the ranges disjoint: end ${b.kind} ${b.owner}'s range before ${a.range[0]} or start it after ${a.range[1]}` +
+        // Nesting resolves a band against a category; two bands share a host unless their scopes differ.
+        (a.kind !== b.kind ? ', or nest one range completely inside the other'
+          : b.kind === 'band' ? `, or give environment ${b.owner} a scope of its own (environments.${b.owner}.scope) if it runs on other hosts` : '')));
     }
   }
   return out;
