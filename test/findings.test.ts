@@ -212,6 +212,29 @@ test('a band inside another band of its host, or a category inside another categ
     "make the ranges disjoint: end category web's range before 8100 or start it after 8199, or nest one range completely inside the other"]]);
 });
 
+test('connection findings, more cases: environments listed in full, a planned target only, a public namespace of the registry, an unknown category, counts of services', () => {
+  const all = (edit: (s: any) => void) => checkRegistry(variant(edit)).findings.map(f => [f.rule, f.message, f.where, f.fix]);
+  expect(all(s => {
+    s.environments.qa = { range: [7100, 7199] }; s.environments.staging = { range: [6100, 6199] };
+    s.services.api.environments = ['production', 'staging']; s.services.worker.environments = ['development', 'qa'];
+  })).toEqual([['dead-wiring', 'api connects to worker, but they never run in the same environment (api: production, staging; worker: development, qa)',
+    { registry: 'acme', service: 'api', other: 'worker', path: 'services.api.connectsTo[1]' }, "run them in a common environment, or name the target's environment (environment: development)"]]);
+  // A planned target: inactive, and nothing else about the connection.
+  expect(all(s => { s.services.worker.status = 'planned'; }).map(f => f[0])).toEqual(['inactive-target']);
+  expect(all(s => { s.services.api.public = { namespaces: ['acme-development'] }; })).toEqual([['cross-environment',
+    'api is public to namespace acme-development, which is environment development of this registry',
+    { registry: 'acme', service: 'api', environment: 'development', path: 'services.api.public' }, 'declare the clients in development as connections instead']]);
+  expect(all(s => { s.services.api.category = 'infr'; })).toEqual([['unknown-category', 'api is in category "infr", which the registry does not declare',
+    { registry: 'acme', service: 'api', category: 'infr', path: 'services.api.category' }, 'did you mean "infra"?']]);
+  expect(all(s => { s.categories = {}; delete s.externals.db.category; s.services.api.category = 'web'; }).filter(f => f[0] === 'unknown-category').map(f => f[3]))
+    .toEqual(['the registry declares no categories']);
+  // no-policies counts the deployed services, and is not said when nothing is deployed or one service is public.
+  const quiet = (edit: (s: any) => void) => all(s => { s.services.api.public = false; s.services.api.connectsTo = []; edit(s); }).filter(f => f[0] === 'no-policies').map(f => f[1]);
+  expect(quiet(() => undefined)).toEqual(['acme declares no connections and no public service, so the NetworkPolicies it generates deny all traffic to its 2 services']);
+  expect(quiet(s => { s.services.api.status = 'planned'; s.services.worker.status = 'reserved'; })).toEqual([]);
+  expect(quiet(s => { s.services.worker.public = true; })).toEqual([]);
+});
+
 test('a host must be a DNS name of at most 253 characters or an IP address; a category name a DNS label', () => {
   const host = (h: string) => checkRegistry(variant(s => { s.services.api.host = h; })).findings.filter(f => f.rule === 'invalid-value')
     .map(f => [f.message, f.where.service, f.where.path, f.fix]);
@@ -413,7 +436,10 @@ test('references, field by field: a port-less connection to a target with two or
     ['waiver for unknown rule "nothing-like-this"', { registry: 'acme', path: 'waivers[1]' }, expect.stringMatching(/^declared rules: schema, port-range, .*, collision, .*waiver-invalid$/)],
   ]);
   expect(waivers.slice(2)).toEqual([
-    ['api names environment "qa", which the registry does not declare', { registry: 'acme', service: 'api', environment: 'qa', path: 'waivers[2]' }, 'declared environments: production, development']]);
+    ['the waiver for collision on api names environment "qa", which the registry does not declare', { registry: 'acme', service: 'api', environment: 'qa', path: 'waivers[2]' }, 'declared environments: production, development']]);
+  // A waiver for no service in particular: no service in where.
+  expect(found(['unknown-environment'], s => { s.waivers = [{ rule: 'collision', environment: 'prod', reason: 'z' }]; })).toEqual([
+    ['the waiver for collision names environment "prod", which the registry does not declare', { registry: 'acme', environment: 'prod', path: 'waivers[0]' }, 'did you mean "production"?']]);
 });
 
 test('an unknown environment in a per-environment targetPort or nodePort map is named with its field', () => {

@@ -8,7 +8,7 @@ import { connectionReferences } from './references';
 /** Why `cidr` is not an address block, or undefined when it is one. */
 export function cidrProblem(cidr: string): string | undefined {
   const [address, prefix, extra] = cidr.split('/');
-  const family = isIP(address ?? '');
+  const family = isIP(address);
   if (!family || extra !== undefined || prefix === undefined || !/^\d{1,3}$/.test(prefix)) return 'is not ADDRESS/PREFIX';
   if (Number(prefix) > (family === 4 ? 32 : 128)) return `has a prefix longer than ${family === 4 ? 32 : 128}`;
   return undefined;

@@ -8,11 +8,12 @@ export { closest } from '../model/suggest';
 const PER_ENVIRONMENT = ['port', 'targetPort', 'nodePort'] as const;
 
 /** The rule unknown-environment: each of `names` that is not one of the registry's environments. */
-function unknownEnvironments(out: Finding[], registry: string, envNames: readonly string[], names: readonly string[], service: string, path: string): void {
+/** `who` names what names the environment in the message (a service, or a waiver); `service` goes into `where`. */
+function unknownEnvironments(out: Finding[], registry: string, envNames: readonly string[], names: readonly string[], who: string, path: string, service: string | undefined): void {
   for (const env of names) {
     if (!envNames.includes(env)) {
-      out.push(finding('unknown-environment', `${service} names environment "${env}", which the registry does not declare`,
-        { registry, service, environment: env, path }, oneOf(env, envNames, 'environments')));
+      out.push(finding('unknown-environment', `${who} names environment "${env}", which the registry does not declare`,
+        { registry, ...(service !== undefined ? { service } : {}), environment: env, path }, oneOf(env, envNames, 'environments')));
     }
   }
 }
@@ -39,7 +40,7 @@ export function connectionReferences(spec: RegistrySpec, envs: readonly Environm
   return (name: string, c: Connection, i: number, target: ServiceSpec | ExternalSpec | undefined) => {
     if (target && c.environment === undefined && (c.port === undefined ? hasOnePort(target.ports) : c.port in target.ports)) return;
     const path = `services.${name}.connectsTo[${i}]`;
-    if (c.environment !== undefined) unknownEnvironments(out, registry, envNames, [c.environment], name, `${path}.environment`);
+    if (c.environment !== undefined) unknownEnvironments(out, registry, envNames, [c.environment], name, `${path}.environment`, name);
     if (!target) {
       out.push(finding('unknown-service', `${name} connects to "${c.to}", which the registry does not declare`,
         { registry, service: name, other: c.to, path }, oneOf(c.to, targets(), 'services')));
@@ -66,7 +67,7 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
   const envNames = envs.map(e => e.name);
   const categories = Object.keys(spec.categories ?? {});
 
-  const checkEnvList = (names: readonly string[], service: string, path: string) => unknownEnvironments(out, registry, envNames, names, service, path);
+  const checkEnvList = (names: readonly string[], service: string, path: string) => unknownEnvironments(out, registry, envNames, names, service, path, service);
 
   const checkEntry = (name: string, kind: string, entry: ServiceSpec | ExternalSpec) => {
     const base = `${kind}.${name}`;
@@ -109,7 +110,9 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
     if (!(w.rule in RULES)) {
       out.push(finding('schema', `waiver for unknown rule "${w.rule}"`, { registry, path }, oneOf(w.rule, Object.keys(RULES), 'rules')));
     }
-    if (w.environment !== undefined) checkEnvList([w.environment], w.service ?? 'a waiver', path);
+    if (w.environment !== undefined) {
+      unknownEnvironments(out, registry, envNames, [w.environment], `the waiver for ${w.rule}${w.service !== undefined ? ` on ${w.service}` : ''}`, path, w.service);
+    }
   });
   return out;
 }
