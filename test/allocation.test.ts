@@ -5,7 +5,7 @@ import { allocate } from '../lib/allocation/allocate';
 import { environmentsOf } from '../lib/model/normalize';
 import { referenceAllocate } from './support/reference-allocate';
 import { parseLockFile, serializeLockFile } from '../lib/allocation/lock';
-import { PortRules, PortSpace, PortSpaceFullError } from '../lib/allocation/port-space';
+import { PortRules, PortSpace } from '../lib/allocation/port-space';
 
 function autoSpec(services: string[]): RegistrySpec {
   return {
@@ -256,7 +256,6 @@ test('the port space reports the previous owner of a taken port, and finds the n
   // 8080-8082 held, 8083 avoided, 8084 held, 8085-8089 an avoided range.
   expect(space.findNext([[8080, 8100]], rules)).toBe(8090);
   expect(space.findNext([[8080, 8089]], rules)).toBeUndefined();
-  expect(() => space.allocateNext([[8080, 8089]], rules, 4)).toThrow(PortSpaceFullError);
   // From a port, wrapping to the start of the ranges.
   expect(space.findNext([[8000, 8001], [8080, 8100]], rules, {}, 8095)).toBe(8095);
   // (8000 is a de-facto default: dev servers take it.)
@@ -264,13 +263,30 @@ test('the port space reports the previous owner of a taken port, and finds the n
   space.release(8081);
   expect(space.has(8081)).toBe(false);
   expect(space.findNext([[8080, 8100]], rules)).toBe(8081);
-  expect(space.allocateNext([[8080, 8100]], rules, 5)).toBe(8081);
+  expect(space.allocate(8081, 5)).toBe(-1);
   expect(space.findNext([[8080, 8100]], rules)).toBe(8090);
   // System ports need privileges; a de-facto default is free only for its own kind of server.
   expect(space.findNext([[1, 2000]], rules)).toBe(1024);
   expect(space.findNext([[1, 2000]], rules, { privileged: true })).toBe(1);
   expect(space.findNext([[5432, 5440]], rules)).toBe(5433);
   expect(space.findNext([[5432, 5440]], rules, { kind: 'postgres' })).toBe(5432);
+});
+
+test('the avoided range a port lies in is the first one declared, however many ranges there are (fast-check)', () => {
+  const range = fc.tuple(fc.integer({ min: 1000, max: 1400 }), fc.integer({ min: 0, max: 120 })).map(([a, w]) => [a, a + w] as [number, number]);
+  fc.assert(fc.property(
+    fc.array(fc.record({ range, reason: fc.constantFrom('a', 'b', 'c') }), { maxLength: 40 }),
+    fc.array(fc.array(range, { minLength: 1, maxLength: 3 }), { maxLength: 4 }),
+    (avoided, reserved) => {
+      const rules = new PortRules({ name: 'x', avoid: { ranges: avoided },
+        categories: Object.fromEntries(reserved.map((ranges, i) => [`r${i}`, { ranges, reserved: true }])) });
+      // Declared order: avoid.ranges, then the reserved categories' ranges.
+      expect(rules.avoidedRanges.map(r => r.range)).toEqual([...avoided.map(a => a.range), ...reserved.flat()]);
+      for (let port = 990; port <= 1530; port++) {
+        const first = rules.avoidedRanges.find(r => port >= r.range[0] && port <= r.range[1]);
+        if (rules.avoidedRange(port) !== first) throw new Error(`port ${port}: ${JSON.stringify(rules.avoidedRange(port))}, not ${JSON.stringify(first)}`);
+      }
+    }), { numRuns: Math.max(200, Number(process.env.FC_RUNS ?? 200)), seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined });
 });
 
 test('a port space answers like a plain set of held ports, sparse or dense (fast-check, thousands of ports)', () => {
