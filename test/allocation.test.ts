@@ -127,9 +127,9 @@ test('a fallback taken by an earlier fallback names that port as its holder, eve
   const r = checkRegistry({ name: 'r', environments: { dev: { range: [8000, 8099] } }, services: {
     a: { public: true, ports: { http: { offset: 1, fallback: 8050 } } }, x: { public: true, ports: { http: {} } }, y: { public: true, ports: { http: {} } },
     z: { public: true, ports: { http: { fallback: 8050 } } } } });
-  expect(r.findings.map(f => [f.rule, f.message, f.where.other, f.fix])).toEqual([['collision',
-    'fallback port 8050/TCP of z.http (dev) is already taken by a.http (dev) as its fallback (scope default)', 'a.http (dev)',
-    'move z.http in dev to a free port in 8000-8099: the next free port is 8051']]);
+  expect(r.findings.map(f => [f.rule, f.message, f.where.other, f.where.path, f.fix])).toEqual([['collision',
+    'fallback port 8050/TCP of z.http (dev) is already taken by a.http (dev) as its fallback (scope default)', 'a.http (dev)', 'services.z.ports.http.fallback',
+    'choose another fallback for z.http in dev, a free port in 1024-65535: the next free port is 8051']]);
 });
 
 test('where band and category share a single port, an automatic port takes it', () => {
@@ -167,6 +167,136 @@ test('a finding about a port that got no number has no port in its where', () =>
   const full = r.findings.filter(f => f.rule === 'no-free-port');
   expect(full.map(f => f.where)).toStrictEqual([{ registry: 'r', service: 'a', environment: 'dev', portName: 'b', path: 'services.a.ports.b' }]);
   expect(full[0].message).toBe('no free port for a.b (dev): every port of 8000-8001 is taken or avoided');
+});
+
+describe('allocation, finding by finding', () => {
+  const two = { production: { range: [8100, 8199] as [number, number] }, development: { range: [9100, 9199] as [number, number] } };
+  const run = (spec: Partial<RegistrySpec>, lock?: { ports: Record<string, number>; offsets: Record<string, number> }) =>
+    checkRegistry({ name: 'r', environments: two, ...spec } as RegistrySpec, lock ? { lock } : undefined);
+  const rows = (r: ReturnType<typeof checkRegistry>) => r.findings.map(f => [f.rule, f.message, f.where, f.fix]);
+  const ports = (r: ReturnType<typeof checkRegistry>) => r.allocations.map(a => `${a.environment}/${a.service}.${a.portName}=${a.port}${a.fallback !== undefined ? `/${a.fallback}` : ''} ${a.source}`);
+
+  test('a port given two ways is one port-source finding naming them; auto: false is no way of giving one', () => {
+    const r = run({ services: { a: { public: true, ports: { http: { port: 8100, offset: 1, auto: true }, b: { offset: 2, auto: false }, c: { port: 8103, auto: true } } as never } } });
+    expect(rows(r)).toEqual([
+      ['port-source', 'a.http sets port and offset and auto; a port is given by exactly one of them', { registry: 'r', service: 'a', portName: 'http', path: 'services.a.ports.http' }, 'keep one of port, offset, auto'],
+      ['port-source', 'a.c sets port and auto; a port is given by exactly one of them', { registry: 'r', service: 'a', portName: 'c', path: 'services.a.ports.c' }, 'keep one of port, auto'],
+    ]);
+    expect(ports(r)).toEqual(['production/a.b=8102 offset', 'development/a.b=9102 offset']);
+  });
+
+  test('each allocation says where its number came from: explicit (a port, an external), offset, or automatic', () => {
+    const r = run({ services: { a: { public: true, ports: { x: { port: { production: 8150, development: 9150 } }, y: { offset: 3 }, z: {} }, connectsTo: [{ to: 'db' }] } },
+      externals: { db: { cidrs: ['10.0.0.1/32'], ports: { main: { port: 15432 } } } } });
+    expect(ports(r)).toEqual(['production/db.main=15432 explicit', 'development/db.main=15432 explicit', 'production/a.x=8150 explicit', 'development/a.x=9150 explicit',
+      'production/a.y=8103 offset', 'development/a.y=9103 offset', 'production/a.z=8100 auto', 'development/a.z=9100 auto']);
+  });
+
+  test("offset 'auto' pinned in the lock keeps its offset in every band; an environment without a band is told so and skipped", () => {
+    const r = run({ environments: { ...two, local: {} }, services: { a: { public: true, ports: { http: { offset: 'auto' } } } } }, { ports: {}, offsets: { 'a/http': 5 } });
+    expect(rows(r)).toEqual([['offset-without-band', 'a.http uses an offset, but environment local has no band',
+      { registry: 'r', service: 'a', environment: 'local', portName: 'http', path: 'services.a.ports.http' }, 'give local a range, or give a.http an explicit port']]);
+    expect(ports(r)).toEqual(['production/a.http=8105 offset', 'development/a.http=9105 offset']);
+    expect(r.lock).toEqual({ ports: {}, offsets: { 'a/http': 5 } });
+  });
+
+  test("offset 'auto' moves past what any band has taken at an offset, to the first offset free in all of them", () => {
+    const r = run({ services: {
+      x: { public: true, environments: ['production'], ports: { a: { port: 8100 }, b: { port: 8101 }, c: { port: 8102 } } },
+      y: { public: true, environments: ['development'], ports: { a: { port: 9103 } } },
+      z: { public: true, ports: { http: { offset: 'auto' } } } } });
+    expect(ports(r).filter(p => p.includes('/z.'))).toEqual(['production/z.http=8104 offset', 'development/z.http=9104 offset']);
+    expect(r.lock.offsets).toEqual({ 'z/http': 4 });
+  });
+
+  test('stale lock entries of ports and offsets are reported, named by service (and environment), and dropped', () => {
+    const r = run({ services: { a: { public: true, ports: { http: { offset: 1 } } } } }, { ports: { 'production/gone/http': 8150 }, offsets: { 'gone/http': 3 } });
+    expect(rows(r)).toEqual([
+      ['lock-stale', 'lock entry production/gone/http = 8150 belongs to no automatic port of the registry; it is dropped',
+        { registry: 'r', service: 'gone', environment: 'production', port: 8150, path: 'ports.lock.json production/gone/http' }, 'commit the updated ports.lock.json'],
+      ['lock-stale', 'lock entry offset gone/http = 3 belongs to no automatic port of the registry; it is dropped',
+        { registry: 'r', service: 'gone', port: 3, path: 'ports.lock.json offset gone/http' }, 'commit the updated ports.lock.json'],
+    ]);
+    expect(r.lock).toEqual({ ports: {}, offsets: {} });
+  });
+
+  test('a fallback on a stale lock entry, or on another fallback, collides; the fix is another fallback, not another port', () => {
+    const stale = run({ services: { a: { public: true, ports: { http: { fallback: 8150 } } } } }, { ports: { 'production/gone/http': 8150 }, offsets: {} });
+    expect(rows(stale).filter(f => f[0] === 'collision')).toEqual([
+      ['collision', 'fallback port 8150/TCP of a.http (production) is already taken by lock entry production/gone/http (stale) (scope default)',
+        { registry: 'r', service: 'a', environment: 'production', portName: 'http', port: 8150, path: 'services.a.ports.http.fallback', other: 'lock entry production/gone/http' },
+        'choose another fallback for a.http in production, a free port in 1024-65535: the next free port is 8151'],
+      ['collision', 'fallback port 8150/TCP of a.http (development) is already taken by lock entry production/gone/http (stale) (scope default)',
+        { registry: 'r', service: 'a', environment: 'development', portName: 'http', port: 8150, path: 'services.a.ports.http.fallback', other: 'lock entry production/gone/http' },
+        'choose another fallback for a.http in development, a free port in 1024-65535: the next free port is 8152'],
+    ]);
+    const shared = run({ services: { a: { public: true, environments: ['production'], ports: { http: { offset: 1, fallback: 7000 } } }, b: { public: true, ports: { http: { offset: 2, fallback: 7000 } } } } });
+    expect(rows(shared).map(f => [f[1], f[3]])).toEqual([
+      ['fallback port 7000/TCP of b.http (production) is already taken by a.http (production) as its fallback (scope default)',
+        'choose another fallback for b.http in production, a free port in 1024-65535: the next free port is 7001'],
+      ['fallback port 7000/TCP of b.http (development) is already taken by a.http (production) as its fallback (scope default)',
+        'choose another fallback for b.http in development, a free port in 1024-65535: the next free port is 7002'],
+    ]);
+    // The same fallback in two environments of one host: the fix is a fallback that follows the port.
+    expect(rows(run({ services: { b: { public: true, ports: { http: { offset: 2, fallback: 7000 } } } } })).map(f => [f[1], f[2], f[3]])).toEqual([[
+      'b.http runs in production and development, which share a host (scope default), and its fallback port 7000/TCP would be the same in both',
+      { registry: 'r', service: 'b', environment: 'development', portName: 'http', port: 7000, path: 'services.b.ports.http.fallback', other: 'b.http (production)' },
+      'give the environments different scopes (environments.development.scope), limit b to one of them (environments: [production]), or give it a fallback that follows its port in each environment (fallback: { shift: <n> })']]);
+    // A category that keeps ranges for fallbacks: the other fallback is offered there.
+    const kept = run({ categories: { web: { ranges: [[8100, 8199], [9100, 9199]], fallbackRanges: [[7000, 7009]] } },
+      services: { a: { public: true, category: 'web', environments: ['production'], ports: { http: { offset: 1, fallback: 7000 } } }, b: { public: true, category: 'web', environments: ['production'], ports: { http: { offset: 2, fallback: 7000 } } } } });
+    expect(rows(kept).map(f => f[3])).toEqual(['choose another fallback for b.http in production in 7000-7009, one no other port of scope default uses']);
+  });
+
+  test('fallbacks on avoided ports and ranges, and below 1024, are reported; 1024 itself is fine', () => {
+    const r = run({ avoid: { ports: [8150], ranges: [[8160, 8165]] }, services: {
+      a: { public: true, environments: ['production'], ports: { http: { offset: 1, fallback: 8150 } } },
+      b: { public: true, environments: ['production'], ports: { http: { offset: 2, fallback: 8160 } } },
+      c: { public: true, environments: ['production'], ports: { http: { offset: 3, fallback: 1023 } } },
+      d: { public: true, environments: ['production'], ports: { http: { offset: 4, fallback: 1024 } } } } });
+    const where = (s: string, port: number) => ({ registry: 'r', service: s, environment: 'production', portName: 'http', port, path: `services.${s}.ports.http.fallback` });
+    expect(rows(r)).toEqual([
+      ['avoided-port', 'fallback 8150 of a.http (production) is an avoided port', where('a', 8150), 'choose another fallback'],
+      ['avoided-port', 'fallback 8160 of b.http (production) is an avoided port', where('b', 8160), 'choose another fallback'],
+      ['privileged-port', 'fallback 1023 of c.http (production) is a system port that needs privileges to bind', where('c', 1023),
+        'choose a fallback of 1024 or above (a shift that keeps it there), or add privileged: true to the port if this is intended'],
+    ]);
+  });
+
+  test('a sequential category hands out the port after the highest one used, range after range, never a gap below it', () => {
+    const r = run({ categories: { seq: { ranges: [[8100, 8106], [8120, 8129], [9100, 9199]], assign: 'sequential' } }, services: {
+      a: { public: true, category: 'seq', environments: ['production'], ports: { http: { port: 8105 } } },
+      b: { public: true, category: 'seq', ports: { http: {} } }, c: { public: true, category: 'seq', ports: { http: {} } } } });
+    expect(rows(r)).toEqual([]);
+    expect(ports(r)).toEqual(['production/a.http=8105 explicit', 'production/b.http=8106 auto', 'development/b.http=9100 auto', 'production/c.http=8120 auto', 'development/c.http=9101 auto']);
+  });
+
+  test('no free port: without any range, with a category outside the band, and with every port taken, each says why and what to change', () => {
+    expect(rows(checkRegistry({ name: 'r', environments: { dev: {} }, services: { a: { public: true, ports: { http: {} } } } }))).toEqual([['no-free-port',
+      'no free port for a.http (dev): it has no range: give the environment a band (range) or the service a category',
+      { registry: 'r', service: 'a', environment: 'dev', portName: 'http', path: 'services.a.ports.http' }, 'add range: [first, last] to environment dev']]);
+    expect(rows(run({ categories: { far: { ranges: [[5000, 5009], [6000, 6009]] } }, services: { a: { public: true, category: 'far', environments: ['production'], ports: { http: {} } } } }))).toEqual([[
+      'no-free-port', 'no free port for a.http (production): the ranges of category far (5000-5009, 6000-6009) lie outside the band 8100-8199 of production',
+      { registry: 'r', service: 'a', environment: 'production', portName: 'http', path: 'services.a.ports.http' }, 'move a range of category far inside 8100-8199, or widen the band of production']]);
+    const full = checkRegistry({ name: 'r', defactoPorts: false, environments: { dev: { range: [8100, 8101] } }, categories: { c: { ranges: [[8100, 8100], [8101, 8101]] } },
+      services: { a: { public: true, category: 'c', ports: { x: {}, y: {}, z: {} } } } });
+    expect(rows(full)).toEqual([['no-free-port', 'no free port for a.z (dev): every port of 8100, 8101 is taken or avoided',
+      { registry: 'r', service: 'a', environment: 'dev', portName: 'z', path: 'services.a.ports.z' }, 'widen the range or free a port']]);
+  });
+
+  test('a port outside a band its category has no range in is told what must change first; two externals of different categories are offered their own', () => {
+    const r = run({ categories: { u: { ranges: [[8180, 8189], [8110, 8119]] } }, services: { a: { public: true, category: 'u', ports: { http: { port: { production: 8150, development: 9050 } } } } } });
+    expect(rows(r).map(f => [f[0], f[3]])).toEqual([
+      ['outside-band', 'move it into 9100-9199 once category u has a range there'],
+      // The band's share of the category, lowest first, whatever order the category lists its ranges in.
+      ['outside-category', 'move it into 8110-8119, 8180-8189: the next free port is 8110'],
+      ['outside-category', 'move a range of category u inside 9100-9199, widen the band of development, or limit a to environments: [production]'],
+    ]);
+    const ext = checkRegistry({ name: 'r', environments: { dev: { range: [8100, 8199] } }, categories: { x: { ranges: [[5000, 5099]] }, y: { ranges: [[6000, 6099]] } },
+      services: { a: { public: true, ports: { http: { offset: 1 } }, connectsTo: [{ to: 'e1' }, { to: 'e2' }] } },
+      externals: { e1: { category: 'x', cidrs: ['10.0.0.1/32'], ports: { m: { port: 7001 } } }, e2: { category: 'y', cidrs: ['10.0.0.2/32'], ports: { m: { port: 7002 } } } } });
+    expect(rows(ext).map(f => f[3])).toEqual(['move it into 5000-5099: the next free port is 5001', 'move it into 6000-6099: the next free port is 6000']);
+  });
 });
 
 test('the lock file is written in one order whatever order it was built in, and read back as written', () => {

@@ -377,7 +377,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     const holder = ownerLabel(c.other);
     const why = ownerOther.get(c.other);
     const other = holder ? `${holder}${why?.kind === 'fallback' ? ' as its fallback' : ''}` : `lock entry ${why?.stale} (stale)`;
-    const where = { ...whereOf(r, c.port), other: holder ?? `lock entry ${why?.stale}` };
+    const where = { ...whereOf(r, c.port), other: holder ?? `lock entry ${why?.stale}`, ...(c.what === 'fallback' ? { path: `${r.decl.path}.fallback` } : {}) };
     if (c.what === 'nodePort') {
       report('collision', `NodePort ${c.port}/${r.decl.protocol} of ${labelOf(r)} is already the NodePort of ${other} (scope ${r.env.scope})`,
         { ...where, path: `${r.decl.path}.nodePort` }, undefined, `give one of them another NodePort in ${formatRange(r.env.nodePortRange)}, or leave nodePort out to let Kubernetes choose`);
@@ -394,11 +394,25 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
       report('collision', `${r.decl.service}.${r.decl.portName} runs in ${envs.join(' and ')}, which share a host (scope ${r.env.scope}), ` +
         `and its ${c.what === 'fallback' ? 'fallback ' : ''}port ${c.port}/${r.decl.protocol} would be the same in both`, where, undefined,
         `give the environments different scopes (environments.${r.env.name}.scope), limit ${r.decl.service} to one of them (environments: [${envs[0]}]), ` +
-        `or give it a port per environment (port: { ${envs[0]}: ${c.port}, ${r.env.name}: <another port> })`);
+        (c.what === 'fallback' ? 'or give it a fallback that follows its port in each environment (fallback: { shift: <n> })'
+          : `or give it a port per environment (port: { ${envs[0]}: ${c.port}, ${r.env.name}: <another port> })`));
       continue;
     }
-    report('collision', `${c.what === 'fallback' ? 'fallback ' : ''}port ${c.port}/${r.decl.protocol} of ${labelOf(r)} is already taken by ${other}` +
-      ` (scope ${r.env.scope})`, where,
+    if (c.what === 'fallback') {
+      // Another fallback, not another port: where the category keeps fallbacks, else any port it may bind.
+      // (The port space keeps fallback ranges from primary ports, so a free one there is not searched for: the range is named.)
+      const kept = r.decl.category !== undefined ? categories[r.decl.category]?.fallbackRanges : undefined;
+      const message = `fallback port ${c.port}/${r.decl.protocol} of ${labelOf(r)} is already taken by ${other} (scope ${r.env.scope})`;
+      if (kept?.length) {
+        report('collision', message, where, undefined,
+          `choose another fallback for ${r.decl.service}.${r.decl.portName} in ${r.env.name} in ${kept.map(formatRange).join(', ')}, one no other port of scope ${r.env.scope} uses`);
+      } else {
+        report('collision', message, where, relocationOf(r.decl, r.env, [[r.decl.privileged ? 1 : SYSTEM_PORT_LIMIT, 65535]],
+          `choose another fallback for ${r.decl.service}.${r.decl.portName} in ${r.env.name}, a free port in`, c.port));
+      }
+      continue;
+    }
+    report('collision', `port ${c.port}/${r.decl.protocol} of ${labelOf(r)} is already taken by ${other} (scope ${r.env.scope})`, where,
       relocationOf(r.decl, r.env, r.ranges, `move ${r.decl.service}.${r.decl.portName} in ${r.env.name} to a free port in`, c.port));
   }
 
