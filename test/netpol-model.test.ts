@@ -1,7 +1,8 @@
+import * as ipaddr from 'ipaddr.js';
 import fc from 'fast-check';
 import { Cluster, Target, pathKey } from '../lib/netpol/cluster';
-import { pathKeys } from '../lib/netpol/verify';
-import { Endpoint, Pod, Policy, PolicyPeer, PolicyPort, cidrContains, endpointId, isPod, policyTypesOf, selects } from '../lib/netpol/model';
+import { addressAdmittedBy, addressIn, pathKeys } from '../lib/netpol/verify';
+import { Endpoint, Pod, Policy, PolicyPeer, PolicyPort, cidrContains, endpointId, ipBlockAdmits, isPod, policyTypesOf, selects } from '../lib/netpol/model';
 
 /**
  * The evaluator's fast paths (label indexes, the egress index, candidate sets) against its own
@@ -143,4 +144,45 @@ test('path keys: two paths get the same key exactly when they are the same path 
       if (!small && listed.includes(p)) expect(typeof keyOf(p)).toBe('number');
     }
   }), { numRuns: RUNS });
+});
+
+/** IPv4 and IPv6 addresses of small blocks, as text, from an integer offset (so blocks can be listed address by address). */
+const v4 = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+const v6 = (n: number) => ipaddr.parse(`2001:db8::${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`).toString();
+const family = fc.constantFrom({ text: v4, width: 32, base: 0x0a000000 }, { text: v6, width: 32, base: 0 });
+
+test('the stand-in address of an ipBlock is one the block admits, and there is one exactly when the block admits any (fast-check, every address of the block tried)', () => {
+  fc.assert(fc.property(family, fc.integer({ min: 0, max: 0xffffff }), fc.integer({ min: 20, max: 32 }),
+    fc.array(fc.tuple(fc.integer({ min: 0, max: 4095 }), fc.integer({ min: 0, max: 12 })), { maxLength: 4 }), (f, at, prefix, holes) => {
+      const size = 2 ** (32 - prefix);
+      const network = f.base + (at - (at % size));
+      const offset = f.width - 32;
+      const cidr = (start: number, bits: number) => `${f.text(start)}/${bits + offset + (f.text === v6 ? 96 : 0)}`;
+      // Except blocks inside the block: an address of it, a prefix as long or longer.
+      const except = holes.map(([o, extra]) => {
+        const bits = Math.min(32, prefix + extra);
+        const sz = 2 ** (32 - bits);
+        const start = network + (o % size);
+        return cidr(start - (start % sz), bits);
+      });
+      const block = { cidr: cidr(network, prefix), except };
+      let admitted = false;
+      for (let i = 0; i < size && !admitted; i++) admitted = ipBlockAdmits(block, f.text(network + i));
+      const found = addressAdmittedBy(block);
+      if (found !== undefined && !ipBlockAdmits(block, found)) throw new Error(`${found} is not admitted by ${JSON.stringify(block)}`);
+      if ((found !== undefined) !== admitted) throw new Error(`${JSON.stringify(block)}: found ${found}, but an admitted address ${admitted ? 'exists' : 'does not exist'}`);
+      // The address a CIDR stands for: its first host (the address itself for a single one), inside it.
+      const first = addressIn(block.cidr)!;
+      expect(cidrContains(block.cidr, first)).toBe(true);
+      expect(first).toBe(f.text(prefix === 32 ? network : network + 1));
+    }), { numRuns: Math.max(300, Number(process.env.FC_RUNS ?? 300)), seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined });
+  // The whole address space with nothing excepted: the internet stand-ins are in it already.
+  expect(addressAdmittedBy({ cidr: '0.0.0.0/0' })).toBeUndefined();
+  expect(addressIn('::/0')).toBeUndefined();
+  expect(addressAdmittedBy({ cidr: '0.0.0.0/0', except: ['0.0.0.0/1'] })).toBe('128.0.0.0');
+  expect(addressAdmittedBy({ cidr: 'not-a-cidr' })).toBeUndefined();
+  // Only the network address is left: found just before the first except block.
+  expect(addressAdmittedBy({ cidr: '10.0.0.0/24', except: ['10.0.0.1/32', '10.0.0.2/31', '10.0.0.4/30', '10.0.0.8/29', '10.0.0.16/28', '10.0.0.32/27', '10.0.0.64/26', '10.0.0.128/25'] })).toBe('10.0.0.0');
+  expect(addressAdmittedBy({ cidr: '2001:db8::/120', except: ['2001:db8::1/128', '2001:db8::2/127', '2001:db8::4/126', '2001:db8::8/125', '2001:db8::10/124', '2001:db8::20/123', '2001:db8::40/122', '2001:db8::80/121'] })).toBe('2001:db8::');
+  expect(addressIn('10.0.0.0/33')).toBeUndefined();
 });
