@@ -11,7 +11,8 @@ import { Endpoint, Pod, Policy, PolicyPeer, PolicyPort, cidrContains, endpointId
  * pinned by the hand-computed cases of test/netpol-truth-table.test.ts.
  */
 
-const RUNS = Number(process.env.FC_RUNS ?? 300);
+// At least 300 clusters even where FC_RUNS is lowered (mutation runs): the walks it compares are chosen by size.
+const RUNS = Math.max(300, Number(process.env.FC_RUNS ?? 300));
 const keys = ['app', 'tier'];
 const values = ['a', 'b'];
 const labels = fc.dictionary(fc.constantFrom(...keys), fc.constantFrom(...values), { maxKeys: 2 });
@@ -60,11 +61,17 @@ const cluster = fc.record({
 });
 
 const addresses: Endpoint[] = [{ ip: '10.0.0.5' }, { ip: '10.1.0.5' }, { ip: '203.0.113.7' }, { ip: '2001:db8::7' }];
-const triesOn = [{ port: 80, protocol: 'TCP' }, { port: 8080, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }];
+// 53 on both protocols: paths of one port number are ordered by protocol.
+const triesOn = [{ port: 80, protocol: 'TCP' }, { port: 8080, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }];
+/** Pods no manifest lists (another namespace's, or one of a listed namespace): the evaluator tries them one by one. */
+const strangers: Pod[] = [
+  { namespace: 'y', name: 'stranger', labels: { app: 'a' }, ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] },
+  { namespace: 'w', name: 'visitor', labels: { tier: 'b' }, ports: [{ port: 80, protocol: 'TCP' }] },
+];
 
 test(`paths() lists exactly what allowed() admits, and verdict() agrees and names its rules (${RUNS} random clusters)`, () => {
   fc.assert(fc.property(cluster, ({ cluster: c, pods }) => {
-    const sources: Endpoint[] = [...pods, ...addresses];
+    const sources: Endpoint[] = [...pods, ...strangers, ...addresses];
     const targets: Target[] = sources.map(e => ({ endpoint: e, ports: isPod(e) ? [...e.ports, ...triesOn] : triesOn }));
     const expected: Array<{ from: string; to: string; port: number; protocol: string }> = [];
     for (const t of targets) {
@@ -185,4 +192,22 @@ test('the stand-in address of an ipBlock is one the block admits, and there is o
   expect(addressAdmittedBy({ cidr: '10.0.0.0/24', except: ['10.0.0.1/32', '10.0.0.2/31', '10.0.0.4/30', '10.0.0.8/29', '10.0.0.16/28', '10.0.0.32/27', '10.0.0.64/26', '10.0.0.128/25'] })).toBe('10.0.0.0');
   expect(addressAdmittedBy({ cidr: '2001:db8::/120', except: ['2001:db8::1/128', '2001:db8::2/127', '2001:db8::4/126', '2001:db8::8/125', '2001:db8::10/124', '2001:db8::20/123', '2001:db8::40/122', '2001:db8::80/121'] })).toBe('2001:db8::');
   expect(addressIn('10.0.0.0/33')).toBeUndefined();
+});
+
+test('paths(): a destination admitting more sources than can send to it walks the senders and still asks its ingress', () => {
+  const pod = (name: string, labels: Record<string, string>): Pod => ({ namespace: 'x', name, labels, ports: [{ port: 80, protocol: 'TCP' }] });
+  const d = pod('d', { app: 'd' });
+  const ps = [1, 2, 3, 4].map(n => pod(`p${n}`, { tier: 'x', n: String(n) }));
+  const q = pod('q', { app: 'q' });
+  const policy = (name: string, podSelector: Policy['podSelector'], types: Array<'Ingress' | 'Egress'>, ingress: Policy['ingress'] = [], egress: Policy['egress'] = []): Policy =>
+    ({ name, namespace: 'x', podSelector, policyTypes: types, ingress, egress });
+  const c = new Cluster({ pods: [d, ...ps, q], policies: [
+    policy('ingress-d', { matchLabels: { app: 'd' } }, ['Ingress'], [{ from: [{ podSelector: { matchLabels: { tier: 'x' } } }] }]),
+    policy('egress-p12', { matchExpressions: [{ key: 'n', operator: 'In', values: ['1', '2'] }] }, ['Egress'], [], [{ to: [{ podSelector: { matchLabels: { app: 'd' } } }] }]),
+    policy('egress-p34', { matchExpressions: [{ key: 'n', operator: 'In', values: ['3', '4'] }] }, ['Egress']),
+    policy('egress-d', { matchLabels: { app: 'd' } }, ['Egress']),
+  ] });
+  // q may send anywhere but d does not admit it; p3 and p4 are admitted but may not send.
+  expect(c.paths().filter(p => p.to === 'x/d').map(pathKey)).toEqual(['x/p1 -> x/d 80/TCP', 'x/p2 -> x/d 80/TCP']);
+  expect(c.allowed(q, d, 80)).toBe(false);
 });

@@ -151,6 +151,7 @@ function parseIp(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
     } catch {
       parsed = null;
     }
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, a cache cleared or kept answers the same
     if (ipCache.size > 100_000) ipCache.clear();
     ipCache.set(ip, parsed);
   }
