@@ -1,12 +1,19 @@
 /**
  * The mutation score per file from reports/mutation/progress.jsonl (written by the progress-file
- * reporter while `npm run mutate` runs), and the surviving mutants with their place.
+ * reporter while `npm run mutate` runs), or from a report or incremental state given as a `.json`
+ * file (`node scripts/mutation-summary.mjs reports/stryker-incremental.json`), and the surviving
+ * mutants with their place.
  * Score = (killed + timed out) / (killed + timed out + survived + no coverage), as Stryker counts it.
  */
 import fs from 'node:fs';
 
 const file = process.argv.slice(2).find(a => !a.startsWith('--')) ?? 'reports/mutation/progress.jsonl';
-const rows = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map(l => JSON.parse(l));
+// A report (reports/mutation/mutation.json, or the incremental state) or the progress file of a run.
+const rows = file.endsWith('.json')
+  ? Object.entries(JSON.parse(fs.readFileSync(file, 'utf8')).files).flatMap(([name, f]) => f.mutants.map(m => ({
+    file: name, line: m.location.start.line, column: m.location.start.column, mutator: m.mutatorName, replacement: m.replacement, status: m.status,
+  })))
+  : fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map(l => JSON.parse(l));
 const perFile = new Map();
 for (const r of rows) {
   const s = perFile.get(r.file) ?? { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, other: 0 };

@@ -284,6 +284,13 @@ describe('allocation, finding by finding', () => {
       { registry: 'r', service: 'a', environment: 'dev', portName: 'z', path: 'services.a.ports.z' }, 'widen the range or free a port']]);
   });
 
+  test('a collision with no free port left where the port belongs says so and names every range', () => {
+    const r = checkRegistry({ name: 'r', defactoPorts: false, environments: { dev: { range: [8100, 8199] } }, categories: { c: { ranges: [[8100, 8100], [8102, 8102]] } },
+      services: { a: { public: true, category: 'c', ports: { x: { port: 8100 } } }, b: { public: true, category: 'c', ports: { x: { port: 8102 } } }, d: { public: true, category: 'c', ports: { x: { port: 8100 } } } } });
+    expect(rows(r).map(f => [f[1], f[3]])).toEqual([['port 8100/TCP of d.x (dev) is already taken by a.x (dev) (scope default)',
+      'move d.x in dev to a free port in 8100, 8102 (no free port is left there: widen the range)']]);
+  });
+
   test('a port outside a band its category has no range in is told what must change first; two externals of different categories are offered their own', () => {
     const r = run({ categories: { u: { ranges: [[8180, 8189], [8110, 8119]] } }, services: { a: { public: true, category: 'u', ports: { http: { port: { production: 8150, development: 9050 } } } } } });
     expect(rows(r).map(f => [f[0], f[3]])).toEqual([
