@@ -172,19 +172,28 @@ describe('property: for generated registries the evaluator finds exactly the dec
     envs: fc.subarray(['production', 'development'], { minLength: 1 }),
     edges: fc.array(fc.tuple(fc.nat(4), fc.nat(4), fc.boolean()), { maxLength: 8 }),
     publics: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
+    // Planned services deploy nothing: no policy, no declared path, to them or from them.
+    statuses: fc.array(fc.constantFrom(undefined, 'active', 'planned'), { minLength: 5, maxLength: 5 }),
     db: fc.boolean(),
-  }).map(({ envs, edges, publics, db }): RegistrySpec => ({
+    mq: fc.boolean(),
+  }).map(({ envs, edges, publics, statuses, db, mq }): RegistrySpec => ({
     name: 'prop',
     environments: Object.fromEntries(envs.map((e, i) => [e, { range: [10000 + i * 1000, 10499 + i * 1000] }])),
     services: Object.fromEntries(names.map((n, i) => [n, {
       ...(publics[i] ? { public: i % 2 === 0 ? true : { namespaces: ['ingress-nginx'], cidrs: ['198.51.100.0/24'] } } : {}),
+      ...(statuses[i] ? { status: statuses[i] } : {}),
       ports: { http: { offset: i * 2 }, metrics: { offset: i * 2 + 1 } },
       connectsTo: [
         ...edges.filter(([f, t]) => f === i && t !== i).map(([, t, m]) => ({ to: names[t], port: m ? 'metrics' : 'http' })),
         ...(db && i === 0 ? [{ to: 'db', port: 'main' }] : []),
+        ...(mq && i === 1 ? [{ to: 'mq', port: 'amqp' }] : []),
       ].filter((c, j, all) => all.findIndex(o => o.to === c.to && o.port === c.port) === j),
     }])),
-    ...(db ? { externals: { db: { kind: 'postgres', cidrs: ['10.9.0.0/24'], ports: { main: { port: 5432 } } } } } : {}),
+    externals: {
+      ...(db ? { db: { kind: 'postgres', cidrs: ['10.9.0.0/24'], ports: { main: { port: 5432 } } } } : {}),
+      // An external inside the cluster, reached by namespace and pod labels on its container port.
+      ...(mq ? { mq: { namespace: 'messaging', podSelector: { app: 'rabbitmq' }, ports: { amqp: { port: 25672, targetPort: 5672 } } } } : {}),
+    },
   }) as unknown as RegistrySpec);
 
   test('verify is clean on the generated policies, and every declared connection is an allowed path', () => {
@@ -202,7 +211,8 @@ describe('property: for generated registries the evaluator finds exactly the dec
       if (!result.ok) throw new Error(result.findings.map(f => f.message).join('\n'));
       const allowed = new Set(result.allowed.map(pathKey));
       // Not vacuous: each connection between services is a path the policies allow.
-      for (const c of resolved.connections.filter(x => x.targetKind === 'service')) {
+      const deployed = (name: string) => resolved.spec.services?.[name]?.status !== 'planned';
+      for (const c of resolved.connections.filter(x => x.targetKind === 'service' && deployed(x.from) && deployed(x.to))) {
         const a = resolved.allocations.find(x => x.environment === c.targetEnvironment && x.service === c.to && x.portName === c.portName)!;
         const ns = resolved.environments.find(e => e.name === c.environment)!.namespace;
         if (!allowed.has(`${ns}/${c.from} -> ${ns}/${c.to} ${a.targetPort}/TCP`)) throw new Error(`declared ${c.from} -> ${c.to} not allowed`);
