@@ -297,6 +297,21 @@ describe('other shapes of registry', () => {
     expect(names.filter(n => n.includes('db'))).toEqual([]);
   });
 
+  test('public entries: namespaces only, an empty list (no policy), a planned service (no policy); policies listed fixed ones first, then by name', () => {
+    const resolved = checkRegistry(variant(s => {
+      s.services.api.public = { namespaces: ['ingress-nginx'] };
+      s.services.worker.public = { namespaces: [] };
+      s.services.zeta = { public: true, status: 'planned', ports: { http: { offset: 40 } } };
+      s.services.alpha = { public: true, ports: { http: { offset: 41 } } };
+    }));
+    const production = networkPolicies(resolved).get('production')!;
+    expect(production.map(p => p.name)).toEqual(['default-deny', 'allow-dns', 'allow-alpha-from-public', 'allow-api-from-public', 'allow-api-to-db', 'allow-api-to-worker', 'allow-worker-from-api']);
+    expect(JSON.parse(JSON.stringify(production.find(p => p.name === 'allow-api-from-public')!.props.spec))).toEqual({
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'api' } }, policyTypes: ['Ingress'],
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }], ports: [{ protocol: 'TCP', port: { value: 8110 } }] }],
+    });
+  });
+
   test('an external inside the cluster is reached by namespace and its container port', () => {
     const w = world(app => {
       const r = base(app);
