@@ -467,13 +467,37 @@ test('a port space answers like a plain set of held ports, sparse or dense (fast
         let highest = -1;
         for (let p = hi; p >= o.lo; p--) if (model.has(p)) { highest = p; break; }
         expect(space.highestIn([[o.lo, hi]])).toBe(highest);
+        // The same stretch as two ranges, the higher one first.
+        const mid = Math.floor((o.lo + hi) / 2);
+        expect(space.highestIn([[mid + 1, hi], [o.lo, mid]])).toBe(highest);
       }
       const probe = o.kind === 'next' ? o.lo : o.port;
       expect(space.ownerOf(probe)).toBe(model.get(probe) ?? -1);
       expect(space.has(probe)).toBe(model.has(probe));
+      // Numbers that are no port are held by nobody, sparse or dense.
+      for (const outside of [-1, 65536, 70000]) expect([outside, space.ownerOf(outside)]).toEqual([outside, -1]);
     }
   }), { numRuns: 60 });
-  expect(() => new PortSpace().allocate(70000, 1)).toThrow(/not in the range/);
+  expect(() => new PortSpace().allocate(70000, 1)).toThrow(/^port 70000 is not in the range 1-65535$/);
+  expect(() => new PortSpace().allocate(1.5, 1)).toThrow(expect.objectContaining({ name: 'PortNotInRangeError', port: 1.5 }));
+});
+
+test('ports a category keeps for fallbacks are not handed out as primary ports, from their first port to their last', () => {
+  const r = checkRegistry({ name: 'r', defactoPorts: false, environments: { dev: { range: [8100, 8199] } },
+    categories: { web: { ranges: [[8100, 8199]], fallbackRanges: [[8100, 8104], [8106, 8106]] } },
+    services: { a: { public: true, category: 'web', ports: { x: {}, y: {} } }, b: { public: true, category: 'web', ports: { x: { port: 8104 } } } } });
+  expect(r.allocations.map(a => `${a.service}.${a.portName}=${a.port}`)).toEqual(['b.x=8104', 'a.x=8105', 'a.y=8107']);
+  expect(r.findings.map(f => [f.rule, f.message])).toEqual([['fallback-range', 'b.x (dev) is on 8104, inside 8100-8104, which category web keeps for fallbacks']]);
+  const first = checkRegistry({ name: 'r', environments: { dev: { range: [8100, 8199] } }, categories: { web: { ranges: [[8100, 8199]], fallbackRanges: [[8150, 8159]] } },
+    services: { b: { public: true, category: 'web', ports: { x: { port: 8150 } } } } });
+  expect(first.findings.map(f => f.rule)).toEqual(['fallback-range']);
+});
+
+test('a reversed avoided range avoids nothing: it is reported, and searches past it are not sent back', () => {
+  const r = checkRegistry({ name: 'r', defactoPorts: false, environments: { dev: { range: [8118, 8199] } }, avoid: { ranges: [[8120, 8106]] },
+    services: { a: { public: true, ports: { x: { port: 8118 }, y: { port: 8119 } } }, b: { public: true, ports: { x: {} } } } });
+  expect(r.findings.map(f => [f.rule, f.message])).toEqual([['invalid-range', 'avoided range [8120, 8106] is not a valid range (it is reversed, so it avoids nothing)']]);
+  expect(r.allocations.map(a => `${a.service}.${a.portName}=${a.port}`)).toEqual(['a.x=8118', 'a.y=8119', 'b.x=8120']);
 });
 
 test('automatic allocation of many ports is linear: 20,000 automatic ports in one band', () => {
