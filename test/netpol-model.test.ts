@@ -1,7 +1,7 @@
 import * as ipaddr from 'ipaddr.js';
 import fc from 'fast-check';
 import { Cluster, Target, pathKey } from '../lib/netpol/cluster';
-import { addressAdmittedBy, addressIn, pathKeys } from '../lib/netpol/verify';
+import { addressAdmittedBy, addressIn, describeRules, pathKeys, structuralFindings } from '../lib/netpol/verify';
 import { Endpoint, Pod, Policy, PolicyPeer, PolicyPort, cidrContains, endpointId, ipBlockAdmits, isPod, policyTypesOf, selects } from '../lib/netpol/model';
 
 /**
@@ -210,4 +210,15 @@ test('paths(): a destination admitting more sources than can send to it walks th
   // q may send anywhere but d does not admit it; p3 and p4 are admitted but may not send.
   expect(c.paths().filter(p => p.to === 'x/d').map(pathKey)).toEqual(['x/p1 -> x/d 80/TCP', 'x/p2 -> x/d 80/TCP']);
   expect(c.allowed(q, d, 80)).toBe(false);
+});
+
+test('structural warnings: a policy of no known type still counts as selecting the pods it names; rules are described with their file when known', () => {
+  const pods: Pod[] = [{ namespace: 'x', name: 'web', labels: { app: 'web' }, ports: [] }, { namespace: 'x', name: '(unlisted-pod)', labels: { app: 'ghost' }, ports: [] }];
+  const policy = (name: string, app: string, policyTypes: Policy['policyTypes']): Policy => ({ name, namespace: 'x', podSelector: { matchLabels: { app } }, policyTypes, ingress: [], egress: [] });
+  const c = new Cluster({ pods, policies: [policy('typeless-web', 'web', []), policy('typeless-none', 'none', []), policy('ghost-only', 'ghost', ['Ingress']), policy('web-in', 'web', ['Ingress'])] });
+  const selectsNothing = structuralFindings(c, new Set(['x'])).filter(f => f.rule === 'netpol-selects-nothing').map(f => f.where.policy);
+  // A stand-in pod (its name in parentheses) is no pod of the folder.
+  expect(selectsNothing).toEqual(['typeless-none', 'ghost-only']);
+  expect(describeRules([{ policy: 'a', namespace: 'x', file: 'f.yaml', direction: 'ingress', rule: 1 }, { policy: 'b', namespace: 'x', direction: 'egress', rule: 2 }]))
+    .toBe('a (f.yaml, ingress rule 1), b (egress rule 2)');
 });
