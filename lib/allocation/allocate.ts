@@ -398,11 +398,11 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
           : `or give it a port per environment (port: { ${envs[0]}: ${c.port}, ${r.env.name}: <another port> })`));
       continue;
     }
+    const message = `${c.what === 'fallback' ? 'fallback ' : ''}port ${c.port}/${r.decl.protocol} of ${labelOf(r)} is already taken by ${other} (scope ${r.env.scope})`;
     if (c.what === 'fallback') {
       // Another fallback, not another port: where the category keeps fallbacks, else any port it may bind.
       // (The port space keeps fallback ranges from primary ports, so a free one there is not searched for: the range is named.)
       const kept = r.decl.category !== undefined ? categories[r.decl.category]?.fallbackRanges : undefined;
-      const message = `fallback port ${c.port}/${r.decl.protocol} of ${labelOf(r)} is already taken by ${other} (scope ${r.env.scope})`;
       if (kept?.length) {
         report('collision', message, where, undefined,
           `choose another fallback for ${r.decl.service}.${r.decl.portName} in ${r.env.name} in ${kept.map(formatRange).join(', ')}, one no other port of scope ${r.env.scope} uses`);
@@ -412,8 +412,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
       }
       continue;
     }
-    report('collision', `port ${c.port}/${r.decl.protocol} of ${labelOf(r)} is already taken by ${other} (scope ${r.env.scope})`, where,
-      relocationOf(r.decl, r.env, r.ranges, `move ${r.decl.service}.${r.decl.portName} in ${r.env.name} to a free port in`, c.port));
+    report('collision', message, where, relocationOf(r.decl, r.env, r.ranges, `move ${r.decl.service}.${r.decl.portName} in ${r.env.name} to a free port in`, c.port));
   }
 
   // 5. Lock entries that no port uses any more.

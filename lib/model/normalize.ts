@@ -101,6 +101,11 @@ export function inAny(port: number, ranges: readonly Range[]): boolean {
   return ranges.some(r => inRange(port, r));
 }
 
+/** Whether two ranges share at least one port. */
+export function overlaps(a: Range, b: Range): boolean {
+  return a[0] <= b[1] && b[0] <= a[1];
+}
+
 export function formatRange(range: Range): string {
   return range[0] === range[1] ? `${range[0]}` : `${range[0]}-${range[1]}`;
 }

@@ -8,7 +8,7 @@ import { Placement, relocationOf, validPort } from '../allocation/allocate';
 import { relocate } from '../allocation/fixes';
 import { portLabel } from '../allocation/request';
 import { Finding, RULES, RuleId, Where, finding } from '../model/finding';
-import { formatRange, inAny, inRange } from '../model/normalize';
+import { formatRange, inAny, inRange, overlaps } from '../model/normalize';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
 import type { Rule, RuleContext } from './rule';
 
@@ -53,13 +53,10 @@ const moveInto = (f: Finding, p: Placement, verb: string, from?: number, wrap?: 
 export const outsideBand = placementRule('outside-band', (p, _ctx, report) => {
   const band = p.env.band;
   if (p.decl.of !== 'service' || !band || inRange(p.allocation.port, band)) return;
+  const message = `${label(p)} is on ${p.allocation.port}, outside ${p.env.name}'s band ${formatRange(band)}${pinnedNote(p)}`;
   // Its category has no range inside the band: no port would satisfy both (outside-category says how to change that).
-  if (p.ranges.length === 0) {
-    report(`${label(p)} is on ${p.allocation.port}, outside ${p.env.name}'s band ${formatRange(band)}${pinnedNote(p)}`, {},
-      `move it into ${formatRange(band)} once category ${p.decl.category} has a range there`);
-    return;
-  }
-  moveInto(report(`${label(p)} is on ${p.allocation.port}, outside ${p.env.name}'s band ${formatRange(band)}${pinnedNote(p)}`), p, 'move it into');
+  if (p.ranges.length === 0) report(message, {}, `move it into ${formatRange(band)} once category ${p.decl.category} has a range there`);
+  else moveInto(report(message), p, 'move it into');
 });
 
 export const outsideCategory = placementRule('outside-category', (p, ctx, report) => {
@@ -74,17 +71,16 @@ export const outsideCategory = placementRule('outside-category', (p, ctx, report
   const list = (entries: typeof others) => entries.map(([n, c]) => `${n} ${c.ranges.map(formatRange).join(', ')}`).join('; ');
   const context = holding ? `; it lies in category ${holding[0]} (${holding[1].ranges.map(formatRange).join(', ')})`
     : others.length ? `; it lies in no category's range (the others: ${list(others)})` : '';
+  const head = `${label(p)} is on ${port}, outside category ${name} (${category.ranges.map(formatRange).join(', ')})`;
   // No port is in both the band and the category: there is nowhere to move it until one of them changes.
   if (p.ranges.length === 0 && p.env.band) {
-    const fitting = ctx.environments.filter(e => e.band && category.ranges.some(r => r[0] <= e.band![1] && e.band![0] <= r[1])).map(e => e.name);
-    report(`${label(p)} is on ${port}, outside category ${name} (${category.ranges.map(formatRange).join(', ')}), whose ranges lie outside the band ` +
-      `${formatRange(p.env.band)} of ${p.env.name}${context}${pinnedNote(p)}`, { category: name },
+    const fitting = ctx.environments.filter(e => e.band && category.ranges.some(r => overlaps(r, e.band!))).map(e => e.name);
+    report(`${head}, whose ranges lie outside the band ${formatRange(p.env.band)} of ${p.env.name}${context}${pinnedNote(p)}`, { category: name },
     `move a range of category ${name} inside ${formatRange(p.env.band)}${holding || fitting.length ? ', ' : ' or '}widen the band of ${p.env.name}` +
       (holding ? `, or set category: ${holding[0]} if that is what ${p.decl.service} is` : fitting.length ? `, or limit ${p.decl.service} to environments: [${fitting.join(', ')}]` : ''));
     return;
   }
-  moveInto(report(`${label(p)} is on ${port}, outside category ${name} (${category.ranges.map(formatRange).join(', ')})${context}${pinnedNote(p)}`,
-    { category: name }), p, 'move it into', undefined,
+  moveInto(report(`${head}${context}${pinnedNote(p)}`, { category: name }), p, 'move it into', undefined,
   holding ? s => `set category: ${holding[0]} if that is what ${p.decl.service} is, or ${s}` : undefined);
 });
 

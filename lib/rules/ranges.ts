@@ -1,5 +1,5 @@
 import { Finding, finding } from '../model/finding';
-import { Environment, formatRange } from '../model/normalize';
+import { Environment, formatRange, overlaps } from '../model/normalize';
 import type { Range, RegistrySpec } from '../model/schema';
 
 interface DeclaredRange {
@@ -13,10 +13,6 @@ interface DeclaredRange {
 
 function isValid(r: Range): boolean {
   return Number.isInteger(r[0]) && Number.isInteger(r[1]) && r[0] >= 1 && r[1] <= 65535 && r[0] <= r[1];
-}
-
-function overlaps(a: Range, b: Range): boolean {
-  return a[0] <= b[1] && b[0] <= a[1];
 }
 
 function contains(outer: Range, inner: Range): boolean {
