@@ -30,5 +30,6 @@ export function checkRegistry(input: unknown, options: CheckOptions = {}): Resol
  * second schema pass. Internal: callers must hand it the schema's own output.
  */
 export function checkParsed(spec: RegistrySpec, options: CheckOptions = {}): ResolvedRegistry {
+  // Stryker disable next-line BooleanLiteral: equivalent, the schema has no transforms: a second pass over its output only costs time
   return resolve({ spec, parsed: true, syntax: 'data', ...options });
 }

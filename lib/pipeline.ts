@@ -78,6 +78,7 @@ function firstStage(input: RegistryInput): Stage {
   const before = [...(input.findings ?? [])];
   const failed = (spec: unknown, findings: Finding[]): Stage => ({
     input, findings,
+    // Stryker disable next-line BooleanLiteral: equivalent, resolveAll sets ok from the findings
     resolved: { spec: spec as RegistrySpec, environments: [], allocations: [], connections: [], findings: [], lock: emptyLock(), ok: false },
   });
   if (input.spec === undefined) return failed({}, before);
@@ -125,11 +126,14 @@ function oneCulpritOneFinding(findings: Finding[]): void {
   const errors = new Map<string, number>();
   findings.forEach((f, i) => { if (PORT_ERRORS.has(f.rule) && !errors.has(key(f))) errors.set(key(f), i); });
   if (!errors.size) return;
+  // Stryker disable next-line EqualityOperator: equivalent, a defacto-port warning is never first: its error comes before it
   for (let i = findings.length - 1; i >= 0; i--) {
     const f = findings[i];
     const error = f.rule === 'defacto-port' ? errors.get(key(f)) : undefined;
     if (error === undefined) continue;
-    const what = /the default port of (.+?);/.exec(f.message)?.[1];
+    // The rule's own message: "…, the default port of <what>; one running on the same host …" (<what> may hold ";").
+    const what = /the default port of ([\s\S]+); one running on the same host/.exec(f.message)?.[1];
+    // Stryker disable next-line ConditionalExpression: equivalent, every defacto-port message matches
     if (what) findings[error] = withMessage(findings[error], `${findings[error].message}; it is also the default port of ${what}`);
     findings.splice(i, 1);
   }
@@ -204,6 +208,7 @@ function resolveConnections(spec: RegistrySpec, envs: readonly Environment[]): R
   const where = new Map<string, { envs: readonly Environment[]; names: Set<string> }>();
   const presence = (name: string, entry: Parameters<typeof presentIn>[0]) => {
     let p = where.get(name);
+    // Stryker disable next-line ConditionalExpression: equivalent, a memo (computed again, the same)
     if (!p) {
       const list = presentIn(entry, envs);
       where.set(name, p = { envs: list, names: new Set(list.map(e => e.name)) });

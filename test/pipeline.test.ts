@@ -207,3 +207,154 @@ describe('fixes agree with each other', () => {
     });
   });
 });
+
+describe('waivers match by rule, service, environment and port', () => {
+  // Four avoided-port errors: api on 8110 (production) and 9110 (development), worker on 8120 and 9120.
+  const spec = (waivers: RegistrySpec['waivers']) => variant(s => { s.avoid = { ports: [8110, 9110, 8120, 9120] }; s.waivers = waivers; });
+  const waivedOnes = (waivers: RegistrySpec['waivers']) => checkRegistry(spec(waivers)).findings
+    .filter(f => f.rule === 'avoided-port').map(f => [f.where.service, f.where.environment, f.where.port, f.waived ?? null]);
+
+  test('without a waiver, all four are errors', () => {
+    expect(waivedOnes([])).toEqual([
+      ['api', 'production', 8110, null], ['api', 'development', 9110, null], ['worker', 'production', 8120, null], ['worker', 'development', 9120, null]]);
+  });
+
+  test('a service and an environment: that one finding', () => {
+    expect(waivedOnes([{ rule: 'avoided-port', service: 'api', environment: 'production', reason: 'r' }])).toEqual([
+      ['api', 'production', 8110, 'r'], ['api', 'development', 9110, null], ['worker', 'production', 8120, null], ['worker', 'development', 9120, null]]);
+  });
+
+  test('an environment alone: every service there', () => {
+    expect(waivedOnes([{ rule: 'avoided-port', environment: 'development', reason: 'r' }])).toEqual([
+      ['api', 'production', 8110, null], ['api', 'development', 9110, 'r'], ['worker', 'production', 8120, null], ['worker', 'development', 9120, 'r']]);
+  });
+
+  test('a port alone: the findings on that port', () => {
+    expect(waivedOnes([{ rule: 'avoided-port', port: 9120, reason: 'r' }])).toEqual([
+      ['api', 'production', 8110, null], ['api', 'development', 9110, null], ['worker', 'production', 8120, null], ['worker', 'development', 9120, 'r']]);
+  });
+
+  test('a rule alone: every finding of the rule, and the first matching waiver gives the reason', () => {
+    const r = checkRegistry(spec([{ rule: 'avoided-port', service: 'worker', reason: 'first' }, { rule: 'avoided-port', reason: 'second' }]));
+    expect(r.findings.filter(f => f.rule === 'avoided-port').map(f => f.waived)).toEqual(['second', 'second', 'first', 'first']);
+    expect(r.findings.filter(f => f.rule.startsWith('waiver'))).toEqual([]);
+  });
+
+  test('a waiver that matches nothing says what it was for and where it is', () => {
+    const r = checkRegistry(spec([
+      { rule: 'avoided-port', service: 'api', environment: 'production', port: 8111, reason: 'r' },
+      { rule: 'avoided-port', service: 'api', environment: 'production', port: 8110, reason: 'r' },
+      { rule: 'defacto-port', reason: 'r' },
+    ]));
+    expect(r.findings.filter(f => f.rule === 'waiver-unused').map(f => ({ message: f.message, where: f.where, fix: f.fix }))).toEqual([
+      { message: 'the waiver for avoided-port on api in production at 8111 matches no finding',
+        where: { registry: 'acme', service: 'api', environment: 'production', port: 8111, path: 'waivers[0]' }, fix: 'remove the waiver' },
+      { message: 'the waiver for defacto-port matches no finding', where: { registry: 'acme', path: 'waivers[2]' }, fix: 'remove the waiver' },
+    ]);
+  });
+});
+
+describe('one culprit, one finding', () => {
+  test('a de-facto warning on a port that also collides is folded into the collision, in that environment only', () => {
+    const r = checkRegistry(variant(s => {
+      s.environments.development.scope = 'laptop';
+      s.defactoPorts = { 8150: { what: 'the a; b daemon' } };
+      s.services.api.ports.http = { port: 8150 };
+      s.services.worker.ports.metrics = { port: 8150 };
+      s.services.api.environments = ['production'];
+    }));
+    // worker collides with api in production; in development (another host) it is alone on the port.
+    const onWorker = r.findings.filter(f => f.where.service === 'worker' && ['collision', 'defacto-port'].includes(f.rule)).map(f => [f.rule, f.where.environment]);
+    expect(onWorker).toEqual([['collision', 'production'], ['defacto-port', 'development']]);
+    const collision = r.findings.find(f => f.rule === 'collision')!;
+    expect(collision.message).toMatch(/; it is also the default port of the a; b daemon$/);
+    expect(r.findings.filter(f => f.rule === 'defacto-port').map(f => [f.where.service, f.where.environment])).toEqual([['api', 'production'], ['worker', 'development']]);
+  });
+});
+
+describe('schema findings say where they are', () => {
+  const schemaWhere = (input: unknown) => checkRegistry(input).findings.filter(f => f.rule === 'schema').map(f => ({ message: f.message, where: f.where }));
+
+  test('a service, an external and an environment are named', () => {
+    const found = schemaWhere({
+      name: 'r', environments: { production: { range: 'all' } },
+      services: { api: { ports: { http: { offset: 'x' } } } }, externals: { db: { ports: { main: { port: 'y' } } } },
+    });
+    expect(found.map(f => f.where)).toEqual(expect.arrayContaining([
+      { registry: 'r', environment: 'production', path: 'environments.production.range' },
+      { registry: 'r', service: 'api', path: 'services.api.ports.http.offset' },
+      { registry: 'r', service: 'db', path: 'externals.db.ports.main.port' },
+    ]));
+    expect(found.every(f => f.message.startsWith(`${f.where.path}: `))).toBe(true);
+  });
+
+  test('a whole section or the whole registry names no service or environment', () => {
+    // No key at all, not a key holding undefined: callers test `'environment' in where`.
+    expect(schemaWhere({ name: 'r', environments: 5, services: 'none' }).map(f => f.where)).toStrictEqual([
+      { registry: 'r', path: 'environments' }, { registry: 'r', path: 'services' }]);
+    const [root] = schemaWhere(null);
+    expect(root.where).toEqual({ path: '' });
+    expect(root.message).toMatch(/^registry: /);
+    expect(schemaWhere({ name: 7 }).map(f => f.where)).toEqual([{ path: 'name' }]);
+  });
+});
+
+describe('a frozen lock (CI) names each entry it lacks or holds in vain', () => {
+  const spec = (services: string[]): RegistrySpec => ({
+    name: 'auto', environments: { production: { range: [20000, 20099] } },
+    services: Object.fromEntries(services.map(s => [s, { ports: { http: {} } }])),
+  });
+  const outdated = (r: ReturnType<typeof checkRegistry>) => r.findings.filter(f => f.rule === 'lock-outdated').map(f => [f.message, f.where, f.fix]);
+  const fix = 'run the synth without a frozen lock and commit ports.lock.json';
+
+  test('a complete lock: nothing', () => {
+    const lock = checkRegistry(spec(['a', 'b'])).lock;
+    const r = checkRegistry(spec(['a', 'b']), { lock, frozenLock: true });
+    expect(outdated(r)).toEqual([]);
+    expect(r.ok).toBe(true);
+  });
+
+  test('a service added: its entry is missing', () => {
+    const lock = checkRegistry(spec(['a'])).lock;
+    const r = checkRegistry(spec(['a', 'b']), { lock, frozenLock: true });
+    expect(outdated(r)).toEqual([['production/b/http has no entry in the lock file', { registry: 'auto', path: 'ports.lock.json production/b/http' }, fix]]);
+    expect(r.ok).toBe(false);
+  });
+
+  test('a service removed: its entry is stale', () => {
+    const lock = checkRegistry(spec(['a', 'b'])).lock;
+    const r = checkRegistry(spec(['a']), { lock, frozenLock: true });
+    expect(outdated(r)).toEqual([['the lock file still holds production/b/http, which no port uses', { registry: 'auto', path: 'ports.lock.json production/b/http' }, fix]]);
+    expect(r.ok).toBe(false);
+  });
+});
+
+describe('connections resolve where both ends run', () => {
+  test('a connection exists only in the environments where its target runs, or in the one it names', () => {
+    const r = checkRegistry({
+      name: 'r',
+      environments: { production: { range: [8100, 8199] }, staging: { range: [9100, 9199] } },
+      services: {
+        api: { ports: { http: { offset: 1 } }, connectsTo: [{ to: 'search' }, { to: 'audit', environment: 'production' }] },
+        search: { environments: ['production'], ports: { http: { offset: 2 } } },
+        audit: { environments: ['production'], ports: { http: { offset: 3 } } },
+        web: { environments: ['staging'], ports: { http: { offset: 4 } }, connectsTo: [{ to: 'audit', environment: 'staging' }] },
+      },
+    } as RegistrySpec);
+    expect(r.connections.map(c => [c.environment, c.from, c.to, c.targetEnvironment])).toEqual([
+      ['production', 'api', 'search', 'production'],
+      ['production', 'api', 'audit', 'production'],
+      ['staging', 'api', 'audit', 'production'],
+    ]);
+  });
+
+  test('a connection without a port to a target of two ports resolves to nothing, and is an error', () => {
+    const r = checkRegistry(variant(s => {
+      s.services.worker.ports = { metrics: { offset: 20 }, admin: { offset: 21 } };
+      s.services.api.connectsTo = [{ to: 'worker' }];
+    }));
+    expect(r.connections).toEqual([]);
+    expect(r.findings.filter(f => f.rule === 'unknown-port').map(f => f.where)).toEqual([expect.objectContaining({ service: 'api', path: 'services.api.connectsTo[0]' })]);
+    expect(r.ok).toBe(false);
+  });
+});

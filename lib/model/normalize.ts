@@ -151,6 +151,6 @@ export function envVarStem(...parts: string[]): string {
   const joined = parts.join('_');
   // Most names are already lowercase words and dashes: skip the regular expressions for them.
   if (SIMPLE.test(joined)) return joined.toUpperCase().replaceAll('-', '_');
-  return joined.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  return joined.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_|_$/g, '');
 }
 const SIMPLE = /^[a-z0-9]+(?:[-_][a-z0-9]+)*$/;
