@@ -294,7 +294,7 @@ describe('allocation, finding by finding', () => {
   test('a port outside a band its category has no range in is told what must change first; two externals of different categories are offered their own', () => {
     const r = run({ categories: { u: { ranges: [[8180, 8189], [8110, 8119]] } }, services: { a: { public: true, category: 'u', ports: { http: { port: { production: 8150, development: 9050 } } } } } });
     expect(rows(r).map(f => [f[0], f[3]])).toEqual([
-      ['outside-band', 'move it into 9100-9199 once category u has a range there'],
+      ['outside-band', 'move a range of category u inside 9100-9199 or widen the band of development, then move the port there'],
       // The band's share of the category, lowest first, whatever order the category lists its ranges in.
       ['outside-category', 'move it into 8110-8119, 8180-8189: the next free port is 8110'],
       ['outside-category', 'move a range of category u inside 9100-9199, widen the band of development, or limit a to environments: [production]'],

@@ -449,3 +449,40 @@ test('an unknown environment in a per-environment targetPort or nodePort map is 
   expect(found(s => { s.services.api.ports.http = { offset: 10, nodePort: { production: 30080, qa: 30081 } }; })).toEqual([
     ['api names environment "qa", which the registry does not declare', 'services.api.ports.http.nodePort']]);
 });
+
+test('a port whose category has no range inside its band is never offered a port: every rule says what must change first', () => {
+  const r = checkRegistry({
+    name: 'r', environments: { production: { range: [8100, 8199] } },
+    categories: { u: { ranges: [[9000, 9099]] }, legacy: { reserved: true, ranges: [[9150, 9159]] } },
+    avoid: { ports: [9010] }, defactoPorts: { 9020: { what: 'a local daemon' } },
+    services: {
+      a: { public: true, category: 'u', ports: { x: { port: 9010 }, y: { port: 9020 }, z: { port: 9155 }, w: { port: 80 } } },
+      b: { public: true, category: 'u', ports: { x: { port: 9010 } } },
+      // The same ports without a category are offered the band.
+      c: { public: true, ports: { x: { port: 80 } } },
+    },
+  });
+  const blocked = 'move a range of category u inside 8100-8199 or widen the band of production, then move the port there';
+  const fixes = r.findings.filter(f => f.rule !== 'outside-category').map(f => [f.rule, `${f.where.service}.${f.where.portName}`, f.fix]);
+  expect(fixes).toEqual([
+    ['collision', 'b.x', blocked],
+    ['collision', 'c.x', 'move c.x in production to a free port in 8100-8199: the next free port is 8100'],
+    ...['a.x', 'a.y', 'a.z', 'a.w', 'b.x'].map(p => ['outside-band', p, blocked]),
+    ['outside-band', 'c.x', 'move it into 8100-8199: the next free port is 8101'],
+    ['avoided-port', 'a.x', blocked], ['avoided-port', 'b.x', blocked],
+    ['reserved-range', 'a.z', blocked],
+    ['privileged-port', 'a.w', `add privileged: true to the port if this is intended, or ${blocked}`],
+    ['privileged-port', 'c.x', 'add privileged: true to the port if this is intended, or move it into 8100-8199: the next free port is 8102'],
+    ['defacto-port', 'a.y', blocked],
+  ]);
+});
+
+test('a privileged port without a band or category may move to another system port', () => {
+  const r = checkRegistry({ name: 'r', environments: { production: {} }, services: {
+    a: { public: true, ports: { x: { port: 80, privileged: true } } }, b: { public: true, ports: { x: { port: 80, privileged: true } } },
+    c: { public: true, ports: { x: { port: 8500 } } }, d: { public: true, ports: { x: { port: 8500 } } } } });
+  expect(r.findings.map(f => [f.rule, f.where.service, f.fix])).toEqual([
+    ['collision', 'b', 'move b.x in production to a free port in 1-65535: the next free port is 81'],
+    ['collision', 'd', 'move d.x in production to a free port in 1024-65535: the next free port is 8501'],
+  ]);
+});

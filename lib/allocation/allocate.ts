@@ -41,9 +41,13 @@ export function relocationOf(decl: PortDecl, env: Environment, ranges: readonly 
         : `waivers: [{ rule: ${rule}, service: ${decl.service}, reason: "agreed with ${owner}" }]`) +
       `), or ask them to ${inner ? inner(sentence, rule, syntax) : sentence}`;
   }
+  // A service port of a category that has no range inside the band belongs nowhere until one of them changes.
+  const blocked = ranges.length === 0 && decl.of === 'service' && env.band && decl.category !== undefined
+    ? `move a range of category ${decl.category} inside ${formatRange(env.band)} or widen the band of ${env.name}, then move the port there` : undefined;
   return {
-    scope: env.scope, protocol: decl.protocol, ranges: ranges.length ? ranges : [[SYSTEM_PORT_LIMIT, 65535]],
+    scope: env.scope, protocol: decl.protocol, ranges: ranges.length ? ranges : [[decl.privileged ? 1 : SYSTEM_PORT_LIMIT, 65535]],
     use: { kind: decl.kind, privileged: decl.privileged }, verb, ...(from !== undefined ? { from } : {}), ...(wrap ? { wrap } : {}),
+    ...(blocked !== undefined ? { blocked } : {}),
   };
 }
 

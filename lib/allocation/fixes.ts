@@ -16,6 +16,11 @@ export interface Relocation {
   readonly protocol: string;
   /** The ranges the port belongs in (band ∩ category), or any non-system port when it has none. */
   readonly ranges: readonly Range[];
+  /**
+   * Set when the port belongs nowhere yet (its category has no range inside its band): what must
+   * change before it can move. The fix says that instead of offering a port.
+   */
+  readonly blocked?: string;
   readonly use: PortUse;
   /** Look from here first (the current port), then from the start. @default the ranges' start */
   readonly from?: number;
@@ -52,6 +57,7 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces, synt
   return findings.map(f => {
     const plan = plans.get(f);
     if (!plan) return f;
+    if (plan.blocked !== undefined) return { ...f, fix: plan.wrap ? plan.wrap(plan.blocked, f.rule, syntax) : plan.blocked };
     const space = spaces.of(plan.scope, plan.protocol);
     const free = space.findNext(plan.ranges, spaces.rules, plan.use, plan.from ?? 0);
     if (free !== undefined) space.allocate(free, SUGGESTED_OWNER);

@@ -53,10 +53,7 @@ const moveInto = (f: Finding, p: Placement, verb: string, from?: number, wrap?: 
 export const outsideBand = placementRule('outside-band', (p, _ctx, report) => {
   const band = p.env.band;
   if (p.decl.of !== 'service' || !band || inRange(p.allocation.port, band)) return;
-  const message = `${label(p)} is on ${p.allocation.port}, outside ${p.env.name}'s band ${formatRange(band)}${pinnedNote(p)}`;
-  // Its category has no range inside the band: no port would satisfy both (outside-category says how to change that).
-  if (p.ranges.length === 0) report(message, {}, `move it into ${formatRange(band)} once category ${p.decl.category} has a range there`);
-  else moveInto(report(message), p, 'move it into');
+  moveInto(report(`${label(p)} is on ${p.allocation.port}, outside ${p.env.name}'s band ${formatRange(band)}${pinnedNote(p)}`), p, 'move it into');
 });
 
 export const outsideCategory = placementRule('outside-category', (p, ctx, report) => {
