@@ -61,7 +61,7 @@ describe('waivers come last and reach every finding', () => {
         'move front.http in production to 8100, the next port free in both registries'],
       ['fallback port 8150/TCP of feed.http (production) in registry blog is already taken by api.http (production) in registry shop, which extends the same base org',
         { registry: 'blog', service: 'feed', portName: 'http', environment: 'production', port: 8150, other: 'shop:api.http' },
-        'move feed.http in production to 8100, the next port free in both registries'],
+        'move the fallback of feed.http in production to 8100, the next port free in both registries'],
     ]);
   });
 
@@ -76,10 +76,20 @@ describe('waivers come last and reach every finding', () => {
     expect(results.map(r => unwaived(r.findings, 'collision').map(f => [f.message, f.where.other, f.fix]))).toEqual([
       [],
       [['port 8100/TCP of front.http (production) in registry blog is already taken by web.http (production) in registry shop, which extends the same base org',
-        'shop:web.http', 'ask for a free port with both registries loaded (cdk8s-ports suggest --env production)']],
+        'shop:web.http', 'ask for a free port with all 3 registries of base org loaded (cdk8s-ports suggest --env production)']],
       [['port 8100/TCP of page.http (production) in registry wiki is already taken by web.http (production) in registry shop, which extends the same base org',
-        'shop:web.http', 'ask for a free port with both registries loaded (cdk8s-ports suggest --env production)']],
+        'shop:web.http', 'ask for a free port with all 3 registries of base org loaded (cdk8s-ports suggest --env production)']],
     ]);
+  });
+
+  test('a fallback that collides across registries is offered another fallback, in its category\'s fallback ranges when it has them', () => {
+    const withFallbacks = { ...base, categories: { web: { ranges: [[8100, 8189]] as [number, number][], fallbackRanges: [[8190, 8199]] as [number, number][] } } };
+    const [, blog] = resolveAll([
+      { spec: extendSpec(withFallbacks, { name: 'shop', services: { api: { public: true, category: 'web', ports: { http: { offset: 11, fallback: 8190 } } } } }) },
+      { spec: extendSpec(withFallbacks, { name: 'blog', services: { feed: { public: true, category: 'web', ports: { http: { offset: 20, fallback: 8190 } } } } }) },
+    ]);
+    expect(unwaived(blog.findings, 'collision').map(f => [f.where.port, f.fix])).toEqual([
+      [8190, 'move the fallback of feed.http in production to a port of 8190-8199 free in both registries']]);
   });
 
   test('a registry given twice does not collide with itself', () => {

@@ -2,6 +2,7 @@ import type { Allocation } from '../model/resolved';
 import { freePorts } from '../allocation/free-ports';
 import type { ResolvedRegistry } from '../model/resolved';
 import { Finding, finding } from '../model/finding';
+import { formatRange } from '../model/normalize';
 
 /**
  * Registries that extend the same base share its hosts: a port one team takes in a scope
@@ -29,12 +30,21 @@ export function crossRegistryCollisions(registries: readonly ResolvedRegistry[])
           const other = taken.get(key(a, port));
           if (!other || other.registry === r.spec.name) continue;
           const everyone: ResolvedRegistry = { ...r, allocations: (everything ??= group.flatMap(g => g.allocations)) };
-          let fix = `ask for a free port with both registries loaded (cdk8s-ports suggest --env ${a.environment})`;
-          try {
-            const [free] = freePorts(everyone, { environment: a.environment, category: a.category, protocol: a.protocol }).ports;
-            if (free !== undefined) fix = `move ${a.service}.${a.portName} in ${a.environment} to ${free}, the next port free in both registries`;
-          } catch {
-            // no band or category to look in: keep the generic fix
+          const all = group.length === 2 ? 'both registries' : `all ${group.length} registries of base ${r.spec.base}`;
+          const isFallback = port !== a.port;
+          const what = isFallback ? `the fallback of ${a.service}.${a.portName}` : `${a.service}.${a.portName}`;
+          let fix = `ask for a free port with ${all} loaded (cdk8s-ports suggest --env ${a.environment})`;
+          // A category's fallback ranges are where its fallbacks go, and the free-port query looks in its primary ranges.
+          const fallbackRanges = isFallback && a.category !== undefined ? r.spec.categories?.[a.category]?.fallbackRanges : undefined;
+          if (fallbackRanges?.length) {
+            fix = `move ${what} in ${a.environment} to a port of ${fallbackRanges.map(formatRange).join(', ')} free in ${all}`;
+          } else {
+            try {
+              const [free] = freePorts(everyone, { environment: a.environment, category: a.category, protocol: a.protocol }).ports;
+              if (free !== undefined) fix = `move ${what} in ${a.environment} to ${free}, the next port free in ${all}`;
+            } catch {
+              // no band or category to look in: keep the generic fix
+            }
           }
           findings.push(finding('collision',
             `${port === a.port ? 'port' : 'fallback port'} ${port}/${a.protocol} of ${a.service}.${a.portName} (${a.environment}) in registry ${r.spec.name} ` +
