@@ -807,3 +807,10 @@ describe('name rules, finding by finding', () => {
     expect(errors({ services: { db: { ports: { pg: { offset: 1 } } } }, externals: { db: { ports: { pg: { port: 5432 } } } } }).map(f => f[0])).toEqual(['duplicate-service']);
   });
 });
+
+test('an invalid value is quoted on one line, line and paragraph separators included', () => {
+  const r = checkRegistry(variant(s => { s.services.api.description = 'the api\u2028second line\u2029third\nfourth'; }));
+  const [f] = r.findings.filter(x => x.rule === 'invalid-value');
+  expect(f.message).toContain('"the api\\u2028second line\\u2029third\\nfourth"');
+  expect(f.message).not.toMatch(/[\n\u2028\u2029]/);
+});

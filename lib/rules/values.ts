@@ -17,6 +17,9 @@ const IMAGE = /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
+/** The value as JSON on one line: JSON leaves U+2028 and U+2029 raw, and they break lines in editors and terminals. */
+const quoted = (value: unknown) => JSON.stringify(value).replace(/[\u2028\u2029]/g, c => `\\u${c.charCodeAt(0).toString(16)}`);
+
 /** Why `key` is not a Kubernetes label key (`[prefix/]name`), or undefined. */
 export function labelKeyProblem(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
@@ -47,7 +50,7 @@ export const values: Walk = {
     const out: Finding[] = [];
     const registry = spec.name;
     const bad = (path: string, what: string, value: unknown, problem: string, fix: string, service?: string) =>
-      out.push(finding('invalid-value', `${what} ${JSON.stringify(value)} ${problem}`, { registry, ...(service ? { service } : {}), path }, fix));
+      out.push(finding('invalid-value', `${what} ${quoted(value)} ${problem}`, { registry, ...(service ? { service } : {}), path }, fix));
 
     if (registry.length > 63 || !DNS1123_LABEL.test(registry)) {
       bad('name', 'the registry name', registry, 'is not a DNS-1123 label (it is written into labels, file names and headers)',
