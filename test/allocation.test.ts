@@ -620,3 +620,50 @@ describe('freePorts (what `cdk8s-ports free` offers)', () => {
     expect(describeRanges([[8000, 8799], [9000, 9000]])).toBe('8000-8799, 9000');
   });
 });
+
+test('a NodePort number is taken whatever its protocol: one Service may use it for TCP and UDP, two Services may not', () => {
+  const r = checkRegistry({ name: 'r', defactoPorts: false, environments: { production: { range: [8100, 8199] } }, services: {
+    dns: { public: true, ports: { tcp: { offset: 53, nodePort: 30053 }, udp: { offset: 53, protocol: 'UDP', nodePort: 30053 } } },
+    sip: { public: true, ports: { udp: { offset: 60, protocol: 'UDP', nodePort: 30053 } } },
+    rtp: { public: true, ports: { tcp: { offset: 61, nodePort: 30053 } } },
+    web: { public: true, ports: { http: { offset: 80, nodePort: 30080 } } },
+    stun: { public: true, ports: { udp: { offset: 81, protocol: 'UDP', nodePort: 30080 } } },
+  } });
+  expect(r.findings.map(f => [f.rule, f.message, f.where.path, f.where.other])).toEqual([
+    ['collision', 'NodePort 30053/UDP of sip.udp (production) is already the NodePort of dns.udp (production) (scope default)', 'services.sip.ports.udp.nodePort', 'dns.udp (production)'],
+    ['collision', 'NodePort 30053/TCP of rtp.tcp (production) is already the NodePort of dns.tcp (production) (scope default)', 'services.rtp.ports.tcp.nodePort', 'dns.tcp (production)'],
+    ['collision', 'NodePort 30080/UDP of stun.udp (production) is already the NodePort of web.http (production) on TCP (a NodePort number is taken whatever its protocol) (scope default)',
+      'services.stun.ports.udp.nodePort', 'web.http (production)'],
+  ]);
+  expect(r.findings[0].fix).toBe('give one of them another NodePort in 30000-32767, or leave nodePort out to let Kubernetes choose');
+  // One service in two environments of a scope is two Services.
+  const twoEnvs = checkRegistry({ name: 'r', defactoPorts: false, environments: { production: { range: [8100, 8199] }, staging: { range: [9100, 9199] } }, services: {
+    dns: { public: true, ports: { tcp: { offset: 53, nodePort: { production: 30053, staging: 30054 } }, udp: { offset: 53, protocol: 'UDP', nodePort: { production: 30055, staging: 30053 } } } } } });
+  expect(twoEnvs.findings.map(f => [f.rule, f.message])).toEqual([['collision',
+    'NodePort 30053/UDP of dns.udp (staging) is already the NodePort of dns.tcp (production) on TCP (a NodePort number is taken whatever its protocol) (scope default)']]);
+});
+
+test('a lock file that is JSON but no object (null, a number, a string, a list) is not a lock file', () => {
+  for (const text of ['null', '0', '"ports"', '[]', 'true']) {
+    expect(() => parseLockFile(text, 'team/ports.lock.json')).toThrow(
+      'team/ports.lock.json is not a cdk8s-ports lock file (expected { "lockfileVersion": 1, "registries": { … } })');
+  }
+});
+
+test('no offset free in every band, and a full sequential category: each finding says why and what to change', () => {
+  const offsets = checkRegistry({ name: 'r', defactoPorts: false, environments: { production: { range: [8100, 8101] }, development: { range: [9100, 9101] } },
+    services: { a: { public: true, ports: { http: { offset: 0 } } }, b: { public: true, ports: { http: { offset: 1 } } }, c: { public: true, ports: { http: { offset: 'auto' } } } } });
+  expect(offsets.findings.map(f => [f.rule, f.message, f.where, f.fix])).toEqual([['no-free-port',
+    'no offset is free in every band of production, development for c.http', { registry: 'r', service: 'c', portName: 'http', path: 'services.c.ports.http' },
+    'widen the bands or free an offset']]);
+  const sequential = checkRegistry({ name: 'r', defactoPorts: false, categories: { apps: { ranges: [[53000, 53010]], assign: 'sequential' } },
+    services: { old: { public: true, category: 'apps', ports: { http: { port: 53010 } } }, a: { public: true, category: 'apps', ports: { http: {} } } } });
+  expect(sequential.findings.map(f => [f.rule, f.message, f.fix])).toEqual([['no-free-port',
+    'no free port for a.http (default): category apps assigns sequentially and no port is free after the highest one used in 53000-53010', 'widen the range or free a port']]);
+});
+
+test('a service with an owner is still ours to move: only an external\'s owner is asked', () => {
+  const r = checkRegistry({ name: 'r', defactoPorts: false, environments: { production: { range: [8100, 8199] } }, services: {
+    a: { public: true, owner: 'payments', ports: { http: { port: 8110 } } }, b: { public: true, owner: 'payments', ports: { http: { port: 8110 } } } } });
+  expect(r.findings.map(f => [f.rule, f.fix])).toEqual([['collision', 'move b.http in production to a free port in 8100-8199: the next free port is 8111']]);
+});

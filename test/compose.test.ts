@@ -322,3 +322,11 @@ describe('compose drift, finding by finding', () => {
     }
   });
 });
+
+test('an unknown compose service on a registry port is drift only on the same protocol', () => {
+  const resolved = checkRegistry({ name: 'r', environments: { production: { range: [8100, 8199] } },
+    services: { api: { public: true, ports: { http: { port: 8110 }, dns: { port: 8153, protocol: 'UDP' } } } } });
+  const text = 'services:\n  legacy:\n    ports: ["8110:80/udp", "8153:53/tcp", "8111:81"]\n  other:\n    ports: ["8153:53/udp"]\n';
+  expect(checkComposeText(resolved, text, 'dev.yml', 'production').map(f => [f.where.service, f.where.port, f.where.other, f.message])).toEqual([
+    ['other', 8153, 'api.dns', 'dev.yml: service other publishes 8153/UDP, which the registry gives api.dns (production)']]);
+});

@@ -222,3 +222,30 @@ test('structural warnings: a policy of no known type still counts as selecting t
   expect(describeRules([{ policy: 'a', namespace: 'x', file: 'f.yaml', direction: 'ingress', rule: 1 }, { policy: 'b', namespace: 'x', direction: 'egress', rule: 2 }]))
     .toBe('a (f.yaml, ingress rule 1), b (egress rule 2)');
 });
+
+test('a selector: In or NotIn without values, and an operator it does not know', () => {
+  const labels = { app: 'web' };
+  // The API server rejects these; read anyway, In of nothing selects nothing, NotIn of nothing everything.
+  expect(selects({ matchExpressions: [{ key: 'app', operator: 'In' }] }, labels)).toBe(false);
+  expect(selects({ matchExpressions: [{ key: 'app', operator: 'NotIn' }] }, labels)).toBe(true);
+  // An operator the evaluator does not know selects nothing: a policy it cannot read opens nothing.
+  for (const operator of ['Gt', 'in', '']) {
+    expect(selects({ matchExpressions: [{ key: 'app', operator, values: ['web'] }] }, labels)).toBe(false);
+    expect(selects({ matchExpressions: [{ key: 'other', operator, values: ['web'] }] }, {})).toBe(false);
+  }
+});
+
+test('a verdict without a protocol is about TCP; paths on one port are listed TCP before UDP, SCTP first', () => {
+  const port = (p: number, protocol: string) => ({ port: p, protocol });
+  const pods: Pod[] = [
+    { namespace: 'x', name: 'a', labels: { app: 'a' }, ports: [] },
+    { namespace: 'x', name: 'b', labels: { app: 'b' }, ports: [port(53, 'TCP'), port(53, 'SCTP'), port(53, 'UDP')] },
+  ];
+  // b admits only UDP 53.
+  const policies: Policy[] = [{ name: 'b-udp', namespace: 'x', podSelector: { matchLabels: { app: 'b' } }, policyTypes: ['Ingress'], ingress: [{ ports: [{ port: 53, protocol: 'UDP' }] }], egress: [] }];
+  const c = new Cluster({ pods, policies });
+  expect(c.verdict(pods[0], pods[1], 53)).toMatchObject({ protocol: 'TCP', allowed: false });
+  expect(c.verdict(pods[0], pods[1], 53, 'UDP')).toMatchObject({ protocol: 'UDP', allowed: true });
+  const open = new Cluster({ pods, policies: [] });
+  expect(open.paths().map(p => `${p.from}>${p.to}:${p.port}/${p.protocol}`)).toEqual(['x/a>x/b:53/SCTP', 'x/a>x/b:53/TCP', 'x/a>x/b:53/UDP']);
+});

@@ -128,15 +128,38 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   // An external shared by environments of one scope meets another owner once, not once per environment.
   const sharedClashes = new Set<string>();
   /** Takes the port for `owner`; records a collision when someone else holds it. */
-  const take = (r: Request, space: PortSpace, port: number, owner: number, what: 'port' | 'fallback' | 'nodePort') => {
+  /** Takes a port for an owner; true when another owner held it (a collision is recorded, or was already for a shared external). */
+  const take = (r: Request, space: PortSpace, port: number, owner: number, what: 'port' | 'fallback' | 'nodePort'): boolean => {
     const previous = space.allocate(port, owner);
-    if (previous === -1 || previous === owner) return;
+    if (previous === -1 || previous === owner) return false;
     if (r.shared !== undefined) {
       const key = `${r.shared} ${what} ${port} ${previous}`;
-      if (sharedClashes.has(key)) return;
+      if (sharedClashes.has(key)) return true;
       sharedClashes.add(key);
     }
     collisions.push({ request: r, port, other: previous, what });
+    return true;
+  };
+
+  /**
+   * A NodePort is one per number on the scope's nodes, whatever the protocol: two Services cannot
+   * share it, but one Service may give it to a TCP and a UDP port of the same number
+   * (Kubernetes' NodePort allocator is not protocol-aware; kubernetes/kubernetes#91404).
+   */
+  const firstNodePort = new Map<string, number>();
+  const placeNodePort = (r: Request, a: Allocation, owner: number) => {
+    const nodePort = a.nodePort!;
+    if (take(r, spaces.of(r.env.scope, `nodePort/${r.decl.protocol}`), nodePort, owner, 'nodePort')) return;
+    const key = `${r.env.scope}\u0000${nodePort}`;
+    const first = firstNodePort.get(key);
+    if (first === undefined) {
+      firstNodePort.set(key, owner);
+      return;
+    }
+    const holder = owners[first]!;
+    // Only services have NodePorts; one service in two environments is two Services.
+    const sameService = holder.service === a.service && holder.environment === a.environment;
+    if (!sameService) collisions.push({ request: r, port: nodePort, other: first, what: 'nodePort' });
   };
 
   /** The fallback a request declares for its primary `port`: a port, or the primary shifted. */
@@ -163,8 +186,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
       owner = addOwner(a);
       if (r.shared !== undefined) shared.set(r.shared, owner);
       placements.push({ allocation: a, decl: r.decl, env: r.env, ranges: r.ranges });
-      // A NodePort is one per port of the scope's nodes: two Services cannot share it.
-      if (a.nodePort !== undefined && validPort(a.nodePort)) take(r, spaces.of(r.env.scope, `nodePort/${r.decl.protocol}`), a.nodePort, owner, 'nodePort');
+      if (a.nodePort !== undefined && validPort(a.nodePort)) placeNodePort(r, a, owner);
     }
     take(r, r.space, port, owner, 'port');
     return allocations.length - 1;
@@ -383,7 +405,9 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     const other = holder ? `${holder}${why?.kind === 'fallback' ? ' as its fallback' : ''}` : `lock entry ${why?.stale} (stale)`;
     const where = { ...whereOf(r, c.port), other: holder ?? `lock entry ${why?.stale}`, ...(c.what === 'fallback' ? { path: `${r.decl.path}.fallback` } : {}) };
     if (c.what === 'nodePort') {
-      report('collision', `NodePort ${c.port}/${r.decl.protocol} of ${labelOf(r)} is already the NodePort of ${other} (scope ${r.env.scope})`,
+      const theirs = owners[c.other]?.protocol;
+      const across = theirs !== undefined && theirs !== r.decl.protocol ? ` on ${theirs} (a NodePort number is taken whatever its protocol)` : '';
+      report('collision', `NodePort ${c.port}/${r.decl.protocol} of ${labelOf(r)} is already the NodePort of ${other}${across} (scope ${r.env.scope})`,
         { ...where, path: `${r.decl.path}.nodePort` }, undefined, `give one of them another NodePort in ${formatRange(r.env.nodePortRange)}, or leave nodePort out to let Kubernetes choose`);
       continue;
     }

@@ -31,6 +31,7 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
   // A registry entry may have another name in compose files (`composeName`).
   const byComposeName = new Map<string, string>();
   for (const entries of [resolved.spec.services, resolved.spec.externals]) {
+    // Stryker disable next-line ConditionalExpression: equivalent, an undefined key is never looked up (compose names are strings)
     for (const [name, entry] of Object.entries(entries ?? {})) if (entry.composeName) byComposeName.set(entry.composeName, name);
   }
   for (const pair of services.items) {
@@ -62,8 +63,9 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
             `publish ${own[0].port} (or change the registry and synthesize again)`));
           continue;
         }
-        const taken = allocations.find(a => a.service !== name && a.port === m.published && a.protocol === protocol);
-        if (taken && !mine) {
+        // Here the registry gives this service no port at all (or it published its own): whose is the port?
+        const taken = mine ? undefined : allocations.find(a => a.port === m.published && a.protocol === protocol);
+        if (taken) {
           out.push(finding('compose-drift', `${file}: service ${composeName} publishes ${m.published}/${protocol}, which the registry gives ${taken.service}.${taken.portName} (${taken.environment})`,
             { registry, service: name, port: m.published, other: `${taken.service}.${taken.portName}`, file: where, environment: taken.environment },
             `publish a port the registry allocates to ${name}, or declare ${name} in the registry`));

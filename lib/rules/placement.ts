@@ -43,6 +43,7 @@ function placementRule(id: RuleId, check: Check): Rule {
 
 const label = (p: Placement) => portLabel(p.decl.service, p.decl.portName, p.decl.of, p.env.name);
 
+// Stryker disable next-line ConditionalExpression: equivalent, an external's port is always given, never pinned by the lock
 const pinnedNote = (p: Placement) => (p.allocation.source === 'auto' && p.decl.of === 'service'
   ? ` (pinned in the lock file as ${p.env.name}/${p.decl.service}/${p.decl.portName}; delete that entry to reallocate)` : '');
 
