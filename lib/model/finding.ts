@@ -55,7 +55,7 @@ export const RULES = {
   'unknown-environment': ['error', 'Environments named by services, externals, per-environment values and waivers exist.'],
   'range-overlap': ['error', 'Declared ranges do not overlap: bands in one scope, categories, or a category and a band unless one contains the other.'],
   'invalid-range': ['error', 'A range is `[first, last]` with 1 <= first <= last <= 65535.'],
-  'collision': ['error', 'No two allocations share a port and protocol in one scope (environments with the same `scope` share a host).'],
+  'collision': ['error', 'No two allocations share a port and protocol in one scope (environments with the same `scope` share a host), and no two Services a NodePort number, whatever its protocol.'],
   'avoided-port': ['error', 'No published port is an avoided port or inside an avoided range.'],
   'reserved-range': ['error', 'Nothing is allocated inside a category marked `reserved`.'],
   'privileged-port': ['error', 'Published ports below 1024 need `privileged: true`.'],
