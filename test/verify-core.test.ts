@@ -634,3 +634,15 @@ describe('more of what verify declares and tries', () => {
     expect(verifyObjects(objects, [r]).findings).toEqual([]);
   });
 });
+
+test('the stock CoreDNS Deployment (DNS on 53, metrics on 9153): DNS is declared on 53/UDP and 53/TCP only, so its other ports are neither blocked nor open', () => {
+  const coredns = deployment('kube-system', 'coredns', { 'k8s-app': 'kube-dns' }, [
+    { containerPort: 53, protocol: 'UDP', name: 'dns' }, { containerPort: 53, protocol: 'TCP', name: 'dns-tcp' }, { containerPort: 9153, protocol: 'TCP', name: 'metrics' }]);
+  const result = verifyObjects([...shopObjects, coredns], [shop], { registryNamespacesOnly: true });
+  expect(result.findings).toEqual([]);
+  expect(keys(result.declared).filter(k => k.startsWith('shop-dev/web -> kube-system'))).toEqual(['shop-dev/web -> kube-system/coredns 53/UDP', 'shop-dev/web -> kube-system/coredns 53/TCP']);
+  // A policy that opens the metrics port to the shop is a path nobody declared.
+  const scrape = netpol('shop-dev', 'allow-metrics', { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ port: 9153 }] }] });
+  expect(where(verifyObjects([...shopObjects, coredns, scrape], [shop], { registryNamespacesOnly: true }).findings.filter(f => f.where.to === 'kube-system/coredns')))
+    .toEqual(expect.arrayContaining(['traffic-undeclared shop-dev/web -> kube-system/coredns 9153/TCP']));
+});

@@ -346,10 +346,11 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
       declared.push({ from: endpointId(source), to: endpointId(o.pod), port: o.port, protocol: o.protocol, side: 'ingress', reason: o.reason });
     }
   }
-  // Cluster DNS: every pod of a registry namespace may ask kube-dns (the generator's one fixed rule).
+  // Cluster DNS: every pod of a registry namespace may ask kube-dns on 53/UDP and 53/TCP (the
+  // generator's one fixed rule); the DNS pod's other ports (CoreDNS' metrics on 9153) are not declared.
   for (const pod of cluster.pods) {
     if (!registryNamespaces.has(pod.namespace) || pod === dns) continue;
-    for (const p of (dns as Pod).ports) declared.push({ from: endpointId(pod), to: endpointId(dns), port: p.port, protocol: p.protocol, side: 'egress', reason: 'every pod may ask the cluster DNS' });
+    for (const p of KUBE_DNS.ports) declared.push({ from: endpointId(pod), to: endpointId(dns), port: p.port, protocol: p.protocol, side: 'egress', reason: 'every pod may ask the cluster DNS' });
   }
   // What an egress rule could open towards a stand-in (an address, a pod of another namespace, an
   // unlisted pod) is tried on every stand-in: its numbered ports (both ends of a range), a port of
