@@ -646,3 +646,29 @@ test('the stock CoreDNS Deployment (DNS on 53, metrics on 9153): DNS is declared
   expect(where(verifyObjects([...shopObjects, coredns, scrape], [shop], { registryNamespacesOnly: true }).findings.filter(f => f.where.to === 'kube-system/coredns')))
     .toEqual(expect.arrayContaining(['traffic-undeclared shop-dev/web -> kube-system/coredns 9153/TCP']));
 });
+
+test('an external whose pods run in the registry\'s own namespace gets the ingress side, and verify checks both sides', () => {
+  const spec = {
+    name: 'shop', environments: { dev: { range: [20000, 20099] }, qa: { range: [21000, 21099] } },
+    services: { web: { ports: { http: { offset: 0 } }, connectsTo: [{ to: 'cache', port: 'main' }, { to: 'search', port: 'main', environment: 'dev' }] } },
+    externals: {
+      cache: { environments: ['dev'], namespace: 'shop-dev', podSelector: { app: 'redis' }, ports: { main: { port: 6379 } } },
+      search: { environments: ['dev'], namespace: 'shop-dev', podSelector: { app: 'search' }, ports: { main: { port: 9200 } } },
+    },
+  };
+  const r = resolved(spec);
+  const policies = networkPolicies(r);
+  expect(policies.get('dev')!.filter(p => p.name.startsWith('allow-cache') || p.name.startsWith('allow-search')).map(p => [p.name, p.props.spec])).toEqual([
+    ['allow-cache-from-web', { podSelector: { matchLabels: { app: 'redis' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: { matchLabels: expect.any(Object) } }], ports: [expect.objectContaining({ protocol: 'TCP' })] }] }],
+    ['allow-search-from-web', expect.anything()],
+    ['allow-search-from-web-in-qa', expect.objectContaining({ podSelector: { matchLabels: { app: 'search' } }, ingress: [expect.objectContaining({ from: [expect.objectContaining({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop-qa' } } })] })] })],
+  ]);
+  expect(policies.get('qa')!.filter(p => p.name.includes('-from-'))).toEqual([]);
+  const objects = generated(r);
+  expect(verifyObjects(objects, [r]).findings.filter(f => f.severity === 'error')).toEqual([]);
+  // Without the ingress side the path is blocked, and verify says so.
+  const blocked = verifyObjects(without(objects, 'allow-cache-from-web'), [r]).findings;
+  const errors = blocked.filter(f => f.severity === 'error');
+  expect(where(errors)).toEqual(['traffic-blocked shop-dev/web -> shop-dev/(cache) 6379/TCP']);
+  expect(errors[0].message).toMatch(/ingress of shop-dev\/\(cache\) is limited by default-deny and no rule admits it$/);
+});

@@ -97,6 +97,22 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
         podSelector: fromSelector, policyTypes: ['Egress'],
         egress: [{ to: peers, ports: [portOf(a, ext.namespace === undefined)] }],
       });
+      // An external whose pods run in a namespace of this registry is behind its default deny too:
+      // its pods need the ingress side. (Without pod labels it would open every pod there: not generated,
+      // and verify reports the path blocked.)
+      const home = ext.namespace !== undefined && Object.keys(ext.podSelector ?? {}).length > 0
+        ? resolved.environments.find(e => e.namespace === ext.namespace) : undefined;
+      if (home) {
+        const across = home.name !== clientEnv.name;
+        add(home, `ingress\u0000${c.to}\u0000${c.from}\u0000${across ? clientEnv.name : ''}`, `allow-${c.to}-from-${c.from}${across ? `-in-${clientEnv.name}` : ''}`,
+          `allow.${c.to}.from.${c.from}${across ? `.in.${clientEnv.name}` : ''}`, {
+          podSelector: { matchLabels: ext.podSelector! }, policyTypes: ['Ingress'],
+          ingress: [{
+            from: [home.namespace !== clientEnv.namespace ? { namespaceSelector: { matchLabels: { [NS_NAME]: clientEnv.namespace } }, podSelector: fromSelector } : { podSelector: fromSelector }],
+            ports: [portOf(a, false)],
+          }],
+        });
+      }
       continue;
     }
 

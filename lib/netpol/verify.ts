@@ -248,7 +248,11 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
 
   for (const r of registries) {
     const envs = new Map(r.environments.map(e => [e.name, e]));
-    for (const e of r.environments) registryNamespaces.add(e.namespace);
+    const ownNamespaces = new Set<string>();
+    for (const e of r.environments) {
+      registryNamespaces.add(e.namespace);
+      ownNamespaces.add(e.namespace);
+    }
     const services = r.spec.services ?? {};
     const externals = r.spec.externals ?? {};
     const allocationsOf = new Map<string, ResolvedRegistry['allocations'][number][]>();
@@ -298,7 +302,12 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
         for (const t of targets) addPort(t, port, a.protocol);
       }
       for (const s of clients) {
-        for (const t of targets) declared.push({ from: endpointId(s), to: endpointId(t), port, protocol: a.protocol, side: c.targetKind === 'service' ? 'both' : 'egress', reason: `${r.spec.name}: ${c.from} connects to ${c.to} (${c.portName}) in ${c.environment}` });
+        for (const t of targets) {
+          // An external's pods in a namespace of this registry are behind its default deny, and the
+          // registry generates their ingress: both sides are declared. (Another registry's pods declare their own.)
+          const side = c.targetKind === 'service' || (isPod(t) && ownNamespaces.has(t.namespace)) ? 'both' : 'egress';
+          declared.push({ from: endpointId(s), to: endpointId(t), port, protocol: a.protocol, side, reason: `${r.spec.name}: ${c.from} connects to ${c.to} (${c.portName}) in ${c.environment}` });
+        }
       }
     }
 
