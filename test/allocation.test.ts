@@ -667,3 +667,83 @@ test('a service with an owner is still ours to move: only an external\'s owner i
     a: { public: true, owner: 'payments', ports: { http: { port: 8110 } } }, b: { public: true, owner: 'payments', ports: { http: { port: 8110 } } } } });
   expect(r.findings.map(f => [f.rule, f.fix])).toEqual([['collision', 'move b.http in production to a free port in 8100-8199: the next free port is 8111']]);
 });
+
+describe('sequential categories, odd categories and the fixes of colliding fallbacks', () => {
+  const rows = (r: ReturnType<typeof checkRegistry>) => r.findings.map(f => [f.rule, f.message, f.fix]);
+
+  test('two sequential categories each continue after their own highest port', () => {
+    const r = checkRegistry({ name: 'r', defactoPorts: false, categories: { low: { ranges: [[52000, 52099]], assign: 'sequential' }, high: { ranges: [[53000, 53099]], assign: 'sequential' } },
+      services: {
+        a: { public: true, category: 'high', ports: { http: { port: 53050 } } }, b: { public: true, category: 'low', ports: { http: { port: 52010 } } },
+        c: { public: true, category: 'high', ports: { http: {} } }, d: { public: true, category: 'low', ports: { http: {} } },
+        e: { public: true, category: 'high', ports: { http: {} } }, f: { public: true, category: 'low', ports: { http: {} } },
+      } });
+    expect(r.allocations.map(a => [a.service, a.port])).toEqual([['a', 53050], ['b', 52010], ['c', 53051], ['d', 52011], ['e', 53052], ['f', 52012]]);
+  });
+
+  test('a sequential category with no range inside the band: one finding, no port', () => {
+    const r = checkRegistry({ name: 'r', environments: { production: { range: [8100, 8199] } }, categories: { apps: { ranges: [[53000, 53099]], assign: 'sequential' } },
+      services: { a: { public: true, category: 'apps', ports: { http: {} } } } });
+    expect(r.allocations).toEqual([]);
+    expect(rows(r)).toEqual([['no-free-port', 'no free port for a.http (production): the ranges of category apps (53000-53099) lie outside the band 8100-8199 of production',
+      'move a range of category apps inside 8100-8199, or widen the band of production']]);
+  });
+
+  test('an unknown category on an automatic port and on a colliding fallback: the unknown-category finding, no crash', () => {
+    const r = checkRegistry({ name: 'r', defactoPorts: false, environments: { production: { range: [8100, 8199] } },
+      services: { a: { public: true, category: 'nope', ports: { http: {}, admin: { port: 8100 } } }, b: { public: true, category: 'nope', ports: { http: { port: 8150, fallback: 8100 } } } } });
+    expect(r.allocations.map(a => [a.service, a.portName, a.port])).toEqual([['a', 'admin', 8100], ['b', 'http', 8150], ['a', 'http', 8101]]);
+    expect(r.findings.map(f => [f.rule, f.where.service])).toEqual([['unknown-category', 'a'], ['unknown-category', 'b'], ['collision', 'b']]);
+    expect(r.findings[2].fix).toBe('choose another fallback for b.http in production, a free port in 1024-65535: the next free port is 8102');
+  });
+
+  test('a category range that is no range: invalid-range says so, and no-free-port is not added when only the broken range lies outside the band', () => {
+    const r = checkRegistry({ name: 'r', environments: { production: { range: [8100, 8199] } },
+      categories: { apps: { ranges: [[9000, 9010], [9020, 70000]] } }, services: { a: { public: true, category: 'apps', ports: { http: {} } } } });
+    expect(r.findings.map(f => f.rule)).toEqual(['invalid-range']);
+    // With a band share left, running out of it is reported.
+    const full = checkRegistry({ name: 'r', defactoPorts: false, environments: { production: { range: [8100, 8199] } },
+      categories: { apps: { ranges: [[8150, 8150], [9020, 70000]] } }, services: { a: { public: true, category: 'apps', ports: { http: {}, admin: {} } } } });
+    expect(full.findings.map(f => [f.rule, f.message])).toEqual([['invalid-range', expect.any(String)],
+      ['no-free-port', 'no free port for a.admin (production): every port of 8150 is taken or avoided']]);
+  });
+
+  test('auto: false beside a port is one way of giving it, and is not named among the ways given', () => {
+    const r = (http: object) => checkRegistry({ name: 'r', environments: { production: { range: [8100, 8199] } }, services: { a: { public: true, ports: { http } } } } as RegistrySpec);
+    expect(r({ port: 8110, auto: false }).findings).toEqual([]);
+    expect(r({ port: 8110, offset: 10, auto: false }).findings.map(f => [f.rule, f.message, f.fix])).toEqual([
+      ['port-source', 'a.http sets port and offset; a port is given by exactly one of them', 'keep one of port, offset']]);
+  });
+
+  test('offset: auto where no environment has a band: offset-without-band, and no offset in the lock', () => {
+    const r = checkRegistry({ name: 'r', environments: { production: {} }, services: { a: { public: true, ports: { http: { offset: 'auto' } } } } });
+    expect(r.findings.map(f => f.rule)).toEqual(['offset-without-band']);
+    expect(r.lock).toEqual({ ports: {}, offsets: {} });
+  });
+
+  test('offset: auto must fit the narrowest band', () => {
+    const r = checkRegistry({ name: 'r', defactoPorts: false, environments: { production: { range: [8100, 8199] }, development: { range: [9100, 9102] } },
+      services: { a: { public: true, ports: { http: { offset: 0 } } }, b: { public: true, ports: { http: { offset: 1 } } }, c: { public: true, ports: { http: { offset: 'auto' } } },
+        d: { public: true, ports: { http: { offset: 'auto' } } } } });
+    expect(r.lock.offsets).toEqual({ 'c/http': 2 });
+    expect(r.findings.map(f => [f.rule, f.message])).toEqual([['no-free-port', 'no offset is free in every band of production, development for d.http']]);
+  });
+
+  test('two ports of one service on one port in two environments of a host: a plain collision, not "the same port in both"', () => {
+    const r = checkRegistry({ name: 'r', defactoPorts: false, environments: { production: { range: [8100, 8149] }, development: { range: [8150, 8199] } },
+      services: { a: { public: true, ports: { http: { port: { production: 8110, development: 8160 } }, admin: { port: { production: 8120, development: 8110 } } } } } });
+    expect(rows(r).filter(f => f[0] === 'collision')).toEqual([['collision', 'port 8110/TCP of a.admin (development) is already taken by a.http (production) (scope default)',
+      'move a.admin in development to a free port in 8150-8199: the next free port is 8150']]);
+  });
+
+  test('a colliding fallback is offered a fallback where its category keeps them, or any port it may bind, never "move the category first"', () => {
+    const kept = checkRegistry({ name: 'r', defactoPorts: false, environments: { production: { range: [8100, 8199] } },
+      categories: { web: { ranges: [[8100, 8189]], fallbackRanges: [[8190, 8199]] } },
+      services: { a: { public: true, category: 'web', ports: { http: { port: 8110, fallback: 8190 } } }, b: { public: true, category: 'web', ports: { http: { port: 8111, fallback: 8190 } } } } });
+    expect(rows(kept)).toEqual([['collision', 'fallback port 8190/TCP of b.http (production) is already taken by a.http (production) as its fallback (scope default)',
+      'choose another fallback for b.http in production in 8190-8199, one no other port of scope default uses']]);
+    const none = checkRegistry({ name: 'r', defactoPorts: false, environments: { production: { range: [8100, 8199] } }, categories: { web: { ranges: [[8100, 8189]] } },
+      services: { a: { public: true, category: 'web', ports: { http: { port: 8110, fallback: 8190 } } }, b: { public: true, category: 'web', ports: { http: { port: 8111, fallback: 8190 } } } } });
+    expect(rows(none).map(f => f[2])).toEqual(['choose another fallback for b.http in production, a free port in 1024-65535: the next free port is 8191']);
+  });
+});

@@ -351,8 +351,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
 
   // 3. New automatic ports, in declaration order: a common offset across bands first, then per environment.
   for (const group of offsetGroups) {
-    const width = Math.min(...group.requests.map(r => r.env.band![1] - r.env.band![0]));
-    const offset = commonOffset(group.requests, width);
+    const offset = commonOffset(group.requests);
     if (offset === undefined) {
       const r = group.requests[0];
       report('no-free-port', `no offset is free in every band of ${group.requests.map(x => x.env.name).join(', ')} for ${r.decl.service}.${r.decl.portName}`,
@@ -367,8 +366,9 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   const nextSequential = (r: Request): number | undefined => {
     const key = `${r.env.scope}\u0000${r.decl.protocol}\u0000${r.ranges.map(formatRange).join(',')}`;
     let from = sequentialNext.get(key);
-    if (from === undefined) from = Math.max(r.space.highestIn(r.ranges) + 1, r.ranges[0]?.[0] ?? 0);
-    const above = r.ranges.filter(x => x[1] >= from!).map(x => [Math.max(x[0], from!), x[1]] as Range);
+    // From the port after the highest one held (highestIn gives -1 when none is); a range wholly below is empty and skipped.
+    if (from === undefined) from = r.space.highestIn(r.ranges) + 1;
+    const above = r.ranges.map(x => [Math.max(x[0], from!), x[1]] as Range);
     const port = r.space.findNext(above, rules, useOf(r));
     if (port !== undefined) sequentialNext.set(key, port + 1);
     return port;
@@ -457,13 +457,15 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
    * port from the candidate; the candidate moves to the furthest of them until all agree, so the
    * search only moves forward (linear in the band, not in the band times the offsets tried).
    */
-  function commonOffset(requests: readonly Request[], width: number): number | undefined {
+  function commonOffset(requests: readonly Request[]): number | undefined {
+    // Each band bounds its own search (a start past it finds nothing), and o only grows: the loop ends.
     let o = 0;
-    while (o <= width) {
+    for (;;) {
       let next = o;
       for (const r of requests) {
         const start = r.env.band![0] + o;
-        const ranges = r.ranges.filter(x => x[1] >= start).map(x => [Math.max(x[0], start), x[1]] as Range);
+        // A range wholly below the start becomes empty, which findNext skips.
+        const ranges = r.ranges.map(x => [Math.max(x[0], start), x[1]] as Range);
         const port = r.space.findNext(ranges, rules, useOf(r));
         if (port === undefined) return undefined;
         next = Math.max(next, port - r.env.band![0]);
@@ -471,13 +473,12 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
       if (next === o) return o;
       o = next;
     }
-    return undefined;
   }
 }
 
 function staleLock(registry: string, key: string, value: number): Finding {
-  const [a, b] = key.replace(/^offset /, '').split('/');
   const offset = key.startsWith('offset ');
+  const [a, b] = (offset ? key.slice('offset '.length) : key).split('/');
   return finding('lock-stale', `lock entry ${key} = ${value} belongs to no automatic port of the registry; it is dropped`,
     { registry, service: offset ? a : b, ...(offset ? {} : { environment: a }), port: value, path: `ports.lock.json ${key}` },
     'commit the updated ports.lock.json');

@@ -67,6 +67,7 @@ export class PortRules {
       for (let i = 0; i < all.length; i++) if (port >= all[i].range[0] && port <= all[i].range[1]) return all[i];
       return undefined;
     }
+    // Stryker disable next-line ConditionalExpression: equivalent, a memo (sorted again, the same)
     if (!this.sortedAvoided) {
       const ranges = all.map((r, order) => ({ r, order })).sort((a, b) => a.r.range[0] - b.r.range[0]);
       const reach = new Int32Array(ranges.length);
