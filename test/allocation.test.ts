@@ -747,3 +747,46 @@ describe('sequential categories, odd categories and the fixes of colliding fallb
     expect(rows(none).map(f => f[2])).toEqual(['choose another fallback for b.http in production, a free port in 1024-65535: the next free port is 8191']);
   });
 });
+
+test('a port space past 2,048 held ports (flat tables) answers as one that holds few: owners, the highest held port in ranges, the next free port', () => {
+  const rules = new PortRules({ name: 'x', defactoPorts: false });
+  const any = { privileged: true };
+  const range = fc.tuple(fc.integer({ min: 1, max: 65535 }), fc.integer({ min: 0, max: 400 })).map(([lo, w]) => [lo, Math.min(65535, lo + w)] as [number, number]);
+  fc.assert(fc.property(
+    fc.integer({ min: 1, max: 65535 - 2100 }), fc.uniqueArray(fc.integer({ min: 1, max: 65535 }), { maxLength: 60 }), fc.boolean(),
+    fc.array(fc.tuple(fc.array(range, { minLength: 1, maxLength: 3 }), fc.integer({ min: 0, max: 65535 })), { minLength: 8, maxLength: 16 }),
+    (blockStart, extras, edges, queries) => {
+      // A block of held ports (the "next free" chains run through it), some strays, and maybe the last two ports.
+      const ports = [...new Set([...Array.from({ length: 2100 }, (_, i) => blockStart + i), ...extras, ...(edges ? [65534, 65535] : [])])];
+      const space = new PortSpace();
+      const held = new Map<number, number>();
+      ports.forEach((p, owner) => { expect(space.allocate(p, owner)).toBe(-1); held.set(p, owner); });
+      expect(space.allocate(ports[0], 99999)).toBe(0);
+      const probes = [1, 1023, 1024, 65534, 65535, blockStart - 1, blockStart, blockStart + 2099, blockStart + 2100, ...extras];
+      for (const p of probes) {
+        expect(space.ownerOf(p)).toBe(held.get(p) ?? -1);
+        expect(space.has(p)).toBe(held.has(p));
+      }
+      // Queries inside and around the block, and anywhere.
+      const near = (q: [number, number][]) => q.map(([lo, hi]) => [Math.max(1, blockStart + (lo % 2200) - 50), Math.min(65535, blockStart + (lo % 2200) - 50 + (hi - lo))] as [number, number]);
+      for (const [rs, from] of queries) {
+        for (const ranges of [rs, near(rs), [...near(rs), ...rs]]) {
+          let highest = -1;
+          for (const [lo, hi] of ranges) for (let p = hi; p >= lo && p > highest; p--) if (held.has(p)) { highest = p; break; }
+          expect(space.highestIn(ranges)).toBe(highest);
+          let next: number | undefined;
+          const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
+          search: for (const start of from > 0 ? [from, 0] : [0]) {
+            for (const [lo, hi] of sorted) for (let p = Math.max(lo, start, 1); p <= hi; p++) if (!held.has(p)) { next = p; break search; }
+          }
+          expect(space.findNext(ranges, rules, any, from)).toBe(next);
+        }
+      }
+    // (Each run fills 2,100 ports: a few runs are enough, and mutation runs must not multiply them.)
+    }), { numRuns: Math.min(15, Number(process.env.FC_RUNS ?? 15)), seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined });
+  // A later range below the highest found so far, that holds the port just under it.
+  const dense = new PortSpace();
+  for (let p = 10000; p < 12100; p++) dense.allocate(p, p);
+  expect(dense.highestIn([[10010, 10020], [10005, 10019]])).toBe(10020);
+  expect(dense.highestIn([[10005, 10019], [10010, 10020]])).toBe(10020);
+});

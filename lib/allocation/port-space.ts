@@ -139,7 +139,9 @@ export class PortSpace {
       if (previous !== 0) return previous - 1;
       table[port] = owner + 1;
       // A blocked stretch starting here keeps its longer jump.
+      // Stryker disable next-line ConditionalExpression,EqualityOperator,ArithmeticOperator: equivalent, a pointer is 0 or ahead of its port, and a shorter jump only costs steps
       if (this.nextTable![port] < port + 1) this.nextTable![port] = port + 1;
+      // Stryker disable next-line UpdateOperator: equivalent, the count is read only before the tables exist
       this.held++;
       return -1;
     }
