@@ -246,6 +246,25 @@ test('a verdict without a protocol is about TCP; paths on one port are listed TC
   const c = new Cluster({ pods, policies });
   expect(c.verdict(pods[0], pods[1], 53)).toMatchObject({ protocol: 'TCP', allowed: false });
   expect(c.verdict(pods[0], pods[1], 53, 'UDP')).toMatchObject({ protocol: 'UDP', allowed: true });
+  expect([c.allowed(pods[0], pods[1], 53), c.allowed(pods[0], pods[1], 53, 'UDP')]).toEqual([false, true]);
+  const tcpOnly = new Cluster({ pods, policies: [{ ...policies[0], ingress: [{ ports: [{ port: 53, protocol: 'TCP' }] }] }] });
+  expect([tcpOnly.allowed(pods[0], pods[1], 53), tcpOnly.allowed(pods[0], pods[1], 53, 'UDP')]).toEqual([true, false]);
+  // Both sides of a pod-to-pod verdict are given: the sender's egress (not isolated) and the receiver's ingress.
+  expect(c.verdict(pods[0], pods[1], 53)).toMatchObject({ egress: { endpoint: 'x/a', isolated: false, allowed: true }, ingress: { endpoint: 'x/b', isolated: true, allowed: false, policies: [expect.objectContaining({ policy: 'b-udp' })] } });
+  // An address has no side of its own.
+  expect(Object.keys(c.verdict({ ip: '203.0.113.7' }, pods[1], 53, 'UDP')).sort()).toEqual(['allowed', 'from', 'ingress', 'port', 'protocol', 'to']);
   const open = new Cluster({ pods, policies: [] });
   expect(open.paths().map(p => `${p.from}>${p.to}:${p.port}/${p.protocol}`)).toEqual(['x/a>x/b:53/SCTP', 'x/a>x/b:53/TCP', 'x/a>x/b:53/UDP']);
+});
+
+test('paths from some sources only: a rule that names other pods too does not add them', () => {
+  const pod = (name: string, ports: Pod['ports'] = []): Pod => ({ namespace: 'x', name, labels: { app: name }, ports });
+  const [a, b, db, c1, c2] = [pod('a'), pod('b'), pod('db', [{ port: 5432, protocol: 'TCP' }]), pod('c1'), pod('c2')];
+  const policies: Policy[] = [{ name: 'db-in', namespace: 'x', podSelector: { matchLabels: { app: 'db' } }, policyTypes: ['Ingress'], egress: [],
+    ingress: [{ from: [{ podSelector: { matchLabels: { app: 'a' } } }, { podSelector: { matchLabels: { app: 'b' } } }], ports: [{ port: 5432, protocol: 'TCP' }] }] }];
+  const c = new Cluster({ pods: [a, b, db, c1, c2], policies });
+  expect(c.paths([a]).map(p => `${p.from}>${p.to}:${p.port}`)).toEqual(['x/a>x/db:5432']);
+  // More sources than the rule admits (the evaluator then walks the admitted side).
+  expect(c.paths([a, c1, c2]).map(p => `${p.from}>${p.to}:${p.port}`)).toEqual(['x/a>x/db:5432']);
+  expect(c.paths([b, a]).map(p => `${p.from}>${p.to}:${p.port}`)).toEqual(['x/a>x/db:5432', 'x/b>x/db:5432']);
 });

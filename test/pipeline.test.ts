@@ -1,5 +1,5 @@
 import { App } from 'cdk8s';
-import { Finding, PortRegistry, RegistrySpec, checkRegistry, extendSpec } from '../lib';
+import { Finding, PortRegistry, RegistrySpec, checkRegistry, crossRegistryCollisions, extendSpec } from '../lib';
 import { resolve, resolveAll } from '../lib/pipeline';
 import { checkComposeText } from '../lib/rules/compose-drift';
 import { cleanSpec, seedLumiere, variant } from './support/specs';
@@ -367,4 +367,13 @@ describe('connections resolve where both ends run', () => {
     expect(r.findings.filter(f => f.rule === 'unknown-port').map(f => f.where)).toEqual([expect.objectContaining({ service: 'api', path: 'services.api.connectsTo[0]' })]);
     expect(r.ok).toBe(false);
   });
+});
+
+test('crossRegistryCollisions (public API): an entry only for a registry that has collisions, under its own name', () => {
+  const base = { name: 'org', environments: { production: { range: [8100, 8199] as [number, number] } } };
+  const team = (name: string, offset: number) => checkRegistry(extendSpec(base, { name, services: { [`${name}-api`]: { public: true, ports: { http: { offset } } } } }));
+  expect(crossRegistryCollisions([team('shop', 10), team('blog', 11)])).toEqual(new Map());
+  const found = crossRegistryCollisions([team('shop', 10), team('blog', 10), team('wiki', 12)]);
+  expect([...found.keys()]).toEqual(['blog']);
+  expect(found.get('blog')!.map(f => f.where.other)).toEqual(['shop:shop-api.http']);
 });

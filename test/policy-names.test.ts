@@ -106,3 +106,21 @@ test('the examples from the report: a -> b-to-c and a-to-b -> c, and a service n
   expect(names).toEqual(expect.arrayContaining(['allow-a-to-b-to-c', 'allow.a-to-b.to.c', 'allow-c-from-public', 'allow.c.from-public']));
   expect(allowed).toContain('production/public -> production/c 8004');
 });
+
+test('cross-environment policies whose readable names clash with a same-environment one get the dotted form with the environment', () => {
+  const spec: RegistrySpec = {
+    name: 'names', environments: { production: { range: [8000, 8099] }, staging: { range: [9000, 9099] } },
+    services: {
+      'a-in-staging': { ports: { http: { offset: 4 } }, connectsTo: [{ to: 'b' }] },
+      a: { ports: { http: { offset: 1 } }, connectsTo: [{ to: 'b-in-production' }, { to: 'b', environment: 'production' }] },
+      b: { ports: { http: { offset: 2 } } },
+      'b-in-production': { ports: { http: { offset: 3 } } },
+    },
+  };
+  const policies = networkPolicies(checkRegistry(spec));
+  const names = (env: string) => policies.get(env)!.map(p => p.name).filter(n => n !== 'default-deny' && n !== 'allow-dns');
+  // staging: a's egress to b-in-production (same environment) came first and keeps the readable name.
+  expect(names('staging')).toEqual(expect.arrayContaining(['allow-a-to-b-in-production', 'allow.a.to.b.in.production']));
+  // production: b's ingress from a-in-staging (same environment, declared first) keeps it; from a in staging is dotted.
+  expect(names('production')).toEqual(expect.arrayContaining(['allow-b-from-a-in-staging', 'allow.b.from.a.in.staging']));
+});

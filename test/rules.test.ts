@@ -814,3 +814,17 @@ test('an invalid value is quoted on one line, line and paragraph separators incl
   expect(f.message).toContain('"the api\\u2028second line\\u2029third\\nfourth"');
   expect(f.message).not.toMatch(/[\n\u2028\u2029]/);
 });
+
+test('an unknown environment named by a waiver without a service: where holds no service key at all', () => {
+  const r = checkRegistry(variant(s => { s.waivers = [{ rule: 'collision', environment: 'qa', reason: 'r' }]; }));
+  const f = r.findings.find(x => x.rule === 'unknown-environment')!;
+  expect(f.where).toStrictEqual({ registry: 'acme', environment: 'qa', path: 'waivers[0]' });
+});
+
+test('per-environment port maps beside plain numbers: only the maps name environments', () => {
+  const r = checkRegistry(variant(s => {
+    s.services.api.ports.http = { port: { production: 8110, qa: 9110 }, targetPort: 8080, nodePort: { production: 30080 } };
+    s.services.api.ports.admin = { port: { production: 8120, development: 9120 } };
+  }));
+  expect(r.findings.filter(x => x.rule === 'unknown-environment').map(x => x.where.path)).toEqual(['services.api.ports.http.port']);
+});

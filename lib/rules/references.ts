@@ -98,7 +98,8 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
       if (typeof p.port !== 'object' && typeof p.targetPort !== 'object' && typeof p.nodePort !== 'object') continue;
       for (const field of PER_ENVIRONMENT) {
         const value = p[field];
-        if (value !== undefined && typeof value === 'object') {
+        // A number (or nothing) names no environment; the schema allows no null.
+        if (typeof value === 'object') {
           checkEnvList(Object.keys(value), name, `services.${name}.ports.${portName}.${field}`);
         }
       }
