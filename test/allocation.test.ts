@@ -397,11 +397,6 @@ test('the port space reports the previous owner of a taken port, and finds the n
   expect(space.findNext([[8000, 8001], [8080, 8100]], rules, {}, 8095)).toBe(8095);
   // (8000 is a de-facto default: dev servers take it.)
   expect(space.findNext([[8000, 8001], [8090, 8090]], rules, {}, 8091)).toBe(8001);
-  space.release(8081);
-  expect(space.has(8081)).toBe(false);
-  expect(space.findNext([[8080, 8100]], rules)).toBe(8081);
-  expect(space.allocate(8081, 5)).toBe(-1);
-  expect(space.findNext([[8080, 8100]], rules)).toBe(8090);
   // System ports need privileges; a de-facto default is free only for its own kind of server.
   expect(space.findNext([[1, 2000]], rules)).toBe(1024);
   expect(space.findNext([[1, 2000]], rules, { privileged: true })).toBe(1);
@@ -430,7 +425,6 @@ test('a port space answers like a plain set of held ports, sparse or dense (fast
   const op = fc.oneof(
     // Mostly in one crowded stretch, so that queries walk chains earlier queries have shortened.
     fc.record({ kind: fc.constant('take' as const), port: fc.oneof(fc.integer({ min: 20000, max: 24000 }), fc.integer({ min: 0, max: 65535 })), width: fc.integer({ min: 1, max: 3000 }) }),
-    fc.record({ kind: fc.constant('release' as const), port: fc.oneof(fc.integer({ min: 20000, max: 24000 }), fc.integer({ min: 0, max: 65535 })) }),
     fc.record({ kind: fc.constant('next' as const), lo: fc.oneof(fc.integer({ min: 20000, max: 24000 }), fc.integer({ min: 1024, max: 65535 })), width: fc.integer({ min: 0, max: 5000 }) }),
     // A stretch no request may get (an avoided range): searches jump over it.
     fc.record({ kind: fc.constant('block' as const), port: fc.integer({ min: 19000, max: 25000 }), width: fc.integer({ min: 1, max: 300 }) }),
@@ -455,9 +449,6 @@ test('a port space answers like a plain set of held ports, sparse or dense (fast
           if (previous !== (model.get(p) ?? -1)) throw new Error(`allocate(${p}) returned ${previous}, not ${model.get(p) ?? -1}`);
           if (!model.has(p)) model.set(p, owner);
         }
-      } else if (o.kind === 'release') {
-        space.release(o.port);
-        model.delete(o.port);
       } else {
         const hi = Math.min(o.lo + o.width, 65535);
         let expected: number | undefined;

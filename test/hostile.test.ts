@@ -252,3 +252,28 @@ describe('import says what it leaves out', () => {
     expect(r.notes[0]).toMatch(/publishes 64,001 ports; .* ranges of more than 100 are left out/);
   });
 });
+
+test('ranges and ports written with fractions are invalid-range errors, and never make the allocator hand out a fraction or crash', () => {
+  const edits: Array<Record<string, unknown>> = [
+    { avoid: { ranges: [[8100, 8105.5]], ports: [8106.5] } },
+    { environments: { production: { range: [8100.5, 8199] } } },
+    { categories: { c: { ranges: [[8110.5, 8120]] } } },
+    { categories: { c: { ranges: [[8110, 8120]], fallbackRanges: [[8150, 8155.5]] } } },
+    { categories: { c: { ranges: [[8110, 8120]], assign: 'sequential' } }, avoid: { ranges: [[8110, 8111.5]] } },
+  ];
+  for (const edit of edits) {
+    const spec = {
+      name: 'r', environments: { production: { range: [8100, 8199] } }, ...edit,
+      services: {
+        a: { public: true, ...(edit.categories ? { category: 'c' } : {}), ports: { http: { fallback: { shift: 50 } }, admin: { offset: 'auto' } } },
+        b: { public: true, ports: { http: { port: 8151 } } },
+      },
+    };
+    const r = checkRegistry(spec);
+    expect(r.findings.filter(f => f.rule === 'invalid-range').length).toBeGreaterThan(0);
+    expect(r.ok).toBe(false);
+    const numbers = r.allocations.flatMap(a => [a.port, ...(a.fallback !== undefined ? [a.fallback] : [])]);
+    expect(numbers.filter(n => !Number.isInteger(n))).toEqual([]);
+    for (const f of r.findings) expect(f.fix ?? '').not.toMatch(/next free port is \d+\.\d/);
+  }
+});

@@ -3,7 +3,7 @@
  * (the CLI's `suggest`) and every fix the checker proposes ask it, so they cannot disagree.
  *
  * Modelled on Kubernetes' service port allocator (pkg/registry/core/service/portallocator):
- * a small interface (`allocate`, `findNext`, `release`, `has`) over one table per scope
+ * a small interface (`allocate`, `findNext`, `has`) over one table per scope
  * and protocol; `allocate` returns the holder of a taken port instead of throwing.
  */
 import { Range } from '../model/schema';
@@ -102,9 +102,10 @@ export class PortRules {
   public skip(port: number, use: PortUse = {}): number {
     if (port < SYSTEM_PORT_LIMIT && !use.privileged) return SYSTEM_PORT_LIMIT;
     const range = this.avoidedRanges.length ? this.avoidedRange(port) : undefined;
-    if (range) return range.range[1] + 1;
+    // (Floored: a range written with a fraction, an invalid-range error, must not make the search leave the integers.)
+    if (range) return Math.floor(range.range[1]) + 1;
     const kept = this.fallbackRanges.length ? this.fallbackRange(port) : undefined;
-    if (kept) return kept.range[1] + 1;
+    if (kept) return Math.floor(kept.range[1]) + 1;
     if (this.avoidedPorts.has(port) || this.defactoConflict(port, use.kind)) return port + 1;
     return port;
   }
@@ -196,9 +197,6 @@ export class PortSpace {
     return highest;
   }
 
-  /** Stretches no port may be handed out from, whoever asks (avoided ranges and ports, fallback ranges). */
-  private readonly blocks: Array<readonly [number, number]> = [];
-
   /**
    * Makes the next-free search jump over `from`-`to` in one step. The ports stay free (`has` is
    * false; `allocate` may still take one); the rules would refuse them to every request anyway,
@@ -206,36 +204,19 @@ export class PortSpace {
    */
   // Stryker disable next-line BlockStatement: equivalent, without the jump every search steps over the stretch (the rules refuse it)
   public block(from: number, to: number): void {
-    if (!(Number.isInteger(from) && Number.isInteger(to)) || from > to || from < 0 || from > MAX_PORT) return;
+    // A reversed range would send searches back; a fraction would lead them off the integers.
+    if (from > to || !Number.isInteger(to)) return;
+    // Stryker disable next-line all: equivalent, a pointer at a fraction, below 0 or above 65535 is never walked (searches start at integers in 1-65535)
+    if (!Number.isInteger(from) || from < 0 || from > MAX_PORT) return;
     const end = Math.min(to, MAX_PORT) + 1;
-    this.blocks.push([from, end]);
-    this.jump(from, end);
-  }
-
-  private jump(from: number, to: number): void {
+    // A pointer only moves forward: a shorter jump (or none) costs steps, not answers.
     if (this.nextTable) {
-      if (this.nextTable[from] < to) this.nextTable[from] = to;
-    } else if ((this.next!.get(from) ?? 0) < to) {
-      this.next!.set(from, to);
+      // Stryker disable next-line all: equivalent, the jump kept, shortened or skipped only costs steps
+      if (this.nextTable[from] < end) this.nextTable[from] = end;
+      // Stryker disable next-line all: equivalent, the jump kept, shortened or skipped only costs steps
+    } else if ((this.next!.get(from) ?? 0) < end) {
+      this.next!.set(from, end);
     }
-  }
-
-  /** Frees `port`. */
-  public release(port: number): void {
-    if (this.ownerOf(port) === -1) return;
-    this.held--;
-    // Chains may run through the freed port: rebuild them from the owners (rare: only tools release).
-    const table = this.ownerTable;
-    if (table) {
-      table[port] = 0;
-      const next = this.nextTable!;
-      for (let p = 0; p <= MAX_PORT; p++) next[p] = table[p] !== 0 ? p + 1 : 0;
-    } else {
-      this.owners!.delete(port);
-      this.next!.clear();
-      for (const p of this.owners!.keys()) this.next!.set(p, p + 1);
-    }
-    for (const [from, to] of this.blocks) this.jump(from, to);
   }
 
   /** The lowest port at or above `from` that nobody holds (65536 when none is left). */
@@ -274,7 +255,7 @@ export class PortSpace {
     const sorted = ranges.length > 1 ? [...ranges].sort((a, b) => a[0] - b[0]) : ranges;
     for (const start of from > 0 ? [from, 0] : [0]) {
       for (const [lo, hi] of sorted) {
-        let p = Math.max(lo, start, 1);
+        let p = Math.ceil(Math.max(lo, start, 1));
         while (p <= Math.min(hi, MAX_PORT)) {
           p = this.nextUnheld(p);
           if (p > hi) break;
