@@ -78,6 +78,19 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
   const portOf = (a: Allocation, viaAddress: boolean): k8s.NetworkPolicyPort =>
     ({ protocol: a.protocol, port: k8s.IntOrString.fromNumber(viaAddress ? a.port : a.targetPort) });
 
+  /** `allow-<to>-from-<from>` in the target's environment: ingress to the target's pods from the client's (in its namespace when it is another environment). */
+  const allowIngress = (target: Environment, client: Environment, to: string, from: string, toSelector: k8s.LabelSelector, fromSelector: k8s.LabelSelector, port: k8s.NetworkPolicyPort) => {
+    const cross = target.name !== client.name;
+    add(target, `ingress\u0000${to}\u0000${from}\u0000${cross ? client.name : ''}`, `allow-${to}-from-${from}${cross ? `-in-${client.name}` : ''}`,
+      `allow.${to}.from.${from}${cross ? `.in.${client.name}` : ''}`, {
+      podSelector: toSelector, policyTypes: ['Ingress'],
+      ingress: [{
+        from: [cross ? { namespaceSelector: { matchLabels: { [NS_NAME]: client.namespace } }, podSelector: fromSelector } : { podSelector: fromSelector }],
+        ports: [port],
+      }],
+    });
+  };
+
   for (const c of resolved.connections) {
     const clientEnv = envs.get(c.environment)!;
     const targetEnv = envs.get(c.targetEnvironment)!;
@@ -102,17 +115,7 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
       // and verify reports the path blocked.)
       const home = ext.namespace !== undefined && Object.keys(ext.podSelector ?? {}).length > 0
         ? resolved.environments.find(e => e.namespace === ext.namespace) : undefined;
-      if (home) {
-        const across = home.name !== clientEnv.name;
-        add(home, `ingress\u0000${c.to}\u0000${c.from}\u0000${across ? clientEnv.name : ''}`, `allow-${c.to}-from-${c.from}${across ? `-in-${clientEnv.name}` : ''}`,
-          `allow.${c.to}.from.${c.from}${across ? `.in.${clientEnv.name}` : ''}`, {
-          podSelector: { matchLabels: ext.podSelector! }, policyTypes: ['Ingress'],
-          ingress: [{
-            from: [home.namespace !== clientEnv.namespace ? { namespaceSelector: { matchLabels: { [NS_NAME]: clientEnv.namespace } }, podSelector: fromSelector } : { podSelector: fromSelector }],
-            ports: [portOf(a, false)],
-          }],
-        });
-      }
+      if (home) allowIngress(home, clientEnv, c.to, c.from, { matchLabels: ext.podSelector! }, fromSelector, portOf(a, false));
       continue;
     }
 
@@ -128,14 +131,7 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
         ports: [port],
       }],
     });
-    add(targetEnv, `ingress\u0000${c.to}\u0000${c.from}\u0000${cross ? clientEnv.name : ''}`, `allow-${c.to}-from-${c.from}${cross ? `-in-${clientEnv.name}` : ''}`,
-      `allow.${c.to}.from.${c.from}${cross ? `.in.${clientEnv.name}` : ''}`, {
-      podSelector: toSelector, policyTypes: ['Ingress'],
-      ingress: [{
-        from: [cross ? { namespaceSelector: { matchLabels: { [NS_NAME]: clientEnv.namespace } }, podSelector: fromSelector } : { podSelector: fromSelector }],
-        ports: [{ ...port }],
-      }],
-    });
+    allowIngress(targetEnv, clientEnv, c.to, c.from, toSelector, fromSelector, { ...port });
   }
 
   for (const name in services) {
