@@ -7,12 +7,11 @@ import * as jsYaml from 'js-yaml';
 import { Chart } from 'cdk8s';
 import { k8s } from '../imports/k8s';
 import { PortsApp, RegistrySpec, ResolvedRegistry, checkRegistry } from '../lib';
-import { kubernetesObjects } from '../lib/emit/kubernetes';
-import { networkPolicies } from '../lib/emit/network-policies';
 import { clusterOf, loadFolder } from '../lib/netpol/load';
 import { TRAFFIC_RULES, verifyCluster } from '../lib/netpol/verify';
 import { pathKey } from '../lib/netpol/cluster';
 import { defineAura, defineLumiere } from '../main';
+import { generatedObjects } from './support/generated';
 import { ROOT } from './support/project';
 
 /**
@@ -200,13 +199,7 @@ describe('property: for generated registries the evaluator finds exactly the dec
     fc.assert(fc.property(spec, s => {
       const resolved = checkRegistry(s);
       if (!resolved.ok) throw new Error(JSON.stringify(resolved.findings.filter(f => f.severity === 'error')));
-      const policies = networkPolicies(resolved);
-      const objects: unknown[] = [];
-      for (const env of resolved.environments) {
-        const o = kubernetesObjects(resolved, env);
-        objects.push(k8s.KubeNamespace.manifest(o.namespace.props), ...o.services.map(x => k8s.KubeService.manifest(x.props)),
-          ...(policies.get(env.name) ?? []).map(p => k8s.KubeNetworkPolicy.manifest(p.props)));
-      }
+      const objects = generatedObjects(resolved);
       const result = verifyCluster(clusterOf(objects.map(object => ({ file: 'k8s.yaml', object }))), [resolved]);
       if (!result.ok) throw new Error(result.findings.map(f => f.message).join('\n'));
       const allowed = new Set(result.allowed.map(pathKey));

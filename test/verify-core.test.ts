@@ -1,6 +1,4 @@
-import { k8s } from '../imports/k8s';
 import { RegistrySpec, ResolvedRegistry, checkRegistry } from '../lib';
-import { kubernetesObjects } from '../lib/emit/kubernetes';
 import { networkPolicies } from '../lib/emit/network-policies';
 import { Cluster, Path, pathKey } from '../lib/netpol/cluster';
 import { clusterOf } from '../lib/netpol/load';
@@ -8,6 +6,7 @@ import { Pod, Policy } from '../lib/netpol/model';
 import {
   TrafficFinding, addressAdmittedBy, addressIn, describeRules, describeTraffic, endpointsOf, pathKeys, structuralFindings, verifyCluster,
 } from '../lib/netpol/verify';
+import { generatedObjects } from './support/generated';
 
 /**
  * `verify` in-process (the CLI tests in test/traffic.test.ts run build/, which mutation testing
@@ -23,17 +22,7 @@ function resolved(spec: unknown): ResolvedRegistry {
   return r;
 }
 
-/** The objects the synth writes for a registry: namespaces, Services, NetworkPolicies. */
-function generated(r: ResolvedRegistry): any[] {
-  const policies = networkPolicies(r);
-  const objects: any[] = [];
-  for (const env of r.environments) {
-    const o = kubernetesObjects(r, env);
-    objects.push(k8s.KubeNamespace.manifest(o.namespace.props), ...o.services.map(x => k8s.KubeService.manifest(x.props)),
-      ...(policies.get(env.name) ?? []).map(p => k8s.KubeNetworkPolicy.manifest(p.props)));
-  }
-  return objects;
-}
+const generated = generatedObjects;
 
 const clusterOfObjects = (objects: unknown[]) => clusterOf(objects.map(object => ({ file: 'k8s.yaml', object })));
 const verifyObjects = (objects: unknown[], registries: ResolvedRegistry[], options: Parameters<typeof verifyCluster>[2] = {}) =>
