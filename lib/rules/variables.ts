@@ -1,5 +1,5 @@
 import { Finding, finding } from '../model/finding';
-import { envVarStem, ownEntry } from '../model/normalize';
+import { SpecIndex, envVarStem, ownEntry } from '../model/normalize';
 import { ALIASES, schemeOf } from '../model/url-scheme';
 import type { Walk } from './rule';
 
@@ -24,29 +24,13 @@ export const chosenVariables: Walk = {
         if (c.env) chosen.push({ name: c.env, owner: `the connection from ${service} to ${c.to}`, path: `services.${service}.connectsTo[${i}].env`, service });
       });
     }
-    if (!chosen.length) return [];
-    // Every name the registry generates, with what generates it (the chosen ones replace theirs).
-    const generated = new Map<string, string>();
-    const portEnv = (svc: { ports: Record<string, { env?: string }> }, p: string) => svc.ports[p].env;
-    for (const [list, names] of [[index.services, index.serviceNames], [index.externals, index.externalNames]] as const) {
-      list.forEach((entry, i) => {
-        const name = names[i];
-        for (const p in entry.ports) {
-          if (!portEnv(entry as never, p)) {
-            generated.set(`${envVarStem(name, p)}_PORT`, `${name}.${p}`);
-            generated.set(`${envVarStem(name, p)}_PORT_ALT`, `the fallback of ${name}.${p}`);
-          }
-          generated.set(`${envVarStem(name)}_URL`, `the URL of ${name}`);
-        }
-      });
-    }
-    generated.set('DATABASE_URL', 'the database alias');
-    generated.set('REDIS_URL', 'the Redis alias');
+    // Every name the registry generates (built when a name was chosen at all).
+    let generated: Map<string, string> | undefined;
     const out: Finding[] = [];
     const seen = new Map<string, string>();
     for (const c of chosen) {
       // One client's URL variable may repeat another client's: each client has its own settings.
-      const clash = seen.get(c.name) ?? generated.get(c.name);
+      const clash = seen.get(c.name) ?? (generated ??= generatedNames(index)).get(c.name);
       if (clash && clash !== c.owner && !(c.path.includes('connectsTo') && clash.startsWith('the connection from'))) {
         out.push(finding('env-var-collision', `the variable ${c.name} chosen for ${c.owner} is also the variable of ${clash}`,
           { registry: spec.name, service: c.service, ...(c.portName ? { portName: c.portName } : {}), other: clash, path: c.path },
@@ -78,35 +62,18 @@ export const connectionVariableClashes: Walk = {
     };
     // The .env variable of every port (`<SERVICE>_<PORT>_PORT`, or its own `env`), built on first need.
     let ports: Map<string, string> | undefined;
-    const portVariables = () => {
-      if (!ports) {
-        ports = new Map();
-        for (const [list, names] of [[index.services, index.serviceNames], [index.externals, index.externalNames]] as const) {
-          list.forEach((entry, i) => {
-            for (const p in entry.ports) ports!.set((entry.ports[p] as { env?: string }).env ?? `${envVarStem(names[i], p)}_PORT`, `${names[i]}.${p}`);
-          });
-        }
-      }
-      return ports;
-    };
+    const portVariables = () => (ports ??= portVariablesOf(index));
     // A target's variable names are the same for every client: built once per stem, not per connection.
     const stems = new Map<string, string>();
-    const stemOf = (to: string) => {
-      let stem = stems.get(to);
-      if (stem === undefined) stems.set(to, stem = envVarStem(to));
-      return stem;
-    };
+    const stemOf = (to: string) => stems.get(to) ?? remember(stems, to, envVarStem(to));
     const names = new Map<string, readonly [string, string, string]>();
-    const namesOf = (stem: string) => {
-      let n = names.get(stem);
-      if (n === undefined) names.set(stem, n = [`${stem}_HOST`, `${stem}_PORT`, `${stem}_URL`]);
-      return n;
-    };
-    const aliasCache = new Map<string, string | undefined>();
+    const namesOf = (stem: string) => names.get(stem) ?? remember(names, stem, [`${stem}_HOST`, `${stem}_PORT`, `${stem}_URL`] as const);
+    // (null: the target has no alias.)
+    const aliasCache = new Map<string, string | null>();
     const cachedAlias = (to: string, port?: string) => {
-      const key = port === undefined ? to : `${to}\u0000${port}`;
-      if (!aliasCache.has(key)) aliasCache.set(key, aliasOf(to, port));
-      return aliasCache.get(key);
+      // Stryker disable next-line StringLiteral: equivalent, no port is named so (the empty name stands for none)
+      const key = `${to}\u0000${port ?? ''}`;
+      return aliasCache.get(key) ?? remember(aliasCache, key, aliasOf(to, port) ?? null);
     };
     const whatOf = (c: { to: string; port?: string }) => `${c.to}${c.port ? `.${c.port}` : ''}`;
     // Most clients cannot clash: their targets' names differ in more than punctuation from every
@@ -114,6 +81,7 @@ export const connectionVariableClashes: Walk = {
     // set no variable of their own. Only the others are looked at name by name.
     const known = new Set<string>();
     for (const list of [index.serviceNames, index.externalNames]) for (const name of list) known.add(name);
+    // Stryker disable next-line Regex: equivalent, each alias name ends in _URL and holds it once
     const aliasStems = new Set(Object.values(ALIASES).map(a => a.replace(/_URL$/, '')));
     const hasOwn = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
     /** Where `name.port` comes in the order .env lines are written (services, then externals), or -1. */
@@ -126,27 +94,16 @@ export const connectionVariableClashes: Walk = {
     // Names of lowercase words and dashes (what the name rules ask for) map to variable stems one to
     // one, so two of them never share a stem, and `a-b` shares A_B_PORT only with port b of a.
     const simple = (name: string) => SIMPLE_NAME.test(name);
+    // Stryker disable next-line ArrowFunction,BlockStatement: equivalent, allSimple false only sends every client the long way (the same findings)
     const allSimple = [index.services, index.externals].every((list, k) => list.every((entry, i) => {
       if (!simple((k === 0 ? index.serviceNames : index.externalNames)[i])) return false;
       for (const p in entry.ports) if (!simple(p) || (entry.ports[p] as { env?: string }).env !== undefined) return false;
+      // Stryker disable next-line BooleanLiteral: equivalent, allSimple false only sends every client the long way (the same findings)
       return true;
     }));
-    let byStem: Map<string, string> | undefined;
-    const sharedStem = (stem: string): boolean => {
-      if (!byStem) {
-        byStem = new Map();
-        const shared = new Set<string>();
-        for (const name of known) {
-          const st = stemOf(name);
-          const first = byStem.get(st);
-          // (`known` is a set: a second name with this stem is another name.)
-          if (first === undefined) byStem.set(st, name);
-          else shared.add(st);
-        }
-        for (const st of shared) byStem.set(st, '\u0000shared');
-      }
-      return byStem.get(stem) === '\u0000shared';
-    };
+    // Stems two or more names map to (`known` is a set: a second name with a stem is another name).
+    let shared: Set<string> | undefined;
+    const sharedStem = (stem: string): boolean => (shared ??= repeatedValues(known, stemOf)).has(stem);
     /** The port whose .env variable `name` is (`svc.port`), if any. */
     const portVariableOwner = (name: string): string | undefined => {
       if (!allSimple) return portVariables().get(name);
@@ -164,10 +121,9 @@ export const connectionVariableClashes: Walk = {
       }
       return best?.owner;
     };
-    const riskCache = new Map<string, boolean>();
-    const risky = (to: string): boolean => {
-      let r = riskCache.get(to);
-      if (r !== undefined) return r;
+    /** Whether a client of `to` may get a variable that is also another's: if so, its variables are looked at name by name. */
+    const riskOf = (to: string): boolean => {
+      let r: boolean;
       if (!known.has(to)) {
         r = true;
       } else if (allSimple) {
@@ -183,21 +139,23 @@ export const connectionVariableClashes: Walk = {
           return port !== undefined && port.slice(0, port.indexOf('.')) !== to;
         });
       }
-      riskCache.set(to, r);
       return r;
     };
+    const riskCache = new Map<string, boolean>();
+    const risky = (to: string): boolean => riskCache.get(to) ?? remember(riskCache, to, riskOf(to));
     for (let s = 0; s < index.services.length; s++) {
       const client = index.serviceNames[s];
       const connections = index.services[s].connectsTo ?? [];
-      if (connections.length === 0) continue;
       // Several connections to one target are told apart by port (A_HTTP_…, A_GRPC_…).
       let repeated: Set<string> | undefined;
+      // Stryker disable next-line BooleanLiteral: equivalent, a client not taken as plain is looked at name by name (the same findings)
       let plain = true;
       for (let i = 0; i < connections.length; i++) {
         const c = connections[i];
         if (c.env !== undefined || risky(c.to)) plain = false;
         for (let j = 0; j < i; j++) if (connections[j].to === c.to) (repeated ??= new Set()).add(c.to);
       }
+      // Stryker disable next-line BooleanLiteral: equivalent, a plain client's repeated targets differ by ports of theirs, whose variables only a risky target shares
       if (plain && !repeated) continue;
       // Variable name -> the connection (index) that gets it.
       const owners = new Map<string, number>();
@@ -253,3 +211,48 @@ export const connectionVariableClashes: Walk = {
 };
 
 const SIMPLE_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+/** Every variable name the registry generates, with what generates it (a port's own `env` replaces its two). */
+function generatedNames(index: SpecIndex): Map<string, string> {
+  const generated = new Map<string, string>();
+  for (const [list, names] of [[index.services, index.serviceNames], [index.externals, index.externalNames]] as const) {
+    list.forEach((entry, i) => {
+      const name = names[i];
+      for (const p in entry.ports) {
+        if (!(entry.ports[p] as { env?: string }).env) {
+          generated.set(`${envVarStem(name, p)}_PORT`, `${name}.${p}`);
+          generated.set(`${envVarStem(name, p)}_PORT_ALT`, `the fallback of ${name}.${p}`);
+        }
+        generated.set(`${envVarStem(name)}_URL`, `the URL of ${name}`);
+      }
+    });
+  }
+  generated.set('DATABASE_URL', 'the database alias');
+  generated.set('REDIS_URL', 'the Redis alias');
+  return generated;
+}
+
+/** The values `of` gives two or more of the items. */
+function repeatedValues<T>(items: Iterable<T>, of: (item: T) => string): Set<string> {
+  const once = new Set<string>();
+  const again = new Set<string>();
+  for (const item of items) (once.has(of(item)) ? again : once).add(of(item));
+  return again;
+}
+
+/** Keeps `value` under `key` and returns it (a memo's second half: `map.get(key) ?? remember(map, key, …)`). */
+function remember<K, V>(map: Map<K, V>, key: K, value: V): V {
+  map.set(key, value);
+  return value;
+}
+
+/** The .env variable of every port (`<SERVICE>_<PORT>_PORT`, or its own `env`) -> `service.port`; the port declared last keeps it. */
+function portVariablesOf(index: SpecIndex): Map<string, string> {
+  const ports = new Map<string, string>();
+  for (const [list, names] of [[index.services, index.serviceNames], [index.externals, index.externalNames]] as const) {
+    list.forEach((entry, i) => {
+      for (const p in entry.ports) ports.set((entry.ports[p] as { env?: string }).env ?? `${envVarStem(names[i], p)}_PORT`, `${names[i]}.${p}`);
+    });
+  }
+  return ports;
+}
