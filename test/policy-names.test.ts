@@ -107,6 +107,22 @@ test('the examples from the report: a -> b-to-c and a-to-b -> c, and a service n
   expect(allowed).toContain('production/public -> production/c 8004');
 });
 
+test('two ingress policies of one environment that would read alike: the second is dotted, and each admits its own client only', () => {
+  const spec: RegistrySpec = {
+    name: 'names', environments: { production: { range: [8000, 8099] } },
+    services: {
+      z: { ports: { http: { offset: 1 } }, connectsTo: [{ to: 'x-from-y' }] },
+      'x-from-y': { ports: { http: { offset: 2 } } },
+      'y-from-z': { ports: { http: { offset: 3 } }, connectsTo: [{ to: 'x' }] },
+      x: { ports: { http: { offset: 4 } } },
+    },
+  };
+  const { allowed, declared, policies } = allowedAndDeclared(spec);
+  expect(allowed).toEqual(declared);
+  const names = policies.get('production')!.map(p => p.name).filter(n => /^allow[-.]x[-.]from[-.]/.test(n));
+  expect(names).toEqual(['allow-x-from-y-from-z', 'allow.x.from.y-from-z']);
+});
+
 test('cross-environment policies whose readable names clash with a same-environment one get the dotted form with the environment', () => {
   const spec: RegistrySpec = {
     name: 'names', environments: { production: { range: [8000, 8099] }, staging: { range: [9000, 9099] } },

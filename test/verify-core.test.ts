@@ -661,3 +661,20 @@ test('an external whose pods run in the registry\'s own namespace gets the ingre
   expect(where(errors)).toEqual(['traffic-blocked shop-dev/web -> shop-dev/(cache) 6379/TCP']);
   expect(errors[0].message).toMatch(/ingress of shop-dev\/\(cache\) is limited by default-deny and no rule admits it$/);
 });
+
+test('an external in the registry\'s own namespace without pod labels gets no ingress policy (it would admit the client to every pod there), and verify says the path is blocked', () => {
+  const spec = {
+    name: 'shop', environments: { dev: { range: [20000, 20099] } },
+    services: { web: { ports: { http: { offset: 0 } }, connectsTo: [{ to: 'cache', port: 'main' }, { to: 'ledger', port: 'main' }] } },
+    externals: {
+      cache: { namespace: 'shop-dev', ports: { main: { port: 6379 } } },
+      ledger: { cidrs: ['10.0.0.0/8'], ports: { main: { port: 5432 } } },
+    },
+  };
+  const r = resolved(spec);
+  const dev = networkPolicies(r).get('dev')!;
+  expect(dev.map(p => p.name)).toEqual(expect.arrayContaining(['allow-web-to-cache', 'allow-web-to-ledger']));
+  expect(dev.filter(p => p.name.includes('-from-web'))).toEqual([]);
+  const errors = verifyObjects(generated(r), [r]).findings.filter(f => f.severity === 'error');
+  expect(where(errors)).toEqual(['traffic-blocked shop-dev/web -> shop-dev/(cache) 6379/TCP']);
+});
