@@ -662,19 +662,30 @@ test('an external whose pods run in the registry\'s own namespace gets the ingre
   expect(errors[0].message).toMatch(/ingress of shop-dev\/\(cache\) is limited by default-deny and no rule admits it$/);
 });
 
-test('an external in the registry\'s own namespace without pod labels gets no ingress policy (it would admit the client to every pod there), and verify says the path is blocked', () => {
+test('an external in the registry\'s own namespace without pod labels is an error that asks for them; it gets no ingress policy (it would admit the client to every pod there), and verify says the path is blocked', () => {
   const spec = {
     name: 'shop', environments: { dev: { range: [20000, 20099] } },
-    services: { web: { ports: { http: { offset: 0 } }, connectsTo: [{ to: 'cache', port: 'main' }, { to: 'ledger', port: 'main' }] } },
+    services: {
+      web: { ports: { http: { offset: 0 } }, connectsTo: [{ to: 'cache', port: 'main' }, { to: 'ledger', port: 'main' }, { to: 'queue', port: 'main' }] },
+      api: { ports: { http: { offset: 1 } }, connectsTo: [{ to: 'cache', port: 'main' }] },
+    },
     externals: {
       cache: { namespace: 'shop-dev', ports: { main: { port: 6379 } } },
+      queue: { namespace: 'messaging', ports: { main: { port: 5672 } } },
       ledger: { cidrs: ['10.0.0.0/8'], ports: { main: { port: 5432 } } },
     },
   };
-  const r = resolved(spec);
+  const r = checkRegistry(spec as unknown as RegistrySpec);
+  // Once per external, however many clients; an external in another namespace needs no labels.
+  expect(r.findings.filter(f => f.severity === 'error').map(f => [f.rule, f.message, f.where, f.fix])).toEqual([['external-unaddressed',
+    'web connects to external cache in namespace shop-dev, the namespace of environment dev, but cache has no podSelector, so no ingress policy can admit the traffic to its pods alone and the default deny there would block it',
+    { registry: 'shop', service: 'cache', other: 'web', path: 'externals.cache' }, "add podSelector: { <label>: <value> } (the labels of cache's pods) to cache"]]);
   const dev = networkPolicies(r).get('dev')!;
-  expect(dev.map(p => p.name)).toEqual(expect.arrayContaining(['allow-web-to-cache', 'allow-web-to-ledger']));
-  expect(dev.filter(p => p.name.includes('-from-web'))).toEqual([]);
+  expect(dev.map(p => p.name)).toEqual(expect.arrayContaining(['allow-web-to-cache', 'allow-web-to-ledger', 'allow-web-to-queue']));
+  expect(dev.filter(p => p.name.startsWith('allow-cache'))).toEqual([]);
   const errors = verifyObjects(generated(r), [r]).findings.filter(f => f.severity === 'error');
-  expect(where(errors)).toEqual(['traffic-blocked shop-dev/web -> shop-dev/(cache) 6379/TCP']);
+  expect(where(errors)).toEqual(['traffic-blocked shop-dev/api -> shop-dev/(cache) 6379/TCP', 'traffic-blocked shop-dev/web -> shop-dev/(cache) 6379/TCP']);
+  // With the labels of its pods, the check is clean.
+  (spec.externals.cache as { podSelector: object }).podSelector = { app: 'redis' };
+  expect(checkRegistry(spec as unknown as RegistrySpec).findings.filter(f => f.severity === 'error')).toEqual([]);
 });

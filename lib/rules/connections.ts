@@ -43,7 +43,10 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
       referenceRules?.(name, c, i, target ?? ext);
       const inactive = target !== undefined && (target.status === 'planned' || target.status === 'reserved');
       const noAddress = ext !== undefined && !ext.cidrs?.length && ext.namespace === undefined && !unaddressed.has(c.to);
-      if (!inactive && c.environment === undefined && !noAddress) continue;
+      // An external whose pods run in a namespace of this registry needs their labels: the ingress side
+      // there admits the client to those pods only (without labels it is not generated).
+      const unlabelled = ext?.namespace !== undefined && namespaces.has(ext.namespace) && !Object.keys(ext.podSelector ?? {}).length && !unaddressed.has(c.to);
+      if (!inactive && c.environment === undefined && !noAddress && !unlabelled) continue;
       const path = `services.${name}.connectsTo[${i}]`;
       if (inactive) {
         out.push(finding('inactive-target', `${name} connects to ${c.to}, which is ${target!.status} and not deployed`,
@@ -59,6 +62,12 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
         out.push(finding('external-unaddressed', `${name} connects to external ${c.to}, but ${c.to} declares neither cidrs nor namespace, ` +
           'so no egress policy can allow the traffic and the default deny would block it',
           { registry, service: c.to, other: name, path: `externals.${c.to}` }, `add cidrs: ['<address>/32'] or namespace: '<namespace>' to ${c.to}`));
+      }
+      if (unlabelled) {
+        unaddressed.add(c.to);
+        out.push(finding('external-unaddressed', `${name} connects to external ${c.to} in namespace ${ext!.namespace}, the namespace of environment ` +
+          `${namespaces.get(ext!.namespace!)}, but ${c.to} has no podSelector, so no ingress policy can admit the traffic to its pods alone and the default deny there would block it`,
+          { registry, service: c.to, other: name, path: `externals.${c.to}` }, `add podSelector: { <label>: <value> } (the labels of ${c.to}'s pods) to ${c.to}`));
       }
     }
   }
