@@ -421,6 +421,21 @@ test('the avoided range a port lies in is the first one declared, however many r
     }), { numRuns: Math.max(200, Number(process.env.FC_RUNS ?? 200)), seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined });
 });
 
+test('the highest held port of several ranges counts a port on the first or last number of a range, sparse or dense', () => {
+  for (const dense of [false, true]) {
+    const space = new PortSpace();
+    space.allocate(105, 1);
+    space.allocate(300, 2);
+    // Past the size where the space switches to flat tables (held ports far from the ranges).
+    if (dense) for (let p = 40000; p < 43000; p++) space.allocate(p, 3);
+    expect(space.highestIn([[100, 199], [300, 399]])).toBe(300);
+    expect(space.highestIn([[300, 399], [100, 199]])).toBe(300);
+    expect(space.highestIn([[100, 199], [200, 300]])).toBe(300);
+    expect(space.highestIn([[100, 299]])).toBe(105);
+    expect(space.highestIn([[106, 299]])).toBe(-1);
+  }
+});
+
 test('a port space answers like a plain set of held ports, sparse or dense (fast-check, thousands of ports)', () => {
   const op = fc.oneof(
     // Mostly in one crowded stretch, so that queries walk chains earlier queries have shortened.

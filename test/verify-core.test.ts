@@ -686,6 +686,6 @@ test('an external in the registry\'s own namespace without pod labels is an erro
   const errors = verifyObjects(generated(r), [r]).findings.filter(f => f.severity === 'error');
   expect(where(errors)).toEqual(['traffic-blocked shop-dev/api -> shop-dev/(cache) 6379/TCP', 'traffic-blocked shop-dev/web -> shop-dev/(cache) 6379/TCP']);
   // With the labels of its pods, the check is clean.
-  (spec.externals.cache as { podSelector: object }).podSelector = { app: 'redis' };
+  (spec.externals.cache as { podSelector?: object }).podSelector = { app: 'redis' };
   expect(checkRegistry(spec as unknown as RegistrySpec).findings.filter(f => f.severity === 'error')).toEqual([]);
 });

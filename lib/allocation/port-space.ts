@@ -71,6 +71,7 @@ export class PortRules {
     if (!this.sortedAvoided) {
       const ranges = all.map((r, order) => ({ r, order })).sort((a, b) => a.r.range[0] - b.r.range[0]);
       const reach = new Int32Array(ranges.length);
+      // Stryker disable next-line UnaryOperator: equivalent, every range ends at port 1 or above, so the first reach is its end either way
       ranges.forEach((x, i) => { reach[i] = Math.max(i ? reach[i - 1] : -1, x.r.range[1]); });
       this.sortedAvoided = { ranges, reach };
     }
@@ -213,17 +214,16 @@ export class PortSpace {
     if (this.nextTable) {
       // Stryker disable next-line all: equivalent, the jump kept, shortened or skipped only costs steps
       if (this.nextTable[from] < end) this.nextTable[from] = end;
-      // Stryker disable next-line all: equivalent, the jump kept, shortened or skipped only costs steps
-    } else if ((this.next!.get(from) ?? 0) < end) {
-      this.next!.set(from, end);
+      return;
     }
+    // Stryker disable next-line all: equivalent, the jump kept, shortened or skipped only costs steps
+    if ((this.next!.get(from) ?? 0) < end) this.next!.set(from, end);
   }
 
-  /** The lowest port at or above `from` that nobody holds (65536 when none is left). */
-  public nextUnheld(from: number): number {
+  /** The lowest port at or above `from` (a port, 1-65535: findNext's search) that nobody holds (65536 when none is left). */
+  private nextUnheld(from: number): number {
     const table = this.nextTable;
     if (table) {
-      if (from < 0 || from > MAX_PORT) return from;
       let p = from;
       let q = table[p];
       while (q !== 0) {
