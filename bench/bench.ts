@@ -117,6 +117,7 @@ function verifySection(): string[] {
     rows.push(`| ${services.toLocaleString('en')} | ${policies.toLocaleString('en')} | ${(text.length / 1e6).toFixed(1)} MB | ${fmt(verify)} ms | ${fmt(read)} ms | ${ratio(verify, read)} |`);
     if (services === 1000) {
       // The issue's other aim, under 1 s, is reported, not enforced: reading the YAML alone takes more than half of it here.
+      target('`verify` of 1,000 services, whole process', verify / 1000, 1, `${(verify / 1000).toFixed(2)} s`, 's');
       target('`verify` of 1,000 services vs reading the YAML only', verify / read, 3, `${ratio(verify, read)} (${(verify / 1000).toFixed(2)} s)`);
     }
     fs.rmSync(dir, { recursive: true, force: true });
