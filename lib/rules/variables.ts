@@ -236,7 +236,10 @@ function generatedNames(index: SpecIndex): Map<string, string> {
 function repeatedValues<T>(items: Iterable<T>, of: (item: T) => string): Set<string> {
   const once = new Set<string>();
   const again = new Set<string>();
-  for (const item of items) (once.has(of(item)) ? again : once).add(of(item));
+  for (const item of items) {
+    const value = of(item);
+    (once.has(value) ? again : once).add(value);
+  }
   return again;
 }
 
