@@ -196,7 +196,11 @@ export function clusterOf(objects: readonly SourcedObject[]): Cluster {
       if (!isObj(p) || typeof p.port !== 'number') continue;
       const protocol = typeof p.protocol === 'string' ? p.protocol : 'TCP';
       if (typeof p.targetPort === 'string') ports.push({ name: p.targetPort, port: p.port, protocol });
-      else ports.push({ ...(typeof p.name === 'string' ? { name: p.name } : {}), port: typeof p.targetPort === 'number' ? p.targetPort : p.port, protocol });
+      else {
+        const port = typeof p.targetPort === 'number' ? p.targetPort : p.port;
+        // (No object spread: this runs for every port of every Service.)
+        ports.push(typeof p.name === 'string' ? { name: p.name, port, protocol } : { port, protocol });
+      }
     }
     pods.push({ namespace: ns, name: podName(ns, 'Service', String(o.metadata?.name ?? 'unnamed')), labels, ports, source: `${file}: Service/${o.metadata?.name ?? ''}` });
   }
