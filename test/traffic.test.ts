@@ -343,6 +343,28 @@ describe('what a review found (each case was missed or mishandled before)', () =
     expect(paths).not.toContain('b/web -> a/db 5432/TCP');
   });
 
+  test('a broken manifest is an error that names the file; a file that cannot hold an object is not read', () => {
+    const dir = tmp('unreadable');
+    write(path.join(dir, 'a.yaml'), [
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: 'a' }, spec: { template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'c', ports: [{ containerPort: 8080 }] }] } } } },
+      policy('deny', 'a', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
+    ]);
+    // Not YAML a parser accepts; no kind: a compose file cut short, say. Nothing in it can be a pod or a policy.
+    fs.writeFileSync(path.join(dir, 'docker-compose.yml'), 'services:\n  web: [ports: {\n');
+    expect(loadFolder(dir).problems).toEqual([]);
+    let r = cli(['verify', '.'], dir);
+    expect(r.stdout).toMatch(/^checked: 1 pod, 1 NetworkPolicy/);
+    expect(r.status).toBe(0);
+    // With a kind it may be a manifest: broken, it is an error, escaped or not.
+    for (const text of ['kind: Deployment\nmetadata: {name: [\n', '"k\\x69nd": Deployment\nmetadata: {name: [\n']) {
+      fs.writeFileSync(path.join(dir, 'broken.yaml'), text);
+      expect(loadFolder(dir).problems.map(p => p.file)).toEqual(['broken.yaml']);
+      r = cli(['verify', '.'], dir);
+      expect(r.stdout).toMatch(/manifest-unreadable.*broken\.yaml/);
+      expect(r.status).toBe(1);
+    }
+  });
+
   test('more allowed paths than the limit is one clear error, not an exhausted heap', () => {
     const copy = tmp('limit');
     fs.cpSync(ex.manifests, copy, { recursive: true });

@@ -2,15 +2,29 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Lock, LockFile, emptyLock, parseLockFile } from '../allocation/lock';
 import type { ResolvedRegistry } from '../model/resolved';
-import { RegistryInput, resolveAll } from '../pipeline';
+import type * as Pipeline from '../pipeline';
+import type { RegistryInput } from '../pipeline';
 import { RESOLVED_FORMAT_VERSION } from '../emit/resolved-json';
-import { loadBaseFile, locateFindings, parseRegistryText } from '../file/registry-file';
-import { extendSpec } from '../model/extend';
-import { composeCheckFindings } from '../compose/check-files';
+import type * as RegistryFile from '../file/registry-file';
+import type * as Extend from '../model/extend';
+import type * as CheckFiles from '../compose/check-files';
 import type { Finding } from '../model/finding';
-import { ownEntry } from '../model/normalize';
+import type * as Normalize from '../model/normalize';
 import type { RegistrySpec } from '../model/schema';
 import { ReadError, readRegularFile } from '../io/read';
+
+/*
+ * The pipeline and the registry file's reader (zod, the rules) are loaded when a registry is
+ * read, not when the CLI starts: `verify`, `explain` and `diff --traffic` on a folder the synth
+ * wrote, `scan` and `--help` never need them.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const pipeline = () => require('../pipeline') as typeof Pipeline;
+const registryFile = () => require('../file/registry-file') as typeof RegistryFile;
+const extend = () => require('../model/extend') as typeof Extend;
+const checkFiles = () => require('../compose/check-files') as typeof CheckFiles;
+const normalize = () => require('../model/normalize') as typeof Normalize;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Bad arguments or input that cannot be read: exit code 2. */
 export class UsageError extends Error {}
@@ -100,17 +114,18 @@ function readOne(file: string, cwd: string, options: LoadOptions = {}): Pending 
       if (data.formatVersion !== RESOLVED_FORMAT_VERSION) {
         throw new UsageError(`${display} was written by another version of cdk8s-ports (format ${data.formatVersion}); synthesize again`);
       }
-      const lock = ownEntry(locks.registries, data.spec.name) ?? emptyLock();
+      const lock = normalize().ownEntry(locks.registries, data.spec.name) ?? emptyLock();
       return { name: data.spec.name, source: display, kind: 'resolved', lock, root, input: { spec: data.spec, lock, frozenLock } };
     }
   }
   // A file without a name is named after itself, as `cdk8s-ports import` would name it.
+  const { loadBaseFile, locateFindings, parseRegistryText } = registryFile();
   const loaded = parseRegistryText(text, display, undefined, path.basename(file).replace(/\.(ya?ml|json)$/, ''));
   if (loaded.unreadable) {
     throw new UsageError(loaded.findings.map(f => `${f.where.file ?? display}: ${f.message}`).join('\n'));
   }
   const name = loaded.spec?.name ?? path.basename(file).replace(/\.(ya?ml|json)$/, '');
-  const lock = ownEntry(locks.registries, name) ?? emptyLock();
+  const lock = normalize().ownEntry(locks.registries, name) ?? emptyLock();
   if (!loaded.spec) {
     return { name, source: display, kind: 'file', lock, root, input: { spec: undefined, findings: loaded.findings } };
   }
@@ -120,7 +135,7 @@ function readOne(file: string, cwd: string, options: LoadOptions = {}): Pending 
     const baseFile = path.resolve(path.dirname(file), basePath);
     const loadedBase = loadBaseFile(baseFile, path.relative(cwd, baseFile));
     if (!loadedBase.base) throw new UsageError(`base ${basePath} of ${display}: ${loadedBase.findings.map(f => f.message).join('; ')}`);
-    spec = extendSpec(loadedBase.base, own);
+    spec = extend().extendSpec(loadedBase.base, own);
   }
   return {
     name, source: display, kind: 'file', lock, root,
@@ -130,7 +145,7 @@ function readOne(file: string, cwd: string, options: LoadOptions = {}): Pending 
       parsed: basePath === undefined,
       syntax: 'data', lock, frozenLock,
       // composeChecks name files relative to where the command runs, as they do for a synth.
-      composeChecks: r => composeCheckFindings(r, cwd),
+      composeChecks: r => checkFiles().composeCheckFindings(r, cwd),
       locate: findings => locateFindings(findings, loaded.locate),
     },
   };
@@ -165,7 +180,7 @@ export function loadRegistries(args: string | readonly string[] | undefined, cwd
   const pending = files.map(f => readOne(f, cwd, options));
   // One pipeline for the whole set: registries checked together see each other's collisions,
   // and their waivers reach those findings too.
-  const resolved = resolveAll(pending.map(p => p.input));
+  const resolved = pipeline().resolveAll(pending.map(p => p.input));
   return pending.map((p, i) => ({ name: p.name, source: p.source, kind: p.kind, lock: p.lock, root: p.root, resolved: resolved[i] }));
 }
 

@@ -1,9 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import fg from 'fast-glob';
 import ignore, { Ignore } from 'ignore';
 import type { Allocation } from '../model/resolved';
-import { envVarStem } from '../model/normalize';
+import type * as Normalize from '../model/normalize';
+
+/* fast-glob and the model (zod) are loaded when a scan runs, not at every command's start. */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const fastGlob = (): typeof import('fast-glob') => require('fast-glob');
+const normalize = () => require('../model/normalize') as typeof Normalize;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface ScanHit {
   readonly file: string;
@@ -39,7 +44,7 @@ export function scannable(file: string): boolean {
 }
 
 export function envVariableFor(a: Allocation): string {
-  return `${envVarStem(a.service, a.portName)}_PORT`;
+  return `${normalize().envVarStem(a.service, a.portName)}_PORT`;
 }
 
 /** Hard-coded registry ports in one file's text. `byPort` maps a port to its allocations. */
@@ -83,7 +88,7 @@ function gitRoot(dir: string): string | undefined {
  */
 export function filesUnder(dir: string, excludes: readonly string[], skip: ReadonlySet<string> = new Set()): string[] {
   const ignoreDirs = excludes.map(e => `**/${e}/**`);
-  const found = fg.sync('**/*', { cwd: dir, dot: true, onlyFiles: true, followSymbolicLinks: false, ignore: ignoreDirs, absolute: true, suppressErrors: true });
+  const found = fastGlob().sync('**/*', { cwd: dir, dot: true, onlyFiles: true, followSymbolicLinks: false, ignore: ignoreDirs, absolute: true, suppressErrors: true });
   // Each .gitignore applies to paths relative to its own folder.
   const top = gitRoot(dir) ?? dir;
   const above: string[] = [];
@@ -93,7 +98,7 @@ export function filesUnder(dir: string, excludes: readonly string[], skip: Reado
       if (d === top || path.dirname(d) === d) break;
     }
   }
-  const inside = fg.sync('**/.gitignore', { cwd: dir, dot: true, ignore: ignoreDirs, absolute: true, suppressErrors: true }).map(f => path.dirname(f));
+  const inside = fastGlob().sync('**/.gitignore', { cwd: dir, dot: true, ignore: ignoreDirs, absolute: true, suppressErrors: true }).map(f => path.dirname(f));
   const rules = new Map<string, Ignore>();
   for (const d of [...above, dir, ...inside]) {
     const file = path.join(d, '.gitignore');

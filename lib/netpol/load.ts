@@ -223,11 +223,17 @@ export function manifestFiles(dir: string): string[] {
   return out;
 }
 
-/** The objects of manifest texts (YAML streams or JSON), with problems for files that are neither. */
+/**
+ * The objects of manifest texts (YAML streams or JSON), with problems for files that are neither.
+ * Texts that cannot hold an object with a `kind` are skipped unread.
+ */
 export function parseManifests(texts: ReadonlyArray<{ file: string; text: string }>): { objects: SourcedObject[]; problems: LoadProblem[] } {
   const objects: SourcedObject[] = [];
   const problems: LoadProblem[] = [];
   for (const { file, text } of texts) {
+    // A text without "kind" and without an escape (`"k\u0069nd"`) holds no Kubernetes object:
+    // the compose files and .env-like data the synth writes beside the manifests are not parsed.
+    if (!text.includes('kind') && !text.includes('\\')) continue;
     try {
       const docs = file.endsWith('.json') ? [JSON.parse(text)] : jsYaml.loadAll(text, undefined, { schema: jsYaml.CORE_SCHEMA });
       for (const doc of docs) {
@@ -240,7 +246,7 @@ export function parseManifests(texts: ReadonlyArray<{ file: string; text: string
   return { objects, problems };
 }
 
-/** The cluster a folder of manifests describes (every .yaml, .yml and .json under it). */
+/** The cluster a folder of manifests describes (every .yaml, .yml and .json under it that can hold an object). */
 export function loadFolder(dir: string): Loaded {
   const texts = manifestFiles(dir).map(file => ({ file, text: fs.readFileSync(path.join(dir, file), 'utf8') }));
   const { objects, problems } = parseManifests(texts);

@@ -28,7 +28,7 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
     return EXIT.FINDINGS;
   }
   const findings = [
-    ...problems.map(p => ({ rule: 'manifest-unreadable' as const, severity: 'error' as const, message: `${p.file}: ${p.message}`, where: { file: p.file }, fix: 'fix or remove the file; verify reads every .yaml, .yml and .json under the folder' })),
+    ...problems.map(p => ({ rule: 'manifest-unreadable' as const, severity: 'error' as const, message: `${p.file}: ${p.message}`, where: { file: p.file }, fix: 'fix or remove the file; verify reads every .yaml, .yml and .json under the folder that mentions a kind' })),
     ...result.findings,
   ];
   const errors = findings.filter(f => f.severity === 'error').length;
