@@ -15,7 +15,7 @@ import type { ResolvedRegistry } from '../model/resolved';
 export type TrafficRegistry = Pick<ResolvedRegistry, 'spec' | 'environments' | 'allocations' | 'connections'>;
 import { Cluster, Path, PolicyRef, RuleRef, Target, TooManyPaths, pathKey } from './cluster';
 export { TooManyPaths };
-import { Address, Endpoint, Pod, Policy, PolicyPeer, endpointId, ipBlockAdmits, isPod, selects } from './model';
+import { Address, Endpoint, Pod, Policy, PolicyPeer, PolicyPort, endpointId, ipBlockAdmits, isPod, selects } from './model';
 
 /** The rules of `verify`, with their severity and meaning (docs/traffic.md lists them). */
 export const TRAFFIC_RULES = {
@@ -301,13 +301,14 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
         }
         for (const t of targets) addPort(t, port, a.protocol);
       }
-      for (const s of clients) {
-        for (const t of targets) {
-          // An external's pods in a namespace of this registry are behind its default deny, and the
-          // registry generates their ingress: both sides are declared. (Another registry's pods declare their own.)
-          const side = c.targetKind === 'service' || (isPod(t) && ownNamespaces.has(t.namespace)) ? 'both' : 'egress';
-          declared.push({ from: endpointId(s), to: endpointId(t), port, protocol: a.protocol, side, reason: `${r.spec.name}: ${c.from} connects to ${c.to} (${c.portName}) in ${c.environment}` });
-        }
+      // (One reason per connection, shared by its paths.)
+      const reason = `${r.spec.name}: ${c.from} connects to ${c.to} (${c.portName}) in ${c.environment}`;
+      for (const t of targets) {
+        // An external's pods in a namespace of this registry are behind its default deny, and the
+        // registry generates their ingress: both sides are declared. (Another registry's pods declare their own.)
+        const side = c.targetKind === 'service' || (isPod(t) && ownNamespaces.has(t.namespace)) ? 'both' : 'egress';
+        const to = endpointId(t);
+        for (const s of clients) declared.push({ from: endpointId(s), to, port, protocol: a.protocol, side, reason });
       }
     }
 
@@ -318,9 +319,10 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
       if (svc.public === true) {
         // Everyone outside this registry's namespaces: resolved below, once every stand-in exists.
         const own = new Set(r.environments.map(e => e.namespace));
+        const reason = `${r.spec.name}: ${name} is public`;
         for (const e of r.environments) {
           for (const pod of podsOf(e.namespace, name, svc)) {
-            for (const a of portsOf(e.name, name)) openToAll.push({ own, pod, port: a.targetPort, protocol: a.protocol, reason: `${r.spec.name}: ${name} is public` });
+            for (const a of portsOf(e.name, name)) openToAll.push({ own, pod, port: a.targetPort, protocol: a.protocol, reason });
           }
         }
         continue;
@@ -332,11 +334,12 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
           if (ip) sources.push(address(ip));
         }
       }
+      const reason = `${r.spec.name}: ${name} is public to ${[...(svc.public.namespaces ?? []), ...(svc.public.cidrs ?? [])].join(', ')}`;
       for (const e of r.environments) {
         const ports = portsOf(e.name, name);
         for (const pod of podsOf(e.namespace, name, svc)) {
           for (const a of ports) {
-            for (const s of sources) declared.push({ from: endpointId(s), to: endpointId(pod), port: a.targetPort, protocol: a.protocol, side: 'ingress', reason: `${r.spec.name}: ${name} is public to ${[...(svc.public.namespaces ?? []), ...(svc.public.cidrs ?? [])].join(', ')}` });
+            for (const s of sources) declared.push({ from: endpointId(s), to: endpointId(pod), port: a.targetPort, protocol: a.protocol, side: 'ingress', reason });
           }
         }
       }
@@ -439,17 +442,23 @@ export function structuralFindings(cluster: Cluster, podNamespaces: ReadonlySet<
     if (p.policyTypes.length === 0 && cluster.pods.some(pod => pod.namespace === p.namespace && !pod.name.startsWith('(') && selects(p.podSelector, pod.labels))) selecting.add(p);
   }
   for (const p of cluster.policies) {
+    // (Most policies have no finding: nothing is built for them.)
+    const long = p.name.length > 63;
+    const ranges: PolicyPort[] = [];
+    for (const rule of p.ingress) for (const x of rule.ports ?? []) if (x.endPort !== undefined) ranges.push(x);
+    for (const rule of p.egress) for (const x of rule.ports ?? []) if (x.endPort !== undefined) ranges.push(x);
+    const idle = podNamespaces.has(p.namespace) && !selecting.has(p);
+    if (!long && ranges.length === 0 && !idle) continue;
     const where = { namespace: p.namespace, policy: p.name, ...(p.file ? { file: p.file } : {}) };
-    if (p.name.length > 63) {
+    if (long) {
       out.push(finding('netpol-name-length', `NetworkPolicy ${p.name} in ${p.namespace} has a name of ${p.name.length} characters; some CNIs' policy agents (the AWS VPC CNI's, kube-ovn's) silently do not enforce names over 63`,
         where, 'give it a name of at most 63 characters'));
     }
-    const ranges = [...p.ingress, ...p.egress].flatMap(r => r.ports ?? []).filter(x => x.endPort !== undefined);
     if (ranges.length) {
       out.push(finding('netpol-end-port', `NetworkPolicy ${p.name} in ${p.namespace} uses a port range (${ranges.map(x => `${x.port}-${x.endPort}`).join(', ')}); a CNI without endPort support applies it to the first port only`,
         where, 'check that your CNI supports endPort (Calico, Cilium and kube-router do in current versions), or list the ports one by one'));
     }
-    if (podNamespaces.has(p.namespace) && !selecting.has(p)) {
+    if (idle) {
       out.push(finding('netpol-selects-nothing', `NetworkPolicy ${p.name} in ${p.namespace} selects no pod of any workload or Service in the folder`,
         where, 'check its podSelector against the pod labels (a typo leaves the pods it was meant for unprotected or cut off)'));
     }
