@@ -116,7 +116,7 @@ function verifySection(): string[] {
     figures.set(services, verify);
     rows.push(`| ${services.toLocaleString('en')} | ${policies.toLocaleString('en')} | ${(text.length / 1e6).toFixed(1)} MB | ${fmt(verify)} ms | ${fmt(read)} ms | ${ratio(verify, read)} |`);
     if (services === 1000) {
-      // The issue's other aim, under 1 s, is reported, not enforced: reading the YAML alone takes more than half of it here.
+      // Both of the issue's aims: the whole process under 1 s, and within 3x of reading the YAML alone.
       target('`verify` of 1,000 services, whole process', verify / 1000, 1, `${(verify / 1000).toFixed(2)} s`, 's');
       target('`verify` of 1,000 services vs reading the YAML only', verify / read, 3, `${ratio(verify, read)} (${(verify / 1000).toFixed(2)} s)`);
     }
@@ -276,8 +276,9 @@ function main(): void {
     'The manifests of `realisticRegistry` with one environment (a pod per service), written by a synth before the clock starts;',
     '`verify manifests` (every check: the folder read, the registry in `ports.json`, the allowed paths computed and',
     'compared with the declared ones) against a process that only reads the Kubernetes YAML of the same folder with js-yaml.',
-    'The target is the ratio; the absolute time at 1,000 services (aimed at under 1 s) is shown beside it and is not yet met',
-    'on this machine, where reading the YAML alone takes over half a second.',
+    'Both targets are at 1,000 services: the whole process under 1 s, and within 3x of reading the YAML alone. The folder\'s',
+    'other files (compose, .env) hold no `kind` and are not parsed; the registry comes from `ports.json`, so the pipeline and',
+    'its schema library are never loaded.',
     '',
     ...verify,
     '',

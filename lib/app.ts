@@ -227,7 +227,7 @@ export class PortsApp extends App {
     }
     const texts = yaml.result();
     if (traffic && !traffic.ok) return fail(describeTraffic(traffic.findings), findings);
-    const notes = verifies ? [] : [`traffic not verified: ${pods} pods is more than the synth verifies (trafficVerifyLimit ${this.trafficVerifyLimit}); run cdk8s-ports verify ${this.manifestsDir} (no traffic pictures were drawn)`];
+    const notes = verifies ? [] : [`traffic not verified: the output has ${pods.toLocaleString('en')} ${pods === 1 ? 'pod' : 'pods'}, more than the synth verifies (trafficVerifyLimit ${this.trafficVerifyLimit.toLocaleString('en')}); run cdk8s-ports verify ${this.manifestsDir} (no traffic pictures were drawn)`];
     // Who may talk to whom in each environment, as the policies allow it (not as the registry intends).
     for (const r of traffic ? registries : []) {
       for (const env of resolved.get(r.node.id)!.environments) {

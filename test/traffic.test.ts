@@ -149,7 +149,7 @@ describe('the synth verifies what it is about to write', () => {
     new k8s.KubeNetworkPolicy(chart, 'allow-all', allowAllInNamespace as never);
     const result = app.trySynth();
     expect(result.ok).toBe(true); // not verified, so the extra policy is not caught here: verify catches it
-    expect(result.notes).toEqual([expect.stringMatching(/^traffic not verified: \d+ pods is more than the synth verifies \(trafficVerifyLimit 5\); run cdk8s-ports verify/)]);
+    expect(result.notes).toEqual([expect.stringMatching(/^traffic not verified: the output has \d+ pods, more than the synth verifies \(trafficVerifyLimit 5\); run cdk8s-ports verify/)]);
     expect([...result.files.keys()].filter(f => f.includes('traffic-'))).toEqual([]);
     const registries = [...result.registries.values()];
     expect(verifyCluster(loadFolder(path.join(dir, 'm')).cluster, registries).findings.some(f => f.rule === 'traffic-undeclared')).toBe(true);
