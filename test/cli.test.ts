@@ -2,6 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { PortRegistry, PortsApp } from '../lib';
 import { ROOT, tempProject } from './support/project';
 
 /** The built executable, as a user runs it. */
@@ -261,6 +262,25 @@ describe('scan', () => {
     expect(r.stdout).not.toMatch(/[\u001b\u0007\u202e]/);
     expect(r.stdout).toContain('evil\\u{1b}[2J.ts');
     expect(r.stdout).toContain('\\u{1b}]0;pwned\\u{7} \\u{202e}txt');
+  });
+
+  test('the variable to read is the one the .env files write: a port\'s own env name when it has one', () => {
+    const dir = tmp('scan-env');
+    fs.writeFileSync(path.join(dir, 'registry.yaml'), 'name: r\nenvironments:\n  dev: { range: [9700, 9799] }\nservices:\n' +
+      '  courier:\n    ports:\n      ws: { port: 9765, env: COURIER_LISTEN }\n  pourtier:\n    ports:\n      http: { port: 9766 }\n');
+    fs.mkdirSync(path.join(dir, 'src'));
+    fs.writeFileSync(path.join(dir, 'src', 'client.ts'), 'server.listen(9765);\nfetch("http://localhost:9766");\n');
+    const r = cli(['scan', 'src', '-r', 'registry.yaml', '--json'], dir);
+    expect(r.json().hits.map((h: any) => `${h.port} ${h.variable}`)).toEqual(['9765 COURIER_LISTEN', '9766 POURTIER_HTTP_PORT']);
+    // The same names as in the .env file the synth writes.
+    const app = new PortsApp({ manifestsDir: path.join(dir, 'm'), outdir: path.join(dir, 'out'), lockFile: path.join(dir, 'l.json') });
+    const registry = new PortRegistry(app, 'r', { environments: { dev: { range: [9700, 9799] } } });
+    registry.service('courier', { ports: { ws: { port: 9765, env: 'COURIER_LISTEN' } } });
+    registry.service('pourtier', { ports: { http: { port: 9766 } } });
+    const files = app.trySynth({ write: false }).files;
+    const env = [...files].find(([f]) => f.endsWith('dev.env'))![1];
+    expect(env).toMatch(/^COURIER_LISTEN=9765$/m);
+    expect(env).toMatch(/^POURTIER_HTTP_PORT=9766$/m);
   });
 
   test('a clean tree exits 0', () => {

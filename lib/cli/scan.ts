@@ -43,12 +43,14 @@ export function scannable(file: string): boolean {
   return EXTENSIONS.has(path.extname(base)) || /^Dockerfile/.test(base) || /^\.env/.test(base) || /^docker-compose/.test(base);
 }
 
+/** The `.env` variable of an allocation when its port names none of its own (`env`): `<SERVICE>_<PORT>_PORT`. */
 export function envVariableFor(a: Allocation): string {
   return `${normalize().envVarStem(a.service, a.portName)}_PORT`;
 }
 
 /** Hard-coded registry ports in one file's text. `byPort` maps a port to its allocations. */
-export function scanText(text: string, file: string, byPort: ReadonlyMap<number, readonly Allocation[]>, services: ReadonlySet<string>): ScanHit[] {
+export function scanText(text: string, file: string, byPort: ReadonlyMap<number, readonly Allocation[]>, services: ReadonlySet<string>,
+  variableOf: (a: Allocation) => string = envVariableFor): ScanHit[] {
   const segments = file.split(/[\\/]/);
   const owner = segments.find(s => services.has(s));
   const hits: ScanHit[] = [];
@@ -65,7 +67,7 @@ export function scanText(text: string, file: string, byPort: ReadonlyMap<number,
       const kind = owner !== undefined && !mine ? 'collision' : 'duplicate';
       const reference = allocations.find(a => a.service === owner) ?? allocations[0];
       hits.push({
-        file, line: i + 1, column, port, text: line.trim().slice(0, 200), kind, variable: mine ? 'PORT' : envVariableFor(reference),
+        file, line: i + 1, column, port, text: line.trim().slice(0, 200), kind, variable: mine ? 'PORT' : variableOf(reference),
         owners: [...new Set(allocations.map(a => `${a.service}.${a.portName} (${a.environment})`))],
       });
     }
@@ -112,7 +114,7 @@ export function filesUnder(dir: string, excludes: readonly string[], skip: Reado
 }
 
 export function scanTree(dir: string, allocations: readonly Allocation[], excludes: readonly string[] = DEFAULT_EXCLUDES, cwd = process.cwd(),
-  skip: ReadonlySet<string> = new Set()): ScanHit[] {
+  skip: ReadonlySet<string> = new Set(), variableOf: (a: Allocation) => string = envVariableFor): ScanHit[] {
   const byPort = new Map<number, Allocation[]>();
   for (const a of allocations) {
     for (const port of new Set([a.port, a.targetPort])) byPort.set(port, [...(byPort.get(port) ?? []), a]);
@@ -123,7 +125,7 @@ export function scanTree(dir: string, allocations: readonly Allocation[], exclud
     if (fs.statSync(file).size > MAX_BYTES) continue;
     const text = fs.readFileSync(file, 'utf8');
     if (text.includes('\u0000')) continue;
-    hits.push(...scanText(text, path.relative(cwd, file) || file, byPort, services));
+    hits.push(...scanText(text, path.relative(cwd, file) || file, byPort, services, variableOf));
   }
   return hits;
 }

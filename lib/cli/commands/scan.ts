@@ -6,6 +6,8 @@ import { EXIT, Io, json, jsonOption, outColours, printable, registryOption } fro
 import { UsageError, loadRegistries } from '../registries';
 import { appCommand } from '../app-check';
 import { DEFAULT_EXCLUDES, scanTree } from '../scan';
+import type * as EnvFiles from '../../emit/env-files';
+import type { Allocation } from '../../model/resolved';
 
 export function scan(io: Io, dir: string, opts: { registry?: string; exclude?: string[]; json?: boolean }): number {
   const pc = outColours(io);
@@ -18,7 +20,12 @@ export function scan(io: Io, dir: string, opts: { registry?: string; exclude?: s
   }
   if (!fs.statSync(root).isDirectory()) throw new UsageError(`${dir} is not a folder`);
   const registries = loadRegistries(opts.registry, io.cwd);
-  const hits = scanTree(root, registries.flatMap(r => r.resolved.allocations), [...DEFAULT_EXCLUDES, ...(opts.exclude ?? [])], io.cwd, ownFiles(io.cwd, registries));
+  // The variable to read instead is the one the .env files write: a port's own `env` name, else the generated one.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { portVariable } = require('../../emit/env-files') as typeof EnvFiles;
+  const variables = new Map<Allocation, string>();
+  for (const r of registries) for (const a of r.resolved.allocations) variables.set(a, portVariable(r.resolved, a.service, a.portName));
+  const hits = scanTree(root, [...variables.keys()], [...DEFAULT_EXCLUDES, ...(opts.exclude ?? [])], io.cwd, ownFiles(io.cwd, registries), a => variables.get(a)!);
   if (opts.json) {
     json(io, { hits, count: hits.length });
   } else {
