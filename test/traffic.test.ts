@@ -286,6 +286,18 @@ describe('the CLI', () => {
     expect(closed.status).toBe(0);
     expect(closed.stdout).toMatch(/^closes lumiere-dev\/pourtier -> lumiere-dev\/courier:\d+\/TCP$/m);
     expect(cli(['diff', '--traffic', 'no-such-ref'], repo).stderr).toMatch(/no-such-ref: no such git revision \(and no such folder\)/);
+    // Two bases are one too many, whichever way they are given.
+    for (const args of [['--traffic', 'HEAD', 'HEAD~1'], ['--traffic', '--', 'HEAD', 'HEAD~1']]) {
+      const two = cli(['diff', ...args], repo);
+      expect(two.status).toBe(2);
+      expect(two.stderr).toMatch(/diff --traffic takes one base/);
+    }
+    // A manifest of the working tree that cannot be read is an error (exit 2) naming it, not a quiet "closes".
+    fs.writeFileSync(path.join(repo, 'manifests', 'k8s', 'broken.yaml'), 'kind: NetworkPolicy\nspec: [\n');
+    const broken = cli(['diff', '--traffic'], repo);
+    expect(broken.status).toBe(2);
+    expect(broken.stderr).toMatch(/manifests\/k8s\/broken\.yaml cannot be read: .*\n.*fix or remove the file/);
+    expect(broken.stdout).toBe('');
   });
 });
 

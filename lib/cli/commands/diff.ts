@@ -26,7 +26,13 @@ export function trafficDiff(io: Io, base: string, opts: { manifests: string; jso
   const loadedBase = loadBase(io.cwd, base, opts.manifests);
   for (const p of loadedBase.problems) io.err(`${errColours(io).yellow('note')}: ${printable(`${p.file}: ${p.message}`)}\n`);
   const baseCluster = loadedBase.cluster;
-  const current = loadFolder(dir).cluster;
+  const loaded = loadFolder(dir);
+  // The working tree is what the change ships: a file of it that cannot be read makes the comparison meaningless.
+  if (loaded.problems.length) {
+    throw new UsageError(loaded.problems.map(p => `${opts.manifests}/${p.file} cannot be read: ${p.message}`).join('\n') +
+      '\nfix or remove the file, then compare again (diff --traffic reads every .yaml, .yml and .json of the folder that mentions a kind)');
+  }
+  const current = loaded.cluster;
   // Both sides are tried with the same stand-ins (addresses and pods outside the folder), so their paths compare.
   let before: readonly Cluster.Path[];
   let after: readonly Cluster.Path[];
@@ -67,7 +73,8 @@ export function trafficDiff(io: Io, base: string, opts: { manifests: string; jso
 
 export function diff(io: Io, files: string[], opts: { manifests: string; json?: boolean; traffic?: string | boolean; markdown?: boolean }): number {
   if (opts.traffic !== undefined) {
-    if (files.length > 1) throw new UsageError('diff --traffic takes one base (a git revision or a folder)');
+    // `--traffic BASE` takes its base as the option's value; `--traffic` alone may be followed by it.
+    if (files.length > (typeof opts.traffic === 'string' ? 0 : 1)) throw new UsageError('diff --traffic takes one base (a git revision or a folder)');
     const base = typeof opts.traffic === 'string' ? opts.traffic : files[0] ?? 'HEAD';
     return trafficDiff(io, base, opts);
   }
