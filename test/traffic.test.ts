@@ -377,6 +377,23 @@ describe('what a review found (each case was missed or mishandled before)', () =
     }
   });
 
+  test('a registry service that no pod of the folder stands for is a warning naming its selector, not a silent skip', () => {
+    const dir = tmp('unmatched');
+    write(path.join(dir, 'shop.yaml'), [
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' }, spec: { template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', ports: [{ containerPort: 8080 }] }] } } } },
+      policy('deny', 'shop', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
+    ]);
+    const registry = (selector: string) => 'name: shop\nenvironments:\n  dev: { range: [8000, 8999], namespace: shop }\nservices:\n' +
+      `  web:\n${selector}    ports:\n      http: { port: 8080 }\n`;
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), registry(''));
+    const r = cli(['verify', '.', '--json'], dir);
+    expect(r.json().findings.filter((f: any) => f.rule === 'traffic-unmatched').map((f: any) => `${f.severity}: ${f.message}`)).toEqual([
+      'warning: shop: service web has ports in dev, but no workload or Service in namespace shop matches its selector app.kubernetes.io/name=web: its connections and public entries were not compared',
+    ]);
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), registry('    selector: { app: web }\n'));
+    expect(cli(['verify', '.', '--json'], dir).json().findings.map((f: any) => f.rule)).not.toContain('traffic-unmatched');
+  });
+
   test('more allowed paths than the limit is one clear error, not an exhausted heap', () => {
     const copy = tmp('limit');
     fs.cpSync(ex.manifests, copy, { recursive: true });

@@ -26,6 +26,7 @@ export const TRAFFIC_RULES = {
   'netpol-name-length': ['warning', 'Policy names are at most 63 characters: some CNIs’ policy agents silently ignore longer ones (aws/aws-network-policy-agent#145, kubeovn/kube-ovn#1445).'],
   'netpol-end-port': ['warning', 'A port range (`endPort`) is enforced only by CNIs that support it; others apply the policy to the first port alone (Kubernetes docs, "Targeting a range of ports").'],
   'netpol-selects-nothing': ['warning', 'A policy selects at least one pod of the workloads and Services in the folder.'],
+  'traffic-unmatched': ['warning', 'Every registry service with ports in an environment has a pod in the folder (a workload or Service its selector matches); otherwise its connections are not compared.'],
 } as const;
 
 export type TrafficRuleId = keyof typeof TRAFFIC_RULES;
@@ -175,6 +176,8 @@ interface Universe {
   readonly declared: DeclaredPath[];
   /** Ports `public: true` opens to everyone outside the registry's own namespaces. */
   readonly openToAll: ReadonlyArray<{ own: Set<string>; pod: Pod; port: number; protocol: string; reason: string }>;
+  /** Registry services with ports in an environment that no pod of the folder stands for. */
+  readonly unmatched: ReadonlyArray<{ registry: string; service: string; environment: string; namespace: string; selector: Record<string, string> }>;
 }
 
 /** The stand-ins, the declared paths and the cluster with the stand-ins added. */
@@ -245,6 +248,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
   const registryNamespaces = new Set<string>();
   const declared: DeclaredPath[] = [];
   const openToAll: Array<{ own: Set<string>; pod: Pod; port: number; protocol: string; reason: string }> = [];
+  const unmatched: Array<Universe['unmatched'][number]> = [];
 
   for (const r of registries) {
     const envs = new Map(r.environments.map(e => [e.name, e]));
@@ -274,6 +278,14 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     const allocation = (env: string, service: string, portName: string) => portsOf(env, service).find(a => a.portName === portName);
 
     for (const e of r.environments) probePod(e.namespace, UNLISTED, {});
+    for (const name of Object.keys(services)) {
+      if (!deployed(services[name].status)) continue;
+      for (const e of r.environments) {
+        if (portsOf(e.name, name).length > 0 && podsOf(e.namespace, name, services[name]).length === 0) {
+          unmatched.push({ registry: r.spec.name, service: name, environment: e.name, namespace: e.namespace, selector: selectorOf(name, services[name]) });
+        }
+      }
+    }
 
     for (const c of r.connections) {
       const from = services[c.from];
@@ -400,7 +412,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     endpoint: e,
     ports: [...(isPod(e) ? e.ports.map(p => ({ port: p.port, protocol: p.protocol })) : []), ...(extraPorts.get(e)?.values() ?? [])],
   }));
-  return { cluster, sources, targets, registryNamespaces, declared, openToAll };
+  return { cluster, sources, targets, registryNamespaces, declared, openToAll, unmatched };
 }
 
 /** Short text for the rules that decide a path: `allow-x (k8s/dev.yaml, egress rule 1)`. */
@@ -522,6 +534,14 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
   const podNamespaces = new Set(base.pods.map(p => p.namespace).filter(ns => !options.registryNamespacesOnly || u.registryNamespaces.has(ns)));
   const findings: TrafficFinding[] = structuralFindings(u.cluster, podNamespaces)
     .filter(f => !options.registryNamespacesOnly || f.severity === 'error');
+  if (!options.registryNamespacesOnly) {
+    for (const x of u.unmatched) {
+      const selector = Object.entries(x.selector).map(([k, v]) => `${k}=${v}`).join(',');
+      findings.push(finding('traffic-unmatched',
+        `${x.registry}: service ${x.service} has ports in ${x.environment}, but no workload or Service in namespace ${x.namespace} matches its selector ${selector}: its connections and public entries were not compared`,
+        { namespace: x.namespace }, `give ${x.service} a selector with its pods' labels in the registry, or add its workload to the folder`));
+    }
+  }
   if (registries.length > 0) {
     const endpoints = new Map<string, Endpoint>(u.sources.map(e => [endpointId(e), e]));
     const keyOf = pathKeys([allowed, u.declared]);
