@@ -367,6 +367,13 @@ describe('what a review found (each case was missed or mishandled before)', () =
     let r = cli(['verify', '.'], dir);
     expect(r.stdout).toMatch(/^checked: 1 pod, 1 NetworkPolicy/);
     expect(r.status).toBe(0);
+    // A folder with nothing to verify is a usage error, not "checked".
+    const empty = tmp('empty');
+    fs.writeFileSync(path.join(empty, 'docker-compose.yml'), 'services:\n  web: { image: nginx }\n');
+    const none = cli(['verify', '.'], empty);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/\. holds no workload, Service or NetworkPolicy/);
+    expect(none.stdout).toBe('');
     // With a kind it may be a manifest: broken, it is an error, escaped or not.
     for (const text of ['kind: Deployment\nmetadata: {name: [\n', '"k\\x69nd": Deployment\nmetadata: {name: [\n']) {
       fs.writeFileSync(path.join(dir, 'broken.yaml'), text);

@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import type * as Verify from '../../netpol/verify';
 import type * as Load from '../../netpol/load';
-import { EXIT, Io, errColours, json, jsonOption, outColours, printable } from '../io';
+import { EXIT, Io, UsageError, errColours, json, jsonOption, outColours, printable } from '../io';
 import { manifestsFolder, trafficRegistries } from '../traffic';
 
 export function verify(io: Io, folder: string, opts: { registry?: string[]; json?: boolean; paths?: boolean }): number {
@@ -18,6 +18,10 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
   const dir = manifestsFolder(io.cwd, folder);
   const registries = trafficRegistries(io.cwd, dir, opts.registry ?? []);
   const { cluster, problems } = loadFolder(dir);
+  // A folder with nothing to verify (empty, mistyped, or compose files only) must not read as verified.
+  if (cluster.pods.length === 0 && cluster.policies.length === 0 && problems.length === 0) {
+    throw new UsageError(`${folder} holds no workload, Service or NetworkPolicy (no .yaml, .yml or .json file with a kind): pass the folder of manifests (default: manifests, what the synth writes)`);
+  }
   let result: ReturnType<typeof verifyCluster>;
   try {
     result = verifyCluster(cluster, registries);
