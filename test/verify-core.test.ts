@@ -689,3 +689,31 @@ test('an external in the registry\'s own namespace without pod labels is an erro
   (spec.externals.cache as { podSelector?: object }).podSelector = { app: 'redis' };
   expect(checkRegistry(spec as unknown as RegistrySpec).findings.filter(f => f.severity === 'error')).toEqual([]);
 });
+
+test('traffic-unmatched: a deployed registry service with ports in an environment and no pod there is a warning; the synth does not ask', () => {
+  const r = resolved({
+    name: 'shop',
+    environments: { dev: { range: [8000, 8999], namespace: 'shop-dev', kind: 'development' }, prod: { range: [9000, 9999], namespace: 'shop-prod', kind: 'production' } },
+    services: {
+      web: { ports: { http: { offset: 80 } } },
+      api: { selector: { app: 'api' }, ports: { http: { offset: 81 } } },
+      // Not deployed: no pods expected anywhere.
+      later: { status: 'planned', ports: { http: { offset: 82 } } },
+      // Deployed in dev only: no ports (and no pods expected) in prod.
+      tools: { status: 'dev-only', ports: { http: { offset: 83 } } },
+    },
+  });
+  const objects = [
+    deployment('shop-dev', 'web', { app: 'web' }, [{ containerPort: 8080 }]),
+    deployment('shop-dev', 'api', { app: 'api' }, [{ containerPort: 8081 }]),
+    deployment('shop-dev', 'tools', { 'app.kubernetes.io/name': 'tools' }, [{ containerPort: 8083 }]),
+    deployment('shop-prod', 'api', { app: 'api' }, [{ containerPort: 9081 }]),
+  ];
+  const unmatched = (options: Parameters<typeof verifyCluster>[2] = {}) =>
+    verifyObjects(objects, [r], options).findings.filter(f => f.rule === 'traffic-unmatched').map(f => `${f.severity} ${f.where.namespace}: ${f.message}`);
+  expect(unmatched()).toEqual([
+    'warning shop-dev: shop: service web has ports in dev, but no workload or Service in namespace shop-dev matches its selector app.kubernetes.io/name=web: its connections and public entries were not compared',
+    'warning shop-prod: shop: service web has ports in prod, but no workload or Service in namespace shop-prod matches its selector app.kubernetes.io/name=web: its connections and public entries were not compared',
+  ]);
+  expect(unmatched({ registryNamespacesOnly: true })).toEqual([]);
+});
