@@ -13,8 +13,8 @@ import { ownEntry } from './model/normalize';
 import { FileSet, recover, replaceDirectory, writeFileAtomic, writeFiles } from './output';
 import { PortRegistry } from './registry';
 import { readRegularFile } from './io/read';
-import { POD_KINDS, clusterOf } from './netpol/load';
-import { TooManyPaths, describeTraffic, verifyCluster } from './netpol/verify';
+import { InvalidValue, POD_KINDS, clusterOf } from './netpol/load';
+import { TooManyPaths, describeTraffic, invalidValueFinding, verifyCluster } from './netpol/verify';
 import type { Path } from './netpol/cluster';
 import { trafficSvg } from './netpol/traffic-svg';
 
@@ -219,7 +219,15 @@ export class PortsApp extends App {
     // Above TRAFFIC_VERIFY_LIMIT pods it is left to `cdk8s-ports verify` (see the note below).
     let traffic: ReturnType<typeof verifyCluster> | undefined;
     try {
-      traffic = verifies ? verifyCluster(clusterOf(objects), results, { registryNamespacesOnly: true }) : undefined;
+      const invalid: InvalidValue[] = [];
+      const cluster = verifies ? clusterOf(objects, invalid) : undefined;
+      // (Only the user's own charts can hold such a value: the registry's ports are range-checked.)
+      if (invalid.length) {
+        yaml.result();
+        const shown = invalid.slice(0, 20).map(invalidValueFinding).map(f => `  ${f.rule}: ${f.message}\n    fix: ${f.fix}`);
+        return fail(`the charts hold ${invalid.length === 1 ? 'a value' : `${invalid.length} values`} the API server rejects:\n${shown.join('\n')}${invalid.length > 20 ? `\n  … and ${invalid.length - 20} more` : ''}`, findings);
+      }
+      traffic = cluster ? verifyCluster(cluster, results, { registryNamespacesOnly: true }) : undefined;
     } catch (e) {
       if (!(e instanceof TooManyPaths)) throw e;
       yaml.result();

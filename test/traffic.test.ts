@@ -401,6 +401,70 @@ describe('what a review found (each case was missed or mishandled before)', () =
     expect(cli(['verify', '.', '--json'], dir).json().findings.map((f: any) => f.rule)).not.toContain('traffic-unmatched');
   });
 
+  test('values the API server rejects are errors naming the file, object, entry and fix; edge values it accepts are not', () => {
+    const dir = tmp('invalid');
+    const deployment = (ports: object[]) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: 'a' },
+      spec: { template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'main', ports }] } } } });
+    const service = (ports: object[]) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: 'a' }, spec: { selector: { app: 'api' }, ports } });
+    const allow = (ports: object[]) => policy('allow', 'a', { podSelector: { matchLabels: { app: 'api' } }, ingress: [{ ports }] });
+    const deny = policy('deny', 'a', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    // What the API server accepts at the edges: ports 1 and 65535, a 15-character name, SCTP, a range ending at its start.
+    write(path.join(dir, 'ok.yaml'), [
+      deployment([{ containerPort: 1, name: 'a' }, { containerPort: 65535, name: 'metrics-port-15', protocol: 'SCTP' }, { containerPort: 9000, protocol: 'UDP' }]),
+      service([{ name: 'web', port: 80, targetPort: 'metrics-port-15', protocol: 'SCTP' }, { port: 65535 }]),
+      allow([{ port: 9000, endPort: 9000, protocol: 'UDP' }, { port: 'a' }, { protocol: 'SCTP' }]),
+      deny,
+    ]);
+    let r = cli(['verify', '.', '--json'], dir);
+    expect(r.json().findings.filter((f: any) => f.rule === 'manifest-invalid')).toEqual([]);
+    write(path.join(dir, 'ok.yaml'), [
+      deployment([{ containerPort: 70000, name: 'http' }, { containerPort: 8080.5 }, { containerPort: '8082' }, { containerPort: 8081, protocol: 'tcp', name: 'Metrics_Port' }, { containerPort: 8083, name: '8083' }]),
+      service([{ name: 'web', port: 0, targetPort: '8080' }, { port: 80, targetPort: 65536, protocol: 'HTTP' }]),
+      allow([{ port: 9000, endPort: 8000 }, { port: 'http', endPort: 9000 }, { port: 8080, protocol: 'udp' }, { port: '8080' }, { port: 443, endPort: 70000 }]),
+      deny,
+    ]);
+    r = cli(['verify', '.', '--json'], dir);
+    expect(r.status).toBe(1);
+    const invalid = r.json().findings.filter((f: any) => f.rule === 'manifest-invalid');
+    expect(invalid.map((f: any) => `${f.severity}: ${f.message} | fix: ${f.fix}`)).toEqual([
+      'error: ok.yaml: Deployment/api in a: container main, port http: containerPort 70000 is not a port number (an integer from 1 to 65535); the API server rejects the object | fix: write containerPort as an integer from 1 to 65535, unquoted',
+      'error: ok.yaml: Deployment/api in a: container main, port 8080.5: containerPort 8080.5 is not a port number (an integer from 1 to 65535); the API server rejects the object | fix: write containerPort as an integer from 1 to 65535, unquoted',
+      'error: ok.yaml: Deployment/api in a: container main, port 8082: containerPort "8082" is not a port number (an integer from 1 to 65535); the API server rejects the object | fix: write containerPort as an integer from 1 to 65535, unquoted',
+      'error: ok.yaml: Deployment/api in a: container main, port Metrics_Port: name "Metrics_Port" is not a port name (1-15 lower-case letters, digits and \'-\', at least one letter, no \'-\' at either end or twice in a row); the API server rejects the object | fix: rename the port, for example to "metrics-port", and every reference to it',
+      'error: ok.yaml: Deployment/api in a: container main, port Metrics_Port: protocol "tcp" is not TCP, UDP or SCTP (the API server compares them in upper case); the API server rejects the object | fix: write protocol: TCP',
+      'error: ok.yaml: Deployment/api in a: container main, port 8083: name "8083" is not a port name (1-15 lower-case letters, digits and \'-\', at least one letter, no \'-\' at either end or twice in a row); the API server rejects the object | fix: rename the port, for example to "port-8083", and every reference to it',
+      'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 1: endPort 8000 is below port 9000; the API server rejects the object | fix: write the range as port: 8000, endPort: 9000',
+      'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 2: endPort 9000 without a numbered port; the API server rejects the object | fix: give the range\'s first port as a number in port, or remove endPort',
+      'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 3: protocol "udp" is not TCP, UDP or SCTP (the API server compares them in upper case); the API server rejects the object | fix: write protocol: UDP',
+      'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 4: port "8080" is neither a port number nor a port name (1-15 lower-case letters, digits and \'-\', at least one letter); the API server rejects the object | fix: write port as the number 8080, unquoted (a quoted number is read as a port name)',
+      'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 5: endPort 70000 is not a port number (an integer from 1 to 65535); the API server rejects the object | fix: write endPort as an integer from 1 to 65535, unquoted',
+      'error: ok.yaml: Service/api in a: port web: port 0 is not a port number (an integer from 1 to 65535); the API server rejects the object | fix: write port as an integer from 1 to 65535, unquoted',
+      'error: ok.yaml: Service/api in a: port web: targetPort "8080" is neither a port number nor a port name (1-15 lower-case letters, digits and \'-\', at least one letter); the API server rejects the object | fix: write targetPort as the number 8080, unquoted (a quoted number is read as a port name)',
+      'error: ok.yaml: Service/api in a: port 2: targetPort 65536 is not a port number (an integer from 1 to 65535); the API server rejects the object | fix: write targetPort as an integer from 1 to 65535, unquoted',
+      'error: ok.yaml: Service/api in a: port 2: protocol "HTTP" is not TCP, UDP or SCTP (the API server compares them in upper case); the API server rejects the object | fix: write protocol: TCP, UDP or SCTP',
+    ]);
+    expect(invalid[6].where).toEqual({ namespace: 'a', policy: 'allow', file: 'ok.yaml' });
+    // explain and diff --traffic say so on stderr (their verdicts read the values as written: they match nothing).
+    const explained = cli(['explain', 'a/api', 'a/api', '8080', '-m', '.'], dir);
+    expect(explained.stderr).toMatch(/^warning: ok\.yaml: Deployment\/api in a: container main, port http: containerPort 70000 is not a port number/m);
+    const diffed = cli(['diff', '--traffic', '.', '--manifests', '.'], dir);
+    expect(diffed.stderr).toMatch(/^warning: \.\/ok\.yaml: NetworkPolicy\/allow in a: ingress rule 1, port 3: protocol "udp" is not TCP/m);
+    expect(diffed.status).toBe(0);
+  });
+
+  test('the synth stops on a value the API server rejects in the user\'s own chart; nothing is written', () => {
+    const dir = tmp('synth-invalid');
+    const manifests = path.join(dir, 'manifests');
+    const app = new PortsApp({ manifestsDir: manifests, outdir: path.join(dir, 'out'), lockFile: path.join(dir, 'ports.lock.json') });
+    defineLumiere(app);
+    const chart = new Chart(app, 'extra');
+    new k8s.KubeNetworkPolicy(chart, 'p', { metadata: { name: 'extra', namespace: 'lumiere-dev' }, spec: { podSelector: { matchLabels: { app: 'x' } }, ingress: [{ ports: [{ port: k8s.IntOrString.fromNumber(8080), protocol: 'tcp' }] }] } });
+    const result = app.trySynth();
+    expect(result.ok).toBe(false);
+    expect(result.problem).toBe('the charts hold a value the API server rejects:\n  manifest-invalid: extra.k8s.yaml: NetworkPolicy/extra in lumiere-dev: ingress rule 1, port 1: protocol "tcp" is not TCP, UDP or SCTP (the API server compares them in upper case); the API server rejects the object\n    fix: write protocol: TCP');
+    expect(fs.existsSync(manifests)).toBe(false);
+  });
+
   test('more allowed paths than the limit is one clear error, not an exhausted heap', () => {
     const copy = tmp('limit');
     fs.cpSync(ex.manifests, copy, { recursive: true });

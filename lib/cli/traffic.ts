@@ -8,7 +8,7 @@ import * as path from 'path';
 import type { TrafficRegistry } from '../netpol/verify';
 import { readRegularFile } from '../io/read';
 import type * as Load from '../netpol/load';
-import type { Loaded } from '../netpol/load';
+import type { InvalidValue, Loaded } from '../netpol/load';
 import { UsageError, hasRegistryFile, isResolved, loadRegistries, resolvedFilesUnder } from './registries';
 
 /** The manifest loader, loaded when a traffic command runs (not at every command's start). */
@@ -93,7 +93,8 @@ export function loadAtRevision(cwd: string, revision: string, folder: string): L
   const { clusterOf, parseManifests } = netpolLoad();
   const { objects, problems } = parseManifests(texts);
   if (texts.length === 0) problems.push({ file: folder, message: `no manifest files at ${revision}: everything in the folder now is new` });
-  return { cluster: clusterOf(objects), problems };
+  const invalid: InvalidValue[] = [];
+  return { cluster: clusterOf(objects, invalid), problems, invalid };
 }
 
 /** A folder, or the same folder at a git revision when `base` is not a folder. */

@@ -26,6 +26,78 @@ export interface LoadProblem {
 export interface Loaded {
   readonly cluster: Cluster;
   readonly problems: readonly LoadProblem[];
+  /** Values the API server would reject. */
+  readonly invalid: readonly InvalidValue[];
+}
+
+/**
+ * A value the API server would reject (a port outside 1-65535, a protocol in lower case, an
+ * `endPort` below its port, a port name that is no IANA service name): the object that holds it,
+ * what is wrong, and how to fix it. The evaluator reads the value as written (a port
+ * `tcp`/70000/"8080" matches nothing), so the verdict on the rest still stands.
+ */
+export interface InvalidValue {
+  readonly file: string;
+  readonly namespace: string;
+  /** `Deployment/api`, `NetworkPolicy/allow-web`. */
+  readonly object: string;
+  readonly message: string;
+  readonly fix: string;
+}
+
+const PROTOCOLS = new Set(['TCP', 'UDP', 'SCTP']);
+/** An IANA service name as the API server checks a port name: 1-15 of a-z, 0-9 and `-`, a letter at least, no `-` at the ends or twice in a row. */
+const PORT_NAME = /^(?!-)(?!.*--)(?=.*[a-z])[a-z0-9-]{1,15}(?<!-)$/;
+const isPortNumber = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535;
+
+/** Records the values of one object the API server would reject. */
+class ValueCheck {
+  constructor(private readonly out: InvalidValue[], private readonly file: string, private readonly namespace: string, private readonly kind: string, private readonly objectName: unknown) {}
+
+  private add(message: string, fix: string): void {
+    this.out.push({ file: this.file, namespace: this.namespace, object: `${this.kind}/${String(this.objectName ?? '')}`, message, fix });
+  }
+
+  /** A port that must be a number (containerPort, a Service's port): `where` names its entry, `field` the key. */
+  public number(where: string, field: string, v: unknown): void {
+    if (!isPortNumber(v)) this.add(`${where}: ${field} ${JSON.stringify(v)} is not a port number (an integer from 1 to 65535)`, `write ${field} as an integer from 1 to 65535, unquoted`);
+  }
+
+  /** A port that is a number or a port name (targetPort, a NetworkPolicy port). */
+  public numberOrName(where: string, field: string, v: unknown): void {
+    if (typeof v === 'string') {
+      if (!PORT_NAME.test(v)) {
+        this.add(`${where}: ${field} ${JSON.stringify(v)} is neither a port number nor a port name (1-15 lower-case letters, digits and '-', at least one letter)`,
+          /^\d+$/.test(v) ? `write ${field} as the number ${v}, unquoted (a quoted number is read as a port name)` : `write ${field} as an integer from 1 to 65535, or as the name of a container port`);
+      }
+    } else this.number(where, field, v);
+  }
+
+  public portName(where: string, v: unknown): void {
+    if (v !== undefined && (typeof v !== 'string' || !PORT_NAME.test(v))) {
+      this.add(`${where}: name ${JSON.stringify(v)} is not a port name (1-15 lower-case letters, digits and '-', at least one letter, no '-' at either end or twice in a row)`,
+        `rename the port, for example to ${JSON.stringify(suggestName(v))}, and every reference to it`);
+    }
+  }
+
+  public protocol(where: string, v: unknown): void {
+    if (v !== undefined && (typeof v !== 'string' || !PROTOCOLS.has(v))) {
+      const upper = typeof v === 'string' ? v.toUpperCase() : '';
+      this.add(`${where}: protocol ${JSON.stringify(v)} is not TCP, UDP or SCTP (the API server compares them in upper case)`, PROTOCOLS.has(upper) ? `write protocol: ${upper}` : 'write protocol: TCP, UDP or SCTP');
+    }
+  }
+
+  public range(where: string, port: unknown, endPort: unknown): void {
+    if (endPort === undefined) return;
+    if (typeof endPort !== 'number' || !isPortNumber(endPort)) this.number(where, 'endPort', endPort);
+    else if (typeof port !== 'number') this.add(`${where}: endPort ${endPort} without a numbered port`, 'give the range\'s first port as a number in port, or remove endPort');
+    else if (endPort < port) this.add(`${where}: endPort ${endPort} is below port ${port}`, `write the range as port: ${endPort}, endPort: ${port}`);
+  }
+}
+
+function suggestName(v: unknown): string {
+  const s = String(v).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 15).replace(/-$/, '');
+  return /[a-z]/.test(s) ? s : `port-${s}`.slice(0, 15).replace(/-$/, '');
 }
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -86,11 +158,24 @@ function peers(v: unknown): PolicyPeer[] | undefined {
   });
 }
 
-function policyPorts(v: unknown): PolicyPort[] | undefined {
+/** Whether the API server accepts a NetworkPolicy port as written (checked first: almost every port is fine). */
+const policyPortValid = (p: Obj): boolean =>
+  (p.port === undefined || isPortNumber(p.port) || (typeof p.port === 'string' && PORT_NAME.test(p.port))) &&
+  (p.endPort === undefined || (isPortNumber(p.endPort) && typeof p.port === 'number' && p.endPort >= p.port)) &&
+  (p.protocol === undefined || PROTOCOLS.has(p.protocol));
+
+function policyPorts(v: unknown, check: ValueCheck, rule: () => string): PolicyPort[] | undefined {
   if (!Array.isArray(v)) return undefined;
   const out: PolicyPort[] = [];
-  for (const p of v) {
+  for (let i = 0; i < v.length; i++) {
+    const p: unknown = v[i];
     if (!isObj(p)) continue;
+    if (!policyPortValid(p)) {
+      const where = `${rule()}, port ${i + 1}`;
+      if (p.port !== undefined) check.numberOrName(where, 'port', p.port);
+      check.range(where, p.port, p.endPort);
+      check.protocol(where, p.protocol);
+    }
     const port: { protocol?: string; port?: number | string; endPort?: number } = {};
     if (p.protocol !== undefined) port.protocol = String(p.protocol);
     if (typeof p.port === 'number' || typeof p.port === 'string') port.port = p.port;
@@ -100,37 +185,45 @@ function policyPorts(v: unknown): PolicyPort[] | undefined {
   return out;
 }
 
-function rules(v: unknown, key: 'from' | 'to'): PolicyRule[] {
+function rules(v: unknown, key: 'from' | 'to', check: ValueCheck): PolicyRule[] {
   if (!Array.isArray(v)) return [];
-  return v.map(r => {
+  return v.map((r, i) => {
     if (!isObj(r)) return {};
     const peerList = peers(r[key]);
-    const ports = policyPorts(r.ports);
+    const ports = policyPorts(r.ports, check, () => `${key === 'from' ? 'ingress' : 'egress'} rule ${i + 1}`);
     return key === 'from' ? { from: peerList, ports } : { to: peerList, ports };
   });
 }
 
 const namespaceOf = (o: Obj) => (typeof o.metadata?.namespace === 'string' && o.metadata.namespace ? o.metadata.namespace : 'default');
 
-/** A NetworkPolicy object as the evaluator reads it. */
-export function policyOf(o: Obj, file?: string): Policy {
+/** A NetworkPolicy object as the evaluator reads it (values the API server would reject go to `invalid`). */
+export function policyOf(o: Obj, file?: string, invalid: InvalidValue[] = []): Policy {
   const spec = isObj(o.spec) ? o.spec : {};
+  const check = new ValueCheck(invalid, file ?? '', namespaceOf(o), 'NetworkPolicy', o.metadata?.name);
   return {
     name: String(o.metadata?.name ?? ''),
     namespace: namespaceOf(o),
     ...(file ? { file } : {}),
     podSelector: selector(spec.podSelector),
     policyTypes: policyTypesOf({ policyTypes: Array.isArray(spec.policyTypes) ? spec.policyTypes : undefined, egress: Array.isArray(spec.egress) ? spec.egress : undefined }),
-    ingress: rules(spec.ingress, 'from'),
-    egress: rules(spec.egress, 'to'),
+    ingress: rules(spec.ingress, 'from', check),
+    egress: rules(spec.egress, 'to', check),
   };
 }
 
-function containerPorts(template: Obj): ContainerPort[] {
+function containerPorts(template: Obj, check: ValueCheck): ContainerPort[] {
   const out: ContainerPort[] = [];
   for (const c of Array.isArray(template.spec?.containers) ? template.spec.containers : []) {
     for (const p of isObj(c) && Array.isArray(c.ports) ? c.ports : []) {
-      if (!isObj(p) || typeof p.containerPort !== 'number') continue;
+      if (!isObj(p)) continue;
+      if (!isPortNumber(p.containerPort) || !(p.name === undefined || (typeof p.name === 'string' && PORT_NAME.test(p.name))) || !(p.protocol === undefined || PROTOCOLS.has(p.protocol))) {
+        const where = `container ${String(c.name ?? '')}, port ${p.name !== undefined ? String(p.name) : String(p.containerPort)}`;
+        check.number(where, 'containerPort', p.containerPort);
+        check.portName(where, p.name);
+        check.protocol(where, p.protocol);
+      }
+      if (typeof p.containerPort !== 'number') continue;
       out.push({ ...(typeof p.name === 'string' ? { name: p.name } : {}), port: p.containerPort, protocol: typeof p.protocol === 'string' ? p.protocol : 'TCP' });
     }
   }
@@ -152,8 +245,8 @@ function flatten(objects: readonly SourcedObject[]): Array<{ file: string; o: Ob
   return out;
 }
 
-/** The cluster some objects describe. */
-export function clusterOf(objects: readonly SourcedObject[]): Cluster {
+/** The cluster some objects describe; values the API server would reject are added to `invalid`. */
+export function clusterOf(objects: readonly SourcedObject[], invalid: InvalidValue[] = []): Cluster {
   const all = flatten(objects);
   const namespaces: Record<string, Record<string, string>> = {};
   const policies: Policy[] = [];
@@ -170,16 +263,17 @@ export function clusterOf(objects: readonly SourcedObject[]): Cluster {
     if (o.kind === 'Namespace' && typeof o.metadata?.name === 'string') {
       namespaces[o.metadata.name] = { ...(namespaces[o.metadata.name] ?? {}), ...stringMap(o.metadata.labels) };
     } else if (o.kind === 'NetworkPolicy') {
-      policies.push(policyOf(o, file));
+      policies.push(policyOf(o, file, invalid));
     } else if (typeof o.kind === 'string' && Object.prototype.hasOwnProperty.call(WORKLOADS, o.kind)) {
       const template = WORKLOADS[o.kind](o);
       if (!isObj(template) || template.spec?.hostNetwork === true) continue; // host-network pods are outside NetworkPolicy
       const ns = namespaceOf(o);
+      const check = new ValueCheck(invalid, file, ns, o.kind, o.metadata?.name);
       const replicas = o.kind === 'Job' ? o.spec?.parallelism : o.kind === 'CronJob' ? o.spec?.jobTemplate?.spec?.parallelism : o.spec?.replicas;
       const several = o.kind === 'DaemonSet' || (typeof replicas === 'number' && replicas > 1);
       pods.push({
         namespace: ns, name: podName(ns, o.kind, String(o.metadata?.name ?? 'unnamed')), labels: stringMap(template.metadata?.labels),
-        ports: containerPorts(template), source: `${file}: ${o.kind}/${o.metadata?.name ?? ''}`, ...(several ? { several } : {}),
+        ports: containerPorts(template, check), source: `${file}: ${o.kind}/${o.metadata?.name ?? ''}`, ...(several ? { several } : {}),
       });
     }
   }
@@ -187,8 +281,19 @@ export function clusterOf(objects: readonly SourcedObject[]): Cluster {
   // Which workloads a selector matches is looked up through their labels (not by trying each one).
   const workloads = new Cluster({ pods: [...pods], policies: [] });
   for (const { file, o } of all) {
-    if (o.kind !== 'Service' || !isObj(o.spec?.selector) || Object.keys(o.spec.selector).length === 0) continue;
+    if (o.kind !== 'Service' || !isObj(o.spec)) continue;
     const ns = namespaceOf(o);
+    const check = new ValueCheck(invalid, file, ns, 'Service', o.metadata?.name);
+    (Array.isArray(o.spec.ports) ? o.spec.ports : []).forEach((p: unknown, i: number) => {
+      if (!isObj(p)) return;
+      if (isPortNumber(p.port) && (p.targetPort === undefined || isPortNumber(p.targetPort) || (typeof p.targetPort === 'string' && PORT_NAME.test(p.targetPort))) &&
+        (p.protocol === undefined || PROTOCOLS.has(p.protocol))) return;
+      const where = `port ${p.name !== undefined ? String(p.name) : i + 1}`;
+      check.number(where, 'port', p.port);
+      if (p.targetPort !== undefined) check.numberOrName(where, 'targetPort', p.targetPort);
+      check.protocol(where, p.protocol);
+    });
+    if (!isObj(o.spec.selector) || Object.keys(o.spec.selector).length === 0) continue;
     const labels = stringMap(o.spec.selector);
     if (workloads.selectedIn(ns, { matchLabels: labels }).length > 0) continue;
     const ports: ContainerPort[] = [];
@@ -250,5 +355,6 @@ export function parseManifests(texts: ReadonlyArray<{ file: string; text: string
 export function loadFolder(dir: string): Loaded {
   const texts = manifestFiles(dir).map(file => ({ file, text: fs.readFileSync(path.join(dir, file), 'utf8') }));
   const { objects, problems } = parseManifests(texts);
-  return { cluster: clusterOf(objects), problems };
+  const invalid: InvalidValue[] = [];
+  return { cluster: clusterOf(objects, invalid), problems, invalid };
 }

@@ -23,6 +23,7 @@ export const TRAFFIC_RULES = {
   'traffic-blocked': ['error', 'A declared connection or public entry is blocked by the NetworkPolicies.'],
   'default-deny-missing': ['error', 'Every namespace with pods has a default deny: policies selecting every pod for Ingress and for Egress.'],
   'manifest-unreadable': ['error', 'Every manifest file of the folder is YAML or JSON.'],
+  'manifest-invalid': ['error', 'Every port, port name and protocol of the workloads, Services and NetworkPolicies is one the API server accepts: ports are integers from 1 to 65535, `endPort` follows a numbered port and is not below it, port names are IANA service names, protocols are TCP, UDP or SCTP in upper case.'],
   'netpol-name-length': ['warning', 'Policy names are at most 63 characters: some CNIs’ policy agents silently ignore longer ones (aws/aws-network-policy-agent#145, kubeovn/kube-ovn#1445).'],
   'netpol-end-port': ['warning', 'A port range (`endPort`) is enforced only by CNIs that support it; others apply the policy to the first port alone (Kubernetes docs, "Targeting a range of ports").'],
   'netpol-selects-nothing': ['warning', 'A policy selects at least one pod of the workloads and Services in the folder.'],
@@ -413,6 +414,13 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     ports: [...(isPod(e) ? e.ports.map(p => ({ port: p.port, protocol: p.protocol })) : []), ...(extraPorts.get(e)?.values() ?? [])],
   }));
   return { cluster, sources, targets, registryNamespaces, declared, openToAll, unmatched };
+}
+
+/** A value the API server would reject, as a finding (see InvalidValue in ./load.ts). */
+export function invalidValueFinding(v: { readonly file: string; readonly namespace: string; readonly object: string; readonly message: string; readonly fix: string }): TrafficFinding {
+  const policy = v.object.startsWith('NetworkPolicy/') ? { policy: v.object.slice('NetworkPolicy/'.length) } : {};
+  return finding('manifest-invalid', `${v.file ? `${v.file}: ` : ''}${v.object} in ${v.namespace}: ${v.message}; the API server rejects the object`,
+    { namespace: v.namespace, ...policy, ...(v.file ? { file: v.file } : {}) }, v.fix);
 }
 
 /** Short text for the rules that decide a path: `allow-x (k8s/dev.yaml, egress rule 1)`. */

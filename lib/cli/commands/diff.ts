@@ -33,6 +33,10 @@ export function trafficDiff(io: Io, base: string, opts: { manifests: string; jso
       '\nfix or remove the file, then compare again (diff --traffic reads every .yaml, .yml and .json of the folder that mentions a kind)');
   }
   const current = loaded.cluster;
+  // Values the API server would reject are read as written (they match nothing): said, not fatal here (verify fails on them).
+  for (const v of loaded.invalid) {
+    io.err(`${errColours(io).yellow('warning')}: ${printable(`${opts.manifests}/${v.file}: ${v.object} in ${v.namespace}: ${v.message}; the API server rejects the object (fix: ${v.fix})`)}\n`);
+  }
   // Both sides are tried with the same stand-ins (addresses and pods outside the folder), so their paths compare.
   let before: readonly Cluster.Path[];
   let after: readonly Cluster.Path[];

@@ -9,7 +9,7 @@ import type * as Verify from '../../netpol/verify';
 import type * as Load from '../../netpol/load';
 import type { Side, Verdict } from '../../netpol/cluster';
 import type { Endpoint } from '../../netpol/model';
-import { EXIT, Io, Colours, UsageError, json, jsonOption, outColours, printable } from '../io';
+import { EXIT, Io, Colours, UsageError, json, jsonOption, errColours, outColours, printable } from '../io';
 import { manifestsFolder, trafficRegistries } from '../traffic';
 
 /** An endpoint by id (`namespace/name`, an address), by name alone when one pod has it, or as `environment/service`. */
@@ -77,7 +77,12 @@ export function explain(io: Io, from: string, to: string, port: string | undefin
   const pc = outColours(io);
   const dir = manifestsFolder(io.cwd, opts.manifests);
   const registries = trafficRegistries(io.cwd, dir, opts.registry ?? []);
-  const { cluster, endpoints } = endpointsOf(loadFolder(dir).cluster, registries);
+  const loaded = loadFolder(dir);
+  // Values the API server would reject are read as written (they match nothing): said before the verdict.
+  for (const v of loaded.invalid) {
+    io.err(`${errColours(io).yellow('warning')}: ${printable(`${v.file}: ${v.object} in ${v.namespace}: ${v.message}; the API server rejects the object (fix: ${v.fix})`)}\n`);
+  }
+  const { cluster, endpoints } = endpointsOf(loaded.cluster, registries);
   const namespaceOf = new Map(registries.flatMap(r => r.environments.map(e => [e.name, e.namespace] as const)));
   let hint: Endpoint | undefined;
   try {

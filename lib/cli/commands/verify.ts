@@ -13,11 +13,11 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadFolder } = require('../../netpol/load') as typeof Load;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { TooManyPaths, verifyCluster } = require('../../netpol/verify') as typeof Verify;
+  const { TooManyPaths, invalidValueFinding, verifyCluster } = require('../../netpol/verify') as typeof Verify;
   const pc = outColours(io);
   const dir = manifestsFolder(io.cwd, folder);
   const registries = trafficRegistries(io.cwd, dir, opts.registry ?? []);
-  const { cluster, problems } = loadFolder(dir);
+  const { cluster, problems, invalid } = loadFolder(dir);
   // A folder with nothing to verify (empty, mistyped, or compose files only) must not read as verified.
   if (cluster.pods.length === 0 && cluster.policies.length === 0 && problems.length === 0) {
     throw new UsageError(`${folder} holds no workload, Service or NetworkPolicy (no .yaml, .yml or .json file with a kind): pass the folder of manifests (default: manifests, what the synth writes)`);
@@ -33,6 +33,7 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
   }
   const findings = [
     ...problems.map(p => ({ rule: 'manifest-unreadable' as const, severity: 'error' as const, message: `${p.file}: ${p.message}`, where: { file: p.file }, fix: 'fix or remove the file; verify reads every .yaml, .yml and .json under the folder that mentions a kind' })),
+    ...invalid.map(invalidValueFinding),
     ...result.findings,
   ];
   const errors = findings.filter(f => f.severity === 'error').length;
