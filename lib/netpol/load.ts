@@ -126,8 +126,29 @@ function stringMap(v: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean').map(([k, x]) => [k, String(x)]));
 }
 
-// (Written with plain assignments, not spreads: a synth reads hundreds of thousands of these.)
+const isPlain = (v: unknown): v is Obj => isObj(v) && Object.getPrototypeOf(v) === Object.prototype;
+/** Whether every own key of `v` is one of these (then it can be read as it is: no other field hides in it). */
+function onlyKeys(v: Obj, a: string, b?: string, c?: string): boolean {
+  for (const k in v) if (k !== a && k !== b && k !== c) return false;
+  return true;
+}
+
+/** A selector with string `matchLabels` only: the evaluator's shape already. */
+const isPlainSelector = (v: unknown): boolean => {
+  if (!isPlain(v) || !onlyKeys(v, 'matchLabels')) return false;
+  const labels = v.matchLabels;
+  if (labels === undefined) return true;
+  if (!isPlain(labels)) return false;
+  for (const k in labels) if (typeof labels[k] !== 'string') return false;
+  return true;
+};
+
+// Objects already in the evaluator's shape (the synth's own output, most hand-written YAML) are
+// used as they are, never copied: a synth reads hundreds of thousands of them, and the copies cost
+// more in garbage collection than in the copying. Nothing here changes them.
+// (Written with plain assignments, not spreads, for the same reason.)
 function selector(v: unknown): LabelSelector {
+  if (isPlainSelector(v)) return v as LabelSelector;
   if (!isObj(v)) return {};
   const out: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> } = {};
   if (isObj(v.matchLabels)) out.matchLabels = stringMap(v.matchLabels);
@@ -141,8 +162,14 @@ function selector(v: unknown): LabelSelector {
   return out;
 }
 
+/** A peer of pod and namespace selectors (neither null) in the evaluator's shape. */
+const isPlainPeer = (p: unknown): boolean =>
+  isPlain(p) && onlyKeys(p, 'podSelector', 'namespaceSelector') &&
+  (p.podSelector === undefined || isPlainSelector(p.podSelector)) && (p.namespaceSelector === undefined || isPlainSelector(p.namespaceSelector));
+
 function peers(v: unknown): PolicyPeer[] | undefined {
   if (!Array.isArray(v)) return undefined;
+  if (v.every(isPlainPeer)) return v as PolicyPeer[];
   // A null field is an absent one (Helm renders an empty `namespaceSelector:` as null); a peer that
   // is not an object says nothing, and admits nobody (the API server rejects it).
   return v.map(p => {
@@ -164,8 +191,14 @@ const policyPortValid = (p: Obj): boolean =>
   (p.endPort === undefined || (isPortNumber(p.endPort) && typeof p.port === 'number' && p.endPort >= p.port)) &&
   (p.protocol === undefined || PROTOCOLS.has(p.protocol));
 
+/** A valid port with a string protocol (or none), a number or name, and a number endPort (or none), nothing else. */
+const isPlainPort = (p: unknown): boolean =>
+  isPlain(p) && onlyKeys(p, 'protocol', 'port', 'endPort') && (p.protocol === undefined || typeof p.protocol === 'string') &&
+  (p.endPort === undefined || typeof p.endPort === 'number') && policyPortValid(p);
+
 function policyPorts(v: unknown, check: ValueCheck, rule: () => string): PolicyPort[] | undefined {
   if (!Array.isArray(v)) return undefined;
+  if (v.every(isPlainPort)) return v as PolicyPort[];
   const out: PolicyPort[] = [];
   for (let i = 0; i < v.length; i++) {
     const p: unknown = v[i];
@@ -187,12 +220,17 @@ function policyPorts(v: unknown, check: ValueCheck, rule: () => string): PolicyP
 
 function rules(v: unknown, key: 'from' | 'to', check: ValueCheck): PolicyRule[] {
   if (!Array.isArray(v)) return [];
-  return v.map((r, i) => {
-    if (!isObj(r)) return {};
+  let same = true;
+  const out = v.map((r, i) => {
+    if (!isObj(r)) { same = false; return {}; }
     const peerList = peers(r[key]);
     const ports = policyPorts(r.ports, check, () => `${key === 'from' ? 'ingress' : 'egress'} rule ${i + 1}`);
+    // A rule of exactly these two fields, read as they are, is used as it is.
+    if (same && peerList === r[key] && ports === r.ports && isPlain(r) && onlyKeys(r, key, 'ports')) return r as PolicyRule;
+    same = false;
     return key === 'from' ? { from: peerList, ports } : { to: peerList, ports };
   });
+  return same ? v as PolicyRule[] : out;
 }
 
 const namespaceOf = (o: Obj) => (typeof o.metadata?.namespace === 'string' && o.metadata.namespace ? o.metadata.namespace : 'default');
