@@ -5,6 +5,7 @@
  *
  *   ours <services> <dir>   a PortsApp with the registry declared through the construct API,
  *                           then trySynth(): every check and every output written
+ *   ours-unverified …       the same with trafficVerifyLimit 0 (the traffic is not verified)
  *   raw <services> <dir>    the same Namespaces, Services and NetworkPolicies as typed cdk8s
  *                           objects (k8s.Kube*) in one chart per environment, then app.synth()
  */
@@ -23,9 +24,12 @@ const now = () => Number(process.hrtime.bigint()) / 1e6;
 let ms: number;
 let objects = 0;
 
-if (side === 'ours') {
+if (side === 'ours' || side === 'ours-unverified') {
   const start = now();
-  const app = new PortsApp({ manifestsDir: path.join(dir, 'manifests'), outdir: path.join(dir, 'staging'), lockFile: path.join(dir, 'ports.lock.json') });
+  const app = new PortsApp({
+    manifestsDir: path.join(dir, 'manifests'), outdir: path.join(dir, 'staging'), lockFile: path.join(dir, 'ports.lock.json'),
+    ...(side === 'ours-unverified' ? { trafficVerifyLimit: 0 } : {}),
+  });
   const { services, externals, name, ...props } = spec;
   const registry = new PortRegistry(app, name, props);
   for (const [n, e] of Object.entries(externals ?? {})) registry.external(n, e);

@@ -31,18 +31,21 @@ export interface PortsAppProps extends AppProps {
   /**
    * The synth verifies the traffic its NetworkPolicies allow, and draws the traffic pictures, up to
    * this many pods (workload and Service objects); above, it says so and leaves it to `cdk8s-ports verify`.
-   * @default 12000 (TRAFFIC_VERIFY_LIMIT)
+   * Verification adds about a third to a synth of 10,000 services (30,000 pods): a lower limit
+   * trades that guarantee for speed (`0` never verifies).
+   * @default Infinity (TRAFFIC_VERIFY_LIMIT: every synth is verified)
    */
   readonly trafficVerifyLimit?: number;
 }
 
 /**
  * The synth verifies the traffic its NetworkPolicies allow up to this many pods (workloads and
- * Services). Verification grows with the number of allowed paths; at 10,000 services (30,000
- * pods, 190,000 policies) it adds about a third to the synth's time, so a registry that large
- * is verified by `cdk8s-ports verify` instead, and the synth says so.
+ * Services): by default, always, so that a generator bug can never ship a wider network than
+ * declared, whatever the size. Verification grows with the number of allowed paths; at 10,000
+ * services (30,000 pods, 190,000 policies) it adds about a third to the synth's time
+ * (BENCHMARKS.md), which `PortsAppProps.trafficVerifyLimit` can trade away.
  */
-export const TRAFFIC_VERIFY_LIMIT = 12000;
+export const TRAFFIC_VERIFY_LIMIT = Number.POSITIVE_INFINITY;
 
 /** What {@link PortsApp.trySynth} did. */
 export interface SynthResult {
@@ -216,7 +219,7 @@ export class PortsApp extends App {
     // What the NetworkPolicies about to be written allow must be what the registries declare
     // (a generator bug, or a policy of the user's own charts, must never ship a wider network).
     // This runs while the worker thread (if any) writes YAML.
-    // Above TRAFFIC_VERIFY_LIMIT pods it is left to `cdk8s-ports verify` (see the note below).
+    // Above trafficVerifyLimit pods (none by default) it is left to `cdk8s-ports verify` (see the note below).
     let traffic: ReturnType<typeof verifyCluster> | undefined;
     try {
       const invalid: InvalidValue[] = [];

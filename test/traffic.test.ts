@@ -141,6 +141,10 @@ describe('the synth verifies what it is about to write', () => {
     expect(fs.existsSync(manifests)).toBe(false);
   });
 
+  test('by default the synth verifies at every size: no pod limit', () => {
+    expect(new PortsApp({ outdir: tmp('default') }).trafficVerifyLimit).toBe(Number.POSITIVE_INFINITY);
+  });
+
   test('above trafficVerifyLimit pods the synth says it did not verify, and draws no traffic picture', () => {
     const dir = tmp('limit');
     const app = new PortsApp({ manifestsDir: path.join(dir, 'm'), outdir: path.join(dir, 'out'), lockFile: path.join(dir, 'l.json'), trafficVerifyLimit: 5 });
