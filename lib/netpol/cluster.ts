@@ -66,6 +66,17 @@ export interface ClusterInput {
   readonly policies: readonly Policy[];
 }
 
+/** The key of a selector that is one `matchLabels` entry and nothing else (undefined otherwise). */
+function onlyLabel(selector: LabelSelector | undefined): string | undefined {
+  if (!selector || (selector.matchExpressions !== undefined && selector.matchExpressions.length > 0)) return undefined;
+  let key: string | undefined;
+  for (const k in selector.matchLabels) {
+    if (key !== undefined) return undefined;
+    key = k;
+  }
+  return key;
+}
+
 const refOf = (p: Policy): PolicyRef => ({ policy: p.name, namespace: p.namespace, ...(p.file ? { file: p.file } : {}) });
 
 /** More allowed paths than a caller can hold: the policies leave the cluster nearly open. */
@@ -104,7 +115,7 @@ export class Cluster {
   private readonly known = new Set<Pod>();
   private readonly position = new Map<Policy, number>();
   private readonly applyingMemo = new Map<Pod, { Ingress: Policy[]; Egress: Policy[] }>();
-  private readonly peerMemo = new Map<PolicyPeer, Set<Pod>>();
+  private readonly peerMemo = new Map<PolicyPeer, readonly Pod[]>();
 
   constructor(input: ClusterInput) {
     this.pods = input.pods;
@@ -189,10 +200,16 @@ export class Cluster {
     return index;
   }
 
-  /** The known pods a selector selects in one namespace (through the label index), in the order given. */
-  public selectedIn(ns: string, selector: LabelSelector | undefined): Pod[] {
+  /**
+   * The known pods a selector selects in one namespace (through the label index), in the order
+   * given. The list may be the index's own: never change it.
+   */
+  public selectedIn(ns: string, selector: LabelSelector | undefined): readonly Pod[] {
     const all = this.podsIn.get(ns) ?? [];
     const labels = selector?.matchLabels ?? {};
+    // One label and nothing else (most selectors): the index lists exactly the pods it selects.
+    const only = onlyLabel(selector);
+    if (only !== undefined) return this.byLabel.get(ns)?.get(only)?.get(labels[only]) ?? [];
     let candidates = all;
     // Any list holding every pod with one of the selector's labels, in pod order, gives the same result
     // after the filter below: the smallest is only the cheapest.
@@ -205,19 +222,20 @@ export class Cluster {
     return candidates.filter(p => selects(selector, p.labels));
   }
 
-  /** The known pods a (selector) peer of a policy in `policyNs` admits. */
-  private peerPods(peer: PolicyPeer, policyNs: string): Set<Pod> {
-    let set = this.peerMemo.get(peer);
+  /** The known pods a (selector) peer of a policy in `policyNs` admits (each once; the list may be an index's own: never change it). */
+  private peerPods(peer: PolicyPeer, policyNs: string): readonly Pod[] {
+    // A pod selector alone selects in the policy's namespace: the index answers, nothing to keep.
+    if (!peer.namespaceSelector) return this.selectedIn(policyNs, peer.podSelector);
+    let pods = this.peerMemo.get(peer);
     // Stryker disable next-line ConditionalExpression: equivalent, a memo (computed again, the same)
-    if (!set) {
-      set = new Set();
-      const namespaces = peer.namespaceSelector
-        ? [...this.nsLabelsOf.keys()].filter(ns => selects(peer.namespaceSelector, this.nsLabels(ns)))
-        : [policyNs];
-      for (const ns of namespaces) for (const pod of this.selectedIn(ns, peer.podSelector)) set.add(pod);
-      this.peerMemo.set(peer, set);
+    if (!pods) {
+      const list: Pod[] = [];
+      for (const ns of this.nsLabelsOf.keys()) {
+        if (selects(peer.namespaceSelector, this.nsLabels(ns))) for (const pod of this.selectedIn(ns, peer.podSelector)) list.push(pod);
+      }
+      this.peerMemo.set(peer, pods = list);
     }
-    return set;
+    return pods;
   }
 
   /** Whether a peer of a policy in `policyNs` admits `other`. */
@@ -226,7 +244,6 @@ export class Cluster {
     if (!isPod(other)) return false;
     // A peer must say something: `{}` is rejected by the API server, and admits nobody here.
     if (!peer.podSelector && !peer.namespaceSelector) return false;
-    if (this.known.has(other)) return this.peerPods(peer, policyNs).has(other);
     const nsOk = peer.namespaceSelector ? selects(peer.namespaceSelector, this.nsLabels(other.namespace)) : other.namespace === policyNs;
     return nsOk && selects(peer.podSelector, other.labels);
   }

@@ -266,15 +266,9 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
       const list = allocationsOf.get(key);
       if (list) list.push(a); else allocationsOf.set(key, [a]);
     }
-    // A service's pods, through the cluster's label index (asked for again for each of its
-    // connections: kept per namespace and service).
-    const podsMemo = new Map<string, Pod[]>();
-    const podsOf = (namespace: string, name: string, svc: { selector?: Record<string, string> }): Pod[] => {
-      const key = `${namespace}\u0000${name}`;
-      let pods = podsMemo.get(key);
-      if (!pods) podsMemo.set(key, pods = base.selectedIn(namespace, { matchLabels: selectorOf(name, svc) }));
-      return pods;
-    };
+    // A service's pods, through the cluster's label index (a one-label selector is a lookup: nothing is kept).
+    const podsOf = (namespace: string, name: string, svc: { selector?: Record<string, string> }): readonly Pod[] =>
+      base.selectedIn(namespace, { matchLabels: selectorOf(name, svc) });
     const portsOf = (env: string, service: string) => allocationsOf.get(`${env}\u0000${service}`) ?? [];
     const allocation = (env: string, service: string, portName: string) => portsOf(env, service).find(a => a.portName === portName);
 
@@ -296,7 +290,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
       const a = allocation(c.targetEnvironment, c.to, c.portName);
       if (!clientNs || !targetNs || !a) continue;
       const clients = podsOf(clientNs, c.from, from);
-      let targets: Endpoint[] = [];
+      let targets: readonly Endpoint[] = [];
       let port = a.targetPort;
       if (c.targetKind === 'service') {
         const to = services[c.to];
