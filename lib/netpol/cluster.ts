@@ -64,6 +64,11 @@ export interface ClusterInput {
   readonly namespaces?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   readonly pods: readonly Pod[];
   readonly policies: readonly Policy[];
+  /**
+   * A cluster with these very policies (the same array) whose policy indexes, and which policies
+   * select which pod, are shared instead of built again (the same cluster with more pods, say).
+   */
+  readonly samePoliciesAs?: Cluster;
 }
 
 /** The key of a selector that is one `matchLabels` entry and nothing else (undefined otherwise). */
@@ -108,13 +113,14 @@ export class Cluster {
   public readonly pods: readonly Pod[];
   public readonly policies: readonly Policy[];
   private readonly nsLabelsOf = new Map<string, Record<string, string>>();
-  private readonly policiesIn = new Map<string, Policy[]>();
+  private readonly policiesIn: Map<string, Policy[]>;
   private readonly podsIn = new Map<string, Pod[]>();
   /** Pods by namespace, label key and label value (nested maps: keys built from two strings would be hashed anew on every lookup). */
   private readonly byLabel = new Map<string, Map<string, Map<string, Pod[]>>>();
   private readonly known = new Set<Pod>();
-  private readonly position = new Map<Policy, number>();
-  private readonly applyingMemo = new Map<Pod, { Ingress: Policy[]; Egress: Policy[] }>();
+  private readonly position: Map<Policy, number>;
+  /** (Shared with a cluster of the same policies: which policies select a pod depends on nothing else.) */
+  private readonly applyingMemo: Map<Pod, { Ingress: Policy[]; Egress: Policy[] }>;
   private readonly peerMemo = new Map<PolicyPeer, readonly Pod[]>();
 
   constructor(input: ClusterInput) {
@@ -126,10 +132,22 @@ export class Cluster {
     for (const ns of [...names].sort()) {
       this.nsLabelsOf.set(ns, { ...(input.namespaces?.[ns] ?? {}), [NAMESPACE_NAME_LABEL]: ns });
     }
-    input.policies.forEach((p, i) => {
-      this.listIn(this.policiesIn, p.namespace).push(p);
-      this.position.set(p, i);
-    });
+    const same = input.samePoliciesAs;
+    if (same && same.policies === input.policies) {
+      this.policiesIn = same.policiesIn;
+      this.position = same.position;
+      this.policyIndexes = same.policyIndexes;
+      this.applyingMemo = same.applyingMemo;
+    } else {
+      this.policiesIn = new Map();
+      this.position = new Map();
+      this.policyIndexes = new Map();
+      this.applyingMemo = new Map();
+      input.policies.forEach((p, i) => {
+        this.listIn(this.policiesIn, p.namespace).push(p);
+        this.position.set(p, i);
+      });
+    }
     for (const pod of input.pods) {
       this.known.add(pod);
       this.listIn(this.podsIn, pod.namespace).push(pod);
@@ -178,7 +196,7 @@ export class Cluster {
     return memo;
   }
 
-  private readonly policyIndexes = new Map<string, { keyed: Map<string, Map<string, Policy[]>>; unkeyed: Policy[] }>();
+  private readonly policyIndexes: Map<string, { keyed: Map<string, Map<string, Policy[]>>; unkeyed: Policy[] }>;
 
   /** A namespace's policies by one label (key, then value) of their pod selector (a pod lacking it cannot be selected). */
   private policyIndex(ns: string): { keyed: Map<string, Map<string, Policy[]>>; unkeyed: Policy[] } {

@@ -356,6 +356,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     namespaces: Object.fromEntries(base.namespaces()),
     pods: [...base.pods, ...probes.filter(isPod)],
     policies: base.policies,
+    samePoliciesAs: base,
   });
   // `public: true` admits every address and every pod outside the registry's namespaces: kept as a
   // rule (listing every pair would be quadratic); the declared list gets the internet and another namespace.
