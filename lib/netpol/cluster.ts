@@ -182,11 +182,21 @@ export class Cluster {
     if (!memo) {
       memo = { Ingress: [], Egress: [] };
       // Only the policies whose selector could select it: those keyed by one of its labels, and those without matchLabels.
+      // (Each policy is in one list only: no policy is a candidate twice.)
       const index = this.policyIndex(pod.namespace);
-      const candidates = new Set<Policy>(index.unkeyed);
-      for (const k in pod.labels) for (const p of index.keyed.get(k)?.get(pod.labels[k]) ?? []) candidates.add(p);
-      // In the order the policies were read.
-      for (const p of [...candidates].sort((a, b) => this.position.get(a)! - this.position.get(b)!)) {
+      let candidates: readonly Policy[] = index.unkeyed;
+      let lists = candidates.length > 0 ? 1 : 0;
+      for (const k in pod.labels) {
+        const list = index.keyed.get(k)?.get(pod.labels[k]);
+        if (!list) continue;
+        candidates = lists === 0 ? list : [...candidates, ...list];
+        lists++;
+      }
+      // In the order the policies were read (each list is in that order already).
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, sorting one list already in order changes nothing
+      // (With two lists or more, `candidates` is a copy of its own: sorted in place.)
+      if (lists > 1) (candidates as Policy[]).sort((a, b) => this.position.get(a)! - this.position.get(b)!);
+      for (const p of candidates) {
         if (!selects(p.podSelector, pod.labels)) continue;
         for (const t of p.policyTypes) memo[t].push(p);
       }

@@ -15,7 +15,7 @@ import type { ResolvedRegistry } from '../model/resolved';
 export type TrafficRegistry = Pick<ResolvedRegistry, 'spec' | 'environments' | 'allocations' | 'connections'>;
 import { Cluster, Path, PolicyRef, RuleRef, Target, TooManyPaths, pathKey } from './cluster';
 export { TooManyPaths };
-import { Address, Endpoint, Pod, Policy, PolicyPeer, PolicyPort, endpointId, ipBlockAdmits, isPod, selects } from './model';
+import { Address, Endpoint, Pod, Policy, PolicyPeer, PolicyPort, endpointId, ipBlockAdmits, isPod } from './model';
 
 /** The rules of `verify`, with their severity and meaning (docs/traffic.md lists them). */
 export const TRAFFIC_RULES = {
@@ -444,25 +444,16 @@ export function structuralFindings(cluster: Cluster, podNamespaces: ReadonlySet<
         { namespace: ns }, `add a NetworkPolicy in ${ns} with podSelector: {} and policyTypes: [${missing.join(', ')}] and no rules`));
     }
   }
-  // The policies that select at least one pod of the folder (stand-ins do not count).
-  const selecting = new Set<Policy>();
-  for (const pod of cluster.pods) {
-    if (pod.name.startsWith('(')) continue;
-    const a = cluster.applying(pod);
-    for (const p of a.Ingress) selecting.add(p);
-    for (const p of a.Egress) selecting.add(p);
-  }
-  // A policy with no policy type selects nobody for anything; count it as selecting when its selector matches.
-  for (const p of cluster.policies) {
-    if (p.policyTypes.length === 0 && cluster.pods.some(pod => pod.namespace === p.namespace && !pod.name.startsWith('(') && selects(p.podSelector, pod.labels))) selecting.add(p);
-  }
+  // Whether a policy selects at least one pod of the folder (stand-ins do not count). (A policy
+  // with no policy type selects nobody for anything; it counts as selecting when its selector matches.)
+  const selectsAPod = (p: Policy) => cluster.selectedIn(p.namespace, p.podSelector).some(pod => !pod.name.startsWith('('));
   for (const p of cluster.policies) {
     // (Most policies have no finding: nothing is built for them.)
     const long = p.name.length > 63;
     const ranges: PolicyPort[] = [];
     for (const rule of p.ingress) for (const x of rule.ports ?? []) if (x.endPort !== undefined) ranges.push(x);
     for (const rule of p.egress) for (const x of rule.ports ?? []) if (x.endPort !== undefined) ranges.push(x);
-    const idle = podNamespaces.has(p.namespace) && !selecting.has(p);
+    const idle = podNamespaces.has(p.namespace) && !selectsAPod(p);
     // Stryker disable next-line ConditionalExpression: equivalent, a policy without a finding gets none from the three checks below either
     if (!long && ranges.length === 0 && !idle) continue;
     const where = { namespace: p.namespace, policy: p.name, ...(p.file ? { file: p.file } : {}) };
