@@ -473,7 +473,11 @@ export function structuralFindings(cluster: Cluster, podNamespaces: ReadonlySet<
   return out;
 }
 
-const SIDE_BIT = { both: 1, egress: 2, ingress: 4 } as const;
+const EGRESS_DECLARED = 1;
+const INGRESS_DECLARED = 2;
+const ALLOWED = 4;
+/** A declared path's problem looked at, per side that declares it. */
+const SIDE_BIT = { both: 8, egress: 16, ingress: 32 } as const;
 
 /**
  * Keys for comparing paths: a number from the two ends' indexes and an index of the port and
@@ -540,12 +544,12 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
     const endpoints = new Map<string, Endpoint>(u.sources.map(e => [endpointId(e), e]));
     const keyOf = pathKeys([allowed, u.declared]);
     const declaredKeys = u.declared.map(keyOf);
-    // The paths each side declares.
-    const egressDeclared = new Set<number | string>();
-    const ingressDeclared = new Set<number | string>();
+    // What is known of each path, as bits of one number (one map, not a set per question):
+    // which sides declare it, whether it is allowed, and which sides' problems were looked at.
+    const state = new Map<number | string, number>();
     u.declared.forEach((d, i) => {
-      if (d.side !== 'ingress') egressDeclared.add(declaredKeys[i]);
-      if (d.side !== 'egress') ingressDeclared.add(declaredKeys[i]);
+      const key = declaredKeys[i];
+      state.set(key, (state.get(key) ?? 0) | (d.side === 'ingress' ? 0 : EGRESS_DECLARED) | (d.side === 'egress' ? 0 : INGRESS_DECLARED));
     });
     const openTo = new Map<string, Array<{ own: Set<string> }>>();
     for (const o of u.openToAll) {
@@ -557,18 +561,16 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
       const source = endpoints.get(p.from);
       return (openTo.get(`${p.to} ${p.port}/${p.protocol}`) ?? []).some(o => !source || !isPod(source) || !o.own.has(source.namespace));
     };
-    const inRegistry = (id: string) => {
-      const e = endpoints.get(id);
-      return !!e && isPod(e) && u.registryNamespaces.has(e.namespace);
-    };
-    const allowedKeys = new Set<number | string>();
+    const registryPods = new Set<string>();
+    for (const e of u.sources) if (isPod(e) && u.registryNamespaces.has(e.namespace)) registryPods.add(endpointId(e));
     let undeclared = 0;
     for (const p of allowed) {
       const key = keyOf(p);
-      allowedKeys.add(key);
+      const bits = state.get(key) ?? 0;
+      state.set(key, bits | ALLOWED);
       // Each end in a registry namespace must have declared its side of the path.
-      const egressUndeclared = inRegistry(p.from) && !egressDeclared.has(key);
-      const ingressUndeclared = inRegistry(p.to) && !ingressDeclared.has(key) && !publicAdmits(p);
+      const egressUndeclared = !(bits & EGRESS_DECLARED) && registryPods.has(p.from);
+      const ingressUndeclared = !(bits & INGRESS_DECLARED) && registryPods.has(p.to) && !publicAdmits(p);
       if (!egressUndeclared && !ingressUndeclared) continue;
       // Past a few hundred, more of the same helps nobody: they are counted.
       if (++undeclared > FINDINGS_SHOWN) continue;
@@ -586,16 +588,15 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
         'fix the policies the paths above name, then verify again'));
     }
     // The sides seen of each declared path (a bit each), so that a path is reported once per side.
-    const seen = new Map<number | string, number>();
     const problems: Array<{ key: string; d: DeclaredPath }> = [];
     for (const [i, d] of u.declared.entries()) {
       if (d.from === d.to) continue;
       const key = declaredKeys[i];
       const bit = SIDE_BIT[d.side];
-      const sides = seen.get(key) ?? 0;
-      if (sides & bit) continue;
-      seen.set(key, sides | bit);
-      if (allowedKeys.has(key)) continue; // allowed as a whole: both sides admit it
+      const bits = state.get(key)!;
+      if (bits & ALLOWED) continue; // allowed as a whole: both sides admit it
+      if (bits & bit) continue;
+      state.set(key, bits | bit);
       problems.push({ key: pathKey(d), d });
     }
     problems.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
