@@ -100,12 +100,33 @@ export const pathKey = (p: Path): string => `${p.from} -> ${p.to} ${p.port}/${p.
  */
 function sortPaths(paths: Path[]): Path[] {
   const ids = new Set<string>();
-  for (const p of paths) { ids.add(p.from); ids.add(p.to); }
+  const protocols = new Set<string>();
+  for (const p of paths) { ids.add(p.from); ids.add(p.to); protocols.add(p.protocol); }
   const rank = new Map<string, number>();
   [...ids].sort().forEach((id, i) => rank.set(id, i));
-  const keyed = paths.map(p => ({ from: rank.get(p.from)!, to: rank.get(p.to)!, p }));
-  keyed.sort((a, b) => a.from - b.from || a.to - b.to || a.p.port - b.p.port || (a.p.protocol < b.p.protocol ? -1 : a.p.protocol > b.p.protocol ? 1 : 0));
-  for (let i = 0; i < keyed.length; i++) paths[i] = keyed[i].p;
+  const protocolRank = new Map<string, number>();
+  [...protocols].sort().forEach((protocol, i) => protocolRank.set(protocol, i));
+  // One number per path orders it: ends, port (any number, not only 0-65535) and protocol ranked
+  // in that order, exact while it stays below 2^53; otherwise the fields are compared one by one.
+  const n = Math.max(ids.size, 1);
+  const ports = paths.reduce((max, p) => Math.max(max, Math.abs(p.port)), 0) * 2 + 1;
+  const exact = n * n * ports * Math.max(protocols.size, 1) < Number.MAX_SAFE_INTEGER && paths.every(p => Number.isInteger(p.port));
+  const order = paths.map((_, i) => i);
+  if (exact) {
+    const keys = new Float64Array(paths.length);
+    paths.forEach((p, i) => {
+      keys[i] = ((rank.get(p.from)! * n + rank.get(p.to)!) * ports + p.port + (ports - 1) / 2) * protocols.size + protocolRank.get(p.protocol)!;
+    });
+    order.sort((a, b) => keys[a] - keys[b]);
+  } else {
+    order.sort((a, b) => {
+      const x = paths[a];
+      const y = paths[b];
+      return rank.get(x.from)! - rank.get(y.from)! || rank.get(x.to)! - rank.get(y.to)! || x.port - y.port || protocolRank.get(x.protocol)! - protocolRank.get(y.protocol)!;
+    });
+  }
+  const sorted = order.map(i => paths[i]);
+  for (let i = 0; i < sorted.length; i++) paths[i] = sorted[i];
   return paths;
 }
 
