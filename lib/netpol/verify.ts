@@ -15,7 +15,7 @@ import type { ResolvedRegistry } from '../model/resolved';
 export type TrafficRegistry = Pick<ResolvedRegistry, 'spec' | 'environments' | 'allocations' | 'connections'>;
 import { Cluster, Path, PolicyRef, RuleRef, Target, TooManyPaths, pathKey } from './cluster';
 export { TooManyPaths };
-import { Address, Endpoint, Pod, Policy, PolicyPeer, PolicyPort, endpointId, ipBlockAdmits, isPod } from './model';
+import { Address, Endpoint, LabelSelector, Pod, Policy, PolicyPeer, PolicyPort, endpointId, ipBlockAdmits, isPod } from './model';
 
 /** The rules of `verify`, with their severity and meaning (docs/traffic.md lists them). */
 export const TRAFFIC_RULES = {
@@ -165,6 +165,13 @@ function firstAddress(cidr: string): string | undefined {
   }
 }
 
+/** Whether a selector names no label (`matchExpressions` aside). */
+function noLabels(selector: LabelSelector): boolean {
+  // (A loop, not Object.keys: no array for each of hundreds of thousands of peers.)
+  for (const key in selector.matchLabels) if (Object.prototype.hasOwnProperty.call(selector.matchLabels, key)) return false;
+  return true;
+}
+
 const selectorOf = (name: string, svc: { selector?: Record<string, string> }) => svc.selector ?? { 'app.kubernetes.io/name': name };
 const deployed = (status: string | undefined) => status === undefined || status === 'active' || status === 'dev-only';
 
@@ -241,9 +248,34 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
       if (ip) address(ip);
     }
   };
+  // What an egress rule could open towards a stand-in (an address, a pod of another namespace, an
+  // unlisted pod) is tried on every stand-in: its numbered ports (both ends of a range), a port of
+  // each protocol it opens whole, and for a rule without ports a port of every protocol. Rules whose
+  // peers are all pod selectors with labels reach only pods of the folder, which have their own ports.
+  // (Collected here, in the one pass over every rule, and added once every stand-in exists below:
+  // thousands of rules open the same few ports.)
+  const triedPorts = new Map<string, { port: number; protocol: string }>();
+  const tried = (port: number, protocol: string) => { triedPorts.set(`${port}/${protocol}`, { port, protocol }); };
+  const reachesStandIns = (peer: PolicyPeer) => !!peer.ipBlock || !!peer.namespaceSelector || (!!peer.podSelector && noLabels(peer.podSelector));
   for (const p of probePolicies) {
     for (const rule of p.ingress) for (const peer of rule.from ?? []) tryBlock(peer);
-    for (const rule of p.egress) for (const peer of rule.to ?? []) tryBlock(peer);
+    for (const rule of p.egress) {
+      for (const peer of rule.to ?? []) tryBlock(peer);
+      if (rule.to && rule.to.length > 0 && !rule.to.some(reachesStandIns)) continue;
+      if (!rule.ports || rule.ports.length === 0) {
+        for (const protocol of ['TCP', 'UDP', 'SCTP']) tried(ANY_PORT, protocol);
+        continue;
+      }
+      for (const x of rule.ports) {
+        const protocol = x.protocol ?? 'TCP';
+        if (typeof x.port === 'number') {
+          tried(x.port, protocol);
+          if (x.endPort !== undefined) tried(x.endPort, protocol);
+        } else if (x.port === undefined) {
+          tried(ANY_PORT, protocol);
+        }
+      }
+    }
   }
 
   const registryNamespaces = new Set<string>();
@@ -372,42 +404,18 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     if (!registryNamespaces.has(pod.namespace) || pod === dns) continue;
     for (const p of KUBE_DNS.ports) declared.push({ from: endpointId(pod), to: endpointId(dns), port: p.port, protocol: p.protocol, side: 'egress', reason: 'every pod may ask the cluster DNS' });
   }
-  // What an egress rule could open towards a stand-in (an address, a pod of another namespace, an
-  // unlisted pod) is tried on every stand-in: its numbered ports (both ends of a range), a port of
-  // each protocol it opens whole, and for a rule without ports a port of every protocol. Rules whose
-  // peers are all pod selectors with labels reach only pods of the folder, which have their own ports.
+  // The ports collected above, on every stand-in.
   // Stryker disable next-line MethodExpression: equivalent, the addresses among the probes are in standIns already, and a port added twice is one
   const standIns: Endpoint[] = [...addresses.values(), ...probes.filter(isPod)];
-  // (Collected first: thousands of rules open the same few ports.)
-  const triedPorts = new Map<string, { port: number; protocol: string }>();
-  const tried = (port: number, protocol: string) => { triedPorts.set(`${port}/${protocol}`, { port, protocol }); };
-  for (const p of probePolicies) {
-    for (const rule of p.egress) {
-      const reachesStandIns = !rule.to || rule.to.length === 0 || rule.to.some(peer => peer.ipBlock || peer.namespaceSelector ||
-        (peer.podSelector && Object.keys(peer.podSelector.matchLabels ?? {}).length === 0));
-      if (!reachesStandIns) continue;
-      if (!rule.ports || rule.ports.length === 0) {
-        for (const protocol of ['TCP', 'UDP', 'SCTP']) tried(ANY_PORT, protocol);
-        continue;
-      }
-      for (const x of rule.ports) {
-        const protocol = x.protocol ?? 'TCP';
-        if (typeof x.port === 'number') {
-          tried(x.port, protocol);
-          if (x.endPort !== undefined) tried(x.endPort, protocol);
-        } else if (x.port === undefined) {
-          tried(ANY_PORT, protocol);
-        }
-      }
-    }
-  }
   for (const e of standIns) for (const { port, protocol } of triedPorts.values()) addPort(e, port, protocol);
   for (const a of addresses.values()) { addPort(a, 443, 'TCP'); addPort(a, 80, 'TCP'); }
   const sources: Endpoint[] = [...cluster.pods, ...addresses.values()];
-  const targets: Target[] = sources.map(e => ({
-    endpoint: e,
-    ports: [...(isPod(e) ? e.ports.map(p => ({ port: p.port, protocol: p.protocol })) : []), ...(extraPorts.get(e)?.values() ?? [])],
-  }));
+  // (A pod's own ports are tried as they are: no copy unless there are more.)
+  const targets: Target[] = sources.map(e => {
+    const extra = extraPorts.get(e);
+    const own = isPod(e) ? e.ports : [];
+    return { endpoint: e, ports: extra ? [...own, ...extra.values()] : own };
+  });
   return { cluster, sources, targets, registryNamespaces, declared, openToAll, unmatched };
 }
 
