@@ -31,7 +31,7 @@ export interface PortsAppProps extends AppProps {
   /**
    * The synth verifies the traffic its NetworkPolicies allow, and draws the traffic pictures, up to
    * this many pods (workload and Service objects); above, it says so and leaves it to `cdk8s-ports verify`.
-   * Verification adds about a third to a synth of 10,000 services (30,000 pods): a lower limit
+   * Verification adds about a quarter to a synth of 10,000 services (30,000 pods; BENCHMARKS.md): a lower limit
    * trades that guarantee for speed (`0` never verifies).
    * @default Infinity (TRAFFIC_VERIFY_LIMIT: every synth is verified)
    */
@@ -42,7 +42,7 @@ export interface PortsAppProps extends AppProps {
  * The synth verifies the traffic its NetworkPolicies allow up to this many pods (workloads and
  * Services): by default, always, so that a generator bug can never ship a wider network than
  * declared, whatever the size. Verification grows with the number of allowed paths; at 10,000
- * services (30,000 pods, 190,000 policies) it adds about a third to the synth's time
+ * services (30,000 pods, 190,000 policies) it adds about a quarter to the synth's time
  * (BENCHMARKS.md), which `PortsAppProps.trafficVerifyLimit` can trade away.
  */
 export const TRAFFIC_VERIFY_LIMIT = Number.POSITIVE_INFINITY;
