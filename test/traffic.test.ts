@@ -435,25 +435,132 @@ describe('what a review found (each case was missed or mishandled before)', () =
       'error: ok.yaml: Deployment/api in a: container main, port 8080.5: containerPort 8080.5 is not a port number (an integer from 1 to 65535); the API server rejects the object | fix: write containerPort as an integer from 1 to 65535, unquoted',
       'error: ok.yaml: Deployment/api in a: container main, port 8082: containerPort "8082" is not a port number (an integer from 1 to 65535); the API server rejects the object | fix: write containerPort as an integer from 1 to 65535, unquoted',
       'error: ok.yaml: Deployment/api in a: container main, port Metrics_Port: name "Metrics_Port" is not a port name (1-15 lower-case letters, digits and \'-\', at least one letter, no \'-\' at either end or twice in a row); the API server rejects the object | fix: rename the port, for example to "metrics-port", and every reference to it',
-      'error: ok.yaml: Deployment/api in a: container main, port Metrics_Port: protocol "tcp" is not TCP, UDP or SCTP (the API server compares them in upper case); the API server rejects the object | fix: write protocol: TCP',
+      'error: ok.yaml: Deployment/api in a: container main, port Metrics_Port: protocol "tcp" is not TCP, UDP or SCTP (written exactly so, in upper case); the API server rejects the object | fix: write protocol: TCP',
       'error: ok.yaml: Deployment/api in a: container main, port 8083: name "8083" is not a port name (1-15 lower-case letters, digits and \'-\', at least one letter, no \'-\' at either end or twice in a row); the API server rejects the object | fix: rename the port, for example to "port-8083", and every reference to it',
       'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 1: endPort 8000 is below port 9000; the API server rejects the object | fix: write the range as port: 8000, endPort: 9000',
       'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 2: endPort 9000 without a numbered port; the API server rejects the object | fix: give the range\'s first port as a number in port, or remove endPort',
-      'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 3: protocol "udp" is not TCP, UDP or SCTP (the API server compares them in upper case); the API server rejects the object | fix: write protocol: UDP',
+      'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 3: protocol "udp" is not TCP, UDP or SCTP (written exactly so, in upper case); the API server rejects the object | fix: write protocol: UDP',
       'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 4: port "8080" is neither a port number nor a port name (1-15 lower-case letters, digits and \'-\', at least one letter); the API server rejects the object | fix: write port as the number 8080, unquoted (a quoted number is read as a port name)',
       'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 5: endPort 70000 is not a port number (an integer from 1 to 65535); the API server rejects the object | fix: write endPort as an integer from 1 to 65535, unquoted',
       'error: ok.yaml: Service/api in a: port web: port 0 is not a port number (an integer from 1 to 65535); the API server rejects the object | fix: write port as an integer from 1 to 65535, unquoted',
       'error: ok.yaml: Service/api in a: port web: targetPort "8080" is neither a port number nor a port name (1-15 lower-case letters, digits and \'-\', at least one letter); the API server rejects the object | fix: write targetPort as the number 8080, unquoted (a quoted number is read as a port name)',
       'error: ok.yaml: Service/api in a: port 2: targetPort 65536 is not a port number (an integer from 1 to 65535); the API server rejects the object | fix: write targetPort as an integer from 1 to 65535, unquoted',
-      'error: ok.yaml: Service/api in a: port 2: protocol "HTTP" is not TCP, UDP or SCTP (the API server compares them in upper case); the API server rejects the object | fix: write protocol: TCP, UDP or SCTP',
+      'error: ok.yaml: Service/api in a: port 2: protocol "HTTP" is not TCP, UDP or SCTP (written exactly so, in upper case); the API server rejects the object | fix: write protocol: TCP, UDP or SCTP',
     ]);
-    expect(invalid[6].where).toEqual({ namespace: 'a', policy: 'allow', file: 'ok.yaml' });
+    expect(invalid[6].where).toEqual({ namespace: 'a', policy: 'allow', object: 'NetworkPolicy/allow', file: 'ok.yaml' });
+    expect(invalid[0].where).toEqual({ namespace: 'a', object: 'Deployment/api', file: 'ok.yaml' });
     // explain and diff --traffic say so on stderr (their verdicts read the values as written: they match nothing).
     const explained = cli(['explain', 'a/api', 'a/api', '8080', '-m', '.'], dir);
     expect(explained.stderr).toMatch(/^warning: ok\.yaml: Deployment\/api in a: container main, port http: containerPort 70000 is not a port number/m);
     const diffed = cli(['diff', '--traffic', '.', '--manifests', '.'], dir);
     expect(diffed.stderr).toMatch(/^warning: \.\/ok\.yaml: NetworkPolicy\/allow in a: ingress rule 1, port 3: protocol "udp" is not TCP/m);
     expect(diffed.status).toBe(0);
+  });
+
+  test('what the API server fills in is accepted and read as it reads it; what it rejects in any corner of a pod is not missed', () => {
+    const dir = tmp('defaults');
+    // Null and empty fields as Helm renders them: a null protocol is TCP, a null endPort no range,
+    // a Service targetPort of 0 or "" its port, an empty container protocol TCP and name none.
+    fs.writeFileSync(path.join(dir, 'ok.yaml'), `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: a}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: main
+          ports: [{containerPort: 8080, name: "", protocol: ""}, {containerPort: 8081, protocol: }]
+      initContainers:
+        - {name: proxy, restartPolicy: Always, ports: [{containerPort: 15001, name: proxy}]}
+        - {name: setup, ports: [{containerPort: 9999}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: a}
+spec:
+  selector: {app: api}
+  ports: [{name: web, port: 80, targetPort: 0, protocol: ""}, {name: other, port: 81, targetPort: "", nodePort: 0}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cli, namespace: a}
+spec:
+  template:
+    metadata: {labels: {app: cli}}
+    spec: {containers: [{name: main}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: a}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: cli-out, namespace: a}
+spec:
+  podSelector: {matchLabels: {app: cli}}
+  policyTypes: [Egress]
+  egress: [{to: [{podSelector: {}}], ports: [{port: 8080, protocol: , endPort: }, {port: 80}, {port: 15001}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: in, namespace: a}
+spec:
+  podSelector: {}
+  ingress: [{from: [{podSelector: {matchLabels: {app: cli}}, namespaceSelector: }], ports: [{port: 8080, protocol: }, {port: 80}, {port: proxy}]}]
+`);
+    let r = cli(['verify', '.', '--json', '--paths'], dir);
+    expect(r.json().findings.filter((f: any) => f.rule === 'manifest-invalid')).toEqual([]);
+    // Read as the API server reads them: TCP, the Service's stand-in on 80, the sidecar's port; not the init container's.
+    const paths = r.json().allowed.map(pathKey);
+    expect(paths).toEqual(expect.arrayContaining(['a/cli -> a/web 8080/TCP', 'a/cli -> a/api 80/TCP', 'a/cli -> a/web 15001/TCP']));
+    expect(paths.filter((p: string) => p.includes('9999') || p.includes('null'))).toEqual([]);
+
+    fs.writeFileSync(path.join(dir, 'ok.yaml'), `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: a}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      hostNetwork: true
+      containers: [{name: main, ports: [{containerPort: 8080, hostPort: 70000, name: http}, {containerPort: 8081, name: http}, 8082, {containerPort: .nan}]}]
+      initContainers: [{name: setup, ports: [{containerPort: 0}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: a}
+spec:
+  selector: {app: api}
+  ports: [{name: HTTP_Web, port: 80, nodePort: 99999}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: in, namespace: a}
+spec:
+  podSelector: {}
+  ingress: [{from: [{podSelector: {}, ipBlock: {cidr: 10.0.0.0/8}}, x], ports: [{port: "99999"}, {port: 70000, endPort: 65535}, 443]}]
+`);
+    r = cli(['verify', '.', '--json'], dir);
+    expect(r.status).toBe(1);
+    expect(r.json().findings.filter((f: any) => f.rule === 'manifest-invalid').map((f: any) => `${f.message} | ${f.fix}`)).toEqual([
+      'ok.yaml: Deployment/web in a: container main, port http: hostPort 70000 is not a port number (an integer from 1 to 65535); the API server rejects the object | write hostPort as an integer from 1 to 65535, unquoted',
+      'ok.yaml: Deployment/web in a: container main, port http: the container has two ports named http; the API server rejects the object | give each port of a container a name of its own',
+      'ok.yaml: Deployment/web in a: container main, port 3: 8082 is not a port entry; the API server rejects the object | write it as containerPort: <number>, with name and protocol if needed',
+      'ok.yaml: Deployment/web in a: container main, port NaN: containerPort NaN is not a port number (an integer from 1 to 65535); the API server rejects the object | write containerPort as an integer from 1 to 65535, unquoted',
+      'ok.yaml: Deployment/web in a: init container setup, port 0: containerPort 0 is not a port number (an integer from 1 to 65535); the API server rejects the object | write containerPort as an integer from 1 to 65535, unquoted',
+      'ok.yaml: NetworkPolicy/in in a: ingress rule 1, peer 1: ipBlock together with podSelector (read here as the ipBlock alone); the API server rejects the object | make them two peers of the rule: one with the ipBlock, one with the selectors',
+      'ok.yaml: NetworkPolicy/in in a: ingress rule 1, peer 2: "x" is not a peer; the API server rejects the object | write it as podSelector, namespaceSelector (or both), or ipBlock',
+      'ok.yaml: NetworkPolicy/in in a: ingress rule 1, port 1: port "99999" is neither a port number nor a port name (1-15 lower-case letters, digits and \'-\', at least one letter); the API server rejects the object | write port as an integer from 1 to 65535, or as the name of a container port',
+      'ok.yaml: NetworkPolicy/in in a: ingress rule 1, port 2: port 70000 is not a port number (an integer from 1 to 65535); the API server rejects the object | write port as an integer from 1 to 65535, unquoted',
+      'ok.yaml: NetworkPolicy/in in a: ingress rule 1, port 2: endPort 65535 is below port 70000; the API server rejects the object | write port and endPort as an integer from 1 to 65535, endPort not below port',
+      'ok.yaml: NetworkPolicy/in in a: ingress rule 1, port 3: 443 is not a port entry; the API server rejects the object | write it as port: 443, with protocol if not TCP',
+      'ok.yaml: Service/api in a: port HTTP_Web: name "HTTP_Web" is not a DNS label (1-63 lower-case letters, digits and \'-\', a letter or digit at either end); the API server rejects the object | rename it, for example to "http-web"',
+      'ok.yaml: Service/api in a: port HTTP_Web: nodePort 99999 is not a port number (an integer from 1 to 65535); the API server rejects the object | write nodePort as an integer from 1 to 65535, unquoted',
+    ]);
   });
 
   test('the synth stops on a value the API server rejects in the user\'s own chart; nothing is written', () => {
@@ -465,8 +572,33 @@ describe('what a review found (each case was missed or mishandled before)', () =
     new k8s.KubeNetworkPolicy(chart, 'p', { metadata: { name: 'extra', namespace: 'lumiere-dev' }, spec: { podSelector: { matchLabels: { app: 'x' } }, ingress: [{ ports: [{ port: k8s.IntOrString.fromNumber(8080), protocol: 'tcp' }] }] } });
     const result = app.trySynth();
     expect(result.ok).toBe(false);
-    expect(result.problem).toBe('the charts hold a value the API server rejects:\n  manifest-invalid: extra.k8s.yaml: NetworkPolicy/extra in lumiere-dev: ingress rule 1, port 1: protocol "tcp" is not TCP, UDP or SCTP (the API server compares them in upper case); the API server rejects the object\n    fix: write protocol: TCP');
+    expect(result.problem).toBe('the charts hold a value the API server rejects:\n  manifest-invalid: extra.k8s.yaml: NetworkPolicy/extra in lumiere-dev: ingress rule 1, port 1: protocol "tcp" is not TCP, UDP or SCTP (written exactly so, in upper case); the API server rejects the object\n    fix: write protocol: TCP');
     expect(fs.existsSync(manifests)).toBe(false);
+  });
+
+  test('explain: an environment both registries have names either one\'s pods; a pod to itself is one verdict, not two', () => {
+    // lumiere and aura both have development (lumiere-dev, aura-dev): each one's services are found through it.
+    const aura = cli(['explain', 'development/ai-gateway', 'development/web'], ex.dir);
+    expect(aura.stderr).toBe('');
+    expect(aura.stdout).toMatch(/^aura-dev\/ai-gateway -> aura-dev\/web \d+\/TCP: /m);
+    const lumiere = cli(['explain', 'development/pourtier', 'development/courier'], ex.dir);
+    expect(lumiere.stdout).toMatch(/^lumiere-dev\/pourtier -> lumiere-dev\/courier \d+\/TCP: allowed$/m);
+    const self = cli(['explain', 'lumiere-dev/courier', 'lumiere-dev/courier', '--json'], ex.dir).json();
+    expect(self.forward.length).toBeGreaterThan(0);
+    expect(self.reverse).toEqual([]);
+  });
+
+  test('diff --traffic puts only addresses in brackets, not a pod whose name has a colon', () => {
+    const dir = tmp('colon');
+    fs.mkdirSync(path.join(dir, 'base'));
+    fs.mkdirSync(path.join(dir, 'now'));
+    write(path.join(dir, 'now', 'a.yaml'), [
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web:1', namespace: 'a' }, spec: { containers: [{ name: 'c', ports: [{ containerPort: 8080 }] }] } },
+      policy('open', 'a', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '::/0' } }] }] }),
+    ]);
+    const r = cli(['diff', '--traffic', 'base', '--manifests', 'now'], dir);
+    expect(r.stdout).toMatch(/^opens  2001:db8::7 -> a\/web:1:8080\/TCP$/m);
+    expect(r.stdout).not.toMatch(/\[a\/web:1\]/);
   });
 
   test('more allowed paths than the limit is one clear error, not an exhausted heap', () => {

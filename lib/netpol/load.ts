@@ -48,55 +48,66 @@ export interface InvalidValue {
 const PROTOCOLS = new Set(['TCP', 'UDP', 'SCTP']);
 /** An IANA service name as the API server checks a port name: 1-15 of a-z, 0-9 and `-`, a letter at least, no `-` at the ends or twice in a row. */
 const PORT_NAME = /^(?!-)(?!.*--)(?=.*[a-z])[a-z0-9-]{1,15}(?<!-)$/;
+/** A DNS label (RFC 1123), what a Service's port name must be. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const isPortNumber = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535;
+/** A field the API server takes as not given: absent, or null (Helm writes an empty value as null). */
+const absent = (v: unknown): v is undefined | null => v === undefined || v === null;
+/** A value as a message shows it: strings quoted, numbers as numbers (NaN and Infinity too). */
+const show = (v: unknown): string => (typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v));
+/** A name read from a manifest, as text. */
+export const nameText = (v: unknown): string => (typeof v === 'string' ? v : absent(v) ? '' : show(v));
+const NUMBER_RULE = 'an integer from 1 to 65535';
 
 /** Records the values of one object the API server would reject. */
 class ValueCheck {
   constructor(private readonly out: InvalidValue[], private readonly file: string, private readonly namespace: string, private readonly kind: string, private readonly objectName: unknown) {}
 
-  private add(message: string, fix: string): void {
-    this.out.push({ file: this.file, namespace: this.namespace, object: `${this.kind}/${String(this.objectName ?? '')}`, message, fix });
+  public add(message: string, fix: string): void {
+    this.out.push({ file: this.file, namespace: this.namespace, object: `${this.kind}/${nameText(this.objectName)}`, message, fix });
   }
 
   /** A port that must be a number (containerPort, a Service's port): `where` names its entry, `field` the key. */
   public number(where: string, field: string, v: unknown): void {
-    if (!isPortNumber(v)) this.add(`${where}: ${field} ${JSON.stringify(v)} is not a port number (an integer from 1 to 65535)`, `write ${field} as an integer from 1 to 65535, unquoted`);
+    if (!isPortNumber(v)) this.add(`${where}: ${field} ${absent(v) ? 'is missing' : `${show(v)} is not a port number (${NUMBER_RULE})`}`, `write ${field} as ${NUMBER_RULE}, unquoted`);
   }
 
   /** A port that is a number or a port name (targetPort, a NetworkPolicy port). */
   public numberOrName(where: string, field: string, v: unknown): void {
-    if (typeof v === 'string') {
-      if (!PORT_NAME.test(v)) {
-        this.add(`${where}: ${field} ${JSON.stringify(v)} is neither a port number nor a port name (1-15 lower-case letters, digits and '-', at least one letter)`,
-          /^\d+$/.test(v) ? `write ${field} as the number ${v}, unquoted (a quoted number is read as a port name)` : `write ${field} as an integer from 1 to 65535, or as the name of a container port`);
-      }
-    } else this.number(where, field, v);
+    if (typeof v !== 'string') return this.number(where, field, v);
+    if (PORT_NAME.test(v)) return;
+    const quoted = /^\d+$/.test(v) && isPortNumber(Number(v));
+    this.add(`${where}: ${field} ${show(v)} is neither a port number nor a port name (1-15 lower-case letters, digits and '-', at least one letter)`,
+      quoted ? `write ${field} as the number ${Number(v)}, unquoted (a quoted number is read as a port name)` : `write ${field} as ${NUMBER_RULE}, or as the name of a container port`);
   }
 
+  /** A container port's name (none, or an IANA service name). */
   public portName(where: string, v: unknown): void {
-    if (v !== undefined && (typeof v !== 'string' || !PORT_NAME.test(v))) {
-      this.add(`${where}: name ${JSON.stringify(v)} is not a port name (1-15 lower-case letters, digits and '-', at least one letter, no '-' at either end or twice in a row)`,
-        `rename the port, for example to ${JSON.stringify(suggestName(v))}, and every reference to it`);
-    }
+    if (absent(v) || v === '' || (typeof v === 'string' && PORT_NAME.test(v))) return;
+    this.add(`${where}: name ${show(v)} is not a port name (1-15 lower-case letters, digits and '-', at least one letter, no '-' at either end or twice in a row)`,
+      `rename the port, for example to ${JSON.stringify(suggestName(v))}, and every reference to it`);
   }
 
-  public protocol(where: string, v: unknown): void {
-    if (v !== undefined && (typeof v !== 'string' || !PROTOCOLS.has(v))) {
-      const upper = typeof v === 'string' ? v.toUpperCase() : '';
-      this.add(`${where}: protocol ${JSON.stringify(v)} is not TCP, UDP or SCTP (the API server compares them in upper case)`, PROTOCOLS.has(upper) ? `write protocol: ${upper}` : 'write protocol: TCP, UDP or SCTP');
-    }
+  /** `protocol`: TCP, UDP or SCTP exactly; `emptyIsTcp` where the API server defaults an empty one (containers, Services), not in a NetworkPolicy. */
+  public protocol(where: string, v: unknown, emptyIsTcp: boolean): void {
+    if (absent(v) || (v === '' && emptyIsTcp) || (typeof v === 'string' && PROTOCOLS.has(v))) return;
+    const upper = typeof v === 'string' ? v.toUpperCase() : '';
+    this.add(`${where}: protocol ${show(v)} is not TCP, UDP or SCTP (written exactly so, in upper case)`, PROTOCOLS.has(upper) ? `write protocol: ${upper}` : 'write protocol: TCP, UDP or SCTP');
   }
 
   public range(where: string, port: unknown, endPort: unknown): void {
-    if (endPort === undefined) return;
-    if (typeof endPort !== 'number' || !isPortNumber(endPort)) this.number(where, 'endPort', endPort);
-    else if (typeof port !== 'number') this.add(`${where}: endPort ${endPort} without a numbered port`, 'give the range\'s first port as a number in port, or remove endPort');
-    else if (endPort < port) this.add(`${where}: endPort ${endPort} is below port ${port}`, `write the range as port: ${endPort}, endPort: ${port}`);
+    if (absent(endPort)) return;
+    if (!isPortNumber(endPort)) this.number(where, 'endPort', endPort);
+    else if (typeof port !== 'number') this.add(`${where}: endPort ${show(endPort)} without a numbered port`, 'give the range\'s first port as a number in port, or remove endPort');
+    else if ((endPort as number) < port) {
+      this.add(`${where}: endPort ${show(endPort)} is below port ${show(port)}`,
+        isPortNumber(port) ? `write the range as port: ${show(endPort)}, endPort: ${show(port)}` : `write port and endPort as ${NUMBER_RULE}, endPort not below port`);
+    }
   }
 }
 
 function suggestName(v: unknown): string {
-  const s = String(v).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 15).replace(/-$/, '');
+  const s = nameText(v).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 15).replace(/-$/, '');
   return /[a-z]/.test(s) ? s : `port-${s}`.slice(0, 15).replace(/-$/, '');
 }
 
@@ -167,14 +178,21 @@ const isPlainPeer = (p: unknown): boolean =>
   isPlain(p) && onlyKeys(p, 'podSelector', 'namespaceSelector') &&
   (p.podSelector === undefined || isPlainSelector(p.podSelector)) && (p.namespaceSelector === undefined || isPlainSelector(p.namespaceSelector));
 
-function peers(v: unknown): PolicyPeer[] | undefined {
+function peers(v: unknown, check: ValueCheck, rule: () => string): PolicyPeer[] | undefined {
   if (!Array.isArray(v)) return undefined;
   if (v.every(isPlainPeer)) return v as PolicyPeer[];
   // A null field is an absent one (Helm renders an empty `namespaceSelector:` as null); a peer that
   // is not an object says nothing, and admits nobody (the API server rejects it).
-  return v.map(p => {
+  return v.map((p, i) => {
     const out: { podSelector?: LabelSelector; namespaceSelector?: LabelSelector; ipBlock?: { cidr: string; except?: string[] } } = {};
-    if (!isObj(p)) return out;
+    if (!isObj(p)) {
+      check.add(`${rule()}, peer ${i + 1}: ${show(p)} is not a peer`, 'write it as podSelector, namespaceSelector (or both), or ipBlock');
+      return out;
+    }
+    if (!absent(p.ipBlock) && (!absent(p.podSelector) || !absent(p.namespaceSelector))) {
+      check.add(`${rule()}, peer ${i + 1}: ipBlock together with ${!absent(p.podSelector) ? 'podSelector' : 'namespaceSelector'} (read here as the ipBlock alone)`,
+        'make them two peers of the rule: one with the ipBlock, one with the selectors');
+    }
     if (p.podSelector != null) out.podSelector = selector(p.podSelector);
     if (p.namespaceSelector != null) out.namespaceSelector = selector(p.namespaceSelector);
     if (isObj(p.ipBlock)) {
@@ -187,13 +205,14 @@ function peers(v: unknown): PolicyPeer[] | undefined {
 
 /** Whether the API server accepts a NetworkPolicy port as written (checked first: almost every port is fine). */
 const policyPortValid = (p: Obj): boolean =>
-  (p.port === undefined || isPortNumber(p.port) || (typeof p.port === 'string' && PORT_NAME.test(p.port))) &&
-  (p.endPort === undefined || (isPortNumber(p.endPort) && typeof p.port === 'number' && p.endPort >= p.port)) &&
-  (p.protocol === undefined || PROTOCOLS.has(p.protocol));
+  (absent(p.port) || isPortNumber(p.port) || (typeof p.port === 'string' && PORT_NAME.test(p.port))) &&
+  (absent(p.endPort) || (isPortNumber(p.endPort) && typeof p.port === 'number' && p.endPort >= p.port)) &&
+  (absent(p.protocol) || PROTOCOLS.has(p.protocol));
 
 /** A valid port with a string protocol (or none), a number or name, and a number endPort (or none), nothing else. */
 const isPlainPort = (p: unknown): boolean =>
   isPlain(p) && onlyKeys(p, 'protocol', 'port', 'endPort') && (p.protocol === undefined || typeof p.protocol === 'string') &&
+  (p.port === undefined || typeof p.port === 'number' || typeof p.port === 'string') &&
   (p.endPort === undefined || typeof p.endPort === 'number') && policyPortValid(p);
 
 function policyPorts(v: unknown, check: ValueCheck, rule: () => string): PolicyPort[] | undefined {
@@ -202,15 +221,19 @@ function policyPorts(v: unknown, check: ValueCheck, rule: () => string): PolicyP
   const out: PolicyPort[] = [];
   for (let i = 0; i < v.length; i++) {
     const p: unknown = v[i];
-    if (!isObj(p)) continue;
+    if (!isObj(p)) {
+      check.add(`${rule()}, port ${i + 1}: ${show(p)} is not a port entry`, `write it as port: ${typeof p === 'number' ? p : '<number>'}, with protocol if not TCP`);
+      continue;
+    }
     if (!policyPortValid(p)) {
       const where = `${rule()}, port ${i + 1}`;
-      if (p.port !== undefined) check.numberOrName(where, 'port', p.port);
+      if (!absent(p.port)) check.numberOrName(where, 'port', p.port);
       check.range(where, p.port, p.endPort);
-      check.protocol(where, p.protocol);
+      check.protocol(where, p.protocol, false);
     }
+    // (A null field is an absent one: a null protocol is TCP, a null port every port.)
     const port: { protocol?: string; port?: number | string; endPort?: number } = {};
-    if (p.protocol !== undefined) port.protocol = String(p.protocol);
+    if (!absent(p.protocol)) port.protocol = String(p.protocol);
     if (typeof p.port === 'number' || typeof p.port === 'string') port.port = p.port;
     if (typeof p.endPort === 'number') port.endPort = p.endPort;
     out.push(port);
@@ -223,8 +246,9 @@ function rules(v: unknown, key: 'from' | 'to', check: ValueCheck): PolicyRule[] 
   let same = true;
   const out = v.map((r, i) => {
     if (!isObj(r)) { same = false; return {}; }
-    const peerList = peers(r[key]);
-    const ports = policyPorts(r.ports, check, () => `${key === 'from' ? 'ingress' : 'egress'} rule ${i + 1}`);
+    const where = () => `${key === 'from' ? 'ingress' : 'egress'} rule ${i + 1}`;
+    const peerList = peers(r[key], check, where);
+    const ports = policyPorts(r.ports, check, where);
     // A rule of exactly these two fields, read as they are, is used as it is.
     if (same && peerList === r[key] && ports === r.ports && isPlain(r) && onlyKeys(r, key, 'ports')) return r as PolicyRule;
     same = false;
@@ -250,19 +274,41 @@ export function policyOf(o: Obj, file?: string, invalid: InvalidValue[] = []): P
   };
 }
 
+/**
+ * The ports a pod template's containers serve (sidecars, init containers that keep running,
+ * included), every port of every container checked as the API server would.
+ */
 function containerPorts(template: Obj, check: ValueCheck): ContainerPort[] {
   const out: ContainerPort[] = [];
-  for (const c of Array.isArray(template.spec?.containers) ? template.spec.containers : []) {
-    for (const p of isObj(c) && Array.isArray(c.ports) ? c.ports : []) {
-      if (!isObj(p)) continue;
-      if (!isPortNumber(p.containerPort) || !(p.name === undefined || (typeof p.name === 'string' && PORT_NAME.test(p.name))) || !(p.protocol === undefined || PROTOCOLS.has(p.protocol))) {
-        const where = `container ${String(c.name ?? '')}, port ${p.name !== undefined ? String(p.name) : String(p.containerPort)}`;
-        check.number(where, 'containerPort', p.containerPort);
-        check.portName(where, p.name);
-        check.protocol(where, p.protocol);
-      }
-      if (typeof p.containerPort !== 'number') continue;
-      out.push({ ...(typeof p.name === 'string' ? { name: p.name } : {}), port: p.containerPort, protocol: typeof p.protocol === 'string' ? p.protocol : 'TCP' });
+  const spec = isObj(template.spec) ? template.spec : {};
+  for (const [list, init] of [[spec.containers, false], [spec.initContainers, true]] as const) {
+    for (const c of Array.isArray(list) ? list : []) {
+      if (!isObj(c) || !Array.isArray(c.ports)) continue;
+      const serves = !init || c.restartPolicy === 'Always';
+      const container = `${init ? 'init container' : 'container'} ${nameText(c.name)}`;
+      const names = new Set<string>();
+      c.ports.forEach((p: unknown, i: number) => {
+        if (!isObj(p)) {
+          check.add(`${container}, port ${i + 1}: ${show(p)} is not a port entry`, 'write it as containerPort: <number>, with name and protocol if needed');
+          return;
+        }
+        // (An empty name is no name; an empty protocol is TCP, as the API server defaults them.)
+        const named = typeof p.name === 'string' && p.name !== '';
+        const twice = named && names.has(p.name);
+        if (!isPortNumber(p.containerPort) || !(absent(p.name) || p.name === '' || (typeof p.name === 'string' && PORT_NAME.test(p.name))) ||
+          !(absent(p.protocol) || p.protocol === '' || PROTOCOLS.has(p.protocol)) || !(absent(p.hostPort) || p.hostPort === 0 || isPortNumber(p.hostPort)) || twice) {
+          const where = `${container}, port ${named ? p.name : show(p.containerPort)}`;
+          check.number(where, 'containerPort', p.containerPort);
+          check.portName(where, p.name);
+          check.protocol(where, p.protocol, true);
+          if (!absent(p.hostPort) && p.hostPort !== 0) check.number(where, 'hostPort', p.hostPort);
+          if (twice) check.add(`${where}: the container has two ports named ${p.name}`, 'give each port of a container a name of its own');
+        }
+        if (named) names.add(p.name);
+        if (!serves || typeof p.containerPort !== 'number') return;
+        const protocol = typeof p.protocol === 'string' && p.protocol !== '' ? p.protocol : 'TCP';
+        out.push(named ? { name: p.name, port: p.containerPort, protocol } : { port: p.containerPort, protocol });
+      });
     }
   }
   return out;
@@ -304,14 +350,16 @@ export function clusterOf(objects: readonly SourcedObject[], invalid: InvalidVal
       policies.push(policyOf(o, file, invalid));
     } else if (typeof o.kind === 'string' && Object.prototype.hasOwnProperty.call(WORKLOADS, o.kind)) {
       const template = WORKLOADS[o.kind](o);
-      if (!isObj(template) || template.spec?.hostNetwork === true) continue; // host-network pods are outside NetworkPolicy
+      if (!isObj(template)) continue;
       const ns = namespaceOf(o);
       const check = new ValueCheck(invalid, file, ns, o.kind, o.metadata?.name);
+      const ports = containerPorts(template, check);
+      if (template.spec?.hostNetwork === true) continue; // host-network pods are outside NetworkPolicy (their ports are checked all the same)
       const replicas = o.kind === 'Job' ? o.spec?.parallelism : o.kind === 'CronJob' ? o.spec?.jobTemplate?.spec?.parallelism : o.spec?.replicas;
       const several = o.kind === 'DaemonSet' || (typeof replicas === 'number' && replicas > 1);
       pods.push({
         namespace: ns, name: podName(ns, o.kind, String(o.metadata?.name ?? 'unnamed')), labels: stringMap(template.metadata?.labels),
-        ports: containerPorts(template, check), source: `${file}: ${o.kind}/${o.metadata?.name ?? ''}`, ...(several ? { several } : {}),
+        ports, source: `${file}: ${o.kind}/${o.metadata?.name ?? ''}`, ...(several ? { several } : {}),
       });
     }
   }
@@ -322,14 +370,25 @@ export function clusterOf(objects: readonly SourcedObject[], invalid: InvalidVal
     if (o.kind !== 'Service' || !isObj(o.spec)) continue;
     const ns = namespaceOf(o);
     const check = new ValueCheck(invalid, file, ns, 'Service', o.metadata?.name);
+    // (A targetPort of 0 or "" is the port, an empty protocol TCP, an empty name none: the API server's defaults.)
+    const defaultTarget = (v: unknown) => absent(v) || v === 0 || v === '';
     (Array.isArray(o.spec.ports) ? o.spec.ports : []).forEach((p: unknown, i: number) => {
-      if (!isObj(p)) return;
-      if (isPortNumber(p.port) && (p.targetPort === undefined || isPortNumber(p.targetPort) || (typeof p.targetPort === 'string' && PORT_NAME.test(p.targetPort))) &&
-        (p.protocol === undefined || PROTOCOLS.has(p.protocol))) return;
-      const where = `port ${p.name !== undefined ? String(p.name) : i + 1}`;
+      if (!isObj(p)) {
+        check.add(`port ${i + 1}: ${show(p)} is not a port entry`, 'write it as port: <number>, with targetPort, name and protocol if needed');
+        return;
+      }
+      const nameOk = absent(p.name) || p.name === '' || (typeof p.name === 'string' && DNS_LABEL.test(p.name));
+      if (isPortNumber(p.port) && (defaultTarget(p.targetPort) || isPortNumber(p.targetPort) || (typeof p.targetPort === 'string' && PORT_NAME.test(p.targetPort))) &&
+        (absent(p.protocol) || p.protocol === '' || PROTOCOLS.has(p.protocol)) && nameOk && (absent(p.nodePort) || p.nodePort === 0 || isPortNumber(p.nodePort))) return;
+      const where = `port ${typeof p.name === 'string' && p.name !== '' ? p.name : i + 1}`;
       check.number(where, 'port', p.port);
-      if (p.targetPort !== undefined) check.numberOrName(where, 'targetPort', p.targetPort);
-      check.protocol(where, p.protocol);
+      if (!defaultTarget(p.targetPort)) check.numberOrName(where, 'targetPort', p.targetPort);
+      check.protocol(where, p.protocol, true);
+      if (!nameOk) {
+        check.add(`${where}: name ${show(p.name)} is not a DNS label (1-63 lower-case letters, digits and '-', a letter or digit at either end)`,
+          `rename it, for example to ${JSON.stringify(nameText(p.name).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || 'port')}`);
+      }
+      if (!absent(p.nodePort) && p.nodePort !== 0) check.number(where, 'nodePort', p.nodePort);
     });
     if (!isObj(o.spec.selector) || Object.keys(o.spec.selector).length === 0) continue;
     const labels = stringMap(o.spec.selector);
@@ -337,10 +396,10 @@ export function clusterOf(objects: readonly SourcedObject[], invalid: InvalidVal
     const ports: ContainerPort[] = [];
     for (const p of Array.isArray(o.spec.ports) ? o.spec.ports : []) {
       if (!isObj(p) || typeof p.port !== 'number') continue;
-      const protocol = typeof p.protocol === 'string' ? p.protocol : 'TCP';
-      if (typeof p.targetPort === 'string') ports.push({ name: p.targetPort, port: p.port, protocol });
+      const protocol = typeof p.protocol === 'string' && p.protocol !== '' ? p.protocol : 'TCP';
+      if (typeof p.targetPort === 'string' && p.targetPort !== '') ports.push({ name: p.targetPort, port: p.port, protocol });
       else {
-        const port = typeof p.targetPort === 'number' ? p.targetPort : p.port;
+        const port = typeof p.targetPort === 'number' && p.targetPort !== 0 ? p.targetPort : p.port;
         // (No object spread: this runs for every port of every Service.)
         ports.push(typeof p.name === 'string' ? { name: p.name, port, protocol } : { port, protocol });
       }

@@ -44,6 +44,8 @@ export interface TrafficFinding {
     readonly port?: number;
     readonly protocol?: string;
     readonly policy?: string;
+    /** The object a value belongs to (`Deployment/api`), for `manifest-invalid`. */
+    readonly object?: string;
     readonly file?: string;
     readonly registry?: string;
   };
@@ -423,7 +425,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
 export function invalidValueFinding(v: { readonly file: string; readonly namespace: string; readonly object: string; readonly message: string; readonly fix: string }): TrafficFinding {
   const policy = v.object.startsWith('NetworkPolicy/') ? { policy: v.object.slice('NetworkPolicy/'.length) } : {};
   return finding('manifest-invalid', `${v.file ? `${v.file}: ` : ''}${v.object} in ${v.namespace}: ${v.message}; the API server rejects the object`,
-    { namespace: v.namespace, ...policy, ...(v.file ? { file: v.file } : {}) }, v.fix);
+    { namespace: v.namespace, ...policy, object: v.object, ...(v.file ? { file: v.file } : {}) }, v.fix);
 }
 
 /** Short text for the rules that decide a path: `allow-x (k8s/dev.yaml, egress rule 1)`. */
@@ -459,8 +461,9 @@ export function structuralFindings(cluster: Cluster, podNamespaces: ReadonlySet<
     // (Most policies have no finding: nothing is built for them.)
     const long = p.name.length > 63;
     const ranges: PolicyPort[] = [];
-    for (const rule of p.ingress) for (const x of rule.ports ?? []) if (x.endPort !== undefined) ranges.push(x);
-    for (const rule of p.egress) for (const x of rule.ports ?? []) if (x.endPort !== undefined) ranges.push(x);
+    // (A range without a numbered port is manifest-invalid, not a range.)
+    for (const rule of p.ingress) for (const x of rule.ports ?? []) if (x.endPort !== undefined && typeof x.port === 'number') ranges.push(x);
+    for (const rule of p.egress) for (const x of rule.ports ?? []) if (x.endPort !== undefined && typeof x.port === 'number') ranges.push(x);
     const idle = podNamespaces.has(p.namespace) && !selectsAPod(p);
     // Stryker disable next-line ConditionalExpression: equivalent, a policy without a finding gets none from the three checks below either
     if (!long && ranges.length === 0 && !idle) continue;

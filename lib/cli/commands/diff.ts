@@ -51,7 +51,7 @@ export function trafficDiff(io: Io, base: string, opts: { manifests: string; jso
   const opens = after.filter(p => !beforeKeys.has(pathKey(p)));
   const closes = before.filter(p => !afterKeys.has(pathKey(p)));
   // An IPv6 address in brackets, so that its port reads as one.
-  const host = (id: string) => (id.includes(':') ? `[${id}]` : id);
+  const host = (id: string) => (id.includes(':') && !id.includes('/') ? `[${id}]` : id);
   const line = (p: { from: string; to: string; port: number; protocol: string }) => `${p.from} -> ${host(p.to)}:${p.port}/${p.protocol}`;
   if (opts.json) {
     json(io, { base, folder: opts.manifests, opens, closes });

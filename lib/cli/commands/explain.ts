@@ -13,13 +13,15 @@ import { EXIT, Io, Colours, UsageError, json, jsonOption, errColours, outColours
 import { manifestsFolder, trafficRegistries } from '../traffic';
 
 /** An endpoint by id (`namespace/name`, an address), by name alone when one pod has it, or as `environment/service`. */
-function find(endpoints: ReadonlyMap<string, Endpoint>, text: string, namespaceOf: ReadonlyMap<string, string>, near?: Endpoint): Endpoint {
+function find(endpoints: ReadonlyMap<string, Endpoint>, text: string, namespacesOf: ReadonlyMap<string, readonly string[]>, near?: Endpoint): Endpoint {
   const exact = endpoints.get(text);
   if (exact) return exact;
   const [first, ...rest] = text.split('/');
-  if (rest.length && namespaceOf.has(first)) {
-    const viaEnv = endpoints.get(`${namespaceOf.get(first)}/${rest.join('/')}`);
-    if (viaEnv) return viaEnv;
+  // An environment name may be every registry's (`development`): each of their namespaces is tried.
+  if (rest.length && namespacesOf.has(first)) {
+    const ids = namespacesOf.get(first)!.map(ns => `${ns}/${rest.join('/')}`).filter(id => endpoints.has(id));
+    if (ids.length === 1) return endpoints.get(ids[0])!;
+    if (ids.length > 1) throw new UsageError(`${text} names pods of several registries' ${first} (${ids.join(', ')}): give namespace/name`);
   }
   // A bare name: the pod of that name beside the other end first, else the only pod of that name.
   if (near && 'namespace' in near && endpoints.has(`${near.namespace}/${text}`)) return endpoints.get(`${near.namespace}/${text}`)!;
@@ -83,7 +85,14 @@ export function explain(io: Io, from: string, to: string, port: string | undefin
     io.err(`${errColours(io).yellow('warning')}: ${printable(`${v.file}: ${v.object} in ${v.namespace}: ${v.message}; the API server rejects the object (fix: ${v.fix})`)}\n`);
   }
   const { cluster, endpoints } = endpointsOf(loaded.cluster, registries);
-  const namespaceOf = new Map(registries.flatMap(r => r.environments.map(e => [e.name, e.namespace] as const)));
+  const namespaceOf = new Map<string, string[]>();
+  for (const r of registries) {
+    for (const e of r.environments) {
+      const list = namespaceOf.get(e.name) ?? [];
+      if (!list.includes(e.namespace)) list.push(e.namespace);
+      namespaceOf.set(e.name, list);
+    }
+  }
   let hint: Endpoint | undefined;
   try {
     hint = find(endpoints, to, namespaceOf);
@@ -94,11 +103,14 @@ export function explain(io: Io, from: string, to: string, port: string | undefin
   const b = find(endpoints, to, namespaceOf, a);
   const forward = portsFor(port, b).map(p => cluster.verdict(a, b, p.port, p.protocol));
   // The other direction on the source's own ports (or the same port when it has none).
-  let reverse: Verdict[];
-  try {
-    reverse = portsFor(port === undefined || !/^\d/.test(port) ? undefined : port, a).map(p => cluster.verdict(b, a, p.port, p.protocol));
-  } catch {
-    reverse = forward.map(v => cluster.verdict(b, a, v.port, v.protocol));
+  // (From a pod to itself, the other direction is the same path: it is not given twice.)
+  let reverse: Verdict[] = [];
+  if (a !== b) {
+    try {
+      reverse = portsFor(port === undefined || !/^\d/.test(port) ? undefined : port, a).map(p => cluster.verdict(b, a, p.port, p.protocol));
+    } catch {
+      reverse = forward.map(v => cluster.verdict(b, a, v.port, v.protocol));
+    }
   }
   if (opts.json) {
     json(io, { forward, reverse });

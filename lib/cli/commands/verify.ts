@@ -63,7 +63,7 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
 }
 
 export function register(cli: Command, io: Io, setCode: (code: number) => void): void {
-  cli.command('verify').description('what the NetworkPolicies allow against what the registry declares (exit 1 on a difference or a namespace without default deny)')
+  cli.command('verify').description('what the NetworkPolicies allow against what the registry declares (exit 1 on a difference, a namespace without default deny, or a manifest that cannot be read or holds a value the API server rejects)')
     .argument('[folder]', 'the folder of manifests (any, hand-written ones included)', 'manifests')
     .addOption(new Option('-r, --registry <file...>', 'the registries to compare with (default: ./ports.yaml, else the ports.json files in the folder)'))
     .option('--paths', 'also list every allowed path')
