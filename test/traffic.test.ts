@@ -424,9 +424,13 @@ describe('what a review found (each case was missed or mishandled before)', () =
     ]);
     expect(invalidIn(dir)).toEqual([]);
     write(path.join(dir, 'ok.yaml'), [
-      deployment([{ containerPort: 70000, name: 'http' }, { containerPort: 8080.5 }, { containerPort: '8082' }, { containerPort: 8081, protocol: 'tcp', name: 'Metrics_Port' }, { containerPort: 8083, name: '8083' }]),
+      deployment([{ containerPort: 70000, name: 'http' }, { containerPort: 8080.5 }, { containerPort: '8082' }, { containerPort: 8081, protocol: 'tcp', name: 'Metrics_Port' }, { containerPort: 8083, name: '8083' },
+        // What the suggested names make of runs of dashes, a leading one, and names too long.
+        { containerPort: 8084, name: 'Web--Port' }, { containerPort: 8085, name: '-Web' }, { containerPort: 8086, name: 'Metrics-Server-X' }, { containerPort: 8087, name: '123456789012345' }]),
       service([{ name: 'web', port: 0, targetPort: '8080' }, { port: 80, targetPort: 65536, protocol: 'HTTP' }]),
-      allow([{ port: 9000, endPort: 8000 }, { port: 'http', endPort: 9000 }, { port: 8080, protocol: 'udp' }, { port: '8080' }, { port: 443, endPort: 70000 }]),
+      allow([{ port: 9000, endPort: 8000 }, { port: 'http', endPort: 9000 }, { port: 8080, protocol: 'udp' }, { port: '8080' }, { port: 443, endPort: 70000 },
+        // A range ending at its start is fine (only the protocol is wrong); a policy's empty protocol is not TCP.
+        { port: 80, endPort: 80, protocol: 'tcp' }, { port: 81, protocol: '' }]),
       deny,
     ]);
     // (In this process, so that a mutation run sees the checks; the CLI's own output is pinned below.)
@@ -438,17 +442,23 @@ describe('what a review found (each case was missed or mishandled before)', () =
       'error: ok.yaml: Deployment/api in a: container main, port Metrics_Port: name "Metrics_Port" is not a port name (1-15 lower-case letters, digits and \'-\', at least one letter, no \'-\' at either end or twice in a row); the API server rejects the object | fix: rename the port, for example to "metrics-port", and every reference to it',
       'error: ok.yaml: Deployment/api in a: container main, port Metrics_Port: protocol "tcp" is not TCP, UDP or SCTP (written exactly so, in upper case); the API server rejects the object | fix: write protocol: TCP',
       'error: ok.yaml: Deployment/api in a: container main, port 8083: name "8083" is not a port name (1-15 lower-case letters, digits and \'-\', at least one letter, no \'-\' at either end or twice in a row); the API server rejects the object | fix: rename the port, for example to "port-8083", and every reference to it',
+      'error: ok.yaml: Deployment/api in a: container main, port Web--Port: name "Web--Port" is not a port name (1-15 lower-case letters, digits and \'-\', at least one letter, no \'-\' at either end or twice in a row); the API server rejects the object | fix: rename the port, for example to "web-port", and every reference to it',
+      'error: ok.yaml: Deployment/api in a: container main, port -Web: name "-Web" is not a port name (1-15 lower-case letters, digits and \'-\', at least one letter, no \'-\' at either end or twice in a row); the API server rejects the object | fix: rename the port, for example to "web", and every reference to it',
+      'error: ok.yaml: Deployment/api in a: container main, port Metrics-Server-X: name "Metrics-Server-X" is not a port name (1-15 lower-case letters, digits and \'-\', at least one letter, no \'-\' at either end or twice in a row); the API server rejects the object | fix: rename the port, for example to "metrics-server", and every reference to it',
+      'error: ok.yaml: Deployment/api in a: container main, port 123456789012345: name "123456789012345" is not a port name (1-15 lower-case letters, digits and \'-\', at least one letter, no \'-\' at either end or twice in a row); the API server rejects the object | fix: rename the port, for example to "port-1234567890", and every reference to it',
       'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 1: endPort 8000 is below port 9000; the API server rejects the object | fix: write the range as port: 8000, endPort: 9000',
       'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 2: endPort 9000 without a numbered port; the API server rejects the object | fix: give the range\'s first port as a number in port, or remove endPort',
       'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 3: protocol "udp" is not TCP, UDP or SCTP (written exactly so, in upper case); the API server rejects the object | fix: write protocol: UDP',
       'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 4: port "8080" is neither a port number nor a port name (1-15 lower-case letters, digits and \'-\', at least one letter); the API server rejects the object | fix: write port as the number 8080, unquoted (a quoted number is read as a port name)',
       'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 5: endPort 70000 is not a port number (an integer from 1 to 65535); the API server rejects the object | fix: write endPort as an integer from 1 to 65535, unquoted',
+      'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 6: protocol "tcp" is not TCP, UDP or SCTP (written exactly so, in upper case); the API server rejects the object | fix: write protocol: TCP',
+      'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 7: protocol "" is not TCP, UDP or SCTP (written exactly so, in upper case); the API server rejects the object | fix: write protocol: TCP, UDP or SCTP',
       'error: ok.yaml: Service/api in a: port web: port 0 is not a port number (an integer from 1 to 65535); the API server rejects the object | fix: write port as an integer from 1 to 65535, unquoted',
       'error: ok.yaml: Service/api in a: port web: targetPort "8080" is neither a port number nor a port name (1-15 lower-case letters, digits and \'-\', at least one letter); the API server rejects the object | fix: write targetPort as the number 8080, unquoted (a quoted number is read as a port name)',
       'error: ok.yaml: Service/api in a: port 2: targetPort 65536 is not a port number (an integer from 1 to 65535); the API server rejects the object | fix: write targetPort as an integer from 1 to 65535, unquoted',
       'error: ok.yaml: Service/api in a: port 2: protocol "HTTP" is not TCP, UDP or SCTP (written exactly so, in upper case); the API server rejects the object | fix: write protocol: TCP, UDP or SCTP',
     ]);
-    expect(invalid[6].where).toEqual({ namespace: 'a', policy: 'allow', object: 'NetworkPolicy/allow', file: 'ok.yaml' });
+    expect(invalid.find(f => f.message.includes('NetworkPolicy/allow'))!.where).toEqual({ namespace: 'a', policy: 'allow', object: 'NetworkPolicy/allow', file: 'ok.yaml' });
     expect(invalid[0].where).toEqual({ namespace: 'a', object: 'Deployment/api', file: 'ok.yaml' });
     // The CLI reports them (exit 1), in its JSON as in the above.
     const r = cli(['verify', '.', '--json'], dir);
@@ -531,7 +541,7 @@ spec:
     metadata: {labels: {app: web}}
     spec:
       hostNetwork: true
-      containers: [{name: main, ports: [{containerPort: 8080, hostPort: 70000, name: http}, {containerPort: 8081, name: http}, 8082, {containerPort: .nan}]}]
+      containers: [{name: main, ports: [{containerPort: 8080, hostPort: 70000, name: http}, {containerPort: 8081, name: http}, 8082, {containerPort: .nan}, {containerPort: 70001, name: "", protocol: ""}, {name: nope}]}]
       initContainers: [{name: setup, ports: [{containerPort: 0}]}]
 ---
 apiVersion: v1
@@ -546,23 +556,38 @@ kind: NetworkPolicy
 metadata: {name: in, namespace: a}
 spec:
   podSelector: {}
-  ingress: [{from: [{podSelector: {}, ipBlock: {cidr: 10.0.0.0/8}}, x], ports: [{port: "99999"}, {port: 70000, endPort: 65535}, 443]}]
+  ingress: [{from: [{podSelector: {}, ipBlock: {cidr: 10.0.0.0/8}}, x, {namespaceSelector: {}, ipBlock: {cidr: 10.0.0.0/8}}], ports: [{port: "99999"}, {port: 70000, endPort: 65535}, 443]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {namespace: a}
+spec: {podSelector: {}, egress: [{ports: [{port: 0}]}]}
 `);
     expect(invalidIn(dir).map(f => `${f.message} | ${f.fix}`)).toEqual([
       'ok.yaml: Deployment/web in a: container main, port http: hostPort 70000 is not a port number (an integer from 1 to 65535); the API server rejects the object | write hostPort as an integer from 1 to 65535, unquoted',
       'ok.yaml: Deployment/web in a: container main, port http: the container has two ports named http; the API server rejects the object | give each port of a container a name of its own',
       'ok.yaml: Deployment/web in a: container main, port 3: 8082 is not a port entry; the API server rejects the object | write it as containerPort: <number>, with name and protocol if needed',
       'ok.yaml: Deployment/web in a: container main, port NaN: containerPort NaN is not a port number (an integer from 1 to 65535); the API server rejects the object | write containerPort as an integer from 1 to 65535, unquoted',
+      'ok.yaml: Deployment/web in a: container main, port 70001: containerPort 70001 is not a port number (an integer from 1 to 65535); the API server rejects the object | write containerPort as an integer from 1 to 65535, unquoted',
+      'ok.yaml: Deployment/web in a: container main, port nope: containerPort is missing; the API server rejects the object | write containerPort as an integer from 1 to 65535, unquoted',
       'ok.yaml: Deployment/web in a: init container setup, port 0: containerPort 0 is not a port number (an integer from 1 to 65535); the API server rejects the object | write containerPort as an integer from 1 to 65535, unquoted',
       'ok.yaml: NetworkPolicy/in in a: ingress rule 1, peer 1: ipBlock together with podSelector (read here as the ipBlock alone); the API server rejects the object | make them two peers of the rule: one with the ipBlock, one with the selectors',
       'ok.yaml: NetworkPolicy/in in a: ingress rule 1, peer 2: "x" is not a peer; the API server rejects the object | write it as podSelector, namespaceSelector (or both), or ipBlock',
+      'ok.yaml: NetworkPolicy/in in a: ingress rule 1, peer 3: ipBlock together with namespaceSelector (read here as the ipBlock alone); the API server rejects the object | make them two peers of the rule: one with the ipBlock, one with the selectors',
       'ok.yaml: NetworkPolicy/in in a: ingress rule 1, port 1: port "99999" is neither a port number nor a port name (1-15 lower-case letters, digits and \'-\', at least one letter); the API server rejects the object | write port as an integer from 1 to 65535, or as the name of a container port',
       'ok.yaml: NetworkPolicy/in in a: ingress rule 1, port 2: port 70000 is not a port number (an integer from 1 to 65535); the API server rejects the object | write port as an integer from 1 to 65535, unquoted',
       'ok.yaml: NetworkPolicy/in in a: ingress rule 1, port 2: endPort 65535 is below port 70000; the API server rejects the object | write port and endPort as an integer from 1 to 65535, endPort not below port',
       'ok.yaml: NetworkPolicy/in in a: ingress rule 1, port 3: 443 is not a port entry; the API server rejects the object | write it as port: 443, with protocol if not TCP',
+      'ok.yaml: NetworkPolicy/(unnamed) in a: egress rule 1, port 1: port 0 is not a port number (an integer from 1 to 65535); the API server rejects the object | write port as an integer from 1 to 65535, unquoted',
       'ok.yaml: Service/api in a: port HTTP_Web: name "HTTP_Web" is not a DNS label (1-63 lower-case letters, digits and \'-\', a letter or digit at either end); the API server rejects the object | rename it, for example to "http-web"',
       'ok.yaml: Service/api in a: port HTTP_Web: nodePort 99999 is not a port number (an integer from 1 to 65535); the API server rejects the object | write nodePort as an integer from 1 to 65535, unquoted',
     ]);
+  });
+
+  test('a peer whose only selector is null says nothing and admits nobody (not every pod)', () => {
+    const pod = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'a' }, spec: { containers: [{ name: 'c', ports: [{ containerPort: 80 }] }] } });
+    const cluster = clusterOf([pod('x'), pod('y'), policy('in', 'a', { podSelector: {}, ingress: [{ from: [{ podSelector: null }] }] })].map(object => ({ file: 'a.yaml', object })));
+    expect(cluster.paths().map(pathKey)).toEqual([]);
   });
 
   test('the synth stops on a value the API server rejects in the user\'s own chart; nothing is written', () => {
