@@ -426,8 +426,8 @@ describe('what a review found (each case was missed or mishandled before)', () =
     write(path.join(dir, 'ok.yaml'), [
       deployment([{ containerPort: 70000, name: 'http' }, { containerPort: 8080.5 }, { containerPort: '8082' }, { containerPort: 8081, protocol: 'tcp', name: 'Metrics_Port' }, { containerPort: 8083, name: '8083' },
         // What the suggested names make of runs of dashes, a leading one, and names too long.
-        { containerPort: 8084, name: 'Web--Port' }, { containerPort: 8085, name: '-Web' }, { containerPort: 8086, name: 'Metrics-Server-X' }, { containerPort: 8087, name: '123456789012345' }]),
-      service([{ name: 'web', port: 0, targetPort: '8080' }, { port: 80, targetPort: 65536, protocol: 'HTTP' }]),
+        { containerPort: 8084, name: 'Web--Port' }, { containerPort: 8085, name: '-Web' }, { containerPort: 8086, name: 'Metrics-Server-X' }, { containerPort: 8087, name: '123456789012345' }, { containerPort: 8088, name: '123456789-12' }]),
+      service([{ name: 'web', port: 0, targetPort: '8080', protocol: 'UDP' }, { port: 80, targetPort: 65536, protocol: 'HTTP' }]),
       allow([{ port: 9000, endPort: 8000 }, { port: 'http', endPort: 9000 }, { port: 8080, protocol: 'udp' }, { port: '8080' }, { port: 443, endPort: 70000 },
         // A range ending at its start is fine (only the protocol is wrong); a policy's empty protocol is not TCP.
         { port: 80, endPort: 80, protocol: 'tcp' }, { port: 81, protocol: '' }]),
@@ -446,6 +446,7 @@ describe('what a review found (each case was missed or mishandled before)', () =
       'error: ok.yaml: Deployment/api in a: container main, port -Web: name "-Web" is not a port name (1-15 lower-case letters, digits and \'-\', at least one letter, no \'-\' at either end or twice in a row); the API server rejects the object | fix: rename the port, for example to "web", and every reference to it',
       'error: ok.yaml: Deployment/api in a: container main, port Metrics-Server-X: name "Metrics-Server-X" is not a port name (1-15 lower-case letters, digits and \'-\', at least one letter, no \'-\' at either end or twice in a row); the API server rejects the object | fix: rename the port, for example to "metrics-server", and every reference to it',
       'error: ok.yaml: Deployment/api in a: container main, port 123456789012345: name "123456789012345" is not a port name (1-15 lower-case letters, digits and \'-\', at least one letter, no \'-\' at either end or twice in a row); the API server rejects the object | fix: rename the port, for example to "port-1234567890", and every reference to it',
+      'error: ok.yaml: Deployment/api in a: container main, port 123456789-12: name "123456789-12" is not a port name (1-15 lower-case letters, digits and \'-\', at least one letter, no \'-\' at either end or twice in a row); the API server rejects the object | fix: rename the port, for example to "port-123456789", and every reference to it',
       'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 1: endPort 8000 is below port 9000; the API server rejects the object | fix: write the range as port: 8000, endPort: 9000',
       'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 2: endPort 9000 without a numbered port; the API server rejects the object | fix: give the range\'s first port as a number in port, or remove endPort',
       'error: ok.yaml: NetworkPolicy/allow in a: ingress rule 1, port 3: protocol "udp" is not TCP, UDP or SCTP (written exactly so, in upper case); the API server rejects the object | fix: write protocol: UDP',
@@ -556,7 +557,7 @@ kind: NetworkPolicy
 metadata: {name: in, namespace: a}
 spec:
   podSelector: {}
-  ingress: [{from: [{podSelector: {}, ipBlock: {cidr: 10.0.0.0/8}}, x, {namespaceSelector: {}, ipBlock: {cidr: 10.0.0.0/8}}], ports: [{port: "99999"}, {port: 70000, endPort: 65535}, 443]}]
+  ingress: [{from: [{podSelector: {}, ipBlock: {cidr: 10.0.0.0/8}}, x, {namespaceSelector: {}, ipBlock: {cidr: 10.0.0.0/8}}], ports: [{port: "99999"}, {port: 70000, endPort: 65535}, 443, https]}]
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -578,6 +579,7 @@ spec: {podSelector: {}, egress: [{ports: [{port: 0}]}]}
       'ok.yaml: NetworkPolicy/in in a: ingress rule 1, port 2: port 70000 is not a port number (an integer from 1 to 65535); the API server rejects the object | write port as an integer from 1 to 65535, unquoted',
       'ok.yaml: NetworkPolicy/in in a: ingress rule 1, port 2: endPort 65535 is below port 70000; the API server rejects the object | write port and endPort as an integer from 1 to 65535, endPort not below port',
       'ok.yaml: NetworkPolicy/in in a: ingress rule 1, port 3: 443 is not a port entry; the API server rejects the object | write it as port: 443, with protocol if not TCP',
+      'ok.yaml: NetworkPolicy/in in a: ingress rule 1, port 4: "https" is not a port entry; the API server rejects the object | write it as port: <number>, with protocol if not TCP',
       'ok.yaml: NetworkPolicy/(unnamed) in a: egress rule 1, port 1: port 0 is not a port number (an integer from 1 to 65535); the API server rejects the object | write port as an integer from 1 to 65535, unquoted',
       'ok.yaml: Service/api in a: port HTTP_Web: name "HTTP_Web" is not a DNS label (1-63 lower-case letters, digits and \'-\', a letter or digit at either end); the API server rejects the object | rename it, for example to "http-web"',
       'ok.yaml: Service/api in a: port HTTP_Web: nodePort 99999 is not a port number (an integer from 1 to 65535); the API server rejects the object | write nodePort as an integer from 1 to 65535, unquoted',
