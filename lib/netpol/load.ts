@@ -306,8 +306,10 @@ function containerPorts(template: Obj, check: ValueCheck): ContainerPort[] {
         // (An empty name is no name; an empty protocol is TCP, as the API server defaults them.)
         const named = typeof p.name === 'string' && p.name !== '';
         const twice = named && names.has(p.name);
+        // Stryker disable all: equivalent where it errs towards checking (the checks find nothing for a valid entry); the other way is tested
         if (!isPortNumber(p.containerPort) || !(absent(p.name) || p.name === '' || (typeof p.name === 'string' && PORT_NAME.test(p.name))) ||
           !(absent(p.protocol) || p.protocol === '' || PROTOCOLS.has(p.protocol)) || !(absent(p.hostPort) || p.hostPort === 0 || isPortNumber(p.hostPort)) || twice) {
+          // Stryker restore all
           const where = `${container}, port ${named ? p.name : show(p.containerPort)}`;
           check.number(where, 'containerPort', p.containerPort);
           check.portName(where, p.name);
@@ -389,8 +391,10 @@ export function clusterOf(objects: readonly SourcedObject[], invalid: InvalidVal
         return;
       }
       const nameOk = absent(p.name) || p.name === '' || (typeof p.name === 'string' && DNS_LABEL.test(p.name));
+      // Stryker disable all: equivalent where it errs towards checking (the checks find nothing for a valid entry); the other way is tested
       if (isPortNumber(p.port) && (defaultTarget(p.targetPort) || isPortNumber(p.targetPort) || (typeof p.targetPort === 'string' && PORT_NAME.test(p.targetPort))) &&
         (absent(p.protocol) || p.protocol === '' || PROTOCOLS.has(p.protocol)) && nameOk && (absent(p.nodePort) || p.nodePort === 0 || isPortNumber(p.nodePort))) return;
+      // Stryker restore all
       const where = `port ${typeof p.name === 'string' && p.name !== '' ? p.name : i + 1}`;
       check.number(where, 'port', p.port);
       if (!defaultTarget(p.targetPort)) check.numberOrName(where, 'targetPort', p.targetPort);
