@@ -14,7 +14,7 @@ import { FileSet, recover, replaceDirectory, writeFileAtomic, writeFiles } from 
 import { PortRegistry } from './registry';
 import { readRegularFile } from './io/read';
 import { InvalidValue, POD_KINDS, clusterOf } from './netpol/load';
-import { TooManyPaths, describeTraffic, invalidValueFinding, verifyCluster } from './netpol/verify';
+import { TooManyPaths, describeTraffic, findingList, invalidValueFinding, verifyCluster } from './netpol/verify';
 import type { Path } from './netpol/cluster';
 import { trafficSvg } from './netpol/traffic-svg';
 
@@ -227,8 +227,7 @@ export class PortsApp extends App {
       // (Only the user's own charts can hold such a value: the registry's ports are range-checked.)
       if (invalid.length) {
         yaml.result();
-        const shown = invalid.slice(0, 20).map(invalidValueFinding).map(f => `  ${f.rule}: ${f.message}\n    fix: ${f.fix}`);
-        return fail(`the charts hold ${invalid.length === 1 ? 'a value' : `${invalid.length} values`} the API server rejects:\n${shown.join('\n')}${invalid.length > 20 ? `\n  … and ${invalid.length - 20} more` : ''}`, findings);
+        return fail(`the charts hold ${invalid.length === 1 ? 'a value' : `${invalid.length} values`} the API server rejects:\n${findingList(invalid.map(invalidValueFinding))}`, findings);
       }
       traffic = cluster ? verifyCluster(cluster, results, { registryNamespacesOnly: true }) : undefined;
     } catch (e) {

@@ -435,7 +435,7 @@ export function describeRules(refs: readonly RuleRef[]): string {
 
 /** A policy selecting every pod for this direction with no rule for it (an allow-all named default-deny is not one). */
 const isDefaultDeny = (p: Policy, direction: 'Ingress' | 'Egress') =>
-  p.policyTypes.includes(direction) && Object.keys(p.podSelector.matchLabels ?? {}).length === 0 && (p.podSelector.matchExpressions ?? []).length === 0 &&
+  p.policyTypes.includes(direction) && noLabels(p.podSelector) && (p.podSelector.matchExpressions ?? []).length === 0 &&
   (direction === 'Ingress' ? p.ingress : p.egress).length === 0;
 
 /** Structural findings that need no registry: default deny, long names, endPort, policies selecting nothing. */
@@ -635,7 +635,12 @@ export function endpointsOf(base: Cluster, registries: readonly TrafficRegistry[
 /** The errors of a verification as one message (the first 20, and how many more). */
 export function describeTraffic(findings: readonly TrafficFinding[]): string {
   const errors = findings.filter(f => f.severity === 'error');
-  const shown = errors.slice(0, 20).map(f => `  ${f.rule}: ${f.message}${f.fix ? `\n    fix: ${f.fix}` : ''}`);
-  const more = errors.length > 20 ? `\n  … and ${errors.length - 20} more (run cdk8s-ports verify on the output for all)` : '';
-  return `the NetworkPolicies to be written do not allow exactly the declared traffic (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${shown.join('\n')}${more}`;
+  return `the NetworkPolicies to be written do not allow exactly the declared traffic (${errors.length} error${errors.length === 1 ? '' : 's'}):\n` +
+    findingList(errors, ' (run cdk8s-ports verify on the output for all)');
+}
+
+/** Findings as one message lists them: the first 20, each with its fix, then how many more (and `moreHint`). */
+export function findingList(findings: readonly TrafficFinding[], moreHint = ''): string {
+  const shown = findings.slice(0, 20).map(f => `  ${f.rule}: ${f.message}${f.fix ? `\n    fix: ${f.fix}` : ''}`);
+  return shown.join('\n') + (findings.length > 20 ? `\n  … and ${findings.length - 20} more${moreHint}` : '');
 }
