@@ -475,22 +475,24 @@ describe('what a review found (each case was missed or mishandled before)', () =
 
   test('what the API server fills in is accepted and read as it reads it; what it rejects in any corner of a pod is not missed', () => {
     const dir = tmp('defaults');
-    // Null and empty fields as Helm renders them: a null protocol is TCP, a null endPort no range,
-    // a Service targetPort of 0 or "" its port, an empty container protocol TCP and name none.
-    fs.writeFileSync(path.join(dir, 'ok.yaml'), `
-apiVersion: apps/v1
+    // The Deployment web of namespace a, with this pod spec.
+    const web = (podSpec: string) => `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: a}
 spec:
   template:
     metadata: {labels: {app: web}}
     spec:
-      containers:
+${podSpec}`;
+    // Null and empty fields as Helm renders them: a null protocol is TCP, a null endPort no range,
+    // a Service targetPort of 0 or "" its port, an empty container protocol TCP and name none.
+    fs.writeFileSync(path.join(dir, 'ok.yaml'), `
+${web(`      containers:
         - name: main
           ports: [{containerPort: 8080, name: "", protocol: ""}, {containerPort: 8081, protocol: }]
       initContainers:
         - {name: proxy, restartPolicy: Always, ports: [{containerPort: 15001, name: proxy}]}
-        - {name: setup, ports: [{containerPort: 9999}]}
+        - {name: setup, ports: [{containerPort: 9999}]}`)}
 ---
 apiVersion: v1
 kind: Service
@@ -534,16 +536,9 @@ spec:
     expect(paths.filter((p: string) => p.includes('9999') || p.includes('null'))).toEqual([]);
 
     fs.writeFileSync(path.join(dir, 'ok.yaml'), `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: a}
-spec:
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      hostNetwork: true
+${web(`      hostNetwork: true
       containers: [{name: main, ports: [{containerPort: 8080, hostPort: 70000, name: http}, {containerPort: 8081, name: http}, 8082, {containerPort: .nan}, {containerPort: 70001, name: "", protocol: ""}, {name: nope}]}]
-      initContainers: [{name: setup, ports: [{containerPort: 0}]}]
+      initContainers: [{name: setup, ports: [{containerPort: 0}]}]`)}
 ---
 apiVersion: v1
 kind: Service
