@@ -32,6 +32,30 @@ test('adding a service in the middle of the registry moves no existing port (the
   expect(after['production/new/http']).toBe(20003);
 });
 
+test('allocations come out in declaration order, the same before and after their automatic ports are pinned in the lock', () => {
+  // An automatic port declared before an explicit one: placed after it, listed before it.
+  const spec: RegistrySpec = {
+    name: 'order', environments: { production: { range: [8100, 8199] }, development: { range: [9100, 9199] } },
+    externals: { db: { ports: { main: { port: 5432 } } } },
+    services: { api: { ports: { http: { auto: true }, metrics: { offset: 90 } } }, web: { ports: { http: { port: { production: 8150, development: 9150 } } } } },
+  };
+  const order = (lock?: ReturnType<typeof checkRegistry>['lock']) =>
+    checkRegistry(spec, { lock }).allocations.map(a => `${a.environment}/${a.service}/${a.portName}`);
+  const first = checkRegistry(spec);
+  const expected = ['production/db/main', 'development/db/main', 'production/api/http', 'development/api/http', 'production/api/metrics',
+    'development/api/metrics', 'production/web/http', 'development/web/http'];
+  expect(order()).toEqual(expected);
+  expect(order(first.lock)).toEqual(expected);
+  fc.assert(fc.property(fc.shuffledSubarray(['a', 'b', 'c', 'd', 'e'], { minLength: 1 }), fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }), (names, autos) => {
+    const s: RegistrySpec = { name: 'p', environments: { production: { range: [20000, 20099] } },
+      services: Object.fromEntries(names.map((n, i) => [n, { ports: autos[i] ? { http: {}, admin: { offset: 50 + i } } : { admin: { offset: 50 + i }, http: {} } }])) };
+    const fresh = checkRegistry(s);
+    const pinned = checkRegistry(s, { lock: fresh.lock });
+    expect(pinned.allocations.map(a => `${a.service}.${a.portName}=${a.port}`)).toEqual(fresh.allocations.map(a => `${a.service}.${a.portName}=${a.port}`));
+    expect(fresh.allocations.map(a => a.service)).toEqual(names.flatMap(n => [n, n]));
+  }));
+});
+
 test('removing a service moves no other port and reports its lock entry as stale', () => {
   const first = checkRegistry(autoSpec(['a', 'b', 'c']));
   const second = checkRegistry(autoSpec(['a', 'c']), { lock: first.lock });
@@ -492,7 +516,7 @@ test('ports a category keeps for fallbacks are not handed out as primary ports, 
   const r = checkRegistry({ name: 'r', defactoPorts: false, environments: { dev: { range: [8100, 8199] } },
     categories: { web: { ranges: [[8100, 8199]], fallbackRanges: [[8100, 8104], [8106, 8106]] } },
     services: { a: { public: true, category: 'web', ports: { x: {}, y: {} } }, b: { public: true, category: 'web', ports: { x: { port: 8104 } } } } });
-  expect(r.allocations.map(a => `${a.service}.${a.portName}=${a.port}`)).toEqual(['b.x=8104', 'a.x=8105', 'a.y=8107']);
+  expect(r.allocations.map(a => `${a.service}.${a.portName}=${a.port}`)).toEqual(['a.x=8105', 'a.y=8107', 'b.x=8104']);
   expect(r.findings.map(f => [f.rule, f.message])).toEqual([['fallback-range', 'b.x (dev) is on 8104, inside 8100-8104, which category web keeps for fallbacks']]);
   const first = checkRegistry({ name: 'r', environments: { dev: { range: [8100, 8199] } }, categories: { web: { ranges: [[8100, 8199]], fallbackRanges: [[8150, 8159]] } },
     services: { b: { public: true, category: 'web', ports: { x: { port: 8150 } } } } });
@@ -698,7 +722,7 @@ describe('sequential categories, odd categories and the fixes of colliding fallb
   test('an unknown category on an automatic port and on a colliding fallback: the unknown-category finding, no crash', () => {
     const r = checkRegistry({ name: 'r', defactoPorts: false, environments: { production: { range: [8100, 8199] } },
       services: { a: { public: true, category: 'nope', ports: { http: {}, admin: { port: 8100 } } }, b: { public: true, category: 'nope', ports: { http: { port: 8150, fallback: 8100 } } } } });
-    expect(r.allocations.map(a => [a.service, a.portName, a.port])).toEqual([['a', 'admin', 8100], ['b', 'http', 8150], ['a', 'http', 8101]]);
+    expect(r.allocations.map(a => [a.service, a.portName, a.port])).toEqual([['a', 'http', 8101], ['a', 'admin', 8100], ['b', 'http', 8150]]);
     expect(r.findings.map(f => [f.rule, f.where.service])).toEqual([['unknown-category', 'a'], ['unknown-category', 'b'], ['collision', 'b']]);
     expect(r.findings[2].fix).toBe('choose another fallback for b.http in production, a free port in 1024-65535: the next free port is 8102');
   });

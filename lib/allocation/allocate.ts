@@ -177,6 +177,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   const place = (r: Request, port: number, source: Allocation['source']): number => {
     const a = buildAllocation(r, port, source, fallbackOf(r, port));
     allocations.push(a);
+    ranks.push(declRank.get(r.decl)! * envs.length + envRank.get(r.env)!);
     let owner: number;
     // An external shared by environments of one scope is one listener: one owner, checked once.
     const known = r.shared !== undefined ? shared.get(r.shared) : undefined;
@@ -252,6 +253,11 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     return decl.of === 'external' || p.port !== undefined ? 'explicit' : p.offset !== undefined ? 'offset' : 'auto';
   };
   const autos: Request[] = [];
+  // The result lists allocations in declaration order (then environment order), whatever was placed
+  // first: a port that was just pinned in the lock must not come out in another place than a pinned one.
+  const declRank = new Map<PortDecl, number>();
+  const envRank = new Map(envs.map((e, i) => [e, i] as const));
+  const ranks: number[] = [];
   const offsetGroups: Array<{ key: string; requests: Request[] }> = [];
 
   for (let x = 0; x < index.externals.length; x++) {
@@ -261,6 +267,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     for (const portName in ext.ports) {
       const p = ext.ports[portName];
       const decl = declOf('external', name, portName, `externals.${name}.ports.${portName}`, p, ext);
+      declRank.set(decl, declRank.size);
       for (const env of present) fix(decl, env, p.port);
     }
   }
@@ -280,6 +287,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
         continue;
       }
       const decl = declOf('service', name, portName, path, p, svc);
+      declRank.set(decl, declRank.size);
       if (p.port !== undefined) {
         for (const env of present) {
           const port = pick(p.port, env.name);
@@ -450,7 +458,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   for (const [key, value] of Object.entries(lock.offsets)) {
     if (!(key in newLock.offsets)) findings.push(staleLock(registry, `offset ${key}`, value));
   }
-  return { allocations, findings, lock: newLock, placements, spaces };
+  return { allocations: inDeclarationOrder(allocations, ranks), findings, lock: newLock, placements, spaces };
 
   /**
    * The lowest offset free in every band of the group. Each request jumps to its own next free
@@ -474,6 +482,15 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
       o = next;
     }
   }
+}
+
+/** The allocations sorted by rank (stable); the same array when they already are in order. */
+function inDeclarationOrder(allocations: Allocation[], ranks: readonly number[]): Allocation[] {
+  let sorted = true;
+  for (let i = 1; i < ranks.length && sorted; i++) sorted = ranks[i - 1] <= ranks[i];
+  if (sorted) return allocations;
+  const order = allocations.map((_, i) => i).sort((a, b) => ranks[a] - ranks[b] || a - b);
+  return order.map(i => allocations[i]);
 }
 
 function staleLock(registry: string, key: string, value: number): Finding {
