@@ -4,7 +4,7 @@
  * Production, development and test run side by side on one host, each in its own band,
  * and a service keeps the same offset in every band. Infrastructure sits outside the bands.
  */
-import { ApiObject, Chart, JsonPatch } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { Port, PortsApp, PortRegistry, RegisteredService } from './lib';
@@ -84,18 +84,12 @@ export function defineLumiere(scope: Construct): PortRegistry {
   return lumiere;
 }
 
-/** A Deployment with a stable name that selects its pods by the registry's labels (cdk8s-plus would select by a hashed label). */
+/** A Deployment with a stable name: bind() gives it the registry's ports, labels (it selects its pods by them), namespace and settings. */
 function deployment(scope: Construct, service: RegisteredService, image: string): kplus.Deployment {
-  const d = new kplus.Deployment(scope, service.name, {
+  return new kplus.Deployment(scope, service.name, {
     metadata: { name: service.name },
-    select: false,
-    podMetadata: { labels: service.podLabels },
     containers: [{ name: service.name, image, securityContext: { ensureNonRoot: false } }],
   });
-  d.select(kplus.LabelSelector.of({ labels: service.podLabels }));
-  // cdk8s-plus labels every pod with its construct address (a hash); nothing here selects by it.
-  ApiObject.of(d).addJsonPatch(JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'));
-  return d;
 }
 
 /** The AURA registry, kept as a file by a team that does not write TypeScript (shared/seeds/004_…). */

@@ -12,6 +12,7 @@ import { Finding, blocking } from './model/finding';
 import { ownEntry } from './model/normalize';
 import { FileSet, recover, replaceDirectory, writeFileAtomic, writeFiles } from './output';
 import { PortRegistry } from './registry';
+import { PORTS_APP, foreignLockEntries } from './constructs/app-state';
 import { readRegularFile } from './io/read';
 import { InvalidValue, POD_KINDS, clusterOf } from './netpol/load';
 import { TooManyPaths, describeTraffic, findingList, invalidValueFinding, verifyCluster } from './netpol/verify';
@@ -84,11 +85,37 @@ export class PortsApp extends App {
     this.frozenLock = props.frozenLock ?? process.env.CDK8S_PORTS_FROZEN_LOCK === '1';
     this.strict = props.strict ?? process.env.CDK8S_PORTS_STRICT === '1';
     this.trafficVerifyLimit = props.trafficVerifyLimit ?? TRAFFIC_VERIFY_LIMIT;
+    Object.defineProperty(this, PORTS_APP, { value: true });
   }
 
   /** True when `cdk8s synth` runs this app: it set CDK8S_OUTDIR to this app's output folder. */
   private get underCdk8sCli(): boolean {
     return !!process.env.CDK8S_OUTDIR && path.resolve(process.env.CDK8S_OUTDIR) === path.resolve(this.outdir);
+  }
+
+  /**
+   * What the cdk8s CLI's output folder gets: the Kubernetes objects (k8s/), which it lists and its
+   * validation plugins read, and, when it asks for them, the construct paths of the objects
+   * (construct-metadata.json, as cdk8s' own App writes it).
+   */
+  private cliFiles(files: FileSet, userCharts: ReadonlyArray<{ file: string; chart: Chart }>, registryYaml: ReadonlyArray<{ file: string; docs: unknown[] }>): FileSet {
+    const out = new Map([...files].filter(([file]) => file.startsWith('k8s/')));
+    if (process.env.CDK8S_RECORD_CONSTRUCT_METADATA === 'true') {
+      const resources: Record<string, { path: string }> = {};
+      for (const { chart } of userCharts) {
+        for (const c of chart.node.findAll()) if (c instanceof ApiObject && Chart.of(c) === chart) resources[c.name] = { path: c.node.path };
+      }
+      for (const { file, docs } of registryYaml) {
+        if (!file.startsWith('k8s/')) continue;
+        const chart = path.posix.basename(file, '.k8s.yaml');
+        for (const d of docs as Array<{ kind?: string; metadata?: { name?: string } }>) {
+          const name = d?.metadata?.name;
+          if (name && !(name in resources)) resources[name] = { path: `${chart}/${d.kind}-${name}` };
+        }
+      }
+      out.set('construct-metadata.json', JSON.stringify({ version: '1.0.0', resources }));
+    }
+    return out;
   }
 
   /** Checks and renders everything; writes only when the check is clean. Never throws for findings. */
@@ -125,9 +152,12 @@ export class PortsApp extends App {
     }
 
     // One pipeline for all registries: registries that extend one base are checked against each other.
-    const results = resolveAll(registries.map(r => r.pipelineInput({
-      lock: ownEntry(lockFile.registries, r.node.id), frozenLock: this.frozenLock, composeChecks: res => composeCheckFindings(res),
-    })));
+    // Lock entries of registries this app does not declare are kept, and said (on the first registry).
+    const foreign = foreignLockEntries(lockFile, this.lockFile, new Set(registries.map(r => r.node.id)), registries[0]?.node.id ?? '');
+    const results = resolveAll(registries.map((r, i) => {
+      const input = r.pipelineInput({ lock: ownEntry(lockFile.registries, r.node.id), frozenLock: this.frozenLock, composeChecks: res => composeCheckFindings(res) });
+      return i === 0 && foreign.length ? { ...input, findings: [...(input.findings ?? []), ...foreign] } : input;
+    }));
     const resolved = new Map<string, ResolvedRegistry>(registries.map((r, i) => [r.node.id, results[i]]));
     const findings: Finding[] = results.flatMap(r => r.findings);
     const stops = (fs_: readonly Finding[]) => blocking(fs_).length > 0 || (this.strict && fs_.some(f => f.severity === 'warning' && !f.waived));
@@ -138,10 +168,10 @@ export class PortsApp extends App {
     // The registries' charts (and the bindings of users' workloads) exist from here on; the users'
     // own charts must then agree with them (workload-drift).
     registries.forEach((r, i) => {
-      r.useResolved(results[i]);
-      r.close(results[i]);
+      r._useResolved(results[i]);
+      r._close(results[i]);
     });
-    const drift = registries.flatMap((r, i) => r.drift(results[i]));
+    const drift = registries.flatMap((r, i) => r._drift(results[i]));
     if (drift.length) return { ok: false, findings: [...findings, ...drift], files: empty, registries: resolved, lockChanged: false };
 
     const constructs = this.node.findAll();
@@ -157,11 +187,13 @@ export class PortsApp extends App {
     for (const r of registries) {
       const result = resolved.get(r.node.id)!;
       // Charts someone asked for (and may have added to) are rendered; otherwise the same objects as data.
-      const manifests = r.hasCharts
-        ? new Map([...r.build(result)].map(([env, chart]) => { registryCharts.add(chart); return [env, renderChart(chart)] as const; }))
-        : r.manifests(result);
+      const manifests = r._hasCharts
+        ? new Map([...r._build(result)].map(([env, chart]) => { registryCharts.add(chart); return [env, renderChart(chart, r._objectsOf(chart))] as const; }))
+        : r._manifests(result);
+      // Every Kubernetes object goes to k8s/ (kubectl apply -R -f manifests/k8s), named as a plain App's cdk8s names it.
       for (const [env, docs] of manifests) {
-        const file = path.posix.join(r.outputDir, 'k8s', `${env}.yaml`);
+        const file = `k8s/${r.node.id}-${env}.k8s.yaml`;
+        if (files.has(file)) return fail(`two registries named ${r.node.id} would write ${file}; give one of them another id`, findings);
         files.set(file, '');
         yamlFiles.push({ file, docs });
       }
@@ -203,17 +235,17 @@ export class PortsApp extends App {
     // every chart by dependency, which costs as much as a tenth of a large synth.)
     // Named after their path (`group/nested` -> group-nested.k8s.yaml), without cdk8s' hash suffix.
     const objects = verifies ? yamlFiles.flatMap(f => f.docs.map(object => ({ file: f.file, object }))) : [];
-    const userCharts: Array<{ file: string; docs: unknown[] }> = [];
+    const userCharts: Array<{ file: string; docs: unknown[]; chart: Chart }> = [];
     for (const chart of constructs) {
       if (!Chart.isChart(chart) || registryCharts.has(chart)) continue;
-      const file = `${Names.toDnsLabel(chart, { includeHash: false })}.k8s.yaml`;
+      const file = `k8s/${Names.toDnsLabel(chart, { includeHash: false })}.k8s.yaml`;
       if (files.has(file) || userCharts.some(c => c.file === file)) {
         yaml.result();
         return fail(`chart ${chart.node.path} would be written to ${file}, which another chart or registry output already uses: rename one of them`, findings);
       }
       const docs = chart.toJson();
       if (verifies) for (const object of docs) objects.push({ file, object });
-      userCharts.push({ file, docs });
+      userCharts.push({ file, docs, chart });
     }
 
     // What the NetworkPolicies about to be written allow must be what the registries declare
@@ -252,14 +284,15 @@ export class PortsApp extends App {
     // The staging copy is only for the cdk8s CLI, which lists what it finds in its output folder.
     if (!write) return { ok: true, findings, files, registries: resolved, lockChanged: false, notes };
     try {
-      if (this.underCdk8sCli) writeFiles(this.outdir, files);
+      // The cdk8s CLI (and its validation plugins) read the Kubernetes objects from its output folder: those only, not a second copy of everything.
+      if (this.underCdk8sCli) writeFiles(this.outdir, this.cliFiles(files, userCharts, yamlFiles));
       replaceDirectory(this.manifestsDir, files);
     } catch (e) {
       return fail(writeProblem(this.manifestsDir, e), findings);
     }
     const newLock: LockFile = {
       lockfileVersion: 1,
-      registries: Object.fromEntries([...resolved].map(([name, r]) => [name, r.lock])),
+      registries: { ...lockFile.registries, ...Object.fromEntries([...resolved].map(([name, r]) => [name, r.lock])) },
     };
     const lockText = serializeLockFile(newLock);
     const hasEntries = Object.keys(JSON.parse(lockText).registries).length > 0;
@@ -317,8 +350,11 @@ export class PortsApp extends App {
  * resolve dependencies and validate the whole app again for every chart; the app was validated
  * once already, and registry charts declare no dependencies.
  */
-function renderChart(chart: Chart): unknown[] {
-  return chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart).map(o => o.toJson());
+function renderChart(chart: Chart, own: readonly ApiObject[]): unknown[] {
+  // The registry's objects in output order (a Service asked for early was made first), then what users added.
+  const mine = new Set(own);
+  const added = chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart && !mine.has(c));
+  return [...own, ...added].map(o => o.toJson());
 }
 
 /**

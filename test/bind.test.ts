@@ -97,7 +97,7 @@ describe('binding a workload', () => {
       podMetadata: { labels: api.podLabels } as never,
       containers: [{ image: 'shop/api:1.0', portNumber: 8101, securityContext: { ensureNonRoot: false } }],
     });
-    expect(() => app.synth()).toThrow(/workload-drift[\s\S]*containerPort is 8101, but api has ports 8190, 9190, 8100, 9100 in the registry/);
+    expect(() => app.synth()).toThrow(/workload-drift[\s\S]*containerPort is 8101, but api has ports 8100, 9100, 8190, 9190 in the registry/);
   });
 
   test('PortsApp reports workload-drift as a finding and writes nothing', () => {
@@ -151,5 +151,5 @@ test('in a PortsApp, port handles read the app\'s lock file', () => {
   expect(api.port('http').in('production').port).toBe(8107);
   const result = app.trySynth();
   expect(result.ok).toBe(true);
-  expect(result.files.get('k8s/production.yaml')).toMatch(/port: 8107/);
+  expect(result.files.get('k8s/shop-production.k8s.yaml')).toMatch(/port: 8107/);
 });

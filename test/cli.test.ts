@@ -309,15 +309,15 @@ describe('diff', () => {
   });
 
   test('exits 1 with a unified diff after a manifest is edited by hand, and 0 again after a fresh synth', () => {
-    const file = path.join(project, 'manifests', 'k8s', 'production.yaml');
+    const file = path.join(project, 'manifests', 'k8s', 'lumiere-production.k8s.yaml');
     const original = fs.readFileSync(file, 'utf8');
     fs.writeFileSync(file, original.replace('port: 8765', 'port: 8767'));
     const r = cli(['diff'], project);
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/^--- a\/manifests\/k8s\/production\.yaml/m);
+    expect(r.stdout).toMatch(/^--- a\/manifests\/k8s\/lumiere-production\.k8s\.yaml/m);
     expect(r.stdout).toMatch(/^-\s+- appProtocol: ws\n|^-\s+port: 8767$/m);
     expect(r.stdout).toMatch(/^\+\s+port: 8765$/m);
-    expect(cli(['diff', '--json'], project).json().drift.map((d: any) => [d.file, d.change])).toEqual([['manifests/k8s/production.yaml', 'changed']]);
+    expect(cli(['diff', '--json'], project).json().drift.map((d: any) => [d.file, d.change])).toEqual([['manifests/k8s/lumiere-production.k8s.yaml', 'changed']]);
     fs.writeFileSync(file, original);
     expect(cli(['diff'], project).status).toBe(0);
   });

@@ -57,7 +57,9 @@ test('a composeChecks entry naming a folder, a FIFO as extends, and a FIFO lock 
     fs.mkdirSync(path.join(dir, 'compose-dir'));
     const r = new PortRegistry(app, 'shop', { environments: { production: { range: [8000, 8099] } }, composeChecks: [{ file: 'compose-dir' }], lockFile: fifo(dir, 'lock.json') });
     r.service('api', { public: true, ports: { http: { offset: 1 } } });
-    expect(() => r.check()).toThrow(/lock\.json is not a regular file/);
+    expect(r.check().findings).toContainEqual(expect.objectContaining({ rule: 'schema', severity: 'error', message: expect.stringMatching(/lock\.json is not a regular file/) }));
+    // In the synth too: the finding stops it, with the others, instead of a stack trace.
+    expect(() => app.synth()).toThrow(/\[schema\][\s\S]*lock\.json is not a regular file/);
     const resolved = r.check({ lock: { ports: {}, offsets: {} } });
     expect(composeCheckFindings(resolved, dir).map(f => [f.rule, f.message])).toEqual([['compose-file', 'compose file compose-dir is a folder, not a file']]);
     const base = new PortRegistry(app, 'team', { extends: fifo(dir, 'base.yaml'), lockFile: path.join(dir, 'none.json') });

@@ -64,7 +64,7 @@ test('a TypeScript cdk8s app imports the constructs, type-checks and synthesizes
   const r = run(path.join(consumer, 'node_modules', '.bin', 'ts-node'), ['main.ts'], consumer);
   expect(r.stderr).toMatch(/wrote \d+ files to manifests\//);
   expect(r.status).toBe(0);
-  const prod = fs.readFileSync(path.join(consumer, 'manifests', 'k8s', 'production.yaml'), 'utf8');
+  const prod = fs.readFileSync(path.join(consumer, 'manifests', 'k8s', 'shop-production.k8s.yaml'), 'utf8');
   expect(prod).toMatch(/name: api\n\s+namespace: shop-production/);
   expect(prod).toMatch(/port: 8110/);
   expect(prod).toMatch(/name: allow-worker-from-api/);
@@ -76,7 +76,7 @@ test('a plain CommonJS JavaScript app works too', () => {
   fs.writeFileSync(path.join(dir, 'app.js'), `const { PortsApp, PortRegistry } = require('cdk8s-ports');\nconst app = new PortsApp();\n${REGISTRY}`);
   const r = run(process.execPath, ['app.js'], dir);
   expect(r.status).toBe(0);
-  expect(fs.readFileSync(path.join(dir, 'manifests', 'k8s', 'development.yaml'), 'utf8')).toMatch(/port: 9110/);
+  expect(fs.readFileSync(path.join(dir, 'manifests', 'k8s', 'shop-development.k8s.yaml'), 'utf8')).toMatch(/port: 9110/);
 });
 
 test('npx cdk8s-ports check runs in the consumer project', () => {

@@ -104,7 +104,7 @@ describe('a registry file in an app', () => {
     const dir = project();
     const result = synth(dir);
     expect(result.ok).toBe(true);
-    expect(fs.readFileSync(path.join(dir, 'manifests', 'k8s', 'production.yaml'), 'utf8')).toMatch(/port: 8010/);
+    expect(fs.readFileSync(path.join(dir, 'manifests', 'k8s', 'shop-production.k8s.yaml'), 'utf8')).toMatch(/port: 8010/);
   });
 
   test.each([

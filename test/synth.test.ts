@@ -20,7 +20,7 @@ function synthInProcess(options: { charts?: boolean } = {}) {
   try {
     const aura = defineAura(app);
     // Asking for a chart builds the registry's constructs: the synth then renders them through cdk8s.
-    if (options.charts) for (const r of [lumiere, aura]) for (const env of r.resolved().environments) r.chart(env.name);
+    if (options.charts) for (const r of [lumiere, aura]) for (const env of r._resolution().environments) r.chart(env.name);
     const result = app.trySynth();
     return { result, dir, files: treeTexts(path.join(dir, 'manifests')), registries: [lumiere, aura] };
   } finally {
@@ -47,7 +47,7 @@ describe('the example (Lumiere)', () => {
       test: ['lumiere-test', { pourtier: 7000, courier: 7765, passeur: 7766 }],
     };
     for (const [env, [namespace, ports]] of Object.entries(expected)) {
-      const docs = docsOf(files[`k8s/${env}.yaml`]);
+      const docs = docsOf(files[`k8s/lumiere-${env}.k8s.yaml`]);
       expect(docs.filter(d => d.kind === 'Namespace').map(d => d.metadata.name)).toEqual([namespace]);
       const services = docs.filter(d => d.kind === 'Service');
       expect(Object.fromEntries(services.map(s => [s.metadata.name, s.spec.ports[0].port]))).toEqual(ports);
@@ -60,10 +60,10 @@ describe('the example (Lumiere)', () => {
   });
 
   test('every emitted Kubernetes object is valid against the 1.27 schema and the name rules', () => {
-    const objects = Object.entries(files).filter(([f]) => f.startsWith('k8s/')).flatMap(([, t]) => docsOf(t));
+    const objects = Object.entries(files).filter(([f]) => f.startsWith('k8s/lumiere-')).flatMap(([, t]) => docsOf(t));
     const count = (kind: string) => objects.filter(o => o.kind === kind).length;
     expect([count('Namespace'), count('Service'), count('NetworkPolicy')]).toEqual([3, 9, 27]);
-    const all = Object.entries(files).filter(([f]) => /(^|\/)k8s\//.test(f)).flatMap(([, t]) => docsOf(t)); // AURA's too
+    const all = Object.entries(files).filter(([f]) => f.startsWith('k8s/')).flatMap(([, t]) => docsOf(t)); // AURA's too
     expect(all.length).toBeGreaterThan(objects.length);
     for (const o of all) {
       expect({ name: o.metadata.name, errors: [...schemaErrors(o), ...semanticErrors(o)] }).toEqual({ name: o.metadata.name, errors: [] });
@@ -71,9 +71,9 @@ describe('the example (Lumiere)', () => {
   });
 
   test("the example's own Deployments are valid and agree with the registry's Services: ports, labels, namespace, probe", () => {
-    const deployments = docsOf(files['lumiere-workloads.k8s.yaml']);
+    const deployments = docsOf(files['k8s/lumiere-workloads.k8s.yaml']);
     expect(deployments.map(d => d.metadata.name)).toEqual(['pourtier', 'courier', 'passeur']);
-    const services = docsOf(files['k8s/production.yaml']).filter(o => o.kind === 'Service');
+    const services = docsOf(files['k8s/lumiere-production.k8s.yaml']).filter(o => o.kind === 'Service');
     for (const d of deployments) {
       expect({ name: d.metadata.name, errors: [...schemaErrors(d), ...semanticErrors(d)] }).toEqual({ name: d.metadata.name, errors: [] });
       const svc = services.find(x => x.metadata.name === d.metadata.name)!;
@@ -112,8 +112,8 @@ describe('the example (Lumiere)', () => {
     const asData = synthInProcess();
     const asConstructs = synthInProcess({ charts: true });
     expect(asConstructs.result.ok).toBe(true);
-    expect(asData.registries.map(r => r.hasCharts)).toEqual([false, false]);
-    expect(asConstructs.registries.map(r => r.hasCharts)).toEqual([true, true]);
+    expect(asData.registries.map(r => r._hasCharts)).toEqual([false, false]);
+    expect(asConstructs.registries.map(r => r._hasCharts)).toEqual([true, true]);
     const k8sFiles = Object.keys(asData.files).filter(f => f.includes('/k8s/') || f.startsWith('k8s/'));
     expect(k8sFiles.length).toBeGreaterThanOrEqual(4);
     expect(asData.files).toEqual(asConstructs.files);
@@ -127,7 +127,7 @@ describe('the example (Lumiere)', () => {
       const registry = new PortRegistry(app, name, props);
       for (const [n, e] of Object.entries(externals ?? {})) registry.external(n, e);
       for (const [n, svc] of Object.entries(services ?? {})) registry.service(n, svc);
-      if (charts) for (const env of registry.resolved().environments) registry.chart(env.name);
+      if (charts) for (const env of registry._resolution().environments) registry.chart(env.name);
       expect(app.trySynth().ok).toBe(true);
       return treeTexts(path.join(dir, 'manifests'));
     };
@@ -157,7 +157,7 @@ describe('the example (Lumiere)', () => {
     const first = cdk8sSynth(dir);
     expect(first.status).toBe(0);
     const hashes = treeHashes(path.join(dir, 'manifests'));
-    expect(Object.keys(hashes)).toEqual(expect.arrayContaining(['k8s/development.yaml', 'k8s/production.yaml', 'k8s/test.yaml', 'ports.json']));
+    expect(Object.keys(hashes)).toEqual(expect.arrayContaining(['k8s/lumiere-development.k8s.yaml', 'k8s/lumiere-production.k8s.yaml', 'k8s/lumiere-test.k8s.yaml', 'ports.json']));
     expect(treeTexts(path.join(dir, 'manifests'))).toEqual(synthInProcess().files);
     expect(cdk8sSynth(dir).status).toBe(0);
     expect(treeHashes(path.join(dir, 'manifests'))).toEqual(hashes);
@@ -210,10 +210,10 @@ test('charts a user adds beside the registries are written under their own names
   const result = app.trySynth();
   expect(result.ok).toBe(true);
   const files = treeTexts(path.join(dir, 'manifests'));
-  expect(Object.keys(files).filter(f => f.endsWith('.k8s.yaml')).sort()).toEqual(['extras.k8s.yaml', 'group-nested.k8s.yaml']);
-  expect(docsOf(files['extras.k8s.yaml'])).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'on' } }]);
-  expect(docsOf(files['group-nested.k8s.yaml'])[0].metadata.name).toBe('flags');
-  expect(files['k8s/production.yaml']).toContain('kind: Service');
+  expect(Object.keys(files).filter(f => f.endsWith('.k8s.yaml')).sort()).toEqual(['k8s/extras.k8s.yaml', 'k8s/group-nested.k8s.yaml', 'k8s/shop-production.k8s.yaml']);
+  expect(docsOf(files['k8s/extras.k8s.yaml'])).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'on' } }]);
+  expect(docsOf(files['k8s/group-nested.k8s.yaml'])[0].metadata.name).toBe('flags');
+  expect(files['k8s/shop-production.k8s.yaml']).toContain('kind: Service');
 
   // Two charts whose paths read the same (a-b and a/b) would overwrite each other: the synth stops.
   const clash = new PortsApp({ manifestsDir: path.join(dir, 'clash'), outdir: path.join(dir, 'staging2'), lockFile: path.join(dir, 'clash.lock.json') });
@@ -221,6 +221,6 @@ test('charts a user adds beside the registries are written under their own names
   new Chart(new Construct(clash, 'a'), 'b');
   const failed = clash.trySynth();
   expect(failed.ok).toBe(false);
-  expect(failed.problem).toMatch(/chart a\/b would be written to a-b\.k8s\.yaml, which another chart .* already uses/);
+  expect(failed.problem).toMatch(/chart a\/b would be written to k8s\/a-b\.k8s\.yaml, which another chart .* already uses/);
   expect(fs.existsSync(path.join(dir, 'clash'))).toBe(false);
 });

@@ -91,7 +91,7 @@ describe('verify on the example', () => {
   test('a removed policy that blocks a declared connection is an error naming the path and the side that blocks it', () => {
     const copy = tmp('remove');
     fs.cpSync(ex.manifests, copy, { recursive: true });
-    const file = path.join(copy, 'k8s', 'development.yaml');
+    const file = path.join(copy, 'k8s', 'lumiere-development.k8s.yaml');
     write(file, readDocs(file).filter(d => !(d.kind === 'NetworkPolicy' && d.metadata.name === 'allow-courier-from-pourtier')));
     const result = verifyCluster(loadFolder(copy).cluster, ex.registries);
     const blocked = result.findings.filter(f => f.rule === 'traffic-blocked');
@@ -103,7 +103,7 @@ describe('verify on the example', () => {
   test('a namespace without default deny is an error, and a policy selecting no pod, a long name and a port range are warnings', () => {
     const copy = tmp('pitfalls');
     fs.cpSync(ex.manifests, copy, { recursive: true });
-    const file = path.join(copy, 'k8s', 'test.yaml');
+    const file = path.join(copy, 'k8s', 'lumiere-test.k8s.yaml');
     const docs = readDocs(file).filter(d => !(d.kind === 'NetworkPolicy' && d.metadata.name === 'default-deny'));
     docs.push(
       { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'typo', namespace: 'lumiere-test' }, spec: { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'pourtiers' } }, ingress: [{}] } },
@@ -269,7 +269,7 @@ describe('the CLI', () => {
     const base = path.join(ex.dir, 'base');
     fs.cpSync(ex.manifests, base, { recursive: true });
     write(path.join(ex.manifests, 'k8s', 'debug.yaml'), [allowAllInNamespace]);
-    const file = path.join(ex.manifests, 'k8s', 'development.yaml');
+    const file = path.join(ex.manifests, 'k8s', 'lumiere-development.k8s.yaml');
     write(file, readDocs(file).filter(d => !(d.kind === 'NetworkPolicy' && d.metadata.name === 'allow-courier-from-pourtier')));
     const text = cli(['diff', '--traffic', 'base'], ex.dir);
     expect(text.status).toBe(1);
@@ -288,7 +288,7 @@ describe('the CLI', () => {
     git('add', '.');
     git('commit', '-qm', 'base');
     expect(cli(['diff', '--traffic'], repo).stdout).toMatch(/^no change in allowed traffic against HEAD$/m);
-    fs.rmSync(path.join(repo, 'manifests', 'k8s', 'development.yaml'));
+    fs.rmSync(path.join(repo, 'manifests', 'k8s', 'lumiere-development.k8s.yaml'));
     const closed = cli(['diff', '--traffic', 'HEAD'], repo);
     expect(closed.status).toBe(0);
     expect(closed.stdout).toMatch(/^closes lumiere-dev\/pourtier -> lumiere-dev\/courier:\d+\/TCP$/m);
@@ -596,7 +596,7 @@ spec: {podSelector: {}, egress: [{ports: [{port: 0}]}]}
     new k8s.KubeNetworkPolicy(chart, 'p', { metadata: { name: 'extra', namespace: 'lumiere-dev' }, spec: { podSelector: { matchLabels: { app: 'x' } }, ingress: [{ ports: [{ port: k8s.IntOrString.fromNumber(8080), protocol: 'tcp' }] }] } });
     const result = app.trySynth();
     expect(result.ok).toBe(false);
-    expect(result.problem).toBe('the charts hold a value the API server rejects:\n  manifest-invalid: extra.k8s.yaml: NetworkPolicy/extra in lumiere-dev: ingress rule 1, port 1: protocol "tcp" is not TCP, UDP or SCTP (written exactly so, in upper case); the API server rejects the object\n    fix: write protocol: TCP');
+    expect(result.problem).toBe('the charts hold a value the API server rejects:\n  manifest-invalid: k8s/extra.k8s.yaml: NetworkPolicy/extra in lumiere-dev: ingress rule 1, port 1: protocol "tcp" is not TCP, UDP or SCTP (written exactly so, in upper case); the API server rejects the object\n    fix: write protocol: TCP');
     expect(fs.existsSync(manifests)).toBe(false);
   });
 

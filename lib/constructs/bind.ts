@@ -8,8 +8,7 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { k8s } from '../../imports/k8s';
-import type { WorkloadSpec } from '../emit/workload';
-import { Finding, finding } from '../model/finding';
+import { Finding, Where, finding } from '../model/finding';
 import type { ResolvedRegistry } from '../model/resolved';
 import { podLabelsOf, workloadSpec } from '../emit/workload';
 
@@ -50,44 +49,196 @@ function apiObjectOf(workload: IConstruct): ApiObject {
   }
 }
 
-/** Makes the workload agree with the registry: named container ports, pod labels, namespace, connection variables, readiness probe. */
-export function applyBinding(resolved: ResolvedRegistry, b: Binding): void {
+/** Kinds that live outside any namespace: a workload's companions of these kinds get none. */
+const CLUSTER_SCOPED = new Set([
+  'Namespace', 'Node', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'CustomResourceDefinition', 'PriorityClass',
+  'IngressClass', 'RuntimeClass', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'APIService', 'CSIDriver', 'CSINode',
+  'VolumeAttachment', 'CertificateSigningRequest', 'FlowSchema', 'PriorityLevelConfiguration', 'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding', 'ClusterIssuer', 'GatewayClass',
+]);
+
+/**
+ * Whether cdk8s renders `obj` through a generated `toJson_*` function after its JSON patches (the
+ * typed `k8s.Kube*` classes, and so every cdk8s-plus object): a patched value must then have the shape
+ * of the typed props (a probe port is an `IntOrString`), not of the rendered JSON.
+ */
+function rendersTyped(obj: ApiObject): boolean {
+  for (let p = Object.getPrototypeOf(obj); p && p !== ApiObject.prototype; p = Object.getPrototypeOf(p)) {
+    if (Object.prototype.hasOwnProperty.call(p, 'toJson')) return true;
+  }
+  return false;
+}
+
+/** A JSON patch that adds `value` at `parts` when the parent exists, else the parent holding it (recursively). */
+function addAt(json: Json, parts: readonly (string | number)[], value: unknown): JsonPatch {
+  for (let i = parts.length - 1; i > 0; i--) {
+    const parent = at(json, parts.slice(0, i));
+    if (parent !== undefined && parent !== null) break;
+    value = { [parts[i]]: value };
+    parts = parts.slice(0, i);
+  }
+  return JsonPatch.add(pointer(parts), value);
+}
+
+/**
+ * Makes the workload agree with the registry by adding only what the registry owns: the namespace
+ * (of the workload and of the companions it created, such as a StatefulSet's headless Service),
+ * the pod labels the Service and NetworkPolicies select, the registry's container ports, the
+ * connection variables and a readiness probe where the container has none. Each is a JSON patch on
+ * exactly that field: everything the user wrote (resources, probes, env, volumes, security
+ * contexts, other containers, annotations) renders as they wrote it. Where the user's own value
+ * contradicts the registry, nothing is overwritten: the contradiction is a finding.
+ */
+export function applyBinding(resolved: ResolvedRegistry, b: Binding, exclusive = false): BindResult {
   const spec = workloadSpec(resolved, b.service, b.environment);
   if (!spec) throw new Error(`${b.service} does not run in ${b.environment}: it cannot be bound there (${b.workload.node.path})`);
   const obj = apiObjectOf(b.workload);
   const template = TEMPLATE[obj.kind];
   if (!template) throw new Error(`${b.workload.node.path} is a ${obj.kind}; bind() takes a Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob or Pod`);
   const json = obj.toJson() as Json;
+  const registry = resolved.spec.name;
+  const findings: Finding[] = [];
+  const name = `${obj.kind} ${json.metadata?.name ?? b.workload.node.path}`;
+  const conflict = (path: string, message: string, fix: string, extra: Partial<Where> = {}) => findings.push(finding('workload-drift',
+    `${name} (bound to ${b.service} in ${b.environment}): ${message}`,
+    { registry, service: b.service, environment: b.environment, path: `${b.workload.node.path}${path}`, ...extra }, fix));
   const patches: JsonPatch[] = [];
+
   if (!json.metadata?.namespace) patches.push(JsonPatch.add('/metadata/namespace', spec.namespace));
-  const labels = { ...(at(json, [...template, 'metadata', 'labels']) ?? {}), ...spec.podLabels };
-  patches.push(JsonPatch.add(pointer([...template, 'metadata']), { ...(at(json, [...template, 'metadata']) ?? {}), labels }));
-  const containers = (at(json, [...template, 'spec', 'containers']) ?? []) as Json[];
+  else if (json.metadata.namespace !== spec.namespace) {
+    conflict('.metadata.namespace', `it is in namespace ${json.metadata.namespace}, but ${b.service} runs in ${spec.namespace} in ${b.environment}, ` +
+      'where the registry\'s Service, default deny and NetworkPolicies are', `leave the namespace out (bind sets it) or set it to ${spec.namespace}`);
+  }
+  // Companions the workload made (a StatefulSet's headless Service, a ServiceAccount) go where it goes.
+  for (const c of b.workload.node.findAll()) {
+    if (!(c instanceof ApiObject) || c === obj || CLUSTER_SCOPED.has(c.kind)) continue;
+    if (!(c.toJson() as Json).metadata?.namespace) c.addJsonPatch(JsonPatch.add('/metadata/namespace', spec.namespace));
+  }
+
+  const labelsAt = [...template, 'metadata', 'labels'];
+  const labels = (at(json, labelsAt) ?? {}) as Record<string, unknown>;
+  const selector = (json.kind === 'Pod' ? undefined : at(json, [...(json.kind === 'CronJob' ? ['spec', 'jobTemplate'] : []), 'spec', 'selector', 'matchLabels'])) as Record<string, unknown> | undefined;
+  // cdk8s-plus selects a workload's pods by a label of its construct address (a hash). A workload
+  // that alone stands for its service in the environment selects them by the registry's labels
+  // instead, which then also replace that label wherever the app selected the workload by it.
+  const addr = exclusive && selector && typeof selector[ADDR] === 'string' && labels[ADDR] === selector[ADDR] ? selector[ADDR] as string : undefined;
+  if (addr !== undefined) {
+    const selectorAt = [...(json.kind === 'CronJob' ? ['spec', 'jobTemplate'] : []), 'spec', 'selector', 'matchLabels'];
+    patches.push(JsonPatch.remove(pointer([...labelsAt, ADDR])), JsonPatch.remove(pointer([...selectorAt, ADDR])));
+    for (const [k, v] of Object.entries(spec.podLabels)) if (selector![k] === undefined) patches.push(JsonPatch.add(pointer([...selectorAt, k]), v));
+  }
+  for (const [k, v] of Object.entries(spec.podLabels)) {
+    if (labels[k] === v) continue;
+    if (labels[k] !== undefined && selector?.[k] !== undefined) {
+      conflict(`.spec.selector.matchLabels.${k}`, `it selects its pods by ${k}=${String(selector[k])}, but the registry selects ${b.service}'s pods by ${k}=${v}`,
+        `take ${k} out of the workload's selector, or give ${b.service} a selector in the registry that the pods carry`);
+      continue;
+    }
+    patches.push(addAt(json, [...labelsAt, k], v));
+  }
+
+  const containersAt = [...template, 'spec', 'containers'];
+  const containers = (at(json, containersAt) ?? []) as Json[];
   const index = b.options.container === undefined ? 0 : containers.findIndex(c => c.name === b.options.container);
   if (index < 0 || !containers[index]) {
     throw new Error(`${b.workload.node.path} has no container${b.options.container ? ` named ${b.options.container}` : ''} to bind ${b.service} to`);
   }
-  const container = { ...containers[index] };
-  container.ports = mergePorts(container.ports ?? [], spec);
-  if (b.options.connectionVariables !== false && Object.keys(spec.env).length) {
-    const own = ((container.env ?? []) as Json[]).filter(e => !(e.name in spec.env));
-    container.env = [...own, ...Object.entries(spec.env).map(([name, value]) => ({ name, value }))];
+  const container = containers[index];
+  const at_ = (...parts: (string | number)[]) => [...containersAt, index, ...parts];
+  const where = (...parts: (string | number)[]) => `.${[...template, 'spec', 'containers'].join('.')}[${index}]${parts.map(p => typeof p === 'number' ? `[${p}]` : `.${p}`).join('')}`;
+
+  // Ports: an entry with the registry's number gets its name; a missing one is added; one that
+  // contradicts the registry stays as written and is reported (here, or by workload-drift).
+  const ports = (container.ports ?? []) as Json[];
+  let appended = 0;
+  for (const p of spec.ports) {
+    const i = ports.findIndex(e => e.containerPort === p.containerPort && (e.protocol || 'TCP') === p.protocol);
+    if (i >= 0) {
+      if (ports[i].name === undefined || ports[i].name === '') patches.push(JsonPatch.add(pointer(at_('ports', i, 'name')), p.name));
+      else if (ports[i].name !== p.name) {
+        conflict(where('ports', i, 'name'), `container port ${p.containerPort}/${p.protocol} is named ${ports[i].name}, but ${b.service}'s port ${p.containerPort} is named ${p.name} in the registry`,
+          `name it ${p.name} (or leave the port out: bind adds it)`, { port: p.containerPort, portName: p.name });
+      }
+      continue;
+    }
+    if (ports.some(e => e.name === p.name)) continue; // the same name on another number: workload-drift reports it
+    const entry = { name: p.name, containerPort: p.containerPort, protocol: p.protocol };
+    patches.push(ports.length + appended === 0 ? addAt(json, at_('ports'), [entry]) : JsonPatch.add(pointer(at_('ports', '-')), entry));
+    appended++;
   }
+
+  if (b.options.connectionVariables !== false) {
+    const env = (container.env ?? []) as Json[];
+    let added = 0;
+    for (const [variable, value] of Object.entries(spec.env)) {
+      const i = env.findIndex(e => e.name === variable);
+      if (i >= 0) {
+        // A value from a Secret or a field is the user's choice; a literal that disagrees is drift.
+        if (env[i].value !== undefined && env[i].value !== value) {
+          conflict(where('env', i), `${variable} is ${JSON.stringify(env[i].value)}, but the registry gives ${JSON.stringify(value)}`,
+            `remove ${variable} from the container (bind sets it), or pass connectionVariables: false`);
+        }
+        continue;
+      }
+      const entry = { name: variable, value };
+      patches.push(env.length + added === 0 ? addAt(json, at_('env'), [entry]) : JsonPatch.add(pointer(at_('env', '-')), entry));
+      added++;
+    }
+  }
+
   if (b.options.readinessProbe !== false && spec.readiness && !container.readinessProbe) {
-    // The typed k8s classes render the patched props again: a probe port is an IntOrString there.
-    const port = k8s.IntOrString.fromNumber(spec.readiness.port);
-    container.readinessProbe = spec.readiness.path ? { httpGet: { path: spec.readiness.path, port } } : { tcpSocket: { port } };
+    const port = rendersTyped(obj) ? k8s.IntOrString.fromNumber(spec.readiness.port) : spec.readiness.port;
+    patches.push(JsonPatch.add(pointer(at_('readinessProbe')), spec.readiness.path ? { httpGet: { path: spec.readiness.path, port } } : { tcpSocket: { port } }));
   }
-  patches.push(JsonPatch.replace(pointer([...template, 'spec', 'containers', index]), container));
-  obj.addJsonPatch(...patches);
+  if (patches.length) obj.addJsonPatch(...patches);
+  return { findings, ...(addr !== undefined ? { selectedBy: { [ADDR]: addr } } : {}), podLabels: spec.podLabels };
 }
 
-/** The registry's ports, named, in place of any entry with the same name or number. */
-function mergePorts(existing: readonly Json[], spec: WorkloadSpec): Json[] {
-  const names = new Set(spec.ports.map(p => p.name));
-  const numbers = new Set(spec.ports.map(p => p.containerPort));
-  const kept = existing.filter(p => !names.has(p.name) && !numbers.has(p.containerPort));
-  return [...spec.ports.map(p => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol })), ...kept];
+/** What a binding did: its findings, and the label the workload's pods no longer carry (replaced by `podLabels`). */
+export interface BindResult {
+  readonly findings: Finding[];
+  readonly selectedBy?: Readonly<Record<string, string>>;
+  readonly podLabels: Readonly<Record<string, string>>;
+}
+
+/** The label cdk8s-plus gives a workload's pods and selects them by. */
+const ADDR = 'cdk8s.io/metadata.addr';
+
+/** Kinds whose selectors may name a workload's pods by cdk8s-plus's label, and where. */
+const SELECTING = new Set(['Service', 'NetworkPolicy', 'PodDisruptionBudget']);
+
+/**
+ * Where the app selected a re-labelled workload's pods by cdk8s-plus's label (a Service made by
+ * `exposeViaService`, a StatefulSet's headless Service, a cdk8s-plus NetworkPolicy): the same pods
+ * by the registry's labels.
+ */
+export function reselect(objects: readonly ApiObject[], result: BindResult): void {
+  if (!result.selectedBy) return;
+  const [[key, value]] = Object.entries(result.selectedBy);
+  for (const obj of objects) {
+    if (!SELECTING.has(obj.kind)) continue;
+    const patches: JsonPatch[] = [];
+    const walk = (node: unknown, parts: (string | number)[]) => {
+      if (Array.isArray(node)) node.forEach((x, i) => walk(x, [...parts, i]));
+      else if (node && typeof node === 'object') {
+        const record = node as Record<string, unknown>;
+        if (record[key] === value && parts.length) {
+          patches.push(JsonPatch.remove(pointer([...parts, key])));
+          for (const [k, v] of Object.entries(result.podLabels)) if (record[k] === undefined) patches.push(JsonPatch.add(pointer([...parts, k]), v));
+          return;
+        }
+        for (const [k, v] of Object.entries(record)) if (k !== 'metadata') walk(v, [...parts, k]);
+      }
+    };
+    let json: unknown;
+    try {
+      json = obj.toJson();
+    } catch {
+      continue; // an object that cannot render yet is cdk8s' to report when it renders it
+    }
+    walk(json, []);
+    if (patches.length) obj.addJsonPatch(...patches);
+  }
 }
 
 const PROBES = ['readinessProbe', 'livenessProbe', 'startupProbe'] as const;
