@@ -12,7 +12,7 @@ import { Finding, blocking } from './model/finding';
 import { ownEntry } from './model/normalize';
 import { FileSet, recover, replaceDirectory, writeFileAtomic, writeFiles } from './output';
 import { PortRegistry } from './registry';
-import { PORTS_APP, foreignLockEntries } from './constructs/app-state';
+import { PORTS_APP, foreignLockEntries, writeCheckReport } from './constructs/app-state';
 import { readRegularFile } from './io/read';
 import { InvalidValue, POD_KINDS, clusterOf } from './netpol/load';
 import { TooManyPaths, describeTraffic, findingList, invalidValueFinding, verifyCluster } from './netpol/verify';
@@ -315,14 +315,7 @@ export class PortsApp extends App {
     const checkOnly = process.env.CDK8S_PORTS_CHECK_ONLY;
     if (checkOnly) {
       const result = this.trySynth({ write: false });
-      fs.writeFileSync(checkOnly, JSON.stringify({
-        problem: result.problem ?? null,
-        // Each registry with every finding about it, workload drift in the app's own charts included.
-        registries: [...result.registries].map(([name, r]) => {
-          const findings = result.findings.filter(f => f.where.registry === name);
-          return { name, spec: r.spec, environments: r.environments, allocations: r.allocations, lock: r.lock, findings, ok: blocking(findings).length === 0 };
-        }),
-      }));
+      writeCheckReport(checkOnly, [...result.registries], result.findings, result.problem);
       return;
     }
     const result = this.trySynth();

@@ -15,7 +15,7 @@ import { LoadedRegistry, UsageError } from './registries';
 
 interface Report {
   readonly problem: string | null;
-  readonly registries: ReadonlyArray<Omit<ResolvedRegistry, 'connections'> & { readonly name: string; readonly findings: Finding[] }>;
+  readonly registries: ReadonlyArray<Omit<ResolvedRegistry, 'connections'> & { readonly name: string; readonly findings: Finding[]; readonly connections?: ResolvedRegistry['connections'] }>;
 }
 
 /** The app command of a cdk8s project in `cwd`, or undefined when there is none. */
@@ -42,13 +42,13 @@ export function checkApp(cwd: string, app: string): LoadedRegistry[] {
     if (!fs.existsSync(report)) {
       const tail = `${run.stderr ?? ''}${run.stdout ?? ''}`.trim().split('\n').slice(-5).join('\n');
       throw new UsageError(`running the app (${app}) to check it gave no report${run.status ? ` (exit ${run.status})` : ''}: ${tail || 'no output'}\n` +
-        'is it a PortsApp? check a ports.yaml or a ports.json directly with cdk8s-ports check <file>');
+        'does it declare a PortRegistry and call app.synth()? check a ports.yaml or a ports.json directly with cdk8s-ports check <file>');
     }
     const data = JSON.parse(fs.readFileSync(report, 'utf8')) as Report;
     if (data.problem) throw new UsageError(data.problem);
     return data.registries.map(r => ({
       name: r.name, source: app, kind: 'file', root: cwd, lock: r.lock ?? emptyLock(),
-      resolved: { spec: r.spec, environments: r.environments, allocations: r.allocations, connections: [], findings: r.findings, lock: r.lock, ok: r.ok },
+      resolved: { spec: r.spec, environments: r.environments, allocations: r.allocations, connections: r.connections ?? [], findings: r.findings, lock: r.lock, ok: r.ok },
     }));
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });

@@ -64,6 +64,8 @@ function synthesizeFresh(root: string, scratch: string): { dir?: string; error?:
     const app = appCommand(root);
     if (!app) throw new UsageError(`${config} has no app command`);
     const run = spawnSync(app, { cwd: root, env, shell: true, encoding: 'utf8', timeout: 300_000 });
+    // A plain cdk8s App writes its Kubernetes objects where cdk8s writes them (and nothing else).
+    if (run.status === 0 && !fs.existsSync(manifests) && fs.existsSync(env.CDK8S_OUTDIR)) return { dir: env.CDK8S_OUTDIR };
     if (run.status !== 0 || !fs.existsSync(manifests)) {
       return { error: `the registry did not synthesize (${app}):\n${(run.stderr || run.stdout || String(run.error ?? '')).trim()}` };
     }

@@ -10,6 +10,7 @@ import { readRegularFile } from '../io/read';
 import type * as Load from '../netpol/load';
 import type { InvalidValue, Loaded } from '../netpol/load';
 import { UsageError, hasRegistryFile, isResolved, loadRegistries, resolvedFilesUnder } from './registries';
+import { appCommand, checkApp } from './app-check';
 
 /** The manifest loader, loaded when a traffic command runs (not at every command's start). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -33,7 +34,11 @@ export function trafficRegistries(cwd: string, dir: string, registry: readonly s
   if (hasRegistryFile(cwd) && !isWritten(path.join(cwd, 'ports.json'))) return loadRegistries(undefined, cwd).map(r => r.resolved);
   // The ports.json files the synth wrote beside the manifests say what is declared, as resolved
   // then: read as they are (the drift gate, `diff`, keeps them equal to what the registry produces).
-  return resolvedFilesUnder(dir).map(file => writtenRegistry(file));
+  const written = resolvedFilesUnder(dir).map(file => writtenRegistry(file));
+  if (written.length) return written;
+  // A plain cdk8s App writes only Kubernetes objects: its registries come from running the app (as `check` does).
+  const app = appCommand(cwd);
+  return app ? checkApp(cwd, app).map(r => r.resolved) : [];
 }
 
 /** Whether a ports.json is one the synth wrote (and no ports.yaml/ports.yml is beside it). */
