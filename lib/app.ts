@@ -89,6 +89,7 @@ export class PortsApp extends App {
   }
 
   /** True when `cdk8s synth` runs this app: it set CDK8S_OUTDIR to this app's output folder. */
+  /** @internal */
   private get underCdk8sCli(): boolean {
     return !!process.env.CDK8S_OUTDIR && path.resolve(process.env.CDK8S_OUTDIR) === path.resolve(this.outdir);
   }
@@ -98,6 +99,7 @@ export class PortsApp extends App {
    * validation plugins read, and, when it asks for them, the construct paths of the objects
    * (construct-metadata.json, as cdk8s' own App writes it).
    */
+  /** @internal */
   private cliFiles(files: FileSet, userCharts: ReadonlyArray<{ file: string; chart: Chart }>, registryYaml: ReadonlyArray<{ file: string; docs: unknown[] }>): FileSet {
     const out = new Map([...files].filter(([file]) => file.startsWith('k8s/')));
     if (process.env.CDK8S_RECORD_CONSTRUCT_METADATA === 'true') {

@@ -115,7 +115,11 @@ export interface ResolvedPort {
 /** A named port of a registered service: `svc.port('http').in('production')`. */
 export class RegisteredPort<E extends string = string> {
   /** @internal */
-  constructor(private readonly service: RegisteredService<string, E>, public readonly name: string) {}
+  private readonly service: RegisteredService<string, E>;
+  /** @internal */
+  constructor(service: RegisteredService<string, E>, public readonly name: string) {
+    this.service = service;
+  }
 
   /**
    * The port in `environment`, resolved with the registry's lock by the same pipeline as the synth.
@@ -128,13 +132,13 @@ export class RegisteredPort<E extends string = string> {
     const registry = this.service.registry;
     const label = `${this.service.name}.port('${this.name}').in('${environment}')`;
     const found = (r: ResolvedRegistry) => r.allocations.find(x => x.of === 'service' && x.service === this.service.name && x.portName === this.name && x.environment === environment);
+    const envs = registry._environmentNames();
+    if (!envs.includes(environment)) throw new Error(`${this.service.name}.${this.name} has no port in ${environment}: the registry's environments are ${envs.join(', ')}`);
     const resolved = registry._resolution();
     const a = found(resolved);
     if (!a) {
       if (!resolved.ok) return registry._handOut(label, { name: this.name, port: 0, targetPort: 0, protocol: 'TCP', namespace: registry.namespace(environment) }, found);
-      const envs = resolved.environments.map(e => e.name);
-      throw new Error(`${this.service.name}.${this.name} has no port in ${environment}` +
-        (envs.includes(environment) ? ' (the service does not run there)' : `: the registry's environments are ${envs.join(', ')}`));
+      throw new Error(`${this.service.name}.${this.name} has no port in ${environment} (the service does not run there)`);
     }
     return registry._handOut(label, portOf(a), found);
   }
@@ -153,7 +157,11 @@ export class RegisteredService<P extends string = string, E extends string = str
   /** @internal */
   declare public readonly __ports?: P;
   /** @internal */
-  constructor(public readonly registry: PortRegistry<E>, public readonly name: string, private readonly spec: ServiceSpec) {}
+  private readonly spec: ServiceSpec;
+  /** @internal */
+  constructor(public readonly registry: PortRegistry<E>, public readonly name: string, spec: ServiceSpec) {
+    this.spec = spec;
+  }
 
   /**
    * Declares that this service talks to `target` on `port` (its only port when omitted).
@@ -289,26 +297,41 @@ export class PortRegistry<const E extends string = string> extends Construct {
   /** The lock file it reads (see {@link PortRegistryProps.lockFile}); undefined when it reads none. */
   public readonly lockFile?: string;
   /** Findings about the registry's own setup (base, output folder), reported by check(). */
+  /** @internal */
   private readonly baseFindings: Finding[] = [];
+  /** @internal */
   private readonly data: RegistrySpec & { services: Record<string, ServiceSpec>; externals: Record<string, ExternalSpec> };
+  /** @internal */
   private readonly charts = new Map<string, Chart>();
+  /** @internal */
   private readonly kubeServices = new Map<string, k8s.KubeService>();
   /** The registry's objects in each chart, in output order (emitters' order). */
+  /** @internal */
   private readonly chartObjects = new Map<Chart, ApiObject[]>();
+  /** @internal */
   private built = false;
   /** `chart()` was asked for: the charts are built from the registry as it was, so nothing more may be declared. */
+  /** @internal */
   private closed = false;
+  /** @internal */
   private readonly bindings: Binding[] = [];
+  /** @internal */
   private readonly applied = new Set<Binding>();
+  /** @internal */
   private readonly headless: Array<{ readonly service: string; readonly environment: string; readonly kplus: kplus.Service; done?: boolean }> = [];
   /** What binding the users' workloads found (a value of theirs that contradicts the registry, a workload bound twice). */
+  /** @internal */
   private readonly bindFindings: Finding[] = [];
   /** Values handed out before the synth (port handles, Ingress backends), checked against what it writes. */
+  /** @internal */
   private readonly handedOut: Array<{ readonly label: string; readonly value: string; readonly now: (r: ResolvedRegistry) => string }> = [];
   /** The resolution a PortsApp made with its own lock, used until something is declared. */
+  /** @internal */
   private cached?: ResolvedRegistry;
+  /** @internal */
   private readonly duplicates: Array<{ name: string; first: string; second: string }> = [];
   /** Where the registry came from, when it was read from a file. */
+  /** @internal */
   private source?: { readonly file: string; readonly loaded: LoadedRegistry };
 
   constructor(scope: Construct, id: string, props: PortRegistryProps<E> = {}) {
@@ -339,6 +362,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
     this._changed();
   }
 
+  /** @internal */
   private loadBase(base: RegistryBase | string): RegistryBase | undefined {
     if (typeof base === 'string') {
       const loaded = loadBaseFile(base);
@@ -418,6 +442,11 @@ export class PortRegistry<const E extends string = string> extends Construct {
     return this;
   }
 
+  /** The names of the declared environments. @internal */
+  public _environmentNames(): string[] {
+    return environmentsOf(this.data).map(e => e.name);
+  }
+
   /** The Kubernetes namespace of `environment`: `new Chart(app, 'web', { namespace: ports.namespace('production') })`. */
   public namespace(environment: E): string {
     const env = environmentsOf(this.data).find(e => e.name === environment);
@@ -460,6 +489,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
   }
 
   /** Every registry of the app, resolved together with their locks (cross-registry checks, as a PortsApp does). */
+  /** @internal */
   private appResolution(): Map<PortRegistry, ResolvedRegistry> {
     const state = appState(this);
     if (state.resolution?.version === state.version) return state.resolution.byRegistry;
@@ -506,6 +536,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
   }
 
   /** The chart of an environment (made on first use, a child of the app, named `<registry>-<environment>`). */
+  /** @internal */
   private chartOf(environment: string): Chart {
     let chart = this.charts.get(environment);
     if (!chart) {
@@ -550,6 +581,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
   }
 
   /** The findings that stop a synth, for cdk8s' validation: every unwaived error, then workload drift. */
+  /** @internal */
   private validateForSynth(): string[] {
     const state = appState(this);
     if (state.validated?.version !== state.version) state.validated = { version: state.version, messages: this.validateApp() };
@@ -561,6 +593,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
    * for every chart it renders): errors, then the charts, the bindings and drift. In a plain App this
    * is also where the synth's own work happens, once: warnings on stderr, the lock written.
    */
+  /** @internal */
   private validateApp(): Map<PortRegistry, string[]> {
     const root = this.node.root;
     const byRegistry = this.appResolution();
@@ -601,6 +634,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
   }
 
   /** Drift found for a resolution: computed once per resolution. */
+  /** @internal */
   private driftOf?: { readonly resolved: ResolvedRegistry; readonly findings: Finding[] };
 
   /**
@@ -677,6 +711,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
   }
 
   /** Whether `b` was created before `a` (it was asked for early): only then does order need a dependency. */
+  /** @internal */
   private isEarly(a: ApiObject, b: ApiObject): boolean {
     const children = Chart.of(a).node.children;
     return children.indexOf(b) < children.indexOf(a);
@@ -720,6 +755,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
     return this.charts;
   }
 
+  /** @internal */
   private applyBindings(resolved: ResolvedRegistry): void {
     // Headless Services first: the bindings below render the app's objects, and these have no port until now.
     for (const h of this.headless) {
@@ -753,11 +789,13 @@ export class PortRegistry<const E extends string = string> extends Construct {
     }
   }
 
+  /** @internal */
   private assertOpen(name: string) {
     if (this.closed) throw new Error(`cannot add ${name}: the charts of registry ${this.node.id} were asked for (chart()), so it is closed; declare everything before asking for its charts`);
   }
 
   /** A second declaration of a name is kept aside and reported by check(), with every other finding. */
+  /** @internal */
   private isDuplicate(name: string, kind: 'service' | 'external'): boolean {
     const first = name in this.data.services ? 'service' : name in this.data.externals ? 'external' : undefined;
     if (first) this.duplicates.push({ name, first, second: kind });

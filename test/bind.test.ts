@@ -137,6 +137,10 @@ describe('typed port names', () => {
     web.connectsTo(db, 'http');
     web.connectsTo(db, 'main');
     expect(api.port('metrics').name).toBe('metrics');
+    // @ts-expect-error 'prodution' is not an environment of the registry
+    expect(() => api.port('http').in('prodution')).toThrow(/api\.http has no port in prodution: the registry's environments are production, development/);
+    // @ts-expect-error nor here
+    expect(() => api.bind(new Chart(Testing.app(), 'x'), 'prodution')).not.toThrow();
   });
 });
 

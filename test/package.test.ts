@@ -2,7 +2,9 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
 import { ROOT } from './support/project';
+import { schemaErrors, semanticErrors } from './support/k8s-schema';
 
 /**
  * The package as another infra repo gets it: `npm pack`, a throwaway consumer project with its
@@ -38,6 +40,33 @@ beforeAll(() => {
   const install = run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], consumer);
   expect(install.stderr).not.toMatch(/ERR!/);
   expect(install.status).toBe(0);
+});
+
+test('the published types have no internals and the packed package.json runs nothing on install', () => {
+  const dir = path.join(consumer, 'node_modules', 'cdk8s-ports');
+  const types = ['registry.d.ts', 'app.d.ts', 'index.d.ts'].map(f => fs.readFileSync(path.join(dir, 'build', 'lib', f), 'utf8')).join('\n');
+  expect(types).not.toMatch(/@internal|\bprivate\b|_resolution|_handOut|pipelineInput/);
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  expect(Object.keys(manifest.scripts ?? {}).filter(s => /^(pre|post)?install$|^prepare$/.test(s))).toEqual([]);
+});
+
+test('the README quick start, copied as it is into a fresh app, synthesizes schema-valid output with `cdk8s synth`', () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Use it in your cdk8s app'));
+  const code = /```ts\n([\s\S]*?)```/.exec(section)![1];
+  const config = /```yaml\n(language: typescript[\s\S]*?)```/.exec(section)![1];
+  const dir = path.join(consumer, 'quickstart');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'main.ts'), code);
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'commonjs', target: 'ES2022', esModuleInterop: true } }));
+  fs.writeFileSync(path.join(dir, 'cdk8s.yaml'), config.replace(/npx ts-node/, `${path.join(consumer, 'node_modules', '.bin', 'ts-node')}`));
+  const r = run(path.join(ROOT, 'node_modules', '.bin', 'cdk8s'), ['synth', '--no-check-upgrade'], dir);
+  expect(r.stderr).not.toMatch(/Error/);
+  expect(r.status).toBe(0);
+  const objects = fs.readdirSync(path.join(dir, 'dist')).flatMap(f => parseAllDocuments(fs.readFileSync(path.join(dir, 'dist', f), 'utf8')).map(d => d.toJS()));
+  expect(objects.map(o => o.kind)).toEqual(expect.arrayContaining(['Namespace', 'Service', 'NetworkPolicy', 'Deployment']));
+  for (const o of objects) expect({ object: `${o.kind}/${o.metadata?.name}`, errors: [...schemaErrors(o), ...semanticErrors(o)] }).toEqual({ object: `${o.kind}/${o.metadata?.name}`, errors: [] });
+  expect(fs.existsSync(path.join(dir, 'ports.lock.json'))).toBe(true);
 });
 
 test('the tarball holds the compiled library, the CLI and the schema, and no tests or fixtures', () => {
@@ -89,7 +118,9 @@ test('npx cdk8s-ports check runs in the consumer project', () => {
 
 describe('a plain cdk8s App in the consumer, run by `cdk8s synth`', () => {
   const CDK8S = path.join(ROOT, 'node_modules', '.bin', 'cdk8s');
-  const app = (body: string) => `import { App, Chart } from 'cdk8s';
+  const app = (body: string) => `import * as cdk8s from 'cdk8s';
+import { App, Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
 import * as kplus from 'cdk8s-plus-27';
 import { Port, PortRegistry } from 'cdk8s-ports';
 const app = new App();
@@ -129,6 +160,43 @@ app.synth();
     expect(out).toMatch(/name: WORKER_PORT\n\s+value: "8120"/);
     expect(out).toMatch(/name: WORKER_HOST\n\s+value: worker\.shop-production\.svc\.cluster\.local/);
     expect(out).toMatch(/readinessProbe:\n\s+httpGet:\n\s+path: \/healthz\n\s+port: 8102/);
+  });
+
+  test('the user\'s own workloads keep every field they wrote: kplus Deployment, StatefulSet and Job, a typed KubeDeployment; every object is schema-valid', () => {
+    const r = synth(`
+const deployment = new kplus.Deployment(workloads, 'web', {
+  containers: [{ image: 'shop/web:1', resources: { cpu: { limit: kplus.Cpu.millis(500) }, memory: { limit: cdk8s.Size.mebibytes(256) } },
+    liveness: kplus.Probe.fromTcpSocket({ port: 8102 }), startup: kplus.Probe.fromHttpGet('/start', { port: 8102 }),
+    envVariables: { MODE: kplus.EnvValue.fromValue('on') }, volumeMounts: [{ path: '/cache', volume: kplus.Volume.fromEmptyDir(workloads, 'cache', 'cache') }] }],
+});
+api.bind(deployment, 'production');
+const db = new kplus.StatefulSet(workloads, 'db', { containers: [{ image: 'shop/db:1' }], service: worker.headlessService(workloads, 'production') });
+worker.bind(db, 'production');
+new kplus.Job(workloads, 'migrate', { containers: [{ image: 'shop/migrate:1', envVariables: { STEP: kplus.EnvValue.fromValue('all') } }] });
+const typed = new k8s.KubeDeployment(workloads, 'typed', { spec: { selector: { matchLabels: { app: 'typed' } }, template: { metadata: { labels: { app: 'typed' } }, spec: {
+  volumes: [{ name: 'data', emptyDir: {} }],
+  containers: [{ name: 'typed', image: 'shop/typed:1', resources: { limits: { cpu: k8s.Quantity.fromString('250m'), memory: k8s.Quantity.fromString('128Mi') } },
+    livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromNumber(8102) } }, startupProbe: { httpGet: { path: '/', port: k8s.IntOrString.fromString('http') } },
+    readinessProbe: { exec: { command: ['true'] } }, env: [{ name: 'LOG', value: 'debug' }], volumeMounts: [{ name: 'data', mountPath: '/data' }] }] } } } });
+api.bind(typed, 'production');
+`);
+    expect(r.stderr + r.stdout).not.toMatch(/Error/);
+    expect(r.status).toBe(0);
+    const objects = fs.readdirSync(path.join(dir, 'dist')).flatMap(f => parseAllDocuments(fs.readFileSync(path.join(dir, 'dist', f), 'utf8')).map(d => d.toJS()));
+    for (const o of objects) expect({ object: `${o.kind}/${o.metadata?.name}`, errors: [...schemaErrors(o), ...semanticErrors(o)] }).toEqual({ object: `${o.kind}/${o.metadata?.name}`, errors: [] });
+    const web = objects.find(o => o.kind === 'Deployment' && o.metadata.name.includes('web')).spec.template.spec.containers[0];
+    expect(web.resources.limits).toEqual({ cpu: '500m', memory: '256Mi' });
+    expect(web.livenessProbe.tcpSocket).toEqual({ port: 8102 });
+    expect(web.startupProbe.httpGet).toMatchObject({ path: '/start', port: 8102 });
+    expect(web.env[0]).toEqual({ name: 'MODE', value: 'on' });
+    expect(web.volumeMounts).toEqual([expect.objectContaining({ mountPath: '/cache', name: 'cache' })]);
+    const typed = objects.find(o => o.metadata.name.includes('typed')).spec.template.spec.containers[0];
+    expect(typed.resources).toEqual({ limits: { cpu: '250m', memory: '128Mi' } });
+    expect(typed.livenessProbe).toEqual({ tcpSocket: { port: 8102 } });
+    expect(typed.startupProbe).toEqual({ httpGet: { path: '/', port: 'http' } });
+    const headless = objects.find(o => o.kind === 'Service' && o.metadata.name === 'worker-headless');
+    expect(headless).toMatchObject({ metadata: { namespace: 'shop-production' }, spec: { clusterIP: 'None', ports: [{ name: 'metrics', port: 8120 }] } });
+    expect(objects.find(o => o.kind === 'StatefulSet').metadata.namespace).toBe('shop-production');
   });
 
   test('a collision makes `cdk8s synth` exit non-zero with the finding', () => {
