@@ -216,6 +216,12 @@ const cases: Record<string, Case> = {
     where: { service: 'db', other: 'api' },
     good: s => { delete s.externals.db.cidrs; s.externals.db.namespace = 'databases'; },
   },
+  'connection to an external with a block of addresses and no host': {
+    rule: 'external-no-host', bad: s => { s.externals.db.cidrs = ['10.0.0.0/24']; },
+    where: { service: 'api', other: 'db', path: 'externals.db' },
+    good: s => { s.externals.db.cidrs = ['10.0.0.0/24']; s.externals.db.host = 'db.internal'; },
+    fix: /add host: <name or address> to db/,
+  },
   'malformed CIDR': {
     rule: 'invalid-cidr', bad: s => { s.externals.db.cidrs = ['10.0.0.5/33']; },
     where: { service: 'db' },
@@ -775,19 +781,10 @@ describe('name rules, finding by finding', () => {
 ]);
   });
 
-  test('a service without ports is a schema error', () => {
-    expect(errors({ services: { empty: { ports: {} } } })).toEqual([
-  [
-    "schema",
-    "empty declares no ports",
-    {
-      "registry": "r",
-      "service": "empty",
-      "path": "services.empty.ports"
-    },
-    "declare at least one named port, e.g. ports: { http: { offset: 0 } }"
-  ]
-]);
+  test('a service without ports is a client only (a queue worker): no error; an external without ports is a schema error; a public service without ports is an invalid value', () => {
+    expect(errors({ services: { empty: { ports: {} } } })).toEqual([]);
+    expect(errors({ externals: { nothing: { cidrs: ['10.0.0.5/32'], ports: {} } } }).map(f => [f[0], f[1]])).toEqual([['schema', 'nothing declares no ports']]);
+    expect(errors({ services: { empty: { public: true, ports: {} } } }).map(f => [f[0], f[1]])).toEqual([['invalid-value', 'empty is public but has no ports: nothing of it can be reached']]);
   });
 
   test('a name declared as a service and as an external is one duplicate-service error on the external', () => {

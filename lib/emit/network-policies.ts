@@ -1,7 +1,7 @@
 import { k8s } from '../../imports/k8s';
 import type { Allocation } from '../model/resolved';
 import type { ResolvedRegistry } from '../model/resolved';
-import { Environment, isDeployed } from '../model/normalize';
+import { Environment, isDeployed, presentIn } from '../model/normalize';
 import type { ExternalSpec, ServiceSpec } from '../model/schema';
 import { commonLabels } from './kubernetes';
 import { lookup } from './lookup';
@@ -35,8 +35,10 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
   const envs = new Map(resolved.environments.map(e => [e.name, e]));
   const byEnv = new Map<string, Map<string, PolicyObject>>(resolved.environments.map(e => [e.name, new Map()]));
   const index = lookup(resolved);
-  const deployedIn = (service: string, env: string) =>
-    isDeployed(services[service]?.status) && index.allocationsOf(env, service).length > 0;
+  // A service without ports (a client only, such as a queue worker) is deployed where it is present.
+  const portless = (service: string) => Object.keys(services[service]?.ports ?? {}).length === 0;
+  const deployedIn = (service: string, env: string) => isDeployed(services[service]?.status) &&
+    (index.allocationsOf(env, service).length > 0 || (portless(service) && presentIn(services[service], [envs.get(env)!]).length > 0));
 
   const meta = (env: Environment, name: string) => ({ name, namespace: env.namespace, labels: commonLabels(registry, env) });
   // Policy names are readable (`allow-a-to-b`), but `a` + `b-to-c` and `a-to-b` + `c` would read the

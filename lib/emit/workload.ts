@@ -4,6 +4,7 @@
  * readiness probe. The constructs (lib/constructs/bind.ts) apply it to the user's workloads.
  */
 import type { Allocation, ResolvedRegistry } from '../model/resolved';
+import { presentIn } from '../model/normalize';
 import { lookup } from './lookup';
 import { connectionVariables, kubernetesReference } from './urls';
 
@@ -45,7 +46,11 @@ function clusterHost(resolved: ResolvedRegistry, to: string, a: Allocation): str
 export function workloadSpec(resolved: ResolvedRegistry, service: string, environment: string): WorkloadSpec | undefined {
   const index = lookup(resolved);
   const mine = index.allocationsOf(environment, service).filter(a => a.of === 'service');
-  if (!mine.length) return undefined;
+  const svc = resolved.spec.services?.[service];
+  // A service without ports (a client only) runs wherever it is present; one with ports where they are allocated.
+  const env_ = resolved.environments.find(e => e.name === environment);
+  const portless = !!svc && Object.keys(svc.ports ?? {}).length === 0 && !!env_ && presentIn(svc, [env_]).length > 0;
+  if (!mine.length && !portless) return undefined;
   const env = connectionVariables(resolved, environment, service, (c, a) => {
     const host = clusterHost(resolved, c.to, a);
     return host === undefined ? undefined : { host, port: a.port };
@@ -53,7 +58,7 @@ export function workloadSpec(resolved: ResolvedRegistry, service: string, enviro
   const health = resolved.spec.services?.[service]?.healthCheck;
   const healthPort = typeof health === 'object' && health.port !== undefined ? mine.find(a => a.portName === health.port) : undefined;
   return {
-    namespace: mine[0].namespace,
+    namespace: mine[0]?.namespace ?? env_!.namespace,
     podLabels: podLabelsOf(resolved, service),
     ports: mine.map(a => ({ name: a.portName, containerPort: a.targetPort, protocol: a.protocol })),
     env,

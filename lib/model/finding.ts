@@ -72,6 +72,7 @@ export const RULES = {
   'unreachable': ['warning', 'An active service that is not public has no declared connection into it.'],
   'inactive-target': ['warning', 'A connection goes to a `planned` or `reserved` service, which is not deployed.'],
   'cross-environment': ['warning', "A connection reaches into another environment's namespace (declared with `environment`)."],
+  'external-no-host': ['warning', 'An external that services connect to has an address pods can use (`host`, `namespace`, or a single address in `cidrs`), so bound workloads get its `_HOST`, `_PORT` and `_URL` variables.'],
   'external-unaddressed': ['error', 'An external that services connect to declares where it lives (`cidrs` or `namespace`), so egress to it can be allowed; in a namespace of the registry, with the `podSelector` of its pods, so ingress to them can be allowed too.'],
   'invalid-cidr': ['error', 'CIDRs are IPv4 or IPv6 address blocks such as 10.0.0.0/24.'],
   'compose-drift': ['error', "A service of a checked compose file publishes a port the registry does not give it (or gives another service)."],

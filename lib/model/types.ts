@@ -286,6 +286,15 @@ export class Port {
     return { offset: 'auto', ...options };
   }
 
+  /**
+   * A server that listens on its vendor's port (`Port.container(5432)` for PostgreSQL) in every
+   * environment: the container keeps it, and each environment publishes the next free port of its
+   * band (pinned in the lock file), so banded environments on one host do not collide.
+   */
+  public static container(targetPort: number, options: Omit<PortOptions, 'targetPort'> = {}): PortSpec {
+    return { auto: true, targetPort, ...options };
+  }
+
   /** The next free port of the service's range in each environment, pinned in the lock file. */
   public static auto(options: PortOptions = {}): PortSpec {
     return { auto: true, ...options };

@@ -31,6 +31,7 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
   const inbound = new Set<string>();
 
   const unaddressed = new Set<string>();
+  const unhosted = new Set<string>();
   for (let s = 0; s < index.services.length; s++) {
     const name = index.serviceNames[s];
     const connections = index.services[s].connectsTo;
@@ -46,6 +47,18 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
       // An external whose pods run in a namespace of this registry needs their labels: the ingress side
       // there admits the client to those pods only (without labels it is not generated).
       const unlabelled = ext?.namespace !== undefined && namespaces.has(ext.namespace) && !Object.keys(ext.podSelector ?? {}).length && !unaddressed.has(c.to);
+      // Pods reach an external by its host, a namespace's Service, or the one address a /32 (/128) names.
+      const noHost = ext !== undefined && ext.host === undefined && ext.namespace === undefined && !!ext.cidrs?.length &&
+        !ext.cidrs.some(cidr => /\/(32|128)$/.test(cidr)) && !unhosted.has(`${name}\u0000${c.to}`);
+      if (noHost) {
+        unhosted.add(`${name}\u0000${c.to}`);
+        const variable = c.to.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+        out.push(finding('external-no-host', `${name} connects to external ${c.to}, which has no host and whose cidrs (${ext!.cidrs!.join(', ')}) name no single address, ` +
+          `so workloads bound to ${name} get no ${variable}_HOST, ${variable}_PORT or ${variable}_URL (the egress policy is written)`,
+          { registry, service: name, other: c.to, path: `externals.${c.to}` },
+          syntax === 'code' ? `give ${c.to} the address its clients use (host: '<name or address>'), or a single address in cidrs ('<address>/32')`
+            : `add host: <name or address> to ${c.to} (the address its clients use), or a single address to its cidrs (<address>/32)`));
+      }
       if (!inactive && c.environment === undefined && !noAddress && !unlabelled) continue;
       const path = `services.${name}.connectsTo[${i}]`;
       if (inactive) {
@@ -85,7 +98,12 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
   for (let s = 0; s < index.services.length; s++) {
     const name = index.serviceNames[s];
     const svc = index.services[s];
-    if (usesPolicies && isDeployed(svc.status) && !svc.public && !inbound.has(name)) {
+    const listens = Object.keys(svc.ports ?? {}).length > 0;
+    if (svc.public && !listens) {
+      out.push(finding('invalid-value', `${name} is public but has no ports: nothing of it can be reached`, { registry, service: name, path: `services.${name}.public` },
+        'declare the port it serves, or drop public'));
+    }
+    if (listens && usesPolicies && isDeployed(svc.status) && !svc.public && !inbound.has(name)) {
       out.push(finding('unreachable', `${name} is not public and no service connects to it, so the default deny blocks all traffic to it`,
         { registry, service: name, path: `services.${name}` }, syntax === 'code'
           ? `declare its clients (client.connectsTo(${name})) or mark it public`

@@ -109,6 +109,7 @@ export const RULE_LIST: readonly Rule[] = [
   walkedRule('inactive-target'),
   walkedRule('cross-environment'),
   walkedRule('external-unaddressed'),
+  walkedRule('external-no-host'),
   walkedRule('invalid-cidr'),
 ];
 

@@ -111,7 +111,8 @@ export function checkNames(spec: RegistrySpec, envs: readonly Environment[], ind
         if (kind === 'services') serviceVars.add(variable);
       }
     }
-    if (portCount === 0) {
+    // A service without ports is a client only (a queue worker); an external without ports is nothing to reach.
+    if (portCount === 0 && kind === 'externals') {
       out.push(finding('schema', `${name} declares no ports`, { registry, service: name, path: `${kind}.${name}.ports` },
         'declare at least one named port, e.g. ports: { http: { offset: 0 } }'));
     }

@@ -8,7 +8,7 @@ import { Placement, relocationOf, validPort } from '../allocation/allocate';
 import { relocate } from '../allocation/fixes';
 import { portLabel } from '../allocation/request';
 import { Finding, RULES, RuleId, Where, finding } from '../model/finding';
-import { formatRange, inAny, inRange, overlaps } from '../model/normalize';
+import { formatRange, inAny, inRange, overlaps, presentIn } from '../model/normalize';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
 import type { Rule, RuleContext } from './rule';
 
@@ -51,10 +51,17 @@ const pinnedNote = (p: Placement) => (p.allocation.source === 'auto' && p.decl.o
 const moveInto = (f: Finding, p: Placement, verb: string, from?: number, wrap?: (s: string, rule: string, syntax: 'code' | 'data') => string) =>
   relocate(f, relocationOf(p.decl, p.env, p.ranges, verb, from, wrap));
 
-export const outsideBand = placementRule('outside-band', (p, _ctx, report) => {
+export const outsideBand = placementRule('outside-band', (p, ctx, report) => {
   const band = p.env.band;
   if (p.decl.of !== 'service' || !band || inRange(p.allocation.port, band)) return;
-  moveInto(report(`${label(p)} is on ${p.allocation.port}, outside ${p.env.name}'s band ${formatRange(band)}${pinnedNote(p)}`), p, 'move it into');
+  // A server on its vendor's port (postgres 5432) in every band: the container keeps it, each environment publishes a port of its band.
+  const declared = (p.decl.spec as { port?: unknown }).port;
+  const svc = ctx.spec.services?.[p.decl.service];
+  const banded = svc ? presentIn(svc, ctx.environments).filter(e => e.band).length : 0;
+  const vendor = typeof declared === 'number' && banded > 1 ? declared : undefined;
+  moveInto(report(`${label(p)} is on ${p.allocation.port}, outside ${p.env.name}'s band ${formatRange(band)}${pinnedNote(p)}`), p, 'move it into', undefined,
+    vendor === undefined ? undefined : (s, _rule, syntax) => `to keep the container on ${vendor} and publish a port of each band, declare ${p.decl.portName} as ` +
+      (syntax === 'code' ? `Port.container(${vendor})` : `{ auto: true, targetPort: ${vendor} }`) + `; or ${s}`);
 });
 
 export const outsideCategory = placementRule('outside-category', (p, ctx, report) => {
