@@ -27,6 +27,7 @@ import { RenderedObject, manifestDrift } from './workload-drift';
 
 /** The checks the plugin can run. */
 export const VALIDATION_CHECKS = ['rules', 'drift', 'traffic'] as const;
+/** One of {@link VALIDATION_CHECKS}. */
 export type ValidationCheck = typeof VALIDATION_CHECKS[number];
 
 /** The `properties` of the plugin in `cdk8s.yaml`. */
@@ -48,16 +49,23 @@ export interface PortsValidationProps {
 
 /** A resource that violates a rule, as cdk8s-cli's `ValidationViolatingResource`. */
 export interface ViolatingResource {
+  /** The object's `metadata.name` (cdk8s-cli finds its construct path by it), or the registry's name. */
   readonly resourceName: string;
+  /** Where in the object (`.spec.ingress[0]`) or in the registry file (`ports.yaml:12:7`). */
   readonly locations: readonly string[];
+  /** The manifest (or registry) file. */
   readonly manifestPath: string;
 }
 
 /** A violation, as cdk8s-cli's `ValidationViolation`. */
 export interface Violation {
+  /** The rule's id (`workload-drift`, `collision`, `traffic-undeclared` …). */
   readonly ruleName: string;
+  /** The severity and the finding's message. */
   readonly recommendation: string;
+  /** How to fix it. */
   readonly fix: string;
+  /** What it is about. */
   readonly violatingResources: readonly ViolatingResource[];
 }
 
@@ -66,12 +74,21 @@ export interface Violation {
  * needs no dependency on cdk8s-cli).
  */
 export interface PortsValidationContext {
+  /** The manifest files the synth wrote. */
   readonly manifests: readonly string[];
+  /** The report the violations go to. */
   readonly report: {
+    /** Adds one violation. */
     addViolation(violation: Violation): void;
+    /** Ends the report: `failure` fails the synth. */
     submit(status: 'success' | 'failure', metadata?: { readonly [key: string]: string }): void;
   };
-  readonly logger: { log(message: string): void };
+  /** cdk8s-cli's logger. */
+  readonly logger: {
+    /** Prints a line. */
+    log(message: string): void;
+  };
+  /** The objects of one manifest file. */
   parseManifest(manifestPath: string): unknown[];
 }
 
@@ -112,6 +129,7 @@ export class PortsValidation {
     this.checks = [...checks];
   }
 
+  /** Runs the checks on the synthesized manifests and submits the report (cdk8s-cli calls this). */
   public async validate(context: PortsValidationContext): Promise<void> {
     const cwd = process.cwd();
     let registries: LoadedRegistry[];
