@@ -3,13 +3,26 @@
  * the registries declare; exit 1 on an undeclared allowed path, a blocked declared one, or a
  * namespace without default deny.
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import type * as Verify from '../../netpol/verify';
 import type * as Load from '../../netpol/load';
-import { EXIT, Io, UsageError, errColours, json, jsonOption, outColours, printable } from '../io';
+import * as path from 'path';
+import { PATH_FORMATS, Reported, addFormatOptions, formatOf, listPaths, printFindings, splitPosition } from '../format-output';
+import { EXIT, Io, UsageError, errColours, json, outColours, packageVersion, printable, registriesOption } from '../io';
 import { manifestsFolder, trafficRegistries } from '../traffic';
 
-export function verify(io: Io, folder: string, opts: { registry?: string[]; json?: boolean; paths?: boolean }): number {
+/** A traffic finding for code scanning: its file (under the folder), else the first policy's file. */
+function reported(f: Pick<Verify.TrafficFinding, 'rule' | 'severity' | 'message' | 'fix' | 'where' | 'policies'>, folder: string): Reported {
+  const file = f.where.file ?? f.policies?.find(p => p.file)?.file;
+  const at = file ? splitPosition(file) : undefined;
+  return {
+    rule: f.rule, severity: f.severity, message: f.message, ...(f.fix ? { fix: f.fix } : {}),
+    ...(at ? { file: path.posix.join(folder.split(path.sep).join('/'), at.file), ...(at.line ? { line: at.line } : {}), ...(at.column ? { column: at.column } : {}) } : {}),
+  };
+}
+
+export function verify(io: Io, folder: string, opts: { registry?: string[]; json?: boolean; format?: string; paths?: boolean }): number {
+  const format = formatOf(opts);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadFolder } = require('../../netpol/load') as typeof Load;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -27,7 +40,8 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
     result = verifyCluster(cluster, registries);
   } catch (e) {
     if (!(e instanceof TooManyPaths)) throw e;
-    if (opts.json) json(io, { ok: false, errors: 1, folder, problem: e.message });
+    if (format === 'json') json(io, { ok: false, errors: 1, folder, problem: e.message });
+    else if (format === 'sarif' || format === 'github') printFindings(io.out, format, [{ rule: 'traffic-too-many-paths', severity: 'error', message: e.message }], packageVersion());
     else io.out(`${pc.red('error')}: ${e.message}\n`);
     return EXIT.FINDINGS;
   }
@@ -38,7 +52,17 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
   ];
   const errors = findings.filter(f => f.severity === 'error').length;
   const warnings = findings.length - errors;
-  if (opts.json) {
+  if (format === 'sarif' || format === 'github') {
+    printFindings(io.out, format, findings.map(f => reported(f, folder)), packageVersion());
+    return errors ? EXIT.FINDINGS : EXIT.CLEAN;
+  }
+  if (format === 'csv' || format === 'md' || format === 'dot') {
+    // The allowed paths, as a table or a graph (the findings go to stderr, the exit code says whether there are any).
+    io.out(listPaths(format, result.allowed, `allowed traffic in ${folder}`));
+    for (const f of findings) io.err(`${f.severity} ${f.rule}: ${printable(f.message)}\n`);
+    return errors ? EXIT.FINDINGS : EXIT.CLEAN;
+  }
+  if (format === 'json') {
     json(io, {
       ok: errors === 0, errors, warnings, folder, registries: registries.map(r => r.spec.name),
       pods: cluster.pods.length, policies: cluster.policies.length, findings,
@@ -63,10 +87,10 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
 }
 
 export function register(cli: Command, io: Io, setCode: (code: number) => void): void {
-  cli.command('verify').description('what the NetworkPolicies allow against what the registry declares (exit 1 on a difference, a namespace without default deny, or a manifest that cannot be read or holds a value the API server rejects)')
+  const command = cli.command('verify').description('what the NetworkPolicies allow against what the registry declares (exit 1 on a difference, a namespace without default deny, or a manifest that cannot be read or holds a value the API server rejects)')
     .argument('[folder]', 'the folder of manifests (any, hand-written ones included)', 'manifests')
-    .addOption(new Option('-r, --registry <file...>', 'the registries to compare with (default: ./ports.yaml, else the ports.json files in the folder)'))
-    .option('--paths', 'also list every allowed path')
-    .addOption(jsonOption())
+    .addOption(registriesOption('the registries to compare with (default: ./ports.yaml, else the ports.json files in the folder)'))
+    .option('--paths', 'also list every allowed path (--format csv, md and dot list them alone)');
+  addFormatOptions(command, PATH_FORMATS)
     .action((folder: string, opts) => setCode(verify(io, folder, opts)));
 }
