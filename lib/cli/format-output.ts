@@ -28,7 +28,7 @@ export const PLAIN_FORMATS: readonly Format[] = ['text', 'json'];
 /** `--format <format>` (with the command's choices) and `--json`, as every command takes them. */
 export function addFormatOptions(command: Command, formats: readonly Format[]): Command {
   return command
-    .addOption(new Option('--format <format>', `output format: ${formats.join(', ')} (default: text)`).choices(formats))
+    .addOption(new Option('--format <format>', 'output format (default: text)').choices(formats))
     .addOption(new Option('--json', 'print JSON for machines (the same as --format json)'));
 }
 
