@@ -118,31 +118,36 @@ spec:
   ingress: [{ from: [{ ipBlock: { cidr: 0.0.0.0/0 } }], ports: [{ port: 8132, protocol: TCP }] }]
 `);
 
-  test('verify --format sarif: the undeclared path at the manifest that allows it', () => {
+  // Findings point at the name of the policy that allows the path.
+  const lines = fs.readFileSync(path.join(dir, 'manifests', 'network-policies.yaml'), 'utf8').split('\n');
+  const line = lines.findIndex(l => l.includes('name: allow-db-from-anywhere')) + 1;
+  const column = lines[line - 1].indexOf('allow-db-from-anywhere') + 1;
+
+  test('verify --format sarif: the undeclared path at the policy that allows it, by line and column', () => {
     const r = cli(['verify', '--format', 'sarif'], dir);
     expect(r.status).toBe(1);
     expect(results(sarif(r.stdout))).toEqual([{
-      rule: 'traffic-undeclared', level: 'error', suppressed: false, at: ['manifests/network-policies.yaml', undefined, undefined],
+      rule: 'traffic-undeclared', level: 'error', suppressed: false, at: ['manifests/network-policies.yaml', line, column],
       text: expect.stringMatching(/^203\.0\.113\.7 -> shop-prod\/db 8132\/TCP is allowed but not declared: ingress of shop-prod\/db is allowed by allow-db-from-anywhere .*\nfix: remove or narrow the policy/),
     }]);
     expect(results(sarif(cli(['verify', 'base', '--format', 'sarif'], dir).stdout))).toEqual([]);
   });
 
-  test('verify --format github: one ::error naming the file', () => {
+  test('verify --format github: one ::error at the policy\'s line', () => {
     const r = cli(['verify', '--format', 'github'], dir);
     expect(r.status).toBe(1);
-    expect(annotations(r.stdout)).toEqual([{ command: 'error', props: { file: 'manifests/network-policies.yaml', title: 'cdk8s-ports traffic-undeclared' }, message: expect.stringMatching(/^203\.0\.113\.7 -> shop-prod\/db 8132\/TCP is allowed but not declared/) }]);
+    expect(annotations(r.stdout)).toEqual([{ command: 'error', props: { file: 'manifests/network-policies.yaml', line: String(line), col: String(column), title: 'cdk8s-ports traffic-undeclared' }, message: expect.stringMatching(/^203\.0\.113\.7 -> shop-prod\/db 8132\/TCP is allowed but not declared/) }]);
   });
 
-  test('diff --traffic --format sarif and github: the opened path, at the policy file that opens it', () => {
+  test('diff --traffic --format sarif and github: the opened path, at the policy that opens it', () => {
     const s = cli(['diff', '--traffic', 'base', '--format', 'sarif'], dir);
     expect(s.status).toBe(1);
     expect(results(sarif(s.stdout))).toEqual([{
-      rule: 'traffic-opened', level: 'error', suppressed: false, at: ['manifests/network-policies.yaml', undefined, undefined],
+      rule: 'traffic-opened', level: 'error', suppressed: false, at: ['manifests/network-policies.yaml', line, column],
       text: expect.stringMatching(/^opens 203\.0\.113\.7 -> shop-prod\/db:8132\/TCP against base: allowed by allow-db-from-anywhere/),
     }]);
     const g = cli(['diff', '--traffic', 'base', '--format', 'github'], dir);
-    expect(annotations(g.stdout)).toEqual([expect.objectContaining({ command: 'error', props: { file: 'manifests/network-policies.yaml', title: 'cdk8s-ports traffic-opened' } })]);
+    expect(annotations(g.stdout)).toEqual([expect.objectContaining({ command: 'error', props: { file: 'manifests/network-policies.yaml', line: String(line), col: String(column), title: 'cdk8s-ports traffic-opened' } })]);
   });
 
   test('diff --traffic --format csv, md and dot list the change; --markdown is --format md', () => {

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import type * as Diff from '../diff';
 import { ListedPath, PATH_FORMATS, Reported, addFormatOptions, formatOf, listPaths, printFindings, reportedFinding } from '../format-output';
 import { EXIT, Io, UsageError, colourFinding, errColours, json, outColours, packageVersion, printable } from '../io';
+import { objectPosition } from '../manifest-positions';
 import type * as Load from '../../netpol/load';
 import type * as Verify from '../../netpol/verify';
 import type * as Cluster from '../../netpol/cluster';
@@ -72,10 +73,12 @@ export function trafficDiff(io: Io, base: string, opts: { manifests: string; jso
       const b = endpoints.get(p.to);
       const v = a && b ? cluster.verdict(a, b, p.port, p.protocol) : undefined;
       const rules = [...(v?.egress?.allowedBy ?? []), ...(v?.ingress?.allowedBy ?? [])];
-      const file = rules.find(r => r.file)?.file;
+      const rule = rules.find(r => r.file);
+      const at = rule ? objectPosition(path.resolve(dir, rule.file!), 'NetworkPolicy', rule.policy, rule.namespace) : undefined;
       return {
         rule: 'traffic-opened', severity: 'error', message: `opens ${line(p)} against ${base}${rules.length ? `: allowed by ${describeRules(rules)}` : ''}`,
-        fix: 'if the path is not meant to open, narrow or remove the policy; else declare it in the registry', ...(file ? { file: path.posix.join(folder, file) } : {}),
+        fix: 'if the path is not meant to open, narrow or remove the policy; else declare it in the registry',
+        ...(rule ? { file: path.posix.join(folder, rule.file!), ...(at ? { line: at.line, column: at.column } : {}) } : {}),
       };
     });
     for (const p of closes) results.push({ rule: 'traffic-closed', severity: 'note', message: `closes ${line(p)} against ${base}` });

@@ -7,17 +7,23 @@ import { Command } from 'commander';
 import type * as Verify from '../../netpol/verify';
 import type * as Load from '../../netpol/load';
 import * as path from 'path';
-import { PATH_FORMATS, Reported, addFormatOptions, formatOf, listPaths, printFindings, splitPosition } from '../format-output';
+import { PATH_FORMATS, Reported, addFormatOptions, formatOf, listPaths, printFindings } from '../format-output';
+import { objectPosition } from '../manifest-positions';
 import { EXIT, Io, UsageError, errColours, json, outColours, packageVersion, printable, registriesOption } from '../io';
 import { manifestsFolder, trafficRegistries } from '../traffic';
 
-/** A traffic finding for code scanning: its file (under the folder), else the first policy's file. */
-function reported(f: Pick<Verify.TrafficFinding, 'rule' | 'severity' | 'message' | 'fix' | 'where' | 'policies'>, folder: string): Reported {
-  const file = f.where.file ?? f.policies?.find(p => p.file)?.file;
-  const at = file ? splitPosition(file) : undefined;
+/**
+ * A traffic finding for code scanning: the first policy it names (at the line of its name), else
+ * the object or file it is about.
+ */
+function reported(f: Pick<Verify.TrafficFinding, 'rule' | 'severity' | 'message' | 'fix' | 'where' | 'policies'>, cwd: string, folder: string): Reported {
+  const policy = f.policies?.find(p => p.file);
+  const [kind, name] = policy ? ['NetworkPolicy', policy.policy] : f.where.object ? f.where.object.split('/') : [];
+  const file = policy?.file ?? f.where.file;
+  const at = file && kind && name ? objectPosition(path.resolve(cwd, folder, file), kind, name, policy?.namespace ?? f.where.namespace) : undefined;
   return {
     rule: f.rule, severity: f.severity, message: f.message, ...(f.fix ? { fix: f.fix } : {}),
-    ...(at ? { file: path.posix.join(folder.split(path.sep).join('/'), at.file), ...(at.line ? { line: at.line } : {}), ...(at.column ? { column: at.column } : {}) } : {}),
+    ...(file ? { file: path.posix.join(folder.split(path.sep).join('/'), file), ...(at ? { line: at.line, column: at.column } : {}) } : {}),
   };
 }
 
@@ -53,7 +59,7 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
   const errors = findings.filter(f => f.severity === 'error').length;
   const warnings = findings.length - errors;
   if (format === 'sarif' || format === 'github') {
-    printFindings(io.out, format, findings.map(f => reported(f, folder)), packageVersion());
+    printFindings(io.out, format, findings.map(f => reported(f, io.cwd, folder)), packageVersion());
     return errors ? EXIT.FINDINGS : EXIT.CLEAN;
   }
   if (format === 'csv' || format === 'md' || format === 'dot') {
