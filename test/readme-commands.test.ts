@@ -15,6 +15,7 @@ const SKIP: Array<[RegExp, string]> = [
   [/^npm install && npm test$/, 'the test command runs this suite itself (.ci/run runs it)'],
   [/^npm install && npm run synth$/, 'synthesizing the example through cdk8s synth is test/synth.test.ts'],
   [/^npm install cdk8s-ports /, 'installing the package from a registry is test/package.test.ts, from the packed tarball'],
+  [/^npx cdk8s synth .*--validate/, 'the real cdk8s synth --validate of an app whose cdk8s.yaml names the plugin is test/validation-plugin.test.ts'],
 ];
 
 function commands(file: string): string[] {
