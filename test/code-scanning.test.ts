@@ -133,6 +133,17 @@ spec:
     expect(results(sarif(cli(['verify', 'base', '--format', 'sarif'], dir).stdout))).toEqual([]);
   });
 
+  test('a finding that names no policy points at its namespace, or at the workload of its path', () => {
+    const open = tmp('open');
+    for (const f of ['namespace.yaml', 'api.yaml', 'db.yaml']) fs.copyFileSync(path.join(EXAMPLE, 'k8s', f), path.join(open, f));
+    fs.copyFileSync(path.join(EXAMPLE, 'ports.yaml'), path.join(open, 'ports.yaml'));
+    const found = results(sarif(cli(['verify', '.', '--format', 'sarif'], open).stdout));
+    // `name: shop-prod` is line 4 of namespace.yaml, `name: api` line 4 of api.yaml; the value starts in column 9.
+    expect(found.find((r: any) => r.rule === 'default-deny-missing')?.at).toEqual(['namespace.yaml', 4, 9]);
+    expect(found.find((r: any) => /^shop-prod\/api -> 203\.0\.113\.7 443\/TCP/.test(r.text))?.at).toEqual(['api.yaml', 4, 9]);
+    expect(found.every((r: any) => r.at)).toBe(true);
+  });
+
   test('verify --format github: one ::error at the policy\'s line', () => {
     const r = cli(['verify', '--format', 'github'], dir);
     expect(r.status).toBe(1);

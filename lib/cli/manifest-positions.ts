@@ -3,7 +3,9 @@
  * its `metadata.name`, found by kind, namespace and name (YAML streams and JSON alike).
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import { LineCounter, isScalar, parseAllDocuments } from 'yaml';
+import { manifestFiles } from '../netpol/load';
 
 export interface Position {
   readonly line: number;
@@ -42,4 +44,20 @@ function objectsOf(file: string): readonly Located[] {
 /** The position of `kind` `name` (in `namespace`, when the object names one) in `file`, if it is there. */
 export function objectPosition(file: string, kind: string, name: string, namespace?: string): Position | undefined {
   return objectsOf(file).find(o => o.kind === kind && o.name === name && (namespace === undefined || o.namespace === undefined || o.namespace === namespace))?.position;
+}
+
+/** The objects a traffic finding may name without a file: the first match in the folder's manifests (files in order). */
+export function findInFolder(dir: string, match: { kind?: string; namespace?: string; name?: string }): { file: string; position: Position } | undefined {
+  let files: string[];
+  try {
+    files = manifestFiles(dir);
+  } catch {
+    return undefined;
+  }
+  for (const file of files) {
+    const hit = objectsOf(path.join(dir, file)).find(o => (match.kind === undefined || o.kind === match.kind) && (match.name === undefined || o.name === match.name) &&
+      (match.namespace === undefined || o.namespace === match.namespace || (o.kind === 'Namespace' && o.name === match.namespace && match.name === undefined)));
+    if (hit) return { file, position: hit.position };
+  }
+  return undefined;
 }

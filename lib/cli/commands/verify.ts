@@ -8,19 +8,28 @@ import type * as Verify from '../../netpol/verify';
 import type * as Load from '../../netpol/load';
 import * as path from 'path';
 import { PATH_FORMATS, Reported, addFormatOptions, formatOf, listPaths, printFindings } from '../format-output';
-import { objectPosition } from '../manifest-positions';
+import { findInFolder, objectPosition } from '../manifest-positions';
 import { EXIT, Io, UsageError, errColours, json, outColours, packageVersion, printable, registriesOption } from '../io';
 import { manifestsFolder, trafficRegistries } from '../traffic';
 
 /**
  * A traffic finding for code scanning: the first policy it names (at the line of its name), else
- * the object or file it is about.
+ * the object it is about, else its namespace's Namespace object (or the first object in it), else
+ * the pod at the end of the path.
  */
 function reported(f: Pick<Verify.TrafficFinding, 'rule' | 'severity' | 'message' | 'fix' | 'where' | 'policies'>, cwd: string, folder: string): Reported {
+  const dir = path.resolve(cwd, folder);
   const policy = f.policies?.find(p => p.file);
   const [kind, name] = policy ? ['NetworkPolicy', policy.policy] : f.where.object ? f.where.object.split('/') : [];
-  const file = policy?.file ?? f.where.file;
-  const at = file && kind && name ? objectPosition(path.resolve(cwd, folder, file), kind, name, policy?.namespace ?? f.where.namespace) : undefined;
+  let file = policy?.file ?? f.where.file;
+  let at = file && kind && name ? objectPosition(path.resolve(dir, file), kind, name, policy?.namespace ?? f.where.namespace) : undefined;
+  if (!file) {
+    const pod = [f.where.to, f.where.from].find(id => id?.includes('/') && !id.startsWith('('));
+    const found = f.where.namespace ? findInFolder(dir, { kind: 'Namespace', name: f.where.namespace }) ?? findInFolder(dir, { namespace: f.where.namespace })
+      : pod ? findInFolder(dir, { namespace: pod.slice(0, pod.indexOf('/')), name: pod.slice(pod.indexOf('/') + 1) }) : undefined;
+    file = found?.file;
+    at = found?.position;
+  }
   return {
     rule: f.rule, severity: f.severity, message: f.message, ...(f.fix ? { fix: f.fix } : {}),
     ...(file ? { file: path.posix.join(folder.split(path.sep).join('/'), file), ...(at ? { line: at.line, column: at.column } : {}) } : {}),
