@@ -165,11 +165,8 @@ export class PortsValidation {
   }
 }
 
-/**
- * Every finding of the checks on some manifests, as the plugin reports them (exported for the CLI
- * and the tests: the same findings, whatever runs them).
- */
-export function checkManifests(registries: readonly LoadedRegistry[], manifests: ReadonlyArray<{ file: string; objects: readonly unknown[] }>,
+/** Every finding of the checks on some manifests, as the plugin reports them. */
+function checkManifests(registries: readonly LoadedRegistry[], manifests: ReadonlyArray<{ file: string; objects: readonly unknown[] }>,
   checks: readonly ValidationCheck[] = VALIDATION_CHECKS, cwd = process.cwd()): Item[] {
   const items: Item[] = [];
   const rel = (file: string) => path.relative(cwd, path.resolve(cwd, file)) || file;
