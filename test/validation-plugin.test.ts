@@ -241,3 +241,51 @@ test('a wrong property in cdk8s.yaml stops the synth with a message that names i
   expect(() => new PortsValidation({ checks: ['rules', 'trafic'] } as never)).toThrow(/checks is a list of rules, drift, traffic \(not trafic\)/);
   expect(() => new PortsValidation({ registy: 'ports.yaml' } as never)).toThrow(/unknown property registy/);
 });
+
+describe('in-process, with a context shaped like cdk8s-cli\'s', () => {
+  const run = async (dir: string, props: ConstructorParameters<typeof PortsValidation>[0], manifests: string[] = []) => {
+    const violations: Array<{ ruleName: string; recommendation: string }> = [];
+    let submitted: { status: string; metadata?: Record<string, string> } | undefined;
+    const context = {
+      manifests,
+      report: { addViolation: (v: { ruleName: string; recommendation: string }) => violations.push(v), submit: (status: string, metadata?: Record<string, string>) => { submitted = { status, metadata }; } },
+      logger: { log: () => undefined },
+      parseManifest: () => [],
+    };
+    const previous = process.cwd();
+    process.chdir(dir);
+    try {
+      await new PortsValidation(props).validate(context as never);
+    } finally {
+      process.chdir(previous);
+    }
+    return { violations, submitted: submitted! };
+  };
+
+  test('a warning is reported and does not fail the synth; a waived finding is counted, not reported', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-plugin-warn-'));
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), `name: shop
+environments:
+  production: { namespace: shop-prod }
+services:
+  api:
+    public: true
+    ports: { http: { port: 5432 } }
+  web:
+    public: true
+    ports: { http: { port: 6379 } }
+waivers:
+  - { rule: defacto-port, service: web, reason: the cache moved off this host }
+`);
+    const r = await run(dir, { checks: ['rules'] });
+    expect(r.violations).toEqual([expect.objectContaining({ ruleName: 'defacto-port', recommendation: expect.stringMatching(/^warning: .*api.*5432/) })]);
+    expect(r.submitted).toEqual({ status: 'success', metadata: expect.objectContaining({ errors: '0', warnings: '1', waived: '1', checks: 'rules' }) });
+  });
+
+  test('a registry that cannot be read fails the synth, naming the file and the property to set', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-plugin-missing-'));
+    const r = await run(dir, { registry: 'shop/ports.yaml' });
+    expect(r.violations).toEqual([expect.objectContaining({ ruleName: 'registry-unreadable', recommendation: expect.stringMatching(/^error: cannot read .*shop\/ports\.yaml/) })]);
+    expect(r.submitted.status).toBe('failure');
+  });
+});
