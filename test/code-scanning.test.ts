@@ -175,7 +175,7 @@ describe('scan', () => {
   fs.copyFileSync(path.join(EXAMPLE, 'ports.yaml'), path.join(dir, 'ports.yaml'));
   fs.mkdirSync(path.join(dir, 'src'));
   // A file name with the characters that end a workflow-command property.
-  fs.writeFileSync(path.join(dir, 'src', 'a,b:c.env'), '# local\nAPI_URL=http://localhost:8110/\n');
+  fs.writeFileSync(path.join(dir, 'src', 'a,b:c.env'), '# local\nAPI_URL=http://localhost:8110/ # \u001b[2J\n');
 
   test('--format sarif: each hard-coded port at its line and column', () => {
     const r = cli(['scan', 'src', '--format', 'sarif'], dir);
@@ -183,7 +183,7 @@ describe('scan', () => {
     const hits = JSON.parse(cli(['scan', 'src', '--json'], dir).stdout).hits;
     expect(results(sarif(r.stdout))).toEqual([{
       rule: 'hard-coded-port', level: 'warning', suppressed: false, at: ['src/a,b:c.env', hits[0].line, hits[0].column],
-      text: expect.stringMatching(/^hard-coded 8110 \(registry: api\.http \(production\)\): API_URL=http:\/\/localhost:8110\/\nfix: read it from the environment instead \(API_HTTP_PORT\)$/),
+      text: expect.stringMatching(/^hard-coded 8110 \(registry: api\.http \(production\)\): API_URL=http:\/\/localhost:8110\/ # \u001b\[2J\nfix: read it from the environment instead \(API_HTTP_PORT\)$/),
     }]);
     expect(hits[0]).toMatchObject({ line: 2, column: expect.any(Number) });
   });
@@ -192,5 +192,8 @@ describe('scan', () => {
     const r = cli(['scan', 'src', '--format', 'github'], dir);
     expect(r.stdout).toMatch(/^::warning file=src\/a%2Cb%3Ac\.env,line=2,col=\d+,title=cdk8s-ports hard-coded-port::/);
     expect(annotations(r.stdout)).toEqual([expect.objectContaining({ command: 'warning', props: expect.objectContaining({ file: 'src/a,b:c.env', line: '2' }) })]);
+    // An escape sequence from the file cannot reach the log viewer.
+    expect(r.stdout).not.toContain('\u001b');
+    expect(annotations(r.stdout)[0].message).toMatch(/localhost:8110\/ # \\u\{1b\}\[2J\nfix: /);
   });
 });

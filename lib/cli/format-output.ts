@@ -154,12 +154,13 @@ export function githubAnnotations(findings: readonly Reported[]): string {
   return findings.map(f => {
     const command = f.waived ? 'notice' : f.severity === 'note' ? 'notice' : f.severity;
     const props = [
-      ...(f.file ? [`file=${commandProperty(f.file)}`] : []),
+      ...(f.file ? [`file=${commandProperty(printable(f.file))}`] : []),
       ...(f.file && f.line ? [`line=${f.line}`] : []),
       ...(f.file && f.line && f.column ? [`col=${f.column}`] : []),
       `title=${commandProperty(`cdk8s-ports ${f.rule}`)}`,
     ];
-    const text = `${f.message}${f.waived ? `\nwaived: ${f.waived}` : f.fix ? `\nfix: ${f.fix}` : ''}`;
+    // Text from files reaches a log viewer: control characters are shown as escapes (line breaks between the parts stay).
+    const text = [printable(f.message), ...(f.waived ? [`waived: ${printable(f.waived)}`] : f.fix ? [`fix: ${printable(f.fix)}`] : [])].join('\n');
     return `::${command} ${props.join(',')}::${commandData(text)}\n`;
   }).join('');
 }
