@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import Ajv from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
-import { ROOT } from './support/project';
+import { ROOT, tempProject } from './support/project';
 
 /**
  * Code-scanning output: `--format sarif` (SARIF 2.1.0, validated against the official schema as
@@ -195,5 +195,22 @@ describe('scan', () => {
     // An escape sequence from the file cannot reach the log viewer.
     expect(r.stdout).not.toContain('\u001b');
     expect(annotations(r.stdout)[0].message).toMatch(/localhost:8110\/ # \\u\{1b\}\[2J\nfix: /);
+  });
+});
+
+describe('diff', () => {
+  test('--format sarif and github: each drifted output file, and each disagreeing compose file at its line', () => {
+    const project = tempProject();
+    const file = path.join(project, 'manifests', 'k8s', 'production.yaml');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('port: 8765', 'port: 8767'));
+    fs.writeFileSync(path.join(project, 'docker-compose.yml'), 'services:\n  courier:\n    ports: ["9766:9765"]\n');
+    const r = cli(['diff', 'docker-compose.yml', '--format', 'sarif'], project);
+    expect(r.status).toBe(1);
+    const found = results(sarif(r.stdout));
+    expect(found).toContainEqual({ rule: 'output-drift', level: 'error', suppressed: false, at: ['manifests/k8s/production.yaml', undefined, undefined],
+      text: 'manifests/k8s/production.yaml differs from what the registry produces\nfix: synthesize again (npm run synth) and commit the output' });
+    expect(found).toContainEqual(expect.objectContaining({ rule: 'compose-drift', level: 'error', text: expect.stringMatching(/service courier publishes 9766\/TCP/), at: [expect.stringMatching(/docker-compose\.yml$/), expect.any(Number), expect.any(Number)] }));
+    const github = annotations(cli(['diff', 'docker-compose.yml', '--format', 'github'], project).stdout);
+    expect(github).toContainEqual(expect.objectContaining({ command: 'error', props: { file: 'manifests/k8s/production.yaml', title: 'cdk8s-ports output-drift' } }));
   });
 });
