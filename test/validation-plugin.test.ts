@@ -282,6 +282,12 @@ waivers:
     expect(r.submitted).toEqual({ status: 'success', metadata: expect.objectContaining({ errors: '0', warnings: '1', waived: '1', checks: 'rules' }) });
   });
 
+  test('the registry may be the ports.json a synth wrote, or several at once', async () => {
+    const r = await run(ROOT, { registry: ['manifests/ports.json', 'manifests/aura/ports.json'], checks: ['rules'] });
+    expect(r.violations).toEqual([]);
+    expect(r.submitted).toEqual({ status: 'success', metadata: expect.objectContaining({ registries: 'lumiere (manifests/ports.json), aura (manifests/aura/ports.json)', errors: '0' }) });
+  });
+
   test('a registry that cannot be read fails the synth, naming the file and the property to set', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-plugin-missing-'));
     const r = await run(dir, { registry: 'shop/ports.yaml' });
