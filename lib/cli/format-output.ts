@@ -10,7 +10,7 @@ import { RULES } from '../model/finding';
 import type { Finding } from '../model/finding';
 import type * as Verify from '../netpol/verify';
 import { markdownCell } from '../emit/escape';
-import { printable } from './io';
+import { jsonOption, printable } from './io';
 import { UsageError } from './registries';
 
 /** Every output format of the CLI. */
@@ -29,7 +29,7 @@ export const PLAIN_FORMATS: readonly Format[] = ['text', 'json'];
 export function addFormatOptions(command: Command, formats: readonly Format[]): Command {
   return command
     .addOption(new Option('--format <format>', 'output format (default: text)').choices(formats))
-    .addOption(new Option('--json', 'print JSON for machines (the same as --format json)'));
+    .addOption(jsonOption());
 }
 
 /** The format asked for: `--json` is `--format json`; the two disagreeing is a usage error. */

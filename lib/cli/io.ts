@@ -50,8 +50,8 @@ export function colourFinding(colours: Colours, f: Finding): string {
 /** `-r, --registry <file>`, as the commands that read one registry take it. */
 export const registryOption = (): Option =>
   new Option('-r, --registry <file>', 'a ports.yaml/ports.json, or a ports.json written by synth (default: the project\'s own)');
-/** `--json`: machine-readable output. */
-export const jsonOption = (): Option => new Option('--json', 'print JSON for machines');
+/** `--json`: machine-readable output, the short form of `--format json` (see ./format-output.ts). */
+export const jsonOption = (): Option => new Option('--json', 'print JSON for machines (the same as --format json)');
 
 /**
  * Text from files and from other processes as it may reach a terminal: control characters (an

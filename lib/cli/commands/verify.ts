@@ -3,10 +3,10 @@
  * the registries declare; exit 1 on an undeclared allowed path, a blocked declared one, or a
  * namespace without default deny.
  */
+import * as path from 'path';
 import { Command } from 'commander';
 import type * as Verify from '../../netpol/verify';
 import type * as Load from '../../netpol/load';
-import * as path from 'path';
 import { PATH_FORMATS, Reported, addFormatOptions, formatOf, listPaths, printFindings } from '../format-output';
 import { findInFolder, objectPosition } from '../manifest-positions';
 import { EXIT, Io, UsageError, errColours, json, outColours, packageVersion, printable, registriesOption } from '../io';
