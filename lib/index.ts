@@ -28,3 +28,5 @@ export type { Syntax } from './rules/rule';
 export { PortsApp } from './app';
 export type { PortsAppProps, SynthResult } from './app';
 export type { FileSet } from './output';
+export { PortsValidation, VALIDATION_CHECKS } from './validate/plugin';
+export type { PortsValidationProps, PortsValidationContext, ValidationCheck, Violation, ViolatingResource } from './validate/plugin';

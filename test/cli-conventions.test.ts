@@ -51,3 +51,61 @@ test('check in a TypeScript project checks the code: a colliding edit to main.ts
   // Nothing was written: the check-only run leaves the project as it was.
   expect(fs.readFileSync(path.join(dir, 'manifests', 'ports.json'), 'utf8')).toBe(before);
 });
+
+describe('one --format convention', () => {
+  // What each command prints decides its formats: findings (text, json, sarif, github), and csv, md, dot where it lists paths.
+  const FINDINGS = ['text', 'json', 'sarif', 'github'];
+  const PATHS = ['csv', 'md', 'dot'];
+  const expected: Record<string, string[]> = {
+    check: FINDINGS, scan: FINDINGS, import: FINDINGS, verify: [...FINDINGS, ...PATHS], diff: [...FINDINGS, ...PATHS],
+    explain: ['text', 'json', ...PATHS], suggest: ['text', 'json'], status: ['text', 'json'],
+  };
+
+  test('every command takes --format with its choices, and --json as the short form', () => {
+    const help = cli(['--help'], ROOT).stdout;
+    const commands = [...help.matchAll(/^ {2}([a-z]+)\b/gm)].map(m => m[1]).filter(c => c !== 'help');
+    expect(commands.sort()).toEqual(Object.keys(expected).sort());
+    for (const command of commands) {
+      const text = cli([command, '--help'], ROOT).stdout.replace(/\s+/g, ' ');
+      const choices = /--format <format> output format \(default: text\) \(choices: ([^)]*)\)/.exec(text)?.[1];
+      expect({ command, choices: choices?.split(', ').map(c => c.replace(/"/g, '')) }).toEqual({ command, choices: expected[command] });
+      expect(text).toMatch(/--json print JSON for machines \(the same as --format json\)/);
+    }
+  });
+
+  test('--format json is --json; --json with another format, or a format the command does not print, is a usage error (exit 2)', () => {
+    const a = cli(['check', '-r', 'examples/aura/ports.yaml', '--format', 'json'], ROOT);
+    expect(a.stdout).toBe(cli(['check', '-r', 'examples/aura/ports.yaml', '--json'], ROOT).stdout);
+    const both = cli(['check', '-r', 'examples/aura/ports.yaml', '--json', '--format', 'sarif'], ROOT);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/--json is --format json: give one of them, not --json with --format sarif/);
+    const wrong = cli(['check', '--format', 'csv'], ROOT);
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toMatch(/argument 'csv' is invalid\. Allowed choices are text, json, sarif, github/);
+    const drift = cli(['diff', '--format', 'dot'], ROOT);
+    expect(drift.status).toBe(2);
+    expect(drift.stderr).toMatch(/--format dot lists traffic paths: it goes with --traffic/);
+  });
+
+  test('-r on explain and verify takes one file each time: the arguments after it stay arguments', () => {
+    const r = cli(['explain', '-r', 'manifests/ports.json', 'development/pourtier', 'courier', '--json'], ROOT);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).forward).toEqual([expect.objectContaining({ from: 'lumiere-dev/pourtier', to: 'lumiere-dev/courier', allowed: true })]);
+    // Repeated for more registries.
+    const two = cli(['verify', '-r', 'manifests/ports.json', '-r', 'manifests/aura/ports.json', 'manifests', '--json'], ROOT);
+    expect(two.status).toBe(0);
+    expect(JSON.parse(two.stdout)).toMatchObject({ ok: true, folder: 'manifests', registries: ['lumiere', 'aura'] });
+  });
+
+  test('explain and verify list paths as csv, md and dot', () => {
+    const csv = cli(['explain', 'development/pourtier', 'courier', '--format', 'csv'], ROOT).stdout;
+    expect(csv.split('\n')[0]).toBe('verdict,from,to,port,protocol');
+    expect(csv).toMatch(/^allowed,lumiere-dev\/pourtier,lumiere-dev\/courier,\d+,TCP$/m);
+    const md = cli(['verify', '--format', 'md'], ROOT).stdout;
+    expect(md).toMatch(/^\| lumiere-dev\/pourtier \| lumiere-dev\/courier \| \d+\/TCP \|$/m);
+    const dot = cli(['verify', '--format', 'dot'], ROOT).stdout;
+    expect(dot).toMatch(/^digraph traffic \{\n/);
+    expect(dot).toMatch(/^ {2}"lumiere-dev\/pourtier" -> "lumiere-dev\/courier" \[label="\d+\/TCP"\];$/m);
+  });
+});

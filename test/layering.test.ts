@@ -5,7 +5,7 @@ import { ROOT } from './support/project';
 /**
  * The library's layers, each importing only its own and lower ones:
  * model -> allocation (and loaders of the model's inputs) -> rules -> pipeline -> emitters ->
- * constructs -> CLI. A file added to lib/ must be given a layer here.
+ * registry loading and manifest checks (load, validate) -> constructs -> CLI. A file added to lib/ must be given a layer here.
  */
 const LAYERS: Array<[layer: string, patterns: RegExp[]]> = [
   ['model', [/^model\//, /^format\.ts$/]],
@@ -13,6 +13,9 @@ const LAYERS: Array<[layer: string, patterns: RegExp[]]> = [
   ['rules', [/^rules\//]],
   ['pipeline', [/^pipeline\.ts$/, /^check\.ts$/, /^compose\/check-files\.ts$/, /^netpol\//]],
   ['emit', [/^emit\//]],
+  // Reading a project's registry files and checking rendered manifests: shared by the constructs, the
+  // cdk8s validation plugin and the CLI.
+  ['validate', [/^load\//, /^validate\//]],
   ['constructs', [/^registry\.ts$/, /^app\.ts$/, /^output\.ts$/, /^index\.ts$/, /^constructs\//, /^bind\//]],
   ['cli', [/^cli\//]],
 ];

@@ -16,6 +16,7 @@ const SKIP: Array<[RegExp, string]> = [
   [/^npm install && npm run synth$/, 'synthesizing the example through cdk8s synth is test/synth.test.ts'],
   [/^npm install cdk8s-ports /, 'installing the package from a registry is test/package.test.ts, from the packed tarball'],
   [/^npm install --save-dev cdk8s-cli /, 'the consumer\'s dev tools: test/package.test.ts runs the quick start with cdk8s-cli and ts-node'],
+  [/^npx cdk8s synth .*--validate/, 'the real cdk8s synth --validate of an app whose cdk8s.yaml names the plugin is test/validation-plugin.test.ts'],
 ];
 
 function commands(file: string): string[] {

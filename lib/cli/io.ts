@@ -2,6 +2,8 @@
  * What every command shares: the streams it writes to, exit codes, colour, JSON output and how
  * a finding is printed. Commands live in lib/cli/commands/, one file each.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { Option } from 'commander';
 import picocolors from 'picocolors';
 import { formatFinding } from '../format';
@@ -48,8 +50,8 @@ export function colourFinding(colours: Colours, f: Finding): string {
 /** `-r, --registry <file>`, as the commands that read one registry take it. */
 export const registryOption = (): Option =>
   new Option('-r, --registry <file>', 'a ports.yaml/ports.json, or a ports.json written by synth (default: the project\'s own)');
-/** `--json`: machine-readable output. */
-export const jsonOption = (): Option => new Option('--json', 'print JSON for machines');
+/** `--json`: machine-readable output, the short form of `--format json` (see ./format-output.ts). */
+export const jsonOption = (): Option => new Option('--json', 'print JSON for machines (the same as --format json)');
 
 /**
  * Text from files and from other processes as it may reach a terminal: control characters (an
@@ -60,3 +62,23 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
     c => (c === '\t' ? '  ' : `\\u{${c.codePointAt(0)!.toString(16)}}`));
 }
+
+/** The package's version, from its package.json (found from build/lib/cli or lib/cli alike). */
+export function packageVersion(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) {
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'cdk8s-ports') return pkg.version ?? '0.0.0';
+    }
+    if (path.dirname(dir) === dir) return '0.0.0';
+  }
+}
+
+/**
+ * `-r, --registry <file>` for commands that compare with several registries: repeat it for more
+ * (`-r a.yaml -r b.yaml`). It takes one value each time, so it never swallows the arguments that
+ * follow it (`explain -r ports.yaml web api`).
+ */
+export const registriesOption = (description: string): Option =>
+  new Option('-r, --registry <file>', `${description}; repeat for more`).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);

@@ -2,8 +2,6 @@
  * The CLI's wiring: commander, the command list and exit codes. Each command is one file under
  * lib/cli/commands/ (its function and its `register`); adding one is a file and a line here.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { Command, CommanderError } from 'commander';
 import * as check from './commands/check';
 import * as diff from './commands/diff';
@@ -13,7 +11,7 @@ import * as scan from './commands/scan';
 import * as status from './commands/status';
 import * as suggest from './commands/suggest';
 import * as verify from './commands/verify';
-import { EXIT, Io, UsageError, errColours, printable, wantsColour } from './io';
+import { EXIT, Io, UsageError, errColours, packageVersion, printable, wantsColour } from './io';
 
 export { EXIT, wantsColour } from './io';
 export { namesService } from './commands/status';
@@ -30,18 +28,6 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   cli.version(packageVersion(), '-V, --version', 'print the version');
   for (const command of COMMANDS) command.register(cli, io, setCode);
   return cli;
-}
-
-/** The package's version, from its package.json (found from build/lib/cli or lib/cli alike). */
-function packageVersion(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const file = path.join(dir, 'package.json');
-    if (fs.existsSync(file)) {
-      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'cdk8s-ports') return pkg.version ?? '0.0.0';
-    }
-    if (path.dirname(dir) === dir) return '0.0.0';
-  }
 }
 
 /** Runs the CLI; returns the exit code. Never throws, never prints a stack trace. */

@@ -10,7 +10,8 @@ import { Construct, IConstruct } from 'constructs';
 import { k8s } from '../../imports/k8s';
 import { Finding, Where, finding } from '../model/finding';
 import type { ResolvedRegistry } from '../model/resolved';
-import { podLabelsOf, workloadSpec } from '../emit/workload';
+import { workloadSpec } from '../emit/workload';
+import { RenderedObject, manifestDrift } from '../validate/workload-drift';
 
 /** Options of `RegisteredService.bind()`. */
 export interface BindOptions {
@@ -241,74 +242,17 @@ export function reselect(objects: readonly ApiObject[], result: BindResult): voi
   }
 }
 
-const PROBES = ['readinessProbe', 'livenessProbe', 'startupProbe'] as const;
-
 /**
- * `workload-drift`: every container port, probe port and Service port in the app's other charts
- * that belongs to a registered service (its pod labels carry the service's selector) and disagrees
- * with the registry. Named ports must carry the registry's number; unnamed container ports and
- * numeric probe and target ports must be one of the service's ports.
+ * `workload-drift` of the app's other charts: the objects of every chart that is not a registry's,
+ * checked by {@link manifestDrift} (the check the cdk8s validation plugin runs on a synth's output).
  */
 export function workloadDrift(resolved: ResolvedRegistry, scope: Construct, isRegistryChart: (chart: Chart) => boolean, bound: readonly Binding[]): Finding[] {
-  const registry = resolved.spec.name;
-  const out: Finding[] = [];
-  const services = Object.keys(resolved.spec.services ?? {}).map(name => ({ name, labels: podLabelsOf(resolved, name) }));
   const boundEnv = new Map(bound.map(b => [apiObjectOf(b.workload), b.environment]));
-  const envByNamespace = new Map(resolved.environments.map(e => [e.namespace, e.name]));
+  const objects: RenderedObject[] = [];
   for (const c of scope.node.findAll()) {
     // Only the users' own objects: every registry's charts are the registry's output.
     if (!(c instanceof ApiObject) || isRegistryChart(Chart.of(c))) continue;
-    const json = c.toJson() as Json;
-    const template = TEMPLATE[json.kind];
-    const labels: Json | undefined = json.kind === 'Service' ? json.spec?.selector : template ? at(json, [...template, 'metadata', 'labels']) : undefined;
-    if (!labels) continue;
-    const matches = (l: Record<string, string>) => Object.entries(l).every(([k, v]) => labels[k] === v);
-    for (const svc of services.filter(s => matches(s.labels))) {
-      const envs = boundEnv.has(c) ? [boundEnv.get(c)!] : json.metadata?.namespace && envByNamespace.has(json.metadata.namespace)
-        ? [envByNamespace.get(json.metadata.namespace)!] : resolved.environments.map(e => e.name);
-      const allocations = resolved.allocations.filter(a => a.service === svc.name && envs.includes(a.environment));
-      if (!allocations.length) continue;
-      const targets = new Set(allocations.map(a => a.targetPort));
-      const byName = new Map(allocations.map(a => [a.portName, a]));
-      const where = (path: string, found: unknown, expected: string, portName?: string) => {
-        out.push(finding('workload-drift',
-          `${json.kind} ${json.metadata?.name ?? c.node.path} in chart ${Chart.of(c).node.path}: ${path} is ${JSON.stringify(found)}, ` +
-          `but ${svc.name} ${portName ? `${portName} ` : ''}has ${expected} in the registry${envs.length === 1 ? ` (${envs[0]})` : ''}`,
-          { registry, service: svc.name, ...(envs.length === 1 ? { environment: envs[0] } : {}), ...(portName ? { portName } : {}),
-            ...(typeof found === 'number' ? { port: found } : {}), path: `${Chart.of(c).node.path}/${json.kind}/${json.metadata?.name ?? ''}${path}` },
-          `take the port from the registry: ${svc.name}.bind(workload, '${envs[0]}') or ${svc.name}.port('${portName ?? [...byName.keys()][0]}').in('${envs[0]}')`));
-      };
-      const expectedOf = (name: string) => [...new Set(allocations.filter(a => a.portName === name).map(a => a.targetPort))];
-      if (json.kind === 'Service') {
-        (json.spec?.ports ?? []).forEach((p: Json, i: number) => {
-          const a = p.name !== undefined ? byName.get(p.name) : undefined;
-          const published = [...new Set(allocations.filter(x => x.portName === p.name).map(x => x.port))];
-          if (a && !published.includes(p.port)) where(`.spec.ports[${i}].port`, p.port, `port ${published.join(' or ')}`, p.name);
-          const tp = p.targetPort ?? p.port;
-          if (typeof tp === 'number' && !targets.has(tp)) where(`.spec.ports[${i}].targetPort`, tp, `target ports ${[...targets].join(', ')}`, a ? p.name : undefined);
-          if (typeof tp === 'string' && !byName.has(tp)) where(`.spec.ports[${i}].targetPort`, tp, `ports named ${[...byName.keys()].join(', ')}`);
-        });
-        continue;
-      }
-      const containers = (at(json, [...template!, 'spec', 'containers']) ?? []) as Json[];
-      containers.forEach((ct, ci) => {
-        const base = `${template!.length ? `.${template!.join('.')}` : ''}.spec.containers[${ci}]`;
-        const ownPorts = new Set<number>();
-        (ct.ports ?? []).forEach((p: Json, pi: number) => {
-          if (p.name !== undefined && byName.has(p.name)) {
-            const expected = expectedOf(p.name);
-            if (!expected.includes(p.containerPort)) where(`${base}.ports[${pi}].containerPort`, p.containerPort, `port ${expected.join(' or ')}`, p.name);
-          } else if (p.name === undefined && !targets.has(p.containerPort)) {
-            where(`${base}.ports[${pi}].containerPort`, p.containerPort, `ports ${[...targets].join(', ')}`);
-          }
-          ownPorts.add(p.containerPort);
-        });
-        for (const probe of PROBES) {
-          const port = ct[probe]?.httpGet?.port ?? ct[probe]?.tcpSocket?.port ?? ct[probe]?.grpc?.port;
-          if (typeof port === 'number' && !targets.has(port) && !ownPorts.has(port)) where(`${base}.${probe}`, port, `ports ${[...targets].join(', ')}`);
-        }
-      });
-    }
+    objects.push({ object: c.toJson(), chartPath: Chart.of(c).node.path, label: c.node.path, ...(boundEnv.has(c) ? { environment: boundEnv.get(c)! } : {}) });
   }
-  return out;
+  return manifestDrift(resolved, objects);
 }

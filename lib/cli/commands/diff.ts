@@ -3,7 +3,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
 import type * as Diff from '../diff';
-import { EXIT, Io, UsageError, colourFinding, errColours, json, jsonOption, outColours, printable } from '../io';
+import { ListedPath, PATH_FORMATS, Reported, addFormatOptions, formatOf, listPaths, printFindings, reportedFinding } from '../format-output';
+import { EXIT, Io, UsageError, colourFinding, errColours, json, outColours, packageVersion, printable } from '../io';
+import { objectPosition } from '../manifest-positions';
 import type * as Load from '../../netpol/load';
 import type * as Verify from '../../netpol/verify';
 import type * as Cluster from '../../netpol/cluster';
@@ -14,7 +16,8 @@ import { loadBase, manifestsFolder } from '../traffic';
  * allows (a git revision, default HEAD, or a folder): what the change opens and closes.
  * Exit 1 when it opens a path.
  */
-export function trafficDiff(io: Io, base: string, opts: { manifests: string; json?: boolean; markdown?: boolean }): number {
+export function trafficDiff(io: Io, base: string, opts: { manifests: string; json?: boolean; format?: string; markdown?: boolean }): number {
+  const format = opts.markdown ? 'md' : formatOf(opts);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadFolder } = require('../../netpol/load') as typeof Load;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -53,29 +56,44 @@ export function trafficDiff(io: Io, base: string, opts: { manifests: string; jso
   // An IPv6 address in brackets, so that its port reads as one.
   const host = (id: string) => (id.includes(':') && !id.includes('/') ? `[${id}]` : id);
   const line = (p: { from: string; to: string; port: number; protocol: string }) => `${p.from} -> ${host(p.to)}:${p.port}/${p.protocol}`;
-  if (opts.json) {
+  const summary = `${opens.length} path${opens.length === 1 ? '' : 's'} opened, ${closes.length} closed`;
+  if (format === 'json') {
     json(io, { base, folder: opts.manifests, opens, closes });
-  } else if (opts.markdown) {
-    const cell = (t: string) => printable(t).replace(/[|`<>\\]/g, c => `\\${c}`);
-    io.out(`### Traffic change against ${cell(base)}\n\n`);
-    if (!opens.length && !closes.length) io.out('No change in allowed traffic.\n');
-    else {
-      io.out(`${opens.length} path${opens.length === 1 ? '' : 's'} opened, ${closes.length} closed.\n\n| change | from | to | port |\n|---|---|---|---|\n`);
-      for (const [what, list] of [['opens', opens], ['closes', closes]] as const) {
-        for (const p of list) io.out(`| ${what} | ${cell(p.from)} | ${cell(p.to)} | ${p.port}/${p.protocol} |\n`);
-      }
-    }
+  } else if (format === 'csv' || format === 'md' || format === 'dot') {
+    const listed: ListedPath[] = [...opens.map(p => ({ ...p, status: 'opens' })), ...closes.map(p => ({ ...p, status: 'closes' }))];
+    io.out(listPaths(format, listed, `Traffic change against ${base}`, { summary: `${summary}.`, empty: 'No change in allowed traffic.' }));
+  } else if (format === 'sarif' || format === 'github') {
+    // An opened path points at the policy rules of the working tree that allow it; a closed one is a note.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { endpointsOf, describeRules } = require('../../netpol/verify') as typeof Verify;
+    const { cluster, endpoints } = endpointsOf(current, []);
+    const folder = opts.manifests.split(path.sep).join('/');
+    const results: Reported[] = opens.map(p => {
+      const a = endpoints.get(p.from);
+      const b = endpoints.get(p.to);
+      const v = a && b ? cluster.verdict(a, b, p.port, p.protocol) : undefined;
+      const rules = [...(v?.egress?.allowedBy ?? []), ...(v?.ingress?.allowedBy ?? [])];
+      const rule = rules.find(r => r.file);
+      const at = rule ? objectPosition(path.resolve(dir, rule.file!), 'NetworkPolicy', rule.policy, rule.namespace) : undefined;
+      return {
+        rule: 'traffic-opened', severity: 'error', message: `opens ${line(p)} against ${base}${rules.length ? `: allowed by ${describeRules(rules)}` : ''}`,
+        fix: 'if the path is not meant to open, narrow or remove the policy; else declare it in the registry',
+        ...(rule ? { file: path.posix.join(folder, rule.file!), ...(at ? { line: at.line, column: at.column } : {}) } : {}),
+      };
+    });
+    for (const p of closes) results.push({ rule: 'traffic-closed', severity: 'note', message: `closes ${line(p)} against ${base}` });
+    printFindings(io.out, format, results, packageVersion());
   } else {
     for (const p of opens) io.out(`${pc.red('opens')}  ${printable(line(p))}\n`);
     for (const p of closes) io.out(`${pc.green('closes')} ${printable(line(p))}\n`);
     io.out(opens.length || closes.length
-      ? `${opens.length} path${opens.length === 1 ? '' : 's'} opened, ${closes.length} closed against ${printable(base)}\n`
+      ? `${summary} against ${printable(base)}\n`
       : `no change in allowed traffic against ${printable(base)}\n`);
   }
   return opens.length ? EXIT.FINDINGS : EXIT.CLEAN;
 }
 
-export function diff(io: Io, files: string[], opts: { manifests: string; json?: boolean; traffic?: string | boolean; markdown?: boolean }): number {
+export function diff(io: Io, files: string[], opts: { manifests: string; json?: boolean; format?: string; traffic?: string | boolean; markdown?: boolean }): number {
   if (opts.traffic !== undefined) {
     // `--traffic BASE` takes its base as the option's value; `--traffic` alone may be followed by it.
     if (files.length > (typeof opts.traffic === 'string' ? 0 : 1)) throw new UsageError('diff --traffic takes one base (a git revision or a folder)');
@@ -83,6 +101,8 @@ export function diff(io: Io, files: string[], opts: { manifests: string; json?: 
     return trafficDiff(io, base, opts);
   }
   if (opts.markdown) throw new UsageError('--markdown goes with --traffic');
+  const format = formatOf(opts);
+  if (format === 'csv' || format === 'md' || format === 'dot') throw new UsageError(`--format ${format} lists traffic paths: it goes with --traffic`);
   const pc = outColours(io);
   // Loaded here, not at start: the diff library is for this command only.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -93,8 +113,18 @@ export function diff(io: Io, files: string[], opts: { manifests: string; json?: 
   }
   const result = diffProject(io.cwd, path.resolve(io.cwd, opts.manifests), files.map(f => path.resolve(io.cwd, f)));
   const drifted = !!result.synthError || result.drift.length > 0 || result.findings.length > 0;
-  if (opts.json) {
+  if (format === 'json') {
     json(io, { ok: !drifted, synthError: result.synthError ?? null, drift: result.drift, findings: result.findings });
+  } else if (format === 'sarif' || format === 'github') {
+    printFindings(io.out, format, [
+      ...(result.synthError ? [{ rule: 'synth-failed', severity: 'error' as const, message: result.synthError }] : []),
+      ...result.drift.map(d => ({
+        rule: 'output-drift', severity: 'error' as const, file: d.file,
+        message: `${d.file} ${d.change === 'missing' ? 'is missing from the committed output' : d.change === 'unexpected' ? 'is not produced by the registry' : 'differs from what the registry produces'}`,
+        fix: 'synthesize again (npm run synth) and commit the output',
+      })),
+      ...result.findings.map(f => reportedFinding(f)),
+    ], packageVersion());
   } else {
     if (result.synthError) io.err(`${errColours(io).red('error')}: ${result.synthError}\n`);
     for (const d of result.drift) io.out(d.patch);
@@ -106,11 +136,11 @@ export function diff(io: Io, files: string[], opts: { manifests: string; json?: 
 }
 
 export function register(cli: Command, io: Io, setCode: (code: number) => void): void {
-  cli.command('diff').description('committed manifests (and user compose/.env files) against what the registry produces; exit 1 on drift')
+  const command = cli.command('diff').description('committed manifests (and user compose/.env files) against what the registry produces; exit 1 on drift')
     .argument('[files...]', 'your own docker-compose or .env files to compare too')
     .option('-m, --manifests <dir>', 'the committed output folder', 'manifests')
     .option('--traffic [base]', 'compare allowed traffic instead: the manifests against BASE (a git revision, default HEAD, or a folder); exit 1 when a path opens')
-    .option('--markdown', 'with --traffic: a Markdown table for a pull-request comment')
-    .addOption(jsonOption())
+    .option('--markdown', 'with --traffic: a Markdown table for a pull-request comment (the same as --format md)');
+  addFormatOptions(command, PATH_FORMATS)
     .action((files, opts) => setCode(diff(io, files, opts)));
 }

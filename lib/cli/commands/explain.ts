@@ -9,7 +9,8 @@ import type * as Verify from '../../netpol/verify';
 import type * as Load from '../../netpol/load';
 import type { Side, Verdict } from '../../netpol/cluster';
 import type { Endpoint } from '../../netpol/model';
-import { EXIT, Io, Colours, UsageError, json, jsonOption, errColours, outColours, printable } from '../io';
+import { LIST_FORMATS, addFormatOptions, formatOf, listPaths } from '../format-output';
+import { EXIT, Io, Colours, UsageError, json, errColours, outColours, printable, registriesOption } from '../io';
 import { manifestsFolder, trafficRegistries } from '../traffic';
 
 /** An endpoint by id (`namespace/name`, an address), by name alone when one pod has it, or as `environment/service`. */
@@ -71,7 +72,8 @@ function verdictText(pc: Colours, v: Verdict): string {
   ].map(printable).join('\n');
 }
 
-export function explain(io: Io, from: string, to: string, port: string | undefined, opts: { manifests: string; registry?: string[]; json?: boolean }): number {
+export function explain(io: Io, from: string, to: string, port: string | undefined, opts: { manifests: string; registry?: string[]; json?: boolean; format?: string }): number {
+  const format = formatOf(opts);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadFolder } = require('../../netpol/load') as typeof Load;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -112,8 +114,11 @@ export function explain(io: Io, from: string, to: string, port: string | undefin
       reverse = forward.map(v => cluster.verdict(b, a, v.port, v.protocol));
     }
   }
-  if (opts.json) {
+  if (format === 'json') {
     json(io, { forward, reverse });
+  } else if (format === 'csv' || format === 'md' || format === 'dot') {
+    const verdicts = [...forward, ...reverse].map(v => ({ from: v.from, to: v.to, port: v.port, protocol: v.protocol, status: v.allowed ? 'allowed' : 'blocked' }));
+    io.out(listPaths(format, verdicts, `paths between ${from} and ${to}`, { status: 'verdict' }));
   } else {
     io.out(`${[...forward, ...reverse].map(v => verdictText(pc, v)).join('\n')}\n`);
   }
@@ -121,12 +126,12 @@ export function explain(io: Io, from: string, to: string, port: string | undefin
 }
 
 export function register(cli: Command, io: Io, setCode: (code: number) => void): void {
-  cli.command('explain').description('which NetworkPolicies allow or block a path, in both directions')
+  const command = cli.command('explain').description('which NetworkPolicies allow or block a path, in both directions')
     .argument('<from>', 'the source: namespace/name, environment/service, a pod name, or an address')
     .argument('<to>', 'the destination, likewise')
     .argument('[port]', 'a port (8080, 53/udp) or a port name of the destination (default: each of its ports)')
     .option('-m, --manifests <dir>', 'the folder of manifests', 'manifests')
-    .option('-r, --registry <file...>', 'registries whose environments name namespaces (default: the project\'s own)')
-    .addOption(jsonOption())
+    .addOption(registriesOption('a registry whose environments name namespaces (default: the project\'s own)'));
+  addFormatOptions(command, LIST_FORMATS)
     .action((from: string, to: string, port: string | undefined, opts) => setCode(explain(io, from, to, port, opts)));
 }

@@ -5,11 +5,13 @@ import { Command } from 'commander';
 import { summarize } from '../../format';
 import { blocking } from '../../model/finding';
 import type * as ImportCompose from '../import-compose';
-import { EXIT, Io, colourFinding, json, jsonOption, outColours } from '../io';
+import { FINDING_FORMATS, addFormatOptions, formatOf, printFindings, reportedFinding } from '../format-output';
+import { EXIT, Io, colourFinding, json, outColours, packageVersion } from '../io';
 import { UsageError, loadRegistries } from '../registries';
 
-export function importCompose(io: Io, file: string, opts: { output: string; name?: string; force?: boolean; json?: boolean }): number {
+export function importCompose(io: Io, file: string, opts: { output: string; name?: string; force?: boolean; json?: boolean; format?: string }): number {
   const pc = outColours(io);
+  const format = formatOf(opts);
   const source = path.resolve(io.cwd, file);
   if (!fs.existsSync(source)) throw new UsageError(`cannot read ${file}: no such file`);
   const target = path.resolve(io.cwd, opts.output);
@@ -27,7 +29,9 @@ export function importCompose(io: Io, file: string, opts: { output: string; name
   const [loaded] = loadRegistries(opts.output, io.cwd);
   const findings = loaded.resolved.findings;
   const errors = blocking(findings).length;
-  if (opts.json) {
+  if (format === 'sarif' || format === 'github') {
+    printFindings(io.out, format, findings.map(f => reportedFinding(f, loaded.source)), packageVersion());
+  } else if (format === 'json') {
     json(io, { output: opts.output, services: Object.keys(result.spec.services ?? {}), notes: result.notes, ok: errors === 0, findings });
   } else {
     io.out(`wrote ${opts.output} with ${Object.keys(result.spec.services ?? {}).length} services\n`);
@@ -39,11 +43,11 @@ export function importCompose(io: Io, file: string, opts: { output: string; name
 }
 
 export function register(cli: Command, io: Io, setCode: (code: number) => void): void {
-  cli.command('import').description('a starting ports.yaml from an existing docker-compose file')
+  const command = cli.command('import').description('a starting ports.yaml from an existing docker-compose file')
     .argument('<compose-file>', 'docker-compose.yml to read')
     .option('-o, --output <file>', 'registry file to write', 'ports.yaml')
     .option('--name <name>', 'registry name (default: the folder name)')
-    .option('-f, --force', 'overwrite the output file')
-    .addOption(jsonOption())
+    .option('-f, --force', 'overwrite the output file');
+  addFormatOptions(command, FINDING_FORMATS)
     .action((file, opts) => setCode(importCompose(io, file, opts)));
 }

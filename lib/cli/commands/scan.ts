@@ -2,19 +2,22 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
-import { EXIT, Io, json, jsonOption, outColours, printable, registryOption } from '../io';
+import { FINDING_FORMATS, addFormatOptions, formatOf, printFindings } from '../format-output';
+import { EXIT, Io, json, outColours, packageVersion, printable, registryOption } from '../io';
 import { UsageError, loadRegistries } from '../registries';
 import { appCommand } from '../app-check';
 import { DEFAULT_EXCLUDES, scanTree } from '../scan';
 import type * as EnvFiles from '../../emit/env-files';
 import type { Allocation } from '../../model/resolved';
 
-export function scan(io: Io, dir: string, opts: { registry?: string; exclude?: string[]; json?: boolean }): number {
+export function scan(io: Io, dir: string, opts: { registry?: string; exclude?: string[]; json?: boolean; format?: string }): number {
   const pc = outColours(io);
+  const format = formatOf(opts);
   const root = path.resolve(io.cwd, dir);
   if (!fs.existsSync(root)) {
     // Nothing there is nothing hard-coded: a note, not an error (a project may not have that folder yet).
-    if (opts.json) json(io, { hits: [], count: 0, note: `${dir} does not exist` });
+    if (format === 'json') json(io, { hits: [], count: 0, note: `${dir} does not exist` });
+    else if (format === 'sarif' || format === 'github') printFindings(io.out, format, [], packageVersion());
     else io.out(`note: ${printable(dir)} does not exist: nothing to scan\n`);
     return EXIT.CLEAN;
   }
@@ -26,8 +29,14 @@ export function scan(io: Io, dir: string, opts: { registry?: string; exclude?: s
   const variables = new Map<Allocation, string>();
   for (const r of registries) for (const a of r.resolved.allocations) variables.set(a, portVariable(r.resolved, a.service, a.portName));
   const hits = scanTree(root, [...variables.keys()], [...DEFAULT_EXCLUDES, ...(opts.exclude ?? [])], io.cwd, ownFiles(io.cwd, registries), a => variables.get(a)!);
-  if (opts.json) {
+  if (format === 'json') {
     json(io, { hits, count: hits.length });
+  } else if (format === 'sarif' || format === 'github') {
+    printFindings(io.out, format, hits.map(h => ({
+      rule: h.kind === 'collision' ? 'hard-coded-collision' : 'hard-coded-port', severity: h.kind === 'collision' ? 'error' as const : 'warning' as const,
+      message: `${h.kind === 'collision' ? 'collision' : 'hard-coded'} ${h.port} (registry: ${h.owners.join(', ')}): ${h.text}`,
+      fix: `read it from the environment instead (${h.variable})`, file: h.file, line: h.line, column: h.column,
+    })), packageVersion());
   } else {
     // Grouped by file, each port with the registry's owner of it and the variable to read instead.
     let current: string | undefined;
@@ -61,9 +70,10 @@ function ownFiles(cwd: string, registries: ReturnType<typeof loadRegistries>): S
 }
 
 export function register(cli: Command, io: Io, setCode: (code: number) => void): void {
-  cli.command('scan').description('hard-coded registry ports in source and config files, as file:line')
+  const command = cli.command('scan').description('hard-coded registry ports in source and config files, as file:line')
     .argument('<dir>', 'folder to scan')
     .option('-x, --exclude <folder...>', `more folder names to skip (always skipped: ${DEFAULT_EXCLUDES.join(', ')})`)
-    .addOption(registryOption()).addOption(jsonOption())
+    .addOption(registryOption());
+  addFormatOptions(command, FINDING_FORMATS)
     .action((dir, opts) => setCode(scan(io, dir, opts)));
 }

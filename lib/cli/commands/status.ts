@@ -1,12 +1,13 @@
 /** `cdk8s-ports status`: which declared ports listen on this machine, which do not, and undeclared listeners. */
 import { Command } from 'commander';
-import { EXIT, Io, json, jsonOption, outColours, printable, registryOption } from '../io';
+import { PLAIN_FORMATS, addFormatOptions, formatOf } from '../format-output';
+import { EXIT, Io, json, outColours, printable, registryOption } from '../io';
 import { UsageError, loadRegistries } from '../registries';
 import { Listener, listeners } from '../sockets';
 
 interface StatusRow { environment: string; service: string; portName: string; port: number; protocol: string; process?: Listener['process']; fallback?: number; fallbackFree?: boolean }
 
-export function status(io: Io, opts: { env?: string; registry?: string; json?: boolean }): number {
+export function status(io: Io, opts: { env?: string; registry?: string; json?: boolean; format?: string }): number {
   const pc = outColours(io);
   const registries = loadRegistries(opts.registry, io.cwd);
   const open = listeners();
@@ -54,7 +55,7 @@ export function status(io: Io, opts: { env?: string; registry?: string; json?: b
   if (opts.env && skipped.length === registries.length) {
     throw new UsageError(`unknown environment "${opts.env}"; the registries have ${[...new Set(registries.flatMap(r => r.resolved.environments.map(e => e.name)))].join(', ')}`);
   }
-  if (opts.json) {
+  if (formatOf(opts) === 'json') {
     json(io, { platform: process.platform, listening, heldByOther, notListening, undeclared, skipped, ok: problems === 0 });
   } else {
     for (const name of skipped) io.out(pc.dim(`${name}: no environment ${opts.env}, skipped\n`));
@@ -81,8 +82,9 @@ export function namesService(command: string, service: string): boolean {
 }
 
 export function register(cli: Command, io: Io, setCode: (code: number) => void): void {
-  cli.command('status').description('which declared ports are listening here, which are not, and which listeners are undeclared (Linux)')
+  const command = cli.command('status').description('which declared ports are listening here, which are not, and which listeners are undeclared (Linux)')
     .option('-e, --env <environment>', 'only this environment')
-    .addOption(registryOption()).addOption(jsonOption())
+    .addOption(registryOption());
+  addFormatOptions(command, PLAIN_FORMATS)
     .action(opts => setCode(status(io, opts)));
 }

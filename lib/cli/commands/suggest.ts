@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { describeRanges, freePorts } from '../../allocation/free-ports';
 import type { Protocol } from '../../model/schema';
-import { EXIT, Io, json, outColours, registryOption, jsonOption } from '../io';
+import { PLAIN_FORMATS, addFormatOptions, formatOf } from '../format-output';
+import { EXIT, Io, json, outColours, registryOption } from '../io';
 import { LoadedRegistry, UsageError, loadRegistries } from '../registries';
 import { listeners } from '../sockets';
 
@@ -24,7 +25,7 @@ function pick(io: Io, registry: string | undefined, name: string | undefined, en
   return registries[0];
 }
 
-export function suggest(io: Io, opts: { env: string; category?: string; count: string; live?: boolean; protocol: string; registry?: string; registryName?: string; json?: boolean }): number {
+export function suggest(io: Io, opts: { env: string; category?: string; count: string; live?: boolean; protocol: string; registry?: string; registryName?: string; json?: boolean; format?: string }): number {
   const pc = outColours(io);
   const r = pick(io, opts.registry, opts.registryName, opts.env);
   const count = Number(opts.count);
@@ -41,7 +42,7 @@ export function suggest(io: Io, opts: { env: string; category?: string; count: s
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  if (opts.json) {
+  if (formatOf(opts) === 'json') {
     json(io, { registry: r.name, environment: opts.env, category: opts.category ?? null, protocol, ranges: result.ranges, live: !!opts.live, ports: result.ports });
   } else {
     io.out(`${pc.bold(r.name)} ${opts.env}${opts.category ? ` / ${opts.category}` : ''} (${describeRanges(result.ranges)}${env ? `, scope ${env.scope}` : ''}):\n`);
@@ -51,13 +52,14 @@ export function suggest(io: Io, opts: { env: string; category?: string; count: s
 }
 
 export function register(cli: Command, io: Io, setCode: (code: number) => void): void {
-  cli.command('suggest').description('the next free ports in the right range')
+  const command = cli.command('suggest').description('the next free ports in the right range')
     .requiredOption('-e, --env <environment>', 'environment to allocate in')
     .option('-c, --category <category>', 'category whose ranges to use')
     .option('-n, --count <n>', 'how many ports', '1')
     .option('--protocol <protocol>', 'tcp, udp or sctp', 'tcp')
     .option('--live', 'also skip ports that are listening on this machine right now')
     .option('--registry-name <name>', 'which registry, when several are found')
-    .addOption(registryOption()).addOption(jsonOption())
+    .addOption(registryOption());
+  addFormatOptions(command, PLAIN_FORMATS)
     .action(opts => setCode(suggest(io, opts)));
 }

@@ -3,13 +3,41 @@
  * the registries declare; exit 1 on an undeclared allowed path, a blocked declared one, or a
  * namespace without default deny.
  */
-import { Command, Option } from 'commander';
+import * as path from 'path';
+import { Command } from 'commander';
 import type * as Verify from '../../netpol/verify';
 import type * as Load from '../../netpol/load';
-import { EXIT, Io, UsageError, errColours, json, jsonOption, outColours, printable } from '../io';
+import { PATH_FORMATS, Reported, addFormatOptions, formatOf, listPaths, printFindings } from '../format-output';
+import { findInFolder, objectPosition } from '../manifest-positions';
+import { EXIT, Io, UsageError, errColours, json, outColours, packageVersion, printable, registriesOption } from '../io';
 import { manifestsFolder, trafficRegistries } from '../traffic';
 
-export function verify(io: Io, folder: string, opts: { registry?: string[]; json?: boolean; paths?: boolean }): number {
+/**
+ * A traffic finding for code scanning: the first policy it names (at the line of its name), else
+ * the object it is about, else its namespace's Namespace object (or the first object in it), else
+ * the pod at the end of the path.
+ */
+function reported(f: Pick<Verify.TrafficFinding, 'rule' | 'severity' | 'message' | 'fix' | 'where' | 'policies'>, cwd: string, folder: string): Reported {
+  const dir = path.resolve(cwd, folder);
+  const policy = f.policies?.find(p => p.file);
+  const [kind, name] = policy ? ['NetworkPolicy', policy.policy] : f.where.object ? f.where.object.split('/') : [];
+  let file = policy?.file ?? f.where.file;
+  let at = file && kind && name ? objectPosition(path.resolve(dir, file), kind, name, policy?.namespace ?? f.where.namespace) : undefined;
+  if (!file) {
+    const pod = [f.where.to, f.where.from].find(id => id?.includes('/') && !id.startsWith('('));
+    const found = f.where.namespace ? findInFolder(dir, { kind: 'Namespace', name: f.where.namespace }) ?? findInFolder(dir, { namespace: f.where.namespace })
+      : pod ? findInFolder(dir, { namespace: pod.slice(0, pod.indexOf('/')), name: pod.slice(pod.indexOf('/') + 1) }) : undefined;
+    file = found?.file;
+    at = found?.position;
+  }
+  return {
+    rule: f.rule, severity: f.severity, message: f.message, ...(f.fix ? { fix: f.fix } : {}),
+    ...(file ? { file: path.posix.join(folder.split(path.sep).join('/'), file), ...(at ? { line: at.line, column: at.column } : {}) } : {}),
+  };
+}
+
+export function verify(io: Io, folder: string, opts: { registry?: string[]; json?: boolean; format?: string; paths?: boolean }): number {
+  const format = formatOf(opts);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadFolder } = require('../../netpol/load') as typeof Load;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -27,7 +55,8 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
     result = verifyCluster(cluster, registries);
   } catch (e) {
     if (!(e instanceof TooManyPaths)) throw e;
-    if (opts.json) json(io, { ok: false, errors: 1, folder, problem: e.message });
+    if (format === 'json') json(io, { ok: false, errors: 1, folder, problem: e.message });
+    else if (format === 'sarif' || format === 'github') printFindings(io.out, format, [{ rule: 'traffic-too-many-paths', severity: 'error', message: e.message }], packageVersion());
     else io.out(`${pc.red('error')}: ${e.message}\n`);
     return EXIT.FINDINGS;
   }
@@ -38,7 +67,17 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
   ];
   const errors = findings.filter(f => f.severity === 'error').length;
   const warnings = findings.length - errors;
-  if (opts.json) {
+  if (format === 'sarif' || format === 'github') {
+    printFindings(io.out, format, findings.map(f => reported(f, io.cwd, folder)), packageVersion());
+    return errors ? EXIT.FINDINGS : EXIT.CLEAN;
+  }
+  if (format === 'csv' || format === 'md' || format === 'dot') {
+    // The allowed paths, as a table or a graph (the findings go to stderr, the exit code says whether there are any).
+    io.out(listPaths(format, result.allowed, `allowed traffic in ${folder}`));
+    for (const f of findings) io.err(`${f.severity} ${f.rule}: ${printable(f.message)}\n`);
+    return errors ? EXIT.FINDINGS : EXIT.CLEAN;
+  }
+  if (format === 'json') {
     json(io, {
       ok: errors === 0, errors, warnings, folder, registries: registries.map(r => r.spec.name),
       pods: cluster.pods.length, policies: cluster.policies.length, findings,
@@ -63,10 +102,10 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
 }
 
 export function register(cli: Command, io: Io, setCode: (code: number) => void): void {
-  cli.command('verify').description('what the NetworkPolicies allow against what the registry declares (exit 1 on a difference, a namespace without default deny, or a manifest that cannot be read or holds a value the API server rejects)')
+  const command = cli.command('verify').description('what the NetworkPolicies allow against what the registry declares (exit 1 on a difference, a namespace without default deny, or a manifest that cannot be read or holds a value the API server rejects)')
     .argument('[folder]', 'the folder of manifests (any, hand-written ones included)', 'manifests')
-    .addOption(new Option('-r, --registry <file...>', 'the registries to compare with (default: ./ports.yaml, else the ports.json files in the folder)'))
-    .option('--paths', 'also list every allowed path')
-    .addOption(jsonOption())
+    .addOption(registriesOption('the registries to compare with (default: ./ports.yaml, else the ports.json files in the folder)'))
+    .option('--paths', 'also list every allowed path (--format csv, md and dot list them alone)');
+  addFormatOptions(command, PATH_FORMATS)
     .action((folder: string, opts) => setCode(verify(io, folder, opts)));
 }
