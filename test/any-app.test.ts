@@ -235,3 +235,20 @@ describe('calls in any order', () => {
     expect(doc.spec.rules[0].http.paths[0].backend.service).toEqual({ name: 'api', port: { number: 8100 } });
   });
 });
+
+test('explain resolves environment/service by the registry\'s labels, not by cdk8s-plus\'s hashed object names', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-explain-'));
+  const app = new PortsApp({ manifestsDir: path.join(dir, 'manifests'), outdir: path.join(dir, 'out'), lockFile: path.join(dir, 'lock.json') });
+  const ports = new PortRegistry(app, 'shop', { environments: { production: { range: [8100, 8199], namespace: 'shop-prod' } } });
+  const api = ports.service('api', { ports: { http: Port.offset(0) } });
+  const web = ports.service('web', { public: true, ports: { http: Port.offset(10) } });
+  web.connectsTo(api, 'http');
+  const chart = new Chart(app, 'workloads');
+  api.bind(new kplus.Deployment(chart, 'api', { containers: [{ image: 'shop/api:1' }] }), 'production');
+  web.bind(new kplus.Deployment(chart, 'web', { containers: [{ image: 'shop/web:1' }] }), 'production');
+  expect(app.trySynth().ok).toBe(true);
+  const r = spawnSync(process.execPath, [CLI, 'explain', 'production/web', 'production/api', '-m', path.join(dir, 'manifests')], { cwd: dir, encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toMatch(/^shop-prod\/workloads-web-c8[0-9a-f]+ -> shop-prod\/workloads-api-c8[0-9a-f]+ 8100\/TCP: allowed/m);
+  expect(r.status).toBe(0);
+});

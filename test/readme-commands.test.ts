@@ -77,15 +77,19 @@ test('the README\'s "Use it in your cdk8s app" code runs as shown, and binds the
   fs.mkdirSync(path.join(ROOT, 'test-artifacts'), { recursive: true });
   const dir = fs.mkdtempSync(path.join(ROOT, 'test-artifacts', 'readme-'));
   const file = path.join(dir, 'main.ts');
+  // The app's own project: the lock goes beside its cdk8s.yaml (not up into this repository's).
+  fs.writeFileSync(path.join(dir, 'cdk8s.yaml'), 'language: typescript\napp: npx ts-node main.ts\n');
   fs.writeFileSync(file, code.replace(/from 'cdk8s-ports'/g, `from ${JSON.stringify(path.join(ROOT, 'lib'))}`) +
     '\nconsole.log(JSON.stringify(api.port(\'http\').in(\'production\')));\n');
   const r = spawnSync(process.execPath, ['-r', path.join(ROOT, 'node_modules', 'ts-node', 'register', 'transpile-only'), file],
     { cwd: dir, encoding: 'utf8', env: { ...process.env, CDK8S_OUTDIR: path.join(dir, 'dist'), TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json') } });
-  expect(r.stderr).toBe('');
+  // The first synth pins the automatic port, and says so.
+  expect(r.stderr).toBe('updated ports.lock.json\n');
   expect(r.status).toBe(0);
   expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toMatchObject({ port: 8100, targetPort: 8100, protocol: 'TCP', name: 'http' });
   const written = fs.readdirSync(path.join(dir, 'dist')).map(f => fs.readFileSync(path.join(dir, 'dist', f), 'utf8')).join('\n');
   expect(written).toMatch(/containerPort: 8100\n\s+name: http/);
   expect(written).toMatch(/name: DATABASE_URL/);
   expect(written).toMatch(/readinessProbe:\n\s+httpGet:\n\s+path: \/healthz/);
+  expect(JSON.parse(fs.readFileSync(path.join(dir, 'ports.lock.json'), 'utf8')).registries.shop.ports).toEqual({ 'production/api/http': 8100, 'development/api/http': 9100 });
 });

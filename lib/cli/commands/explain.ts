@@ -14,7 +14,8 @@ import { EXIT, Io, Colours, UsageError, json, errColours, outColours, printable,
 import { manifestsFolder, trafficRegistries } from '../traffic';
 
 /** An endpoint by id (`namespace/name`, an address), by name alone when one pod has it, or as `environment/service`. */
-function find(endpoints: ReadonlyMap<string, Endpoint>, text: string, namespacesOf: ReadonlyMap<string, readonly string[]>, near?: Endpoint): Endpoint {
+function find(endpoints: ReadonlyMap<string, Endpoint>, text: string, namespacesOf: ReadonlyMap<string, readonly string[]>, near?: Endpoint,
+  selectorsOf: ReadonlyMap<string, ReadonlyArray<{ readonly namespace: string; readonly service: string; readonly labels: Readonly<Record<string, string>> }>> = new Map()): Endpoint {
   const exact = endpoints.get(text);
   if (exact) return exact;
   const [first, ...rest] = text.split('/');
@@ -23,6 +24,12 @@ function find(endpoints: ReadonlyMap<string, Endpoint>, text: string, namespaces
     const ids = namespacesOf.get(first)!.map(ns => `${ns}/${rest.join('/')}`).filter(id => endpoints.has(id));
     if (ids.length === 1) return endpoints.get(ids[0])!;
     if (ids.length > 1) throw new UsageError(`${text} names pods of several registries' ${first} (${ids.join(', ')}): give namespace/name`);
+    // A registry service by the labels its Service selects (a workload named otherwise, such as cdk8s-plus's hashed names).
+    const service = rest.join('/');
+    const matching = [...endpoints.entries()].filter(([, e]) => 'namespace' in e && (selectorsOf.get(first) ?? []).some(s =>
+      s.service === service && s.namespace === e.namespace && Object.entries(s.labels).every(([k, v]) => e.labels[k] === v))).map(([id]) => id);
+    if (matching.length === 1) return endpoints.get(matching[0])!;
+    if (matching.length > 1) throw new UsageError(`${text} is the service of several pods (${matching.join(', ')}): give namespace/name`);
   }
   // A bare name: the pod of that name beside the other end first, else the only pod of that name.
   if (near && 'namespace' in near && endpoints.has(`${near.namespace}/${text}`)) return endpoints.get(`${near.namespace}/${text}`)!;
@@ -88,21 +95,27 @@ export function explain(io: Io, from: string, to: string, port: string | undefin
   }
   const { cluster, endpoints } = endpointsOf(loaded.cluster, registries);
   const namespaceOf = new Map<string, string[]>();
+  const selectorsOf = new Map<string, Array<{ namespace: string; service: string; labels: Record<string, string> }>>();
   for (const r of registries) {
     for (const e of r.environments) {
       const list = namespaceOf.get(e.name) ?? [];
       if (!list.includes(e.namespace)) list.push(e.namespace);
       namespaceOf.set(e.name, list);
+      const selectors = selectorsOf.get(e.name) ?? [];
+      for (const [service, svc] of Object.entries(r.spec.services ?? {})) {
+        selectors.push({ namespace: e.namespace, service, labels: svc.selector ?? { 'app.kubernetes.io/name': service } });
+      }
+      selectorsOf.set(e.name, selectors);
     }
   }
   let hint: Endpoint | undefined;
   try {
-    hint = find(endpoints, to, namespaceOf);
+    hint = find(endpoints, to, namespaceOf, undefined, selectorsOf);
   } catch {
     hint = undefined;
   }
-  const a = find(endpoints, from, namespaceOf, hint);
-  const b = find(endpoints, to, namespaceOf, a);
+  const a = find(endpoints, from, namespaceOf, hint, selectorsOf);
+  const b = find(endpoints, to, namespaceOf, a, selectorsOf);
   const forward = portsFor(port, b).map(p => cluster.verdict(a, b, p.port, p.protocol));
   // The other direction on the source's own ports (or the same port when it has none).
   // (From a pod to itself, the other direction is the same path: it is not given twice.)
