@@ -114,7 +114,7 @@ describe('a plain cdk8s App', () => {
     expect(names('PortsApp')).toEqual(names('App'));
   });
 
-  test('the CLI finds its registries by running the app: check, verify and diff', () => {
+  test('the CLI finds its registries by running the app: check, verify, diff and suggest', () => {
     const dir = project();
     const lib = path.join(ROOT, 'build', 'lib');
     fs.writeFileSync(path.join(dir, 'app.js'), `const { App } = require('cdk8s');
@@ -143,6 +143,9 @@ app.synth();
     expect(diff.status).toBe(0);
     fs.appendFileSync(path.join(dir, 'dist', 'shop-production.k8s.yaml'), '# edited by hand\n');
     expect(run(['diff', '-m', 'dist']).status).toBe(1);
+    const suggest = run(['suggest', '--env', 'production', '--count', '2', '--json']);
+    expect(suggest.status).toBe(0);
+    expect(suggest.stdout).toMatch(/8101/);
     // A collision in the app: check reports it (exit 1) instead of "no report".
     fs.writeFileSync(path.join(dir, 'app.js'), fs.readFileSync(path.join(dir, 'app.js'), 'utf8').replace('Port.offset(90)', 'Port.offset(0)'));
     const clash = run(['check']);

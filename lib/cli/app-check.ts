@@ -11,7 +11,7 @@ import { load } from 'js-yaml';
 import { emptyLock } from '../model/resolved';
 import type { Finding } from '../model/finding';
 import type { ResolvedRegistry } from '../model/resolved';
-import { LoadedRegistry, UsageError } from './registries';
+import { LoadedRegistry, UsageError } from '../load/registries';
 
 interface Report {
   readonly problem: string | null;

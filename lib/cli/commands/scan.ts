@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Command } from 'commander';
 import { FINDING_FORMATS, addFormatOptions, formatOf, printFindings } from '../format-output';
 import { EXIT, Io, json, outColours, packageVersion, printable, registryOption } from '../io';
-import { UsageError, loadRegistries } from '../registries';
+import { UsageError, projectRegistries } from '../registries';
 import { appCommand } from '../app-check';
 import { DEFAULT_EXCLUDES, scanTree } from '../scan';
 import type * as EnvFiles from '../../emit/env-files';
@@ -22,7 +22,7 @@ export function scan(io: Io, dir: string, opts: { registry?: string; exclude?: s
     return EXIT.CLEAN;
   }
   if (!fs.statSync(root).isDirectory()) throw new UsageError(`${dir} is not a folder`);
-  const registries = loadRegistries(opts.registry, io.cwd);
+  const registries = projectRegistries(opts.registry, io.cwd);
   // The variable to read instead is the one the .env files write: a port's own `env` name, else the generated one.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { portVariable } = require('../../emit/env-files') as typeof EnvFiles;
@@ -58,7 +58,7 @@ export function scan(io: Io, dir: string, opts: { registry?: string; exclude?: s
  * The registry's own files, which state its ports by design: the registry files read, the lock
  * file, and the entry file of the cdk8s app (main.ts), where a registry in code is declared.
  */
-function ownFiles(cwd: string, registries: ReturnType<typeof loadRegistries>): Set<string> {
+function ownFiles(cwd: string, registries: ReturnType<typeof projectRegistries>): Set<string> {
   const own = new Set<string>();
   for (const r of registries) {
     own.add(path.resolve(cwd, r.source));

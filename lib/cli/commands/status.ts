@@ -2,14 +2,14 @@
 import { Command } from 'commander';
 import { PLAIN_FORMATS, addFormatOptions, formatOf } from '../format-output';
 import { EXIT, Io, json, outColours, printable, registryOption } from '../io';
-import { UsageError, loadRegistries } from '../registries';
+import { UsageError, projectRegistries } from '../registries';
 import { Listener, listeners } from '../sockets';
 
 interface StatusRow { environment: string; service: string; portName: string; port: number; protocol: string; process?: Listener['process']; fallback?: number; fallbackFree?: boolean }
 
 export function status(io: Io, opts: { env?: string; registry?: string; json?: boolean; format?: string }): number {
   const pc = outColours(io);
-  const registries = loadRegistries(opts.registry, io.cwd);
+  const registries = projectRegistries(opts.registry, io.cwd);
   const open = listeners();
   const listening: StatusRow[] = [];
   const heldByOther: StatusRow[] = [];

@@ -4,11 +4,11 @@ import { describeRanges, freePorts } from '../../allocation/free-ports';
 import type { Protocol } from '../../model/schema';
 import { PLAIN_FORMATS, addFormatOptions, formatOf } from '../format-output';
 import { EXIT, Io, json, outColours, registryOption } from '../io';
-import { LoadedRegistry, UsageError, loadRegistries } from '../registries';
+import { LoadedRegistry, UsageError, projectRegistries } from '../registries';
 import { listeners } from '../sockets';
 
 function pick(io: Io, registry: string | undefined, name: string | undefined, env: string): LoadedRegistry {
-  let registries = loadRegistries(registry, io.cwd);
+  let registries = projectRegistries(registry, io.cwd);
   if (!name) {
     const having = registries.filter(r => r.resolved.environments.some(e => e.name === env));
     if (having.length === 0) {
