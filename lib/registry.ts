@@ -785,7 +785,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
     }
     if (relabelled.length) {
       const objects = this.node.root.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject && !REGISTRY_CHARTS.has(Chart.of(c)));
-      for (const r of relabelled) reselect(objects, r);
+      reselect(objects, relabelled);
     }
   }
 

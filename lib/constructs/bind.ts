@@ -209,13 +209,14 @@ const ADDR = 'cdk8s.io/metadata.addr';
 const SELECTING = new Set(['Service', 'NetworkPolicy', 'PodDisruptionBudget']);
 
 /**
- * Where the app selected a re-labelled workload's pods by cdk8s-plus's label (a Service made by
+ * Where the app selected re-labelled workloads' pods by cdk8s-plus's label (a Service made by
  * `exposeViaService`, a StatefulSet's headless Service, a cdk8s-plus NetworkPolicy): the same pods
- * by the registry's labels.
+ * by the registry's labels. Each object is rendered and walked once, whatever the number of workloads.
  */
-export function reselect(objects: readonly ApiObject[], result: BindResult): void {
-  if (!result.selectedBy) return;
-  const [[key, value]] = Object.entries(result.selectedBy);
+export function reselect(objects: readonly ApiObject[], results: readonly BindResult[]): void {
+  const byValue = new Map<string, Readonly<Record<string, string>>>();
+  for (const r of results) if (r.selectedBy) byValue.set(r.selectedBy[ADDR], r.podLabels);
+  if (!byValue.size) return;
   for (const obj of objects) {
     if (!SELECTING.has(obj.kind)) continue;
     const patches: JsonPatch[] = [];
@@ -223,9 +224,10 @@ export function reselect(objects: readonly ApiObject[], result: BindResult): voi
       if (Array.isArray(node)) node.forEach((x, i) => walk(x, [...parts, i]));
       else if (node && typeof node === 'object') {
         const record = node as Record<string, unknown>;
-        if (record[key] === value && parts.length) {
-          patches.push(JsonPatch.remove(pointer([...parts, key])));
-          for (const [k, v] of Object.entries(result.podLabels)) if (record[k] === undefined) patches.push(JsonPatch.add(pointer([...parts, k]), v));
+        const labels = typeof record[ADDR] === 'string' && parts.length ? byValue.get(record[ADDR] as string) : undefined;
+        if (labels) {
+          patches.push(JsonPatch.remove(pointer([...parts, ADDR])));
+          for (const [k, v] of Object.entries(labels)) if (record[k] === undefined) patches.push(JsonPatch.add(pointer([...parts, k]), v));
           return;
         }
         for (const [k, v] of Object.entries(record)) if (k !== 'metadata') walk(v, [...parts, k]);
