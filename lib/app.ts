@@ -10,7 +10,7 @@ import { formatFinding, summarize } from './format';
 import { composeCheckFindings } from './compose/check-files';
 import { Finding, blocking } from './model/finding';
 import { ownEntry } from './model/normalize';
-import { FileSet, recover, replaceDirectory, writeFileAtomic, writeFiles } from './output';
+import { FileSet, WRITTEN_LIST, recover, replaceDirectory, writeFileAtomic, writeFiles, writtenList } from './output';
 import { PortRegistry } from './registry';
 import { PORTS_APP, foreignLockEntries, writeCheckReport } from './constructs/app-state';
 import { readRegularFile } from './io/read';
@@ -271,7 +271,7 @@ export class PortsApp extends App {
     }
     const texts = yaml.result();
     if (traffic && !traffic.ok) return fail(describeTraffic(traffic.findings), findings);
-    const notes = verifies ? [] : [`traffic not verified: the output has ${pods.toLocaleString('en')} ${pods === 1 ? 'pod' : 'pods'}, more than the synth verifies (trafficVerifyLimit ${this.trafficVerifyLimit.toLocaleString('en')}); run cdk8s-ports verify ${this.manifestsDir} (no traffic pictures were drawn)`];
+    const notes: string[] = verifies ? [] : [`traffic not verified: the output has ${pods.toLocaleString('en')} ${pods === 1 ? 'pod' : 'pods'}, more than the synth verifies (trafficVerifyLimit ${this.trafficVerifyLimit.toLocaleString('en')}); run cdk8s-ports verify ${this.manifestsDir} (no traffic pictures were drawn)`];
     // Who may talk to whom in each environment, as the policies allow it (not as the registry intends).
     for (const r of traffic ? registries : []) {
       for (const env of resolved.get(r.node.id)!.environments) {
@@ -283,12 +283,18 @@ export class PortsApp extends App {
     yamlFiles.forEach((f, i) => files.set(f.file, (f.prefix ?? '') + texts[i]));
     for (const c of userCharts) files.set(c.file, yamlDocuments(c.docs));
 
+    // What this synth writes, listed in the folder: the next synth keeps whatever else is there.
+    files.set(WRITTEN_LIST, writtenList(files.keys()));
     // The staging copy is only for the cdk8s CLI, which lists what it finds in its output folder.
     if (!write) return { ok: true, findings, files, registries: resolved, lockChanged: false, notes };
     try {
       // The cdk8s CLI (and its validation plugins) read the Kubernetes objects from its output folder: those only, not a second copy of everything.
       if (this.underCdk8sCli) writeFiles(this.outdir, this.cliFiles(files, userCharts, yamlFiles));
-      replaceDirectory(this.manifestsDir, files);
+      const kept = replaceDirectory(this.manifestsDir, files);
+      if (kept.length) {
+        notes.push(`kept ${kept.length === 1 ? 'a file' : `${kept.length} files`} in ${this.manifestsDir}/ that the synth does not write: ${kept.join(', ')} ` +
+          `(delete ${kept.length === 1 ? 'it' : 'them'} there if no longer wanted; a hand-added manifest under k8s/ is applied with the rest)`);
+      }
     } catch (e) {
       return fail(writeProblem(this.manifestsDir, e), findings);
     }

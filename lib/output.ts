@@ -97,34 +97,86 @@ export function recover(target: string): void {
 }
 
 /**
- * Replaces `target` with a folder holding exactly `files`. The new folder is written in
+ * The list of the files a synth wrote, kept in the output folder (`.cdk8s-ports-written.json`):
+ * what the next synth may replace. Anything else in the folder was put there by someone else.
+ */
+export const WRITTEN_LIST = '.cdk8s-ports-written.json';
+
+/** The text of the list of written files. */
+export function writtenList(files: Iterable<string>): string {
+  return `${JSON.stringify({ generatedBy: 'cdk8s-ports', files: [...files].filter(f => f !== WRITTEN_LIST).sort() }, null, 2)}\n`;
+}
+
+/** The files a folder's list says a synth wrote; undefined when there is no list (or it cannot be read). */
+export function readWrittenList(dir: string): Set<string> | undefined {
+  try {
+    const data = JSON.parse(fs.readFileSync(path.join(dir, WRITTEN_LIST), 'utf8')) as { files?: unknown };
+    return Array.isArray(data.files) ? new Set(data.files.filter((f): f is string => typeof f === 'string')) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every file and link under `dir`, relative, with `/` separators. */
+function filesUnder(dir: string, rel = ''): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap(e => {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    return e.isDirectory() ? filesUnder(path.join(dir, e.name), r) : [r];
+  });
+}
+
+/**
+ * The files of `dir` that the synth did not write and will not write now: kept across synths. A
+ * folder without a list of written files is an older synth's output, replaced as a whole; a list
+ * that cannot be read keeps everything the synth does not write now (nothing hand-made is lost).
+ */
+function notWritten(dir: string, files: FileSet): string[] {
+  if (!fs.existsSync(path.join(dir, WRITTEN_LIST))) return [];
+  const previous = readWrittenList(dir) ?? new Set<string>();
+  return filesUnder(dir).filter(f => f !== WRITTEN_LIST && !files.has(f) && !previous.has(f));
+}
+
+/**
+ * Replaces `target` with a folder holding `files`, and, when `files` holds the list of written
+ * files, also every file the previous synth did not write (a hand-added NOTES.md or policy): those
+ * are copied over as they are (links as links) and returned. The new folder is written in
  * full beside the target first and then renamed into place, under a lock, so a failure or a
  * kill while writing leaves the previous folder as it was, and two synths never interleave.
  */
-export function replaceDirectory(target: string, files: FileSet): void {
+export function replaceDirectory(target: string, files: FileSet): string[] {
   const absolute = path.resolve(target);
   const parent = path.dirname(absolute);
   const base = path.basename(absolute);
   fs.mkdirSync(parent, { recursive: true });
-  withLock(absolute, () => {
+  return withLock(absolute, () => {
     recoverInterruptedSwap(absolute);
+    const kept = files.has(WRITTEN_LIST) ? notWritten(absolute, files) : [];
     const fresh = fs.mkdtempSync(path.join(parent, `.${base}-new-`));
     // mkdtemp makes the folder 0700: keep the previous folder's mode, else what mkdir would give.
     fs.chmodSync(fresh, fs.existsSync(absolute) ? fs.statSync(absolute).mode & 0o7777 : 0o777 & ~process.umask());
     try {
       writeAll(fresh, files);
+      for (const rel of kept) {
+        const from = path.join(absolute, rel);
+        const to = path.join(fresh, rel);
+        fs.mkdirSync(path.dirname(to), { recursive: true });
+        if (fs.lstatSync(from).isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(from), to);
+        else fs.copyFileSync(from, to);
+      }
     } catch (e) {
       fs.rmSync(fresh, { recursive: true, force: true });
       throw e;
     }
     if (!fs.existsSync(absolute)) {
       fs.renameSync(fresh, absolute);
-      return;
+      return kept;
     }
     const old = `${path.join(parent, `.${base}-old-`)}${String(Date.now()).padStart(15, '0')}-${process.pid}`;
     fs.renameSync(absolute, old);
     fs.renameSync(fresh, absolute);
     fs.rmSync(old, { recursive: true, force: true });
+    return kept;
   });
 }
 

@@ -167,3 +167,45 @@ describe('a folder that cannot be written', () => {
     expect(result.problem).toMatch(/^cannot write .*ports\.lock\.json: .*\[ENOENT\].*the manifests were written; the lock file was not/);
   });
 });
+
+describe('files the synth did not write', () => {
+  const synth = (dir: string, environments: Record<string, { range: [number, number] }>) => {
+    const app = new PortsApp({ manifestsDir: path.join(dir, 'manifests'), outdir: path.join(dir, 'staging'), lockFile: path.join(dir, 'ports.lock.json') });
+    new PortRegistry(app, 'shop', { environments }).service('api', { public: true, ports: { http: { offset: 1 } } });
+    return app.trySynth();
+  };
+
+  test('are kept, byte for byte (links as links), and named; what the previous synth wrote and this one does not is removed', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-keep-'));
+    const both = { production: { range: [8000, 8099] as [number, number] }, development: { range: [9000, 9099] as [number, number] } };
+    expect(synth(dir, both).ok).toBe(true);
+    const m = path.join(dir, 'manifests');
+    expect(fs.existsSync(path.join(m, 'k8s', 'shop-development.k8s.yaml'))).toBe(true);
+    fs.writeFileSync(path.join(m, 'NOTES.md'), '# why the bands are where they are\n');
+    fs.writeFileSync(path.join(m, 'k8s', 'extra.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: extra, namespace: shop-production }\n');
+    fs.mkdirSync(path.join(m, 'custom'));
+    fs.writeFileSync(path.join(m, 'custom', 'runbook.txt'), 'restart order\n');
+    fs.symlinkSync('NOTES.md', path.join(m, 'README-link'));
+    const before = treeHashes(m);
+    // The second synth drops development: its file goes, the hand-added ones stay.
+    const result = synth(dir, { production: both.production });
+    expect(result.ok).toBe(true);
+    expect(result.notes?.join('\n')).toMatch(/kept 4 files in .*manifests\/ that the synth does not write: NOTES\.md, README-link, custom\/runbook\.txt, k8s\/extra\.yaml/);
+    const after = treeHashes(m);
+    for (const f of ['NOTES.md', 'k8s/extra.yaml', 'custom/runbook.txt']) expect(after[f]).toBe(before[f]);
+    expect(fs.readlinkSync(path.join(m, 'README-link'))).toBe('NOTES.md');
+    expect(fs.existsSync(path.join(m, 'k8s', 'shop-development.k8s.yaml'))).toBe(false);
+    // The list names what the synth wrote, not what it kept.
+    const list = JSON.parse(fs.readFileSync(path.join(m, '.cdk8s-ports-written.json'), 'utf8')).files;
+    expect(list).toContain('k8s/shop-production.k8s.yaml');
+    expect(list).not.toContain('NOTES.md');
+  });
+
+  test('a folder from before the list is replaced as a whole (it is all an older synth\'s output)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-keep-old-'));
+    fs.mkdirSync(path.join(dir, 'manifests', 'k8s'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'manifests', 'k8s', 'production.yaml'), 'kind: Namespace\n');
+    expect(synth(dir, { production: { range: [8000, 8099] } }).ok).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'manifests', 'k8s', 'production.yaml'))).toBe(false);
+  });
+});

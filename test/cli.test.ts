@@ -308,6 +308,22 @@ describe('diff', () => {
     expect(r.status).toBe(0);
   });
 
+  test('a file added by hand to manifests/ is not drift (the synth keeps it); a stale output the synth no longer writes is', () => {
+    const notes = path.join(project, 'manifests', 'NOTES.md');
+    fs.writeFileSync(notes, 'hand-written\n');
+    expect(cli(['diff', '--json'], project).json()).toMatchObject({ ok: true, drift: [] });
+    fs.rmSync(notes);
+    const stale = path.join(project, 'manifests', 'k8s', 'lumiere-staging.k8s.yaml');
+    fs.copyFileSync(path.join(project, 'manifests', 'k8s', 'lumiere-test.k8s.yaml'), stale);
+    const list = path.join(project, 'manifests', '.cdk8s-ports-written.json');
+    const original = fs.readFileSync(list, 'utf8');
+    fs.writeFileSync(list, original.replace('"k8s/lumiere-test.k8s.yaml"', '"k8s/lumiere-staging.k8s.yaml",\n    "k8s/lumiere-test.k8s.yaml"'));
+    const r = cli(['diff', '--json'], project).json();
+    expect(r.drift.map((d: any) => [d.file, d.change])).toEqual([['manifests/.cdk8s-ports-written.json', 'changed'], ['manifests/k8s/lumiere-staging.k8s.yaml', 'unexpected']]);
+    fs.rmSync(stale);
+    fs.writeFileSync(list, original);
+  });
+
   test('exits 1 with a unified diff after a manifest is edited by hand, and 0 again after a fresh synth', () => {
     const file = path.join(project, 'manifests', 'k8s', 'lumiere-production.k8s.yaml');
     const original = fs.readFileSync(file, 'utf8');

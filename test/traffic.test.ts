@@ -140,7 +140,7 @@ describe('the synth verifies what it is about to write', () => {
     new k8s.KubeNetworkPolicy(chart, 'allow-all', allowAllInNamespace as never);
     const result = app.trySynth();
     expect(result.ok).toBe(false);
-    expect(result.problem).toMatch(/traffic-undeclared: lumiere-dev\/\S+ -> lumiere-dev\/\S+ .* debug-allow-all \(debug\.k8s\.yaml/);
+    expect(result.problem).toMatch(/traffic-undeclared: lumiere-dev\/\S+ -> lumiere-dev\/\S+ .* debug-allow-all \(k8s\/debug\.k8s\.yaml/);
     expect(fs.existsSync(manifests)).toBe(false);
   });
 
@@ -256,8 +256,8 @@ describe('the CLI', () => {
     const r = cli(['explain', 'development/pourtier', 'courier'], ex.dir);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^lumiere-dev\/pourtier -> lumiere-dev\/courier \d+\/TCP: allowed$/m);
-    expect(r.stdout).toMatch(/egress of lumiere-dev\/pourtier: selected by .*allowed by allow-pourtier-to-courier \(k8s\/development\.yaml, egress rule 1\)/);
-    expect(r.stdout).toMatch(/ingress of lumiere-dev\/courier: selected by .*allowed by allow-courier-from-pourtier \(k8s\/development\.yaml, ingress rule 1\)/);
+    expect(r.stdout).toMatch(/egress of lumiere-dev\/pourtier: selected by .*allowed by allow-pourtier-to-courier \(k8s\/lumiere-development\.k8s\.yaml, egress rule 1\)/);
+    expect(r.stdout).toMatch(/ingress of lumiere-dev\/courier: selected by .*allowed by allow-courier-from-pourtier \(k8s\/lumiere-development\.k8s\.yaml, ingress rule 1\)/);
     expect(r.stdout).toMatch(/^lumiere-dev\/courier -> lumiere-dev\/pourtier \d+\/TCP: blocked$/m);
     expect(r.stdout).toMatch(/egress of lumiere-dev\/courier: selected by default-deny, .*no rule allows it/);
     const unknown = cli(['explain', 'pourtire', 'courier'], ex.dir);

@@ -10,6 +10,7 @@ import { parseRegistryText } from '../file/registry-file';
 import { appCommand } from './app-check';
 import { UsageError } from './registries';
 import { ReadError, readRegularFile } from '../io/read';
+import { WRITTEN_LIST, readWrittenList } from '../output';
 
 export interface FileDrift {
   readonly file: string;
@@ -107,6 +108,9 @@ export function diffProject(root: string, manifestsDir: string, userFiles: reado
     if (!fresh.dir) return { drift: [], findings: [], synthError: fresh.error };
     const want = tree(fresh.dir);
     const have = tree(manifestsDir);
+    // Files the committed synth did not write (its list says which it did) are the user's: the synth keeps them, and so does the gate.
+    const written = readWrittenList(manifestsDir);
+    if (written && have.has(WRITTEN_LIST)) for (const file of [...have.keys()]) if (!want.has(file) && !written.has(file) && file !== WRITTEN_LIST) have.delete(file);
     const rel = path.relative(process.cwd(), manifestsDir) || manifestsDir;
     const drift: FileDrift[] = [];
     for (const file of [...new Set([...want.keys(), ...have.keys()])].sort()) {
