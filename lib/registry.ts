@@ -671,6 +671,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
       this.built = true;
       for (const env of resolved.environments) this.chartOf(env.name);
       const early = new Map([...this.kubeServices].map(([key, svc]) => [key, svc] as const));
+      const wasEarly = new Set<ApiObject>(early.values());
       for (const emitter of EMITTERS) {
         for (const o of emitter.objects?.(resolved) ?? []) {
           const chart = this.charts.get(o.environment)!;
@@ -681,6 +682,8 @@ export class PortRegistry<const E extends string = string> extends Construct {
             const svc = early.get(key);
             if (svc) {
               (svc as unknown as { [HOLDER]: { props?: k8s.KubeServiceProps } })[HOLDER].props = o.props;
+              for (const [k, v] of Object.entries(o.props.metadata?.labels ?? {})) svc.metadata.addLabel(k, v);
+              for (const [k, v] of Object.entries(o.props.metadata?.annotations ?? {})) svc.metadata.addAnnotation(k, v);
               early.delete(key);
               obj = svc;
             } else {
@@ -699,23 +702,16 @@ export class PortRegistry<const E extends string = string> extends Construct {
           { registry: this.node.id, service: key.split('/')[1], environment: key.split('/')[0] }, 'use the Service of an environment the service runs in'));
         Chart.of(svc).node.tryRemoveChild(svc.node.id);
       }
-      // cdk8s renders a chart's objects in dependency order: a Service asked for early still comes in its place.
+      // cdk8s renders a chart's objects in dependency order, then in construct order: a Service asked
+      // for early was made first, so it depends on every object before it in the output order.
       for (const objects of this.chartObjects.values()) {
-        for (let i = 1; i < objects.length; i++) {
-          if (objects[i].node.children.length === 0 && this.isEarly(objects[i - 1], objects[i])) objects[i].node.addDependency(objects[i - 1]);
-        }
+        objects.forEach((o, i) => { if (wasEarly.has(o)) o.node.addDependency(...objects.slice(0, i)); });
       }
     }
     this.applyBindings(resolved);
     return this.charts;
   }
 
-  /** Whether `b` was created before `a` (it was asked for early): only then does order need a dependency. */
-  /** @internal */
-  private isEarly(a: ApiObject, b: ApiObject): boolean {
-    const children = Chart.of(a).node.children;
-    return children.indexOf(b) < children.indexOf(a);
-  }
 
   /** The registry's objects of `chart` in output order (for PortsApp, which renders them itself). @internal */
   public _objectsOf(chart: Chart): readonly ApiObject[] {

@@ -185,6 +185,9 @@ describe('calls in any order', () => {
     if (order === 'handles-first') service = api.kubeService('production').name;
     api.bind(deployment, 'production');
     const web = ports.service('web', { public: true, ports: { http: Port.offset(10) } });
+    const zed = ports.service('zed', { public: true, ports: { http: Port.offset(20) } });
+    // A Service asked for before the ones that come before it in the output (Namespace, api, web).
+    if (order === 'handles-first') zed.kubeService('production');
     web.connectsTo(api, 'http');
     if (order === 'handles-last') service = api.kubeService('production').name;
     return { app, service };
@@ -195,7 +198,17 @@ describe('calls in any order', () => {
     const late = declare(Testing.app(), 'handles-last');
     expect(early.service).toBe('api');
     expect(early.app.synthYaml()).toBe(late.app.synthYaml());
-    expect(early.app.synthYaml()).toMatch(/kind: Service\n[\s\S]*name: api\n[\s\S]*port: 8100/);
+    expect(early.app.synthYaml()).toMatch(/kind: Namespace[\s\S]*kind: Service\n[\s\S]*name: api\n[\s\S]*name: web\n[\s\S]*name: zed\n/);
+    // The same in a PortsApp, which renders the registry's objects itself.
+    const files = (order: 'handles-first' | 'handles-last') => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-order-'));
+      const app = new PortsApp({ manifestsDir: path.join(dir, 'm'), outdir: path.join(dir, 'o'), lockFile: path.join(dir, 'l.json') });
+      declare(app, order);
+      const result = app.trySynth();
+      expect(result.ok).toBe(true);
+      return result.files;
+    };
+    expect(files('handles-first')).toEqual(files('handles-last'));
   });
 
   test('a port handed out before a declaration that moves it fails the synth naming the call; an error in the registry is the synth\'s finding, not a throw of .in()', () => {
