@@ -26,6 +26,9 @@ export interface DiffResult {
   readonly synthError?: string;
 }
 
+/** How a symbolic link stands in a folder's tree: for itself, never followed. */
+const LINK = '(a symbolic link, not followed)\n';
+
 /**
  * The files of a folder as text. A symbolic link is never followed (a committed
  * `manifests/leak -> /proc/self/environ` must not print the CI's secrets): it stands for itself,
@@ -37,7 +40,7 @@ function tree(dir: string): Map<string, string> {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       const rel = path.relative(dir, p).split(path.sep).join('/');
-      if (e.isSymbolicLink()) out.set(rel, `(a symbolic link, not followed)\n`);
+      if (e.isSymbolicLink()) out.set(rel, LINK);
       else if (e.isDirectory()) walk(p);
       else if (!e.isFile()) out.set(rel, '(a special file, not read)\n');
       else {
@@ -110,7 +113,10 @@ export function diffProject(root: string, manifestsDir: string, userFiles: reado
     const have = tree(manifestsDir);
     // Files the committed synth did not write (its list says which it did) are the user's: the synth keeps them, and so does the gate.
     const written = readWrittenList(manifestsDir);
-    if (written && have.has(WRITTEN_LIST)) for (const file of [...have.keys()]) if (!want.has(file) && !written.has(file) && file !== WRITTEN_LIST) have.delete(file);
+    // (A link is never the user's plain file: it stays drift, its target unread.)
+    if (written && have.has(WRITTEN_LIST)) {
+      for (const [file, text] of [...have]) if (!want.has(file) && !written.has(file) && file !== WRITTEN_LIST && text !== LINK) have.delete(file);
+    }
     const rel = path.relative(process.cwd(), manifestsDir) || manifestsDir;
     const drift: FileDrift[] = [];
     for (const file of [...new Set([...want.keys(), ...have.keys()])].sort()) {
