@@ -4,7 +4,7 @@ export type {
   Range, Protocol, Status, EnvironmentKind, PerEnvironment, Fallback, HealthCheck, PortSpec, PortOptions, Connection, PublicSpec, EntrySpec,
   ServiceSpec, ExternalPort, ExternalSpec, EnvironmentSpec, CategorySpec, AvoidSpec, Waiver, DefactoEntry, ComposeCheck, RegistrySpec, UrlSpec,
 } from './model/types';
-export { RULES, finding, blocking } from './model/finding';
+export { RULES } from './model/finding';
 export type { Finding, Where, Severity, RuleId } from './model/finding';
 export { WELL_KNOWN_PORTS, DEFACTO_PORTS, ianaService } from './model/well-known';
 export type { DefactoPort, IanaEntry } from './model/well-known';
@@ -22,8 +22,6 @@ export { formatFinding, formatFindings } from './format';
 export { PortRegistry, RegisteredService, RegisteredExternal, RegisteredPort } from './registry';
 export type { PortRegistryProps, ServiceProps, ExternalProps, Endpoint, ResolvedPort, ConnectOptions } from './registry';
 export type { BindOptions } from './constructs/bind';
-export { resolve, resolveAll } from './pipeline';
-export type { RegistryInput } from './pipeline';
 export type { Syntax } from './rules/rule';
 export { PortsApp } from './app';
 export type { PortsAppProps, SynthResult } from './app';
