@@ -758,7 +758,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
       if (h.done) continue;
       h.done = true;
       const ports = resolved.allocations.filter(a => a.of === 'service' && a.service === h.service && a.environment === h.environment);
-      for (const a of ports) h.kplus.bind(a.targetPort, { name: a.portName, targetPort: a.targetPort, protocol: a.protocol as kplus.Protocol });
+      for (const a of ports) h.kplus.bind(a.port, { name: a.portName, targetPort: a.targetPort, protocol: a.protocol as kplus.Protocol });
     }
     const relabelled: BindResult[] = [];
     for (const b of this.bindings) {
@@ -774,6 +774,15 @@ export class PortRegistry<const E extends string = string> extends Construct {
         continue;
       }
       BOUND.set(obj, { registry: this.node.id, service: b.service, environment: b.environment });
+      // A Job's pods carry the labels the service's Service selects: it would send them traffic.
+      const serves = resolved.allocations.some(a => a.of === 'service' && a.service === b.service && a.environment === b.environment);
+      if ((obj.kind === 'Job' || obj.kind === 'CronJob') && serves) {
+        this.bindFindings.push(finding('workload-drift', `${obj.kind} ${b.workload.node.path} is bound to ${b.service}, which serves ports in ${b.environment}: ` +
+          `the Service ${b.service} would send traffic to the ${obj.kind}'s pods, and they would get its ports and readiness probe`,
+          { registry: this.node.id, service: b.service, environment: b.environment, path: b.workload.node.path },
+          `declare the job as a client of its own, a service without ports (ports.service('${b.workload.node.id}', {}) with its connectsTo), and bind the ${obj.kind} to that`));
+        continue;
+      }
       const alone = this.bindings.filter(x => x.service === b.service && x.environment === b.environment).length === 1;
       const result = applyBinding(resolved, b, alone);
       this.bindFindings.push(...result.findings);

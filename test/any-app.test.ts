@@ -143,6 +143,21 @@ app.synth();
     expect(diff.status).toBe(0);
     fs.appendFileSync(path.join(dir, 'dist', 'shop-production.k8s.yaml'), '# edited by hand\n');
     expect(run(['diff', '-m', 'dist']).status).toBe(1);
+    // Without -m, the commands say where a plain App's manifests are instead of failing on manifests/.
+    const explainHere = run(['explain', 'production/worker', 'production/api']);
+    expect(explainHere.status).toBe(2);
+    expect(explainHere.stderr).toMatch(/a plain cdk8s App writes its manifests to dist\/: pass -m dist/);
+    const diffHere = run(['diff']);
+    expect(diffHere.status).toBe(2);
+    expect(diffHere.stderr).toMatch(/pass -m dist/);
+    expect(run(['explain', 'production/worker', 'production/api', '-m', 'dist']).stdout).toMatch(/ 8100\/TCP: allowed/);
+    // check --frozen-lock reaches the app: a missing pin is lock-outdated, not "clean".
+    const lock = fs.readFileSync(path.join(dir, 'ports.lock.json'), 'utf8');
+    fs.rmSync(path.join(dir, 'ports.lock.json'));
+    const frozen = run(['check', '--frozen-lock']);
+    expect(frozen.status).toBe(1);
+    expect(frozen.stdout).toMatch(/error \[lock-outdated\]/);
+    fs.writeFileSync(path.join(dir, 'ports.lock.json'), lock);
     const suggest = run(['suggest', '--env', 'production', '--count', '2', '--json']);
     expect(suggest.status).toBe(0);
     expect(suggest.stdout).toMatch(/8101/);

@@ -233,6 +233,23 @@ describe('StatefulSets and the objects a workload makes', () => {
     expect(docs.find(o => o.kind === 'StatefulSet').spec.serviceName).toBe('api-headless');
   });
 
+  test('a headless Service for a server on its vendor\'s port (Port.container) publishes the registry\'s port onto the container\'s, and the synth is clean', () => {
+    const app = Testing.app();
+    const ports = new PortRegistry(app, 'shop', { environments: { production: { range: [8100, 8199], namespace: 'shop-prod' } }, lockFile: NO_LOCK });
+    const db = ports.service('postgres', { kind: 'postgres', ports: { main: Port.container(5432) } });
+    const chart = new Chart(app, 'data');
+    db.bind(new kplus.StatefulSet(chart, 'postgres', { containers: [{ image: 'postgres:16' }], service: db.headlessService(chart, 'production') }), 'production');
+    app.synth();
+    const docs = Testing.synth(chart);
+    const published = db.port('main').in('production').port;
+    expect(published).not.toBe(5432);
+    expect(docs.find(o => o.kind === 'Service').spec.ports).toEqual([{ name: 'main', port: published, targetPort: 5432, protocol: 'TCP' }]);
+    const container = docs.find(o => o.kind === 'StatefulSet').spec.template.spec.containers[0];
+    expect(container.ports).toEqual([{ name: 'main', containerPort: 5432, protocol: 'TCP' }]);
+    // The container is told where to listen, as compose tells it.
+    expect(container.env).toContainEqual({ name: 'PORT', value: '5432' });
+  });
+
   test('a StatefulSet whose port the user typed: its own headless Service goes where it goes', () => {
     const app = Testing.app();
     const { api } = shop(app);
@@ -244,12 +261,14 @@ describe('StatefulSets and the objects a workload makes', () => {
     expect(docs[0].spec.selector).toEqual({ 'app.kubernetes.io/name': 'api' });
   });
 
-  test('a Job, a CronJob and a plain ApiObject (as Include reads YAML) are bound with values in their own shape', () => {
+  test('a Job, a CronJob (as clients without ports) and a plain ApiObject (as Include reads YAML) are bound with values in their own shape', () => {
     const app = Testing.app();
-    const { api } = shop(app);
+    const { registry, api } = shop(app);
+    const migrate = registry.service('migrate', {});
+    migrate.connectsTo(api, 'http');
     const chart = new Chart(app, 'workloads');
-    api.bind(new kplus.Job(chart, 'job', { containers: [{ image: 'shop/api:1' }] }), 'production');
-    api.bind(new kplus.CronJob(chart, 'cron', { schedule: Cron.daily(), containers: [{ image: 'shop/api:1' }] }), 'development');
+    migrate.bind(new kplus.Job(chart, 'job', { containers: [{ image: 'shop/api:1' }] }), 'production');
+    migrate.bind(new kplus.CronJob(chart, 'cron', { schedule: Cron.daily(), containers: [{ image: 'shop/api:1' }] }), 'development');
     const raw = new ApiObject(chart, 'raw', {
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'raw' },
       spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'x', image: 'x', livenessProbe: { tcpSocket: { port: 8100 } } }] } } },
@@ -263,6 +282,16 @@ describe('StatefulSets and the objects a workload makes', () => {
     expect(rawDoc.spec.template.spec.containers[0].livenessProbe).toEqual({ tcpSocket: { port: 8100 } });
     const cron = docs.find(o => o.kind === 'CronJob');
     expect(cron.metadata.namespace).toBe('shop-development');
-    expect(cron.spec.jobTemplate.spec.template.spec.containers[0].ports.map((p: Json) => p.containerPort)).toEqual([9100, 9190]);
+    const cronContainer = cron.spec.jobTemplate.spec.template.spec.containers[0];
+    expect(cronContainer.ports).toBeUndefined();
+    expect(cronContainer.env).toContainEqual({ name: 'API_PORT', value: '9100' });
+    expect(cron.spec.jobTemplate.spec.template.metadata.labels).toEqual(expect.objectContaining({ 'app.kubernetes.io/name': 'migrate' }));
+  });
+
+  test('a Job bound to a service that serves ports is an error: its Service would send the Job traffic', () => {
+    const app = Testing.app();
+    const { api } = shop(app);
+    api.bind(new kplus.Job(new Chart(app, 'workloads'), 'migrate', { containers: [{ image: 'shop/api:1' }] }), 'production');
+    expect(() => app.synth()).toThrow(/Job workloads\/migrate is bound to api, which serves ports in production[\s\S]*fix: declare the job as a client of its own, a service without ports \(ports\.service\('migrate', \{\}\)/);
   });
 });

@@ -58,7 +58,8 @@ test('the README quick start, copied as it is into a fresh app, synthesizes sche
   const dir = path.join(consumer, 'quickstart');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'main.ts'), code);
-  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'commonjs', target: 'ES2022', esModuleInterop: true } }));
+  // The README's tsconfig.json as it is (ts-node on Node 20 needs one; without it `main.ts` is an unknown file extension).
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), /```json\n(\{ "compilerOptions"[\s\S]*?)```/.exec(section)![1]);
   fs.writeFileSync(path.join(dir, 'cdk8s.yaml'), config.replace(/npx ts-node/, `${path.join(consumer, 'node_modules', '.bin', 'ts-node')}`));
   const r = run(path.join(ROOT, 'node_modules', '.bin', 'cdk8s'), ['synth', '--no-check-upgrade'], dir);
   expect(r.stderr).not.toMatch(/Error/);

@@ -26,8 +26,16 @@ export function appCommand(cwd: string): string | undefined {
   return typeof app === 'string' && app.trim() ? app : undefined;
 }
 
+/** Where cdk8s writes a plain App's manifests in the project in `cwd` (cdk8s.yaml's `output`, else dist), when it is a cdk8s project. */
+export function appOutput(cwd: string): string | undefined {
+  const config = path.join(cwd, 'cdk8s.yaml');
+  if (!fs.existsSync(config)) return undefined;
+  const output = (load(fs.readFileSync(config, 'utf8')) as { output?: unknown } | null)?.output;
+  return typeof output === 'string' && output.trim() ? output : 'dist';
+}
+
 /** Runs the project's app in check-only mode and returns its registries as the CLI loads them. */
-export function checkApp(cwd: string, app: string): LoadedRegistry[] {
+export function checkApp(cwd: string, app: string, options: { readonly frozenLock?: boolean } = {}): LoadedRegistry[] {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-check-'));
   try {
     const report = path.join(scratch, 'report.json');
@@ -35,6 +43,8 @@ export function checkApp(cwd: string, app: string): LoadedRegistry[] {
       cwd, shell: true, encoding: 'utf8', timeout: 300_000,
       env: {
         ...process.env, CDK8S_PORTS_CHECK_ONLY: report, CDK8S_CHECK_UPGRADE: 'false',
+        // --frozen-lock: the app's registries report lock-outdated instead of planning lock changes.
+        ...(options.frozenLock ? { CDK8S_PORTS_FROZEN_LOCK: '1' } : {}),
         // Were the app not a PortsApp, anything it writes goes to the scratch folder, not the project.
         CDK8S_OUTDIR: path.join(scratch, 'out'), CDK8S_PORTS_MANIFESTS_DIR: path.join(scratch, 'manifests'),
       },

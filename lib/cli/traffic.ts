@@ -10,16 +10,24 @@ import { readRegularFile } from '../io/read';
 import type * as Load from '../netpol/load';
 import type { InvalidValue, Loaded } from '../netpol/load';
 import { UsageError, hasRegistryFile, isResolved, loadRegistries, resolvedFilesUnder } from './registries';
-import { appCommand, checkApp } from './app-check';
+import { appCommand, appOutput, checkApp } from './app-check';
 
 /** The manifest loader, loaded when a traffic command runs (not at every command's start). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const netpolLoad = () => require('../netpol/load') as typeof Load;
 
+/** What to pass instead of a manifests folder that does not exist: a plain cdk8s App writes to its output folder. */
+export function missingFolderHint(cwd: string): string {
+  const output = appOutput(cwd);
+  return output && fs.existsSync(path.resolve(cwd, output))
+    ? `a plain cdk8s App writes its manifests to ${output}/: pass -m ${output}`
+    : 'pass the folder of manifests with -m (default: manifests, what a PortsApp writes; a plain cdk8s App writes dist/)';
+}
+
 /** A folder of manifests that must exist. */
 export function manifestsFolder(cwd: string, folder: string): string {
   const dir = path.resolve(cwd, folder);
-  if (!fs.existsSync(dir)) throw new UsageError(`${folder}: no such folder; pass the folder of manifests (default: manifests, what the synth writes)`);
+  if (!fs.existsSync(dir)) throw new UsageError(`${folder}: no such folder; ${missingFolderHint(cwd)}`);
   if (!fs.statSync(dir).isDirectory()) throw new UsageError(`${folder} is a file, not a folder of manifests`);
   return dir;
 }

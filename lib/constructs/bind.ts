@@ -92,7 +92,12 @@ function addAt(json: Json, parts: readonly (string | number)[], value: unknown):
  */
 export function applyBinding(resolved: ResolvedRegistry, b: Binding, exclusive = false): BindResult {
   const spec = workloadSpec(resolved, b.service, b.environment);
-  if (!spec) throw new Error(`${b.service} does not run in ${b.environment}: it cannot be bound there (${b.workload.node.path})`);
+  if (!spec) {
+    const envs = resolved.environments.map(e => e.name);
+    throw new Error(envs.includes(b.environment)
+      ? `${b.service} does not run in ${b.environment}: ${b.workload.node.path} cannot be bound there (its environments or status leave ${b.environment} out)`
+      : `${b.workload.node.path} is bound to ${b.service} in ${b.environment}, but registry ${resolved.spec.name} has no environment ${b.environment}: its environments are ${envs.join(', ')}`);
+  }
   const obj = apiObjectOf(b.workload);
   const template = TEMPLATE[obj.kind];
   if (!template) throw new Error(`${b.workload.node.path} is a ${obj.kind}; bind() takes a Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob or Pod`);

@@ -4,7 +4,7 @@
  * readiness probe. The constructs (lib/constructs/bind.ts) apply it to the user's workloads.
  */
 import type { Allocation, ResolvedRegistry } from '../model/resolved';
-import { presentIn } from '../model/normalize';
+import { envVarStem, presentIn } from '../model/normalize';
 import { lookup } from './lookup';
 import { connectionVariables, kubernetesReference } from './urls';
 
@@ -57,11 +57,14 @@ export function workloadSpec(resolved: ResolvedRegistry, service: string, enviro
   }, kubernetesReference);
   const health = resolved.spec.services?.[service]?.healthCheck;
   const healthPort = typeof health === 'object' && health.port !== undefined ? mine.find(a => a.portName === health.port) : undefined;
+  // The container is told where to listen, as the compose overlays tell it: PORT, and PORT_<NAME> when it has several.
+  const own: Record<string, string> = mine.length ? { PORT: String(mine[0].targetPort) } : {};
+  if (mine.length > 1) for (const a of mine) own[`PORT_${envVarStem(a.portName)}`] = String(a.targetPort);
   return {
     namespace: mine[0]?.namespace ?? env_!.namespace,
     podLabels: podLabelsOf(resolved, service),
     ports: mine.map(a => ({ name: a.portName, containerPort: a.targetPort, protocol: a.protocol })),
-    env,
+    env: { ...own, ...env },
     ...(healthPort ? { readiness: { port: healthPort.targetPort, ...(typeof health === 'object' && health.path ? { path: health.path } : {}) } } : {}),
   };
 }

@@ -9,7 +9,8 @@ import { objectPosition } from '../manifest-positions';
 import type * as Load from '../../netpol/load';
 import type * as Verify from '../../netpol/verify';
 import type * as Cluster from '../../netpol/cluster';
-import { loadBase, manifestsFolder } from '../traffic';
+import { loadBase, manifestsFolder, missingFolderHint } from '../traffic';
+import { appOutput } from '../app-check';
 
 /**
  * `diff --traffic [BASE]`: the paths the manifests in the working tree allow against those BASE
@@ -110,6 +111,11 @@ export function diff(io: Io, files: string[], opts: { manifests: string; json?: 
   const manifests = path.resolve(io.cwd, opts.manifests);
   if (fs.existsSync(manifests) && !fs.statSync(manifests).isDirectory()) {
     throw new UsageError(`${opts.manifests} is a file, not the folder of committed output; pass the folder with -m`);
+  }
+  // A plain cdk8s App's output is where cdk8s writes it: comparing with a folder that is not there would say "everything drifted".
+  const output = appOutput(io.cwd);
+  if (!fs.existsSync(manifests) && output !== undefined && path.resolve(io.cwd, output) !== manifests && fs.existsSync(path.resolve(io.cwd, output))) {
+    throw new UsageError(`${opts.manifests}: no such folder; ${missingFolderHint(io.cwd)}`);
   }
   const result = diffProject(io.cwd, path.resolve(io.cwd, opts.manifests), files.map(f => path.resolve(io.cwd, f)));
   const drifted = !!result.synthError || result.drift.length > 0 || result.findings.length > 0;
