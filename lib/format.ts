@@ -1,6 +1,10 @@
 import { Finding, blocking } from './model/finding';
+import { printable } from './model/text';
 
-/** One finding as people read it: severity, rule, who, then the message and the fix. */
+/**
+ * One finding as people read it: severity, rule, who, then the message and the fix. Every part is
+ * {@link printable}: a value quoted in a message cannot rewrite the terminal or reorder the line.
+ */
 export function formatFinding(f: Finding): string {
   const w = f.where;
   const who = [
@@ -13,7 +17,7 @@ export function formatFinding(f: Finding): string {
   const lines = [head, `  ${f.message}`];
   if (f.waived) lines.push(`  waived: ${f.waived}`);
   else if (f.fix) lines.push(`  fix: ${f.fix}`);
-  return lines.join('\n');
+  return lines.map(printable).join('\n');
 }
 
 /** `1 error, 2 warnings, 0 waived`. */

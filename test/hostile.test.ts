@@ -111,7 +111,43 @@ test('free text never adds a line, a key or a cell to an output; refused text is
 });
 
 test('a Markdown cell cannot break its table or open markup', () => {
-  expect(markdownCell('a | b\r\nc <!-- d `e`')).toBe('a \\| b c &lt;!-- d \\`e\\`');
+  expect(markdownCell('a | b\r\nc <!-- d `e`')).toBe('a \\| b c \\<!-- d \\`e\\`');
+  expect(markdownCell('[x](javascript:alert(1)) ![p](https://t.example/p.gif) a@b.example www.x.example: ok'))
+    .toBe(String.raw`\[x\](javascript\:alert(1)) !\[p\](https\://t\.example/p\.gif) a\@b\.example www\.x\.example: ok`);
+});
+
+describe('free text is one visible line', () => {
+  test.each([
+    ['a bidirectional override in a description', (s: RegistrySpec) => { s.services!.api.description = 'safe\u202eexe.txt'; }, 'services.api.description', 'U+202E'],
+    ['a bidirectional isolate in an owner', (s: RegistrySpec) => { s.services!.api.owner = 'team\u2067x'; }, 'services.api.owner', 'U+2067'],
+    ['U+FFFF in an external description', (s: RegistrySpec) => { s.externals!.db.description = 'pg\uffff'; }, 'externals.db.description', 'U+FFFF'],
+    ['a newline in an avoided port reason', (s: RegistrySpec) => { s.avoid = { ports: [{ port: 8199, reason: 'a\n# b' }] }; }, 'avoid.ports[0].reason', 'line break'],
+    ['a C1 control in an avoided range reason', (s: RegistrySpec) => { s.avoid = { ranges: [{ range: [8190, 8191], reason: 'a\u009b2J' }] }; }, 'avoid.ranges[0].reason', 'control character'],
+    ['a newline in a health check command', (s: RegistrySpec) => { s.services!.api.healthCheck = { command: 'curl x\nrm -rf /' }; }, 'services.api.healthCheck.command', 'line break'],
+    ['a lone surrogate in a health check path', (s: RegistrySpec) => { s.services!.api.healthCheck = { path: '/h\ud800' }; }, 'services.api.healthCheck.path', 'lone surrogate'],
+    ['a newline in what a de-facto port is', (s: RegistrySpec) => { s.defactoPorts = { 3000: { what: 'x\ny' } }; }, 'defactoPorts.3000.what', 'line break'],
+  ])('%s is refused with a finding naming the field', (_what, edit, path, words) => {
+    const spec = cleanSpec();
+    edit(spec);
+    const r = checkRegistry(spec);
+    expect(r.ok).toBe(false);
+    const f = r.findings.find(x => x.rule === 'invalid-value' && x.where.path === path);
+    expect(f?.message).toContain(words);
+    // The message shows the character as an escape, never raw.
+    expect(f?.message).not.toMatch(/[\u0080-\u009f\u202a-\u202e\u2066-\u2069\uffff\n]/);
+  });
+
+  test('check prints C1 controls and bidirectional overrides from values as escapes', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-term-'));
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), 'name: x\nenvironments:\n  dev: { range: [8000, 8099] }\nservices:\n  api:\n    public: true\n    ports:\n      http: { offset: 1 }\n' +
+      '    connectsTo: [{ to: "ghost\\u009b2J\\u202eexe" }]\n');
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cdk8s-ports.js'), 'check'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    const out = r.stdout + r.stderr;
+    expect(out).toContain('ghost');
+    expect(out).not.toMatch(/[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(out).toMatch(/\\u\{9b\}|\\u009b/);
+  });
 });
 
 test('an external host with a newline is refused, not written into .env', () => {

@@ -7,6 +7,7 @@
  */
 import { isIP } from 'net';
 import { Finding, finding } from '../model/finding';
+import { codePoint, unsafeCharacter } from '../model/text';
 import type { Walk } from './rule';
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -14,11 +15,10 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 // registry[:port]/path/name[:tag][@digest], lowercase path components as Docker requires.
 const IMAGE = /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
-/** The value as JSON on one line: JSON leaves U+2028 and U+2029 raw, and they break lines in editors and terminals. */
-const quoted = (value: unknown) => JSON.stringify(value).replace(/[\u2028\u2029]/g, c => `\\u${c.charCodeAt(0).toString(16)}`);
+/** The value as JSON on one line: JSON leaves U+2028, U+2029, C1 controls and bidirectional controls raw, and they break or reorder lines in editors and terminals. */
+const quoted = (value: unknown) => JSON.stringify(value).replace(/[\u0080-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef\ufffe\uffff]/g,
+  c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** Why `key` is not a Kubernetes label key (`[prefix/]name`), or undefined. */
 export function labelKeyProblem(key: string): string | undefined {
@@ -71,8 +71,17 @@ export const values: Walk = {
           { registry, environment: env.name, path: `environments.${env.name}.namespace` }, `give ${env.name} a namespace of its own (namespace: ${registry}-${env.name})`));
       }
     }
+    // Free text, read by every output it reaches (lib/model/text.ts): one line, nothing invisible.
     const text = (path: string, what: string, value: string | undefined, service?: string) => {
-      if (value !== undefined && CONTROL.test(value)) bad(path, what, value, 'contains a line break or control character', 'write it on one line, without control characters', service);
+      const c = value === undefined ? undefined : unsafeCharacter(value);
+      if (c === undefined) return;
+      if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(c)) {
+        bad(path, what, value, 'contains a line break or control character', 'write it on one line, without control characters', service);
+        return;
+      }
+      const kind = /[\ud800-\udfff]/.test(c) ? 'a lone surrogate' : /[\ufdd0-\uffff]/.test(c) ? 'a noncharacter' : 'a bidirectional control';
+      bad(path, what, value, `contains ${kind} (${codePoint(c)}), which would disguise or break the outputs it is written into`,
+        kind === 'a bidirectional control' ? 'remove it: text that reads differently from what it holds is refused' : 'remove it: XML and UTF-8 files cannot hold it', service);
     };
     const selector = (path: string, what: string, labels: Record<string, string> | undefined, service: string) => {
       if (labels === undefined) return;
@@ -93,6 +102,11 @@ export const values: Walk = {
       text(`categories.${name}.owner`, 'the owner', category.owner);
     }
     (spec.waivers ?? []).forEach((w, i) => text(`waivers[${i}].reason`, 'the reason', w.reason));
+    (spec.avoid?.ports ?? []).forEach((p, i) => { if (typeof p === 'object') text(`avoid.ports[${i}].reason`, `the reason for avoiding ${p.port}`, p.reason); });
+    (spec.avoid?.ranges ?? []).forEach((r, i) => { if (!Array.isArray(r)) text(`avoid.ranges[${i}].reason`, 'the reason for avoiding the range', (r as { reason?: string }).reason); });
+    if (spec.defactoPorts) {
+      for (const [port, entry] of Object.entries(spec.defactoPorts)) if (entry) text(`defactoPorts.${port}.what`, `what de-facto port ${port} is`, entry.what);
+    }
     const entries = [
       ...index.services.map((e, i) => ({ name: index.serviceNames[i], e, kind: 'services' })),
       ...index.externals.map((e, i) => ({ name: index.externalNames[i], e, kind: 'externals' })),
@@ -102,6 +116,11 @@ export const values: Walk = {
       const entry = e as typeof e & { host?: string; image?: string; selector?: Record<string, string>; podSelector?: Record<string, string>; namespace?: string; composeName?: string; healthCheck?: unknown };
       for (const field of ['description', 'owner', 'kind'] as const) text(`${at}.${field}`, `the ${field} of ${name}`, entry[field], name);
       if (typeof entry.healthCheck === 'string') text(`${at}.healthCheck`, `the health check of ${name}`, entry.healthCheck, name);
+      else if (entry.healthCheck && typeof entry.healthCheck === 'object') {
+        for (const field of ['path', 'port', 'command'] as const) {
+          text(`${at}.healthCheck.${field}`, `the health check ${field} of ${name}`, (entry.healthCheck as Record<string, string | undefined>)[field], name);
+        }
+      }
       if (entry.host !== undefined) {
         const hp = hostProblem(entry.host);
         if (hp) bad(`${at}.host`, `the host of ${name}`, entry.host, hp, 'use a DNS name such as db.internal or an address such as 10.0.0.5', name);
