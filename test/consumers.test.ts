@@ -1,10 +1,23 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import fc from 'fast-check';
+import * as jsyaml from 'js-yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import MarkdownIt from 'markdown-it';
 import { DOMParser } from '@xmldom/xmldom';
 import { checkRegistry, RegistrySpec } from '../lib';
 import { portsMarkdown } from '../lib/emit/ports-md';
 import { portMapSvg } from '../lib/emit/port-map-svg';
 import { xmlText } from '../lib/emit/escape';
+import { envFiles } from '../lib/emit/env-files';
+import { composeFiles } from '../lib/emit/compose';
+import { workloadSpec } from '../lib/emit/workload';
+import { kubernetesObjects } from '../lib/emit/kubernetes';
+import { yamlDocuments } from '../lib/emit/yaml';
+import { environmentsOf } from '../lib/model/normalize';
+import { expandKubernetes } from './support/kubelet-expansion';
 import { cleanSpec } from './support/specs';
 
 /**
@@ -116,5 +129,125 @@ describe('XML (ports.svg)', () => {
     const errors = checkRegistry(spec).findings.filter(f => f.rule === 'invalid-value');
     expect(errors.map(f => f.where.path)).toEqual(['avoid.ports[0].reason', 'avoid.ranges[0].reason']);
     expect(errors[1].message).toContain('U+FFFE');
+  });
+});
+
+/**
+ * The URL path and suffix are the free text that reaches `.env`, compose and the kubelet's env:
+ * random ones go into one registry per value (what check refuses is refused with a finding), and the
+ * accepted ones into one registry with an external per value, whose outputs the real readers read.
+ */
+const urlText = fc.oneof(
+  fc.string({ unit: fc.constantFrom(...'$(){}`\\"\'!#&;|<>*?~=:@%+,-./ aHOMEid\t\n'.split('')), maxLength: 16 }),
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom('$(id)', '`id`', '$HOME', '${HOME}', '${HOME:-x}', '$$', '$$(id)', '$(echo PWNED >&2)', '"; echo PWNED >&2; "', "'", '\\', '~', '~root', '${U}', '%24(id)'),
+);
+const urlSpecs = fc.array(fc.record({ path: urlText.map(t => `/${t}`), suffix: urlText }), { minLength: 20, maxLength: 40 });
+
+/** A registry whose api connects to one http external per URL spec, with `${U}:${P}` credentials. */
+function urlRegistry(urls: ReadonlyArray<{ path: string; suffix: string }>): RegistrySpec {
+  const spec = cleanSpec();
+  spec.categories!.infra.ranges = [[5000, 5999]];
+  spec.externals = Object.fromEntries(urls.map((url, i) => [`x${i}`, {
+    kind: 'http', category: 'infra', cidrs: ['10.0.0.5/32'], ports: { main: { port: 5000 + i } }, url: { user: '${U}', password: '${P}', ...url },
+  }]));
+  spec.services!.api.connectsTo = [...urls.map((_, i) => ({ to: `x${i}` })), { to: 'worker' }];
+  return spec;
+}
+
+/** The URL specs check accepts on their own; every refused one is refused with a schema or invalid-value finding on its field. */
+function accepted(urls: ReadonlyArray<{ path: string; suffix: string }>): Array<{ path: string; suffix: string }> {
+  return urls.filter(url => {
+    const r = checkRegistry(urlRegistry([url]));
+    if (r.ok) return true;
+    for (const f of r.findings.filter(x => x.severity === 'error' && !x.waived)) {
+      expect(['schema', 'invalid-value']).toContain(f.rule);
+      expect(f.where.path ?? f.message).toMatch(/url/);
+    }
+    return false;
+  });
+}
+
+const expectedUrl = (host: string, i: number, url: { path: string; suffix: string }, user = 'uu', password = 'pp') =>
+  `http://${user}:${password}@${host}:${5000 + i}${url.path}${url.suffix}`;
+
+describe('POSIX sh sourcing a .env file with set -a; . file', () => {
+  test('every URL reaches the shell as written: no command runs, nothing but ${VARIABLE} references expands', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-sh-'));
+    fc.assert(fc.property(urlSpecs, urls => {
+      const ok = accepted(urls);
+      if (!ok.length) return;
+      const r = checkRegistry(urlRegistry(ok));
+      expect(r.ok).toBe(true);
+      const file = path.join(dir, 'production.env');
+      fs.writeFileSync(file, envFiles(r).get('production.env')!);
+      // One shell for the whole file: source it, then print each variable NUL-separated; `env -i`
+      // and an empty PATH, so that a command substitution could only run builtins, which write to stderr.
+      const names = ok.map((_, i) => `X${i}_URL`);
+      const script = `set -a; . ${JSON.stringify(file)}; printf '%s\\0' ${names.map(n => `"$${n}"`).join(' ')}`;
+      const sh = spawnSync('/bin/sh', ['-c', script], { encoding: 'utf8', env: { U: 'uu', P: 'pp', HOME: '/home/someone', PATH: '' } });
+      expect(sh.stderr).toBe('');
+      expect(sh.status).toBe(0);
+      expect(sh.stdout.split('\0').slice(0, -1)).toEqual(ok.map((url, i) => expectedUrl('localhost', i, url)));
+    }), { numRuns: Math.min(RUNS, 15), seed: SEED });
+  });
+});
+
+describe('docker-compose interpolation', () => {
+  const which = spawnSync('sh', ['-c', 'command -v docker-compose']);
+  test('every URL reaches the container as written, with the credentials interpolated (docker-compose config)', () => {
+    if (which.status !== 0) throw new Error('docker-compose is not installed: apt-get install -y docker-compose (.ci/run does this)');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-compose-'));
+    // docker-compose is slow to start: a few runs, many values in each.
+    fc.assert(fc.property(urlSpecs, urls => {
+      const ok = accepted(urls);
+      if (!ok.length) return;
+      const r = checkRegistry(urlRegistry(ok));
+      for (const [name, text] of composeFiles(r)) fs.writeFileSync(path.join(dir, name), text);
+      const run = spawnSync('docker-compose', ['-f', 'docker-compose.yml', '-f', 'docker-compose.production.yml', 'config'],
+        { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH!, U: 'uu', P: 'pp', HOME: '/home/someone' } });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      // `config` writes its result as compose text again, with a `$` of a value as `$$`.
+      const environment = parseYaml(run.stdout).services.api.environment as Record<string, string>;
+      ok.forEach((url, i) => expect(environment[`X${i}_URL`].replace(/\$\$/g, '$')).toBe(expectedUrl('host.docker.internal', i, url)));
+    }), { numRuns: Math.min(RUNS, 3), seed: SEED });
+  });
+});
+
+describe("the kubelet's env expansion", () => {
+  test('every URL reaches the process as written, with the credentials expanded from the variables defined before it', () => {
+    fc.assert(fc.property(urlSpecs, urls => {
+      const ok = accepted(urls);
+      if (!ok.length) return;
+      const r = checkRegistry(urlRegistry(ok));
+      const env = workloadSpec(r, 'api', 'production')!.env;
+      ok.forEach((url, i) => {
+        const value = env[`X${i}_URL`];
+        if (value === undefined) return; // an external without a cluster address has no URL in the cluster
+        expect(expandKubernetes(value, { U: 'uu', P: 'pp', HOME: '/home/someone', id: 'root' })).toBe(expectedUrl('10.0.0.5', i, url));
+      });
+    }), { numRuns: RUNS, seed: SEED });
+  });
+});
+
+describe('YAML (Kubernetes manifests, compose files)', () => {
+  test('descriptions and owners in annotations read back as written, by both YAML parsers', () => {
+    fc.assert(fc.property(nonEmpty, nonEmpty, (description, owner) => {
+      const spec = cleanSpec();
+      spec.services!.api.description = description;
+      spec.services!.api.owner = owner;
+      const r = checkRegistry(spec);
+      if (!r.ok) {
+        for (const f of r.findings.filter(x => x.severity === 'error' && !x.waived)) expect(f.rule).toBe('invalid-value');
+        return;
+      }
+      const objects = kubernetesObjects(r, environmentsOf(r.spec)[0]);
+      const text = yamlDocuments(objects.services.map(o => o.props));
+      for (const read of [parseAllDocuments(text).map(d => d.toJS()), jsyaml.loadAll(text) as Array<{ metadata?: { annotations?: Record<string, string> } }>]) {
+        const api = read.find(o => o.metadata?.annotations?.['cdk8s-ports.io/description'] !== undefined);
+        expect(api!.metadata!.annotations).toEqual({ 'cdk8s-ports.io/description': description, 'cdk8s-ports.io/owner': owner });
+      }
+    }), { numRuns: RUNS, seed: SEED });
   });
 });

@@ -56,8 +56,18 @@ export function xmlText(text: string): string {
   return text.replace(NOT_XML, '\ufffd').replace(/[&<>"'\t\n\r]/g, c => XML_ENTITIES[c]);
 }
 
-/** A value in a `.env` file: as is when it is plain, else double-quoted with `\\`, `"`, `$` kept literal where not a reference. */
-export function envValue(value: string): string {
-  if (/^[A-Za-z0-9_./:@%+,={}$?-]*$/.test(value)) return value;
-  return `"${oneLine(value).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+/**
+ * A value in a `.env` file as POSIX `sh` reads it with `set -a; . file`: text as it is and
+ * `${VARIABLE}` references expanded, nothing else. Unquoted when every text part is plain
+ * (letters, digits and `_./:@%+,=?-`, none of which an assignment expands); else in double
+ * quotes, where `\\`, `"`, `$` and the backquote of the text are backslash-escaped, so no command
+ * substitution, parameter expansion or tilde expansion can happen.
+ */
+export function envValue(value: string | readonly ({ readonly text: string } | { readonly variable: string })[]): string {
+  const parts = typeof value === 'string' ? [{ text: value }] : value;
+  const reference = (v: string) => `\${${v}}`;
+  if (parts.every(p => 'variable' in p || /^[A-Za-z0-9_./:@%+,=?-]*$/.test(p.text))) {
+    return parts.map(p => ('variable' in p ? reference(p.variable) : p.text)).join('');
+  }
+  return `"${parts.map(p => ('variable' in p ? reference(p.variable) : oneLine(p.text).replace(/[\\"$`]/g, c => `\\${c}`))).join('')}"`;
 }

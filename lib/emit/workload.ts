@@ -5,7 +5,7 @@
  */
 import type { Allocation, ResolvedRegistry } from '../model/resolved';
 import { lookup } from './lookup';
-import { connectionVariables, kubernetesReference } from './urls';
+import { connectionVariables, kubernetesDialect } from './urls';
 
 /** One container port of a bound workload. */
 export interface WorkloadPort {
@@ -49,7 +49,7 @@ export function workloadSpec(resolved: ResolvedRegistry, service: string, enviro
   const env = connectionVariables(resolved, environment, service, (c, a) => {
     const host = clusterHost(resolved, c.to, a);
     return host === undefined ? undefined : { host, port: a.port };
-  }, kubernetesReference);
+  }, kubernetesDialect);
   const health = resolved.spec.services?.[service]?.healthCheck;
   const healthPort = typeof health === 'object' && health.port !== undefined ? mine.find(a => a.portName === health.port) : undefined;
   return {
