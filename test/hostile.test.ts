@@ -313,3 +313,55 @@ test('ranges and ports written with fractions are invalid-range errors, and neve
     for (const f of r.findings) expect(f.fix ?? '').not.toMatch(/next free port is \d+\.\d/);
   }
 });
+
+describe('addresses are read as strictly as the API server reads them', () => {
+  const cidrFindings = (edit: (s: RegistrySpec) => void) => {
+    const spec = cleanSpec();
+    edit(spec);
+    return checkRegistry(spec).findings.filter(f => f.rule === 'invalid-cidr' || f.rule === 'open-cidr');
+  };
+
+  test.each([
+    ['a zone', 'fe80::1%eth0/64', 'has a zone'],
+    ['host bits set (IPv4)', '10.0.0.5/8', 'would admit all of 10.0.0.0/8; write 10.0.0.0/8 for the block, or 10.0.0.5/32 for the one address'],
+    ['host bits set (IPv6)', '2001:db8::1/32', 'would admit all of 2001:db8::/32'],
+    ['a leading zero in the address', '010.0.0.0/8', 'is not ADDRESS/PREFIX'],
+    ['a leading zero in the prefix', '10.0.0.0/08', 'is not ADDRESS/PREFIX'],
+    ['a signed prefix', '10.0.0.0/+8', 'is not ADDRESS/PREFIX'],
+  ])('an external CIDR with %s is an invalid-cidr error', (_what, cidr, words) => {
+    const [f] = cidrFindings(s => { s.externals!.db.cidrs = [cidr]; });
+    expect(f).toMatchObject({ rule: 'invalid-cidr', severity: 'error', where: { service: 'db', path: 'externals.db.cidrs' } });
+    expect(f.message).toContain(words);
+  });
+
+  test('a public CIDR with host bits set is an error too, naming the block it would open', () => {
+    const [f] = cidrFindings(s => { s.services!.api.public = { cidrs: ['100.64.0.1/10'] }; });
+    expect(f).toMatchObject({ rule: 'invalid-cidr', where: { service: 'api', path: 'services.api.public.cidrs' } });
+    expect(f.message).toContain('100.64.0.0/10');
+  });
+
+  test.each(['0.0.0.0/0', '::/0'])('an external at %s is an open-cidr warning (waivable), not silence', cidr => {
+    const spec = cleanSpec();
+    spec.externals!.db.cidrs = [cidr];
+    const r = checkRegistry(spec);
+    expect(r.ok).toBe(true);
+    const f = r.findings.filter(x => x.rule === 'open-cidr');
+    expect(f).toEqual([expect.objectContaining({ severity: 'warning', where: expect.objectContaining({ service: 'db', path: 'externals.db.cidrs' }) })]);
+    expect(f[0].message).toContain('every');
+    spec.waivers = [{ rule: 'open-cidr', service: 'db', reason: 'a SaaS database without fixed addresses' }];
+    expect(checkRegistry(spec).findings.find(x => x.rule === 'open-cidr')?.waived).toBeTruthy();
+  });
+
+  test('a host or hostIp with a zone is refused; an IPv6 host is bracketed in URLs', () => {
+    const spec = cleanSpec();
+    spec.externals!.db.host = 'fe80::1%eth0';
+    spec.services!.api.ports.http.hostIp = 'fe80::1%lo';
+    const paths = checkRegistry(spec).findings.filter(f => f.rule === 'invalid-value').map(f => f.where.path);
+    expect(paths).toEqual(expect.arrayContaining(['externals.db.host', 'services.api.ports.http.hostIp']));
+    spec.externals!.db.host = '2001:db8::5';
+    delete spec.services!.api.ports.http.hostIp;
+    const r = checkRegistry(spec);
+    expect(r.ok).toBe(true);
+    expect(envFiles(r).get('production.env')).toContain('DB_URL="postgres://${DB_USER}:${DB_PASSWORD}@[2001:db8::5]:5432/${DB_DB}"');
+  });
+});

@@ -73,7 +73,8 @@ export function urlParts(target: string, allocation: Allocation, address: Addres
     if (password) parts.push({ text: ':' }, password);
     parts.push({ text: '@' });
   }
-  parts.push({ text: `${address.host}:${address.port}` });
+  // An IPv6 address in a URL is written in brackets (RFC 3986).
+  parts.push({ text: `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}` });
   if (url.path !== undefined) parts.push({ text: url.path });
   else if (database) parts.push({ text: '/' }, { variable: `${stem}_DB` });
   if (url.suffix) parts.push({ text: url.suffix });

@@ -110,6 +110,7 @@ export const RULE_LIST: readonly Rule[] = [
   walkedRule('cross-environment'),
   walkedRule('external-unaddressed'),
   walkedRule('invalid-cidr'),
+  walkedRule('open-cidr'),
 ];
 
 /** The ids the walks may report; a walk that reports another would be lost (test/rules.test.ts checks). */

@@ -37,6 +37,7 @@ export function labelValueProblem(value: string): string | undefined {
 
 /** Why `host` is neither a DNS name nor an IP address, or undefined. */
 export function hostProblem(host: string): string | undefined {
+  if (host.includes('%')) return 'has a zone (%…), which no URL or address in the outputs can carry';
   if (isIP(host)) return undefined;
   return host.length <= 253 && DNS1123_SUBDOMAIN.test(host) ? undefined : 'is neither a DNS name (lowercase letters, digits, "-" and ".") nor an IP address';
 }
@@ -138,7 +139,7 @@ export const values: Walk = {
       selector(`${at}.podSelector`, `the podSelector of ${name}`, entry.podSelector, name);
       for (const portName in e.ports) {
         const hostIp = (e.ports[portName] as { hostIp?: string }).hostIp;
-        if (hostIp !== undefined && !isIP(hostIp)) bad(`${at}.ports.${portName}.hostIp`, `the hostIp of ${name}.${portName}`, hostIp, 'is not an IP address', 'use an address such as 127.0.0.1', name);
+        if (hostIp !== undefined && (!isIP(hostIp) || hostIp.includes('%'))) bad(`${at}.ports.${portName}.hostIp`, `the hostIp of ${name}.${portName}`, hostIp, 'is not an IP address', 'use an address such as 127.0.0.1', name);
       }
     }
     return out;
