@@ -365,3 +365,55 @@ describe('addresses are read as strictly as the API server reads them', () => {
     expect(envFiles(r).get('production.env')).toContain('DB_URL="postgres://${DB_USER}:${DB_PASSWORD}@[2001:db8::5]:5432/${DB_DB}"');
   });
 });
+
+describe('the NixOS firewall is never wider than the registry', () => {
+  /** What a snippet opens: [source, protocol, port], `*` for every source. */
+  function opened(nix: string): string[] {
+    const out: string[] = [];
+    for (const m of nix.matchAll(/allowed(TCP|UDP)Ports = \[([^\]]*)\]/g)) for (const p of m[2].trim().split(/\s+/).filter(Boolean)) out.push(`* ${m[1]} ${p}`);
+    for (const m of nix.matchAll(/^ {4}ip6? saddr \{ ([^}]*) \} (tcp|udp) dport (\d+) accept$/gm)) {
+      for (const c of m[1].split(', ')) out.push(`${c} ${m[2].toUpperCase()} ${m[3]}`);
+    }
+    return out.sort();
+  }
+
+  test('public to CIDRs opens the ports to those blocks only, with rules nftables accepts; public to namespaces opens nothing on the host', () => {
+    const spec = cleanSpec();
+    spec.services!.api.public = { cidrs: ['100.64.0.0/10', '2001:db8::/32'] };
+    spec.services!.worker = { public: { namespaces: ['ingress-nginx'] }, ports: { metrics: { offset: 20 }, dns: { offset: 21, protocol: 'UDP' } } };
+    spec.services!.web = { public: true, ports: { http: { offset: 30 } } };
+    spec.services!.api.connectsTo = [{ to: 'db' }, { to: 'worker', port: 'metrics' }];
+    const r = checkRegistry(spec);
+    expect(r.findings.filter(f => f.severity === 'error')).toEqual([]);
+    const nix = firewallFiles(r).get('production.nix')!;
+    expect(opened(nix)).toEqual(['* TCP 8130', '100.64.0.0/10 TCP 8110', '2001:db8::/32 TCP 8110'].sort());
+    expect(nix).toContain('# Public to namespaces only, so not opened on the host: worker.dns 8121/UDP, worker.metrics 8120/TCP.');
+    const rules = nix.split("extraInputRules = ''\n")[1].split("  '';")[0];
+    const nft = spawnSync('sh', ['-c', 'command -v nft']);
+    if (nft.status === 0) {
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-nft-')), 'rules.nft');
+      fs.writeFileSync(file, `table inet filter {\n  chain input {\n${rules}  }\n}\n`);
+      const check = spawnSync('nft', ['-c', '-f', file], { encoding: 'utf8' });
+      expect(check.stderr).toBe('');
+      expect(check.status).toBe(0);
+    }
+  });
+
+  test('random public declarations: every source the snippet opens a port to, the registry admits', () => {
+    const cidr = fc.constantFrom('100.64.0.0/10', '10.0.0.0/8', '192.0.2.10/32', '2001:db8::/32', 'fd00::/8');
+    const publicSpec = fc.oneof(fc.constant(true), fc.constant(false), fc.record({ cidrs: fc.array(cidr, { maxLength: 3 }), namespaces: fc.array(fc.constantFrom('ingress-nginx', 'monitoring'), { maxLength: 2 }) }));
+    fc.assert(fc.property(publicSpec, publicSpec, fc.constantFrom('TCP', 'UDP', 'SCTP'), (a, b, protocol) => {
+      const spec = cleanSpec();
+      spec.services!.api.public = a as never;
+      spec.services!.worker = { public: b as never, ports: { metrics: { offset: 20, protocol: protocol as 'TCP' } } };
+      const r = checkRegistry(spec);
+      if (!r.ok) return;
+      const admits = (p: unknown, source: string) => p === true || (typeof p === 'object' && !!p && ((p as { cidrs?: string[] }).cidrs ?? []).includes(source));
+      for (const line of opened(firewallFiles(r).get('production.nix')!)) {
+        const [source, , port] = line.split(' ');
+        const pub = port === '8110' ? a : b;
+        expect([line, source === '*' ? pub === true : admits(pub, source)]).toEqual([line, true]);
+      }
+    }), { numRuns: 200 });
+  });
+});
