@@ -417,3 +417,56 @@ describe('the NixOS firewall is never wider than the registry', () => {
     }), { numRuns: 200 });
   });
 });
+
+describe('bases named by extends', () => {
+  const check = (dir: string, ...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cdk8s-ports.js'), 'check', ...args], { cwd: dir, encoding: 'utf8' });
+  const team = (extendsPath: string, port = 1) => `name: team\nextends: ${extendsPath}\nservices:\n  api:\n    public: true\n    ports:\n      http: { offset: ${port} }\n`;
+
+  test("a base's own extends is followed: the grandparent's avoided port and environments hold for the team", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-chain-'));
+    fs.mkdirSync(path.join(dir, 'org'));
+    fs.writeFileSync(path.join(dir, 'org', 'root.yaml'), 'name: org\nenvironments:\n  dev: { range: [8000, 8099] }\navoid:\n  ports: [{ port: 8011, reason: used by the legacy proxy }]\n');
+    fs.writeFileSync(path.join(dir, 'dept.yaml'), 'name: dept\nextends: org/root.yaml\ncategories:\n  web: { ranges: [[8000, 8049]] }\n');
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), team('dept.yaml', 11));
+    const r = check(dir, '--json');
+    expect(r.stderr).toBe('');
+    const findings = JSON.parse(r.stdout).registries[0].findings as Array<{ rule: string; message: string }>;
+    expect(findings.find(f => f.rule === 'avoided-port')?.message).toContain('8011');
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), team('dept.yaml', 12));
+    expect(check(dir).status).toBe(0);
+  });
+
+  test('a loop of extends is an error naming the files, not silence', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-loop-'));
+    fs.writeFileSync(path.join(dir, 'a.yaml'), 'name: a\nextends: b.yaml\nenvironments:\n  dev: { range: [8000, 8099] }\n');
+    fs.writeFileSync(path.join(dir, 'b.yaml'), 'name: b\nextends: a.yaml\n');
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), team('a.yaml'));
+    const r = check(dir);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/extends loops: ports\.yaml extends a\.yaml extends b\.yaml extends a\.yaml/);
+    expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
+    // A team that extends itself is a loop too.
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), 'name: team\nextends: ports.yaml\nenvironments:\n  dev: { range: [8000, 8099] }\n');
+    expect(check(dir).stdout + check(dir).stderr).toMatch(/extends loops: ports\.yaml extends ports\.yaml/);
+  });
+
+  test("a base file's keys and values are never shown in a message; a file that is not .yaml/.yml/.json is not read", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-leak-'));
+    fs.writeFileSync(path.join(dir, 'keys.yaml'), 'aws_access_key_id: AKIAIOSFODNN7EXAMPLE\naws_secret_access_key: wJalrXUtnFEMI/K7MDENG\n');
+    fs.writeFileSync(path.join(dir, 'shadow'), 'root:$6$saltsalt$hashhashhash:19000:0:99999:7:::\n');
+    fs.writeFileSync(path.join(dir, 'list.yaml'), '- AKIAIOSFODNN7EXAMPLE\n');
+    fs.writeFileSync(path.join(dir, 'broken.yaml'), 'key: [AKIAIOSFODNN7EXAMPLE\n');
+    for (const base of ['keys.yaml', 'shadow', 'list.yaml', 'broken.yaml']) {
+      fs.writeFileSync(path.join(dir, 'ports.yaml'), team(base));
+      for (const args of [[], ['--json']]) {
+        const r = check(dir, ...args);
+        const out = r.stdout + r.stderr;
+        expect([base, r.status]).not.toEqual([base, 0]);
+        expect(out).toContain(base);
+        for (const secret of ['AKIA', 'aws_', 'wJalr', 'root:', 'hashhash', '$6$']) expect([base, secret, out.includes(secret)]).toEqual([base, secret, false]);
+      }
+    }
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), team('shadow'));
+    expect(check(dir).stdout + check(dir).stderr).toContain('is not a .yaml, .yml or .json file, so it is not read');
+  });
+});

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import * as jsyaml from 'js-yaml';
 import type { Document, LineCounter } from 'yaml';
 import { yamlLib } from './yaml-lib';
-import { RegistryBase, baseProblem } from '../model/extend';
+import { realpathSync } from 'fs';
+import * as path from 'path';
+import { RegistryBase, baseProblem, extendSpec } from '../model/extend';
 import { Finding, Where, finding } from '../model/finding';
 import { RegistrySpec, RegistrySpecSchema } from '../model/schema';
 import { closest } from '../model/suggest';
@@ -249,25 +251,67 @@ export function locateFindings(findings: readonly Finding[], locate: (path: stri
   });
 }
 
+/** How deep `extends` chains may go (a base of a base of …). */
+export const MAX_EXTENDS_DEPTH = 16;
+
 /**
  * A base registry file for `extends`: its spec, or findings saying why it cannot serve
- * (unreadable, not a registry, or declaring services, which a base must not).
+ * (unreadable, not a registry, declaring services, which a base must not, or its own chain of
+ * `extends` looping or too deep). A base's own `extends` is followed (relative to the base file),
+ * each level on top of the one it extends; the merged base carries the name of the chain's root,
+ * which groups every registry that shares its hosts.
+ *
+ * Only files named `.yaml`, `.yml` or `.json` are read, and a base that is not a registry is
+ * reported by position alone: a message never shows a base file's keys or values, so a wrong path
+ * (an `/etc/shadow`, a file of access keys) cannot end up in a CI log.
  */
-export function loadBaseFile(file: string, display = file): { readonly base?: RegistryBase; readonly findings: Finding[] } {
+export function loadBaseFile(file: string, display = file, chain: readonly string[] = []): { readonly base?: RegistryBase; readonly findings: Finding[] } {
+  const fail = (message: string, fix: string, at = display) => ({ findings: [finding('schema', message, { file: at }, fix)] });
+  if (!/\.(ya?ml|json)$/i.test(file)) {
+    return fail(`base registry ${display} is not a .yaml, .yml or .json file, so it is not read`, 'name a registry base file (ports.yaml, org.yaml …) in extends');
+  }
+  let real = file;
+  try {
+    real = realpathSync(file);
+  } catch {
+    // A path that does not resolve is reported by the read below.
+  }
+  if (chain.includes(real)) {
+    return fail(`extends loops: ${[...chain, real].map(f => relativeDisplay(f, display)).join(' extends ')}`, 'remove the extends that leads back to a file of the chain');
+  }
+  if (chain.length >= MAX_EXTENDS_DEPTH) {
+    return fail(`base registry ${display} is ${chain.length} levels of extends deep; at most ${MAX_EXTENDS_DEPTH} are followed`, 'extend the shared base directly');
+  }
   let text: string;
   try {
     text = readRegularFile(file);
   } catch (e) {
     const reason = e instanceof ReadError ? e.reason : (e as Error).message;
-    return { findings: [finding('schema', `base registry ${display} ${reason}`, { file: display }, 'check the path given to extends')] };
+    return fail(`base registry ${display} ${reason}`, 'check the path given to extends');
   }
-  const loaded = parseRegistryText(text, display);
-  if (!loaded.spec) return { findings: loaded.findings };
-  const problem = baseProblem(loaded.spec);
+  const loaded = parseRegistryText(text, display, undefined, path.basename(file).replace(/\.(ya?ml|json)$/i, ''));
+  if (!loaded.spec) {
+    // By position only: what the file holds is never repeated.
+    const at = loaded.findings.map(f => f.where.file).find(f => f !== undefined && f !== display);
+    return fail(`base registry ${display} is not a registry base (${loaded.findings.length} problem${loaded.findings.length === 1 ? '' : 's'}${at ? `, the first at ${at}` : ''}); its content is not shown here`,
+      `check the path given to extends; if it is the right file, run cdk8s-ports check -r ${display} to see the problems`, at ?? display);
+  }
+  const { extends: parentPath, ...own } = loaded.spec;
+  const problem = baseProblem(own);
   if (problem) {
-    return { findings: [finding('schema', problem, { file: display }, 'declare them as externals in the base, or as services of a team registry')] };
+    return fail(problem, 'declare them as externals in the base, or as services of a team registry');
   }
-  return { base: loaded.spec, findings: [] };
+  if (parentPath === undefined) return { base: own, findings: [] };
+  const parentFile = path.resolve(path.dirname(file), parentPath);
+  const parent = loadBaseFile(parentFile, relativeDisplay(parentFile, display), [...chain, real]);
+  if (!parent.base) return parent;
+  const { base: _root, ...merged } = extendSpec(parent.base, own);
+  return { base: { ...merged, name: parent.base.name }, findings: [] };
+}
+
+/** A file of an extends chain as the messages show it: absolute when the first was, else relative to the working folder. */
+function relativeDisplay(target: string, display: string): string {
+  return path.isAbsolute(display) ? target : path.relative(process.cwd(), target) || target;
 }
 
 /**
