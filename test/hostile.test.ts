@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import fc from 'fast-check';
+import { Document as YamlDocument } from 'yaml';
 import { checkRegistry, RegistrySpec } from '../lib';
 import { composeFiles } from '../lib/emit/compose';
 import { connectionsTable } from '../lib/emit/connections-table';
@@ -12,7 +13,7 @@ import { markdownCell } from '../lib/emit/escape';
 import { portsMarkdown } from '../lib/emit/ports-md';
 import { parseLockFile } from '../lib/allocation/lock';
 import { registryFromCompose } from '../lib/cli/import-compose';
-import { parseRegistryText } from '../lib/file/registry-file';
+import { locateFindings, parseRegistryText } from '../lib/file/registry-file';
 import { ROOT } from './support/project';
 import { cleanSpec } from './support/specs';
 
@@ -468,5 +469,37 @@ describe('bases named by extends', () => {
     }
     fs.writeFileSync(path.join(dir, 'ports.yaml'), team('shadow'));
     expect(check(dir).stdout + check(dir).stderr).toContain('is not a .yaml, .yml or .json file, so it is not read');
+  });
+});
+
+describe('positions of key paths', () => {
+  const locateIn = (text: string) => {
+    const loaded = parseRegistryText(text, 'ports.yaml');
+    return locateFindings(checkRegistry(loaded.spec!).findings, loaded.locate).filter(f => f.rule === 'invalid-value');
+  };
+  const head = 'name: x\nenvironments:\n  dev: { range: [8000, 8099] }\nservices:\n  api:\n    public: true\n    ports:\n      http: { offset: 1 }\n';
+
+  test('a label key that holds dots is located where it stands, in flow and in block style', () => {
+    const flow = locateIn(`${head}    selector: { tier: web, "app.kubernetes.io/name": "Not a value!" }\n`);
+    expect(flow.map(f => [f.where.path, f.where.file])).toEqual([['services.api.selector.app.kubernetes.io/name', 'ports.yaml:9:54']]);
+    const block = locateIn(`${head}    selector:\n      tier: web\n      app.kubernetes.io/name: "Not a value!"\n`);
+    expect(block.map(f => f.where.file)).toEqual(['ports.yaml:11:31']);
+    // A tag sends the file to the position-keeping parser: the same place.
+    const tagged = locateIn(`${head}    selector: { tier: !!str web, "app.kubernetes.io/name": "Not a value!" }\n`);
+    expect(tagged.map(f => f.where.file)).toEqual(['ports.yaml:9:60']);
+  });
+
+  test('a selector key of 32,000 dots is located in one walk, not one lookup per prefix (which took minutes)', () => {
+    const key = 'a.'.repeat(32_000);
+    // Every lookup by key path into the document is counted: the walk needs none.
+    const getIn = jest.spyOn(YamlDocument.prototype, 'getIn');
+    try {
+      const [f] = locateIn(`${head}    selector: { "${key}b": x }\n`);
+      expect(f.where.path).toBe(`services.api.selector.${key}b`);
+      expect(f.where.file).toBe(`ports.yaml:9:${'    selector: { "'.length + key.length + 'b": '.length + 1}`);
+      expect(getIn.mock.calls.length).toBeLessThan(10);
+    } finally {
+      getIn.mockRestore();
+    }
   });
 });

@@ -171,24 +171,57 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
     // A file read on the fast path is located by its block structure, without a second parse, when it can be.
     const fastHit = fast !== undefined ? (quick ??= blockLocator(text))(path) : undefined;
     if (fastHit) return `${file}:${fastHit.line}:${fastHit.col}`;
-    // `a.b[2].c`: dotted segments are map keys (even "9100"), bracketed ones list indexes.
-    const keys = path.split('.').flatMap(part => {
-      const m = /^(.*?)((?:\[\d+\])+)$/.exec(part);
-      return m ? [...(m[1] ? [m[1]] : []), ...[...m[2].matchAll(/\[(\d+)\]/g)].map(x => Number(x[1]))] : [part];
-    });
-    // The deepest node of the path that exists in the file: a scalar where its value stands,
-    // a map or list where its key stands (the line a reader looks for).
+    return walkTo(path);
+  };
+  /**
+   * `a.b[2].c`, read against the document itself, in one walk from the top: at a map, the key that
+   * the rest of the path starts with (the longest, so a key that holds dots, such as a label key
+   * `app.kubernetes.io/name`, is found whole), at a list the bracketed index. The deepest node of the
+   * path that exists in the file: a scalar where its value stands, a map or list where its key
+   * stands (the line a reader looks for). Linear in the length of the path for every key it holds.
+   */
+  const walkTo = (path: string): string | undefined => {
+    const lib = yamlLib();
     const doc = theDoc();
-    for (let n = keys.length; n >= 1; n--) {
-      const node = doc.getIn(keys.slice(0, n), true);
-      if (!yamlLib().isNode(node) || !node.range) continue;
-      if (yamlLib().isCollection(node)) {
-        const key = keyPosition(keys.slice(0, n));
-        if (key) return key;
+    let node: unknown = doc.contents;
+    let keyNode: { range?: [number, number, number] } | undefined;
+    let rest = path;
+    let found: string | undefined;
+    while (rest.length) {
+      let next: unknown;
+      let nextKey: { range?: [number, number, number] } | undefined;
+      let consumed = 0;
+      if (lib.isMap(node)) {
+        for (const pair of node.items) {
+          const key = lib.isScalar(pair.key) ? String(pair.key.value) : undefined;
+          if (key === undefined || key.length <= consumed - 1 || !rest.startsWith(key)) continue;
+          const after = rest.charAt(key.length);
+          if (after !== '' && after !== '.' && after !== '[') continue;
+          if (key.length + (after === '.' ? 1 : 0) > consumed) {
+            consumed = key.length + (after === '.' ? 1 : 0);
+            next = pair.value;
+            nextKey = pair.key as { range?: [number, number, number] };
+          }
+        }
+      } else if (lib.isSeq(node)) {
+        const m = /^\[(\d+)\]\.?/.exec(rest);
+        if (m) {
+          next = node.items[Number(m[1])];
+          consumed = next === undefined ? 0 : m[0].length;
+          nextKey = undefined;
+        }
       }
-      return position(node.range[0]);
+      if (!consumed) break;
+      rest = rest.slice(consumed);
+      node = next;
+      keyNode = nextKey;
+      if (lib.isNode(node) && node.range) {
+        found = lib.isCollection(node) && keyNode?.range ? position(keyNode.range[0]) : position(node.range[0]);
+      } else if (keyNode?.range) {
+        found = position(keyNode.range[0]);
+      }
     }
-    return undefined;
+    return found;
   };
 
   let data: unknown = fast;
