@@ -503,3 +503,26 @@ describe('positions of key paths', () => {
     }
   });
 });
+
+describe('the lock file is read as written', () => {
+  const check = (dir: string) => spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cdk8s-ports.js'), 'check'], { cwd: dir, encoding: 'utf8' });
+  const project = (lock: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-lock-'));
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), 'name: x\nenvironments:\n  dev: { range: [8000, 8099] }\nservices:\n  api:\n    public: true\n    ports:\n      http: { auto: true }\n');
+    fs.writeFileSync(path.join(dir, 'ports.lock.json'), lock);
+    return dir;
+  };
+
+  test('a key written twice is an error at its position in the lock, not the last one winning', () => {
+    const r = check(project('{"lockfileVersion":1,"registries":{"x":{"ports":{"dev/api/http":8005,"dev/api/http":8007},"offsets":{}}}}'));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('ports.lock.json:1:70: the key "dev/api/http" is written twice');
+  });
+
+  test('an entry that is no port is reported at its position in the lock, not at a line of ports.yaml', () => {
+    const r = check(project('{\n  "lockfileVersion": 1,\n  "registries": {\n    "x": {\n      "ports": {\n        "dev/api/http": 70000\n      }\n    }\n  }\n}\n'));
+    expect(r.status).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('ports.lock.json:6:25: registries.x.ports entry "dev/api/http" is 70000, not a port (1-65535)');
+    expect(r.stdout + r.stderr).not.toContain('ports.yaml:');
+  });
+});
