@@ -526,3 +526,84 @@ describe('the lock file is read as written', () => {
     expect(r.stdout + r.stderr).not.toContain('ports.yaml:');
   });
 });
+
+describe('declarations that would be accepted and mean nothing are findings', () => {
+  test('a health check naming a port the service does not have is unknown-port (bind would write no probe)', () => {
+    const spec = cleanSpec();
+    spec.services!.api.healthCheck = { path: '/health', port: 'admin' };
+    const f = checkRegistry(spec).findings.filter(x => x.rule === 'unknown-port');
+    expect(f).toEqual([expect.objectContaining({ severity: 'error', where: expect.objectContaining({ service: 'api', path: 'services.api.healthCheck.port' }) })]);
+    expect(f[0].message).toContain('"admin"');
+    expect(f[0].fix).toBe('use one of its ports: http');
+    spec.services!.api.healthCheck = { path: '/health', port: 'http' };
+    expect(checkRegistry(spec).findings.filter(x => x.rule === 'unknown-port')).toEqual([]);
+  });
+
+  test('auto: false without port or offset is a port-source error, not an automatic port', () => {
+    const spec = cleanSpec();
+    spec.services!.worker.ports.metrics = { auto: false };
+    const r = checkRegistry(spec);
+    expect(r.ok).toBe(false);
+    const f = r.findings.find(x => x.rule === 'port-source')!;
+    expect(f.where).toMatchObject({ service: 'worker', portName: 'metrics', path: 'services.worker.ports.metrics.auto' });
+    expect(f.message).toContain('auto: false');
+    spec.services!.worker.ports.metrics = { auto: false, offset: 20 };
+    expect(checkRegistry(spec).ok).toBe(true);
+  });
+
+  test.each(['PATH', 'LD_PRELOAD', 'PORT', 'PORT_HTTP', 'HOME', 'IFS', 'NODE_OPTIONS', 'PYTHONPATH'])('env: %s is refused (the .env would set it for every program)', name => {
+    const spec = cleanSpec();
+    spec.services!.api.ports.http.env = name;
+    spec.services!.api.connectsTo = [{ to: 'db', env: name === 'PATH' ? 'LD_LIBRARY_PATH' : undefined }, { to: 'worker' }];
+    const paths = checkRegistry(spec).findings.filter(x => x.rule === 'invalid-value').map(x => x.where.path);
+    expect(paths).toContain('services.api.ports.http.env');
+    if (name === 'PATH') expect(paths).toContain('services.api.connectsTo[0].env');
+  });
+
+  test('environment: naming the only environment the client runs in is no cross-environment warning', () => {
+    const spec = cleanSpec();
+    spec.services!.api.environments = ['production'];
+    spec.services!.api.connectsTo = [{ to: 'db', environment: 'production' }, { to: 'worker' }];
+    expect(checkRegistry(spec).findings.filter(x => x.rule === 'cross-environment')).toEqual([]);
+    // From a client in development too, it does cross.
+    delete spec.services!.api.environments;
+    expect(checkRegistry(spec).findings.filter(x => x.rule === 'cross-environment')).toHaveLength(1);
+  });
+
+  test('import leaves out published port 0 and ports above 65535, each with a note', () => {
+    const r = registryFromCompose('services:\n  api:\n    ports:\n      - "0:80"\n      - "65536:80"\n      - "8080:70000"\n      - "8081:81"\n', 'x');
+    expect(Object.values(r.spec.services!.api.ports).map(p => p.port)).toEqual([8081]);
+    expect(r.notes).toEqual(expect.arrayContaining([
+      expect.stringMatching(/"0:80" publishes container port 80 on a host port docker picks at each start \(0\); left out/),
+      expect.stringMatching(/"65536:80" names 65536, which is not a port \(1-65535\); left out/),
+      expect.stringMatching(/"8080:70000" names 70000, which is not a port/),
+    ]));
+  });
+
+  test("a schema error's header and findings name the registry by its name:, not by the file's stem", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-name-'));
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), 'name: shop\nenvironments:\n  dev: { range: [8000, 8099] }\nservices:\n  api:\n    ports: 5\n');
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cdk8s-ports.js'), 'check'], { cwd: dir, encoding: 'utf8' });
+    expect(r.stdout.split('\n')[0]).toBe('shop (ports.yaml)');
+    expect(r.stdout).toContain('error [schema] shop / api (ports.yaml:6:5)');
+  });
+
+  test.each([['flow lists', '['.repeat(20_000) + ']'.repeat(20_000)], ['flow maps', '{a: '.repeat(5_000) + '1' + '}'.repeat(5_000)]])(
+    'deeply nested %s are said to be nested too deeply, not "Maximum call stack size exceeded"', (_what, value) => {
+      const [f] = parseRegistryText(`name: x\nservices: ${value}\n`, 'ports.yaml').findings;
+      expect(f.message).toBe('ports.yaml is nested too deeply to be read (a registry is a few levels deep)');
+    });
+
+  test('scan notes every file it skips for being over 1 MB', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-scan-'));
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), 'name: x\nenvironments:\n  dev: { range: [8000, 8099] }\nservices:\n  api:\n    public: true\n    ports:\n      http: { offset: 1 }\n');
+    fs.mkdirSync(path.join(dir, 'src'));
+    fs.writeFileSync(path.join(dir, 'src', 'big.json'), `{"port": 8001, "pad": "${'x'.repeat(1_100_000)}"}`);
+    fs.writeFileSync(path.join(dir, 'src', 'small.ts'), 'const url = "http://localhost:8001";\n');
+    const run = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cdk8s-ports.js'), 'scan', 'src', ...args], { cwd: dir, encoding: 'utf8' });
+    const text = run();
+    expect(text.stdout).toContain('note: src/big.json is larger than 1 MB (1.0 MB), not scanned');
+    expect(text.stdout).toContain('src/small.ts');
+    expect(JSON.parse(run('--json').stdout).skipped).toEqual([{ file: 'src/big.json', reason: 'larger than 1 MB (1.0 MB), not scanned' }]);
+  });
+});

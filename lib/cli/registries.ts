@@ -124,7 +124,7 @@ function readOne(file: string, cwd: string, options: LoadOptions = {}): Pending 
   if (loaded.unreadable) {
     throw new UsageError(loaded.findings.map(f => `${f.where.file ?? display}: ${f.message}`).join('\n'));
   }
-  const name = loaded.spec?.name ?? path.basename(file).replace(/\.(ya?ml|json)$/, '');
+  const name = loaded.spec?.name ?? loaded.name ?? path.basename(file).replace(/\.(ya?ml|json)$/, '');
   const lock = normalize().ownEntry(locks.registries, name) ?? emptyLock();
   if (!loaded.spec) {
     return { name, source: display, kind: 'file', lock, root, input: { spec: undefined, findings: loaded.findings } };

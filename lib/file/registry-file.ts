@@ -30,6 +30,9 @@ export function registryJsonSchema(): Record<string, unknown> {
   return { ...schema, $id: 'https://cdk8s-ports.dev/schema/ports.schema.json', title: 'cdk8s-ports registry' };
 }
 
+/** Whether a parser gave up because the text nests deeper than the stack (a JavaScript RangeError, however it is reported). */
+const tooDeep = (e: unknown) => e instanceof RangeError || /Maximum call stack size exceeded/.test(String((e as { message?: unknown } | null)?.message ?? e));
+
 /** Limits that keep a hostile file from exhausting the process. */
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 const MAX_ALIASES = 100;
@@ -38,6 +41,8 @@ export interface LoadedRegistry {
   /** The registry when the file parsed and matched the model; findings may still follow from the rules. */
   readonly spec?: RegistrySpec & { readonly extends?: string };
   readonly findings: Finding[];
+  /** The registry's name as the file gives it (`name:`), also when the file does not match the model. */
+  readonly name?: string;
   /** True when the text could not be read as YAML/JSON at all (empty, binary, too large, malformed). */
   readonly unreadable?: boolean;
   /** Maps a key path (`services.api.ports.http.port`) to `file:line:column`, when the file has it. */
@@ -113,7 +118,11 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
     try {
       doc = theDoc();
     } catch (e) {
+      if (tooDeep(e)) return fail(`${file} is nested too deeply to be read (a registry is a few levels deep)`, {}, 'check that this is the right file');
       return fail(`${file} cannot be parsed: ${(e as Error).message}`, {}, 'fix the YAML');
+    }
+    if (doc.errors.some(tooDeep)) {
+      return fail(`${file} is nested too deeply to be read (a registry is a few levels deep)`, {}, 'check that this is the right file');
     }
     if (doc.errors.length) {
       return {
@@ -229,6 +238,7 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
     try {
       data = theDoc().toJS({ maxAliasCount: MAX_ALIASES });
     } catch (e) {
+      if (tooDeep(e)) return fail(`${file} is nested too deeply to be read (a registry is a few levels deep)`, {}, 'check that this is the right file');
       return fail(`${file} cannot be read: ${(e as Error).message}`, {}, 'expand or remove the YAML aliases');
     }
   }
@@ -240,6 +250,8 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
 
   const parsed = RegistryFileSchema.safeParse(data);
   if (!parsed.success) {
+    const own = (data as { name?: unknown }).name;
+    const givenName = name ?? (typeof own === 'string' && own.length > 0 ? own : undefined);
     const schema = registryJsonSchema() as JsonSchema;
     // A key reported as missing next to an unknown key that is its misspelling says the same thing twice.
     const explained = new Set(parsed.error.issues.flatMap(issue => issue.code !== 'unrecognized_keys' ? [] : issue.keys.flatMap(key => {
@@ -249,7 +261,7 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
     const issues = parsed.error.issues.filter(issue => !(issue.code === 'invalid_type' && explained.has(issue.path.map(String).join('.'))));
     const findings = issues.flatMap(issue => {
       const keyPath = issue.path.map(String).join('.');
-      const base: Where = { ...(name ? { registry: name } : {}), path: keyPath };
+      const base: Where = { ...(givenName ? { registry: givenName } : {}), path: keyPath };
       const [section, entry] = issue.path.map(String);
       if ((section === 'services' || section === 'externals') && entry) Object.assign(base, { service: entry });
       if (section === 'environments' && entry) Object.assign(base, { environment: entry });
@@ -268,7 +280,7 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
         ? `${keyPath || 'the registry'} is ${describeValue(got)}; expected ${expected}` : `${keyPath}: ${issue.message}`;
       return [finding('schema', message, { ...base, file: locate(keyPath) ?? file }, `fix the value at ${keyPath || 'the top level'}`)];
     });
-    return { findings, locate };
+    return { findings, locate, ...(givenName ? { name: givenName } : {}) };
   }
   const { $schema: _schema, name: fileName, ...rest } = parsed.data;
   const registryName = name ?? fileName ?? fallbackName;

@@ -1,7 +1,7 @@
 import { isIP } from 'net';
 import * as ipaddr from 'ipaddr.js';
 import { Finding, finding } from '../model/finding';
-import { Environment, SpecIndex, indexSpec, isDeployed, ownEntry } from '../model/normalize';
+import { Environment, SpecIndex, indexSpec, isDeployed, ownEntry, presentIn } from '../model/normalize';
 import type { RegistrySpec } from '../model/schema';
 import { dns1123Problem } from './names';
 import { connectionReferences } from './references';
@@ -63,13 +63,15 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
       // An external whose pods run in a namespace of this registry needs their labels: the ingress side
       // there admits the client to those pods only (without labels it is not generated).
       const unlabelled = ext?.namespace !== undefined && namespaces.has(ext.namespace) && !Object.keys(ext.podSelector ?? {}).length && !unaddressed.has(c.to);
-      if (!inactive && c.environment === undefined && !noAddress && !unlabelled) continue;
+      // `environment` naming the only environment the client runs in crosses nothing.
+      const crosses = c.environment !== undefined && presentIn(index.services[s], envs).some(e => e.name !== c.environment);
+      if (!inactive && !crosses && !noAddress && !unlabelled) continue;
       const path = `services.${name}.connectsTo[${i}]`;
       if (inactive) {
         out.push(finding('inactive-target', `${name} connects to ${c.to}, which is ${target!.status} and not deployed`,
           { registry, service: name, other: c.to, path }, `drop the connection until ${c.to} is active, or make ${c.to} active`));
       }
-      if (c.environment !== undefined) {
+      if (crosses) {
         out.push(finding('cross-environment', `${name} connects to ${c.to} in environment ${c.environment} from every environment it runs in`,
           { registry, service: name, environment: c.environment, other: c.to, path },
           'keep environments separate unless this path is intended; then waive this warning with the reason'));

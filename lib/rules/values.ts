@@ -8,6 +8,7 @@
 import { isIP } from 'net';
 import { Finding, finding } from '../model/finding';
 import { codePoint, unsafeCharacter } from '../model/text';
+import { envVarStem } from '../model/normalize';
 import type { Walk } from './rule';
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -41,6 +42,14 @@ export function hostProblem(host: string): string | undefined {
   if (isIP(host)) return undefined;
   return host.length <= 253 && DNS1123_SUBDOMAIN.test(host) ? undefined : 'is neither a DNS name (lowercase letters, digits, "-" and ".") nor an IP address';
 }
+
+/**
+ * Variables a chosen `env` name may not be: the ones the shell, the dynamic linker, language
+ * runtimes and compose give a meaning of their own. Sourced from a `.env` file (`PATH=8110`,
+ * `LD_PRELOAD=…`) or set in a container, they would change what every program there does;
+ * `PORT` and `PORT_<NAME>` are what compose already gives each container for its own ports.
+ */
+const RESERVED_VARIABLES = /^(PATH|HOME|USER|LOGNAME|SHELL|PWD|OLDPWD|IFS|ENV|BASH_ENV|CDPATH|PS[1-4]|TERM|TZ|LANG|LANGUAGE|LC_[A-Z_]+|TMPDIR|HOSTNAME|MAIL|OPTIND|OPTARG|LD_[A-Z_]+|DYLD_[A-Z_]+|NODE_OPTIONS|NODE_PATH|PYTHONPATH|PYTHONHOME|PYTHONSTARTUP|PERL5LIB|PERL5OPT|RUBYOPT|RUBYLIB|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|CLASSPATH|GCONV_PATH|MALLOC_[A-Z_]+|SSL_CERT_FILE|SSL_CERT_DIR|HTTP_PROXY|HTTPS_PROXY|NO_PROXY|ALL_PROXY|PORT|PORT_[A-Z0-9_]+)$/;
 
 /** Namespaces the cluster keeps for itself. */
 const RESERVED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
@@ -137,7 +146,22 @@ export const values: Walk = {
       }
       selector(`${at}.selector`, `the selector of ${name}`, entry.selector, name);
       selector(`${at}.podSelector`, `the podSelector of ${name}`, entry.podSelector, name);
+      const variable = (path: string, env: string | undefined, owner: string) => {
+        if (env !== undefined && RESERVED_VARIABLES.test(env)) {
+          bad(path, `the variable name of ${owner}`, env, 'is a variable the shell, the system or compose already gives a meaning (every program that reads the .env file or runs in the container would get the port instead)',
+            `choose a name of its own, such as ${envVarStem(name)}_${env.toUpperCase().replace(/^_+/, '')}`, name);
+        }
+      };
+      (entry as { connectsTo?: Array<{ to: string; env?: string }> }).connectsTo?.forEach((c, i) => variable(`${at}.connectsTo[${i}].env`, c.env, `the connection from ${name} to ${c.to}`));
+      if (entry.healthCheck && typeof entry.healthCheck === 'object') {
+        const port = (entry.healthCheck as { port?: string }).port;
+        if (port !== undefined && !Object.prototype.hasOwnProperty.call(e.ports, port)) {
+          out.push(finding('unknown-port', `the health check of ${name} names port ${quoted(port)}, which ${name} does not declare, so no readiness probe would be written`,
+            { registry, service: name, path: `${at}.healthCheck.port` }, `use one of its ports: ${Object.keys(e.ports).join(', ')}`));
+        }
+      }
       for (const portName in e.ports) {
+        variable(`${at}.ports.${portName}.env`, (e.ports[portName] as { env?: string }).env, `${name}.${portName}`);
         const hostIp = (e.ports[portName] as { hostIp?: string }).hostIp;
         if (hostIp !== undefined && (!isIP(hostIp) || hostIp.includes('%'))) bad(`${at}.ports.${portName}.hostIp`, `the hostIp of ${name}.${portName}`, hostIp, 'is not an IP address', 'use an address such as 127.0.0.1', name);
       }

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { EXIT, Io, json, jsonOption, outColours, printable, registryOption } from '../io';
 import { UsageError, loadRegistries } from '../registries';
 import { appCommand } from '../app-check';
-import { DEFAULT_EXCLUDES, scanTree } from '../scan';
+import { DEFAULT_EXCLUDES, scanTreeWithNotes } from '../scan';
 import type * as EnvFiles from '../../emit/env-files';
 import type { Allocation } from '../../model/resolved';
 
@@ -25,10 +25,11 @@ export function scan(io: Io, dir: string, opts: { registry?: string; exclude?: s
   const { portVariable } = require('../../emit/env-files') as typeof EnvFiles;
   const variables = new Map<Allocation, string>();
   for (const r of registries) for (const a of r.resolved.allocations) variables.set(a, portVariable(r.resolved, a.service, a.portName));
-  const hits = scanTree(root, [...variables.keys()], [...DEFAULT_EXCLUDES, ...(opts.exclude ?? [])], io.cwd, ownFiles(io.cwd, registries), a => variables.get(a)!);
+  const { hits, skipped } = scanTreeWithNotes(root, [...variables.keys()], [...DEFAULT_EXCLUDES, ...(opts.exclude ?? [])], io.cwd, ownFiles(io.cwd, registries), a => variables.get(a)!);
   if (opts.json) {
-    json(io, { hits, count: hits.length });
+    json(io, { hits, count: hits.length, ...(skipped.length ? { skipped } : {}) });
   } else {
+    for (const s of skipped) io.out(`note: ${printable(s.file)} is ${s.reason}\n`);
     // Grouped by file, each port with the registry's owner of it and the variable to read instead.
     let current: string | undefined;
     for (const h of hits) {
