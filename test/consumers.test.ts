@@ -7,7 +7,7 @@ import * as jsyaml from 'js-yaml';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import MarkdownIt from 'markdown-it';
 import { DOMParser } from '@xmldom/xmldom';
-import { checkRegistry, RegistrySpec } from '../lib';
+import { checkRegistry, PortRegistry, PortsApp, RegistrySpec } from '../lib';
 import { portsMarkdown } from '../lib/emit/ports-md';
 import { portMapSvg } from '../lib/emit/port-map-svg';
 import { xmlText } from '../lib/emit/escape';
@@ -251,3 +251,55 @@ describe('YAML (Kubernetes manifests, compose files)', () => {
     }), { numRuns: RUNS, seed: SEED });
   });
 });
+
+describe('the API server (Kubernetes objects)', () => {
+  test("a description and owner over the 256 KiB the API server allows in an object's annotations are refused", () => {
+    const spec = cleanSpec();
+    spec.services!.api.description = 'x'.repeat(200 * 1024);
+    spec.services!.api.owner = 'y'.repeat(60 * 1024);
+    const f = checkRegistry(spec).findings.find(x => x.rule === 'invalid-value');
+    expect(f).toMatchObject({ where: { service: 'api', path: 'services.api.description' } });
+    expect(f!.message).toContain('256 KiB');
+    spec.services!.api.owner = 'team';
+    expect(checkRegistry(spec).ok).toBe(true);
+  });
+});
+
+describe('a refused registry writes nothing', () => {
+  test.each([
+    ['a bidirectional override in a description', (s: RegistrySpec) => { s.services!.api.description = 'a\u202eb'; }],
+    ['an avoid reason with a newline', (s: RegistrySpec) => { s.avoid = { ports: [{ port: 8199, reason: 'a\nb' }] }; }],
+    ['a CIDR with host bits set', (s: RegistrySpec) => { s.externals!.db.cidrs = ['10.0.0.5/8']; }],
+    ['env: PATH', (s: RegistrySpec) => { s.services!.api.ports.http.env = 'PATH'; }],
+  ])('%s: the previous manifests stay byte-identical', (_what, edit) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-refused-'));
+    const manifestsDir = path.join(dir, 'manifests');
+    const synth = (spec: RegistrySpec) => {
+      const app = new PortsApp({ manifestsDir, outdir: path.join(dir, 'staging'), lockFile: path.join(dir, 'ports.lock.json') });
+      fs.writeFileSync(path.join(dir, 'ports.json'), JSON.stringify(spec));
+      PortRegistry.fromFile(app, spec.name, path.join(dir, 'ports.json'));
+      return app.trySynth();
+    };
+    expect(synth(cleanSpec()).ok).toBe(true);
+    const before = snapshot(manifestsDir);
+    expect(Object.keys(before).length).toBeGreaterThan(5);
+    const spec = cleanSpec();
+    edit(spec);
+    expect(synth(spec).ok).toBe(false);
+    expect(snapshot(manifestsDir)).toEqual(before);
+  });
+});
+
+/** Every file under a folder with its bytes (as base64), by relative path. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out[path.relative(dir, p)] = fs.readFileSync(p).toString('base64');
+    }
+  };
+  walk(dir);
+  return out;
+}

@@ -51,6 +51,9 @@ export function hostProblem(host: string): string | undefined {
  */
 const RESERVED_VARIABLES = /^(PATH|HOME|USER|LOGNAME|SHELL|PWD|OLDPWD|IFS|ENV|BASH_ENV|CDPATH|PS[1-4]|TERM|TZ|LANG|LANGUAGE|LC_[A-Z_]+|TMPDIR|HOSTNAME|MAIL|OPTIND|OPTARG|LD_[A-Z_]+|DYLD_[A-Z_]+|NODE_OPTIONS|NODE_PATH|PYTHONPATH|PYTHONHOME|PYTHONSTARTUP|PERL5LIB|PERL5OPT|RUBYOPT|RUBYLIB|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|CLASSPATH|GCONV_PATH|MALLOC_[A-Z_]+|SSL_CERT_FILE|SSL_CERT_DIR|HTTP_PROXY|HTTPS_PROXY|NO_PROXY|ALL_PROXY|PORT|PORT_[A-Z0-9_]+)$/;
 
+/** The most bytes of annotations (keys and values) the API server accepts on one object. */
+const ANNOTATIONS_LIMIT = 256 * 1024;
+
 /** Namespaces the cluster keeps for itself. */
 const RESERVED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
 
@@ -125,6 +128,14 @@ export const values: Walk = {
       const at = `${kind}.${name}`;
       const entry = e as typeof e & { host?: string; image?: string; selector?: Record<string, string>; podSelector?: Record<string, string>; namespace?: string; composeName?: string; healthCheck?: unknown };
       for (const field of ['description', 'owner', 'kind'] as const) text(`${at}.${field}`, `the ${field} of ${name}`, entry[field], name);
+      // The API server refuses an object whose annotations exceed 256 KiB: a service's description and owner are annotations of its Service.
+      if (kind === 'services') {
+        const bytes = ['description', 'owner'].reduce((n, f) => n + Buffer.byteLength((entry as Record<string, unknown>)[f] as string ?? '', 'utf8') + `cdk8s-ports.io/${f}`.length, 0);
+        if (bytes > ANNOTATIONS_LIMIT) {
+          bad(`${at}.description`, `the description and owner of ${name}`, `${bytes} bytes`, `exceed the ${ANNOTATIONS_LIMIT / 1024} KiB the API server allows for an object's annotations (they are annotations of its Service)`,
+            'shorten the description: link to the full text instead', name);
+        }
+      }
       if (typeof entry.healthCheck === 'string') text(`${at}.healthCheck`, `the health check of ${name}`, entry.healthCheck, name);
       else if (entry.healthCheck && typeof entry.healthCheck === 'object') {
         for (const field of ['path', 'port', 'command'] as const) {
