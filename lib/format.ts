@@ -2,8 +2,9 @@ import { Finding, blocking } from './model/finding';
 import { printable } from './model/text';
 
 /**
- * One finding as people read it: severity, rule, who, then the message and the fix. Every part is
- * {@link printable}: a value quoted in a message cannot rewrite the terminal or reorder the line.
+ * One finding as people read it: severity, rule, who, then the message and the fix. Control
+ * characters, line separators and bidirectional controls in any part are shown as `\u{…}`
+ * escapes: a value quoted in a message cannot rewrite the terminal or reorder the line.
  */
 export function formatFinding(f: Finding): string {
   const w = f.where;

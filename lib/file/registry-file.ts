@@ -203,7 +203,7 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
       if (lib.isMap(node)) {
         for (const pair of node.items) {
           const key = lib.isScalar(pair.key) ? String(pair.key.value) : undefined;
-          if (key === undefined || key.length <= consumed - 1 || !rest.startsWith(key)) continue;
+          if (key === undefined || !rest.startsWith(key)) continue;
           const after = rest.charAt(key.length);
           if (after !== '' && after !== '.' && after !== '[') continue;
           if (key.length + (after === '.' ? 1 : 0) > consumed) {
