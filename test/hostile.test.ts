@@ -607,3 +607,24 @@ describe('declarations that would be accepted and mean nothing are findings', ()
     expect(JSON.parse(run('--json').stdout).skipped).toEqual([{ file: 'src/big.json', reason: 'larger than 1 MB (1.0 MB), not scanned' }]);
   });
 });
+
+describe('more addresses and URL text', () => {
+  test('an IPv4-mapped IPv6 block is refused with the IPv4 block to write', () => {
+    const spec = cleanSpec();
+    spec.externals!.db.cidrs = ['::ffff:10.0.0.0/104'];
+    const f = checkRegistry(spec).findings.find(x => x.rule === 'invalid-cidr');
+    expect(f?.message).toContain('write the IPv4 block (10.0.0.0/8)');
+  });
+
+  test.each(['010.0.0.1', '10.1', '1.2.3.4.5'])('a host %s that looks like an address but is none is refused', host => {
+    const spec = cleanSpec();
+    spec.externals!.db.host = host;
+    expect(checkRegistry(spec).findings.find(x => x.rule === 'invalid-value')?.where.path).toBe('externals.db.host');
+  });
+
+  test.each([['path', '/db\u202e'], ['suffix', '?x=\u0085'], ['suffix', '?a=\u2066b']])('a URL %s with an invisible or line-breaking character is refused', (field, value) => {
+    const spec = cleanSpec();
+    spec.services!.api.connectsTo = [{ to: 'db', url: { [field]: value } }, { to: 'worker' }];
+    expect(checkRegistry(spec).findings.find(x => x.rule === 'invalid-value')?.where.path).toBe(`services.api.connectsTo[0].url.${field}`);
+  });
+});

@@ -425,7 +425,9 @@ export function blockLocator(text: string): (path: string) => { line: number; co
     const path = pathOf();
     if (!positions.has(path)) positions.set(path, { line, col });
   };
-  const KEY = /^(?:"([^"\\]*)"|'([^']*)'|([^\s"'#:{}[\],&*!|>%@`-][^:#]*?|-[^\s:#][^:#]*?))\s*:(?:\s|$)/;
+  // Greedy runs up to the first `:` or `#`, the trailing blanks cut afterwards: a lazy run followed
+  // by `\s*` would try every split of a long run of blanks (quadratic in the line's length).
+  const KEY = /^(?:"([^"\\]*)"\s*|'([^']*)'\s*|([^\s"'#:{}[\],&*!|>%@`-][^:#]*|-[^\s:#][^:#]*)):(?:\s|$)/;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i];
@@ -456,7 +458,7 @@ export function blockLocator(text: string): (path: string) => { line: number; co
     if (t === '' || t.startsWith('#')) continue;
     const m = KEY.exec(t);
     if (!m) continue;
-    stack.push({ indent, segment: m[1] ?? m[2] ?? m[3], item: false, items: 0 });
+    stack.push({ indent, segment: m[1] ?? m[2] ?? m[3].trimEnd(), item: false, items: 0 });
     record(i + 1, indent + 1);
   }
   return (path: string) => positions.get(path);

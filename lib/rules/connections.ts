@@ -19,6 +19,9 @@ export function cidrProblem(cidr: string): string | undefined {
   const family = isIP(address);
   if (!family || extra !== undefined || prefix === undefined || !/^(0|[1-9]\d{0,2})$/.test(prefix)) return 'is not ADDRESS/PREFIX';
   if (Number(prefix) > (family === 4 ? 32 : 128)) return `has a prefix longer than ${family === 4 ? 32 : 128}`;
+  if (family === 6 && (ipaddr.parse(address) as ipaddr.IPv6).isIPv4MappedAddress()) {
+    return `is an IPv4-mapped IPv6 block, which the API server does not match against IPv4 traffic; write the IPv4 block (${(ipaddr.parse(address) as ipaddr.IPv6).toIPv4Address().toString()}/${Math.max(0, Number(prefix) - 96)})`;
+  }
   const network = (family === 4 ? ipaddr.IPv4 : ipaddr.IPv6).networkAddressFromCIDR(cidr).toString();
   if (ipaddr.parse(address).toString() !== network) {
     const single = `${address}/${family === 4 ? 32 : 128}`;

@@ -40,6 +40,8 @@ export function labelValueProblem(value: string): string | undefined {
 export function hostProblem(host: string): string | undefined {
   if (host.includes('%')) return 'has a zone (%…), which no URL or address in the outputs can carry';
   if (isIP(host)) return undefined;
+  // `010.0.0.1` or `10.1` is no IPv4 address, and resolvers read such names as addresses (in octal, or with parts left out).
+  if (/^[0-9.]+$/.test(host)) return 'looks like an IPv4 address but is not one (four decimal numbers 0-255, without leading zeros)';
   return host.length <= 253 && DNS1123_SUBDOMAIN.test(host) ? undefined : 'is neither a DNS name (lowercase letters, digits, "-" and ".") nor an IP address';
 }
 
@@ -155,6 +157,14 @@ export const values: Walk = {
       if (entry.namespace !== undefined && (entry.namespace.length > 63 || !DNS1123_LABEL.test(entry.namespace))) {
         bad(`${at}.namespace`, `the namespace of ${name}`, entry.namespace, 'is not a DNS-1123 label', 'use the namespace\'s name', name);
       }
+      // URL text reaches .env, compose and the kubelet's env: escaped for each, but never invisible or multi-line.
+      const url = (path: string, spec: { path?: string; suffix?: string } | undefined) => {
+        if (!spec) return;
+        text(`${path}.path`, `the URL path of ${name}`, spec.path, name);
+        text(`${path}.suffix`, `the URL suffix of ${name}`, spec.suffix, name);
+      };
+      url(`${at}.url`, (entry as { url?: { path?: string; suffix?: string } }).url);
+      (entry as { connectsTo?: Array<{ url?: { path?: string; suffix?: string } }> }).connectsTo?.forEach((c, i) => url(`${at}.connectsTo[${i}].url`, c.url));
       selector(`${at}.selector`, `the selector of ${name}`, entry.selector, name);
       selector(`${at}.podSelector`, `the podSelector of ${name}`, entry.podSelector, name);
       const variable = (path: string, env: string | undefined, owner: string) => {
