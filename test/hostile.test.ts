@@ -628,3 +628,15 @@ describe('more addresses and URL text', () => {
     expect(checkRegistry(spec).findings.find(x => x.rule === 'invalid-value')?.where.path).toBe(`services.api.connectsTo[0].url.${field}`);
   });
 });
+
+test("check's header and import's notes show bidirectional and C1 controls as escapes", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-term2-'));
+  fs.writeFileSync(path.join(dir, 'ports.yaml'), 'name: "shop\\u202e\\u009b"\nservices:\n  api:\n    ports: 5\n');
+  const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cdk8s-ports.js'), ...args], { cwd: dir, encoding: 'utf8' });
+  const check = cli('check');
+  expect(check.stdout.split('\n')[0]).toBe('shop\\u{202e}\\u{9b} (ports.yaml)');
+  fs.writeFileSync(path.join(dir, 'docker-compose.yml'), 'services:\n  api:\n    ports: ["8080:80", "x\u202e:80"]\n');
+  const imported = cli('import', 'docker-compose.yml', '-o', 'imported.yaml');
+  expect(imported.stdout).toContain('\\u{202e}');
+  expect(imported.stdout + check.stdout).not.toMatch(/[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/);
+});

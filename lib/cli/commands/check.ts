@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { summarize } from '../../format';
 import { blocking } from '../../model/finding';
 import { appCommand, checkApp } from '../app-check';
-import { EXIT, Io, colourFinding, json, outColours } from '../io';
+import { EXIT, Io, colourFinding, json, outColours, printable } from '../io';
 import { LoadedRegistry, allFindings, hasRegistryFile, loadRegistries } from '../registries';
 
 function registryJson(r: LoadedRegistry) {
@@ -23,7 +23,7 @@ export function check(io: Io, registry: string[], opts: { json?: boolean; strict
     json(io, { ok: !failed, errors, warnings, registries: registries.map(registryJson) });
   } else {
     for (const r of registries) {
-      io.out(`${pc.bold(r.name)} ${pc.dim(`(${r.source})`)}\n`);
+      io.out(`${pc.bold(printable(r.name))} ${pc.dim(`(${printable(r.source)})`)}\n`);
       for (const f of r.resolved.findings) io.out(`${colourFinding(pc, f)}\n`);
       io.out(`${r.resolved.findings.length ? summarize(r.resolved.findings) : pc.green('clean: no findings')}\n`);
     }
