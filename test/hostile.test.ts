@@ -9,6 +9,7 @@ import { composeFiles } from '../lib/emit/compose';
 import { connectionsTable } from '../lib/emit/connections-table';
 import { envFiles } from '../lib/emit/env-files';
 import { firewallFiles } from '../lib/emit/firewall';
+import { workloadSpec } from '../lib/emit/workload';
 import { markdownCell } from '../lib/emit/escape';
 import { portsMarkdown } from '../lib/emit/ports-md';
 import { parseLockFile } from '../lib/allocation/lock';
@@ -639,4 +640,16 @@ test("check's header and import's notes show bidirectional and C1 controls as es
   const imported = cli('import', 'docker-compose.yml', '-o', 'imported.yaml');
   expect(imported.stdout).toContain('\\u{202e}');
   expect(imported.stdout + check.stdout).not.toMatch(/[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/);
+});
+
+test('a health check path without a port probes the only port; with several ports it is unknown-port', () => {
+  const spec = cleanSpec();
+  spec.services!.api.healthCheck = { path: '/healthz' };
+  const r = checkRegistry(spec);
+  expect(r.ok).toBe(true);
+  expect(workloadSpec(r, 'api', 'production')!.readiness).toEqual({ port: 8110, path: '/healthz' });
+  spec.services!.api.ports.admin = { offset: 11 };
+  const f = checkRegistry(spec).findings.filter(x => x.rule === 'unknown-port');
+  expect(f).toEqual([expect.objectContaining({ where: expect.objectContaining({ service: 'api', path: 'services.api.healthCheck' }) })]);
+  expect(f[0].fix).toBe('name the port it answers on: healthCheck: { path: /healthz, port: http }');
 });

@@ -51,7 +51,10 @@ export function workloadSpec(resolved: ResolvedRegistry, service: string, enviro
     return host === undefined ? undefined : { host, port: a.port };
   }, kubernetesDialect);
   const health = resolved.spec.services?.[service]?.healthCheck;
-  const healthPort = typeof health === 'object' && health.port !== undefined ? mine.find(a => a.portName === health.port) : undefined;
+  // The probe's port: the one the health check names, else the service's only port (the checker refuses a path without a port on a service with several).
+  const portNames = Object.keys(resolved.spec.services?.[service]?.ports ?? {});
+  const probePort = typeof health === 'object' ? health.port ?? (health.path !== undefined && portNames.length === 1 ? portNames[0] : undefined) : undefined;
+  const healthPort = probePort !== undefined ? mine.find(a => a.portName === probePort) : undefined;
   return {
     namespace: mine[0].namespace,
     podLabels: podLabelsOf(resolved, service),

@@ -176,6 +176,11 @@ export const values: Walk = {
       (entry as { connectsTo?: Array<{ to: string; env?: string }> }).connectsTo?.forEach((c, i) => variable(`${at}.connectsTo[${i}].env`, c.env, `the connection from ${name} to ${c.to}`));
       if (entry.healthCheck && typeof entry.healthCheck === 'object') {
         const port = (entry.healthCheck as { port?: string }).port;
+        const path = (entry.healthCheck as { path?: string }).path;
+        if (port === undefined && path !== undefined && Object.keys(e.ports).length > 1) {
+          out.push(finding('unknown-port', `the health check of ${name} gives a path but no port, and ${name} has ${Object.keys(e.ports).length} ports, so no readiness probe would be written`,
+            { registry, service: name, path: `${at}.healthCheck` }, `name the port it answers on: healthCheck: { path: ${path}, port: ${Object.keys(e.ports)[0]} }`));
+        }
         if (port !== undefined && !Object.prototype.hasOwnProperty.call(e.ports, port)) {
           out.push(finding('unknown-port', `the health check of ${name} names port ${quoted(port)}, which ${name} does not declare, so no readiness probe would be written`,
             { registry, service: name, path: `${at}.healthCheck.port` }, `use one of its ports: ${Object.keys(e.ports).join(', ')}`));
