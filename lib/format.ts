@@ -1,6 +1,11 @@
 import { Finding, blocking } from './model/finding';
+import { printable } from './model/text';
 
-/** One finding as people read it: severity, rule, who, then the message and the fix. */
+/**
+ * One finding as people read it: severity, rule, who, then the message and the fix. Control
+ * characters, line separators and bidirectional controls in any part are shown as `\u{…}`
+ * escapes: a value quoted in a message cannot rewrite the terminal or reorder the line.
+ */
 export function formatFinding(f: Finding): string {
   const w = f.where;
   const who = [
@@ -13,7 +18,7 @@ export function formatFinding(f: Finding): string {
   const lines = [head, `  ${f.message}`];
   if (f.waived) lines.push(`  waived: ${f.waived}`);
   else if (f.fix) lines.push(`  fix: ${f.fix}`);
-  return lines.join('\n');
+  return lines.map(printable).join('\n');
 }
 
 /** `1 error, 2 warnings, 0 waived`. */

@@ -357,13 +357,34 @@ test('a lock file that is not one is an error naming the file, the entry and the
     expect([text, error(text)]).toEqual([text, notLock]);
   }
   const fix = 'restore the lock file from git, or delete the entry to let that port be chosen again';
-  expect(error('{"lockfileVersion":1,"registries":{"r":[]}}')).toBe(`ports.lock.json: registries.r is [], not { "ports": { … }, "offsets": { … } }; ${fix}`);
-  expect(error('{"lockfileVersion":1,"registries":{"r":null}}')).toBe(`ports.lock.json: registries.r is null, not { "ports": { … }, "offsets": { … } }; ${fix}`);
-  for (const table of ['null', '[]', '5']) {
-    expect(error(`{"lockfileVersion":1,"registries":{"r":{"offsets":${table}}}}`))
-      .toBe(`ports.lock.json: registries.r.offsets is ${table}, not a map of "<environment>/<service>/<port>" to a port; ${fix}`);
+  // Each at its own position in the lock file (line:column of the value).
+  const col = (text: string, value: string) => `ports.lock.json:1:${text.lastIndexOf(value) + 1}`;
+  for (const value of ['[]', 'null']) {
+    const text = `{"lockfileVersion":1,"registries":{"r":${value}}}`;
+    expect(error(text)).toBe(`${col(text, value)}: registries.r is ${value}, not { "ports": { … }, "offsets": { … } }; ${fix}`);
   }
-  expect(error('{"lockfileVersion":1,"registries":{"r":{"ports":{"dev/a/http":8000.5}}}}')).toBe(`ports.lock.json: registries.r.ports entry "dev/a/http" is 8000.5, not an integer; ${fix}`);
+  for (const table of ['null', '[]', '5']) {
+    const text = `{"lockfileVersion":1,"registries":{"r":{"offsets":${table}}}}`;
+    expect(error(text)).toBe(`${col(text, table)}: registries.r.offsets is ${table}, not a map of "<environment>/<service>/<port>" to a port; ${fix}`);
+  }
+  const fraction = '{"lockfileVersion":1,"registries":{"r":{"ports":{"dev/a/http":8000.5}}}}';
+  expect(error(fraction)).toBe(`${col(fraction, '8000.5')}: registries.r.ports entry "dev/a/http" is 8000.5, not an integer; ${fix}`);
+  for (const port of ['0', '70000', '-1']) {
+    const text = `{"lockfileVersion":1,"registries":{"r":{"ports":{"dev/a/http":${port}}}}}`;
+    expect(error(text)).toBe(`${col(text, port)}: registries.r.ports entry "dev/a/http" is ${port}, not a port (1-65535); ${fix}`);
+  }
+  const offset = '{"lockfileVersion":1,"registries":{"r":{"offsets":{"a/http":-3}}}}';
+  expect(error(offset)).toBe(`${col(offset, '-3')}: registries.r.offsets entry "a/http" is -3, not an offset in a band (0-65534); ${fix}`);
+});
+
+test('a key written twice in the lock file is an error at the second one, not the last silently winning', () => {
+  const error = (text: string) => { try { parseLockFile(text, 'ports.lock.json'); } catch (e) { return (e as Error).message; } return 'parsed'; };
+  const text = '{\n  "lockfileVersion": 1,\n  "registries": {\n    "x": { "ports": { "dev/api/http": 8001, "dev/api/http": 8005 }, "offsets": {} }\n  }\n}\n';
+  expect(error(text)).toBe('ports.lock.json:4:45: the key "dev/api/http" is written twice (JSON readers keep the last one silently); keep one entry of each ' +
+    '(restore the lock file from git, or delete the entry to let that port be chosen again)');
+  expect(error('{"lockfileVersion":1,"registries":{"x":{"ports":{}},"x":{"ports":{}}}}')).toMatch(/^ports\.lock\.json:1:53: the key "x" is written twice/);
+  // Keys and strings that look alike are not duplicates.
+  expect(error('{"lockfileVersion":1,"registries":{"a:b":{"ports":{"dev/a\\"x/http":8001,"dev/a/http":8002}}}}')).toBe('parsed');
 });
 
 test("offset 'auto' with no offset free in every band is one no-free-port error naming the bands", () => {

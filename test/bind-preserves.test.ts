@@ -295,3 +295,33 @@ describe('StatefulSets and the objects a workload makes', () => {
     expect(() => app.synth()).toThrow(/Job workloads\/migrate is bound to api, which serves ports in production[\s\S]*fix: declare the job as a client of its own, a service without ports \(ports\.service\('migrate', \{\}\)/);
   });
 });
+
+describe('Ingress backends in the app\'s own charts', () => {
+  const NO = path.join(os.tmpdir(), 'cdk8s-ports-no-such-lock.json');
+  const app = (edge: (chart: Chart, web: ReturnType<PortRegistry['getService']>) => void, namespace?: string) => {
+    const a = Testing.app();
+    const ports = new PortRegistry(a, 'shop', { environments: { production: { range: [8100, 8199], namespace: 'shop-prod' } }, lockFile: NO });
+    ports.service('web', { public: true, ports: { http: Port.offset(1), metrics: Port.offset(90) } });
+    edge(new Chart(a, 'edge', namespace ? { namespace } : {}), ports.getService('web'));
+    return a;
+  };
+  const typed = (chart: Chart, port: k8s.ServiceBackendPort) => new k8s.KubeIngress(chart, 'web', {
+    spec: { rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port } } }] } }] },
+  });
+
+  test('an Ingress from ingressBackend() in the environment\'s namespace is clean', () => {
+    const a = app((chart, web) => new kplus.Ingress(chart, 'web', { rules: [{ backend: web.ingressBackend('production', 'http') }] }), 'shop-prod');
+    expect(() => a.synth()).not.toThrow();
+  });
+
+  test('an Ingress to a registry Service in no namespace, or on a port the Service does not have, is workload-drift', () => {
+    const lost = app((chart, web) => new kplus.Ingress(chart, 'web', { rules: [{ backend: web.ingressBackend('production', 'http') }] }));
+    expect(() => lost.synth()).toThrow(/Ingress .* routes to Service web, but it is in no namespace \(it lands in default\)[\s\S]*fix: put the Ingress in shop-prod: new Chart\(app, '<id>', \{ namespace: ports\.namespace\('production'\) \}\)/);
+    expect(() => app(chart => typed(chart, { number: 8080 }), 'shop-prod').synth())
+      .toThrow(/routes to web on port 8080, but web's Service has http 8101, metrics 8190 in the registry \(production\)/);
+    expect(() => app(chart => typed(chart, { name: 'htp' }), 'shop-prod').synth()).toThrow(/on port "htp", but web's Service ports are named http, metrics/);
+    expect(() => app(chart => typed(chart, { name: 'http' }), 'shop-prod').synth()).not.toThrow();
+    // A Service named web in a namespace the registry does not manage is someone else's.
+    expect(() => app(chart => typed(chart, { number: 8080 }), 'legacy').synth()).not.toThrow();
+  });
+});

@@ -322,6 +322,11 @@ const cases: Record<string, Case> = {
     where: { service: 'api', other: 'worker' },
     good: s => { s.services.worker.status = 'dev-only'; s.environments.development = { ...s.environments.development, kind: 'development' }; },
   },
+  'an external at every address': {
+    rule: 'open-cidr', bad: s => { s.externals.db.cidrs = ['0.0.0.0/0']; },
+    where: { service: 'db' },
+    good: s => { s.externals.db.cidrs = ['10.0.0.0/8']; s.externals.db.host = 'db.internal'; },
+  },
   'an IPv6 block with a prefix over 128': {
     rule: 'invalid-cidr', bad: s => { s.externals.db.cidrs = ['2001:db8::/129']; },
     where: { service: 'db' },

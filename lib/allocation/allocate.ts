@@ -286,6 +286,11 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
           { registry, service: name, portName, path }, undefined, `keep one of ${which.join(', ')}`);
         continue;
       }
+      if (p.auto === false && p.port === undefined && p.offset === undefined) {
+        report('port-source', `${name}.${portName} sets auto: false but neither port nor offset, so it would still be allocated automatically`,
+          { registry, service: name, portName, path: `${path}.auto` }, undefined, 'give it port: or offset:, or remove auto: false (a port without either is automatic)');
+        continue;
+      }
       const decl = declOf('service', name, portName, path, p, svc);
       declRank.set(decl, declRank.size);
       if (p.port !== undefined) {

@@ -125,6 +125,15 @@ export function registryFromCompose(text: string, name: string): ImportResult {
           notes.push(`${serviceName}: container port ${m.target} is not published; left out`);
           continue;
         }
+        if (m.published === 0) {
+          notes.push(`${serviceName}: ${JSON.stringify(raw)} publishes container port ${m.target} on a host port docker picks at each start (0); left out: give it a port`);
+          continue;
+        }
+        const notPort = [m.published, m.target].find(n => n < 1 || n > 65535);
+        if (notPort !== undefined) {
+          notes.push(`${serviceName}: ${JSON.stringify(raw)} names ${notPort}, which is not a port (1-65535); left out`);
+          continue;
+        }
         const key = portName(m, explicit, kindOf(typeof svc?.image === 'string' ? svc.image : undefined), taken);
         taken.add(key);
         const registered = ianaService(m.published, m.protocol.toUpperCase() as 'TCP');

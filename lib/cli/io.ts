@@ -56,12 +56,9 @@ export const jsonOption = (): Option => new Option('--json', 'print JSON for mac
 /**
  * Text from files and from other processes as it may reach a terminal: control characters (an
  * escape sequence can rewrite the screen or the title), line and paragraph separators, and
- * bidirectional overrides (text that reads differently from what it is) shown as `\u{…}` escapes.
+ * bidirectional controls (text that reads differently from what it is) shown as `\u{…}` escapes.
  */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
-    c => (c === '\t' ? '  ' : `\\u{${c.codePointAt(0)!.toString(16)}}`));
-}
+export { printable } from '../model/text';
 
 /** The package's version, from its package.json (found from build/lib/cli or lib/cli alike). */
 export function packageVersion(): string {

@@ -115,17 +115,34 @@ export function filesUnder(dir: string, excludes: readonly string[], skip: Reado
 
 export function scanTree(dir: string, allocations: readonly Allocation[], excludes: readonly string[] = DEFAULT_EXCLUDES, cwd = process.cwd(),
   skip: ReadonlySet<string> = new Set(), variableOf: (a: Allocation) => string = envVariableFor): ScanHit[] {
+  return scanTreeWithNotes(dir, allocations, excludes, cwd, skip, variableOf).hits;
+}
+
+/** A file scan did not read, and why (said to the user: a file left out is never silent). */
+export interface ScanSkip {
+  readonly file: string;
+  readonly reason: string;
+}
+
+/** {@link scanTree}, with the files it left out (larger than 1 MB). */
+export function scanTreeWithNotes(dir: string, allocations: readonly Allocation[], excludes: readonly string[] = DEFAULT_EXCLUDES, cwd = process.cwd(),
+  skip: ReadonlySet<string> = new Set(), variableOf: (a: Allocation) => string = envVariableFor): { hits: ScanHit[]; skipped: ScanSkip[] } {
   const byPort = new Map<number, Allocation[]>();
   for (const a of allocations) {
     for (const port of new Set([a.port, a.targetPort])) byPort.set(port, [...(byPort.get(port) ?? []), a]);
   }
   const services = new Set(allocations.map(a => a.service));
   const hits: ScanHit[] = [];
+  const skipped: ScanSkip[] = [];
   for (const file of filesUnder(dir, excludes, skip)) {
-    if (fs.statSync(file).size > MAX_BYTES) continue;
+    const size = fs.statSync(file).size;
+    if (size > MAX_BYTES) {
+      skipped.push({ file: path.relative(cwd, file) || file, reason: `larger than 1 MB (${(size / 1024 / 1024).toFixed(1)} MB), not scanned` });
+      continue;
+    }
     const text = fs.readFileSync(file, 'utf8');
     if (text.includes('\u0000')) continue;
     hits.push(...scanText(text, path.relative(cwd, file) || file, byPort, services, variableOf));
   }
-  return hits;
+  return { hits, skipped };
 }

@@ -3,7 +3,7 @@ import type { ResolvedConnection, ResolvedRegistry } from '../model/resolved';
 import { envVarStem, isDeployed } from '../model/normalize';
 import { oneLine } from './escape';
 import { lookup } from './lookup';
-import { Address, composeReference, connectionVariables } from './urls';
+import { Address, composeDialect, connectionVariables } from './urls';
 import { yamlText } from './yaml';
 
 /**
@@ -87,7 +87,7 @@ export function composeDocuments(resolved: ResolvedRegistry): Map<string, YamlFi
       const allocations = index.allocationsOf(env.name, name);
       const own: Record<string, string> = { PORT: String(allocations[0].targetPort) };
       if (allocations.length > 1) for (const a of allocations) own[`PORT_${envVarStem(a.portName)}`] = String(a.targetPort);
-      const environment = connectionVariables(resolved, env.name, name, (c, a) => composeAddress(resolved, c, a), composeReference);
+      const environment = connectionVariables(resolved, env.name, name, (c, a) => composeAddress(resolved, c, a), composeDialect);
       const needsHost = index.connectionsFrom(env.name, name).some(c => {
         const a = index.allocation(c.targetEnvironment, c.to, c.portName);
         return a !== undefined && composeAddress(resolved, c, a).host === DOCKER_HOST;

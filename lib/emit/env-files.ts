@@ -2,7 +2,7 @@ import type { ResolvedRegistry } from '../model/resolved';
 import { envVarStem } from '../model/normalize';
 import { envValue, oneLine } from './escape';
 import { lookup } from './lookup';
-import { ALIASES, referencedVariables, schemeOf, urlFor, urlSpecOf } from './urls';
+import { ALIASES, Part, referencedVariables, render, schemeOf, shellDialect, urlParts, urlSpecOf } from './urls';
 
 /**
  * One `.env` file per environment, for processes on the host: every allocation as
@@ -14,24 +14,24 @@ import { ALIASES, referencedVariables, schemeOf, urlFor, urlSpecOf } from './url
 export function envFiles(resolved: ResolvedRegistry): Map<string, string> {
   const files = new Map<string, string>();
   for (const env of resolved.environments) {
-    const vars = new Map<string, string>();
+    const vars = new Map<string, Part[]>();
     for (const a of resolved.allocations.filter(x => x.environment === env.name)) {
       const name = portVariable(resolved, a.service, a.portName);
-      vars.set(name, String(a.port));
-      if (a.fallback !== undefined) vars.set(`${name}_ALT`, String(a.fallback));
+      vars.set(name, [{ text: String(a.port) }]);
+      if (a.fallback !== undefined) vars.set(`${name}_ALT`, [{ text: String(a.fallback) }]);
     }
-    const aliases = new Map<string, string[]>();
+    const aliases = new Map<string, Map<string, Part[]>>();
     for (const c of resolved.connections.filter(x => x.environment === env.name && x.targetEnvironment === env.name)) {
       const a = lookup(resolved).allocation(env.name, c.to, c.portName);
       if (!a) continue;
       const host = resolved.spec.externals?.[c.to]?.host ?? resolved.spec.services?.[c.to]?.host ?? 'localhost';
-      const url = urlFor(c.to, a, { host, port: a.port }, urlSpecOf(resolved, c.to, c));
+      const url = urlParts(c.to, a, { host, port: a.port }, urlSpecOf(resolved, c.to, c));
       if (!url) continue;
       vars.set(c.env ?? `${envVarStem(c.to)}_URL`, url);
       const alias = ALIASES[schemeOf(a.kind, a.appProtocol) ?? ''];
-      if (alias) aliases.set(alias, [...new Set([...(aliases.get(alias) ?? []), url])]);
+      if (alias) aliases.set(alias, (aliases.get(alias) ?? new Map()).set(render(url, shellDialect), url));
     }
-    for (const [alias, urls] of aliases) if (urls.length === 1) vars.set(alias, urls[0]);
+    for (const [alias, urls] of aliases) if (urls.size === 1) vars.set(alias, [...urls.values()][0]);
     const supplied = [...new Set([...vars.values()].flatMap(referencedVariables))].sort();
     const lines = [...vars].sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, v]) => `${k}=${envValue(v)}`);
     files.set(`${env.name}.env`, [

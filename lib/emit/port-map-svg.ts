@@ -3,6 +3,7 @@ import { Finding, blocking } from '../model/finding';
 import type { Environment } from '../model/normalize';
 import { avoidedPortsOf, avoidedRangesOf, formatRange } from '../model/normalize';
 import type { Range } from '../model/schema';
+import { xmlText } from './escape';
 
 /**
  * The port space of every environment as an SVG picture. The axis shows only the parts of
@@ -24,7 +25,7 @@ const BIN = 150;
 const PALETTE = ['#8ecae6', '#b5e48c', '#ffd6a5', '#cdb4db', '#a0c4ff', '#fdffb6', '#bde0fe', '#ffc8dd'];
 const COLORS = { ok: '#1d3557', warning: '#e09f3e', waived: '#6c757d', error: '#d62828', band: '#dbe9f6' };
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = xmlText;
 const num = (n: number) => (Math.round(n * 10) / 10).toString();
 
 interface Segment { readonly from: number; readonly to: number; readonly x: number; readonly width: number }

@@ -6,7 +6,7 @@
 import type { Allocation, ResolvedRegistry } from '../model/resolved';
 import { envVarStem, presentIn } from '../model/normalize';
 import { lookup } from './lookup';
-import { connectionVariables, kubernetesReference } from './urls';
+import { connectionVariables, kubernetesDialect } from './urls';
 
 /** One container port of a bound workload. */
 export interface WorkloadPort {
@@ -54,9 +54,12 @@ export function workloadSpec(resolved: ResolvedRegistry, service: string, enviro
   const env = connectionVariables(resolved, environment, service, (c, a) => {
     const host = clusterHost(resolved, c.to, a);
     return host === undefined ? undefined : { host, port: a.port };
-  }, kubernetesReference);
+  }, kubernetesDialect);
   const health = resolved.spec.services?.[service]?.healthCheck;
-  const healthPort = typeof health === 'object' && health.port !== undefined ? mine.find(a => a.portName === health.port) : undefined;
+  // The probe's port: the one the health check names, else the service's only port (the checker refuses a path without a port on a service with several).
+  const portNames = Object.keys(resolved.spec.services?.[service]?.ports ?? {});
+  const probePort = typeof health === 'object' ? health.port ?? (health.path !== undefined && portNames.length === 1 ? portNames[0] : undefined) : undefined;
+  const healthPort = probePort !== undefined ? mine.find(a => a.portName === probePort) : undefined;
   // The container is told where to listen, as the compose overlays tell it: PORT, and PORT_<NAME> when it has several.
   const own: Record<string, string> = mine.length ? { PORT: String(mine[0].targetPort) } : {};
   if (mine.length > 1) for (const a of mine) own[`PORT_${envVarStem(a.portName)}`] = String(a.targetPort);

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import * as jsyaml from 'js-yaml';
 import type { Document, LineCounter } from 'yaml';
 import { yamlLib } from './yaml-lib';
-import { RegistryBase, baseProblem } from '../model/extend';
+import { realpathSync } from 'fs';
+import * as path from 'path';
+import { RegistryBase, baseProblem, extendSpec } from '../model/extend';
 import { Finding, Where, finding } from '../model/finding';
 import { RegistrySpec, RegistrySpecSchema } from '../model/schema';
 import { closest } from '../model/suggest';
@@ -28,6 +30,9 @@ export function registryJsonSchema(): Record<string, unknown> {
   return { ...schema, $id: 'https://cdk8s-ports.dev/schema/ports.schema.json', title: 'cdk8s-ports registry' };
 }
 
+/** Whether a parser gave up because the text nests deeper than the stack (a JavaScript RangeError, however it is reported). */
+const tooDeep = (e: unknown) => e instanceof RangeError || /Maximum call stack size exceeded/.test(String((e as { message?: unknown } | null)?.message ?? e));
+
 /** Limits that keep a hostile file from exhausting the process. */
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 const MAX_ALIASES = 100;
@@ -36,6 +41,8 @@ export interface LoadedRegistry {
   /** The registry when the file parsed and matched the model; findings may still follow from the rules. */
   readonly spec?: RegistrySpec & { readonly extends?: string };
   readonly findings: Finding[];
+  /** The registry's name as the file gives it (`name:`), also when the file does not match the model. */
+  readonly name?: string;
   /** True when the text could not be read as YAML/JSON at all (empty, binary, too large, malformed). */
   readonly unreadable?: boolean;
   /** Maps a key path (`services.api.ports.http.port`) to `file:line:column`, when the file has it. */
@@ -111,7 +118,11 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
     try {
       doc = theDoc();
     } catch (e) {
+      if (tooDeep(e)) return fail(`${file} is nested too deeply to be read (a registry is a few levels deep)`, {}, 'check that this is the right file');
       return fail(`${file} cannot be parsed: ${(e as Error).message}`, {}, 'fix the YAML');
+    }
+    if (doc.errors.some(tooDeep)) {
+      return fail(`${file} is nested too deeply to be read (a registry is a few levels deep)`, {}, 'check that this is the right file');
     }
     if (doc.errors.length) {
       return {
@@ -169,24 +180,57 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
     // A file read on the fast path is located by its block structure, without a second parse, when it can be.
     const fastHit = fast !== undefined ? (quick ??= blockLocator(text))(path) : undefined;
     if (fastHit) return `${file}:${fastHit.line}:${fastHit.col}`;
-    // `a.b[2].c`: dotted segments are map keys (even "9100"), bracketed ones list indexes.
-    const keys = path.split('.').flatMap(part => {
-      const m = /^(.*?)((?:\[\d+\])+)$/.exec(part);
-      return m ? [...(m[1] ? [m[1]] : []), ...[...m[2].matchAll(/\[(\d+)\]/g)].map(x => Number(x[1]))] : [part];
-    });
-    // The deepest node of the path that exists in the file: a scalar where its value stands,
-    // a map or list where its key stands (the line a reader looks for).
+    return walkTo(path);
+  };
+  /**
+   * `a.b[2].c`, read against the document itself, in one walk from the top: at a map, the key that
+   * the rest of the path starts with (the longest, so a key that holds dots, such as a label key
+   * `app.kubernetes.io/name`, is found whole), at a list the bracketed index. The deepest node of the
+   * path that exists in the file: a scalar where its value stands, a map or list where its key
+   * stands (the line a reader looks for). Linear in the length of the path for every key it holds.
+   */
+  const walkTo = (path: string): string | undefined => {
+    const lib = yamlLib();
     const doc = theDoc();
-    for (let n = keys.length; n >= 1; n--) {
-      const node = doc.getIn(keys.slice(0, n), true);
-      if (!yamlLib().isNode(node) || !node.range) continue;
-      if (yamlLib().isCollection(node)) {
-        const key = keyPosition(keys.slice(0, n));
-        if (key) return key;
+    let node: unknown = doc.contents;
+    let keyNode: { range?: [number, number, number] } | undefined;
+    let rest = path;
+    let found: string | undefined;
+    while (rest.length) {
+      let next: unknown;
+      let nextKey: { range?: [number, number, number] } | undefined;
+      let consumed = 0;
+      if (lib.isMap(node)) {
+        for (const pair of node.items) {
+          const key = lib.isScalar(pair.key) ? String(pair.key.value) : undefined;
+          if (key === undefined || !rest.startsWith(key)) continue;
+          const after = rest.charAt(key.length);
+          if (after !== '' && after !== '.' && after !== '[') continue;
+          if (key.length + (after === '.' ? 1 : 0) > consumed) {
+            consumed = key.length + (after === '.' ? 1 : 0);
+            next = pair.value;
+            nextKey = pair.key as { range?: [number, number, number] };
+          }
+        }
+      } else if (lib.isSeq(node)) {
+        const m = /^\[(\d+)\]\.?/.exec(rest);
+        if (m) {
+          next = node.items[Number(m[1])];
+          consumed = next === undefined ? 0 : m[0].length;
+          nextKey = undefined;
+        }
       }
-      return position(node.range[0]);
+      if (!consumed) break;
+      rest = rest.slice(consumed);
+      node = next;
+      keyNode = nextKey;
+      if (lib.isNode(node) && node.range) {
+        found = lib.isCollection(node) && keyNode?.range ? position(keyNode.range[0]) : position(node.range[0]);
+      } else if (keyNode?.range) {
+        found = position(keyNode.range[0]);
+      }
     }
-    return undefined;
+    return found;
   };
 
   let data: unknown = fast;
@@ -194,6 +238,7 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
     try {
       data = theDoc().toJS({ maxAliasCount: MAX_ALIASES });
     } catch (e) {
+      if (tooDeep(e)) return fail(`${file} is nested too deeply to be read (a registry is a few levels deep)`, {}, 'check that this is the right file');
       return fail(`${file} cannot be read: ${(e as Error).message}`, {}, 'expand or remove the YAML aliases');
     }
   }
@@ -205,6 +250,8 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
 
   const parsed = RegistryFileSchema.safeParse(data);
   if (!parsed.success) {
+    const own = (data as { name?: unknown }).name;
+    const givenName = name ?? (typeof own === 'string' && own.length > 0 ? own : undefined);
     const schema = registryJsonSchema() as JsonSchema;
     // A key reported as missing next to an unknown key that is its misspelling says the same thing twice.
     const explained = new Set(parsed.error.issues.flatMap(issue => issue.code !== 'unrecognized_keys' ? [] : issue.keys.flatMap(key => {
@@ -214,7 +261,7 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
     const issues = parsed.error.issues.filter(issue => !(issue.code === 'invalid_type' && explained.has(issue.path.map(String).join('.'))));
     const findings = issues.flatMap(issue => {
       const keyPath = issue.path.map(String).join('.');
-      const base: Where = { ...(name ? { registry: name } : {}), path: keyPath };
+      const base: Where = { ...(givenName ? { registry: givenName } : {}), path: keyPath };
       const [section, entry] = issue.path.map(String);
       if ((section === 'services' || section === 'externals') && entry) Object.assign(base, { service: entry });
       if (section === 'environments' && entry) Object.assign(base, { environment: entry });
@@ -233,7 +280,7 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
         ? `${keyPath || 'the registry'} is ${describeValue(got)}; expected ${expected}` : `${keyPath}: ${issue.message}`;
       return [finding('schema', message, { ...base, file: locate(keyPath) ?? file }, `fix the value at ${keyPath || 'the top level'}`)];
     });
-    return { findings, locate };
+    return { findings, locate, ...(givenName ? { name: givenName } : {}) };
   }
   const { $schema: _schema, name: fileName, ...rest } = parsed.data;
   const registryName = name ?? fileName ?? fallbackName;
@@ -249,25 +296,67 @@ export function locateFindings(findings: readonly Finding[], locate: (path: stri
   });
 }
 
+/** How deep `extends` chains may go (a base of a base of …). */
+export const MAX_EXTENDS_DEPTH = 16;
+
 /**
  * A base registry file for `extends`: its spec, or findings saying why it cannot serve
- * (unreadable, not a registry, or declaring services, which a base must not).
+ * (unreadable, not a registry, declaring services, which a base must not, or its own chain of
+ * `extends` looping or too deep). A base's own `extends` is followed (relative to the base file),
+ * each level on top of the one it extends; the merged base carries the name of the chain's root,
+ * which groups every registry that shares its hosts.
+ *
+ * Only files named `.yaml`, `.yml` or `.json` are read, and a base that is not a registry is
+ * reported by position alone: a message never shows a base file's keys or values, so a wrong path
+ * (an `/etc/shadow`, a file of access keys) cannot end up in a CI log.
  */
-export function loadBaseFile(file: string, display = file): { readonly base?: RegistryBase; readonly findings: Finding[] } {
+export function loadBaseFile(file: string, display = file, chain: readonly string[] = []): { readonly base?: RegistryBase; readonly findings: Finding[] } {
+  const fail = (message: string, fix: string, at = display) => ({ findings: [finding('schema', message, { file: at }, fix)] });
+  if (!/\.(ya?ml|json)$/i.test(file)) {
+    return fail(`base registry ${display} is not a .yaml, .yml or .json file, so it is not read`, 'name a registry base file (ports.yaml, org.yaml …) in extends');
+  }
+  let real = file;
+  try {
+    real = realpathSync(file);
+  } catch {
+    // A path that does not resolve is reported by the read below.
+  }
+  if (chain.includes(real)) {
+    return fail(`extends loops: ${[...chain, real].map(f => relativeDisplay(f, display)).join(' extends ')}`, 'remove the extends that leads back to a file of the chain');
+  }
+  if (chain.length >= MAX_EXTENDS_DEPTH) {
+    return fail(`base registry ${display} is ${chain.length} levels of extends deep; at most ${MAX_EXTENDS_DEPTH} are followed`, 'extend the shared base directly');
+  }
   let text: string;
   try {
     text = readRegularFile(file);
   } catch (e) {
     const reason = e instanceof ReadError ? e.reason : (e as Error).message;
-    return { findings: [finding('schema', `base registry ${display} ${reason}`, { file: display }, 'check the path given to extends')] };
+    return fail(`base registry ${display} ${reason}`, 'check the path given to extends');
   }
-  const loaded = parseRegistryText(text, display);
-  if (!loaded.spec) return { findings: loaded.findings };
-  const problem = baseProblem(loaded.spec);
+  const loaded = parseRegistryText(text, display, undefined, path.basename(file).replace(/\.(ya?ml|json)$/i, ''));
+  if (!loaded.spec) {
+    // By position only: what the file holds is never repeated.
+    const at = loaded.findings.map(f => f.where.file).find(f => f !== undefined && f !== display);
+    return fail(`base registry ${display} is not a registry base (${loaded.findings.length} problem${loaded.findings.length === 1 ? '' : 's'}${at ? `, the first at ${at}` : ''}); its content is not shown here`,
+      `check the path given to extends; if it is the right file, run cdk8s-ports check -r ${display} to see the problems`, at ?? display);
+  }
+  const { extends: parentPath, ...own } = loaded.spec;
+  const problem = baseProblem(own);
   if (problem) {
-    return { findings: [finding('schema', problem, { file: display }, 'declare them as externals in the base, or as services of a team registry')] };
+    return fail(problem, 'declare them as externals in the base, or as services of a team registry');
   }
-  return { base: loaded.spec, findings: [] };
+  if (parentPath === undefined) return { base: own, findings: [] };
+  const parentFile = path.resolve(path.dirname(file), parentPath);
+  const parent = loadBaseFile(parentFile, relativeDisplay(parentFile, display), [...chain, real]);
+  if (!parent.base) return parent;
+  const { base: _root, ...merged } = extendSpec(parent.base, own);
+  return { base: { ...merged, name: parent.base.name }, findings: [] };
+}
+
+/** A file of an extends chain as the messages show it: absolute when the first was, else relative to the working folder. */
+function relativeDisplay(target: string, display: string): string {
+  return path.isAbsolute(display) ? target : path.relative(process.cwd(), target) || target;
 }
 
 /**
@@ -336,7 +425,9 @@ export function blockLocator(text: string): (path: string) => { line: number; co
     const path = pathOf();
     if (!positions.has(path)) positions.set(path, { line, col });
   };
-  const KEY = /^(?:"([^"\\]*)"|'([^']*)'|([^\s"'#:{}[\],&*!|>%@`-][^:#]*?|-[^\s:#][^:#]*?))\s*:(?:\s|$)/;
+  // Greedy runs up to the first `:` or `#`, the trailing blanks cut afterwards: a lazy run followed
+  // by `\s*` would try every split of a long run of blanks (quadratic in the line's length).
+  const KEY = /^(?:"([^"\\]*)"\s*|'([^']*)'\s*|([^\s"'#:{}[\],&*!|>%@`-][^:#]*|-[^\s:#][^:#]*)):(?:\s|$)/;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i];
@@ -367,7 +458,7 @@ export function blockLocator(text: string): (path: string) => { line: number; co
     if (t === '' || t.startsWith('#')) continue;
     const m = KEY.exec(t);
     if (!m) continue;
-    stack.push({ indent, segment: m[1] ?? m[2] ?? m[3], item: false, items: 0 });
+    stack.push({ indent, segment: m[1] ?? m[2] ?? m[3].trimEnd(), item: false, items: 0 });
     record(i + 1, indent + 1);
   }
   return (path: string) => positions.get(path);

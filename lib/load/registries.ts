@@ -128,7 +128,7 @@ function readOne(file: string, cwd: string, options: LoadOptions = {}): Pending 
   if (loaded.unreadable) {
     throw new UsageError(loaded.findings.map(f => `${f.where.file ?? display}: ${f.message}`).join('\n'));
   }
-  const name = loaded.spec?.name ?? path.basename(file).replace(/\.(ya?ml|json)$/, '');
+  const name = loaded.spec?.name ?? loaded.name ?? path.basename(file).replace(/\.(ya?ml|json)$/, '');
   const lock = normalize().ownEntry(locks.registries, name) ?? emptyLock();
   if (!loaded.spec) {
     return { name, source: display, kind: 'file', lock, root, input: { spec: undefined, findings: loaded.findings } };
@@ -137,7 +137,7 @@ function readOne(file: string, cwd: string, options: LoadOptions = {}): Pending 
   let spec: RegistrySpec = own;
   if (basePath !== undefined) {
     const baseFile = path.resolve(path.dirname(file), basePath);
-    const loadedBase = loadBaseFile(baseFile, path.relative(cwd, baseFile));
+    const loadedBase = loadBaseFile(baseFile, path.relative(cwd, baseFile), [realFile(file)]);
     if (!loadedBase.base) throw new UsageError(`base ${basePath} of ${display}: ${loadedBase.findings.map(f => f.message).join('; ')}`);
     spec = extend().extendSpec(loadedBase.base, own);
   }
@@ -208,3 +208,12 @@ export function allFindings(registries: readonly LoadedRegistry[]): Finding[] {
   return registries.flatMap(r => r.resolved.findings);
 }
 
+
+/** The file as its real path (for the loop check of extends), or as given when it does not resolve. */
+function realFile(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+}

@@ -1,19 +1,39 @@
 import { isIP } from 'net';
+import * as ipaddr from 'ipaddr.js';
 import { Finding, finding } from '../model/finding';
-import { Environment, SpecIndex, indexSpec, isDeployed, ownEntry } from '../model/normalize';
+import { Environment, SpecIndex, indexSpec, isDeployed, ownEntry, presentIn } from '../model/normalize';
 import type { RegistrySpec } from '../model/schema';
 import { dns1123Problem } from './names';
 import { connectionReferences } from './references';
 
-/** Why `cidr` is not an address block, or undefined when it is one. */
+/**
+ * Why `cidr` is not an address block as the API server reads an ipBlock, or undefined when it is
+ * one: an IPv4 or IPv6 address in its plain form (four decimal parts without leading zeros, or
+ * IPv6 without a zone such as `%eth0`), a prefix of 0-32 or 0-128 written without a sign or leading
+ * zero, and no address bits set beyond the prefix (`10.0.0.5/8` would silently admit all of
+ * 10.0.0.0/8).
+ */
 export function cidrProblem(cidr: string): string | undefined {
   const [address, prefix, extra] = cidr.split('/');
+  if (address.includes('%')) return 'has a zone (%…), which an address block cannot have';
   const family = isIP(address);
-  if (!family || extra !== undefined || prefix === undefined || !/^\d{1,3}$/.test(prefix)) return 'is not ADDRESS/PREFIX';
+  if (!family || extra !== undefined || prefix === undefined || !/^(0|[1-9]\d{0,2})$/.test(prefix)) return 'is not ADDRESS/PREFIX';
   if (Number(prefix) > (family === 4 ? 32 : 128)) return `has a prefix longer than ${family === 4 ? 32 : 128}`;
+  if (family === 6 && (ipaddr.parse(address) as ipaddr.IPv6).isIPv4MappedAddress()) {
+    return `is an IPv4-mapped IPv6 block, which the API server does not match against IPv4 traffic; write the IPv4 block (${(ipaddr.parse(address) as ipaddr.IPv6).toIPv4Address().toString()}/${Math.max(0, Number(prefix) - 96)})`;
+  }
+  const network = (family === 4 ? ipaddr.IPv4 : ipaddr.IPv6).networkAddressFromCIDR(cidr).toString();
+  if (ipaddr.parse(address).toString() !== network) {
+    const single = `${address}/${family === 4 ? 32 : 128}`;
+    return `has address bits set beyond its /${prefix} prefix, so it would admit all of ${network}/${prefix}; write ${network}/${prefix} for the block, or ${single} for the one address`;
+  }
   return undefined;
 }
 
+/** Whether an (already valid) address block admits every address of its family. */
+export function admitsEverything(cidr: string): boolean {
+  return /\/0$/.test(cidr);
+}
 
 /**
  * Rules about who talks to whom: what the NetworkPolicies are generated from. Given a
@@ -59,13 +79,15 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
           syntax === 'code' ? `give ${c.to} the address its clients use (host: '<name or address>'), or a single address in cidrs ('<address>/32')`
             : `add host: <name or address> to ${c.to} (the address its clients use), or a single address to its cidrs (<address>/32)`));
       }
-      if (!inactive && c.environment === undefined && !noAddress && !unlabelled) continue;
+      // `environment` naming the only environment the client runs in crosses nothing.
+      const crosses = c.environment !== undefined && presentIn(index.services[s], envs).some(e => e.name !== c.environment);
+      if (!inactive && !crosses && !noAddress && !unlabelled) continue;
       const path = `services.${name}.connectsTo[${i}]`;
       if (inactive) {
         out.push(finding('inactive-target', `${name} connects to ${c.to}, which is ${target!.status} and not deployed`,
           { registry, service: name, other: c.to, path }, `drop the connection until ${c.to} is active, or make ${c.to} active`));
       }
-      if (c.environment !== undefined) {
+      if (crosses) {
         out.push(finding('cross-environment', `${name} connects to ${c.to} in environment ${c.environment} from every environment it runs in`,
           { registry, service: name, environment: c.environment, other: c.to, path },
           'keep environments separate unless this path is intended; then waive this warning with the reason'));
@@ -133,6 +155,10 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
     for (const cidr of ext.cidrs ?? []) {
       const problem = cidrProblem(cidr);
       if (problem) out.push(finding('invalid-cidr', `CIDR "${cidr}" of external ${name} ${problem}`, { registry, service: name, path: `externals.${name}.cidrs` }, 'write it like 10.0.0.5/32'));
+      else if (admitsEverything(cidr)) {
+        out.push(finding('open-cidr', `external ${name} lives at ${cidr}, every ${cidr.includes(':') ? 'IPv6' : 'IPv4'} address: its clients' egress policies would allow them to reach any host on its ports`,
+          { registry, service: name, path: `externals.${name}.cidrs` }, `list the addresses ${name} really has (e.g. 203.0.113.10/32), or waive this warning with the reason`));
+      }
     }
   }
   return out;

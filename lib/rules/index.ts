@@ -111,6 +111,7 @@ export const RULE_LIST: readonly Rule[] = [
   walkedRule('external-unaddressed'),
   walkedRule('external-no-host'),
   walkedRule('invalid-cidr'),
+  walkedRule('open-cidr'),
 ];
 
 /** The ids the walks may report; a walk that reports another would be lost (test/rules.test.ts checks). */

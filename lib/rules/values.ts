@@ -7,6 +7,8 @@
  */
 import { isIP } from 'net';
 import { Finding, finding } from '../model/finding';
+import { codePoint, unsafeCharacter } from '../model/text';
+import { envVarStem } from '../model/normalize';
 import type { Walk } from './rule';
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -14,11 +16,10 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 // registry[:port]/path/name[:tag][@digest], lowercase path components as Docker requires.
 const IMAGE = /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
-/** The value as JSON on one line: JSON leaves U+2028 and U+2029 raw, and they break lines in editors and terminals. */
-const quoted = (value: unknown) => JSON.stringify(value).replace(/[\u2028\u2029]/g, c => `\\u${c.charCodeAt(0).toString(16)}`);
+/** The value as JSON on one line: JSON leaves U+2028, U+2029, C1 controls and bidirectional controls raw, and they break or reorder lines in editors and terminals. */
+const quoted = (value: unknown) => JSON.stringify(value).replace(/[\u0080-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef\ufffe\uffff]/g,
+  c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** Why `key` is not a Kubernetes label key (`[prefix/]name`), or undefined. */
 export function labelKeyProblem(key: string): string | undefined {
@@ -37,9 +38,23 @@ export function labelValueProblem(value: string): string | undefined {
 
 /** Why `host` is neither a DNS name nor an IP address, or undefined. */
 export function hostProblem(host: string): string | undefined {
+  if (host.includes('%')) return 'has a zone (%…), which no URL or address in the outputs can carry';
   if (isIP(host)) return undefined;
+  // `010.0.0.1` or `10.1` is no IPv4 address, and resolvers read such names as addresses (in octal, or with parts left out).
+  if (/^[0-9.]+$/.test(host)) return 'looks like an IPv4 address but is not one (four decimal numbers 0-255, without leading zeros)';
   return host.length <= 253 && DNS1123_SUBDOMAIN.test(host) ? undefined : 'is neither a DNS name (lowercase letters, digits, "-" and ".") nor an IP address';
 }
+
+/**
+ * Variables a chosen `env` name may not be: the ones the shell, the dynamic linker, language
+ * runtimes and compose give a meaning of their own. Sourced from a `.env` file (`PATH=8110`,
+ * `LD_PRELOAD=…`) or set in a container, they would change what every program there does;
+ * `PORT` and `PORT_<NAME>` are what compose already gives each container for its own ports.
+ */
+const RESERVED_VARIABLES = /^(PATH|HOME|USER|LOGNAME|SHELL|PWD|OLDPWD|IFS|ENV|BASH_ENV|CDPATH|PS[1-4]|TERM|TZ|LANG|LANGUAGE|LC_[A-Z_]+|TMPDIR|HOSTNAME|MAIL|OPTIND|OPTARG|LD_[A-Z_]+|DYLD_[A-Z_]+|NODE_OPTIONS|NODE_PATH|PYTHONPATH|PYTHONHOME|PYTHONSTARTUP|PERL5LIB|PERL5OPT|RUBYOPT|RUBYLIB|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|CLASSPATH|GCONV_PATH|MALLOC_[A-Z_]+|SSL_CERT_FILE|SSL_CERT_DIR|HTTP_PROXY|HTTPS_PROXY|NO_PROXY|ALL_PROXY|PORT|PORT_[A-Z0-9_]+)$/;
+
+/** The most bytes of annotations (keys and values) the API server accepts on one object. */
+const ANNOTATIONS_LIMIT = 256 * 1024;
 
 /** Namespaces the cluster keeps for itself. */
 const RESERVED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
@@ -71,8 +86,17 @@ export const values: Walk = {
           { registry, environment: env.name, path: `environments.${env.name}.namespace` }, `give ${env.name} a namespace of its own (namespace: ${registry}-${env.name})`));
       }
     }
+    // Free text, read by every output it reaches (lib/model/text.ts): one line, nothing invisible.
     const text = (path: string, what: string, value: string | undefined, service?: string) => {
-      if (value !== undefined && CONTROL.test(value)) bad(path, what, value, 'contains a line break or control character', 'write it on one line, without control characters', service);
+      const c = value === undefined ? undefined : unsafeCharacter(value);
+      if (c === undefined) return;
+      if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(c)) {
+        bad(path, what, value, 'contains a line break or control character', 'write it on one line, without control characters', service);
+        return;
+      }
+      const kind = /[\ud800-\udfff]/.test(c) ? 'a lone surrogate' : /[\ufdd0-\uffff]/.test(c) ? 'a noncharacter' : 'a bidirectional control';
+      bad(path, what, value, `contains ${kind} (${codePoint(c)}), which would disguise or break the outputs it is written into`,
+        kind === 'a bidirectional control' ? 'remove it: text that reads differently from what it holds is refused' : 'remove it: XML and UTF-8 files cannot hold it', service);
     };
     const selector = (path: string, what: string, labels: Record<string, string> | undefined, service: string) => {
       if (labels === undefined) return;
@@ -93,6 +117,11 @@ export const values: Walk = {
       text(`categories.${name}.owner`, 'the owner', category.owner);
     }
     (spec.waivers ?? []).forEach((w, i) => text(`waivers[${i}].reason`, 'the reason', w.reason));
+    (spec.avoid?.ports ?? []).forEach((p, i) => { if (typeof p === 'object') text(`avoid.ports[${i}].reason`, `the reason for avoiding ${p.port}`, p.reason); });
+    (spec.avoid?.ranges ?? []).forEach((r, i) => { if (!Array.isArray(r)) text(`avoid.ranges[${i}].reason`, 'the reason for avoiding the range', (r as { reason?: string }).reason); });
+    if (spec.defactoPorts) {
+      for (const [port, entry] of Object.entries(spec.defactoPorts)) if (entry) text(`defactoPorts.${port}.what`, `what de-facto port ${port} is`, entry.what);
+    }
     const entries = [
       ...index.services.map((e, i) => ({ name: index.serviceNames[i], e, kind: 'services' })),
       ...index.externals.map((e, i) => ({ name: index.externalNames[i], e, kind: 'externals' })),
@@ -101,7 +130,20 @@ export const values: Walk = {
       const at = `${kind}.${name}`;
       const entry = e as typeof e & { host?: string; image?: string; selector?: Record<string, string>; podSelector?: Record<string, string>; namespace?: string; composeName?: string; healthCheck?: unknown };
       for (const field of ['description', 'owner', 'kind'] as const) text(`${at}.${field}`, `the ${field} of ${name}`, entry[field], name);
+      // The API server refuses an object whose annotations exceed 256 KiB: a service's description and owner are annotations of its Service.
+      if (kind === 'services') {
+        const bytes = ['description', 'owner'].reduce((n, f) => n + Buffer.byteLength((entry as Record<string, unknown>)[f] as string ?? '', 'utf8') + `cdk8s-ports.io/${f}`.length, 0);
+        if (bytes > ANNOTATIONS_LIMIT) {
+          bad(`${at}.description`, `the description and owner of ${name}`, `${bytes} bytes`, `exceed the ${ANNOTATIONS_LIMIT / 1024} KiB the API server allows for an object's annotations (they are annotations of its Service)`,
+            'shorten the description: link to the full text instead', name);
+        }
+      }
       if (typeof entry.healthCheck === 'string') text(`${at}.healthCheck`, `the health check of ${name}`, entry.healthCheck, name);
+      else if (entry.healthCheck && typeof entry.healthCheck === 'object') {
+        for (const field of ['path', 'port', 'command'] as const) {
+          text(`${at}.healthCheck.${field}`, `the health check ${field} of ${name}`, (entry.healthCheck as Record<string, string | undefined>)[field], name);
+        }
+      }
       if (entry.host !== undefined) {
         const hp = hostProblem(entry.host);
         if (hp) bad(`${at}.host`, `the host of ${name}`, entry.host, hp, 'use a DNS name such as db.internal or an address such as 10.0.0.5', name);
@@ -115,11 +157,39 @@ export const values: Walk = {
       if (entry.namespace !== undefined && (entry.namespace.length > 63 || !DNS1123_LABEL.test(entry.namespace))) {
         bad(`${at}.namespace`, `the namespace of ${name}`, entry.namespace, 'is not a DNS-1123 label', 'use the namespace\'s name', name);
       }
+      // URL text reaches .env, compose and the kubelet's env: escaped for each, but never invisible or multi-line.
+      const url = (path: string, spec: { path?: string; suffix?: string } | undefined) => {
+        if (!spec) return;
+        text(`${path}.path`, `the URL path of ${name}`, spec.path, name);
+        text(`${path}.suffix`, `the URL suffix of ${name}`, spec.suffix, name);
+      };
+      url(`${at}.url`, (entry as { url?: { path?: string; suffix?: string } }).url);
+      (entry as { connectsTo?: Array<{ url?: { path?: string; suffix?: string } }> }).connectsTo?.forEach((c, i) => url(`${at}.connectsTo[${i}].url`, c.url));
       selector(`${at}.selector`, `the selector of ${name}`, entry.selector, name);
       selector(`${at}.podSelector`, `the podSelector of ${name}`, entry.podSelector, name);
+      const variable = (path: string, env: string | undefined, owner: string) => {
+        if (env !== undefined && RESERVED_VARIABLES.test(env)) {
+          bad(path, `the variable name of ${owner}`, env, 'is a variable the shell, the system or compose already gives a meaning (every program that reads the .env file or runs in the container would get the port instead)',
+            `choose a name of its own, such as ${envVarStem(name)}_${env.toUpperCase().replace(/^_+/, '')}`, name);
+        }
+      };
+      (entry as { connectsTo?: Array<{ to: string; env?: string }> }).connectsTo?.forEach((c, i) => variable(`${at}.connectsTo[${i}].env`, c.env, `the connection from ${name} to ${c.to}`));
+      if (entry.healthCheck && typeof entry.healthCheck === 'object') {
+        const port = (entry.healthCheck as { port?: string }).port;
+        const path = (entry.healthCheck as { path?: string }).path;
+        if (port === undefined && path !== undefined && Object.keys(e.ports).length > 1) {
+          out.push(finding('unknown-port', `the health check of ${name} gives a path but no port, and ${name} has ${Object.keys(e.ports).length} ports, so no readiness probe would be written`,
+            { registry, service: name, path: `${at}.healthCheck` }, `name the port it answers on: healthCheck: { path: ${path}, port: ${Object.keys(e.ports)[0]} }`));
+        }
+        if (port !== undefined && !Object.prototype.hasOwnProperty.call(e.ports, port)) {
+          out.push(finding('unknown-port', `the health check of ${name} names port ${quoted(port)}, which ${name} does not declare, so no readiness probe would be written`,
+            { registry, service: name, path: `${at}.healthCheck.port` }, `use one of its ports: ${Object.keys(e.ports).join(', ')}`));
+        }
+      }
       for (const portName in e.ports) {
+        variable(`${at}.ports.${portName}.env`, (e.ports[portName] as { env?: string }).env, `${name}.${portName}`);
         const hostIp = (e.ports[portName] as { hostIp?: string }).hostIp;
-        if (hostIp !== undefined && !isIP(hostIp)) bad(`${at}.ports.${portName}.hostIp`, `the hostIp of ${name}.${portName}`, hostIp, 'is not an IP address', 'use an address such as 127.0.0.1', name);
+        if (hostIp !== undefined && (!isIP(hostIp) || hostIp.includes('%'))) bad(`${at}.ports.${portName}.hostIp`, `the hostIp of ${name}.${portName}`, hostIp, 'is not an IP address', 'use an address such as 127.0.0.1', name);
       }
     }
     return out;

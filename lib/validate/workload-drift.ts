@@ -46,6 +46,10 @@ export function manifestDrift(resolved: ResolvedRegistry, objects: readonly Rend
   for (const rendered of objects) {
     const json = rendered.object as Json;
     if (!json || typeof json !== 'object') continue;
+    if (json.kind === 'Ingress') {
+      out.push(...ingressDrift(resolved, json, rendered));
+      continue;
+    }
     const template = TEMPLATE[json.kind];
     const labels: Json | undefined = json.kind === 'Service' ? json.spec?.selector : template ? at(json, [...template, 'metadata', 'labels']) : undefined;
     if (!labels || typeof labels !== 'object') continue;
@@ -98,6 +102,55 @@ export function manifestDrift(resolved: ResolvedRegistry, objects: readonly Rend
           if (typeof port === 'number' && !targets.has(port) && !ownPorts.has(port)) where(`${base}.${probe}`, port, `ports ${[...targets].join(', ')}`);
         }
       });
+    }
+  }
+  return out;
+}
+
+/**
+ * An Ingress of the app's own charts that routes to a registry service's Service: it must be in a
+ * namespace where that Service is (an Ingress reaches Services of its own namespace only), on one
+ * of the Service's ports, by number or name.
+ */
+function ingressDrift(resolved: ResolvedRegistry, json: Json, rendered: RenderedObject): Finding[] {
+  const out: Finding[] = [];
+  const registry = resolved.spec.name;
+  const services = resolved.spec.services ?? {};
+  const name = json.metadata?.name ?? rendered.label ?? '';
+  const namespace: string | undefined = json.metadata?.namespace;
+  const backends: Array<{ path: string; service: Json }> = [];
+  if (json.spec?.defaultBackend?.service) backends.push({ path: '.spec.defaultBackend.service', service: json.spec.defaultBackend.service });
+  (json.spec?.rules ?? []).forEach((rule: Json, r: number) => (rule?.http?.paths ?? []).forEach((p: Json, i: number) => {
+    if (p?.backend?.service) backends.push({ path: `.spec.rules[${r}].http.paths[${i}].backend.service`, service: p.backend.service });
+  }));
+  for (const b of backends) {
+    const service = b.service.name;
+    if (typeof service !== 'string' || !Object.prototype.hasOwnProperty.call(services, service)) continue;
+    const runs = resolved.environments.filter(e => resolved.allocations.some(a => a.of === 'service' && a.service === service && a.environment === e.name));
+    if (!runs.length) continue;
+    const env = runs.find(e => e.namespace === namespace);
+    const where = { registry, service, path: `${rendered.chartPath}/Ingress/${name}${b.path}` };
+    if (!env) {
+      // In a namespace the registry does not manage, a Service of that name is someone else's; in
+      // none (default) or in one of the registry's where the service does not run, it is ours, missed.
+      const ours = namespace === undefined || namespace === 'default' || resolved.environments.some(e => e.namespace === namespace);
+      if (!ours) continue;
+      out.push(finding('workload-drift', `Ingress ${name} in ${rendered.origin ?? `chart ${rendered.chartPath}`} routes to Service ${service}, but it is ` +
+        `${namespace === undefined ? 'in no namespace (it lands in default)' : `in namespace ${namespace}`}, and an Ingress reaches the Services of its own namespace only: ` +
+        `${service} is in ${runs.map(e => `${e.namespace} (${e.name})`).join(', ')}`, { ...where, environment: runs[0].name },
+        `put the Ingress in ${runs[0].namespace}: new Chart(app, '<id>', { namespace: ports.namespace('${runs[0].name}') })`));
+      continue;
+    }
+    const mine = resolved.allocations.filter(a => a.of === 'service' && a.service === service && a.environment === env.name);
+    const number = b.service.port?.number;
+    const portName = b.service.port?.name;
+    if (number !== undefined && !mine.some(a => a.port === number)) {
+      out.push(finding('workload-drift', `Ingress ${name} routes to ${service} on port ${JSON.stringify(number)}, but ${service}'s Service has ${mine.map(a => `${a.portName} ${a.port}`).join(', ')} in the registry (${env.name})`,
+        { ...where, environment: env.name, ...(typeof number === 'number' ? { port: number } : {}) },
+        `take the backend from the registry: ${service}.ingressBackend('${env.name}', '${mine[0].portName}')`));
+    } else if (portName !== undefined && !mine.some(a => a.portName === portName)) {
+      out.push(finding('workload-drift', `Ingress ${name} routes to ${service} on port ${JSON.stringify(portName)}, but ${service}'s Service ports are named ${mine.map(a => a.portName).join(', ')} in the registry (${env.name})`,
+        { ...where, environment: env.name }, `take the backend from the registry: ${service}.ingressBackend('${env.name}', '${mine[0].portName}')`));
     }
   }
   return out;

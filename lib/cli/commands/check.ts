@@ -6,7 +6,7 @@ import { FINDING_FORMATS, addFormatOptions, formatOf, printFindings, reportedFin
 import { summarize } from '../../format';
 import { blocking } from '../../model/finding';
 import { appCommand, checkApp } from '../app-check';
-import { EXIT, Io, colourFinding, json, outColours, packageVersion } from '../io';
+import { EXIT, Io, colourFinding, json, outColours, packageVersion, printable } from '../io';
 import { LoadedRegistry, allFindings, hasRegistryFile, loadRegistries } from '../registries';
 
 function registryJson(r: LoadedRegistry) {
@@ -36,7 +36,7 @@ export function check(io: Io, registry: string[], opts: { json?: boolean; format
     printFindings(io.out, format, registries.flatMap(r => r.resolved.findings.map(f => reportedFinding(f, sourceFile(io.cwd, r.source)))), packageVersion());
   } else {
     for (const r of registries) {
-      io.out(`${pc.bold(r.name)} ${pc.dim(`(${r.source})`)}\n`);
+      io.out(`${pc.bold(printable(r.name))} ${pc.dim(`(${printable(r.source)})`)}\n`);
       for (const f of r.resolved.findings) io.out(`${colourFinding(pc, f)}\n`);
       io.out(`${r.resolved.findings.length ? summarize(r.resolved.findings) : pc.green('clean: no findings')}\n`);
     }

@@ -6,7 +6,7 @@ import { summarize } from '../../format';
 import { blocking } from '../../model/finding';
 import type * as ImportCompose from '../import-compose';
 import { FINDING_FORMATS, addFormatOptions, formatOf, printFindings, reportedFinding } from '../format-output';
-import { EXIT, Io, colourFinding, json, outColours, packageVersion } from '../io';
+import { EXIT, Io, colourFinding, json, outColours, packageVersion, printable } from '../io';
 import { UsageError, loadRegistries } from '../registries';
 
 export function importCompose(io: Io, file: string, opts: { output: string; name?: string; force?: boolean; json?: boolean; format?: string }): number {
@@ -35,7 +35,7 @@ export function importCompose(io: Io, file: string, opts: { output: string; name
     json(io, { output: opts.output, services: Object.keys(result.spec.services ?? {}), notes: result.notes, ok: errors === 0, findings });
   } else {
     io.out(`wrote ${opts.output} with ${Object.keys(result.spec.services ?? {}).length} services\n`);
-    for (const n of result.notes) io.out(`  note: ${n}\n`);
+    for (const n of result.notes) io.out(`  note: ${printable(n)}\n`);
     for (const f of findings) io.out(`${colourFinding(pc, f)}\n`);
     io.out(findings.length ? `${summarize(findings)}\n` : pc.green('check: clean\n'));
   }

@@ -6,7 +6,7 @@ import { FINDING_FORMATS, addFormatOptions, formatOf, printFindings } from '../f
 import { EXIT, Io, json, outColours, packageVersion, printable, registryOption } from '../io';
 import { UsageError, projectRegistries } from '../registries';
 import { appCommand } from '../app-check';
-import { DEFAULT_EXCLUDES, scanTree } from '../scan';
+import { DEFAULT_EXCLUDES, scanTreeWithNotes } from '../scan';
 import type * as EnvFiles from '../../emit/env-files';
 import type { Allocation } from '../../model/resolved';
 
@@ -28,16 +28,20 @@ export function scan(io: Io, dir: string, opts: { registry?: string; exclude?: s
   const { portVariable } = require('../../emit/env-files') as typeof EnvFiles;
   const variables = new Map<Allocation, string>();
   for (const r of registries) for (const a of r.resolved.allocations) variables.set(a, portVariable(r.resolved, a.service, a.portName));
-  const hits = scanTree(root, [...variables.keys()], [...DEFAULT_EXCLUDES, ...(opts.exclude ?? [])], io.cwd, ownFiles(io.cwd, registries), a => variables.get(a)!);
+  const { hits, skipped } = scanTreeWithNotes(root, [...variables.keys()], [...DEFAULT_EXCLUDES, ...(opts.exclude ?? [])], io.cwd, ownFiles(io.cwd, registries), a => variables.get(a)!);
   if (format === 'json') {
-    json(io, { hits, count: hits.length });
+    json(io, { hits, count: hits.length, ...(skipped.length ? { skipped } : {}) });
   } else if (format === 'sarif' || format === 'github') {
-    printFindings(io.out, format, hits.map(h => ({
-      rule: h.kind === 'collision' ? 'hard-coded-collision' : 'hard-coded-port', severity: h.kind === 'collision' ? 'error' as const : 'warning' as const,
-      message: `${h.kind === 'collision' ? 'collision' : 'hard-coded'} ${h.port} (registry: ${h.owners.join(', ')}): ${h.text}`,
-      fix: `read it from the environment instead (${h.variable})`, file: h.file, line: h.line, column: h.column,
-    })), packageVersion());
+    printFindings(io.out, format, [
+      ...skipped.map(s => ({ rule: 'scan-skipped', severity: 'note' as const, message: `${s.file} is ${s.reason}`, file: s.file })),
+      ...hits.map(h => ({
+        rule: h.kind === 'collision' ? 'hard-coded-collision' : 'hard-coded-port', severity: h.kind === 'collision' ? 'error' as const : 'warning' as const,
+        message: `${h.kind === 'collision' ? 'collision' : 'hard-coded'} ${h.port} (registry: ${h.owners.join(', ')}): ${h.text}`,
+        fix: `read it from the environment instead (${h.variable})`, file: h.file, line: h.line, column: h.column,
+      })),
+    ], packageVersion());
   } else {
+    for (const s of skipped) io.out(`note: ${printable(s.file)} is ${s.reason}\n`);
     // Grouped by file, each port with the registry's owner of it and the variable to read instead.
     let current: string | undefined;
     for (const h of hits) {

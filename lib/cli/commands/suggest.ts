@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { describeRanges, freePorts } from '../../allocation/free-ports';
 import type { Protocol } from '../../model/schema';
 import { PLAIN_FORMATS, addFormatOptions, formatOf } from '../format-output';
-import { EXIT, Io, json, outColours, registryOption } from '../io';
+import { EXIT, Io, json, outColours, printable, registryOption } from '../io';
 import { LoadedRegistry, UsageError, projectRegistries } from '../registries';
 import { listeners } from '../sockets';
 
@@ -45,7 +45,7 @@ export function suggest(io: Io, opts: { env: string; category?: string; count: s
   if (formatOf(opts) === 'json') {
     json(io, { registry: r.name, environment: opts.env, category: opts.category ?? null, protocol, ranges: result.ranges, live: !!opts.live, ports: result.ports });
   } else {
-    io.out(`${pc.bold(r.name)} ${opts.env}${opts.category ? ` / ${opts.category}` : ''} (${describeRanges(result.ranges)}${env ? `, scope ${env.scope}` : ''}):\n`);
+    io.out(`${pc.bold(printable(r.name))} ${printable(String(opts.env))}${opts.category ? ` / ${printable(String(opts.category))}` : ''} (${describeRanges(result.ranges)}${env ? `, scope ${env.scope}` : ''}):\n`);
     io.out(result.ports.length ? `${result.ports.join('\n')}\n` : pc.red('no free port left in that range\n'));
   }
   return result.ports.length === count ? EXIT.CLEAN : EXIT.FINDINGS;
