@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -5,6 +6,7 @@ import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { parseAllDocuments } from 'yaml';
 import { Port, PortRegistry, PortsApp, checkRegistry } from '../lib';
+import { dockerCompose } from './support/tools';
 
 /** The model fits what Kubernetes runs: clients without ports, servers on their vendor's port in every band. */
 
@@ -57,4 +59,20 @@ test('a server on its vendor\'s port in every banded environment of one host: on
   const ports = new PortRegistry(app, 'shop', { environments, lockFile: path.join(os.tmpdir(), 'cdk8s-ports-none.json') });
   ports.service('postgres', { kind: 'postgres', ports: { main: Port.fixed(5432) } });
   expect(ports.check().findings.find(f => f.rule === 'outside-band')!.fix).toMatch(/declare main as Port\.container\(5432\)/);
+});
+
+dockerCompose.test('a service without ports runs in the compose stacks too: docker-compose config reads it with its connection settings and no ports', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-worker-compose-'));
+  const app = new PortsApp({ manifestsDir: path.join(dir, 'manifests'), outdir: path.join(dir, 'out'), lockFile: path.join(dir, 'lock.json') });
+  const ports = new PortRegistry(app, 'shop', { environments: { production: { range: [8100, 8199] }, development: { range: [9100, 9199] } } });
+  const api = ports.service('api', { public: true, ports: { http: Port.offset(0) } });
+  ports.service('worker', {}).connectsTo(api, 'http');
+  expect(app.trySynth().ok).toBe(true);
+  const compose = path.join(dir, 'manifests', 'compose');
+  const r = spawnSync('docker-compose', ['-f', 'docker-compose.yml', '-f', 'docker-compose.development.yml', 'config'], { cwd: compose, encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  const worker = parseAllDocuments(r.stdout)[0].toJS().services.worker;
+  expect(worker.ports).toBeUndefined();
+  expect(worker.environment).toMatchObject({ API_HOST: 'api', API_PORT: '9100' });
 });

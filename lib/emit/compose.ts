@@ -1,6 +1,6 @@
 import type { Allocation } from '../model/resolved';
 import type { ResolvedConnection, ResolvedRegistry } from '../model/resolved';
-import { envVarStem, isDeployed } from '../model/normalize';
+import { envVarStem, isDeployed, presentIn } from '../model/normalize';
 import { oneLine } from './escape';
 import { lookup } from './lookup';
 import { Address, composeDialect, connectionVariables } from './urls';
@@ -31,7 +31,10 @@ function composeRuns(resolved: ResolvedRegistry, name: string, env: string): boo
   const svc = resolved.spec.services?.[name];
   const ext = resolved.spec.externals?.[name];
   const present = lookup(resolved).allocationsOf(env, name).length > 0;
-  if (svc) return present && isDeployed(svc.status);
+  // A service without ports (a queue worker) runs where it is present, publishing nothing.
+  const portless = !!svc && Object.keys(svc.ports ?? {}).length === 0 && resolved.environments.some(e => e.name === env) &&
+    presentIn(svc, resolved.environments.filter(e => e.name === env)).length > 0;
+  if (svc) return (present || portless) && isDeployed(svc.status);
   return present && !!ext?.image;
 }
 
@@ -85,7 +88,7 @@ export function composeDocuments(resolved: ResolvedRegistry): Map<string, YamlFi
     for (const name of names) {
       if (!composeRuns(resolved, name, env.name)) continue;
       const allocations = index.allocationsOf(env.name, name);
-      const own: Record<string, string> = { PORT: String(allocations[0].targetPort) };
+      const own: Record<string, string> = allocations.length ? { PORT: String(allocations[0].targetPort) } : {};
       if (allocations.length > 1) for (const a of allocations) own[`PORT_${envVarStem(a.portName)}`] = String(a.targetPort);
       const environment = connectionVariables(resolved, env.name, name, (c, a) => composeAddress(resolved, c, a), composeDialect);
       const needsHost = index.connectionsFrom(env.name, name).some(c => {
@@ -94,7 +97,7 @@ export function composeDocuments(resolved: ResolvedRegistry): Map<string, YamlFi
       });
       services[composeNameOf(resolved, name)] = {
         ...(inBase.has(name) ? {} : { image: imageOf(resolved, name) }),
-        ports: allocations.map(a => ({
+        ...(allocations.length ? { ports: allocations.map(a => ({
           target: a.targetPort,
           published: a.port,
           protocol: a.protocol.toLowerCase(),
@@ -102,7 +105,7 @@ export function composeDocuments(resolved: ResolvedRegistry): Map<string, YamlFi
           // Compose v2 calls this `name`; docker-compose 1.29 and the compose JSON schema reject
           // that key but accept extensions, so the port name travels as `x-name`.
           'x-name': a.portName,
-        })),
+        })) } : {}),
         environment: { ...own, ...environment },
         ...(needsHost ? { extra_hosts: [`${DOCKER_HOST}:host-gateway`] } : {}),
       };
