@@ -197,8 +197,11 @@ export function satisfying(selector: LabelSelector): Record<string, string> | un
       if (v === undefined) return undefined;
       labels[e.key] = v;
     } else if (e.operator === 'Exists') {
-      let v = ANY_VALUE;
-      for (let i = 2; excluded(e.key, v); i++) v = `${ANY_VALUE}${i}`;
+      // (An `In` of the same key names the values; otherwise a value no `NotIn` lists.)
+      const named = exprs.find(x => x.key === e.key && x.operator === 'In');
+      let v: string | undefined = named ? (named.values ?? []).find(x => !excluded(e.key, x)) : ANY_VALUE;
+      for (let i = 2; v !== undefined && !named && excluded(e.key, v); i++) v = `${ANY_VALUE}${i}`;
+      if (v === undefined) return undefined;
       labels[e.key] = v;
     }
   }
@@ -235,6 +238,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
   };
   // Stand-in pods, one per namespace and label set (a pod of the folder that has the labels stands for itself).
   const probeMemo = new Map<string, Pod>();
+  const standInsIn = new Map<string, Pod[]>();
   // (Stand-in namespaces made for a selector are in extraNamespaces, filled in before their pods are made; their labels are shown.)
   const extraNamespaces = new Map<string, Record<string, string>>();
   const nsLabelsOf = (ns: string): Record<string, string> | undefined => {
@@ -246,8 +250,12 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     const memoKey = `${namespace}\u0000${labelsKey(labels)}`;
     const memo = probeMemo.get(memoKey);
     if (memo) return memo;
-    // A pod of the folder that fits stands for itself; otherwise a stand-in with those labels.
-    let pod: Pod | undefined = Object.keys(labels).length > 0 ? base.selectedIn(namespace, { matchLabels: labels })[0] : undefined;
+    // A pod of the folder with exactly these labels stands for itself; otherwise a stand-in with them.
+    // (One with more labels would not do: a policy may select it for its extra labels, and not a pod without them.)
+    const keys = Object.keys(labels);
+    let pod: Pod | undefined = keys.length > 0
+      ? base.selectedIn(namespace, { matchLabels: labels }).find(p => Object.keys(p.labels).length === keys.length)
+      : undefined;
     if (!pod) {
       let id = name;
       for (let i = 2; probeIds.has(`${namespace}/${id}`); i++) id = `${name}-${i}`;
@@ -256,6 +264,8 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
       pod = { namespace, name: id, labels, ports: [], source: `a stand-in for pods ${shown} the folder does not list`, several: true, anyPorts: true, ...(nsLabelsOf(namespace) ? { namespaceLabels: nsLabelsOf(namespace) } : {}) };
       probes.push(pod);
       probeIds.add(`${namespace}/${id}`);
+      const list = standInsIn.get(namespace);
+      if (list) list.push(pod); else standInsIn.set(namespace, [pod]);
     }
     probeMemo.set(memoKey, pod);
     return pod;
@@ -297,6 +307,66 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
   const openToAll: Array<{ own: Set<string>; pod: Pod; port: number; protocol: string; reason: string }> = [];
   const unmatched: Array<Universe['unmatched'][number]> = [];
 
+  // The stand-ins the registries name first (so that they keep their names): an unlisted pod in
+  // each of their namespaces and in the namespaces public entries name, and the pods of externals.
+  for (const r of registries) {
+    for (const e of r.environments) {
+      registryNamespaces.add(e.namespace);
+      probePod(e.namespace, UNLISTED, {});
+    }
+    for (const [name, ext] of Object.entries(r.spec.externals ?? {})) if (ext.namespace !== undefined) probePod(ext.namespace, `(${name})`, ext.podSelector ?? {});
+    for (const svc of Object.values(r.spec.services ?? {})) {
+      if (svc.public && svc.public !== true && deployed(svc.status)) for (const ns of svc.public.namespaces ?? []) probePod(ns, UNLISTED, {});
+    }
+  }
+  // Every label constraint a selector of a policy can meet outside the pods of the folder gets a
+  // stand-in: a namespace with the labels a namespaceSelector asks for (named as the selector names
+  // it, or `(namespace with k=v)`), and in each namespace a peer's selectors can reach, a pod with
+  // the labels its podSelector asks for; likewise a pod for each policy's own podSelector.
+  const knownNamespaces = new Map<string, Readonly<Record<string, string>>>(base.namespaces());
+  for (const ns of [...registryNamespaces, ELSEWHERE]) if (!knownNamespaces.has(ns)) knownNamespaces.set(ns, { [NAMESPACE_NAME_LABEL]: ns });
+  const namespacesFor = new Map<string, string[]>();
+  const namespacesOf = (selector: LabelSelector): string[] => {
+    const key = JSON.stringify(selector);
+    let list = namespacesFor.get(key);
+    if (list) return list;
+    list = [];
+    for (const [ns, labels] of knownNamespaces) if (selects(selector, labels)) list.push(ns);
+    const wanted = satisfying(selector);
+    // (A selector another namespace meets already needs none of its own: `{}` or `team NotIn [a]`.)
+    if (wanted && (Object.keys(wanted).length > 0 || !list.includes(ELSEWHERE))) {
+      const pinned = wanted[NAMESPACE_NAME_LABEL];
+      const name = pinned ?? (Object.keys(wanted).length ? `(namespace with ${labelText(wanted)})` : `${ELSEWHERE.slice(0, -1)}-${namespacesFor.size + 2})`);
+      const labels = { ...wanted, [NAMESPACE_NAME_LABEL]: name };
+      if (!knownNamespaces.has(name) && selects(selector, labels)) {
+        extraNamespaces.set(name, labels);
+        knownNamespaces.set(name, labels);
+        list.push(name);
+      }
+    }
+    namespacesFor.set(key, list);
+    return list;
+  };
+  const peersSeen = new Set<string>();
+  for (const p of probePolicies) {
+    const own = satisfying(p.podSelector);
+    if (own && Object.keys(own).length > 0) probePod(p.namespace, `(pod with ${labelText(own)})`, own);
+    for (const rules of [p.ingress, p.egress]) {
+      for (const rule of rules) {
+        for (const peer of (rules === p.ingress ? rule.from : rule.to) ?? []) {
+          if (peer.ipBlock || (!peer.podSelector && !peer.namespaceSelector)) continue;
+          const key = `${peer.namespaceSelector ? '' : p.namespace}\u0000${JSON.stringify(peer)}`;
+          if (peersSeen.has(key)) continue;
+          peersSeen.add(key);
+          const labels = satisfying(peer.podSelector ?? {});
+          if (!labels) continue;
+          const name = Object.keys(labels).length ? `(pod with ${labelText(labels)})` : UNLISTED;
+          for (const ns of peer.namespaceSelector ? namespacesOf(peer.namespaceSelector) : [p.namespace]) probePod(ns, name, labels);
+        }
+      }
+    }
+  }
+
   for (const r of registries) {
     const envs = new Map(r.environments.map(e => [e.name, e]));
     const ownNamespaces = new Set<string>();
@@ -315,10 +385,15 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     // A service's pods, through the cluster's label index (a one-label selector is a lookup: nothing is kept).
     const folderPodsOf = (namespace: string, name: string, svc: { selector?: Record<string, string> }): readonly Pod[] =>
       base.selectedIn(namespace, { matchLabels: selectorOf(name, svc) });
-    // (A service no pod of the folder stands for gets a stand-in with its labels: what policies allow its pods is still compared.)
+    // A service's pods are every pod its selector selects, stand-ins with its labels too (a pod the
+    // folder does not list with api's labels is a pod of api). A service with none gets a stand-in
+    // with its labels: what policies allow its pods is still compared.
     const podsOf = (namespace: string, name: string, svc: { selector?: Record<string, string> }): readonly Pod[] => {
       const pods = folderPodsOf(namespace, name, svc);
-      return pods.length ? pods : [probePod(namespace, `(${name})`, selectorOf(name, svc))];
+      const selector = { matchLabels: selectorOf(name, svc) };
+      const standIns = (standInsIn.get(namespace) ?? []).filter(p => Object.keys(selector.matchLabels).length > 0 && selects(selector, p.labels));
+      const all = standIns.length ? [...pods, ...standIns] : pods;
+      return all.length ? all : [probePod(namespace, `(${name})`, selector.matchLabels)];
     };
     const portsOf = (env: string, service: string) => allocationsOf.get(`${env}\u0000${service}`) ?? [];
     const allocation = (env: string, service: string, portName: string) => portsOf(env, service).find(a => a.portName === portName);
@@ -401,52 +476,6 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
       }
     }
   }
-  // Every label constraint a selector of a policy can meet outside the pods of the folder gets a
-  // stand-in: a namespace with the labels a namespaceSelector asks for (named as the selector names
-  // it, or `(namespace with k=v)`), and in each namespace a peer's selectors can reach, a pod with
-  // the labels its podSelector asks for; likewise a pod for each policy's own podSelector.
-  const knownNamespaces = new Map<string, Readonly<Record<string, string>>>(base.namespaces());
-  for (const ns of [...registryNamespaces, ELSEWHERE]) if (!knownNamespaces.has(ns)) knownNamespaces.set(ns, { [NAMESPACE_NAME_LABEL]: ns });
-  const namespacesFor = new Map<string, string[]>();
-  const namespacesOf = (selector: LabelSelector): string[] => {
-    const key = JSON.stringify(selector);
-    let list = namespacesFor.get(key);
-    if (list) return list;
-    list = [];
-    for (const [ns, labels] of knownNamespaces) if (selects(selector, labels)) list.push(ns);
-    const wanted = satisfying(selector);
-    if (wanted && Object.keys(wanted).length > 0) {
-      const pinned = wanted[NAMESPACE_NAME_LABEL];
-      const name = pinned ?? `(namespace with ${labelText(wanted)})`;
-      const labels = { ...wanted, [NAMESPACE_NAME_LABEL]: name };
-      if (!knownNamespaces.has(name) && selects(selector, labels)) {
-        extraNamespaces.set(name, labels);
-        knownNamespaces.set(name, labels);
-        list.push(name);
-      }
-    }
-    namespacesFor.set(key, list);
-    return list;
-  };
-  const peersSeen = new Set<string>();
-  for (const p of probePolicies) {
-    const own = satisfying(p.podSelector);
-    if (own && Object.keys(own).length > 0) probePod(p.namespace, `(pod with ${labelText(own)})`, own);
-    for (const rules of [p.ingress, p.egress]) {
-      for (const rule of rules) {
-        for (const peer of (rules === p.ingress ? rule.from : rule.to) ?? []) {
-          if (peer.ipBlock || (!peer.podSelector && !peer.namespaceSelector)) continue;
-          const key = `${peer.namespaceSelector ? '' : p.namespace}\u0000${JSON.stringify(peer)}`;
-          if (peersSeen.has(key)) continue;
-          peersSeen.add(key);
-          const labels = satisfying(peer.podSelector ?? {});
-          if (!labels) continue;
-          const name = Object.keys(labels).length ? `(pod with ${labelText(labels)})` : UNLISTED;
-          for (const ns of peer.namespaceSelector ? namespacesOf(peer.namespaceSelector) : [p.namespace]) probePod(ns, name, labels);
-        }
-      }
-    }
-  }
   const cluster = new Cluster({
     namespaces: { ...Object.fromEntries(base.namespaces()), ...Object.fromEntries(extraNamespaces) },
     pods: [...base.pods, ...probes.filter(isPod)],
@@ -500,7 +529,8 @@ export function standInText(e: Endpoint): string {
   // (A stand-in's name says what it stands for; the labels of a namespace made up for a selector are said too.)
   if (!e.anyPorts || !e.namespaceLabels) return '';
   const labels = Object.keys(e.labels).length ? `any pod labelled ${labelText(e.labels)}` : 'any pod';
-  return `${endpointId(e)} stands for ${labels} in namespace ${e.namespace}${e.namespaceLabels ? ` (labelled ${labelText(e.namespaceLabels)})` : ''} that the folder does not list`;
+  const nsLabels = Object.fromEntries(Object.entries(e.namespaceLabels).filter(([k]) => k !== NAMESPACE_NAME_LABEL));
+  return `${endpointId(e)} stands for ${labels} in a namespace labelled ${labelText(nsLabels)} that the folder does not list`;
 }
 
 /** Short text for the rules that decide a path: `allow-x (k8s/dev.yaml, egress rule 1)`. */
