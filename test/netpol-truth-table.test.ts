@@ -15,9 +15,12 @@
  */
 import { RegistrySpec, checkRegistry } from '../lib';
 import { Cluster, subtractPaths } from '../lib/netpol/cluster';
-import { clusterOf } from '../lib/netpol/load';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { InvalidValue, clusterOf, loadFolder } from '../lib/netpol/load';
 import { Endpoint, Pod } from '../lib/netpol/model';
-import { TrafficFinding, verifyCluster } from '../lib/netpol/verify';
+import { TrafficFinding, invalidValueFinding, verifyCluster } from '../lib/netpol/verify';
 import { generatedObjects } from './support/generated';
 
 type Labels = Record<string, string>;
@@ -1375,5 +1378,97 @@ describe('verify: exact, against a registry (issue 34)', () => {
       expect(subtractPaths(a, b).map(p => `${p.from} -> ${p.to} ${p.port}${p.endPort !== undefined ? `-${p.endPort}` : ''}/${p.protocol}`)).toEqual(c.opens);
       expect(subtractPaths(b, a)).toEqual([]);
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Objects and input as kubectl and the API server see them (issue 34).
+// ---------------------------------------------------------------------------------------------
+
+describe('objects and input as kubectl and the API server see them (issue 34)', () => {
+  const generatedShop = generatedObjects(EXACT_SHOP);
+  const errorsOf = (objects: SourcedObjectLike[]) => {
+    const invalid: InvalidValue[] = [];
+    const cluster = clusterOf(objects, invalid);
+    return [...invalid.map(invalidValueFinding), ...verifyCluster(cluster, [EXACT_SHOP]).findings].filter(f => f.severity === 'error').map(f => `${f.rule}: ${f.message.split(' is allowed')[0]}`);
+  };
+  type SourcedObjectLike = { file: string; object: unknown };
+  const gen = generatedShop.map(object => ({ file: 'gen.yaml', object }));
+
+  test('a second NetworkPolicy with the default deny\'s namespace and name replaces it (kubectl keeps the last) and is an error naming both files', () => {
+    const open = netpol('shop-dev', 'default-deny', { podSelector: {}, policyTypes: ['Ingress'], ingress: [{}] });
+    expect(errorsOf([...gen, { file: 'late.yaml', object: open }]).slice(0, 2)).toEqual([
+      'manifest-invalid: late.yaml: NetworkPolicy/default-deny in shop-dev: NetworkPolicy/default-deny in shop-dev is defined twice, in gen.yaml and in late.yaml (read here as the last, as kubectl apply leaves it); the API server rejects the object',
+      // The last one is what the cluster holds: no default deny for Egress, and ingress open.
+      'default-deny-missing: namespace shop-dev has no default deny for Ingress and Egress: every pod of it not selected by a policy accepts (or sends) any traffic',
+    ]);
+  });
+
+  test('items of a typed list without a kind take the list\'s (PodList, NetworkPolicyList as kubectl get -o json writes them)', () => {
+    const deny = netpol('z', 'deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }) as { kind?: string };
+    delete deny.kind;
+    const p = pod('z', 'c', { app: 'c' }) as { kind?: string };
+    delete p.kind;
+    const cluster = clusterOf([
+      { file: 'list.json', object: { apiVersion: 'v1', kind: 'PodList', items: [p, pod('z', 'd', { app: 'd' })] } },
+      { file: 'list.json', object: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicyList', items: [deny] } },
+    ]);
+    expect(cluster.pods.map(x => `${x.namespace}/${x.name}`)).toEqual(['z/c', 'z/d']);
+    // The deny-all of the list is read: z/d -> z/c 80 is blocked.
+    expect(cluster.allowed(cluster.pods[1], cluster.pods[0], 80, 'TCP')).toBe(false);
+  });
+
+  test('a hostNetwork pod with a registry service\'s labels is reported as unprotected, not left out silently', () => {
+    const host = deployment('shop-dev', 'web-host', { 'app.kubernetes.io/name': 'web' }, [20000]) as { spec: { template: { spec: Record<string, unknown> } } };
+    host.spec.template.spec.hostNetwork = true;
+    expect(errorsOf([...gen, { file: 'host.yaml', object: host }])).toEqual([
+      'host-network-unprotected: host.yaml: Deployment/web-host in shop-dev runs with hostNetwork: true: no NetworkPolicy applies to it (it uses the node\'s network), so nothing limits what it sends or accepts; it has the labels of shop service web, whose policies do not protect it',
+    ]);
+  });
+
+  test('what the API server rejects in a NetworkPolicy is manifest-invalid, not "matches nothing": CIDRs, label keys and values, operators, an empty peer', () => {
+    const bad = netpol('shop-dev', 'bad', {
+      podSelector: { matchLabels: { 'app kubernetes/name': 'web' } },
+      policyTypes: ['Ingress'],
+      ingress: [{
+        from: [
+          { ipBlock: { cidr: '10.0.0.0/33' } },
+          { ipBlock: { cidr: '10.1' } },
+          { ipBlock: { cidr: '10.0.0.0/8', except: ['11.0.0.0/16', '10.0.0.0/8'] } },
+          {},
+          { namespaceSelector: { matchLabels: { team: 'a b' } } },
+          { podSelector: { matchExpressions: [{ key: 'tier', operator: 'In' }, { key: 'tier', operator: 'Exists', values: ['x'] }, { key: 'tier', operator: 'in', values: ['x'] }] } },
+        ],
+      }],
+    });
+    expect(errorsOf([...gen, { file: 'bad.yaml', object: bad }]).filter(e => e.startsWith('manifest-invalid')).map(e => e.replace('manifest-invalid: bad.yaml: NetworkPolicy/bad in shop-dev: ', '').replace('; the API server rejects the object', ''))).toEqual([
+      'podSelector: label key "app kubernetes/name" is not a label key (an optional DNS-subdomain prefix and \'/\', then up to 63 letters, digits, \'-\', \'_\' and \'.\', a letter or digit at either end)',
+      'ingress rule 1, peer 1: ipBlock cidr "10.0.0.0/33" is not a CIDR (an IPv4 address of four decimal parts or an IPv6 address, \'/\', a prefix length)',
+      'ingress rule 1, peer 2: ipBlock cidr "10.1" is not a CIDR (an IPv4 address of four decimal parts or an IPv6 address, \'/\', a prefix length)',
+      'ingress rule 1, peer 3: ipBlock except "11.0.0.0/16" is not strictly inside cidr "10.0.0.0/8"',
+      'ingress rule 1, peer 3: ipBlock except "10.0.0.0/8" is not strictly inside cidr "10.0.0.0/8"',
+      'ingress rule 1, peer 4: a peer with no podSelector, namespaceSelector or ipBlock',
+      'ingress rule 1, peer 5, namespaceSelector: label value "a b" of team is not a label value (empty, or up to 63 letters, digits, \'-\', \'_\' and \'.\', a letter or digit at either end)',
+      'ingress rule 1, peer 6, podSelector: In on "tier" with no values',
+      'ingress rule 1, peer 6, podSelector: Exists on "tier" with values',
+      'ingress rule 1, peer 6, podSelector: operator "in" is not In, NotIn, Exists or DoesNotExist',
+    ]);
+  });
+
+  test('a symlinked manifest file is read, as kubectl -R -f reads it; a link to a folder or a broken link is a problem said, not skipped silently', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netpol-links-'));
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'netpol-target-'));
+    fs.writeFileSync(path.join(elsewhere, 'deny.yaml'), JSON.stringify(netpol('z', 'deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] })));
+    fs.mkdirSync(path.join(elsewhere, 'more'));
+    fs.writeFileSync(path.join(dir, 'pods.yaml'), JSON.stringify(pod('z', 'c', { app: 'c' })));
+    fs.symlinkSync(path.join(elsewhere, 'deny.yaml'), path.join(dir, 'deny.yaml'));
+    fs.symlinkSync(path.join(elsewhere, 'more'), path.join(dir, 'more'));
+    fs.symlinkSync(path.join(elsewhere, 'gone.yaml'), path.join(dir, 'gone.yaml'));
+    const loaded = loadFolder(dir);
+    expect(loaded.cluster.policies.map(p => `${p.file}: ${p.namespace}/${p.name}`)).toEqual(['deny.yaml: z/deny']);
+    expect(loaded.problems).toEqual([
+      { file: 'gone.yaml', message: 'a link to nothing (kubectl -R -f would fail on it)' },
+      { file: 'more', message: 'a link to a folder: not read (kubectl -R -f does not follow it either); link the files, or copy the folder' },
+    ]);
   });
 });

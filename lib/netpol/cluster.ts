@@ -116,6 +116,8 @@ export interface ClusterInput {
    * select which pod, are shared instead of built again (the same cluster with more pods, say).
    */
   readonly samePoliciesAs?: Cluster;
+  /** Pods that run in the node's network (`hostNetwork: true`): no NetworkPolicy applies to them. */
+  readonly hostNetwork?: readonly Pod[];
 }
 
 /** The key of a selector that is one `matchLabels` entry and nothing else (undefined otherwise). */
@@ -243,8 +245,12 @@ export class Cluster {
   private readonly applyingMemo: Map<Pod, { Ingress: Policy[]; Egress: Policy[] }>;
   private readonly peerMemo = new Map<PolicyPeer, readonly Pod[]>();
 
+  /** Pods in the node's network, which no policy protects (not among `pods`). */
+  public readonly hostNetwork: readonly Pod[];
+
   constructor(input: ClusterInput) {
     this.pods = input.pods;
+    this.hostNetwork = input.hostNetwork ?? [];
     this.policies = input.policies;
     const names = new Set<string>(Object.keys(input.namespaces ?? {}));
     for (const p of input.pods) names.add(p.namespace);

@@ -24,10 +24,11 @@ export const TRAFFIC_RULES = {
   'traffic-blocked': ['error', 'A declared connection or public entry is blocked by the NetworkPolicies.'],
   'default-deny-missing': ['error', 'Every namespace with pods has a default deny: policies selecting every pod for Ingress and for Egress.'],
   'manifest-unreadable': ['error', 'Every manifest file of the folder is YAML or JSON.'],
-  'manifest-invalid': ['error', 'Every port, port name and protocol of the workloads, Services and NetworkPolicies is one the API server accepts: ports are integers from 1 to 65535, `endPort` follows a numbered port and is not below it, port names are IANA service names, protocols are TCP, UDP or SCTP in upper case.'],
+  'manifest-invalid': ['error', 'Every port, port name and protocol of the workloads, Services and NetworkPolicies is one the API server accepts: ports are integers from 1 to 65535, `endPort` follows a numbered port and is not below it, port names are IANA service names, protocols are TCP, UDP or SCTP in upper case; ipBlocks are CIDRs with except blocks strictly inside; label keys, values and selector operators are valid; no peer is empty; policyTypes are Ingress or Egress; no two objects share a kind, namespace and name.'],
   'netpol-name-length': ['warning', 'Policy names are at most 63 characters: some CNIs’ policy agents silently ignore longer ones (aws/aws-network-policy-agent#145, kubeovn/kube-ovn#1445).'],
   'netpol-end-port': ['warning', 'A port range (`endPort`) is enforced only by CNIs that support it; others apply the policy to the first port alone (Kubernetes docs, "Targeting a range of ports").'],
   'netpol-selects-nothing': ['warning', 'A policy selects at least one pod of the workloads and Services in the folder.'],
+  'host-network-unprotected': ['warning', 'No workload runs with `hostNetwork: true` unseen: NetworkPolicies do not apply to such pods (they use the node\'s network), so nothing limits their traffic. An error in a registry\'s namespace (its default deny does not cover them), a warning elsewhere.'],
   'traffic-unmatched': ['warning', 'Every registry service with ports in an environment has a pod in the folder (a workload or Service its selector matches); otherwise its connections are not compared.'],
 } as const;
 
@@ -648,6 +649,20 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
   const podNamespaces = new Set(base.pods.map(p => p.namespace).filter(ns => !options.registryNamespacesOnly || u.registryNamespaces.has(ns)));
   const findings: TrafficFinding[] = structuralFindings(u.cluster, podNamespaces)
     .filter(f => !options.registryNamespacesOnly || f.severity === 'error');
+  for (const pod of base.hostNetwork) {
+    const inRegistry = u.registryNamespaces.has(pod.namespace);
+    if (options.registryNamespacesOnly && !inRegistry) continue;
+    const services = registries.flatMap(r => r.environments.filter(e => e.namespace === pod.namespace).flatMap(() =>
+      Object.entries(r.spec.services ?? {}).filter(([name, svc]) => selects({ matchLabels: selectorOf(name, svc) }, pod.labels)).map(([name]) => `${r.spec.name} service ${name}`)));
+    findings.push({
+      ...finding('host-network-unprotected',
+        `${pod.source ?? `${pod.namespace}/${pod.name}`} in ${pod.namespace} runs with hostNetwork: true: no NetworkPolicy applies to it (it uses the node's network), so nothing limits what it sends or accepts` +
+          (services.length ? `; it has the labels of ${[...new Set(services)].join(', ')}, whose policies do not protect it` : ''),
+        { namespace: pod.namespace, object: pod.source?.split(': ').pop() ?? pod.name },
+        'remove hostNetwork (serve through a Service, or hostPort if the node\'s address is needed), or run the workload outside the registry\'s namespaces and accept that it is unprotected'),
+      severity: inRegistry ? 'error' : 'warning',
+    });
+  }
   if (!options.registryNamespacesOnly) {
     for (const x of u.unmatched) {
       const selector = Object.entries(x.selector).map(([k, v]) => `${k}=${v}`).join(',');
