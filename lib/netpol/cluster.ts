@@ -465,7 +465,7 @@ export class Cluster {
    * Every allowed connection from `sources` to `targets`, exactly: for each destination, every
    * port of every protocol (1-65535 of TCP, UDP and SCTP) is looked at, as the intervals on which
    * nothing that decides the traffic changes (the ports, ranges and named ports of the
-   * destination's ingress rules and of every egress rule that reaches it, its container ports,
+   * destination's ingress rules and of every egress rule that reaches it (named ports resolved against its container ports),
    * and the target's own `ports`, which callers use for the ports they compare with). Each path
    * stands for one such interval, `port` to `endPort` (absent for a single port): allowed or
    * blocked for every port in it alike.
@@ -487,8 +487,8 @@ export class Cluster {
     const rule = (r: PolicyRule) => {
       for (const span of ruleSpans(r.ports, dst)) cut(span.protocol, span.port, span.endPort);
     };
+    // (A container port needs no cut of its own: a named port of a rule resolves to it, cut as the rule's.)
     for (const p of target.ports) cut(p.protocol, p.port, p.port);
-    if (isPod(dst)) for (const p of dst.ports) cut(p.protocol, p.port, p.port);
     const ingress = isPod(dst) ? this.applying(dst).Ingress : [];
     for (const p of ingress) for (const r of p.ingress) rule(r);
     for (const g of reach.to.get(dst) ?? []) rule(g.rule);
