@@ -294,7 +294,12 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     probes.push(a);
   }
   /** The stand-in addresses a CIDR holds (whole intervals: every CIDR is a cut). */
-  const addressesIn = (cidr: string): Address[] => [...addresses.values()].filter(a => cidrContains(cidr, a.ip));
+  const inMemo = new Map<string, Address[]>();
+  const addressesIn = (cidr: string): Address[] => {
+    let list = inMemo.get(cidr);
+    if (!list) inMemo.set(cidr, list = [...addresses.values()].filter(a => cidrContains(cidr, a.ip)));
+    return list;
+  };
   const elsewhere = probePod(ELSEWHERE, UNLISTED, {});
   let dns = base.pods.find(p => p.namespace === 'kube-system' && p.labels['k8s-app'] === 'kube-dns');
   if (!dns) {
