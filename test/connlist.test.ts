@@ -120,3 +120,12 @@ describe('connlist', () => {
       .toEqual([`${V4} => shop/web[Deployment] : TCP 8080`, 'shop/web[Deployment] => shop/db[Deployment] : TCP 5432']);
   });
 });
+
+test('verify --paths lists each allowed path with the interval of ports it stands for', () => {
+  const dir = folder([
+    deployment('shop', 'web', 8080), netpol('shop', 'deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
+    netpol('shop', 'web', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 8000, endPort: 8090 }] }] }),
+  ]);
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cdk8s-ports.js'), 'verify', '.', '--paths'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  expect(r.stdout.split('\n').filter(l => l.includes(' -> '))).toEqual(['203.0.113.7 -> shop/web 8000-8090/TCP']);
+});

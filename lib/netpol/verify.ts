@@ -506,11 +506,11 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
   // Every declared port is compared on its own (one interval of it alone).
   const byId = new Map(sources.map(e => [endpointId(e), e]));
   for (const d of declared) addPort(byId.get(d.to)!, d.port, d.protocol);
-  // (A pod's own ports are tried as they are: no copy unless there are more.)
+  // The ports declared towards each end cut its intervals (exactPaths cuts at the policies' own ports).
+  const none: Target['ports'] = [];
   const targets: Target[] = sources.map(e => {
     const extra = extraPorts.get(e);
-    const own = isPod(e) ? e.ports : [];
-    return { endpoint: e, ports: extra ? [...own, ...extra.values()] : own };
+    return { endpoint: e, ports: extra ? [...extra.values()] : none };
   });
   return { cluster, sources, targets, registryNamespaces, declared, openToAll, unmatched };
 }
