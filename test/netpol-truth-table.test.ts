@@ -1421,6 +1421,8 @@ describe('objects and input as kubectl and the API server see them (issue 34)', 
   test('a hostNetwork pod with a registry service\'s labels is reported as unprotected, not left out silently', () => {
     const host = deployment('shop-dev', 'web-host', { 'app.kubernetes.io/name': 'web' }, [20000]) as { spec: { template: { spec: Record<string, unknown> } } };
     host.spec.template.spec.hostNetwork = true;
+    // (web's Service selects the host-network pods: it stands for no pod of its own any more.)
+    expect(clusterOf([...gen, { file: 'host.yaml', object: host }]).pods.map(p => p.name)).not.toContain('web');
     expect(errorsOf([...gen, { file: 'host.yaml', object: host }])).toEqual([
       'host-network-unprotected: host.yaml: Deployment/web-host in shop-dev runs with hostNetwork: true: no NetworkPolicy applies to it (it uses the node\'s network), so nothing limits what it sends or accepts; it has the labels of shop service web, whose policies do not protect it',
     ]);

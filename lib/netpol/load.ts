@@ -485,7 +485,8 @@ export function clusterOf(objects: readonly SourcedObject[], invalid: InvalidVal
   }
   // Services whose selector matches no workload stand for their pods (the registry's own output has Services only).
   // Which workloads a selector matches is looked up through their labels (not by trying each one).
-  const workloads = new Cluster({ pods: [...pods], policies: [] });
+  // (Host-network workloads count: a Service in front of one stands for no pod a policy could protect.)
+  const workloads = new Cluster({ pods: [...pods, ...hostNetwork], policies: [] });
   for (const { file, o } of all) {
     if (o.kind !== 'Service' || !isObj(o.spec)) continue;
     const ns = namespaceOf(o);
