@@ -15,7 +15,7 @@ import { Environment, environmentsOf, indexSpec, ownEntry, presentIn } from './m
 import type { Lock, ResolvedConnection, ResolvedRegistry } from './model/resolved';
 import { emptyLock } from './model/resolved';
 import { RegistrySpec, RegistrySpecSchema } from './model/schema';
-import { crossRegistryCollisions } from './rules/cross-registry';
+import { crossRegistryCollisions, crossRegistryNamespaces } from './rules/cross-registry';
 import { RULE_LIST, Syntax } from './rules/index';
 
 /** One registry to resolve. */
@@ -58,9 +58,11 @@ export function resolveAll(inputs: readonly RegistryInput[]): ResolvedRegistry[]
   const stages = inputs.map(firstStage);
   // Registries that extend one base share its hosts: check them against each other.
   const cross = crossRegistryCollisions(stages.filter(s => s.spaces).map(s => s.resolved));
+  // Registries resolved together keep to namespaces of their own.
+  const namespaces = crossRegistryNamespaces(stages.filter(s => s.spaces).map(s => s.resolved));
   return stages.map(stage => {
     const findings = stage.findings;
-    if (stage.spaces) findings.push(...(cross.get(stage.resolved.spec.name) ?? []));
+    if (stage.spaces) findings.push(...(cross.get(stage.resolved.spec.name) ?? []), ...(namespaces.get(stage.resolved.spec.name) ?? []));
     const fixed = stage.spaces ? planFixes(findings, stage.spaces, stage.input.syntax ?? 'data') : findings;
     const waived = stage.spaces ? applyWaivers(stage.resolved.spec, fixed) : fixed;
     const located = stage.input.locate ? stage.input.locate(waived) : waived;

@@ -89,6 +89,18 @@ describe('check', () => {
     expect(findings.map((f: any) => f.rule)).not.toContain('waiver-unused');
   });
 
+  test('check a.yaml b.yaml: two registries with an environment in one namespace is an error on the later one, naming both', () => {
+    const dir = tmp('namespaces');
+    const one = (name: string, namespace = '') => `name: ${name}\nenvironments:\n  production: { range: [8100, 8199]${namespace ? `, namespace: ${namespace}` : ''} }\nservices:\n  web:\n    public: true\n    ports:\n      http: { offset: 10 }\n`;
+    fs.writeFileSync(path.join(dir, 'shop.yaml'), one('shop'));
+    fs.writeFileSync(path.join(dir, 'blog.yaml'), one('blog', 'shop-production'));
+    const r = cli(['check', 'shop.yaml', 'blog.yaml', '--json'], dir);
+    expect(r.status).toBe(1);
+    const blog = r.json().registries.find((x: any) => x.name === 'blog');
+    expect(blog.findings.find((f: any) => f.rule === 'namespace-shared').where).toMatchObject({ registry: 'blog', environment: 'production', other: 'shop:production' });
+    expect(cli(['check', 'blog.yaml'], dir).status).toBe(0);
+  });
+
   test('a compose-drift finding of a ports.yaml is waived by its waiver, and file positions stay', () => {
     const dir = tmp('drift');
     fs.writeFileSync(path.join(dir, 'docker-compose.yml'), 'services:\n  api:\n    ports:\n      - "9999:8010"\n');

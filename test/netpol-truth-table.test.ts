@@ -13,9 +13,15 @@
  *   for a pod and an IP address otherwise;
  * - paths: the full, sorted list `Cluster.paths()` returns, as `from -> to port/protocol`.
  */
-import { Cluster } from '../lib/netpol/cluster';
-import { clusterOf } from '../lib/netpol/load';
+import { RegistrySpec, checkRegistry } from '../lib';
+import { Cluster, subtractPaths } from '../lib/netpol/cluster';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { InvalidValue, clusterOf, loadFolder } from '../lib/netpol/load';
 import { Endpoint, Pod } from '../lib/netpol/model';
+import { TrafficFinding, invalidValueFinding, verifyCluster } from '../lib/netpol/verify';
+import { generatedObjects } from './support/generated';
 
 type Labels = Record<string, string>;
 type Obj = Record<string, unknown>;
@@ -1221,5 +1227,250 @@ describe('NetworkPolicy truth table', () => {
       const paths = cluster.paths(sources, targets).map(p => `${p.from} -> ${p.to} ${p.port}/${p.protocol}`);
       expect(paths).toEqual(c.paths.expected);
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// verify against a registry, exactly (issue 34): the policies' allowed connections as sets, not
+// samples. The registry below is generated clean; each case adds what a hostile review added, and
+// lists by hand every undeclared region verify must report (`from -> to ports`, the message up to
+// " is allowed"), with the witness the message gives where it names one.
+//
+//   namespace shop-dev: web (20000/TCP) <- api (20001/TCP); api -> db 10.0.0.0/24 and
+//   10.255.255.0/24 on 5432 (main) and 5440 (tail); every pod -> the cluster DNS.
+//
+// The address space is cut at the CIDRs every policy and the registry name: with the registry's
+// two blocks alone, 0.0.0.0-9.255.255.255 (0.0.0.1), 10.0.0.0/24 (10.0.0.1),
+// 10.0.1.0-10.255.254.255 (10.0.1.1), 10.255.255.0/24 (10.255.255.1), 11.0.0.0-255.255.255.255
+// (the internet stand-in 203.0.113.7) and all of IPv6 (2001:db8::7).
+// ---------------------------------------------------------------------------------------------
+
+const EXACT_SHOP = (() => {
+  const r = checkRegistry({
+    name: 'shop', environments: { dev: { range: [20000, 20099] } },
+    services: {
+      web: { ports: { http: { offset: 0 } } },
+      api: { ports: { http: { offset: 1 } }, connectsTo: [{ to: 'web', port: 'http' }, { to: 'db', port: 'main' }, { to: 'db', port: 'tail' }] },
+    },
+    externals: { db: { kind: 'postgres', cidrs: ['10.0.0.0/24', '10.255.255.0/24'], ports: { main: { port: 5432 }, tail: { port: 5440 } } } },
+  } as RegistrySpec);
+  if (!r.ok) throw new Error(JSON.stringify(r.findings));
+  return r;
+})();
+
+const API = { matchLabels: { 'app.kubernetes.io/name': 'api' } };
+const WEB = { matchLabels: { 'app.kubernetes.io/name': 'web' } };
+
+interface VerifyCase {
+  readonly name: string;
+  /** Objects added to the generated manifests. */
+  readonly add: Obj[];
+  /** Every error, as `rule: from -> to ports` (traffic findings cut at " is allowed"/" is declared"), or the message of other rules. */
+  readonly errors: string[];
+  /** Witnesses the messages must give (substrings of the findings' messages). */
+  readonly witnesses?: string[];
+  /** What `diff --traffic` against the generated manifests alone says opens (`from -> to ports`). */
+  readonly opens?: string[];
+}
+
+const VERIFY_CASES: VerifyCase[] = [
+  {
+    name: 'egress to 10.0.0.0/8:5432 where 10.0.0.0/24 and 10.255.255.0/24 are declared: the addresses between them are open',
+    add: [netpol('shop-dev', 'api-to-10', { podSelector: API, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 5432 }] }] })],
+    // (10.0.0.0/8 adds no cut inside: its ends are 10.0.0.0 and 11.0.0.0, cuts already.)
+    errors: ['traffic-undeclared: shop-dev/api -> 10.0.1.1 5432/TCP'],
+    witnesses: ['10.0.1.1 stands for every address from 10.0.1.0 to 10.255.254.255', 'egress of shop-dev/api is allowed by api-to-10 (extra.yaml, egress rule 1)'],
+  },
+  {
+    name: 'port 5432 endPort 5440 where 5432 and 5440 are declared: 5433-5439 are open',
+    add: [netpol('shop-dev', 'api-to-db-range', { podSelector: API, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/24' } }], ports: [{ port: 5432, endPort: 5440 }] }] })],
+    errors: ['traffic-undeclared: shop-dev/api -> 10.0.0.1 5433-5439/TCP'],
+  },
+  {
+    name: 'ingress on every port from any namespace: every port of every protocol from every pod outside the registry',
+    add: [netpol('shop-dev', 'web-open', { podSelector: WEB, policyTypes: ['Ingress'], ingress: [{ from: [{ namespaceSelector: {} }] }] })],
+    // shop-dev's own pods are behind the default deny for egress; pods elsewhere, the DNS stand-in and
+    // any other pod of kube-system (a namespace the DNS rule names) are not.
+    errors: [
+      'traffic-undeclared: (another-namespace)/(unlisted-pod) -> shop-dev/web every SCTP port (1-65535)',
+      'traffic-undeclared: (another-namespace)/(unlisted-pod) -> shop-dev/web every TCP port (1-65535)',
+      'traffic-undeclared: (another-namespace)/(unlisted-pod) -> shop-dev/web every UDP port (1-65535)',
+      'traffic-undeclared: kube-system/(unlisted-pod) -> shop-dev/web every SCTP port (1-65535)',
+      'traffic-undeclared: kube-system/(unlisted-pod) -> shop-dev/web every TCP port (1-65535)',
+      'traffic-undeclared: kube-system/(unlisted-pod) -> shop-dev/web every UDP port (1-65535)',
+      'traffic-undeclared: kube-system/kube-dns -> shop-dev/web every SCTP port (1-65535)',
+      'traffic-undeclared: kube-system/kube-dns -> shop-dev/web every TCP port (1-65535)',
+      'traffic-undeclared: kube-system/kube-dns -> shop-dev/web every UDP port (1-65535)',
+    ],
+    opens: [
+      '(another-namespace)/(unlisted-pod) -> shop-dev/web 1-65535/SCTP', '(another-namespace)/(unlisted-pod) -> shop-dev/web 1-65535/TCP', '(another-namespace)/(unlisted-pod) -> shop-dev/web 1-65535/UDP',
+      'kube-system/(unlisted-pod) -> shop-dev/web 1-65535/SCTP', 'kube-system/(unlisted-pod) -> shop-dev/web 1-65535/TCP', 'kube-system/(unlisted-pod) -> shop-dev/web 1-65535/UDP',
+      'kube-system/kube-dns -> shop-dev/web 1-65535/SCTP', 'kube-system/kube-dns -> shop-dev/web 1-65535/TCP', 'kube-system/kube-dns -> shop-dev/web 1-65535/UDP',
+    ],
+  },
+  {
+    name: 'ingress on every UDP port from anyone: from every address interval and every pod outside the registry',
+    add: [netpol('shop-dev', 'web-udp', { podSelector: WEB, policyTypes: ['Ingress'], ingress: [{ ports: [{ protocol: 'UDP' }] }] })],
+    errors: [
+      'traffic-undeclared: (another-namespace)/(unlisted-pod) -> shop-dev/web every UDP port (1-65535)',
+      'traffic-undeclared: 0.0.0.1 -> shop-dev/web every UDP port (1-65535)',
+      'traffic-undeclared: 10.0.0.1 -> shop-dev/web every UDP port (1-65535)',
+      'traffic-undeclared: 10.0.1.1 -> shop-dev/web every UDP port (1-65535)',
+      'traffic-undeclared: 10.255.255.1 -> shop-dev/web every UDP port (1-65535)',
+      'traffic-undeclared: 2001:db8::7 -> shop-dev/web every UDP port (1-65535)',
+      'traffic-undeclared: 203.0.113.7 -> shop-dev/web every UDP port (1-65535)',
+      'traffic-undeclared: kube-system/kube-dns -> shop-dev/web every UDP port (1-65535)',
+    ],
+    witnesses: ['0.0.0.1 stands for every address from 0.0.0.0 to 9.255.255.255', '203.0.113.7 stands for every address from 11.0.0.0 to 255.255.255.255', '2001:db8::7 stands for every address from :: to ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'],
+  },
+  {
+    name: 'ingress on an SCTP port nobody declared, from a block: exactly that port from exactly that block',
+    add: [netpol('shop-dev', 'web-sctp', { podSelector: WEB, policyTypes: ['Ingress'], ingress: [{ from: [{ ipBlock: { cidr: '203.0.113.0/24' } }], ports: [{ protocol: 'SCTP', port: 9999 }] }] })],
+    errors: ['traffic-undeclared: 203.0.113.7 -> shop-dev/web 9999/SCTP'],
+    witnesses: ['203.0.113.7 stands for every address from 203.0.113.0 to 203.0.113.255'],
+    opens: ['203.0.113.7 -> shop-dev/web 9999/SCTP'],
+  },
+  {
+    name: 'ingress from the namespace named attacker: a stand-in namespace of that name',
+    add: [netpol('shop-dev', 'web-from-attacker', { podSelector: WEB, policyTypes: ['Ingress'], ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'attacker' } } }], ports: [{ port: 20000 }] }] })],
+    errors: ['traffic-undeclared: attacker/(unlisted-pod) -> shop-dev/web 20000/TCP'],
+    opens: ['attacker/(unlisted-pod) -> shop-dev/web 20000/TCP'],
+  },
+  {
+    name: 'ingress from namespaces with a team label (Exists), pods labelled role=x: a stand-in namespace with the label, a pod with the labels',
+    add: [netpol('shop-dev', 'web-from-teams', {
+      podSelector: WEB, policyTypes: ['Ingress'],
+      ingress: [{ from: [{ namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'Exists' }] }, podSelector: { matchLabels: { role: 'x' } } }], ports: [{ port: 20000 }] }],
+    })],
+    errors: ['traffic-undeclared: (namespace with team=any)/(pod with role=x) -> shop-dev/web 20000/TCP'],
+    witnesses: ['(namespace with team=any)/(pod with role=x) stands for any pod labelled role=x in a namespace labelled team=any that the folder does not list'],
+  },
+  {
+    name: 'a named port on a pod the folder does not list may be any port: egress to any pod of any namespace on "http"',
+    add: [netpol('shop-dev', 'api-to-http', { podSelector: API, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: {} }], ports: [{ port: 'http' }] }] })],
+    // web's Service names its port http (20000): declared; shop-dev's unlisted pods are behind its
+    // default deny, the DNS names its ports dns and dns-tcp. Another pod's "http" may be any TCP port.
+    errors: [
+      'traffic-undeclared: shop-dev/api -> (another-namespace)/(unlisted-pod) every TCP port (1-65535)',
+      'traffic-undeclared: shop-dev/api -> kube-system/(unlisted-pod) every TCP port (1-65535)',
+    ],
+  },
+];
+
+describe('verify: exact, against a registry (issue 34)', () => {
+  const generatedShop = generatedObjects(EXACT_SHOP);
+  const sourced = (objects: Obj[], file: string) => objects.map(object => ({ file, object }));
+  const short = (f: TrafficFinding) => (f.rule.startsWith('traffic-') ? `${f.rule}: ${f.message.split(/ is (allowed|declared)/)[0]}` : `${f.rule}: ${f.message}`);
+
+  test('the generated manifests alone are clean', () => {
+    expect(verifyCluster(clusterOf(sourced(generatedShop, 'gen.yaml')), [EXACT_SHOP]).findings.filter(f => f.severity === 'error')).toEqual([]);
+  });
+
+  test.each(VERIFY_CASES)('$name', c => {
+    const before = clusterOf(sourced(generatedShop, 'gen.yaml'));
+    const after = clusterOf([...sourced(generatedShop, 'gen.yaml'), ...sourced(c.add, 'extra.yaml')]);
+    const findings = verifyCluster(after, [EXACT_SHOP]).findings.filter(f => f.severity === 'error');
+    expect(findings.map(short)).toEqual(c.errors);
+    for (const w of c.witnesses ?? []) expect(findings.map(f => f.message).join('\n')).toContain(w);
+    if (c.opens) {
+      const a = verifyCluster(after, [], { standInsFrom: [before] }).allowed;
+      const b = verifyCluster(before, [], { standInsFrom: [after] }).allowed;
+      expect(subtractPaths(a, b).map(p => `${p.from} -> ${p.to} ${p.port}${p.endPort !== undefined ? `-${p.endPort}` : ''}/${p.protocol}`)).toEqual(c.opens);
+      expect(subtractPaths(b, a)).toEqual([]);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Objects and input as kubectl and the API server see them (issue 34).
+// ---------------------------------------------------------------------------------------------
+
+describe('objects and input as kubectl and the API server see them (issue 34)', () => {
+  const generatedShop = generatedObjects(EXACT_SHOP);
+  const errorsOf = (objects: SourcedObjectLike[]) => {
+    const invalid: InvalidValue[] = [];
+    const cluster = clusterOf(objects, invalid);
+    return [...invalid.map(invalidValueFinding), ...verifyCluster(cluster, [EXACT_SHOP]).findings].filter(f => f.severity === 'error').map(f => `${f.rule}: ${f.message.split(' is allowed')[0]}`);
+  };
+  type SourcedObjectLike = { file: string; object: unknown };
+  const gen = generatedShop.map(object => ({ file: 'gen.yaml', object }));
+
+  test('a second NetworkPolicy with the default deny\'s namespace and name replaces it (kubectl keeps the last) and is an error naming both files', () => {
+    const open = netpol('shop-dev', 'default-deny', { podSelector: {}, policyTypes: ['Ingress'], ingress: [{}] });
+    expect(errorsOf([...gen, { file: 'late.yaml', object: open }]).slice(0, 2)).toEqual([
+      'manifest-invalid: late.yaml: NetworkPolicy/default-deny in shop-dev: NetworkPolicy/default-deny in shop-dev is defined twice, in gen.yaml and in late.yaml (read here as the last, as kubectl apply leaves it); the API server rejects the object',
+      // The last one is what the cluster holds: no default deny for Egress, and ingress open.
+      'default-deny-missing: namespace shop-dev has no default deny for Ingress and Egress: every pod of it not selected by a policy accepts (or sends) any traffic',
+    ]);
+  });
+
+  test('items of a typed list without a kind take the list\'s (PodList, NetworkPolicyList as kubectl get -o json writes them)', () => {
+    const deny = netpol('z', 'deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }) as { kind?: string };
+    delete deny.kind;
+    const p = pod('z', 'c', { app: 'c' }) as { kind?: string };
+    delete p.kind;
+    const cluster = clusterOf([
+      { file: 'list.json', object: { apiVersion: 'v1', kind: 'PodList', items: [p, pod('z', 'd', { app: 'd' })] } },
+      { file: 'list.json', object: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicyList', items: [deny] } },
+    ]);
+    expect(cluster.pods.map(x => `${x.namespace}/${x.name}`)).toEqual(['z/c', 'z/d']);
+    // The deny-all of the list is read: z/d -> z/c 80 is blocked.
+    expect(cluster.allowed(cluster.pods[1], cluster.pods[0], 80, 'TCP')).toBe(false);
+  });
+
+  test('a hostNetwork pod with a registry service\'s labels is reported as unprotected, not left out silently', () => {
+    const host = deployment('shop-dev', 'web-host', { 'app.kubernetes.io/name': 'web' }, [20000]) as { spec: { template: { spec: Record<string, unknown> } } };
+    host.spec.template.spec.hostNetwork = true;
+    // (web's Service selects the host-network pods: it stands for no pod of its own any more.)
+    expect(clusterOf([...gen, { file: 'host.yaml', object: host }]).pods.map(p => p.name)).not.toContain('web');
+    expect(errorsOf([...gen, { file: 'host.yaml', object: host }])).toEqual([
+      'host-network-unprotected: host.yaml: Deployment/web-host in shop-dev runs with hostNetwork: true: no NetworkPolicy applies to it (it uses the node\'s network), so nothing limits what it sends or accepts; it has the labels of shop service web, whose policies do not protect it',
+    ]);
+  });
+
+  test('what the API server rejects in a NetworkPolicy is manifest-invalid, not "matches nothing": CIDRs, label keys and values, operators, an empty peer', () => {
+    const bad = netpol('shop-dev', 'bad', {
+      podSelector: { matchLabels: { 'app kubernetes/name': 'web' } },
+      policyTypes: ['Ingress'],
+      ingress: [{
+        from: [
+          { ipBlock: { cidr: '10.0.0.0/33' } },
+          { ipBlock: { cidr: '10.1' } },
+          { ipBlock: { cidr: '10.0.0.0/8', except: ['11.0.0.0/16', '10.0.0.0/8'] } },
+          {},
+          { namespaceSelector: { matchLabels: { team: 'a b' } } },
+          { podSelector: { matchExpressions: [{ key: 'tier', operator: 'In' }, { key: 'tier', operator: 'Exists', values: ['x'] }, { key: 'tier', operator: 'in', values: ['x'] }] } },
+        ],
+      }],
+    });
+    expect(errorsOf([...gen, { file: 'bad.yaml', object: bad }]).filter(e => e.startsWith('manifest-invalid')).map(e => e.replace('manifest-invalid: bad.yaml: NetworkPolicy/bad in shop-dev: ', '').replace('; the API server rejects the object', ''))).toEqual([
+      'podSelector: label key "app kubernetes/name" is not a label key (an optional DNS-subdomain prefix and \'/\', then up to 63 letters, digits, \'-\', \'_\' and \'.\', a letter or digit at either end)',
+      'ingress rule 1, peer 1: ipBlock cidr "10.0.0.0/33" is not a CIDR (an IPv4 address of four decimal parts or an IPv6 address, \'/\', a prefix length)',
+      'ingress rule 1, peer 2: ipBlock cidr "10.1" is not a CIDR (an IPv4 address of four decimal parts or an IPv6 address, \'/\', a prefix length)',
+      'ingress rule 1, peer 3: ipBlock except "11.0.0.0/16" is not strictly inside cidr "10.0.0.0/8"',
+      'ingress rule 1, peer 3: ipBlock except "10.0.0.0/8" is not strictly inside cidr "10.0.0.0/8"',
+      'ingress rule 1, peer 4: a peer with no podSelector, namespaceSelector or ipBlock',
+      'ingress rule 1, peer 5, namespaceSelector: label value "a b" of team is not a label value (empty, or up to 63 letters, digits, \'-\', \'_\' and \'.\', a letter or digit at either end)',
+      'ingress rule 1, peer 6, podSelector: In on "tier" with no values',
+      'ingress rule 1, peer 6, podSelector: Exists on "tier" with values',
+      'ingress rule 1, peer 6, podSelector: operator "in" is not In, NotIn, Exists or DoesNotExist',
+    ]);
+  });
+
+  test('a symlinked manifest file is read, as kubectl -R -f reads it; a link to a folder or a broken link is a problem said, not skipped silently', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netpol-links-'));
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'netpol-target-'));
+    fs.writeFileSync(path.join(elsewhere, 'deny.yaml'), JSON.stringify(netpol('z', 'deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] })));
+    fs.mkdirSync(path.join(elsewhere, 'more'));
+    fs.writeFileSync(path.join(dir, 'pods.yaml'), JSON.stringify(pod('z', 'c', { app: 'c' })));
+    fs.symlinkSync(path.join(elsewhere, 'deny.yaml'), path.join(dir, 'deny.yaml'));
+    fs.symlinkSync(path.join(elsewhere, 'more'), path.join(dir, 'more'));
+    fs.symlinkSync(path.join(elsewhere, 'gone.yaml'), path.join(dir, 'gone.yaml'));
+    const loaded = loadFolder(dir);
+    expect(loaded.cluster.policies.map(p => `${p.file}: ${p.namespace}/${p.name}`)).toEqual(['deny.yaml: z/deny']);
+    expect(loaded.problems).toEqual([
+      { file: 'gone.yaml', message: 'a link to nothing (kubectl -R -f would fail on it)' },
+      { file: 'more', message: 'a link to a folder: not read (kubectl -R -f does not follow it either); link the files, or copy the folder' },
+    ]);
   });
 });

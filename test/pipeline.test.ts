@@ -92,6 +92,23 @@ describe('waivers come last and reach every finding', () => {
       [8190, 'move the fallback of feed.http in production to a port of 8190-8199 free in both registries']]);
   });
 
+  test('two registries resolved together (one app, one check a.yaml b.yaml) with an environment in one namespace: the later one is told, naming both', () => {
+    const one = (name: string, namespace?: string): RegistrySpec => ({
+      name, environments: { production: { range: [8100, 8199], ...(namespace ? { namespace } : {}) } }, services: { web: { public: true, ports: { http: { offset: 0 } } } },
+    });
+    const [shop, blog, wiki] = resolveAll([{ spec: one('shop') }, { spec: one('blog', 'shop-production') }, { spec: one('wiki') }]);
+    expect(shop.findings.filter(f => f.rule === 'namespace-shared')).toEqual([]);
+    expect(wiki.findings.filter(f => f.rule === 'namespace-shared')).toEqual([]);
+    expect(blog.findings.filter(f => f.rule === 'namespace-shared').map(f => [f.message, f.where, f.fix])).toEqual([[
+      'environment production of registry blog is in namespace shop-production, which environment production of registry shop uses already: their objects would overwrite each other and each one\'s NetworkPolicies would select the other\'s pods',
+      { registry: 'blog', environment: 'production', other: 'shop:production', path: 'environments.production.namespace' },
+      'give production a namespace of its own (namespace: blog-production)',
+    ]]);
+    expect(blog.ok).toBe(false);
+    // Each alone is clean.
+    expect(resolveAll([{ spec: one('blog', 'shop-production') }])[0].findings.filter(f => f.rule === 'namespace-shared')).toEqual([]);
+  });
+
   test('a registry given twice does not collide with itself', () => {
     const [first, again] = resolveAll([{ spec: team('shop', 10) }, { spec: team('shop', 10) }]);
     expect([...first.findings, ...again.findings].filter(f => f.rule === 'collision')).toEqual([]);

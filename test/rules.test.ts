@@ -287,6 +287,17 @@ const cases: Record<string, Case> = {
     where: { environment: 'development', other: 'production' },
     good: s => { s.environments.development.namespace = 'acme-dev'; },
   },
+  'one service\'s selector holds every label of another\'s ({tier: web} and {tier: web, role: b})': {
+    rule: 'selector-overlap', bad: s => { s.services.api.selector = { tier: 'web', role: 'b' }; s.services.worker.selector = { tier: 'web' }; },
+    where: { service: 'api', other: 'worker', environment: 'production', path: 'services.api.selector' },
+    good: s => { s.services.api.selector = { tier: 'web', role: 'b' }; s.services.worker.selector = { tier: 'web', role: 'w' }; },
+    fix: /give api a selector with a label worker's selector does not ask for/,
+  },
+  'a selector naming another service\'s default labels': {
+    rule: 'selector-overlap', bad: s => { s.services.worker.selector = { 'app.kubernetes.io/name': 'api' }; },
+    where: { service: 'api', other: 'worker' },
+    good: s => { s.services.worker.selector = { 'app.kubernetes.io/name': 'worker', tier: 'back' }; },
+  },
   'an appProtocol IANA does not list': {
     rule: 'app-protocol-unknown', bad: s => { s.services.api.ports.http = { offset: 10, appProtocol: 'prometheus-metrics' }; },
     where: { service: 'api', portName: 'http' },

@@ -233,7 +233,7 @@ describe('the CLI', () => {
     write(path.join(copy, 'k8s', 'debug.yaml'), [allowAllInNamespace]);
     const bad = cli(['verify', 'injected'], ex.dir);
     expect(bad.status).toBe(1);
-    expect(bad.stdout).toMatch(/error traffic-undeclared: lumiere-dev\/courier -> lumiere-dev\/pourtier \d+\/TCP is allowed but not declared/);
+    expect(bad.stdout).toMatch(/error traffic-undeclared: lumiere-dev\/courier -> lumiere-dev\/pourtier (\d+(-\d+)?\/TCP|every TCP port \(1-65535\)) is allowed but not declared/);
     const doc = cli(['verify', 'injected', '--json'], ex.dir).json();
     expect(doc.ok).toBe(false);
     expect(doc.findings.some((f: any) => f.rule === 'traffic-undeclared' && f.policies.some((p: any) => p.policy === 'debug-allow-all' && p.file === 'k8s/debug.yaml'))).toBe(true);
@@ -273,13 +273,13 @@ describe('the CLI', () => {
     write(file, readDocs(file).filter(d => !(d.kind === 'NetworkPolicy' && d.metadata.name === 'allow-courier-from-pourtier')));
     const text = cli(['diff', '--traffic', 'base'], ex.dir);
     expect(text.status).toBe(1);
-    expect(text.stdout).toMatch(/^opens  lumiere-dev\/courier -> lumiere-dev\/pourtier:\d+\/TCP$/m);
+    expect(text.stdout).toMatch(/^opens  lumiere-dev\/courier -> lumiere-dev\/pourtier:\d+(-\d+)?\/TCP$/m);
     expect(text.stdout).not.toMatch(/^closes /m); // the allow-all keeps pourtier -> courier open
     const doc = cli(['diff', '--traffic', 'base', '--json'], ex.dir).json();
     expect(doc.opens.length).toBeGreaterThan(0);
     expect(doc.opens.every((p: any) => p.from.startsWith('lumiere-dev/') || p.to.startsWith('lumiere-dev/'))).toBe(true);
     const md = cli(['diff', '--traffic', 'base', '--markdown'], ex.dir);
-    expect(md.stdout).toMatch(/^\| opens \| lumiere-dev\/courier \| lumiere-dev\/pourtier \| \d+\/TCP \|$/m);
+    expect(md.stdout).toMatch(/^\| opens \| lumiere-dev\/courier \| lumiere-dev\/pourtier \| \d+(-\d+)?\/TCP \|$/m);
     // Against a git revision: commit the base, change the working tree.
     const repo = tmp('git');
     fs.cpSync(base, path.join(repo, 'manifests'), { recursive: true });
@@ -290,8 +290,12 @@ describe('the CLI', () => {
     expect(cli(['diff', '--traffic'], repo).stdout).toMatch(/^no change in allowed traffic against HEAD$/m);
     fs.rmSync(path.join(repo, 'manifests', 'k8s', 'lumiere-development.k8s.yaml'));
     const closed = cli(['diff', '--traffic', 'HEAD'], repo);
-    expect(closed.status).toBe(0);
     expect(closed.stdout).toMatch(/^closes lumiere-dev\/pourtier -> lumiere-dev\/courier:\d+\/TCP$/m);
+    // Without the file, lumiere-dev has no default deny left: a pod with one of its workloads' labels
+    // (the stand-ins the other policies' selectors ask for) would now reach aura's public web.
+    expect(closed.status).toBe(1);
+    expect(closed.stdout.split('\n').filter(l => l.startsWith('opens'))).toEqual(['courier', 'passeur', 'pourtier'].map(name =>
+      `opens  lumiere-dev/(pod with app.kubernetes.io/name=${name}) -> aura-dev/web:54112/TCP`));
     expect(cli(['diff', '--traffic', 'no-such-ref'], repo).stderr).toMatch(/no-such-ref: no such git revision \(and no such folder\)/);
     // Two bases are one too many, whichever way they are given.
     for (const args of [['--traffic', 'HEAD', 'HEAD~1'], ['--traffic', '--', 'HEAD', 'HEAD~1']]) {
@@ -621,7 +625,8 @@ spec: {podSelector: {}, egress: [{ports: [{port: 0}]}]}
       policy('open', 'a', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '::/0' } }] }] }),
     ]);
     const r = cli(['diff', '--traffic', 'base', '--manifests', 'now'], dir);
-    expect(r.stdout).toMatch(/^opens  2001:db8::7 -> a\/web:1:8080\/TCP$/m);
+    // (No default deny: every port of the pod opens.)
+    expect(r.stdout).toMatch(/^opens  2001:db8::7 -> a\/web:1:1-65535\/TCP$/m);
     expect(r.stdout).not.toMatch(/\[a\/web:1\]/);
   });
 
@@ -631,7 +636,7 @@ spec: {podSelector: {}, egress: [{ports: [{port: 0}]}]}
     expect(() => verifyCluster(loadFolder(copy).cluster, ex.registries, { pathLimit: 10 })).toThrow(/allow more than 10 paths: they leave these pods nearly open/);
   });
 
-  test('diff --traffic gives both sides the same stand-ins: an ingress from the internet that excepts the usual stand-in opens exactly its own paths', () => {
+  test('diff --traffic gives both sides the same stand-ins: an ingress from the internet that excepts the usual stand-in opens exactly the addresses outside the except', () => {
     const repo = tmp('stand-ins');
     fs.mkdirSync(path.join(repo, 'manifests'));
     write(path.join(repo, 'manifests', 'a.yaml'), [
@@ -645,7 +650,9 @@ spec: {podSelector: {}, egress: [{ports: [{port: 0}]}]}
     write(path.join(repo, 'manifests', 'open.yaml'), [policy('open', 'a', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['203.0.113.0/24'] } }] }] })]);
     const doc = cli(['diff', '--traffic', '--json'], repo).json();
     expect(doc.opens.length).toBeGreaterThan(0);
-    expect(doc.opens.every((p: any) => p.to === 'a/api' && p.port === 8080)).toBe(true);
+    // Every port of every protocol, from the address intervals before and after 203.0.113.0/24 (203.0.113.7 is in it).
+    expect(doc.opens.map((p: any) => `${p.from} -> ${p.to} ${p.port}-${p.endPort}/${p.protocol}`)).toEqual(['0.0.0.1', '203.0.114.1'].flatMap(from =>
+      ['SCTP', 'TCP', 'UDP'].map(protocol => `${from} -> a/api 1-65535/${protocol}`)));
     expect(doc.closes).toEqual([]);
   });
 

@@ -36,6 +36,8 @@ const netpol = (namespace: string, name: string, spec: Record<string, unknown>) 
 const without = (objects: any[], ...names: string[]) => objects.filter(o => !(o.kind === 'NetworkPolicy' && names.includes(o.metadata.name)));
 
 const keys = (paths: readonly Path[]) => paths.map(pathKey);
+/** Paths with the interval of ports each stands for: `from -> to 7000-7002/TCP`. */
+const spans = (paths: readonly Path[]) => paths.map(p => `${p.from} -> ${p.to} ${p.port}${p.endPort !== undefined ? `-${p.endPort}` : ''}/${p.protocol}`);
 const where = (fs: readonly TrafficFinding[]) => fs.map(f => `${f.rule} ${f.where.from} -> ${f.where.to} ${f.where.port}/${f.where.protocol}`);
 
 /** A shop: a public web front (to a namespace and a CIDR), an API, a front public to everyone, a database outside and a broker in another namespace. */
@@ -97,10 +99,11 @@ describe('verify on generated manifests', () => {
     const { endpoints } = endpointsOf(clusterOfObjects(shopObjects), [shop]);
     const source = (id: string) => (endpoints.get(id) as Pod | undefined)?.source;
     expect(source('kube-system/kube-dns')).toBe('a stand-in for the cluster DNS');
-    expect(source('shop-dev/(unlisted-pod)')).toBe('a stand-in for pods the folder does not list');
-    expect(source('messaging/(mq)')).toBe('a stand-in for pods the folder does not list');
+    expect(source('shop-dev/(unlisted-pod)')).toBe('a stand-in for pods of any labels the folder does not list');
+    expect(source('messaging/(mq)')).toBe('a stand-in for pods labelled app=rabbitmq the folder does not list');
     expect(source('shop-dev/web')).toBe('k8s.yaml: Service/web');
-    expect([...endpoints.keys()].filter(id => !id.includes('/')).sort()).toEqual(['10.9.0.1', '198.51.100.1', '2001:db8::7', '203.0.113.7']);
+    // One address per interval the registry's blocks cut the address space into (the internet stand-ins where they fall).
+    expect([...endpoints.keys()].filter(id => !id.includes('/')).sort()).toEqual(['0.0.0.1', '10.9.0.1', '10.9.1.1', '198.51.100.1', '2001:db8::7', '203.0.113.7']);
   });
 
   test('pods of the folder stand for themselves: the cluster DNS Deployment and the broker an external names', () => {
@@ -121,7 +124,7 @@ describe('verify on generated manifests', () => {
     expect(declared.filter(k => k.includes('(mq)') || k.includes('kube-dns') || k.includes('exporter') || k.includes('metrics-server') || k.includes('sandbox'))).toEqual([]);
     expect(keys(result.allowed)).toContain('shop-dev/web -> messaging/rabbitmq 5672/TCP');
     expect(keys(result.allowed).filter(k => k.startsWith('shop-dev/api -> kube-system'))).toEqual(['shop-dev/api -> kube-system/coredns 53/TCP', 'shop-dev/api -> kube-system/coredns 53/UDP']);
-    expect([...endpointsOf(clusterOfObjects(objects), [shop]).endpoints.keys()].filter(id => id.startsWith('kube-system/'))).toEqual(['kube-system/metrics-server', 'kube-system/coredns']);
+    expect([...endpointsOf(clusterOfObjects(objects), [shop]).endpoints.keys()].filter(id => id.startsWith('kube-system/'))).toEqual(['kube-system/metrics-server', 'kube-system/coredns', 'kube-system/(unlisted-pod)']);
   });
 
   test('two registries naming one namespace\'s pods differently get one stand-in each', () => {
@@ -228,11 +231,13 @@ describe('traffic-blocked', () => {
   test('a path declared twice (overlapping CIDRs of a public entry) is reported once', () => {
     const r = resolved({ ...SHOP, services: { ...SHOP.services, web: { ...SHOP.services.web, public: { cidrs: ['198.51.100.0/24', '198.51.100.0/25'] } } } });
     expect(keys(verifyObjects(generated(r), [r]).declared.filter(d => d.to === 'shop-dev/web'))).toEqual([
-      '198.51.100.1 -> shop-dev/web 20000/TCP', '198.51.100.1 -> shop-dev/web 20000/TCP',
+      // (Each address interval of the two blocks once: the /25 and the rest of the /24.)
+      '198.51.100.1 -> shop-dev/web 20000/TCP', '198.51.100.129 -> shop-dev/web 20000/TCP',
     ]);
     const findings = verifyObjects(without(generated(r), 'allow-web-from-public'), [r]).findings;
     expect(findings.map(f => f.message)).toEqual([
       '198.51.100.1 -> shop-dev/web 20000/TCP is declared (shop: web is public to 198.51.100.0/24, 198.51.100.0/25) but blocked: ingress of shop-dev/web is limited by default-deny and no rule admits it',
+      '198.51.100.129 -> shop-dev/web 20000/TCP is declared (shop: web is public to 198.51.100.0/24, 198.51.100.0/25) but blocked: ingress of shop-dev/web is limited by default-deny and no rule admits it',
     ]);
   });
 });
@@ -247,11 +252,12 @@ describe('traffic-undeclared', () => {
     const result = verifyObjects([...shopObjects, debug], [shop]);
     expect(result.ok).toBe(false);
     const find = (k: string) => result.findings.find(f => `${f.where.from} -> ${f.where.to} ${f.where.port}/${f.where.protocol}` === k);
-    expect(find('shop-dev/api -> shop-dev/web 20000/TCP')).toEqual({
+    // Every port is open: one finding per protocol, its first port the witness.
+    expect(find('shop-dev/api -> shop-dev/web 1/TCP')).toEqual({
       rule: 'traffic-undeclared', severity: 'error',
-      message: 'shop-dev/api -> shop-dev/web 20000/TCP is allowed but not declared: egress of shop-dev/api is allowed by debug-allow-all (k8s.yaml, egress rule 1); ' +
+      message: 'shop-dev/api -> shop-dev/web every TCP port (1-65535) is allowed but not declared: egress of shop-dev/api is allowed by debug-allow-all (k8s.yaml, egress rule 1); ' +
         'ingress of shop-dev/web is allowed by debug-allow-all (k8s.yaml, ingress rule 1)',
-      where: { from: 'shop-dev/api', to: 'shop-dev/web', port: 20000, protocol: 'TCP' },
+      where: { from: 'shop-dev/api', to: 'shop-dev/web', port: 1, endPort: 65535, protocol: 'TCP' },
       fix: 'remove or narrow the policy that allows it, or declare the connection (connectsTo) or public entry in the registry',
       policies: [
         { policy: 'debug-allow-all', namespace: 'shop-dev', file: 'k8s.yaml', direction: 'egress', rule: 1 },
@@ -259,10 +265,12 @@ describe('traffic-undeclared', () => {
       ],
     });
     // `public: true` opens front to everyone outside the registry's namespaces, not to its own pods.
-    expect(find('shop-dev/web -> shop-dev/front 20002/TCP')!.message).toBe('shop-dev/web -> shop-dev/front 20002/TCP is allowed but not declared: ' +
+    expect(find('shop-dev/web -> shop-dev/front 1/TCP')!.message).toBe('shop-dev/web -> shop-dev/front every TCP port (1-65535) is allowed but not declared: ' +
       'egress of shop-dev/web is allowed by debug-allow-all (k8s.yaml, egress rule 1); ingress of shop-dev/front is allowed by debug-allow-all (k8s.yaml, ingress rule 1)');
-    // web -> api is declared on both sides: not reported.
+    // web -> api is declared on both sides on 20001: the ports below and above it are reported, not it.
     expect(find('shop-dev/web -> shop-dev/api 20001/TCP')).toBeUndefined();
+    expect(find('shop-dev/web -> shop-dev/api 1/TCP')!.where).toEqual({ from: 'shop-dev/web', to: 'shop-dev/api', port: 1, endPort: 20000, protocol: 'TCP' });
+    expect(find('shop-dev/web -> shop-dev/api 20002/TCP')!.where).toEqual({ from: 'shop-dev/web', to: 'shop-dev/api', port: 20002, endPort: 65535, protocol: 'TCP' });
   });
 
   test('no policy at all: each side "is not limited by any policy", and no policies listed', () => {
@@ -274,16 +282,17 @@ describe('traffic-undeclared', () => {
       where: { namespace: 'shop-dev' },
       fix: 'add a NetworkPolicy in shop-dev with podSelector: {} and policyTypes: [Ingress, Egress] and no rules',
     });
-    const f = result.findings.find(x => x.where.from === 'shop-dev/api' && x.where.to === 'shop-dev/web')!;
+    const f = result.findings.find(x => x.where.from === 'shop-dev/api' && x.where.to === 'shop-dev/web' && x.where.protocol === 'TCP')!;
     expect(f).toEqual({
       rule: 'traffic-undeclared', severity: 'error',
-      message: 'shop-dev/api -> shop-dev/web 20000/TCP is allowed but not declared: egress of shop-dev/api is not limited by any policy; ingress of shop-dev/web is not limited by any policy',
-      where: { from: 'shop-dev/api', to: 'shop-dev/web', port: 20000, protocol: 'TCP' },
+      message: 'shop-dev/api -> shop-dev/web every TCP port (1-65535) is allowed but not declared: egress of shop-dev/api is not limited by any policy; ingress of shop-dev/web is not limited by any policy',
+      where: { from: 'shop-dev/api', to: 'shop-dev/web', port: 1, endPort: 65535, protocol: 'TCP' },
       fix: 'remove or narrow the policy that allows it, or declare the connection (connectsTo) or public entry in the registry',
     });
     // Towards an address, the pod's egress is the only side.
-    expect(result.findings.find(x => x.where.from === 'shop-dev/api' && x.where.to === '203.0.113.7' && x.where.port === 443)!.message)
-      .toBe('shop-dev/api -> 203.0.113.7 443/TCP is allowed but not declared: egress of shop-dev/api is not limited by any policy');
+    // (The internet stand-in stands for the addresses past the last block the registry names.)
+    expect(result.findings.find(x => x.where.from === 'shop-dev/api' && x.where.to === '203.0.113.7' && x.where.protocol === 'TCP')!.message)
+      .toBe('shop-dev/api -> 203.0.113.7 every TCP port (1-65535) is allowed but not declared (203.0.113.7 stands for every address from 198.51.101.0 to 255.255.255.255): egress of shop-dev/api is not limited by any policy');
   });
 
   test('a pod of another registry\'s namespace sending to a public entry: its egress is still undeclared', () => {
@@ -315,12 +324,14 @@ describe('how many undeclared paths are shown', () => {
   /** A namespace of the registry with a default deny and pinholes from a to each of b's `n` ports (nothing declares them). */
   const pinholes = (n: number) => {
     const r = resolved({ name: 'lab', environments: { dev: { range: [22000, 22099] } }, services: {} });
-    const ports = Array.from({ length: n }, (_, i) => ({ containerPort: 10000 + i }));
+    // (Every other port: each pinhole is an interval of its own.)
+    const ports = Array.from({ length: n }, (_, i) => ({ containerPort: 10000 + 2 * i }));
     const objects = [
       deployment('lab-dev', 'a', { app: 'a' }), deployment('lab-dev', 'b', { app: 'b' }, ports),
       netpol('lab-dev', 'default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
       netpol('lab-dev', 'a-to-b', { podSelector: { matchLabels: { app: 'a' } }, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: { matchLabels: { app: 'b' } } }], ports: [{ port: 10000, endPort: 19999 }] }] }),
-      netpol('lab-dev', 'b-from-a', { podSelector: { matchLabels: { app: 'b' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: { matchLabels: { app: 'a' } } }], ports: [{ port: 10000, endPort: 19999 }] }] }),
+      // (b's ingress admits its own ports only.)
+      netpol('lab-dev', 'b-from-a', { podSelector: { matchLabels: { app: 'b' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: { matchLabels: { app: 'a' } } }], ports: ports.map(p => ({ port: p.containerPort })) }] }),
     ];
     return verifyObjects(objects, [r], { registryNamespacesOnly: true }).findings.filter(f => f.rule === 'traffic-undeclared');
   };
@@ -328,13 +339,13 @@ describe('how many undeclared paths are shown', () => {
   test('500 are each reported', () => {
     const findings = pinholes(500);
     expect(findings).toHaveLength(500);
-    expect(findings[499].where).toEqual({ from: 'lab-dev/a', to: 'lab-dev/b', port: 10499, protocol: 'TCP' });
+    expect(findings[499].where).toEqual({ from: 'lab-dev/a', to: 'lab-dev/b', port: 10998, protocol: 'TCP' });
   });
 
   test('past 500, the rest are counted in one more finding', () => {
     const findings = pinholes(502);
     expect(findings).toHaveLength(501);
-    expect(findings[499].where.port).toBe(10499);
+    expect(findings[499].where.port).toBe(10998);
     expect(findings[500]).toEqual({
       rule: 'traffic-undeclared', severity: 'error', where: {},
       message: '… and 2 more allowed paths that are not declared (502 in all)',
@@ -487,7 +498,7 @@ describe('the stand-in addresses', () => {
     expect(addressAdmittedBy({ cidr: '0.0.0.0/0', except: ['fd00::/8'] })).toBe('255.255.255.254');
   });
 
-  test('verify tries an address in every block a policy names and in each of its except blocks', () => {
+  test('verify tries one address in each interval the blocks and their except blocks cut the address space into', () => {
     const r = resolved({ name: 'lab', environments: { dev: { range: [22000, 22099] } }, services: {} });
     const objects = [
       deployment('lab-dev', 'a', { app: 'a' }),
@@ -498,54 +509,59 @@ describe('the stand-in addresses', () => {
       ] }),
     ];
     const result = verifyObjects(objects, [r]);
+    // The cuts: 10.0.0.0, 10.1.0.0, 10.2.0.0, 11.0.0.0, 192.168.0.0, 192.169.0.0. Every interval but
+    // 192.168.0.0/16 (the third rule's except, in no other rule) is allowed; the internet stand-in
+    // is the address of the last interval, IPv6 (in no block) is blocked.
     expect(keys(result.allowed).filter(k => k.startsWith('lab-dev/a -> ')).sort()).toEqual([
-      // 10.0.0.1 is in the first rule's except, in the second's block; 10.1.0.0 past the first's except; 10.1.0.1 in the second's
-      // except, in the first's block; 192.169.0.0 just past the third's except (the whole space has no first host).
-      'lab-dev/a -> 10.0.0.1 443/TCP', 'lab-dev/a -> 10.1.0.0 443/TCP', 'lab-dev/a -> 10.1.0.1 443/TCP', 'lab-dev/a -> 192.169.0.0 443/TCP', 'lab-dev/a -> 203.0.113.7 443/TCP',
+      'lab-dev/a -> 0.0.0.1 443/TCP', 'lab-dev/a -> 10.0.0.1 443/TCP', 'lab-dev/a -> 10.1.0.1 443/TCP', 'lab-dev/a -> 10.2.0.1 443/TCP',
+      'lab-dev/a -> 11.0.0.1 443/TCP', 'lab-dev/a -> 203.0.113.7 443/TCP',
     ]);
     expect([...endpointsOf(clusterOfObjects(objects), [r]).endpoints.keys()].filter(id => !id.includes('/')).sort())
-      .toEqual(['10.0.0.1', '10.1.0.0', '10.1.0.1', '192.168.0.1', '192.169.0.0', '2001:db8::7', '203.0.113.7']);
+      .toEqual(['0.0.0.1', '10.0.0.1', '10.1.0.1', '10.2.0.1', '11.0.0.1', '192.168.0.1', '2001:db8::7', '203.0.113.7']);
   });
 });
 
-describe('the ports tried on stand-ins', () => {
+describe('the ports of stand-ins: every port, in intervals', () => {
   const lab = resolved({ name: 'lab', environments: { dev: { range: [22000, 22099] } }, services: {} });
   const allowedFromA = (egress: unknown[]) => {
     const objects = [
       deployment('lab-dev', 'a', { app: 'a' }), deployment('lab-dev', 'b', { app: 'b' }, [{ containerPort: 8080 }]),
       netpol('lab-dev', 'a-out', { podSelector: { matchLabels: { app: 'a' } }, policyTypes: ['Egress'], egress }),
     ];
-    return keys(verifyObjects(objects, [lab]).allowed).filter(k => k.startsWith('lab-dev/a -> ')).map(k => k.slice('lab-dev/a -> '.length)).sort();
+    return spans(verifyObjects(objects, [lab]).allowed).filter(k => k.startsWith('lab-dev/a -> ')).map(k => k.slice('lab-dev/a -> '.length)).sort();
   };
 
-  test('a rule without ports: a port of every protocol, and the web ports of addresses; a rule to labelled pods only adds nothing', () => {
+  test('a rule without ports: every port of every protocol; a rule to labelled pods only their ports', () => {
     expect(allowedFromA([
       { to: [{ podSelector: { matchLabels: { app: 'b' } } }], ports: [{ port: 8080 }] },
       { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }] },
     ])).toEqual([
-      '203.0.113.7 443/TCP', '203.0.113.7 65000/SCTP', '203.0.113.7 65000/TCP', '203.0.113.7 65000/UDP', '203.0.113.7 80/TCP',
+      '203.0.113.7 1-65535/SCTP', '203.0.113.7 1-65535/TCP', '203.0.113.7 1-65535/UDP',
       'lab-dev/b 8080/TCP',
     ]);
   });
 
-  test('numbered ports and both ends of a range, towards a namespace, every pod of the namespace, everyone, a block next to a labelled pod', () => {
+  test('numbered ports and a range (whole), towards a namespace, every pod of the namespace, everyone, a block next to a labelled pod', () => {
     expect(allowedFromA([
       { to: [{ namespaceSelector: {} }], ports: [{ port: 9090 }] },
       { to: [{ podSelector: {} }], ports: [{ port: 6000 }] },
       { to: [], ports: [{ port: 7000, endPort: 7002 }] },
       { to: [{ podSelector: { matchLabels: { app: 'b' } } }, { ipBlock: { cidr: '198.51.100.0/24' } }], ports: [{ port: 5432 }] },
     ])).toEqual([
-      '(another-namespace)/(unlisted-pod) 7000/TCP', '(another-namespace)/(unlisted-pod) 7002/TCP', '(another-namespace)/(unlisted-pod) 9090/TCP',
-      '198.51.100.1 5432/TCP', '198.51.100.1 7000/TCP', '198.51.100.1 7002/TCP',
-      '2001:db8::7 7000/TCP', '2001:db8::7 7002/TCP',
-      '203.0.113.7 7000/TCP', '203.0.113.7 7002/TCP',
-      'kube-system/kube-dns 7000/TCP', 'kube-system/kube-dns 7002/TCP', 'kube-system/kube-dns 9090/TCP',
-      'lab-dev/(unlisted-pod) 6000/TCP', 'lab-dev/(unlisted-pod) 7000/TCP', 'lab-dev/(unlisted-pod) 7002/TCP', 'lab-dev/(unlisted-pod) 9090/TCP',
+      '(another-namespace)/(unlisted-pod) 7000-7002/TCP', '(another-namespace)/(unlisted-pod) 9090/TCP',
+      '0.0.0.1 7000-7002/TCP',
+      '198.51.100.1 5432/TCP', '198.51.100.1 7000-7002/TCP',
+      '2001:db8::7 7000-7002/TCP',
+      '203.0.113.7 7000-7002/TCP',
+      'kube-system/kube-dns 7000-7002/TCP', 'kube-system/kube-dns 9090/TCP',
+      'lab-dev/(unlisted-pod) 6000/TCP', 'lab-dev/(unlisted-pod) 7000-7002/TCP', 'lab-dev/(unlisted-pod) 9090/TCP',
+      // b is not isolated for ingress: what a's egress admits reaches it, on any port (its own 8080 is not among them).
+      'lab-dev/b 5432/TCP', 'lab-dev/b 6000/TCP', 'lab-dev/b 7000-7002/TCP', 'lab-dev/b 9090/TCP',
     ]);
   });
 
-  test('a port without a number is a port of its protocol; a named port opens none towards addresses', () => {
-    expect(allowedFromA([{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'UDP' }, { port: 'https' }] }])).toEqual(['203.0.113.7 65000/UDP']);
+  test('a port without a number is every port of its protocol; a named port opens none towards addresses', () => {
+    expect(allowedFromA([{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'UDP' }, { port: 'https' }] }])).toEqual(['203.0.113.7 1-65535/UDP']);
   });
 });
 
@@ -606,14 +622,16 @@ describe('describeTraffic', () => {
 });
 
 describe('more of what verify declares and tries', () => {
-  test('a hand-written rule opening a whole database subnet: every declared port of it is tried on its stand-in', () => {
+  test('a hand-written rule opening a whole database subnet: every port of its stand-in, the declared ones apart', () => {
     const open = netpol('shop-dev', 'web-to-db-subnet', { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'web' } }, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '10.9.0.0/24' } }] }] });
     const result = verifyObjects([...without(shopObjects, 'allow-web-to-db'), open], [shop]);
-    // Its two declared ports, the web ports every address gets, and what the policies open towards stand-ins (DNS, the broker, any port).
-    const ports = ['443/TCP', '53/TCP', '53/UDP', '5432/TCP', '5433/TCP', '5672/TCP', '65000/SCTP', '65000/TCP', '65000/UDP', '80/TCP'];
-    expect(keys(result.allowed).filter(k => k.startsWith('shop-dev/web -> 10.9.0.1 ')).sort()).toEqual(ports.map(x => `shop-dev/web -> 10.9.0.1 ${x}`));
-    // Only web -> 10.9.0.1 5432 is declared.
-    expect(where(result.findings).sort()).toEqual(ports.filter(x => x !== '5432/TCP').map(x => `traffic-undeclared shop-dev/web -> 10.9.0.1 ${x}`));
+    // Every port of every protocol, cut at the two declared ports (web's 5432 and api's 5433).
+    const ports = ['1-5431/TCP', '1-65535/SCTP', '1-65535/UDP', '5432/TCP', '5433/TCP', '5434-65535/TCP'];
+    expect(spans(result.allowed).filter(k => k.startsWith('shop-dev/web -> 10.9.0.1 ')).sort()).toEqual(ports.map(x => `shop-dev/web -> 10.9.0.1 ${x}`));
+    // Only web -> 10.9.0.1 5432 is declared: the ports below it, above it (api's 5433 is not web's), all of UDP and SCTP.
+    expect(result.findings.map(f => f.message.split(' is allowed')[0]).sort()).toEqual([
+      'shop-dev/web -> 10.9.0.1 1-5431/TCP', 'shop-dev/web -> 10.9.0.1 5433-65535/TCP', 'shop-dev/web -> 10.9.0.1 every SCTP port (1-65535)', 'shop-dev/web -> 10.9.0.1 every UDP port (1-65535)',
+    ]);
   });
 
   test('a service connecting to itself: traffic of a pod to itself is never reported blocked', () => {
@@ -684,7 +702,8 @@ test('an external in the registry\'s own namespace without pod labels is an erro
   expect(dev.map(p => p.name)).toEqual(expect.arrayContaining(['allow-web-to-cache', 'allow-web-to-ledger', 'allow-web-to-queue']));
   expect(dev.filter(p => p.name.startsWith('allow-cache'))).toEqual([]);
   const errors = verifyObjects(generated(r), [r]).findings.filter(f => f.severity === 'error');
-  expect(where(errors)).toEqual(['traffic-blocked shop-dev/api -> shop-dev/(cache) 6379/TCP', 'traffic-blocked shop-dev/web -> shop-dev/(cache) 6379/TCP']);
+  // (Its stand-in is the one for any pod of the namespace: the external names no labels.)
+  expect(where(errors)).toEqual(['traffic-blocked shop-dev/api -> shop-dev/(unlisted-pod) 6379/TCP', 'traffic-blocked shop-dev/web -> shop-dev/(unlisted-pod) 6379/TCP']);
   // With the labels of its pods, the check is clean.
   (spec.externals.cache as { podSelector?: object }).podSelector = { app: 'redis' };
   expect(checkRegistry(spec as unknown as RegistrySpec).findings.filter(f => f.severity === 'error')).toEqual([]);

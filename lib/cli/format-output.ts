@@ -170,10 +170,15 @@ export interface ListedPath {
   readonly from: string;
   readonly to: string;
   readonly port: number;
+  /** The last port of a range of ports (an interval of the exact comparison). @default `port` alone */
+  readonly endPort?: number;
   readonly protocol: string;
   /** What happens to it: `allowed`, `blocked`, `opens`, `closes`. */
   readonly status?: string;
 }
+
+/** A port, or a range of them (`8000-8010`). */
+const portText = (p: ListedPath) => (p.endPort !== undefined && p.endPort !== p.port ? `${p.port}-${p.endPort}` : String(p.port));
 
 /** RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
 const csvField = (text: string) => (/[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
@@ -191,14 +196,14 @@ export function listPaths(format: 'csv' | 'md' | 'dot', paths: readonly ListedPa
   const withStatus = paths.some(p => p.status !== undefined);
   if (format === 'csv') {
     const head = [...(withStatus ? [statusName] : []), 'from', 'to', 'port', 'protocol'];
-    return [head.join(','), ...paths.map(p => [...(withStatus ? [p.status ?? ''] : []), p.from, p.to, String(p.port), p.protocol].map(csvField).join(','))].join('\n') + '\n';
+    return [head.join(','), ...paths.map(p => [...(withStatus ? [p.status ?? ''] : []), p.from, p.to, portText(p), p.protocol].map(csvField).join(','))].join('\n') + '\n';
   }
   if (format === 'md') {
     const out = [`### ${mdCell(title)}\n\n`];
     if (!paths.length) return out.concat(`${options.empty ?? 'No paths.'}\n`).join('');
     if (options.summary) out.push(`${options.summary}\n\n`);
     out.push(`| ${withStatus ? `${statusName} | ` : ''}from | to | port |\n|${withStatus ? '---|' : ''}---|---|---|\n`);
-    for (const p of paths) out.push(`| ${withStatus ? `${mdCell(p.status ?? '')} | ` : ''}${mdCell(p.from)} | ${mdCell(p.to)} | ${p.port}/${mdCell(p.protocol)} |\n`);
+    for (const p of paths) out.push(`| ${withStatus ? `${mdCell(p.status ?? '')} | ` : ''}${mdCell(p.from)} | ${mdCell(p.to)} | ${portText(p)}/${mdCell(p.protocol)} |\n`);
     return out.join('');
   }
   const colour: Record<string, string> = { opens: 'red', closes: 'darkgreen', blocked: 'red', allowed: 'black' };
@@ -208,7 +213,7 @@ export function listPaths(format: 'csv' | 'md' | 'dot', paths: readonly ListedPa
     `  label=${dotId(title)};`,
     '  node [shape=box];',
     ...nodes.map(n => `  ${dotId(n)};`),
-    ...paths.map(p => `  ${dotId(p.from)} -> ${dotId(p.to)} [label=${dotId(`${p.port}/${p.protocol}${p.status ? ` ${p.status}` : ''}`)}${p.status && colour[p.status] ? `, color=${colour[p.status]}` : ''}];`),
+    ...paths.map(p => `  ${dotId(p.from)} -> ${dotId(p.to)} [label=${dotId(`${portText(p)}/${p.protocol}${p.status ? ` ${p.status}` : ''}`)}${p.status && colour[p.status] ? `, color=${colour[p.status]}` : ''}];`),
     '}',
   ].join('\n') + '\n';
 }

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import * as check from './commands/check';
+import * as connlist from './commands/connlist';
 import * as diff from './commands/diff';
 import * as explain from './commands/explain';
 import * as importCompose from './commands/import';
@@ -17,11 +18,11 @@ export { EXIT, wantsColour } from './io';
 export { namesService } from './commands/status';
 
 /** The commands, in the order `--help` lists them. */
-const COMMANDS = [check, suggest, status, scan, diff, verify, explain, importCompose];
+const COMMANDS = [check, suggest, status, scan, diff, verify, explain, connlist, importCompose];
 
 export function program(io: Io, setCode: (code: number) => void): Command {
   const cli = new Command('cdk8s-ports')
-    .description('Port allocation as code: check, suggest, status, scan, diff, verify, explain and import for a cdk8s-ports registry.')
+    .description('Port allocation as code: check, suggest, status, scan, diff, verify, explain, connlist and import for a cdk8s-ports registry.')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();

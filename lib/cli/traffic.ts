@@ -94,10 +94,15 @@ export function loadAtRevision(cwd: string, revision: string, folder: string): L
   const list = git(root, ['ls-tree', '-r', '-z', '--full-tree', commit.out.trim(), '--', rel || '.']);
   if (!list.ok) throw new UsageError(`cannot list ${folder} at ${revision}: ${list.err}`);
   const texts: Array<{ file: string; text: string }> = [];
+  const linked: Array<{ file: string; message: string }> = [];
   for (const entry of list.out.split('\0').filter(Boolean)) {
     const [meta, file] = entry.split('\t');
     const [mode, type, object] = meta.split(' ');
-    // Regular files only: 120000 is a symbolic link, 160000 a submodule.
+    // Regular files only: 120000 is a symbolic link (said: it is not followed at a revision), 160000 a submodule.
+    if (type === 'blob' && mode === '120000' && /\.(ya?ml|json)$/.test(file)) {
+      linked.push({ file: rel ? path.posix.relative(rel, file) : file, message: `a symbolic link: not followed at ${revision} (the working tree's copy is read as kubectl reads it)` });
+      continue;
+    }
     if (type !== 'blob' || mode === '120000' || !/\.(ya?ml|json)$/.test(file)) continue;
     const blob = git(root, ['cat-file', 'blob', object]);
     if (!blob.ok) throw new UsageError(`cannot read ${file} at ${revision}: ${blob.err}`);
@@ -105,6 +110,7 @@ export function loadAtRevision(cwd: string, revision: string, folder: string): L
   }
   const { clusterOf, parseManifests } = netpolLoad();
   const { objects, problems } = parseManifests(texts);
+  problems.unshift(...linked);
   if (texts.length === 0) problems.push({ file: folder, message: `no manifest files at ${revision}: everything in the folder now is new` });
   const invalid: InvalidValue[] = [];
   return { cluster: clusterOf(objects, invalid), problems, invalid };

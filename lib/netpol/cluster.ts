@@ -4,7 +4,7 @@
  * The semantics are in ./model.ts.
  */
 import {
-  Address, Endpoint, LabelSelector, NAMESPACE_NAME_LABEL, Pod, Policy, PolicyPeer, PolicyRule,
+  Address, Endpoint, LabelSelector, NAMESPACE_NAME_LABEL, Pod, Policy, PolicyPeer, PolicyPort, PolicyRule,
   endpointId, ipBlockAdmits, isPod, portsAdmit, selects,
 } from './model';
 
@@ -51,6 +51,53 @@ export interface Path {
   readonly to: string;
   readonly port: number;
   readonly protocol: string;
+  /** The last port of the interval the path stands for ({@link Cluster.exactPaths}); absent for one port. */
+  readonly endPort?: number;
+}
+
+/** A port, or an interval of ports from `port` to `endPort`, of one protocol. */
+interface PortSpan {
+  readonly port: number;
+  readonly protocol: string;
+  readonly endPort?: number;
+}
+
+/** What {@link Cluster} works out once for a walk over the destinations (see egressReach). */
+interface Reach {
+  readonly free: Set<Endpoint>;
+  readonly toEveryone: Map<Endpoint, PolicyRule[]>;
+  readonly to: Map<Endpoint, Array<{ sources: readonly Endpoint[]; rule: PolicyRule }>>;
+  /** Every rule without peers of an isolated source (each once). */
+  readonly everyoneRules: readonly PolicyRule[];
+}
+
+/** The protocols a NetworkPolicy can name. */
+export const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
+
+/**
+ * The port intervals a rule's ports admit towards `destination` (no ports: every port of every
+ * protocol; a named port: the destination's container ports of that name and protocol, or every
+ * port of the protocol for a stand-in whose ports are not known). Values the API server rejects
+ * admit nothing.
+ */
+export function ruleSpans(ports: readonly PolicyPort[] | undefined, destination: Endpoint): Array<{ port: number; endPort: number; protocol: string }> {
+  if (!ports || ports.length === 0) return PROTOCOLS.map(protocol => ({ port: 1, endPort: 65535, protocol }));
+  const out: Array<{ port: number; endPort: number; protocol: string }> = [];
+  for (const p of ports) {
+    const protocol = p.protocol ?? 'TCP';
+    if (p.port === undefined) { out.push({ port: 1, endPort: 65535, protocol }); continue; }
+    if (typeof p.port === 'string') {
+      if (!isPod(destination)) continue;
+      if (destination.anyPorts) { out.push({ port: 1, endPort: 65535, protocol }); continue; }
+      for (const c of destination.ports) if (c.name === p.port && c.protocol === protocol && Number.isInteger(c.port)) out.push({ port: c.port, endPort: c.port, protocol });
+      continue;
+    }
+    if (!Number.isInteger(p.port)) continue;
+    const end = p.endPort !== undefined ? p.endPort : p.port;
+    if (!Number.isInteger(end) || end < p.port) continue;
+    out.push({ port: Math.max(p.port, 1), endPort: Math.min(end, 65535), protocol });
+  }
+  return out;
 }
 
 /** A destination with the ports to try on it. */
@@ -69,6 +116,8 @@ export interface ClusterInput {
    * select which pod, are shared instead of built again (the same cluster with more pods, say).
    */
   readonly samePoliciesAs?: Cluster;
+  /** Pods that run in the node's network (`hostNetwork: true`): no NetworkPolicy applies to them. */
+  readonly hostNetwork?: readonly Pod[];
 }
 
 /** The key of a selector that is one `matchLabels` entry and nothing else (undefined otherwise). */
@@ -93,6 +142,58 @@ export class TooManyPaths extends Error {
 }
 
 export const pathKey = (p: Path): string => `${p.from} -> ${p.to} ${p.port}/${p.protocol}`;
+
+/**
+ * The connections of `a` that `b` does not have, as paths of port intervals: the ports of each
+ * pair and protocol are merged into intervals on both sides first, so that the same connections
+ * cut at other ports (two sides of a diff are cut by their own rules) compare equal.
+ */
+export function subtractPaths(a: readonly Path[], b: readonly Path[]): Path[] {
+  const group = (paths: readonly Path[]) => {
+    const m = new Map<string, Array<[number, number]>>();
+    for (const p of paths) {
+      const k = `${p.from}\u0000${p.to}\u0000${p.protocol}`;
+      const list = m.get(k);
+      const span: [number, number] = [p.port, p.endPort ?? p.port];
+      if (list) list.push(span); else m.set(k, [span]);
+    }
+    return m;
+  };
+  const left = group(a);
+  const right = group(b);
+  const out: Path[] = [];
+  const firstOf = new Map<string, Path>();
+  for (const p of a) if (!firstOf.has(`${p.from}\u0000${p.to}\u0000${p.protocol}`)) firstOf.set(`${p.from}\u0000${p.to}\u0000${p.protocol}`, p);
+  for (const [k, spans] of left) {
+    const minus = mergeSpans(right.get(k) ?? []);
+    const p = firstOf.get(k)!;
+    for (const [lo, hi] of mergeSpans(spans)) {
+      let from = lo;
+      for (const [mlo, mhi] of minus) {
+        if (mhi < from || mlo > hi) continue;
+        if (mlo > from) out.push(spanPath(p, from, mlo - 1));
+        from = Math.max(from, mhi + 1);
+      }
+      if (from <= hi) out.push(spanPath(p, from, hi));
+    }
+  }
+  return sortPaths(out);
+}
+
+const spanPath = (p: Path, lo: number, hi: number): Path =>
+  (hi > lo ? { from: p.from, to: p.to, port: lo, protocol: p.protocol, endPort: hi } : { from: p.from, to: p.to, port: lo, protocol: p.protocol });
+
+/** Intervals sorted and merged where they overlap or touch. */
+function mergeSpans(spans: ReadonlyArray<[number, number]>): Array<[number, number]> {
+  const sorted = [...spans].sort((x, y) => x[0] - y[0]);
+  const out: Array<[number, number]> = [];
+  for (const [lo, hi] of sorted) {
+    const last = out[out.length - 1];
+    if (last && lo <= last[1] + 1) last[1] = Math.max(last[1], hi);
+    else out.push([lo, hi]);
+  }
+  return out;
+}
 
 /**
  * Paths sorted by from, to, port and protocol. The ends are ranked once (their ids sorted), so
@@ -144,8 +245,12 @@ export class Cluster {
   private readonly applyingMemo: Map<Pod, { Ingress: Policy[]; Egress: Policy[] }>;
   private readonly peerMemo = new Map<PolicyPeer, readonly Pod[]>();
 
+  /** Pods in the node's network, which no policy protects (not among `pods`). */
+  public readonly hostNetwork: readonly Pod[];
+
   constructor(input: ClusterInput) {
     this.pods = input.pods;
+    this.hostNetwork = input.hostNetwork ?? [];
     this.policies = input.policies;
     const names = new Set<string>(Object.keys(input.namespaces ?? {}));
     for (const p of input.pods) names.add(p.namespace);
@@ -353,6 +458,56 @@ export class Cluster {
    * ingress rules name are found through the rules, not by trying every pair.
    */
   public paths(sources: readonly Endpoint[] = this.pods, targets: readonly Target[] = this.pods.map(p => ({ endpoint: p, ports: p.ports })), limit = Infinity): Path[] {
+    return this.walk(sources, targets, t => t.ports, limit);
+  }
+
+  /**
+   * Every allowed connection from `sources` to `targets`, exactly: for each destination, every
+   * port of every protocol (1-65535 of TCP, UDP and SCTP) is looked at, as the intervals on which
+   * nothing that decides the traffic changes (the ports, ranges and named ports of the
+   * destination's ingress rules and of every egress rule that reaches it (named ports resolved against its container ports),
+   * and the target's own `ports`, which callers use for the ports they compare with). Each path
+   * stands for one such interval, `port` to `endPort` (absent for a single port): allowed or
+   * blocked for every port in it alike.
+   */
+  public exactPaths(sources: readonly Endpoint[], targets: readonly Target[], limit = Infinity): Path[] {
+    return this.walk(sources, targets, (t, reach) => this.intervalsOf(t, reach), limit);
+  }
+
+  /** The port intervals of a destination (see {@link exactPaths}), those its ingress could admit only. */
+  private intervalsOf(target: Target, reach: Reach): PortSpan[] {
+    const dst = target.endpoint;
+    const cuts = new Map<string, Set<number>>(PROTOCOLS.map(p => [p, new Set<number>([1, 65536])]));
+    const cut = (protocol: string, lo: number, hi: number) => {
+      const set = cuts.get(protocol);
+      if (!set || !(lo <= hi)) return;
+      set.add(lo);
+      set.add(hi + 1);
+    };
+    const rule = (r: PolicyRule) => {
+      for (const span of ruleSpans(r.ports, dst)) cut(span.protocol, span.port, span.endPort);
+    };
+    // (A container port needs no cut of its own: a named port of a rule resolves to it, cut as the rule's.)
+    for (const p of target.ports) cut(p.protocol, p.port, p.port);
+    const ingress = isPod(dst) ? this.applying(dst).Ingress : [];
+    for (const p of ingress) for (const r of p.ingress) rule(r);
+    for (const g of reach.to.get(dst) ?? []) rule(g.rule);
+    for (const r of reach.everyoneRules) rule(r);
+    // An isolated destination: only what one of its ingress rules admits can be allowed.
+    const admitted = ingress.length === 0 ? undefined : ingress.flatMap(p => p.ingress.flatMap(r => ruleSpans(r.ports, dst)));
+    const out: PortSpan[] = [];
+    for (const protocol of PROTOCOLS) {
+      const points = [...cuts.get(protocol)!].filter(n => n >= 1 && n <= 65536).sort((a, b) => a - b);
+      for (let i = 0; i + 1 < points.length; i++) {
+        const port = points[i];
+        if (admitted && !admitted.some(s => s.protocol === protocol && s.port <= port && port <= s.endPort)) continue;
+        out.push(points[i + 1] - 1 > port ? { port, protocol, endPort: points[i + 1] - 1 } : { port, protocol });
+      }
+    }
+    return out;
+  }
+
+  private walk(sources: readonly Endpoint[], targets: readonly Target[], portsOf: (t: Target, reach: Reach) => readonly PortSpan[], limit: number): Path[] {
     const out: Path[] = [];
     const sourceSet = new Set(sources);
     const addresses = sources.filter((s): s is Address => !isPod(s));
@@ -362,7 +517,7 @@ export class Cluster {
       const dst = target.endpoint;
       const seen = new Set<string>();
       const ruled = reach.to.get(dst) ?? [];
-      for (const { port, protocol } of target.ports) {
+      for (const { port, protocol, endPort } of portsOf(target, reach)) {
         const key = `${port}/${protocol}`;
         if (seen.has(key)) continue;
         seen.add(key);
@@ -381,7 +536,9 @@ export class Cluster {
           if ((src === dst && !(isPod(src) && src.several)) || !sourceSet.has(src)) return;
           if (!isPod(src) && !isPod(dst)) return;
           if (out.length >= limit) throw new TooManyPaths(limit);
-          out.push({ from: endpointId(src), to: endpointId(dst), port, protocol });
+          out.push(endPort !== undefined && endPort > port
+            ? { from: endpointId(src), to: endpointId(dst), port, protocol, endPort }
+            : { from: endpointId(src), to: endpointId(dst), port, protocol });
         };
         // Ingress: the sources its rules admit (every source when dst is not isolated or a rule admits everyone).
         const ingress = this.ingressCandidates(dst, port, protocol, sources, sourceSet, addresses, unknown);
@@ -411,9 +568,7 @@ export class Cluster {
    * source, and `to` maps a destination to the rules (with the sources their policy selects) whose peers admit it.
    * Only the rules' ports are left to check.
    */
-  private egressReach(sources: readonly Endpoint[], destinations: readonly Endpoint[]): {
-    free: Set<Endpoint>; toEveryone: Map<Endpoint, PolicyRule[]>; to: Map<Endpoint, Array<{ sources: readonly Endpoint[]; rule: PolicyRule }>>;
-  } {
+  private egressReach(sources: readonly Endpoint[], destinations: readonly Endpoint[]): Reach {
     const free = new Set<Endpoint>();
     const toEveryone = new Map<Endpoint, PolicyRule[]>();
     const to = new Map<Endpoint, Array<{ sources: readonly Endpoint[]; rule: PolicyRule }>>();
@@ -456,7 +611,9 @@ export class Cluster {
         }
       }
     }
-    return { free, toEveryone, to };
+    const everyoneRules = new Set<PolicyRule>();
+    for (const rules of toEveryone.values()) for (const r of rules) everyoneRules.add(r);
+    return { free, toEveryone, to, everyoneRules: [...everyoneRules] };
   }
 
   /** The sources whose traffic the destination's ingress admits on this port. */

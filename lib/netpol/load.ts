@@ -8,6 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as jsYaml from 'js-yaml';
+import * as ipaddr from 'ipaddr.js';
 import { Cluster } from './cluster';
 import { ContainerPort, LabelSelector, Pod, Policy, PolicyPeer, PolicyPort, PolicyRule, policyTypesOf } from './model';
 
@@ -112,6 +113,85 @@ class ValueCheck {
   }
 }
 
+/** A label value as the API server checks it: empty, or up to 63 of A-Z, a-z, 0-9, '-', '_', '.', alphanumeric at either end. */
+const LABEL_NAME = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
+const DNS_SUBDOMAIN = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/;
+const labelKeys = new Map<string, boolean>();
+/** A label key (a qualified name): an optional DNS-subdomain prefix of up to 253 characters and `/`, then a name as a label value, not empty. */
+export function isLabelKey(k: string): boolean {
+  let ok = labelKeys.get(k);
+  if (ok === undefined) {
+    const slash = k.indexOf('/');
+    const prefix = slash < 0 ? undefined : k.slice(0, slash);
+    const name = slash < 0 ? k : k.slice(slash + 1);
+    ok = LABEL_NAME.test(name) && (prefix === undefined || (prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix)));
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, a memo
+    if (labelKeys.size > 100_000) labelKeys.clear();
+    labelKeys.set(k, ok);
+  }
+  return ok;
+}
+export const isLabelValue = (v: string): boolean => v === '' || LABEL_NAME.test(v);
+const LABEL_RULE = 'up to 63 letters, digits, \'-\', \'_\' and \'.\', a letter or digit at either end';
+
+/**
+ * A CIDR as the API server parses it: an IPv4 address of four decimal parts or an IPv6 address,
+ * `/`, and a prefix length of the family (undefined when it is not one).
+ */
+export function parseCidrStrict(cidr: string): { family: 'ipv4' | 'ipv6'; address: ipaddr.IPv4 | ipaddr.IPv6; bits: number } | undefined {
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(cidr);
+  if (!m) return undefined;
+  const bits = Number(m[2]);
+  if (ipaddr.IPv4.isValidFourPartDecimal(m[1]) && bits <= 32) return { family: 'ipv4', address: ipaddr.IPv4.parse(m[1]), bits };
+  if (m[1].includes(':') && ipaddr.IPv6.isValid(m[1]) && bits <= 128) return { family: 'ipv6', address: ipaddr.IPv6.parse(m[1]), bits };
+  return undefined;
+}
+
+/** The label checks of a selector the API server makes (keys, values, operators and their values). */
+function checkSelector(check: ValueCheck, where: () => string, v: LabelSelector): void {
+  for (const k in v.matchLabels ?? {}) {
+    const value = v.matchLabels![k];
+    if (!isLabelKey(k)) check.add(`${where()}: label key ${show(k)} is not a label key (an optional DNS-subdomain prefix and '/', then ${LABEL_RULE})`, 'write the key as the labels of the pods or namespaces have it');
+    if (!isLabelValue(value)) check.add(`${where()}: label value ${show(value)} of ${k} is not a label value (empty, or ${LABEL_RULE})`, 'write the value as the labels of the pods or namespaces have it');
+  }
+  for (const e of v.matchExpressions ?? []) {
+    const values = e.values ?? [];
+    if (!isLabelKey(e.key)) check.add(`${where()}: matchExpressions key ${show(e.key)} is not a label key (an optional DNS-subdomain prefix and '/', then ${LABEL_RULE})`, 'write the key as the labels of the pods or namespaces have it');
+    if (e.operator === 'In' || e.operator === 'NotIn') {
+      if (values.length === 0) check.add(`${where()}: ${e.operator} on ${show(e.key)} with no values`, `give ${e.operator} at least one value, or use ${e.operator === 'In' ? 'Exists' : 'DoesNotExist'}`);
+    } else if (e.operator === 'Exists' || e.operator === 'DoesNotExist') {
+      if (values.length > 0) check.add(`${where()}: ${e.operator} on ${show(e.key)} with values`, `remove the values, or use ${e.operator === 'Exists' ? 'In' : 'NotIn'}`);
+    } else {
+      check.add(`${where()}: operator ${show(e.operator)} is not In, NotIn, Exists or DoesNotExist`, 'write the operator as one of In, NotIn, Exists, DoesNotExist (as written, in that case)');
+    }
+    for (const x of values) if (!isLabelValue(x)) check.add(`${where()}: value ${show(x)} of ${e.key} is not a label value (empty, or ${LABEL_RULE})`, 'write the value as the labels of the pods or namespaces have it');
+  }
+}
+
+/** The labels of an object (a pod template's, a namespace's) as the API server checks them. */
+function checkLabels(check: ValueCheck, where: string, labels: Readonly<Record<string, string>>): void {
+  for (const k in labels) {
+    if (!isLabelKey(k)) check.add(`${where}: label key ${show(k)} is not a label key (an optional DNS-subdomain prefix and '/', then ${LABEL_RULE})`, 'rename the label, and every selector that names it');
+    if (!isLabelValue(labels[k])) check.add(`${where}: label value ${show(labels[k])} of ${k} is not a label value (empty, or ${LABEL_RULE})`, 'change the value, and every selector that names it');
+  }
+}
+
+/** The ipBlock checks the API server makes: a CIDR, except blocks that are CIDRs of the same family strictly inside it. */
+function checkBlock(check: ValueCheck, where: () => string, block: { cidr: string; except?: readonly string[] }): void {
+  const outer = parseCidrStrict(block.cidr);
+  if (!outer) {
+    check.add(`${where()}: ipBlock cidr ${show(block.cidr)} is not a CIDR (an IPv4 address of four decimal parts or an IPv6 address, '/', a prefix length)`, 'write the block as address/length, for example 10.0.0.0/8');
+    return;
+  }
+  for (const x of block.except ?? []) {
+    const inner = parseCidrStrict(x);
+    if (!inner) check.add(`${where()}: ipBlock except ${show(x)} is not a CIDR`, 'write each except block as address/length, inside cidr');
+    else if (inner.family !== outer.family || inner.bits <= outer.bits || !inner.address.match(outer.address as never, outer.bits)) {
+      check.add(`${where()}: ipBlock except ${show(x)} is not strictly inside cidr ${show(block.cidr)}`, `remove it, or write an except block inside ${block.cidr} with a longer prefix`);
+    }
+  }
+}
+
 function suggestName(v: unknown): string {
   // Stryker disable next-line Regex: equivalent, the runs of '-' the first replacement leaves are merged by the second
   const s = nameText(v).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 15).replace(/-$/, '');
@@ -187,6 +267,20 @@ const isPlainPeer = (p: unknown): boolean =>
 
 function peers(v: unknown, check: ValueCheck, rule: () => string): PolicyPeer[] | undefined {
   if (!Array.isArray(v)) return undefined;
+  const out = peersAsRead(v, check, rule);
+  out.forEach((p, i) => {
+    const where = () => `${rule()}, peer ${i + 1}`;
+    if (!p.podSelector && !p.namespaceSelector && !p.ipBlock && isObj(v[i])) {
+      check.add(`${where()}: a peer with no podSelector, namespaceSelector or ipBlock`, 'write the peer as podSelector, namespaceSelector (or both), or ipBlock; `podSelector: {}` is every pod of the namespace');
+    }
+    if (p.podSelector) checkSelector(check, () => `${where()}, podSelector`, p.podSelector);
+    if (p.namespaceSelector) checkSelector(check, () => `${where()}, namespaceSelector`, p.namespaceSelector);
+    if (p.ipBlock) checkBlock(check, where, p.ipBlock);
+  });
+  return out;
+}
+
+function peersAsRead(v: unknown[], check: ValueCheck, rule: () => string): PolicyPeer[] {
   // Stryker disable next-line ConditionalExpression: equivalent, peers not read as they are get copied into the same shape
   if (v.every(isPlainPeer)) return v as PolicyPeer[];
   // A null field is an absent one (Helm renders an empty `namespaceSelector:` as null); a peer that
@@ -204,7 +298,7 @@ function peers(v: unknown, check: ValueCheck, rule: () => string): PolicyPeer[] 
     if (p.podSelector != null) out.podSelector = selector(p.podSelector);
     if (p.namespaceSelector != null) out.namespaceSelector = selector(p.namespaceSelector);
     if (isObj(p.ipBlock)) {
-      out.ipBlock = { cidr: String(p.ipBlock.cidr) };
+      out.ipBlock = { cidr: absent(p.ipBlock.cidr) ? '' : String(p.ipBlock.cidr) };
       if (Array.isArray(p.ipBlock.except)) out.ipBlock.except = p.ipBlock.except.map(String);
     }
     return out;
@@ -276,11 +370,16 @@ const namespaceOf = (o: Obj) => (typeof o.metadata?.namespace === 'string' && o.
 export function policyOf(o: Obj, file?: string, invalid: InvalidValue[] = []): Policy {
   const spec = isObj(o.spec) ? o.spec : {};
   const check = new ValueCheck(invalid, file ?? '', namespaceOf(o), 'NetworkPolicy', o.metadata?.name);
+  const podSelector = selector(spec.podSelector);
+  checkSelector(check, () => 'podSelector', podSelector);
+  if (Array.isArray(spec.policyTypes)) {
+    for (const t of spec.policyTypes) if (t !== 'Ingress' && t !== 'Egress') check.add(`policyTypes: ${show(t)} is not Ingress or Egress`, 'write policyTypes as Ingress, Egress or both (as written, in that case)');
+  }
   return {
     name: String(o.metadata?.name ?? ''),
     namespace: namespaceOf(o),
     ...(file ? { file } : {}),
-    podSelector: selector(spec.podSelector),
+    podSelector,
     policyTypes: policyTypesOf({ policyTypes: Array.isArray(spec.policyTypes) ? spec.policyTypes : undefined, egress: Array.isArray(spec.egress) ? spec.egress : undefined }),
     ingress: rules(spec.ingress, 'from', check),
     egress: rules(spec.egress, 'to', check),
@@ -330,7 +429,10 @@ function flatten(objects: readonly SourcedObject[]): Array<{ file: string; o: Ob
   const walk = (file: string, o: unknown) => {
     if (!isObj(o)) return;
     if (typeof o.kind === 'string' && o.kind.endsWith('List') && Array.isArray(o.items)) {
-      for (const item of o.items) walk(file, item);
+      // The items of a typed list (`PodList`, as `kubectl get -o json` writes it) may leave out
+      // their kind: it is the list's, as apimachinery reads them.
+      const kind = o.kind === 'List' ? undefined : o.kind.slice(0, -'List'.length);
+      for (const item of o.items) walk(file, kind && isObj(item) && absent(item.kind) ? { ...item, kind } : item);
       return;
     }
     out.push({ file, o });
@@ -341,7 +443,8 @@ function flatten(objects: readonly SourcedObject[]): Array<{ file: string; o: Ob
 
 /** The cluster some objects describe; values the API server would reject are added to `invalid`. */
 export function clusterOf(objects: readonly SourcedObject[], invalid: InvalidValue[] = []): Cluster {
-  const all = flatten(objects);
+  const all = lastOfEach(flatten(objects), invalid);
+  const hostNetwork: Pod[] = [];
   const namespaces: Record<string, Record<string, string>> = {};
   const policies: Policy[] = [];
   const pods: Pod[] = [];
@@ -355,7 +458,9 @@ export function clusterOf(objects: readonly SourcedObject[], invalid: InvalidVal
   };
   for (const { file, o } of all) {
     if (o.kind === 'Namespace' && typeof o.metadata?.name === 'string') {
-      namespaces[o.metadata.name] = { ...(namespaces[o.metadata.name] ?? {}), ...stringMap(o.metadata.labels) };
+      const labels = stringMap(o.metadata.labels);
+      checkLabels(new ValueCheck(invalid, file, '', 'Namespace', o.metadata.name), 'labels', labels);
+      namespaces[o.metadata.name] = { ...(namespaces[o.metadata.name] ?? {}), ...labels };
     } else if (o.kind === 'NetworkPolicy') {
       policies.push(policyOf(o, file, invalid));
     } else if (typeof o.kind === 'string' && Object.prototype.hasOwnProperty.call(WORKLOADS, o.kind)) {
@@ -364,7 +469,12 @@ export function clusterOf(objects: readonly SourcedObject[], invalid: InvalidVal
       const ns = namespaceOf(o);
       const check = new ValueCheck(invalid, file, ns, o.kind, o.metadata?.name);
       const ports = containerPorts(template, check);
-      if (template.spec?.hostNetwork === true) continue; // host-network pods are outside NetworkPolicy (their ports are checked all the same)
+      checkLabels(check, o.kind === 'Pod' ? 'labels' : 'pod template labels', stringMap(template.metadata?.labels));
+      // Host-network pods are outside NetworkPolicy (their ports are checked all the same): kept aside, to be reported.
+      if (template.spec?.hostNetwork === true) {
+        hostNetwork.push({ namespace: ns, name: String(o.metadata?.name ?? 'unnamed'), labels: stringMap(template.metadata?.labels), ports, source: `${file}: ${o.kind}/${o.metadata?.name ?? ''}` });
+        continue;
+      }
       const replicas = o.kind === 'Job' ? o.spec?.parallelism : o.kind === 'CronJob' ? o.spec?.jobTemplate?.spec?.parallelism : o.spec?.replicas;
       const several = o.kind === 'DaemonSet' || (typeof replicas === 'number' && replicas > 1);
       pods.push({
@@ -375,7 +485,8 @@ export function clusterOf(objects: readonly SourcedObject[], invalid: InvalidVal
   }
   // Services whose selector matches no workload stand for their pods (the registry's own output has Services only).
   // Which workloads a selector matches is looked up through their labels (not by trying each one).
-  const workloads = new Cluster({ pods: [...pods], policies: [] });
+  // (Host-network workloads count: a Service in front of one stands for no pod a policy could protect.)
+  const workloads = new Cluster({ pods: [...pods, ...hostNetwork], policies: [] });
   for (const { file, o } of all) {
     if (o.kind !== 'Service' || !isObj(o.spec)) continue;
     const ns = namespaceOf(o);
@@ -413,23 +524,71 @@ export function clusterOf(objects: readonly SourcedObject[], invalid: InvalidVal
     }
     pods.push({ namespace: ns, name: podName(ns, 'Service', String(o.metadata?.name ?? 'unnamed')), labels, ports, source: `${file}: Service/${o.metadata?.name ?? ''}` });
   }
-  return new Cluster({ namespaces, pods, policies });
+  return new Cluster({ namespaces, pods, policies, hostNetwork });
+}
+
+/** The kinds whose objects are read (and so must be unique by kind, namespace and name). */
+const READ_KINDS = new Set(['Namespace', 'NetworkPolicy', 'Service', ...Object.keys(WORKLOADS)]);
+
+/**
+ * Each object once, as kubectl apply leaves it: of two objects with one kind, namespace and name,
+ * the last read (a duplicate is an error naming both files: the API server holds one object).
+ */
+function lastOfEach(all: Array<{ file: string; o: Obj }>, invalid: InvalidValue[]): Array<{ file: string; o: Obj }> {
+  const last = new Map<string, number>();
+  all.forEach(({ o }, i) => {
+    if (typeof o.kind !== 'string' || !READ_KINDS.has(o.kind) || typeof o.metadata?.name !== 'string') return;
+    const key = `${o.kind}\u0000${o.kind === 'Namespace' ? '' : namespaceOf(o)}\u0000${o.metadata.name}`;
+    const before = last.get(key);
+    if (before !== undefined) {
+      const first = all[before];
+      const ns = o.kind === 'Namespace' ? '' : namespaceOf(o);
+      new ValueCheck(invalid, all[i].file, ns, o.kind, o.metadata.name).add(
+        `${o.kind}/${o.metadata.name}${ns ? ` in ${ns}` : ''} is defined twice, in ${first.file || '(no file)'} and in ${all[i].file || '(no file)'} (read here as the last, as kubectl apply leaves it)`,
+        'keep one of them, or give the other a name of its own');
+    }
+    last.set(key, i);
+  });
+  if (last.size === all.length) return all;
+  const kept = new Set(last.values());
+  return all.filter(({ o }, i) => typeof o.kind !== 'string' || !READ_KINDS.has(o.kind) || typeof o.metadata?.name !== 'string' || kept.has(i));
 }
 
 const MANIFEST = /\.(ya?ml|json)$/;
 
-/** The manifest files of a folder, relative, sorted; links are never followed. */
+/** The manifest files of a folder, relative, sorted (see {@link manifestEntries}). */
 export function manifestFiles(dir: string): string[] {
-  const out: string[] = [];
+  return manifestEntries(dir).files;
+}
+
+/**
+ * The manifest files of a folder, relative, sorted, as `kubectl apply -R -f` reads them: a link to
+ * a file is read (kubectl opens it), a link to a folder is not walked (kubectl's walk does not
+ * follow it), and a link to nothing cannot be read; both are problems, said rather than skipped.
+ */
+export function manifestEntries(dir: string): { files: string[]; problems: LoadProblem[] } {
+  const files: string[] = [];
+  const problems: LoadProblem[] = [];
   const walk = (rel: string) => {
     for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const file = rel ? `${rel}/${entry.name}` : entry.name;
       if (entry.isDirectory()) walk(file);
-      else if (entry.isFile() && MANIFEST.test(entry.name)) out.push(file);
+      else if (entry.isFile() && MANIFEST.test(entry.name)) files.push(file);
+      else if (entry.isSymbolicLink()) {
+        let target: fs.Stats | undefined;
+        try {
+          target = fs.statSync(path.join(dir, file));
+        } catch {
+          target = undefined;
+        }
+        if (!target) { if (MANIFEST.test(entry.name)) problems.push({ file, message: 'a link to nothing (kubectl -R -f would fail on it)' }); }
+        else if (target.isDirectory()) problems.push({ file, message: 'a link to a folder: not read (kubectl -R -f does not follow it either); link the files, or copy the folder' });
+        else if (target.isFile() && MANIFEST.test(entry.name)) files.push(file);
+      }
     }
   };
   walk('');
-  return out;
+  return { files, problems };
 }
 
 /**
@@ -457,8 +616,11 @@ export function parseManifests(texts: ReadonlyArray<{ file: string; text: string
 
 /** The cluster a folder of manifests describes (every .yaml, .yml and .json under it that can hold an object). */
 export function loadFolder(dir: string): Loaded {
-  const texts = manifestFiles(dir).map(file => ({ file, text: fs.readFileSync(path.join(dir, file), 'utf8') }));
-  const { objects, problems } = parseManifests(texts);
+  const entries = manifestEntries(dir);
+  const texts = entries.files.map(file => ({ file, text: fs.readFileSync(path.join(dir, file), 'utf8') }));
+  const parsed = parseManifests(texts);
+  const objects = parsed.objects;
+  const problems = [...entries.problems, ...parsed.problems].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   const invalid: InvalidValue[] = [];
   return { cluster: clusterOf(objects, invalid), problems, invalid };
 }

@@ -49,11 +49,20 @@ export interface Pod {
   readonly source?: string;
   /** True when the workload runs several pods (replicas, a DaemonSet): traffic between them is a path too. */
   readonly several?: boolean;
+  /**
+   * True for a stand-in for pods the folder does not list: their container ports are not known,
+   * so a named port of a policy may be any port of its protocol on them.
+   */
+  readonly anyPorts?: boolean;
+  /** For a stand-in: the labels of its namespace (other than the name label), for messages. */
+  readonly namespaceLabels?: Readonly<Record<string, string>>;
 }
 
 /** An address outside the cluster. */
 export interface Address {
   readonly ip: string;
+  /** For a stand-in: the interval of addresses it stands for (each alike for every policy). */
+  readonly span?: { readonly first: string; readonly last: string };
 }
 
 /** One end of a path. */
@@ -183,7 +192,7 @@ export function portsAdmit(ports: readonly PolicyPort[] | undefined, port: numbe
     if ((p.protocol ?? 'TCP') !== protocol) continue;
     if (p.port === undefined) return true;
     if (typeof p.port === 'string') {
-      if (isPod(destination) && destination.ports.some(c => c.name === p.port && c.protocol === protocol && c.port === port)) return true;
+      if (isPod(destination) && (destination.anyPorts || destination.ports.some(c => c.name === p.port && c.protocol === protocol && c.port === port))) return true;
       continue;
     }
     if (p.endPort !== undefined ? port >= p.port && port <= p.endPort : port === p.port) return true;

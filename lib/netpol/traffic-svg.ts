@@ -87,7 +87,7 @@ function cellsOf(index: ReadonlyMap<string, number>, paths: readonly Path[]): { 
   const cells = [...byPair.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => {
     const ports = [...c.ports.values()]
       .sort((a, b) => a.port - b.port || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0))
-      .map(p => `${p.port}/${p.protocol}`);
+      .map(p => `${p.port}${p.endPort !== undefined ? `-${p.endPort}` : ''}/${p.protocol}`);
     drawn += ports.length;
     return { row: c.row, column: c.column, ports };
   });

@@ -15,7 +15,8 @@ import type { ResolvedRegistry } from '../model/resolved';
 export type TrafficRegistry = Pick<ResolvedRegistry, 'spec' | 'environments' | 'allocations' | 'connections'>;
 import { Cluster, Path, PolicyRef, RuleRef, Target, TooManyPaths, pathKey } from './cluster';
 export { TooManyPaths };
-import { Address, Endpoint, LabelSelector, Pod, Policy, PolicyPeer, PolicyPort, endpointId, ipBlockAdmits, isPod } from './model';
+import { Address, Endpoint, LabelSelector, NAMESPACE_NAME_LABEL, Pod, Policy, PolicyPort, cidrContains, endpointId, ipBlockAdmits, isPod, selects } from './model';
+import { addressSpans } from './addresses';
 
 /** The rules of `verify`, with their severity and meaning (docs/traffic.md lists them). */
 export const TRAFFIC_RULES = {
@@ -23,10 +24,11 @@ export const TRAFFIC_RULES = {
   'traffic-blocked': ['error', 'A declared connection or public entry is blocked by the NetworkPolicies.'],
   'default-deny-missing': ['error', 'Every namespace with pods has a default deny: policies selecting every pod for Ingress and for Egress.'],
   'manifest-unreadable': ['error', 'Every manifest file of the folder is YAML or JSON.'],
-  'manifest-invalid': ['error', 'Every port, port name and protocol of the workloads, Services and NetworkPolicies is one the API server accepts: ports are integers from 1 to 65535, `endPort` follows a numbered port and is not below it, port names are IANA service names, protocols are TCP, UDP or SCTP in upper case.'],
+  'manifest-invalid': ['error', 'Every port, port name and protocol of the workloads, Services and NetworkPolicies is one the API server accepts: ports are integers from 1 to 65535, `endPort` follows a numbered port and is not below it, port names are IANA service names, protocols are TCP, UDP or SCTP in upper case; ipBlocks are CIDRs with except blocks strictly inside; label keys, values and selector operators are valid; no peer is empty; policyTypes are Ingress or Egress; no two objects share a kind, namespace and name.'],
   'netpol-name-length': ['warning', 'Policy names are at most 63 characters: some CNIs’ policy agents silently ignore longer ones (aws/aws-network-policy-agent#145, kubeovn/kube-ovn#1445).'],
   'netpol-end-port': ['warning', 'A port range (`endPort`) is enforced only by CNIs that support it; others apply the policy to the first port alone (Kubernetes docs, "Targeting a range of ports").'],
   'netpol-selects-nothing': ['warning', 'A policy selects at least one pod of the workloads and Services in the folder.'],
+  'host-network-unprotected': ['warning', 'No workload runs with `hostNetwork: true` unseen: NetworkPolicies do not apply to such pods (they use the node\'s network), so nothing limits their traffic. An error in a registry\'s namespace (its default deny does not cover them), a warning elsewhere.'],
   'traffic-unmatched': ['warning', 'Every registry service with ports in an environment has a pod in the folder (a workload or Service its selector matches); otherwise its connections are not compared.'],
 } as const;
 
@@ -41,7 +43,10 @@ export interface TrafficFinding {
     readonly namespace?: string;
     readonly from?: string;
     readonly to?: string;
+    /** The port of the path (for a range of ports, its first: a concrete witness). */
     readonly port?: number;
+    /** The last port when the finding is about a range of ports, each alike. */
+    readonly endPort?: number;
     readonly protocol?: string;
     readonly policy?: string;
     /** The object a value belongs to (`Deployment/api`), for `manifest-invalid`. */
@@ -88,9 +93,6 @@ export const WORLD_V6 = '2001:db8::7';
 export const ELSEWHERE = '(another-namespace)';
 const UNLISTED = '(unlisted-pod)';
 const KUBE_DNS: Pod = { namespace: 'kube-system', name: 'kube-dns', labels: { 'k8s-app': 'kube-dns' }, ports: [{ port: 53, protocol: 'UDP', name: 'dns' }, { port: 53, protocol: 'TCP', name: 'dns-tcp' }] };
-
-/** The port tried for "every port of a protocol": any would do; this one is easy to recognise. */
-const ANY_PORT = 65000;
 
 /** An address an ipBlock admits: in its CIDR and in none of its `except` blocks (undefined when none is found). */
 export function addressAdmittedBy(block: { readonly cidr: string; readonly except?: readonly string[] }): string | undefined {
@@ -174,6 +176,39 @@ function noLabels(selector: LabelSelector): boolean {
   return true;
 }
 
+/** Labels as a message shows them: `k=v,k2=v2`. */
+export const labelText = (labels: Readonly<Record<string, string>>): string => Object.keys(labels).sort().map(k => `${k}=${labels[k]}`).join(',');
+
+/** The value a stand-in gets for a label a selector only asks to exist. */
+const ANY_VALUE = 'any';
+
+/**
+ * The fewest labels a selector selects (its `matchLabels`, a value for each `In` and `Exists`), or
+ * undefined when no label set satisfies it.
+ */
+export function satisfying(selector: LabelSelector): Record<string, string> | undefined {
+  const labels: Record<string, string> = { ...(selector.matchLabels ?? {}) };
+  const exprs = selector.matchExpressions ?? [];
+  const excluded = (key: string, v: string) => exprs.some(e => e.key === key &&
+    ((e.operator === 'NotIn' && (e.values ?? []).includes(v)) || (e.operator === 'In' && !(e.values ?? []).includes(v))));
+  for (const e of exprs) {
+    if (Object.prototype.hasOwnProperty.call(labels, e.key)) continue;
+    if (e.operator === 'In') {
+      const v = (e.values ?? []).find(x => !excluded(e.key, x));
+      if (v === undefined) return undefined;
+      labels[e.key] = v;
+    } else if (e.operator === 'Exists') {
+      // (An `In` of the same key names the values; otherwise a value no `NotIn` lists.)
+      const named = exprs.find(x => x.key === e.key && x.operator === 'In');
+      let v: string | undefined = named ? (named.values ?? []).find(x => !excluded(e.key, x)) : ANY_VALUE;
+      for (let i = 2; v !== undefined && !named && excluded(e.key, v); i++) v = `${ANY_VALUE}${i}`;
+      if (v === undefined) return undefined;
+      labels[e.key] = v;
+    }
+  }
+  return selects(selector, labels) ? labels : undefined;
+}
+
 const selectorOf = (name: string, svc: { selector?: Record<string, string> }) => svc.selector ?? { 'app.kubernetes.io/name': name };
 const deployed = (status: string | undefined) => status === undefined || status === 'active' || status === 'dev-only';
 
@@ -202,88 +237,141 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     if (!m) extraPorts.set(e, m = new Map());
     m.set(`${port}/${protocol}`, { port, protocol });
   };
+  // Stand-in pods, one per namespace and label set (a pod of the folder that has the labels stands for itself).
   const probeMemo = new Map<string, Pod>();
+  const standInsIn = new Map<string, Pod[]>();
+  // (Stand-in namespaces made for a selector are in extraNamespaces, filled in before their pods are made; their labels are shown.)
+  const extraNamespaces = new Map<string, Record<string, string>>();
+  const nsLabelsOf = (ns: string): Record<string, string> | undefined => {
+    const labels = extraNamespaces.get(ns);
+    return labels && Object.keys(labels).some(k => k !== NAMESPACE_NAME_LABEL) ? labels : undefined;
+  };
+  const labelsKey = (labels: Record<string, string>) => JSON.stringify(Object.keys(labels).sort().map(k => [k, labels[k]]));
   const probePod = (namespace: string, name: string, labels: Record<string, string>): Pod => {
-    const memoKey = `${namespace}\u0000${name}\u0000${JSON.stringify(labels)}`;
+    const memoKey = `${namespace}\u0000${labelsKey(labels)}`;
     const memo = probeMemo.get(memoKey);
     if (memo) return memo;
-    // A pod of the folder that fits stands for itself; otherwise a stand-in with those labels.
-    let pod: Pod | undefined = Object.keys(labels).length > 0 ? base.selectedIn(namespace, { matchLabels: labels })[0] : undefined;
+    // A pod of the folder with exactly these labels stands for itself; otherwise a stand-in with them.
+    // (One with more labels would not do: a policy may select it for its extra labels, and not a pod without them.)
+    const keys = Object.keys(labels);
+    let pod: Pod | undefined = keys.length > 0
+      ? base.selectedIn(namespace, { matchLabels: labels }).find(p => Object.keys(p.labels).length === keys.length)
+      : undefined;
     if (!pod) {
       let id = name;
       for (let i = 2; probeIds.has(`${namespace}/${id}`); i++) id = `${name}-${i}`;
-      pod = { namespace, name: id, labels, ports: [], source: 'a stand-in for pods the folder does not list' };
+      const shown = Object.keys(labels).length ? `labelled ${labelText(labels)}` : 'of any labels';
+      // (Their ports are not known: a named port may be any; and there may be many of them.)
+      pod = { namespace, name: id, labels, ports: [], source: `a stand-in for pods ${shown} the folder does not list`, several: true, anyPorts: true, ...(nsLabelsOf(namespace) ? { namespaceLabels: nsLabelsOf(namespace) } : {}) };
       probes.push(pod);
       probeIds.add(`${namespace}/${id}`);
+      const list = standInsIn.get(namespace);
+      if (list) list.push(pod); else standInsIn.set(namespace, [pod]);
     }
     probeMemo.set(memoKey, pod);
     return pod;
   };
+  // The addresses outside the cluster: the intervals every CIDR of a policy or a registry cuts the
+  // address space into, one address each (the internet stand-ins where they fall).
+  const cidrs: string[] = [];
+  for (const p of probePolicies) {
+    for (const rules of [p.ingress, p.egress]) {
+      for (const rule of rules) {
+        for (const peer of (rules === p.ingress ? rule.from : rule.to) ?? []) {
+          if (peer.ipBlock) cidrs.push(peer.ipBlock.cidr, ...(peer.ipBlock.except ?? []));
+        }
+      }
+    }
+  }
+  for (const r of registries) {
+    for (const ext of Object.values(r.spec.externals ?? {})) cidrs.push(...(ext.cidrs ?? []));
+    for (const svc of Object.values(r.spec.services ?? {})) if (svc.public && svc.public !== true) cidrs.push(...(svc.public.cidrs ?? []));
+  }
   const addresses = new Map<string, Address>();
-  const address = (ip: string): Address => {
-    let a = addresses.get(ip);
-    if (!a) { addresses.set(ip, a = { ip }); probes.push(a); }
-    return a;
+  for (const span of addressSpans(cidrs, [WORLD_V4, WORLD_V6])) {
+    const a: Address = { ip: span.ip, span: { first: span.first, last: span.last } };
+    addresses.set(span.ip, a);
+    probes.push(a);
+  }
+  /** The stand-in addresses a CIDR holds (whole intervals: every CIDR is a cut). */
+  const inMemo = new Map<string, Address[]>();
+  const addressesIn = (cidr: string): Address[] => {
+    let list = inMemo.get(cidr);
+    if (!list) inMemo.set(cidr, list = [...addresses.values()].filter(a => cidrContains(cidr, a.ip)));
+    return list;
   };
-  address(WORLD_V4);
-  address(WORLD_V6);
   const elsewhere = probePod(ELSEWHERE, UNLISTED, {});
   let dns = base.pods.find(p => p.namespace === 'kube-system' && p.labels['k8s-app'] === 'kube-dns');
   if (!dns) {
     dns = { ...KUBE_DNS, source: 'a stand-in for the cluster DNS' };
     probes.push(dns);
   }
-  // For every ipBlock a policy names: an address it admits (outside its `except` blocks, so a block
-  // that excepts the internet stand-ins is still tried), and an address in each `except`.
-  // (Policies name the same few blocks again and again: each block is worked out once.)
-  const blocksSeen = new Set<string>();
-  const tryBlock = (peer: PolicyPeer) => {
-    if (!peer.ipBlock) return;
-    const key = JSON.stringify([peer.ipBlock.cidr, peer.ipBlock.except ?? []]);
-    if (blocksSeen.has(key)) return;
-    blocksSeen.add(key);
-    const inside = addressAdmittedBy(peer.ipBlock);
-    if (inside) address(inside);
-    // Stryker disable next-line ArrayDeclaration: equivalent, a CIDR that does not parse has no address (addressIn gives undefined)
-    for (const cidr of peer.ipBlock.except ?? []) {
-      const ip = addressIn(cidr);
-      if (ip) address(ip);
-    }
-  };
-  // What an egress rule could open towards a stand-in (an address, a pod of another namespace, an
-  // unlisted pod) is tried on every stand-in: its numbered ports (both ends of a range), a port of
-  // each protocol it opens whole, and for a rule without ports a port of every protocol. Rules whose
-  // peers are all pod selectors with labels reach only pods of the folder, which have their own ports.
-  // (Collected here, in the one pass over every rule, and added once every stand-in exists below:
-  // thousands of rules open the same few ports.)
-  const triedPorts = new Map<string, { port: number; protocol: string }>();
-  const tried = (port: number, protocol: string) => { triedPorts.set(`${port}/${protocol}`, { port, protocol }); };
-  const reachesStandIns = (peer: PolicyPeer) => !!peer.ipBlock || !!peer.namespaceSelector || (!!peer.podSelector && noLabels(peer.podSelector));
-  for (const p of probePolicies) {
-    for (const rule of p.ingress) for (const peer of rule.from ?? []) tryBlock(peer);
-    for (const rule of p.egress) {
-      for (const peer of rule.to ?? []) tryBlock(peer);
-      if (rule.to && rule.to.length > 0 && !rule.to.some(reachesStandIns)) continue;
-      if (!rule.ports || rule.ports.length === 0) {
-        for (const protocol of ['TCP', 'UDP', 'SCTP']) tried(ANY_PORT, protocol);
-        continue;
-      }
-      for (const x of rule.ports) {
-        const protocol = x.protocol ?? 'TCP';
-        if (typeof x.port === 'number') {
-          tried(x.port, protocol);
-          if (x.endPort !== undefined) tried(x.endPort, protocol);
-        } else if (x.port === undefined) {
-          tried(ANY_PORT, protocol);
-        }
-      }
-    }
-  }
+  probeMemo.set(`${dns.namespace}\u0000${labelsKey(dns.labels)}`, dns);
 
   const registryNamespaces = new Set<string>();
   const declared: DeclaredPath[] = [];
   const openToAll: Array<{ own: Set<string>; pod: Pod; port: number; protocol: string; reason: string }> = [];
   const unmatched: Array<Universe['unmatched'][number]> = [];
+
+  // The stand-ins the registries name first (so that they keep their names): an unlisted pod in
+  // each of their namespaces and in the namespaces public entries name, and the pods of externals.
+  for (const r of registries) {
+    for (const e of r.environments) {
+      registryNamespaces.add(e.namespace);
+      probePod(e.namespace, UNLISTED, {});
+    }
+    for (const [name, ext] of Object.entries(r.spec.externals ?? {})) if (ext.namespace !== undefined) probePod(ext.namespace, `(${name})`, ext.podSelector ?? {});
+    for (const svc of Object.values(r.spec.services ?? {})) {
+      if (svc.public && svc.public !== true && deployed(svc.status)) for (const ns of svc.public.namespaces ?? []) probePod(ns, UNLISTED, {});
+    }
+  }
+  // Every label constraint a selector of a policy can meet outside the pods of the folder gets a
+  // stand-in: a namespace with the labels a namespaceSelector asks for (named as the selector names
+  // it, or `(namespace with k=v)`), and in each namespace a peer's selectors can reach, a pod with
+  // the labels its podSelector asks for; likewise a pod for each policy's own podSelector.
+  const knownNamespaces = new Map<string, Readonly<Record<string, string>>>(base.namespaces());
+  for (const ns of [...registryNamespaces, ELSEWHERE]) if (!knownNamespaces.has(ns)) knownNamespaces.set(ns, { [NAMESPACE_NAME_LABEL]: ns });
+  const namespacesFor = new Map<string, string[]>();
+  const namespacesOf = (selector: LabelSelector): string[] => {
+    const key = JSON.stringify(selector);
+    let list = namespacesFor.get(key);
+    if (list) return list;
+    list = [];
+    for (const [ns, labels] of knownNamespaces) if (selects(selector, labels)) list.push(ns);
+    const wanted = satisfying(selector);
+    // (A selector another namespace meets already needs none of its own: `{}` or `team NotIn [a]`.)
+    if (wanted && (Object.keys(wanted).length > 0 || !list.includes(ELSEWHERE))) {
+      const pinned = wanted[NAMESPACE_NAME_LABEL];
+      const name = pinned ?? (Object.keys(wanted).length ? `(namespace with ${labelText(wanted)})` : `${ELSEWHERE.slice(0, -1)}-${namespacesFor.size + 2})`);
+      const labels = { ...wanted, [NAMESPACE_NAME_LABEL]: name };
+      if (!knownNamespaces.has(name) && selects(selector, labels)) {
+        extraNamespaces.set(name, labels);
+        knownNamespaces.set(name, labels);
+        list.push(name);
+      }
+    }
+    namespacesFor.set(key, list);
+    return list;
+  };
+  const peersSeen = new Set<string>();
+  for (const p of probePolicies) {
+    const own = satisfying(p.podSelector);
+    if (own && Object.keys(own).length > 0) probePod(p.namespace, `(pod with ${labelText(own)})`, own);
+    for (const rules of [p.ingress, p.egress]) {
+      for (const rule of rules) {
+        for (const peer of (rules === p.ingress ? rule.from : rule.to) ?? []) {
+          if (peer.ipBlock || (!peer.podSelector && !peer.namespaceSelector)) continue;
+          const key = `${peer.namespaceSelector ? '' : p.namespace}\u0000${JSON.stringify(peer)}`;
+          if (peersSeen.has(key)) continue;
+          peersSeen.add(key);
+          const labels = satisfying(peer.podSelector ?? {});
+          if (!labels) continue;
+          const name = Object.keys(labels).length ? `(pod with ${labelText(labels)})` : UNLISTED;
+          for (const ns of peer.namespaceSelector ? namespacesOf(peer.namespaceSelector) : [p.namespace]) probePod(ns, name, labels);
+        }
+      }
+    }
+  }
 
   for (const r of registries) {
     const envs = new Map(r.environments.map(e => [e.name, e]));
@@ -301,8 +389,18 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
       if (list) list.push(a); else allocationsOf.set(key, [a]);
     }
     // A service's pods, through the cluster's label index (a one-label selector is a lookup: nothing is kept).
-    const podsOf = (namespace: string, name: string, svc: { selector?: Record<string, string> }): readonly Pod[] =>
+    const folderPodsOf = (namespace: string, name: string, svc: { selector?: Record<string, string> }): readonly Pod[] =>
       base.selectedIn(namespace, { matchLabels: selectorOf(name, svc) });
+    // A service's pods are every pod its selector selects, stand-ins with its labels too (a pod the
+    // folder does not list with api's labels is a pod of api). A service with none gets a stand-in
+    // with its labels: what policies allow its pods is still compared.
+    const podsOf = (namespace: string, name: string, svc: { selector?: Record<string, string> }): readonly Pod[] => {
+      const pods = folderPodsOf(namespace, name, svc);
+      const selector = { matchLabels: selectorOf(name, svc) };
+      const standIns = (standInsIn.get(namespace) ?? []).filter(p => Object.keys(selector.matchLabels).length > 0 && selects(selector, p.labels));
+      const all = standIns.length ? [...pods, ...standIns] : pods;
+      return all.length ? all : [probePod(namespace, `(${name})`, selector.matchLabels)];
+    };
     const portsOf = (env: string, service: string) => allocationsOf.get(`${env}\u0000${service}`) ?? [];
     const allocation = (env: string, service: string, portName: string) => portsOf(env, service).find(a => a.portName === portName);
 
@@ -310,7 +408,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     for (const name of Object.keys(services)) {
       if (!deployed(services[name].status)) continue;
       for (const e of r.environments) {
-        if (portsOf(e.name, name).length > 0 && podsOf(e.namespace, name, services[name]).length === 0) {
+        if (portsOf(e.name, name).length > 0 && folderPodsOf(e.namespace, name, services[name]).length === 0) {
           unmatched.push({ registry: r.spec.name, service: name, environment: e.name, namespace: e.namespace, selector: selectorOf(name, services[name]) });
         }
       }
@@ -337,8 +435,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
           targets = [probePod(ext.namespace, `(${c.to})`, ext.podSelector ?? {})];
         } else {
           port = a.port;
-          // Stryker disable next-line ArrayDeclaration: equivalent, a CIDR that does not parse has no address (addressIn gives undefined)
-          targets = (ext.cidrs ?? []).map(cidr => addressIn(cidr)).filter((ip): ip is string => !!ip).map(address);
+          targets = [...new Set((ext.cidrs ?? []).flatMap(addressesIn))];
         }
         for (const t of targets) addPort(t, port, a.protocol);
       }
@@ -363,17 +460,16 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
         const reason = `${r.spec.name}: ${name} is public`;
         for (const e of r.environments) {
           for (const pod of podsOf(e.namespace, name, svc)) {
-            for (const a of portsOf(e.name, name)) openToAll.push({ own, pod, port: a.targetPort, protocol: a.protocol, reason });
+            for (const a of portsOf(e.name, name)) {
+              openToAll.push({ own, pod, port: a.targetPort, protocol: a.protocol, reason });
+              addPort(pod, a.targetPort, a.protocol);
+            }
           }
         }
         continue;
       } else {
         for (const ns of svc.public.namespaces ?? []) sources.push(probePod(ns, UNLISTED, {}));
-        // Stryker disable next-line ArrayDeclaration: equivalent, a CIDR that does not parse has no address (addressIn gives undefined)
-        for (const cidr of svc.public.cidrs ?? []) {
-          const ip = addressIn(cidr);
-          if (ip) sources.push(address(ip));
-        }
+        for (const a of new Set((svc.public.cidrs ?? []).flatMap(addressesIn))) sources.push(a);
       }
       const reason = `${r.spec.name}: ${name} is public to ${[...(svc.public.namespaces ?? []), ...(svc.public.cidrs ?? [])].join(', ')}`;
       for (const e of r.environments) {
@@ -387,7 +483,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     }
   }
   const cluster = new Cluster({
-    namespaces: Object.fromEntries(base.namespaces()),
+    namespaces: { ...Object.fromEntries(base.namespaces()), ...Object.fromEntries(extraNamespaces) },
     pods: [...base.pods, ...probes.filter(isPod)],
     policies: base.policies,
     samePoliciesAs: base,
@@ -406,17 +502,15 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     if (!registryNamespaces.has(pod.namespace) || pod === dns) continue;
     for (const p of KUBE_DNS.ports) declared.push({ from: endpointId(pod), to: endpointId(dns), port: p.port, protocol: p.protocol, side: 'egress', reason: 'every pod may ask the cluster DNS' });
   }
-  // The ports collected above, on every stand-in.
-  // Stryker disable next-line MethodExpression: equivalent, the addresses among the probes are in standIns already, and a port added twice is one
-  const standIns: Endpoint[] = [...addresses.values(), ...probes.filter(isPod)];
-  for (const e of standIns) for (const { port, protocol } of triedPorts.values()) addPort(e, port, protocol);
-  for (const a of addresses.values()) { addPort(a, 443, 'TCP'); addPort(a, 80, 'TCP'); }
   const sources: Endpoint[] = [...cluster.pods, ...addresses.values()];
-  // (A pod's own ports are tried as they are: no copy unless there are more.)
+  // Every declared port is compared on its own (one interval of it alone).
+  const byId = new Map(sources.map(e => [endpointId(e), e]));
+  for (const d of declared) addPort(byId.get(d.to)!, d.port, d.protocol);
+  // The ports declared towards each end cut its intervals (exactPaths cuts at the policies' own ports).
+  const none: Target['ports'] = [];
   const targets: Target[] = sources.map(e => {
     const extra = extraPorts.get(e);
-    const own = isPod(e) ? e.ports : [];
-    return { endpoint: e, ports: extra ? [...own, ...extra.values()] : own };
+    return { endpoint: e, ports: extra ? [...extra.values()] : none };
   });
   return { cluster, sources, targets, registryNamespaces, declared, openToAll, unmatched };
 }
@@ -426,6 +520,23 @@ export function invalidValueFinding(v: { readonly file: string; readonly namespa
   const policy = v.object.startsWith('NetworkPolicy/') ? { policy: v.object.slice('NetworkPolicy/'.length) } : {};
   return finding('manifest-invalid', `${v.file ? `${v.file}: ` : ''}${v.object} in ${v.namespace}: ${v.message}; the API server rejects the object`,
     { namespace: v.namespace, ...policy, object: v.object, ...(v.file ? { file: v.file } : {}) }, v.fix);
+}
+
+/** `5432/TCP`, or `5433-5439/TCP` for a range; every port of a protocol is `every TCP port`. */
+export function portText(p: { readonly port: number; readonly endPort?: number; readonly protocol: string }): string {
+  if (p.endPort === undefined || p.endPort === p.port) return `${p.port}/${p.protocol}`;
+  if (p.port === 1 && p.endPort === 65535) return `every ${p.protocol} port (1-65535)`;
+  return `${p.port}-${p.endPort}/${p.protocol}`;
+}
+
+/** What a stand-in stands for (empty for an endpoint of the folder): an interval of addresses, pods of some labels in a namespace of some labels. */
+export function standInText(e: Endpoint): string {
+  if (!isPod(e)) return e.span && e.span.first !== e.span.last ? `${e.ip} stands for every address from ${e.span.first} to ${e.span.last}` : '';
+  // (A stand-in's name says what it stands for; the labels of a namespace made up for a selector are said too.)
+  if (!e.anyPorts || !e.namespaceLabels) return '';
+  const labels = Object.keys(e.labels).length ? `any pod labelled ${labelText(e.labels)}` : 'any pod';
+  const nsLabels = Object.fromEntries(Object.entries(e.namespaceLabels).filter(([k]) => k !== NAMESPACE_NAME_LABEL));
+  return `${endpointId(e)} stands for ${labels} in a namespace labelled ${labelText(nsLabels)} that the folder does not list`;
 }
 
 /** Short text for the rules that decide a path: `allow-x (k8s/dev.yaml, egress rule 1)`. */
@@ -539,10 +650,24 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
   const u = universe(base, registries, options.standInsFrom);
   // Paths between two stand-ins say nothing about the folder: left out.
   const folderPods = new Set(base.pods.map(endpointId));
-  const allowed = u.cluster.paths(u.sources, u.targets, options.pathLimit ?? PATH_LIMIT).filter(p => folderPods.has(p.from) || folderPods.has(p.to));
+  const allowed = u.cluster.exactPaths(u.sources, u.targets, options.pathLimit ?? PATH_LIMIT).filter(p => folderPods.has(p.from) || folderPods.has(p.to));
   const podNamespaces = new Set(base.pods.map(p => p.namespace).filter(ns => !options.registryNamespacesOnly || u.registryNamespaces.has(ns)));
   const findings: TrafficFinding[] = structuralFindings(u.cluster, podNamespaces)
     .filter(f => !options.registryNamespacesOnly || f.severity === 'error');
+  for (const pod of base.hostNetwork) {
+    const inRegistry = u.registryNamespaces.has(pod.namespace);
+    if (options.registryNamespacesOnly && !inRegistry) continue;
+    const services = registries.flatMap(r => r.environments.filter(e => e.namespace === pod.namespace).flatMap(() =>
+      Object.entries(r.spec.services ?? {}).filter(([name, svc]) => selects({ matchLabels: selectorOf(name, svc) }, pod.labels)).map(([name]) => `${r.spec.name} service ${name}`)));
+    findings.push({
+      ...finding('host-network-unprotected',
+        `${pod.source ?? `${pod.namespace}/${pod.name}`} in ${pod.namespace} runs with hostNetwork: true: no NetworkPolicy applies to it (it uses the node's network), so nothing limits what it sends or accepts` +
+          (services.length ? `; it has the labels of ${[...new Set(services)].join(', ')}, whose policies do not protect it` : ''),
+        { namespace: pod.namespace, object: pod.source?.split(': ').pop() ?? pod.name },
+        'remove hostNetwork (serve through a Service, or hostPort if the node\'s address is needed), or run the workload outside the registry\'s namespaces and accept that it is unprotected'),
+      severity: inRegistry ? 'error' : 'warning',
+    });
+  }
   if (!options.registryNamespacesOnly) {
     for (const x of u.unmatched) {
       const selector = Object.entries(x.selector).map(([k, v]) => `${k}=${v}`).join(',');
@@ -574,7 +699,8 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
     };
     const registryPods = new Set<string>();
     for (const e of u.sources) if (isPod(e) && u.registryNamespaces.has(e.namespace)) registryPods.add(endpointId(e));
-    let undeclared = 0;
+    // Undeclared intervals of one pair and protocol that touch are one finding (`every TCP port`, not three pieces).
+    const parts: Array<{ p: Path; egress: boolean; ingress: boolean }> = [];
     for (const p of allowed) {
       const key = keyOf(p);
       const bits = state.get(key) ?? 0;
@@ -583,15 +709,54 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
       const egressUndeclared = !(bits & EGRESS_DECLARED) && registryPods.has(p.from);
       const ingressUndeclared = !(bits & INGRESS_DECLARED) && registryPods.has(p.to) && !publicAdmits(p);
       if (!egressUndeclared && !ingressUndeclared) continue;
-      // Past a few hundred, more of the same helps nobody: they are counted.
-      if (++undeclared > FINDINGS_SHOWN) continue;
-      const v = u.cluster.verdict(endpoints.get(p.from)!, endpoints.get(p.to)!, p.port, p.protocol);
-      const sides = [egressUndeclared ? v.egress : undefined, ingressUndeclared ? v.ingress : undefined].filter((x): x is NonNullable<typeof x> => !!x);
-      const rules = sides.flatMap(x => x.allowedBy);
-      const why = sides.map(x => `${x === v.egress ? 'egress of' : 'ingress of'} ${x.endpoint} ${x.isolated ? `is allowed by ${describeRules(x.allowedBy)}` : 'is not limited by any policy'}`);
+      parts.push({ p, egress: egressUndeclared, ingress: ingressUndeclared });
+    }
+    const groups: Array<Array<typeof parts[number]>> = [];
+    const open = new Map<string, Array<typeof parts[number]>>();
+    for (const part of parts) {
+      const k = `${part.p.from}\u0000${part.p.to}\u0000${part.p.protocol}`;
+      const group = open.get(k);
+      const last = group?.[group.length - 1].p;
+      if (group && last && (last.endPort ?? last.port) + 1 === part.p.port) group.push(part);
+      else {
+        const fresh = [part];
+        open.set(k, fresh);
+        groups.push(fresh);
+      }
+    }
+    const undeclared = groups.length;
+    for (const group of groups.slice(0, FINDINGS_SHOWN)) {
+      const first = group[0].p;
+      const end = group[group.length - 1].p.endPort ?? group[group.length - 1].p.port;
+      const p: Path = end > first.port ? { ...first, endPort: end } : first;
+      const why: string[] = [];
+      const rules: RuleRef[] = [];
+      const ruleKeys = new Set<string>();
+      for (const [direction, label] of [['egress', 'egress of'], ['ingress', 'ingress of']] as const) {
+        const undeclaredParts = group.filter(x => x[direction]);
+        if (!undeclaredParts.length) continue;
+        let endpoint = '';
+        let isolated = false;
+        const by: RuleRef[] = [];
+        for (const x of undeclaredParts) {
+          const v = u.cluster.verdict(endpoints.get(x.p.from)!, endpoints.get(x.p.to)!, x.p.port, x.p.protocol);
+          const side = v[direction]!;
+          endpoint = side.endpoint;
+          isolated = side.isolated;
+          for (const r of side.allowedBy) {
+            const rk = `${r.namespace}/${r.policy}/${r.file}/${r.direction}/${r.rule}`;
+            if (ruleKeys.has(rk)) continue;
+            ruleKeys.add(rk);
+            by.push(r);
+            rules.push(r);
+          }
+        }
+        why.push(`${label} ${endpoint} ${isolated ? `is allowed by ${describeRules(by)}` : 'is not limited by any policy'}`);
+      }
+      const witness = [standInText(endpoints.get(p.from)!), standInText(endpoints.get(p.to)!)].filter(Boolean);
       findings.push(finding('traffic-undeclared',
-        `${p.from} -> ${p.to} ${p.port}/${p.protocol} is allowed but not declared: ${why.join('; ')}`,
-        { from: p.from, to: p.to, port: p.port, protocol: p.protocol },
+        `${p.from} -> ${p.to} ${portText(p)} is allowed but not declared${witness.length ? ` (${witness.join('; ')})` : ''}: ${why.join('; ')}`,
+        { from: p.from, to: p.to, port: p.port, ...(p.endPort !== undefined ? { endPort: p.endPort } : {}), protocol: p.protocol },
         'remove or narrow the policy that allows it, or declare the connection (connectsTo) or public entry in the registry', rules));
     }
     if (undeclared > FINDINGS_SHOWN) {

@@ -64,3 +64,32 @@ export function crossRegistryCollisions(registries: readonly ResolvedRegistry[])
   }
   return out;
 }
+
+/**
+ * Registries synthesized or checked together (one app, one `check a.yaml b.yaml`) each keep to
+ * namespaces of their own: two registries with an environment in one namespace would overwrite
+ * each other's default deny and policies, and each one's policies would select the other's pods.
+ * Returns, per registry name, a `namespace-shared` finding for each namespace an earlier registry
+ * has already (the later registry gets the finding, naming both).
+ */
+export function crossRegistryNamespaces(registries: readonly ResolvedRegistry[]): Map<string, Finding[]> {
+  const out = new Map<string, Finding[]>();
+  const owner = new Map<string, { registry: string; environment: string }>();
+  for (const r of registries) {
+    const findings: Finding[] = [];
+    const mine = new Map<string, string>();
+    for (const env of r.environments) {
+      const other = owner.get(env.namespace);
+      if (other && other.registry !== r.spec.name) {
+        findings.push(finding('namespace-shared',
+          `environment ${env.name} of registry ${r.spec.name} is in namespace ${env.namespace}, which environment ${other.environment} of registry ${other.registry} uses already: their objects would overwrite each other and each one's NetworkPolicies would select the other's pods`,
+          { registry: r.spec.name, environment: env.name, other: `${other.registry}:${other.environment}`, path: `environments.${env.name}.namespace` },
+          `give ${env.name} a namespace of its own (namespace: ${r.spec.name}-${env.name})`));
+      }
+      if (!mine.has(env.namespace)) mine.set(env.namespace, env.name);
+    }
+    for (const [ns, environment] of mine) if (!owner.has(ns)) owner.set(ns, { registry: r.spec.name, environment });
+    if (findings.length) out.set(r.spec.name, [...(out.get(r.spec.name) ?? []), ...findings]);
+  }
+  return out;
+}

@@ -19,6 +19,7 @@ import { checkRanges } from './ranges';
 import { checkReferences } from './references';
 import type { Rule, RuleContext, Walk } from './rule';
 import { chosenVariables, connectionVariableClashes } from './variables';
+import { selectorOverlap } from './selectors';
 import { values } from './values';
 import { deadWiring } from './wiring';
 
@@ -39,6 +40,7 @@ function connectionWalk(ctx: RuleContext): { references: Finding[]; findings: Fi
 const WALKS: readonly Walk[] = [
   { id: 'names', run: c => checkNames(c.spec, c.environments, c.index) },
   values,
+  selectorOverlap,
   chosenVariables,
   connectionVariableClashes,
   appProtocol,
@@ -86,6 +88,7 @@ export const RULE_LIST: readonly Rule[] = [
   walkedRule('env-var-collision'),
   walkedRule('invalid-value'),
   walkedRule('namespace-shared'),
+  walkedRule('selector-overlap'),
   walkedRule('app-protocol'),
   walkedRule('app-protocol-unknown'),
   walkedRule('invalid-range'),

@@ -24,7 +24,7 @@ export function trafficDiff(io: Io, base: string, opts: { manifests: string; jso
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { verifyCluster } = require('../../netpol/verify') as typeof Verify;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { pathKey } = require('../../netpol/cluster') as typeof Cluster;
+  const { subtractPaths } = require('../../netpol/cluster') as typeof Cluster;
   const pc = outColours(io);
   const dir = manifestsFolder(io.cwd, opts.manifests);
   const loadedBase = loadBase(io.cwd, base, opts.manifests);
@@ -50,13 +50,13 @@ export function trafficDiff(io: Io, base: string, opts: { manifests: string; jso
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const beforeKeys = new Set(before.map(pathKey));
-  const afterKeys = new Set(after.map(pathKey));
-  const opens = after.filter(p => !beforeKeys.has(pathKey(p)));
-  const closes = before.filter(p => !afterKeys.has(pathKey(p)));
+  // Compared as sets of connections (port intervals of each pair), not path by path.
+  const opens = subtractPaths(after, before);
+  const closes = subtractPaths(before, after);
   // An IPv6 address in brackets, so that its port reads as one.
   const host = (id: string) => (id.includes(':') && !id.includes('/') ? `[${id}]` : id);
-  const line = (p: { from: string; to: string; port: number; protocol: string }) => `${p.from} -> ${host(p.to)}:${p.port}/${p.protocol}`;
+  const ports = (p: Cluster.Path) => (p.endPort !== undefined ? `${p.port}-${p.endPort}/${p.protocol}` : `${p.port}/${p.protocol}`);
+  const line = (p: Cluster.Path) => `${p.from} -> ${host(p.to)}:${ports(p)}`;
   const summary = `${opens.length} path${opens.length === 1 ? '' : 's'} opened, ${closes.length} closed`;
   if (format === 'json') {
     json(io, { base, folder: opts.manifests, opens, closes });

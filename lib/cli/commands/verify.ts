@@ -85,7 +85,8 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
     });
     return errors ? EXIT.FINDINGS : EXIT.CLEAN;
   }
-  if (opts.paths) for (const p of result.allowed) io.out(`${printable(`${p.from} -> ${p.to} ${p.port}/${p.protocol}`)}\n`);
+  // (A path stands for an interval of ports: `5433-5439/TCP`.)
+  if (opts.paths) for (const p of result.allowed) io.out(`${printable(`${p.from} -> ${p.to} ${p.port}${p.endPort !== undefined ? `-${p.endPort}` : ''}/${p.protocol}`)}\n`);
   for (const f of findings) {
     const paint = f.severity === 'error' ? pc.red : pc.yellow;
     io.out(`${paint(`${f.severity} ${f.rule}`)}: ${printable(f.message)}\n`);

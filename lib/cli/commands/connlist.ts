@@ -1,0 +1,99 @@
+/**
+ * `cdk8s-ports connlist [folder]`: every connection the NetworkPolicies of a folder allow, one
+ * line per pair, in np-guard/netpol-analyzer's `list` conventions (txt, json, csv, md, dot), and
+ * with `--exposure` what reaches each workload from outside the folder. The format handling is
+ * this command's own.
+ */
+import { Command, Option } from 'commander';
+import type * as Load from '../../netpol/load';
+import type * as ConnListModule from '../../netpol/connlist';
+import { EXIT, Io, UsageError, errColours, printable } from '../io';
+import { manifestsFolder } from '../traffic';
+
+const FORMATS = ['txt', 'json', 'csv', 'md', 'dot'] as const;
+type Format = typeof FORMATS[number];
+
+const csvField = (t: string) => (/[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t);
+const mdCell = (t: string) => t.replace(/[|\\`<>]/g, c => `\\${c}`);
+const dotString = (t: string) => `"${t.replace(/["\\]/g, c => `\\${c}`)}"`;
+
+function render(list: ConnListModule.ConnList, format: Format, exposure: boolean): string {
+  const rows = list.connections;
+  const ex = [...list.egressExposure.map(c => ({ ...c, direction: 'egress' })), ...list.ingressExposure.map(c => ({ ...c, direction: 'ingress' }))];
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(exposure
+        ? { connlist: rows, exposure: { egress: list.egressExposure, ingress: list.ingressExposure }, unprotected: list.unprotected }
+        : rows, null, 2)}\n`;
+    case 'csv': {
+      const lines = ['src,dst,conn', ...rows.map(c => [c.src, c.dst, c.conn].map(csvField).join(','))];
+      if (exposure) {
+        lines.push('', 'exposure,workload,peer,conn', ...ex.map(c => [c.direction, c.direction === 'egress' ? c.src : c.dst, c.direction === 'egress' ? c.dst : c.src, c.conn].map(csvField).join(',')));
+        lines.push('', 'unprotected,open', ...list.unprotected.map(u => [u.workload, u.open.join(' ')].map(csvField).join(',')));
+      }
+      return `${lines.join('\n')}\n`;
+    }
+    case 'md': {
+      const lines = ['| src | dst | conn |', '|-----|-----|------|', ...rows.map(c => `| ${mdCell(c.src)} | ${mdCell(c.dst)} | ${mdCell(c.conn)} |`)];
+      if (exposure) {
+        lines.push('', '## Exposure Analysis Result', '', '| exposure | workload | peer | conn |', '|----------|----------|------|------|',
+          ...ex.map(c => `| ${c.direction} | ${mdCell(c.direction === 'egress' ? c.src : c.dst)} | ${mdCell(c.direction === 'egress' ? c.dst : c.src)} | ${mdCell(c.conn)} |`));
+        lines.push('', '| unprotected workload | open |', '|----------------------|------|', ...list.unprotected.map(u => `| ${mdCell(u.workload)} | ${u.open.join(', ')} |`));
+      }
+      return `${lines.join('\n')}\n`;
+    }
+    case 'dot': {
+      const out = ['digraph {'];
+      const byNs = new Map<string, string[]>();
+      for (const n of list.nodes) if (n.kind === 'workload' && n.namespace !== undefined) byNs.set(n.namespace, [...(byNs.get(n.namespace) ?? []), n.name]);
+      for (const [ns, nodes] of [...byNs].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+        out.push(`\tsubgraph ${dotString(`cluster_${ns}`)} {`);
+        for (const n of nodes) out.push(`\t\t${dotString(n)} [label=${dotString(n.slice(ns.length + 1))} color="blue" fontcolor="blue"]`);
+        out.push(`\t\tlabel=${dotString(ns)}`, '\t}');
+      }
+      for (const n of list.nodes) {
+        if (n.kind === 'external') out.push(`\t${dotString(n.name)} [label=${dotString(n.name)} color="red2" fontcolor="red2"]`);
+        if (n.kind === 'stand-in') out.push(`\t${dotString(n.name)} [label=${dotString(n.name)} color="red2" fontcolor="red2" shape=diamond]`);
+      }
+      for (const c of [...rows, ...(exposure ? [...list.egressExposure, ...list.ingressExposure] : [])]) {
+        out.push(`\t${dotString(c.src)} -> ${dotString(c.dst)} [label=${dotString(c.conn)} color="gold2" fontcolor="darkgreen"]`);
+      }
+      out.push('}');
+      return `${out.join('\n')}\n`;
+    }
+    default: {
+      const lines = rows.map(c => `${c.src} => ${c.dst} : ${c.conn}`);
+      if (exposure) {
+        lines.push('', 'Exposure Analysis Result:', 'Egress Exposure:', ...list.egressExposure.map(c => `${c.src}  =>  ${c.dst} : ${c.conn}`));
+        lines.push('', 'Ingress Exposure:', ...list.ingressExposure.map(c => `${c.dst}  <=  ${c.src} : ${c.conn}`));
+        lines.push('', 'Workloads no policy protects:', ...(list.unprotected.length ? list.unprotected.map(u => `${u.workload} : ${u.open.map(o => (o === 'hostNetwork' ? 'host network (no policy applies)' : `${o} open`)).join(', ')}`) : ['(none)']));
+      }
+      return `${lines.map(printable).join('\n')}\n`;
+    }
+  }
+}
+
+export function connlist(io: Io, folder: string, opts: { format?: string; exposure?: boolean }): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadFolder } = require('../../netpol/load') as typeof Load;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { connList } = require('../../netpol/connlist') as typeof ConnListModule;
+  const format = (opts.format ?? 'txt') as Format;
+  if (!FORMATS.includes(format)) throw new UsageError(`--format ${opts.format}: give one of ${FORMATS.join(', ')}`);
+  const dir = manifestsFolder(io.cwd, folder);
+  const loaded = loadFolder(dir);
+  for (const p of loaded.problems) io.err(`${errColours(io).yellow('warning')}: ${printable(`${p.file}: ${p.message}`)}\n`);
+  for (const v of loaded.invalid) {
+    io.err(`${errColours(io).yellow('warning')}: ${printable(`${v.file}: ${v.object} in ${v.namespace}: ${v.message}; the API server rejects the object (fix: ${v.fix})`)}\n`);
+  }
+  io.out(render(connList(loaded.cluster, { exposure: !!opts.exposure }), format, !!opts.exposure));
+  return EXIT.CLEAN;
+}
+
+export function register(cli: Command, io: Io, setCode: (code: number) => void): void {
+  cli.command('connlist').description('every connection the NetworkPolicies allow, one line per pair (netpol-analyzer\'s list format)')
+    .argument('[folder]', 'the folder of manifests', 'manifests')
+    .addOption(new Option('-o, --format <format>', 'txt, json, csv, md or dot').choices([...FORMATS]).default('txt'))
+    .option('--exposure', 'also what reaches each workload from outside the folder (representative peers), and the workloads no policy protects')
+    .action((folder: string, opts) => setCode(connlist(io, folder, opts)));
+}
