@@ -76,3 +76,23 @@ dockerCompose.test('a service without ports runs in the compose stacks too: dock
   expect(worker.ports).toBeUndefined();
   expect(worker.environment).toMatchObject({ API_HOST: 'api', API_PORT: '9100' });
 });
+
+test('public per port: a metrics port that says public: false is left out of the public policy and the firewall, and the synth verifies it so', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-public-port-'));
+  const app = new PortsApp({ manifestsDir: path.join(dir, 'manifests'), outdir: path.join(dir, 'out'), lockFile: path.join(dir, 'lock.json') });
+  const ports = new PortRegistry(app, 'shop', { environments: { production: { range: [8100, 8199] } } });
+  const api = ports.service('api', { public: true, ports: { http: Port.offset(0), metrics: Port.offset(90, { public: false }) } });
+  const prom = ports.service('prometheus', { ports: { web: Port.offset(50) } });
+  prom.connectsTo(api, 'metrics');
+  api.connectsTo(prom, 'web');
+  const result = app.trySynth();
+  expect(result.findings.filter(f => !f.waived)).toEqual([]);
+  expect(result.ok).toBe(true);
+  const policy = docsOf(result.files.get('k8s/shop-production.k8s.yaml')!).find(o => o.metadata.name === 'allow-api-from-public');
+  expect(policy.spec.ingress[0].ports).toEqual([{ port: 8100, protocol: 'TCP' }]);
+  expect(result.files.get('firewall/production.nix')).toMatch(/allowedTCPPorts = \[ 8100 \]/);
+  // Every port opting out leaves nothing public: a finding, not a silent no-op.
+  expect(checkRegistry({ name: 'r', environments: { production: { range: [8100, 8199] } },
+    services: { api: { public: true, ports: { metrics: { offset: 90, public: false } } } } }).findings.map(f => [f.rule, f.message]))
+    .toContainEqual(['invalid-value', 'api is public, but every one of its ports says public: false: nothing of it is reached from outside']);
+});

@@ -1,5 +1,6 @@
 import type { Allocation, ResolvedRegistry } from '../model/resolved';
 import { oneLine } from './escape';
+import { portIsPublic } from '../model/normalize';
 
 /**
  * A NixOS firewall snippet per environment opening the published ports of public services
@@ -17,7 +18,7 @@ export function firewallFiles(resolved: ResolvedRegistry): Map<string, string> {
   const files = new Map<string, string>();
   const services = resolved.spec.services ?? {};
   for (const env of resolved.environments) {
-    const open = resolved.allocations.filter(a => a.environment === env.name && a.of === 'service' && services[a.service]?.public &&
+    const open = resolved.allocations.filter(a => a.environment === env.name && a.of === 'service' && portIsPublic(services[a.service], a.portName) &&
       (services[a.service].status ?? 'active') !== 'planned' && services[a.service].status !== 'reserved');
     const publicOf = (a: Allocation) => services[a.service].public!;
     const everyone = open.filter(a => publicOf(a) === true);

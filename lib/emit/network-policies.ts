@@ -1,7 +1,7 @@
 import { k8s } from '../../imports/k8s';
 import type { Allocation } from '../model/resolved';
 import type { ResolvedRegistry } from '../model/resolved';
-import { Environment, isDeployed, presentIn } from '../model/normalize';
+import { Environment, isDeployed, portIsPublic, presentIn } from '../model/normalize';
 import type { ExternalSpec, ServiceSpec } from '../model/schema';
 import { commonLabels } from './kubernetes';
 import { lookup } from './lookup';
@@ -152,7 +152,8 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
     if (peers.length === 0) continue;
     for (const env of resolved.environments) {
       if (!deployedIn(name, env.name)) continue;
-      const ports = index.allocationsOf(env.name, name).map(a => portOf(a, false));
+      const ports = index.allocationsOf(env.name, name).filter(a => portIsPublic(svc, a.portName)).map(a => portOf(a, false));
+      if (ports.length === 0) continue;
       add(env, `public\u0000${name}`, `allow-${name}-from-public`, `allow.${name}.from-public`, {
         podSelector: { matchLabels: selectorOf(name, svc) }, policyTypes: ['Ingress'], ingress: [{ from: peers, ports }],
       });

@@ -154,3 +154,8 @@ export function envVarStem(...parts: string[]): string {
   return joined.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_|_$/g, '');
 }
 const SIMPLE = /^[a-z0-9]+(?:[-_][a-z0-9]+)*$/;
+
+/** Whether the service's `public` entry reaches its port `portName` (a port may opt out with `public: false`). */
+export function portIsPublic(svc: { readonly public?: unknown; readonly ports?: Readonly<Record<string, { readonly public?: boolean }>> } | undefined, portName: string): boolean {
+  return !!svc?.public && svc.ports?.[portName]?.public !== false;
+}

@@ -82,6 +82,8 @@ export const PortSpecSchema = z.strictObject({
   privileged: z.boolean().optional(),
   /** Host address the published port binds to (compose `host_ip`). */
   hostIp: z.string().optional(),
+  /** Whether the service's `public` entry reaches this port (`false` keeps a metrics or admin port inside). @default true */
+  public: z.boolean().optional(),
   /** The variable that carries the published port in the `.env` files. @default `<SERVICE>_<PORT>_PORT` */
   env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name is letters, digits and "_", not starting with a digit').optional(),
 });

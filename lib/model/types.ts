@@ -60,6 +60,8 @@ export interface PortSpec {
   hostIp?: string;
   /** The variable that carries the published port in the `.env` files (e.g. `NLP_API_PORT`). @default `<SERVICE>_<PORT>_PORT` */
   env?: string;
+  /** Whether the service's `public` entry reaches this port (`false` keeps a metrics or admin port inside). @default true */
+  public?: boolean;
 }
 
 /** How a connection URL is written. Credentials are `${VARIABLE}` references, never values. */

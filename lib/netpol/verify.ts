@@ -453,6 +453,8 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     for (const name of Object.keys(services)) {
       const svc = services[name];
       if (!svc.public || !deployed(svc.status)) continue;
+      // A port that opts out (`public: false`, a metrics port) is not part of the public entry.
+      const reachedByPublic = (port: string) => (svc.ports as Record<string, { public?: boolean }> | undefined)?.[port]?.public !== false;
       const sources: Endpoint[] = [];
       if (svc.public === true) {
         // Everyone outside this registry's namespaces: resolved below, once every stand-in exists.
@@ -461,6 +463,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
         for (const e of r.environments) {
           for (const pod of podsOf(e.namespace, name, svc)) {
             for (const a of portsOf(e.name, name)) {
+              if (!reachedByPublic(a.portName)) continue;
               openToAll.push({ own, pod, port: a.targetPort, protocol: a.protocol, reason });
               addPort(pod, a.targetPort, a.protocol);
             }
@@ -473,7 +476,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
       }
       const reason = `${r.spec.name}: ${name} is public to ${[...(svc.public.namespaces ?? []), ...(svc.public.cidrs ?? [])].join(', ')}`;
       for (const e of r.environments) {
-        const ports = portsOf(e.name, name);
+        const ports = portsOf(e.name, name).filter(a => reachedByPublic(a.portName));
         for (const pod of podsOf(e.namespace, name, svc)) {
           for (const a of ports) {
             for (const s of sources) declared.push({ from: endpointId(s), to: endpointId(pod), port: a.targetPort, protocol: a.protocol, side: 'ingress', reason });

@@ -121,6 +121,10 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
     const name = index.serviceNames[s];
     const svc = index.services[s];
     const listens = Object.keys(svc.ports ?? {}).length > 0;
+    if (svc.public && listens && Object.values(svc.ports ?? {}).every(p => p.public === false)) {
+      out.push(finding('invalid-value', `${name} is public, but every one of its ports says public: false: nothing of it is reached from outside`,
+        { registry, service: name, path: `services.${name}.public` }, 'drop public from the service, or public: false from the port it serves outside'));
+    }
     if (svc.public && !listens) {
       out.push(finding('invalid-value', `${name} is public but has no ports: nothing of it can be reached`, { registry, service: name, path: `services.${name}.public` },
         'declare the port it serves, or drop public'));
