@@ -170,7 +170,20 @@ test('a pod of any namespace the folder lacks, of any labels, is matched by a st
         }
       }
     }
-  }), RUNS);
+  }), {
+    ...RUNS,
+    // Counterexamples the property found once: a namespace named in an `In` beside one of the folder's,
+    // and one namespace name asked for with more labels by a second selector.
+    examples: [
+      [{ namespaces: [{}, {}, {}], pods: [{ namespace: 'n0', labels: {}, ports: [], several: false, name: 'pod0' }], policies: [
+        { namespace: 'n0', podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [{ from: [{ podSelector: {}, namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['n1', 'out'] }] } }] }], egress: [], name: 'p1' },
+      ] }, { nsLabels: {}, labels: {}, ports: [], name: 'out' }],
+      [{ namespaces: [{}, {}, {}], pods: [{ namespace: 'n2', labels: {}, ports: [], several: false, name: 'pod0' }], policies: [
+        { namespace: 'n0', podSelector: {}, policyTypes: ['Egress'], ingress: [], egress: [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'out' } } }] }], name: 'p0' },
+        { namespace: 'n2', podSelector: {}, policyTypes: ['Egress'], ingress: [], egress: [{ to: [{ namespaceSelector: { matchLabels: { team: 'a', 'kubernetes.io/metadata.name': 'out' } } }] }], name: 'p2' },
+      ] }, { nsLabels: { team: 'a' }, labels: {}, ports: [], name: 'out' }],
+    ] as never,
+  });
 });
 
 test('the labels a stand-in gets satisfy the selector, or there is none (an Exists before an In of its key, NotIn of every In value)', () => {

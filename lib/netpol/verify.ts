@@ -338,6 +338,18 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     if (list) return list;
     list = [];
     for (const [ns, labels] of knownNamespaces) if (selects(selector, labels)) list.push(ns);
+    // Each namespace an `In` on the name label lists is a namespace of its own: one the folder lacks gets a stand-in.
+    for (const e of selector.matchExpressions ?? []) {
+      if (e.key !== NAMESPACE_NAME_LABEL || e.operator !== 'In') continue;
+      for (const v of e.values ?? []) {
+        if (knownNamespaces.has(v)) continue;
+        const labels = satisfying({ ...selector, matchLabels: { ...(selector.matchLabels ?? {}), [NAMESPACE_NAME_LABEL]: v } });
+        if (!labels || !selects(selector, labels)) continue;
+        extraNamespaces.set(v, labels);
+        knownNamespaces.set(v, labels);
+        list.push(v);
+      }
+    }
     const wanted = satisfying(selector);
     // (A selector another namespace meets already needs none of its own: `{}` or `team NotIn [a]`.)
     if (wanted && (Object.keys(wanted).length > 0 || !list.includes(ELSEWHERE))) {
@@ -348,6 +360,18 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
         extraNamespaces.set(name, labels);
         knownNamespaces.set(name, labels);
         list.push(name);
+      } else if (pinned !== undefined && extraNamespaces.has(name) && !list.includes(name)) {
+        // A stand-in of that name exists with fewer labels (`{name: out}`, now `{name: out, team: a}`):
+        // the real namespace may carry both, so the stand-in takes the union where every selector that
+        // chose it still does (and the lists of the selectors it now meets get it too).
+        const merged = { ...extraNamespaces.get(name)!, ...labels };
+        const choosers = [...namespacesFor].filter(([, l]) => l.includes(name)).map(([k]) => JSON.parse(k) as LabelSelector);
+        if (selects(selector, merged) && choosers.every(s => selects(s, merged))) {
+          extraNamespaces.set(name, merged);
+          knownNamespaces.set(name, merged);
+          list.push(name);
+          for (const [k, l] of namespacesFor) if (!l.includes(name) && selects(JSON.parse(k) as LabelSelector, merged)) l.push(name);
+        }
       }
     }
     namespacesFor.set(key, list);
