@@ -58,7 +58,7 @@ describe('one --format convention', () => {
   const PATHS = ['csv', 'md', 'dot'];
   const expected: Record<string, string[]> = {
     check: FINDINGS, scan: FINDINGS, import: FINDINGS, verify: [...FINDINGS, ...PATHS], diff: [...FINDINGS, ...PATHS],
-    explain: ['text', 'json', ...PATHS], suggest: ['text', 'json'], status: ['text', 'json'],
+    explain: ['text', 'json', ...PATHS], connlist: ['text', 'json', ...PATHS], suggest: ['text', 'json'], status: ['text', 'json'],
   };
 
   test('every command takes --format with its choices, and --json as the short form', () => {

@@ -200,7 +200,7 @@ describe.each(['ts', 'yaml'] as const)('cdk8s synth --validate of the %s app', k
     expect(r.stderr).toMatch(/Validation failed/);
     expect(r.violations).toEqual([expect.objectContaining({
       rule: 'traffic-undeclared',
-      recommendation: expect.stringMatching(/^error: 203\.0\.113\.7 -> shop-prod\/db 8132\/TCP is allowed but not declared: ingress of shop-prod\/db is allowed by allow-db-from-anywhere/),
+      recommendation: expect.stringMatching(/^error: 203\.0\.113\.7 -> shop-prod\/db 8132\/TCP is allowed but not declared \(203\.0\.113\.7 stands for every address from 0\.0\.0\.0 to 255\.255\.255\.255\): ingress of shop-prod\/db is allowed by allow-db-from-anywhere/),
       fix: expect.stringMatching(/remove or narrow the policy/),
       resources: [expect.objectContaining({ name: 'allow-db-from-anywhere', manifest: 'dist/shop.k8s.yaml', locations: ['.spec.ingress[0]'], constructPath: expect.stringMatching(/^shop\//) })],
     })]);

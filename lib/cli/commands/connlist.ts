@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import type * as Load from '../../netpol/load';
 import type * as ConnListModule from '../../netpol/connlist';
 import { EXIT, Io, UsageError, errColours, printable } from '../io';
+import { LIST_FORMATS, addFormatOptions, formatOf } from '../format-output';
 import { manifestsFolder } from '../traffic';
 
 const FORMATS = ['txt', 'json', 'csv', 'md', 'dot'] as const;
@@ -73,13 +74,16 @@ function render(list: ConnListModule.ConnList, format: Format, exposure: boolean
   }
 }
 
-export function connlist(io: Io, folder: string, opts: { format?: string; exposure?: boolean }): number {
+export function connlist(io: Io, folder: string, opts: { format?: string; json?: boolean; output?: string; exposure?: boolean }): number {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadFolder } = require('../../netpol/load') as typeof Load;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { connList } = require('../../netpol/connlist') as typeof ConnListModule;
-  const format = (opts.format ?? 'txt') as Format;
-  if (!FORMATS.includes(format)) throw new UsageError(`--format ${opts.format}: give one of ${FORMATS.join(', ')}`);
+  // The CLI's one --format convention (text is netpol-analyzer's txt); -o is netpol-analyzer's own flag for the same.
+  if (opts.output !== undefined && (opts.format !== undefined || opts.json)) throw new UsageError('-o is --format: give one of them');
+  const chosen = opts.output ?? formatOf(opts);
+  const format = (chosen === 'text' ? 'txt' : chosen) as Format;
+  if (!FORMATS.includes(format)) throw new UsageError(`--format ${chosen}: give one of text, json, csv, md, dot`);
   const dir = manifestsFolder(io.cwd, folder);
   const loaded = loadFolder(dir);
   for (const p of loaded.problems) io.err(`${errColours(io).yellow('warning')}: ${printable(`${p.file}: ${p.message}`)}\n`);
@@ -91,9 +95,10 @@ export function connlist(io: Io, folder: string, opts: { format?: string; exposu
 }
 
 export function register(cli: Command, io: Io, setCode: (code: number) => void): void {
-  cli.command('connlist').description('every connection the NetworkPolicies allow, one line per pair (netpol-analyzer\'s list format)')
-    .argument('[folder]', 'the folder of manifests', 'manifests')
-    .addOption(new Option('-o, --format <format>', 'txt, json, csv, md or dot').choices([...FORMATS]).default('txt'))
+  const command = cli.command('connlist').description('every connection the NetworkPolicies allow, one line per pair (netpol-analyzer\'s list format)')
+    .argument('[folder]', 'the folder of manifests', 'manifests');
+  addFormatOptions(command, LIST_FORMATS)
+    .addOption(new Option('-o, --output <format>', 'the same as --format, as netpol-analyzer names it (txt is text)').choices(['txt', 'text', 'json', 'csv', 'md', 'dot']))
     .option('--exposure', 'also what reaches each workload from outside the folder (representative peers), and the workloads no policy protects')
     .action((folder: string, opts) => setCode(connlist(io, folder, opts)));
 }

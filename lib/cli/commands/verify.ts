@@ -24,9 +24,11 @@ function reported(f: Pick<Verify.TrafficFinding, 'rule' | 'severity' | 'message'
   let file = policy?.file ?? f.where.file;
   let at = file && kind && name ? objectPosition(path.resolve(dir, file), kind, name, policy?.namespace ?? f.where.namespace) : undefined;
   if (!file) {
-    const pod = [f.where.to, f.where.from].find(id => id?.includes('/') && !id.startsWith('('));
+    // The destination's workload, else the source's: a stand-in at one end (kube-dns, an unlisted pod) is in no file.
+    const inFolder = (id: string | undefined) => id?.includes('/') && !id.startsWith('(')
+      ? findInFolder(dir, { namespace: id.slice(0, id.indexOf('/')), name: id.slice(id.indexOf('/') + 1) }) : undefined;
     const found = f.where.namespace ? findInFolder(dir, { kind: 'Namespace', name: f.where.namespace }) ?? findInFolder(dir, { namespace: f.where.namespace })
-      : pod ? findInFolder(dir, { namespace: pod.slice(0, pod.indexOf('/')), name: pod.slice(pod.indexOf('/') + 1) }) : undefined;
+      : inFolder(f.where.to) ?? inFolder(f.where.from);
     file = found?.file;
     at = found?.position;
   }
