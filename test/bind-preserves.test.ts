@@ -325,3 +325,11 @@ describe('Ingress backends in the app\'s own charts', () => {
     expect(() => app(chart => typed(chart, { number: 8080 }), 'legacy').synth()).not.toThrow();
   });
 });
+
+test('a hand-typed port in a bound workload that disagrees says to remove it, not to bind again', () => {
+  const app = Testing.app();
+  const ports = new PortRegistry(app, 'shop', { environments: { production: { range: [8100, 8199] } }, lockFile: path.join(os.tmpdir(), 'cdk8s-ports-no-lock.json') });
+  const api = ports.service('api', { ports: { http: Port.offset(0) } });
+  api.bind(new kplus.Deployment(new Chart(app, 'w'), 'api', { containers: [{ image: 'shop/api:1', portNumber: 8080 }] }), 'production');
+  expect(() => app.synth()).toThrow(/containerPort is 8080, but api has ports 8100 in the registry[\s\S]*fix: remove the hand-typed value \(bind\(\) adds api's ports, probe and settings\)/);
+});

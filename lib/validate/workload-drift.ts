@@ -70,7 +70,10 @@ export function manifestDrift(resolved: ResolvedRegistry, objects: readonly Rend
           `but ${svc.name} ${portName ? `${portName} ` : ''}has ${expected} in the registry${envs.length === 1 ? ` (${envs[0]})` : ''}`,
           { registry, service: svc.name, ...(envs.length === 1 ? { environment: envs[0] } : {}), ...(portName ? { portName } : {}),
             ...(typeof found === 'number' ? { port: found } : {}), path: `${chartPath}/${json.kind}/${json.metadata?.name ?? ''}${path}` },
-          `take the port from the registry: ${svc.name}.bind(workload, '${envs[0]}') or ${svc.name}.port('${portName ?? [...byName.keys()][0]}').in('${envs[0]}')`));
+          rendered.environment !== undefined
+            // Bound already: bind adds the registry's value, so the hand-typed one is what disagrees.
+            ? `remove the hand-typed value (bind() adds ${svc.name}'s ports, probe and settings), or type ${svc.name}.port('${portName ?? [...byName.keys()][0]}').in('${envs[0]}')`
+            : `take the port from the registry: ${svc.name}.bind(workload, '${envs[0]}') or ${svc.name}.port('${portName ?? [...byName.keys()][0]}').in('${envs[0]}')`));
       };
       const expectedOf = (name: string) => [...new Set(allocations.filter(a => a.portName === name).map(a => a.targetPort))];
       if (json.kind === 'Service') {
