@@ -354,9 +354,9 @@ test('placement and connection findings, field by field: reserved ranges, system
     { registry: 'acme', service: 'db', environment: 'production', portName: 'main', port: 443, path: 'externals.db.ports.main' },
     'add privileged: true to the port if this is intended, or move it into 400-5499: the next free port is 1024']]);
   expect(found('defacto-port', s => { s.services.worker.ports.metrics = { port: { production: 8080, development: 9120 } }; s.environments.production.range = [8000, 8199]; })).toEqual([[
-    'worker.metrics (production) is on 8080, the default port of Tomcat, Jenkins and most HTTP alternates; one running on the same host will take it first (set kind if this service is one of them)',
+    'worker.metrics (production) is on 8080, the default port of Tomcat, Jenkins and most HTTP alternates; one running on the same host will take it first (set kind if this service is one of them: jenkins, concourse, argocd, dozzle …)',
     { registry: 'acme', service: 'worker', environment: 'production', portName: 'metrics', port: 8080, path: 'services.worker.ports.metrics' },
-    'move it within 8000-8199: the next free port is 8081']]);
+    'set kind to the server worker is if it is one of them (kind: jenkins …), or move it within 8000-8199: the next free port is 8081']]);
   expect(found('inactive-target', s => { s.services.worker.status = 'planned'; })).toEqual([[
     'api connects to worker, which is planned and not deployed', { registry: 'acme', service: 'api', other: 'worker', path: 'services.api.connectsTo[1]' },
     'drop the connection until worker is active, or make worker active']]);

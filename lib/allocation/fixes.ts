@@ -8,6 +8,8 @@
 import type { Finding } from '../model/finding';
 import { formatRange } from '../model/normalize';
 import type { Range } from '../model/schema';
+import { isVendorDefault } from '../model/vendor-defaults';
+import { FIX_KEEPS_CLEAR } from '../model/well-known';
 import type { PortSpaces, PortUse } from './port-space';
 
 /** Where a finding's port may move to. */
@@ -59,7 +61,9 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces, synt
     if (!plan) return f;
     if (plan.blocked !== undefined) return { ...f, fix: plan.wrap ? plan.wrap(plan.blocked, f.rule, syntax) : plan.blocked };
     const space = spaces.of(plan.scope, plan.protocol);
-    const free = space.findNext(plan.ranges, spaces.rules, plan.use, plan.from ?? 0);
+    // A fix never proposes a de-facto default (the port rules skip them) nor a port kept clear (X11's 6000), unless it is the server's own.
+    const free = space.findNext(plan.ranges, spaces.rules, plan.use, plan.from ?? 0,
+      p => FIX_KEEPS_CLEAR[p] === undefined || isVendorDefault(plan.use.kind, p));
     if (free !== undefined) space.allocate(free, SUGGESTED_OWNER);
     const where = plan.ranges.map(formatRange).join(', ');
     const sentence = free === undefined

@@ -1,6 +1,7 @@
 import { Document, parseDocument } from 'yaml';
 import { PortMapping, parsePortEntry } from '../compose/ports';
 import type { PortSpec, RegistrySpec, ServiceSpec } from '../model/schema';
+import { vendorDefault } from '../model/vendor-defaults';
 import { ianaService } from '../model/well-known';
 import { portNameProblem } from '../rules/names';
 
@@ -14,7 +15,8 @@ const KINDS: Array<[RegExp, string]> = [
 
 function kindOf(image: string | undefined): string | undefined {
   if (!image) return undefined;
-  return KINDS.find(([re]) => re.test(image))?.[1];
+  // Else the image's own name (`gitea/gitea:1.21` -> gitea, `registry:2` -> docker-registry), if the vendor table knows it.
+  return KINDS.find(([re]) => re.test(image))?.[1] ?? vendorDefault(image.replace(/[@:][^/]*$/, '').split('/').pop())?.kind;
 }
 
 /** The name a server of this kind gives its main port. */

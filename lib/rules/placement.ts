@@ -9,6 +9,7 @@ import { relocate } from '../allocation/fixes';
 import { portLabel } from '../allocation/request';
 import { Finding, RULES, RuleId, Where, finding } from '../model/finding';
 import { formatRange, inAny, inRange, overlaps, presentIn } from '../model/normalize';
+import { vendorDefault, vendorsOnPort } from '../model/vendor-defaults';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
 import type { Rule, RuleContext } from './rule';
 
@@ -118,8 +119,25 @@ export const defactoPort = placementRule('defacto-port', (p, ctx, report) => {
   const port = p.allocation.port;
   const hit = ctx.allocation.spaces.rules.defactoConflict(port, p.decl.kind);
   if (!hit) return;
-  moveInto(report(`${label(p)} is on ${port}, the default port of ${hit.what}; ` +
-    `one running on the same host will take it first${p.decl.kind ? '' : ' (set kind if this service is one of them)'}`), p, 'move it within', port);
+  const kind = p.decl.kind;
+  // The servers the entry names first, then the table's others on that port.
+  const servers = [...new Set([...(hit.kinds ?? []), ...vendorsOnPort(port).map(v => v.kind)])];
+  const known = servers.length ? `: ${servers.slice(0, 4).join(', ')}${servers.length > 4 ? ' …' : ''}` : '';
+  const f = report(`${label(p)} is on ${port}, the default port of ${hit.what}; ` +
+    `one running on the same host will take it first${kind ? '' : ` (set kind if this service is one of them${known})`}`);
+  // A kind the table does not know may still be this port's server: say how to declare it its owner.
+  const declare = kind && !vendorDefault(kind)
+    ? (s: string, _rule: string, syntax: 'code' | 'data') => {
+      const kinds = [...(hit.kinds ?? []), kind];
+      const entry = syntax === 'code'
+        ? `{ ${port}: { what: '${hit.what}', kinds: [${kinds.map(k => `'${k}'`).join(', ')}] } }`
+        : `{ ${port}: { what: "${hit.what}", kinds: [${kinds.join(', ')}] } }`;
+      return `if ${p.decl.service} (kind ${kind}) is a server whose own default is ${port}, declare it the port's owner: defactoPorts: ${entry}; or ${s}`;
+    }
+    : !kind && servers.length
+      ? (s: string) => `set kind to the server ${p.decl.service} is if it is one of them (kind: ${servers[0]} …), or ${s}`
+      : undefined;
+  moveInto(f, p, 'move it within', port, declare);
 });
 
 export const nodePortRange = placementRule('nodeport-range', (p, _ctx, report) => {
