@@ -1,5 +1,5 @@
 import { Finding, RuleId, Where, finding } from '../model/finding';
-import { Environment, SpecIndex, formatRange, indexSpec, presentIn } from '../model/normalize';
+import { Environment, SpecIndex, formatRange, indexSpec, ownRanges, presentIn } from '../model/normalize';
 import type { Allocation, Lock } from '../model/resolved';
 import { emptyLock } from '../model/resolved';
 import type { Protocol, Range, RegistrySpec } from '../model/schema';
@@ -220,7 +220,8 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     const key = of === 'service' ? category ?? '' : `\u0000${category ?? ''}`;
     let ranges = perEnv.get(key);
     if (!ranges) {
-      const cat = category !== undefined ? categories[category]?.ranges : undefined;
+      // A category's own ports: its sub-ranges (`within`) are theirs.
+      const cat = category !== undefined && categories[category] ? ownRanges(categories, category) : undefined;
       const band = of === 'service' ? env.band : undefined;
       ranges = band && cat ? cat.map(c => intersect(band, c)).filter((x): x is Range => !!x) : band ? [band] : cat ? [...cat] : [];
       ranges.sort((a, b) => a[0] - b[0]);

@@ -63,7 +63,7 @@ export function portsMarkdown(resolved: ResolvedRegistry, svg = 'ports.svg'): st
   const ranges: unknown[][] = [];
   for (const env of resolved.environments) if (env.band) ranges.push([formatRange(env.band), env.name, 'band', '', '']);
   for (const [name, c] of Object.entries(spec.categories ?? {})) {
-    for (const r of c.ranges) ranges.push([formatRange(r), name, c.reserved ? 'category (reserved)' : 'category', c.owner ?? '', c.description ?? '']);
+    for (const r of c.ranges) ranges.push([formatRange(r), name, `${c.reserved ? 'category (reserved)' : 'category'}${c.within !== undefined ? ` within ${c.within}` : ''}`, c.owner ?? '', c.description ?? '']);
   }
   out.push('## Ranges', '', ranges.length ? table(['range', 'name', 'kind', 'owner', 'description'], ranges) : 'None declared.', '');
 

@@ -232,6 +232,11 @@ export const CategorySpecSchema = z.strictObject({
   fallbackRanges: z.array(RangeSchema).optional(),
   /** How automatic ports are chosen: the first free one, or the next after the highest used (gaps are never filled). @default 'first-free' */
   assign: z.enum(['first-free', 'sequential']).optional(),
+  /**
+   * The category this one is a sub-range of: its ranges lie inside that category's, and belong to
+   * it alone (the enclosing category's own ports are its ranges without its sub-ranges). @default none
+   */
+  within: z.string().optional(),
 });
 /** Named ranges services and externals can be placed in. */
 export type CategorySpec = z.infer<typeof CategorySpecSchema>;

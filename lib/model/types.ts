@@ -200,6 +200,12 @@ export interface CategorySpec {
   fallbackRanges?: Range[];
   /** How automatic ports are chosen: the first free one, or the next after the highest used, never filling gaps. @default 'first-free' */
   assign?: 'first-free' | 'sequential';
+  /**
+   * The category this one is a sub-range of (`within: 'api'`): its ranges lie inside that
+   * category's and belong to it alone; the enclosing category's own ports are its ranges without
+   * its sub-ranges, so nested ranges never overlap. @default none
+   */
+  within?: string;
 }
 
 /** Ports and ranges nothing may use. */

@@ -42,7 +42,7 @@ const WALKS: readonly Walk[] = [
   chosenVariables,
   connectionVariableClashes,
   appProtocol,
-  { id: 'ranges', run: c => checkRanges(c.spec, c.environments) },
+  { id: 'ranges', run: c => checkRanges(c.spec, c.environments, c.allocation.placements) },
   { id: 'references', run: c => checkReferences(c.spec, c.environments, c.index) },
   { id: 'connection-references', run: c => connectionWalk(c).references },
   // What the allocator met while placing ports (port values, sources, collisions, free ports, the lock).
