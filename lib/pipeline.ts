@@ -34,6 +34,11 @@ export interface RegistryInput {
   readonly composeChecks?: (resolved: ResolvedRegistry) => readonly Finding[];
   /** How the registry is written, so that fixes speak its language. @default 'data' */
   readonly syntax?: Syntax;
+  /**
+   * Whether Kubernetes output is produced or asked for, when the registry does not say
+   * (`kubernetes`): the Kubernetes-only rules run only then. @default true
+   */
+  readonly kubernetes?: boolean;
   /** Adds `file:line:column` to findings of a registry read from a file. @default findings as they are */
   readonly locate?: (findings: readonly Finding[]) => Finding[];
 }
@@ -99,7 +104,9 @@ function firstStage(input: RegistryInput): Stage {
   const index = indexSpec(spec);
   const allocation = allocate(spec, environments, lock, index);
   const syntax = input.syntax ?? 'data';
-  const ctx = { spec, environments, index, allocation, memo: new Map<string, unknown>(), syntax };
+  // Kubernetes-only rules where Kubernetes output is produced or asked for (the caller knows; the registry may say).
+  const kubernetes = spec.kubernetes ?? input.kubernetes ?? true;
+  const ctx = { spec, environments, index, allocation, memo: new Map<string, unknown>(), syntax, kubernetes };
   const findings: Finding[] = [...before];
   for (const rule of RULE_LIST) findings.push(...rule.check(ctx));
   oneCulpritOneFinding(findings);

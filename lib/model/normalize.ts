@@ -106,6 +106,25 @@ export function overlaps(a: Range, b: Range): boolean {
   return a[0] <= b[1] && b[0] <= a[1];
 }
 
+/**
+ * Whether a registry written as data asks for Kubernetes output: it names a namespace, a NodePort
+ * (range), a Service selector, an external's podSelector or namespace, or public namespaces.
+ */
+export function asksForKubernetes(spec: RegistrySpec): boolean {
+  if (Object.values(spec.environments ?? {}).some(e => e.namespace !== undefined || e.nodePortRange !== undefined)) return true;
+  if (Object.values(spec.externals ?? {}).some(x => x.namespace !== undefined || x.podSelector !== undefined)) return true;
+  return Object.values(spec.services ?? {}).some(s => s.selector !== undefined ||
+    (typeof s.public === 'object' && !!s.public.namespaces?.length) ||
+    Object.values(s.ports ?? {}).some(p => (p as { nodePort?: unknown }).nodePort !== undefined));
+}
+
+/** Reached only on its own host: declared, or every port bound to a loopback address. */
+export function isLocalOnly(svc: ServiceSpec): boolean {
+  if (svc.localOnly !== undefined) return svc.localOnly;
+  const ports = Object.values(svc.ports ?? {});
+  return ports.length > 0 && ports.every(p => typeof p.hostIp === 'string' && /^(127\.|::1$|\[::1\]$|localhost$)/.test(p.hostIp));
+}
+
 /** `ranges` without the ports of `holes`, in order. */
 export function subtractRanges(ranges: readonly Range[], holes: readonly Range[]): Range[] {
   let out: Range[] = ranges.map(r => [r[0], r[1]] as Range);

@@ -158,6 +158,8 @@ export const ServiceSpecSchema = z.strictObject({
    * namespaces, or exactly the given namespaces and CIDRs. @default false
    */
   public: z.union([z.boolean(), PublicSpecSchema]).optional(),
+  /** Reached only on its own host on purpose (it listens on localhost): no client or public entry is expected. @default true when every port's hostIp is a loopback address */
+  localOnly: z.boolean().optional(),
   /** Pod labels the Kubernetes Service selects. @default { 'app.kubernetes.io/name': <service> } */
   selector: z.record(z.string(), z.string()).optional(),
   /** Where processes outside the cluster reach it (a container host at a fixed address), for `.env` and compose URLs. @default localhost */
@@ -290,6 +292,12 @@ export const RegistrySpecSchema = z.strictObject({
   environments: z.record(z.string(), EnvironmentSpecSchema).optional(),
   categories: z.record(z.string(), CategorySpecSchema).optional(),
   avoid: AvoidSpecSchema.optional(),
+  /**
+   * Whether the registry deploys to Kubernetes: the Kubernetes-only rules (no-policies, unreachable,
+   * external-unaddressed, external-no-host) apply only then. @default true where Kubernetes output is
+   * produced (the constructs, a synth's ports.json) or asked for (see docs/reference.md)
+   */
+  kubernetes: z.boolean().optional(),
   /**
    * De-facto default ports that really collide on laptops and clusters. `false` turns the
    * check off; an object adds (or, with `false`, removes) entries. @default the built-in list

@@ -122,6 +122,11 @@ export interface ServiceSpec extends EntrySpec {
   image?: string;
   /** Ingress from outside the registry: `true` for any source outside its namespaces, or exactly these. @default false */
   public?: boolean | PublicSpec;
+  /**
+   * Reached only on its own host on purpose (it listens on localhost): no client or public entry is
+   * expected, so it is never `unreachable`. @default true when every port's `hostIp` is a loopback address
+   */
+  localOnly?: boolean;
   /** The pod labels its Kubernetes Service selects. @default { 'app.kubernetes.io/name': <service> } */
   selector?: Record<string, string>;
   /** Where processes outside the cluster reach it (a container host at a fixed address), for `.env` and compose URLs. @default localhost */
@@ -260,6 +265,13 @@ export interface RegistrySpec {
   categories?: Record<string, CategorySpec>;
   /** Ports and ranges nothing may use. @default none */
   avoid?: AvoidSpec;
+  /**
+   * Whether it deploys to Kubernetes: the Kubernetes-only rules (`no-policies`, `unreachable`,
+   * `external-unaddressed`, `external-no-host`) apply only then. @default true where Kubernetes
+   * output is produced (the constructs, a synth's ports.json) or asked for: a file registry that
+   * names a namespace, NodePort, selector or podSelector, or sits beside a cdk8s.yaml
+   */
+  kubernetes?: boolean;
   /** Change or switch off (`false`) the de-facto default port list. @default the built-in list */
   defactoPorts?: false | Record<string, DefactoEntry | false>;
   /** The services it deploys. @default none */

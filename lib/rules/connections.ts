@@ -1,6 +1,6 @@
 import { isIP } from 'net';
 import { Finding, finding } from '../model/finding';
-import { Environment, SpecIndex, indexSpec, isDeployed, ownEntry } from '../model/normalize';
+import { Environment, SpecIndex, indexSpec, isDeployed, isLocalOnly, ownEntry } from '../model/normalize';
 import type { RegistrySpec } from '../model/schema';
 import { dns1123Problem } from './names';
 import { connectionReferences } from './references';
@@ -15,14 +15,19 @@ export function cidrProblem(cidr: string): string | undefined {
 }
 
 
+/** Rules whose findings are about Kubernetes objects only (NetworkPolicies, bound workloads). */
+export const KUBERNETES_ONLY: ReadonlySet<string> = new Set(['no-policies', 'unreachable', 'external-unaddressed', 'external-no-host']);
+
 /**
  * Rules about who talks to whom: what the NetworkPolicies are generated from. Given a
  * `references` list, the same walk over the connections also runs the reference rules for them
  * ({@link connectionReferences}) into that list.
  */
 export function checkConnections(spec: RegistrySpec, envs: readonly Environment[], references?: Finding[], index: SpecIndex = indexSpec(spec),
-  syntax: 'code' | 'data' = 'data'): Finding[] {
-  const out: Finding[] = [];
+  syntax: 'code' | 'data' = 'data', kubernetes = true): Finding[] {
+  const all: Finding[] = [];
+  // Rules about what the NetworkPolicies and bound workloads need apply only where Kubernetes output is produced.
+  const out = kubernetes ? all : { push: (...fs: Finding[]) => all.push(...fs.filter(f => !KUBERNETES_ONLY.has(f.rule))) };
   const referenceRules = references ? connectionReferences(spec, envs, references) : undefined;
   const registry = spec.name;
   const services = spec.services ?? {};
@@ -103,7 +108,7 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
       out.push(finding('invalid-value', `${name} is public but has no ports: nothing of it can be reached`, { registry, service: name, path: `services.${name}.public` },
         'declare the port it serves, or drop public'));
     }
-    if (listens && usesPolicies && isDeployed(svc.status) && !svc.public && !inbound.has(name)) {
+    if (listens && usesPolicies && isDeployed(svc.status) && !svc.public && !inbound.has(name) && !isLocalOnly(svc)) {
       out.push(finding('unreachable', `${name} is not public and no service connects to it, so the default deny blocks all traffic to it`,
         { registry, service: name, path: `services.${name}` }, syntax === 'code'
           ? `declare its clients (client.connectsTo(${name})) or mark it public`
@@ -135,5 +140,5 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
       if (problem) out.push(finding('invalid-cidr', `CIDR "${cidr}" of external ${name} ${problem}`, { registry, service: name, path: `externals.${name}.cidrs` }, 'write it like 10.0.0.5/32'));
     }
   }
-  return out;
+  return all;
 }

@@ -29,7 +29,7 @@ function connectionWalk(ctx: RuleContext): { references: Finding[]; findings: Fi
   let walk = ctx.memo.get('connections') as { references: Finding[]; findings: Finding[] } | undefined;
   if (!walk) {
     const references: Finding[] = [];
-    walk = { references, findings: checkConnections(ctx.spec, ctx.environments, references, ctx.index, ctx.syntax) };
+    walk = { references, findings: checkConnections(ctx.spec, ctx.environments, references, ctx.index, ctx.syntax, ctx.kubernetes ?? true) };
     ctx.memo.set('connections', walk);
   }
   return walk;
