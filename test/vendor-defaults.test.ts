@@ -78,3 +78,12 @@ test('import reads the kind of a vendor image, so the imported registry keeps th
   const scope = { ...spec, environments: { a: { scope: 'a' } } };
   expect(checkRegistry(scope).findings.filter(f => f.rule === 'defacto-port').map(f => f.where.service)).toEqual(['app']);
 });
+
+test('automatic allocation that steps over a well-known port says so beside the port (ports.json), and a server of that kind takes it', () => {
+  const spec = (kind?: string) => ({ name: 'lab', kubernetes: false, categories: { web: { ranges: [[3000, 3099]] } },
+    services: { ui: { category: 'web', ...(kind ? { kind } : {}), ports: { http: { auto: true } } } } });
+  const [plain] = checkRegistry(spec()).allocations;
+  expect([plain.port, plain.note]).toEqual([3001, 'automatic allocation skipped 3000 (Node.js/Rails/Grafana dev servers)']);
+  const [own] = checkRegistry(spec('gitea')).allocations;
+  expect([own.port, own.note]).toEqual([3000, undefined]);
+});

@@ -174,8 +174,17 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   };
 
   /** Places a request's port; returns the allocation's index. */
+  /** The well-known ports an automatic port stepped over in its range (not its own kind's): said beside it, not silently. */
+  const skippedDefaults = (r: Request, port: number): string => {
+    const range = r.ranges.find(x => x[0] <= port && port <= x[1]);
+    if (!range || rules.defacto.size === 0) return '';
+    const passed = [...rules.defacto.keys()].filter(p => p >= range[0] && p < port && rules.defactoConflict(p, r.decl.kind)).sort((x, y) => x - y);
+    return passed.length ? `automatic allocation skipped ${passed.map(p => `${p} (${rules.defacto.get(p)!.what})`).join(', ')}` : '';
+  };
   const place = (r: Request, port: number, source: Allocation['source']): number => {
-    const a = buildAllocation(r, port, source, fallbackOf(r, port));
+    const built = buildAllocation(r, port, source, fallbackOf(r, port));
+    const skipped = source === 'auto' ? skippedDefaults(r, port) : '';
+    const a: Allocation = skipped ? { ...built, note: skipped } : built;
     allocations.push(a);
     ranks.push(declRank.get(r.decl)! * envs.length + envRank.get(r.env)!);
     let owner: number;

@@ -48,6 +48,14 @@ export function withMessage(f: Finding, message: string): Finding {
   return copy;
 }
 
+/** The finding with more fields (a waiver), keeping its relocation plan. */
+export function withFields(f: Finding, fields: Partial<Finding>): Finding {
+  const copy = { ...f, ...fields };
+  const plan = plans.get(f);
+  if (plan) plans.set(copy, plan);
+  return copy;
+}
+
 /** Owner number of a port held only because a fix proposes it. */
 export const SUGGESTED_OWNER = -2;
 
@@ -58,7 +66,8 @@ export const SUGGESTED_OWNER = -2;
 export function planFixes(findings: readonly Finding[], spaces: PortSpaces, syntax: 'code' | 'data' = 'data'): Finding[] {
   return findings.map(f => {
     const plan = plans.get(f);
-    if (!plan) return f;
+    // A waived finding needs no fix, and must not take a free port another fix could offer.
+    if (!plan || f.waived !== undefined) return f;
     if (plan.blocked !== undefined) return { ...f, fix: plan.wrap ? plan.wrap(plan.blocked, f.rule, syntax) : plan.blocked };
     const space = spaces.of(plan.scope, plan.protocol);
     // A fix never proposes a de-facto default (the port rules skip them) nor a port kept clear (X11's 6000), unless it is the server's own.

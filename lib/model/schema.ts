@@ -219,6 +219,8 @@ export const EnvironmentSpecSchema = z.strictObject({
   kind: z.enum(ENVIRONMENT_KINDS).optional(),
   /** @default [30000, 32767] */
   nodePortRange: RangeSchema.optional(),
+  /** Its band is shared with the other registries of the base (or checked together): theirs may overlap it. @default false */
+  shared: z.boolean().optional(),
 });
 /** An environment: band, namespace, scope, kind, NodePort range. */
 export type EnvironmentSpec = z.infer<typeof EnvironmentSpecSchema>;

@@ -189,6 +189,11 @@ export interface EnvironmentSpec {
   kind?: EnvironmentKind;
   /** The cluster's NodePort range. @default [30000, 32767] */
   nodePortRange?: Range;
+  /**
+   * Its band is shared with the other registries of the same base: theirs may overlap it (bands
+   * of registries sharing a base must not overlap otherwise). @default false
+   */
+  shared?: boolean;
 }
 
 /** Named ranges services and externals can be placed in. */
