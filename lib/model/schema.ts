@@ -19,8 +19,18 @@ export const ENVIRONMENT_KINDS = ['production', 'staging', 'development', 'test'
 
 const name = z.string().min(1);
 
-/** An inclusive port range, `[first, last]`. */
-export const RangeSchema = z.tuple([z.number(), z.number()]);
+/**
+ * An inclusive port range, `[first, last]`; in a file also the shorthand a ports document writes:
+ * `"8000-8099"`, `"10000+"` (to 65535), and `"0-1023"` (the system ports: port 0 is no port, so a
+ * shorthand starting at 0 starts at 1).
+ */
+export const RangeSchema = z.union([
+  z.tuple([z.number(), z.number()]),
+  z.string().regex(/^\s*\d+\s*(-\s*\d+|\+)\s*$/, 'a range is [first, last], "first-last" or "first+"').transform((text): [number, number] => {
+    const [, a, b] = /^\s*(\d+)\s*(?:-\s*(\d+)|\+)\s*$/.exec(text)!;
+    return [Math.max(Number(a), 1), b === undefined ? 65535 : Number(b)];
+  }),
+], { error: 'a range is [first, last], "first-last" or "first+"' });
 /** An inclusive port range, `[first, last]`. */
 export type Range = z.infer<typeof RangeSchema>;
 
