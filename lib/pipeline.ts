@@ -167,7 +167,10 @@ function applyWaivers(spec: RegistrySpec, findings: readonly Finding[]): Finding
       (w.port === undefined || w.port === f.where.port));
     if (index < 0) return f;
     used.add(index);
-    return withFields(f, { waived: waivers[index].reason });
+    const w = waivers[index];
+    return withFields(f, w.planned
+      ? { waived: `known conflict, fix planned by ${w.planned.owner} by ${w.planned.by}: ${w.reason}`, planned: { owner: w.planned.owner, by: w.planned.by } }
+      : { waived: w.reason });
   });
   waivers.forEach((w, i) => {
     const what = `${w.rule}${w.service ? ` on ${w.service}` : ''}${w.environment ? ` in ${w.environment}` : ''}${w.port ? ` at ${w.port}` : ''}`;

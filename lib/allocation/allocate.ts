@@ -81,6 +81,9 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   const owners: Array<Allocation | undefined> = [];
   const ownerOther = new Map<number, { kind: OtherOwner; request?: Request; stale?: string }>();
   const addOwner = (a: Allocation): number => owners.push(a) - 1;
+  /** Whether two services are declared mutually exclusive (either one's `exclusiveWith` names the other). */
+  const exclusive = (a: string, b: string): boolean => a !== b &&
+    (!!spec.services?.[a]?.exclusiveWith?.includes(b) || !!spec.services?.[b]?.exclusiveWith?.includes(a));
   const addOtherOwner = (kind: OtherOwner, request?: Request, stale?: string): number => {
     const owner = owners.push(undefined) - 1;
     ownerOther.set(owner, { kind, request, stale });
@@ -132,6 +135,9 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   const take = (r: Request, space: PortSpace, port: number, owner: number, what: 'port' | 'fallback' | 'nodePort'): boolean => {
     const previous = space.allocate(port, owner);
     if (previous === -1 || previous === owner) return false;
+    // Services that never run together (compose profiles of which one is up) may share a port.
+    const holder = owners[previous];
+    if (holder && holder.of === 'service' && r.decl.of === 'service' && exclusive(r.decl.service, holder.service)) return false;
     if (r.shared !== undefined) {
       const key = `${r.shared} ${what} ${port} ${previous}`;
       if (sharedClashes.has(key)) return true;

@@ -66,8 +66,8 @@ export const SUGGESTED_OWNER = -2;
 export function planFixes(findings: readonly Finding[], spaces: PortSpaces, syntax: 'code' | 'data' = 'data'): Finding[] {
   return findings.map(f => {
     const plan = plans.get(f);
-    // A waived finding needs no fix, and must not take a free port another fix could offer.
-    if (!plan || f.waived !== undefined) return f;
+    // A waived finding needs no fix, and must not take a free port another fix could offer (a planned one keeps its fix).
+    if (!plan || (f.waived !== undefined && !f.planned)) return f;
     if (plan.blocked !== undefined) return { ...f, fix: plan.wrap ? plan.wrap(plan.blocked, f.rule, syntax) : plan.blocked };
     const space = spaces.of(plan.scope, plan.protocol);
     // A fix never proposes a de-facto default (the port rules skip them) nor a port kept clear (X11's 6000), unless it is the server's own.

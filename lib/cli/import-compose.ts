@@ -152,6 +152,23 @@ export function registryFromCompose(text: string, name: string): ImportResult {
       ports,
     };
   }
+  // Services of disjoint compose profiles that publish the same port are alternatives: one is up at a time.
+  const profilesOf = (n: string): string[] => {
+    const p = (data.services![n] as { profiles?: unknown } | undefined)?.profiles;
+    return Array.isArray(p) ? p.map(String) : [];
+  };
+  const names = Object.keys(services);
+  for (let i = 0; i < names.length; i++) {
+    for (let j = i + 1; j < names.length; j++) {
+      const [a, b] = [names[i], names[j]];
+      const pa = profilesOf(a);
+      const pb = profilesOf(b);
+      if (!pa.length || !pb.length || pa.some(p => pb.includes(p))) continue;
+      const published = (n: string) => Object.values(services[n].ports).map(p => `${p.port}/${p.protocol ?? 'TCP'}`);
+      if (!published(a).some(p => published(b).includes(p))) continue;
+      services[a].exclusiveWith = [...(services[a].exclusiveWith ?? []), b];
+    }
+  }
   for (const [serviceName, svc] of Object.entries(data.services)) {
     if (!services[serviceName]) continue;
     const deps = svc?.depends_on;

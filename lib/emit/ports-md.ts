@@ -79,7 +79,7 @@ export function portsMarkdown(resolved: ResolvedRegistry, svg = 'ports.svg'): st
   const findings = resolved.findings;
   out.push('## Findings', '', findings.length
     ? table(['severity', 'rule', 'where', 'message', 'fix or waiver'],
-      findings.map(f => [f.waived ? 'waived' : f.severity, code(f.rule), whereText(f), f.message, f.waived ?? f.fix ?? '']))
+      findings.map(f => [f.planned ? 'fix planned' : f.waived ? 'waived' : f.severity, code(f.rule), whereText(f), f.message, f.waived ?? f.fix ?? '']))
     : 'None: the registry checks clean.', '');
   return out.join('\n');
 }

@@ -92,6 +92,8 @@ export const PortSpecSchema = z.strictObject({
   privileged: z.boolean().optional(),
   /** Host address the published port binds to (compose `host_ip`). */
   hostIp: z.string().optional(),
+  /** The category whose ranges this port lies in, when it is not the service's. @default the service's category */
+  category: z.string().optional(),
   /** The variable that carries the published port in the `.env` files. @default `<SERVICE>_<PORT>_PORT` */
   env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name is letters, digits and "_", not starting with a digit').optional(),
 });
@@ -170,6 +172,8 @@ export const ServiceSpecSchema = z.strictObject({
   public: z.union([z.boolean(), PublicSpecSchema]).optional(),
   /** Reached only on its own host on purpose (it listens on localhost): no client or public entry is expected. @default true when every port's hostIp is a loopback address */
   localOnly: z.boolean().optional(),
+  /** Services it never runs together with (compose profiles of which one is up): they may share its ports. @default none */
+  exclusiveWith: z.array(z.string()).optional(),
   /** Pod labels the Kubernetes Service selects. @default { 'app.kubernetes.io/name': <service> } */
   selector: z.record(z.string(), z.string()).optional(),
   /** Where processes outside the cluster reach it (a container host at a fixed address), for `.env` and compose URLs. @default localhost */
@@ -280,6 +284,8 @@ export const WaiverSchema = z.strictObject({
   environment: z.string().optional(),
   port: z.number().optional(),
   reason: z.string().min(1),
+  /** A known conflict whose fix is planned: who fixes it and by when (YYYY-MM-DD). Reported and counted with its fix, not failing. */
+  planned: z.strictObject({ owner: z.string().min(1), by: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date is YYYY-MM-DD') }).optional(),
 });
 /** An explicit, reasoned exception to a rule. */
 export type Waiver = z.infer<typeof WaiverSchema>;

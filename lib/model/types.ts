@@ -58,6 +58,8 @@ export interface PortSpec {
   privileged?: boolean;
   /** The host address the published port binds to (compose `host_ip`). @default all addresses */
   hostIp?: string;
+  /** The category whose ranges this port lies in, when it is not the service's (a document's category per port). @default the service's category */
+  category?: string;
   /** The variable that carries the published port in the `.env` files (e.g. `NLP_API_PORT`). @default `<SERVICE>_<PORT>_PORT` */
   env?: string;
 }
@@ -127,6 +129,11 @@ export interface ServiceSpec extends EntrySpec {
    * expected, so it is never `unreachable`. @default true when every port's `hostIp` is a loopback address
    */
   localOnly?: boolean;
+  /**
+   * Services it never runs together with (alternatives in compose profiles, of which one is up at a
+   * time): they may publish the same ports without a `collision`. @default none
+   */
+  exclusiveWith?: string[];
   /** The pod labels its Kubernetes Service selects. @default { 'app.kubernetes.io/name': <service> } */
   selector?: Record<string, string>;
   /** Where processes outside the cluster reach it (a container host at a fixed address), for `.env` and compose URLs. @default localhost */
@@ -238,6 +245,12 @@ export interface Waiver {
   port?: number;
   /** Why: shown with the finding. */
   reason: string;
+  /**
+   * A known conflict whose fix is planned, between a waiver and an error: the finding is reported
+   * with its fix and counted as planned, and does not fail; `owner` fixes it by `by` (YYYY-MM-DD).
+   * @default a plain waiver
+   */
+  planned?: { owner: string; by: string };
 }
 
 /** An entry of the de-facto default port list. */
