@@ -77,3 +77,21 @@ test('import: services of disjoint compose profiles publishing one port become e
   expect(spec.services.web.exclusiveWith).toBeUndefined();
   expect(checkRegistry({ ...spec, kubernetes: false }).findings.filter((f: any) => f.rule === 'collision')).toEqual([]);
 });
+
+test('a public hostname per service: checked, listed in PORTS.md, and imported from reverse-proxy labels', () => {
+  const { portsMarkdown } = require('../lib/emit/ports-md');
+  const spec = (hostname: string) => ({ name: 'lab', kubernetes: false, environments: { lab: {} }, services: { gitea: { kind: 'gitea', hostname, ports: { http: { port: 3000 } } } } });
+  const r = checkRegistry(spec('git.example.com'));
+  expect(r.findings).toEqual([]);
+  expect(portsMarkdown(r)).toContain('| 3000 | gitea (git.example.com) | http |');
+  expect(checkRegistry(spec('Git Example')).findings.map(f => [f.rule, f.where.path])).toEqual([['invalid-value', 'services.gitea.hostname']]);
+  const { registryFromCompose } = require('../lib/cli/import-compose');
+  const { spec: imported } = registryFromCompose([
+    'services:',
+    '  gitea:',
+    '    image: gitea/gitea:1.21',
+    '    ports: ["3000:3000"]',
+    '    labels: ["traefik.http.routers.gitea.rule=Host(`git.example.com`)"]',
+  ].join('\n'), 'lab');
+  expect(imported.services.gitea.hostname).toBe('git.example.com');
+});

@@ -47,6 +47,19 @@ function portName(m: PortMapping, explicit: string | undefined, kind: string | u
   return `p${m.target}-${i}`;
 }
 
+/** The public hostname a reverse proxy's labels give a service: Traefik's first ``Host(`name`)`` rule, or Caddy-docker-proxy's `caddy` label. */
+function hostnameOf(labels: unknown): string | undefined {
+  const entries: Array<[string, string]> = Array.isArray(labels)
+    ? labels.map(String).map(l => [l.slice(0, l.indexOf('=') < 0 ? l.length : l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
+    : labels && typeof labels === 'object' ? Object.entries(labels as Record<string, unknown>).map(([k, v]) => [k, String(v)]) : [];
+  for (const [key, value] of entries) {
+    const m = /^traefik\.http\.routers\.[^.]+\.rule$/.test(key) ? /Host\(\s*`([^`]+)`/.exec(value) : undefined;
+    if (m) return m[1].toLowerCase();
+    if (key === 'caddy' && /^[a-z0-9.-]+$/i.test(value.trim())) return value.trim().toLowerCase();
+  }
+  return undefined;
+}
+
 /** Port ranges longer than this are not imported port by port. */
 const MAX_RANGE = 100;
 
@@ -145,8 +158,10 @@ export function registryFromCompose(text: string, name: string): ImportResult {
     }
     const image = typeof svc?.image === 'string' ? svc.image : undefined;
     const kind = kindOf(image);
+    const hostname = hostnameOf(svc?.labels);
     services[serviceName] = {
       ...(kind ? { kind } : {}),
+      ...(hostname ? { hostname } : {}),
       ...(image ? { image } : {}),
       ...(!dependedOn.has(serviceName) ? { public: true } : {}),
       ports,

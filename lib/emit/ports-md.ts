@@ -53,7 +53,7 @@ export function portsMarkdown(resolved: ResolvedRegistry, svg = 'ports.svg'): st
   for (const env of resolved.environments) {
     const rows = resolved.allocations.filter(a => a.environment === env.name)
       .sort((x, y) => x.port - y.port || x.service.localeCompare(y.service))
-      .map(a => [a.port, `${a.service}${a.of === 'external' ? ' (external)' : ''}`, a.portName, a.protocol, a.targetPort,
+      .map(a => [a.port, `${a.service}${a.of === 'external' ? ' (external)' : ''}${a.of === 'service' && services[a.service]?.hostname ? ` (${services[a.service]!.hostname})` : ''}`, a.portName, a.protocol, a.targetPort,
         a.fallback ?? '', a.status, info(a)?.owner ?? '', info(a)?.description ?? '',
         a.of === 'service' ? healthCheck(services[a.service]?.healthCheck) : '', a.iana ?? '']);
     out.push(`## ${env.name}`, '', `Namespace \`${env.namespace}\`${env.band ? `, band ${formatRange(env.band)}` : ''}.`, '',

@@ -174,6 +174,8 @@ export const ServiceSpecSchema = z.strictObject({
   localOnly: z.boolean().optional(),
   /** Services it never runs together with (compose profiles of which one is up): they may share its ports. @default none */
   exclusiveWith: z.array(z.string()).optional(),
+  /** The public hostname it is reached at from outside (behind a reverse proxy), e.g. git.example.com; listed in PORTS.md. @default none */
+  hostname: z.string().optional(),
   /** Pod labels the Kubernetes Service selects. @default { 'app.kubernetes.io/name': <service> } */
   selector: z.record(z.string(), z.string()).optional(),
   /** Where processes outside the cluster reach it (a container host at a fixed address), for `.env` and compose URLs. @default localhost */

@@ -134,6 +134,8 @@ export interface ServiceSpec extends EntrySpec {
    * time): they may publish the same ports without a `collision`. @default none
    */
   exclusiveWith?: string[];
+  /** The public hostname it is reached at from outside (behind a reverse proxy), e.g. `git.example.com`; listed in PORTS.md. @default none */
+  hostname?: string;
   /** The pod labels its Kubernetes Service selects. @default { 'app.kubernetes.io/name': <service> } */
   selector?: Record<string, string>;
   /** Where processes outside the cluster reach it (a container host at a fixed address), for `.env` and compose URLs. @default localhost */
