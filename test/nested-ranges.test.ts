@@ -112,3 +112,25 @@ test('property: on any layout of bands and category ranges, every range-overlap 
     everyFixApplies(spec);
   }), { numRuns: Number(process.env.FC_RUNS ?? 150), seed: Number(process.env.FC_SEED ?? 37) });
 });
+
+test('property: every "next free port" fix on a port, applied as written, removes its finding and leaves fewer findings', () => {
+  const port = fc.integer({ min: 2990, max: 3030 });
+  fc.assert(fc.property(fc.array(port, { minLength: 1, maxLength: 6 }), fc.boolean(), fc.option(fc.constantFrom('gitea', 'redis', 'ourforge')), (ports, banded, kind) => {
+    const spec: any = {
+      name: 'p', kubernetes: false, avoid: { ports: [3005] },
+      environments: { dev: banded ? { range: [3000, 3020] } : {} },
+      services: Object.fromEntries(ports.map((p, i) => [`s${i}`, { ...(kind ? { kind } : {}), ports: { http: { port: p } } }])),
+    };
+    const before = checkRegistry(spec).findings;
+    for (const f of before) {
+      const m = /the next free port is (\d+)/.exec(f.fix ?? '');
+      const at = /^services\.(s\d+)\.ports\.http$/.exec(f.where.path ?? '');
+      if (!m || !at) continue;
+      const edited = structuredClone(spec);
+      edited.services[at[1]].ports.http.port = Number(m[1]);
+      const after = checkRegistry(edited).findings;
+      const same = (x: Finding) => x.rule === f.rule && x.where.service === f.where.service;
+      expect({ fix: f.fix, gone: !after.some(same), fewer: after.length < before.length }).toEqual({ fix: f.fix, gone: true, fewer: true });
+    }
+  }), { numRuns: Number(process.env.FC_RUNS ?? 150), seed: Number(process.env.FC_SEED ?? 37) });
+});

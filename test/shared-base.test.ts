@@ -43,3 +43,11 @@ test('a waived finding gets no fix and leaves its free port to the next fix', ()
   const waived = checkRegistry(spec([{ rule: 'outside-band', service: 'a', reason: 'kept on purpose' }])).findings.map((f: any) => [f.where.service, f.waived, f.fix]);
   expect(waived).toEqual([['a', 'kept on purpose', undefined], ['b', undefined, 'move it into 8100-8199: the next free port is 8100']]);
 });
+
+test('registries checked together without a base: bands overlap only where both name the same scope', () => {
+  const plain = (name: string, band: [number, number], scope?: string) => ({ name, kubernetes: false, defactoPorts: false,
+    environments: { [name]: { range: band, ...(scope ? { scope } : {}) } } });
+  expect(rows([plain('a', [10000, 10099]), plain('b', [10050, 10199])])).toEqual([[], []]);
+  expect(rows([plain('a', [10000, 10099], 'box'), plain('b', [10050, 10199], 'box')])[1].map(f => [f[0], f[1]])).toEqual([['range-overlap',
+    'band 10050-10199 of environment b in registry b overlaps band 10000-10099 of environment a in registry a, checked with it on the same scope box (shared ports 10050-10099)']]);
+});

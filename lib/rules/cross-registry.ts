@@ -75,18 +75,24 @@ export function crossRegistryCollisions(registries: readonly ResolvedRegistry[])
 export function crossRegistryBandOverlaps(registries: readonly ResolvedRegistry[]): Map<string, Finding[]> {
   const out = new Map<string, Finding[]>();
   const groups = new Map<string, ResolvedRegistry[]>();
-  for (const r of registries) if (r.spec.base) groups.set(r.spec.base, [...(groups.get(r.spec.base) ?? []), r]);
+  // Registries checked together without a base share a host only where they name the same scope.
+  const TOGETHER = '\u0000together';
+  for (const r of registries) {
+    const key = r.spec.base ?? TOGETHER;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
   for (const [base, group] of groups) {
+    const explicit = (g: ResolvedRegistry, env: string) => base !== TOGETHER || g.spec.environments?.[env]?.scope !== undefined;
     for (let j = 1; j < group.length; j++) {
       const r = group[j];
       const findings: Finding[] = [];
       for (const env of r.environments) {
         const band = env.band;
-        if (!band || r.spec.environments?.[env.name]?.shared) continue;
+        if (!band || r.spec.environments?.[env.name]?.shared || !explicit(r, env.name)) continue;
         for (const o of group.slice(0, j)) {
           for (const other of o.environments) {
             const theirs = other.band;
-            if (!theirs || other.scope !== env.scope || !overlaps(band, theirs) || o.spec.environments?.[other.name]?.shared) continue;
+            if (!theirs || other.scope !== env.scope || !overlaps(band, theirs) || o.spec.environments?.[other.name]?.shared || !explicit(o, other.name)) continue;
             // The base's environment, inherited unchanged by both: one band, not two.
             if (other.name === env.name && theirs[0] === band[0] && theirs[1] === band[1]) continue;
             const shared: Range = [Math.max(band[0], theirs[0]), Math.min(band[1], theirs[1])];
@@ -96,9 +102,11 @@ export function crossRegistryBandOverlaps(registries: readonly ResolvedRegistry[
             if (left.length === 1 && !stranded) fixes.push(`shrink it (set environments.${env.name}.range: [${left[0][0]}, ${left[0][1]}] in registry ${r.spec.name})`);
             fixes.push(`declare it shared with ${o.spec.name} if both projects use those ports (set environments.${env.name}.shared: true)`);
             fixes.push(`give environment ${env.name} a scope of its own (set environments.${env.name}.scope: ${r.spec.name}-${env.name}) if it runs on other hosts`);
+            // (Checked together, the scope was named on purpose: a scope of its own is still the fix when it is another host.)
             findings.push(finding('range-overlap',
               `band ${formatRange(band)} of environment ${env.name} in registry ${r.spec.name} overlaps band ${formatRange(theirs)} of environment ${other.name} ` +
-              `in registry ${o.spec.name}, which extends the same base ${base} (shared ports ${formatRange(shared)}, scope ${env.scope})`,
+              `in registry ${o.spec.name}, ${base === TOGETHER ? 'checked with it on the same' : `which extends the same base ${base} (`}` +
+              `${base === TOGETHER ? ` scope ${env.scope} (shared ports ${formatRange(shared)})` : `shared ports ${formatRange(shared)}, scope ${env.scope})`}`,
               { registry: r.spec.name, environment: env.name, port: shared[0], other: `${o.spec.name}:band ${other.name}`, path: `environments.${env.name}.range` },
               `make the bands disjoint: ${fixes.join(', or ')}`));
           }
