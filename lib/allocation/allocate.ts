@@ -181,10 +181,12 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
 
   /** Places a request's port; returns the allocation's index. */
   /** The well-known ports an automatic port stepped over in its range (not its own kind's): said beside it, not silently. */
+  const defactoList = [...rules.defacto.keys()].sort((x, y) => x - y);
   const skippedDefaults = (r: Request, port: number): string => {
+    if (defactoList.length === 0) return '';
     const range = r.ranges.find(x => x[0] <= port && port <= x[1]);
-    if (!range || rules.defacto.size === 0) return '';
-    const passed = [...rules.defacto.keys()].filter(p => p >= range[0] && p < port && rules.defactoConflict(p, r.decl.kind)).sort((x, y) => x - y);
+    if (!range) return '';
+    const passed = defactoList.filter(p => p >= range[0] && p < port && rules.defactoConflict(p, r.decl.kind));
     return passed.length ? `automatic allocation skipped ${passed.map(p => `${p} (${rules.defacto.get(p)!.what})`).join(', ')}` : '';
   };
   const place = (r: Request, port: number, source: Allocation['source']): number => {
