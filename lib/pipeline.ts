@@ -2,20 +2,22 @@
  * The one pipeline every caller runs: the synth, `PortRegistry.check()`, the CLI and the bench.
  *
  *   schema -> allocation -> every rule of the list (lib/rules/index.ts) -> compose drift ->
- *   cross-registry collisions -> fixes, planned together -> waivers, last -> ok
+ *   cross-registry collisions and band overlaps -> waivers -> fixes of the unwaived findings,
+ *   planned together -> ok
  *
- * Nothing adds findings after it, so a waiver can reach every finding, and fixes are planned
+ * Nothing but the waivers' own findings is added after the waivers, so a waiver can reach every
+ * finding; a waived finding gets no fix and holds no free port. Fixes are planned
  * against one port space once every finding is known. Data in, data out: the callers do the I/O
  * (reading compose files is a callback they pass in).
  */
 import { allocate } from './allocation/allocate';
-import { planFixes, withMessage } from './allocation/fixes';
+import { planFixes, withFields, withMessage } from './allocation/fixes';
 import { Finding, UNWAIVABLE_RULES, Where, blocking, finding } from './model/finding';
 import { Environment, environmentsOf, indexSpec, ownEntry, presentIn } from './model/normalize';
 import type { Lock, ResolvedConnection, ResolvedRegistry } from './model/resolved';
 import { emptyLock } from './model/resolved';
 import { RegistrySpec, RegistrySpecSchema } from './model/schema';
-import { crossRegistryCollisions, crossRegistryNamespaces } from './rules/cross-registry';
+import { crossRegistryBandOverlaps, crossRegistryCollisions, crossRegistryNamespaces } from './rules/cross-registry';
 import { RULE_LIST, Syntax } from './rules/index';
 
 /** One registry to resolve. */
@@ -34,6 +36,11 @@ export interface RegistryInput {
   readonly composeChecks?: (resolved: ResolvedRegistry) => readonly Finding[];
   /** How the registry is written, so that fixes speak its language. @default 'data' */
   readonly syntax?: Syntax;
+  /**
+   * Whether Kubernetes output is produced or asked for, when the registry does not say
+   * (`kubernetes`): the Kubernetes-only rules run only then. @default true
+   */
+  readonly kubernetes?: boolean;
   /** Adds `file:line:column` to findings of a registry read from a file. @default findings as they are */
   readonly locate?: (findings: readonly Finding[]) => Finding[];
 }
@@ -57,15 +64,21 @@ export function resolve(input: RegistryInput): ResolvedRegistry {
 export function resolveAll(inputs: readonly RegistryInput[]): ResolvedRegistry[] {
   const stages = inputs.map(firstStage);
   // Registries that extend one base share its hosts: check them against each other.
-  const cross = crossRegistryCollisions(stages.filter(s => s.spaces).map(s => s.resolved));
+  const checked = stages.filter(s => s.spaces).map(s => s.resolved);
+  const cross = crossRegistryCollisions(checked);
+  // … and each project has its own band there.
+  const bands = crossRegistryBandOverlaps(checked);
   // Registries resolved together keep to namespaces of their own.
-  const namespaces = crossRegistryNamespaces(stages.filter(s => s.spaces).map(s => s.resolved));
+  const namespaces = crossRegistryNamespaces(checked);
   return stages.map(stage => {
     const findings = stage.findings;
-    if (stage.spaces) findings.push(...(cross.get(stage.resolved.spec.name) ?? []), ...(namespaces.get(stage.resolved.spec.name) ?? []));
-    const fixed = stage.spaces ? planFixes(findings, stage.spaces, stage.input.syntax ?? 'data') : findings;
-    const waived = stage.spaces ? applyWaivers(stage.resolved.spec, fixed) : fixed;
-    const located = stage.input.locate ? stage.input.locate(waived) : waived;
+    if (stage.spaces) {
+      findings.push(...(bands.get(stage.resolved.spec.name) ?? []), ...(cross.get(stage.resolved.spec.name) ?? []), ...(namespaces.get(stage.resolved.spec.name) ?? []));
+    }
+    // Waivers first: a waived finding gets no fix and holds no free port.
+    const waived = stage.spaces ? applyWaivers(stage.resolved.spec, findings) : findings;
+    const fixed = stage.spaces ? planFixes(waived, stage.spaces, stage.input.syntax ?? 'data') : waived;
+    const located = stage.input.locate ? stage.input.locate(fixed) : fixed;
     const r = stage.resolved;
     return {
       spec: r.spec, environments: r.environments, allocations: r.allocations,
@@ -101,7 +114,9 @@ function firstStage(input: RegistryInput): Stage {
   const index = indexSpec(spec);
   const allocation = allocate(spec, environments, lock, index);
   const syntax = input.syntax ?? 'data';
-  const ctx = { spec, environments, index, allocation, memo: new Map<string, unknown>(), syntax };
+  // Kubernetes-only rules where Kubernetes output is produced or asked for (the caller knows; the registry may say).
+  const kubernetes = spec.kubernetes ?? input.kubernetes ?? true;
+  const ctx = { spec, environments, index, allocation, memo: new Map<string, unknown>(), syntax, kubernetes };
   const findings: Finding[] = [...before];
   for (const rule of RULE_LIST) findings.push(...rule.check(ctx));
   oneCulpritOneFinding(findings);
@@ -156,7 +171,10 @@ function applyWaivers(spec: RegistrySpec, findings: readonly Finding[]): Finding
       (w.port === undefined || w.port === f.where.port));
     if (index < 0) return f;
     used.add(index);
-    return { ...f, waived: waivers[index].reason };
+    const w = waivers[index];
+    return withFields(f, w.planned
+      ? { waived: `known conflict, fix planned by ${w.planned.owner} by ${w.planned.by}: ${w.reason}`, planned: { owner: w.planned.owner, by: w.planned.by } }
+      : { waived: w.reason });
   });
   waivers.forEach((w, i) => {
     const what = `${w.rule}${w.service ? ` on ${w.service}` : ''}${w.environment ? ` in ${w.environment}` : ''}${w.port ? ` at ${w.port}` : ''}`;

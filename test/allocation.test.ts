@@ -326,7 +326,8 @@ describe('allocation, finding by finding', () => {
     const ext = checkRegistry({ name: 'r', environments: { dev: { range: [8100, 8199] } }, categories: { x: { ranges: [[5000, 5099]] }, y: { ranges: [[6000, 6099]] } },
       services: { a: { public: true, ports: { http: { offset: 1 } }, connectsTo: [{ to: 'e1' }, { to: 'e2' }] } },
       externals: { e1: { category: 'x', cidrs: ['10.0.0.1/32'], ports: { m: { port: 7001 } } }, e2: { category: 'y', cidrs: ['10.0.0.2/32'], ports: { m: { port: 7002 } } } } });
-    expect(rows(ext).map(f => f[3])).toEqual(['move it into 5000-5099: the next free port is 5001', 'move it into 6000-6099: the next free port is 6000']);
+    expect(rows(ext).map(f => f[3])).toEqual(['move it into 5000-5099: the next free port is 5001', 'move it into 6000-6099: the next free port is 6001']);
+    // (6000 is X11's display :0: no fix proposes it.)
   });
 });
 

@@ -47,7 +47,7 @@ describe('check', () => {
     expect(bad.status).toBe(1);
     const collision = bad.json().registries[0].findings.find((f: any) => f.rule === 'collision');
     expect(collision.where).toMatchObject({ service: 'web', port: 8000, file: 'ports.yaml:12:7' });
-    fs.writeFileSync(path.join(dir, 'ports.yaml'), 'name: x\nenvironments:\n  dev: { range: [8000, 8099] }\nservices:\n  api:\n    ports:\n      http: { port: 8010 }\n    connectsTo: [{ to: worker }]\n  worker:\n    ports:\n      metrics: { port: 8020 }\n');
+    fs.writeFileSync(path.join(dir, 'ports.yaml'), 'name: x\nkubernetes: true\nenvironments:\n  dev: { range: [8000, 8099] }\nservices:\n  api:\n    ports:\n      http: { port: 8010 }\n    connectsTo: [{ to: worker }]\n  worker:\n    ports:\n      metrics: { port: 8020 }\n');
     expect(cli(['check'], dir).status).toBe(0); // found by default in the folder; "unreachable" is only a warning
     expect(cli(['check', '--strict'], dir).status).toBe(1);
   });

@@ -198,18 +198,18 @@ test('a bad service or port name is offered a name that passes the rule', () => 
   }), { numRuns: 100, seed: 7 });
 });
 
-test('a band inside another band of its host, or a category inside another category, is an overlap, and nesting is not offered as the fix', () => {
+test('a band inside another band of its host, or a category inside another category, is an overlap; the fixes are a declared sub-range or the enclosing range cut around it', () => {
   const found = (edit: (s: any) => void) => checkRegistry(variant(edit)).findings.filter(f => f.rule === 'range-overlap').map(f => [f.message, f.where, f.fix]);
   expect(found(s => { s.categories.web = { ranges: [[5000, 5999]] }; })).toEqual([['range 5400-5499 of category infra overlaps range 5000-5999 of category web (shared ports 5400-5499)',
-    { registry: 'acme', port: 5400, other: 'category web', path: 'categories.web.ranges[0]' }, "make the ranges disjoint: end category web's range before 5400 or start it after 5499"]]);
+    { registry: 'acme', port: 5400, other: 'category web', path: 'categories.web.ranges[0]' }, "make the ranges disjoint: declare infra a sub-range of web (set categories.infra.within: web), or split web's range around it (set categories.web.ranges: [[5000, 5399], [5500, 5999]])"]]);
   expect(found(s => { s.environments.staging = { range: [8120, 8130] }; })).toEqual([['band 8100-8199 of environment production overlaps band 8120-8130 of environment staging (shared ports 8120-8130)',
     { registry: 'acme', environment: 'production', port: 8120, other: 'band staging', path: 'environments.staging.range' },
-    "make the ranges disjoint: end band staging's range before 8100 or start it after 8199, or give environment staging a scope of its own (environments.staging.scope) if it runs on other hosts"]]);
+    "make the ranges disjoint: give environment staging a scope of its own (set environments.staging.scope: staging) if it runs on other hosts"]]);
   // A category nested in a band is a subdivision; one partly in it is an overlap that nesting resolves.
   expect(found(s => { s.categories.web = { ranges: [[8150, 8180]] }; })).toEqual([]);
   expect(found(s => { s.categories.web = { ranges: [[8150, 8250]] }; })).toEqual([['band 8100-8199 of environment production overlaps range 8150-8250 of category web (shared ports 8150-8199)',
     { registry: 'acme', environment: 'production', port: 8150, other: 'category web', path: 'categories.web.ranges[0]' },
-    "make the ranges disjoint: end category web's range before 8100 or start it after 8199, or nest one range completely inside the other"]]);
+    "make the ranges disjoint: shrink category web's range (set categories.web.ranges: [[8200, 8250]]), or shrink band production's range (set environments.production.range: [8100, 8149]), or fit category web's range inside the band (set categories.web.ranges: [[8150, 8199]])"]]);
 });
 
 test('connection findings, more cases: environments listed in full, a planned target only, a public namespace of the registry, an unknown category, counts of services', () => {
@@ -354,9 +354,9 @@ test('placement and connection findings, field by field: reserved ranges, system
     { registry: 'acme', service: 'db', environment: 'production', portName: 'main', port: 443, path: 'externals.db.ports.main' },
     'add privileged: true to the port if this is intended, or move it into 400-5499: the next free port is 1024']]);
   expect(found('defacto-port', s => { s.services.worker.ports.metrics = { port: { production: 8080, development: 9120 } }; s.environments.production.range = [8000, 8199]; })).toEqual([[
-    'worker.metrics (production) is on 8080, the default port of Tomcat, Jenkins and most HTTP alternates; one running on the same host will take it first (set kind if this service is one of them)',
+    'worker.metrics (production) is on 8080, the default port of Tomcat, Jenkins and most HTTP alternates; one running on the same host will take it first (set kind if this service is one of them: jenkins, concourse, argocd, dozzle …)',
     { registry: 'acme', service: 'worker', environment: 'production', portName: 'metrics', port: 8080, path: 'services.worker.ports.metrics' },
-    'move it within 8000-8199: the next free port is 8081']]);
+    'set kind to the server worker is if it is one of them (kind: jenkins …), or move it within 8000-8199: the next free port is 8081']]);
   expect(found('inactive-target', s => { s.services.worker.status = 'planned'; })).toEqual([[
     'api connects to worker, which is planned and not deployed', { registry: 'acme', service: 'api', other: 'worker', path: 'services.api.connectsTo[1]' },
     'drop the connection until worker is active, or make worker active']]);

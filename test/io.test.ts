@@ -61,7 +61,7 @@ test('a composeChecks entry naming a folder, a FIFO as extends, and a FIFO lock 
     // In the synth too: the finding stops it, with the others, instead of a stack trace.
     expect(() => app.synth()).toThrow(/\[schema\][\s\S]*lock\.json is not a regular file/);
     const resolved = r.check({ lock: { ports: {}, offsets: {} } });
-    expect(composeCheckFindings(resolved, dir).map(f => [f.rule, f.message])).toEqual([['compose-file', 'compose file compose-dir is a folder, not a file']]);
+    expect(composeCheckFindings(resolved, dir).map(f => [f.rule, f.message])).toEqual([['compose-file', `compose file compose-dir (read as ${path.join(dir, 'compose-dir')}, relative to the folder the synth runs in) is a folder, not a file`]]);
     const base = new PortRegistry(app, 'team', { extends: fifo(dir, 'base.yaml'), lockFile: path.join(dir, 'none.json') });
     expect(base.check().findings.map(f => f.message)).toEqual([expect.stringMatching(/base registry .*base\.yaml is not a regular file \(a FIFO\)/)]);
   } finally {

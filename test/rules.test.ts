@@ -635,7 +635,7 @@ describe('range rules, finding by finding', () => {
       "other": "category prod",
       "path": "categories.prod.ranges[0]"
     },
-    "make the ranges disjoint: end category prod's range before 20000 or start it after 20999, or nest one range completely inside the other"
+    "make the ranges disjoint: shrink category prod's range (set categories.prod.ranges: [[21000, 21100]]), or shrink band prod's range (set environments.prod.range: [20000, 20899]), or fit category prod's range inside the band (set categories.prod.ranges: [[20900, 20999]])"
   ],
   [
     "range-overlap",
@@ -646,7 +646,7 @@ describe('range rules, finding by finding', () => {
       "other": "category api",
       "path": "categories.api.ranges[0]"
     },
-    "make the ranges disjoint: end category api's range before 150 or start it after 250"
+    "make the ranges disjoint: shrink category api's range (set categories.api.ranges: [[251, 300]]), or shrink category web's range (set categories.web.ranges: [[100, 200], [150, 249]])"
   ]
 ]);
   });
@@ -663,7 +663,7 @@ describe('range rules, finding by finding', () => {
       "other": "band dev",
       "path": "environments.dev.range"
     },
-    "make the ranges disjoint: end band dev's range before 20000 or start it after 20999, or give environment dev a scope of its own (environments.dev.scope) if it runs on other hosts"
+    "make the ranges disjoint: shrink band dev's range (set environments.dev.range: [21000, 21500]), or shrink band prod's range (set environments.prod.range: [20000, 20499]), or give environment dev a scope of its own (set environments.dev.scope: dev) if it runs on other hosts"
   ]
 ]);
   });

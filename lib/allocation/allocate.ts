@@ -1,5 +1,5 @@
 import { Finding, RuleId, Where, finding } from '../model/finding';
-import { Environment, SpecIndex, formatRange, indexSpec, presentIn } from '../model/normalize';
+import { Environment, SpecIndex, formatRange, indexSpec, ownRanges, presentIn } from '../model/normalize';
 import type { Allocation, Lock } from '../model/resolved';
 import { emptyLock } from '../model/resolved';
 import type { Protocol, Range, RegistrySpec } from '../model/schema';
@@ -81,6 +81,9 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   const owners: Array<Allocation | undefined> = [];
   const ownerOther = new Map<number, { kind: OtherOwner; request?: Request; stale?: string }>();
   const addOwner = (a: Allocation): number => owners.push(a) - 1;
+  /** Whether two services are declared mutually exclusive (either one's `exclusiveWith` names the other). */
+  const exclusive = (a: string, b: string): boolean => a !== b &&
+    (!!spec.services?.[a]?.exclusiveWith?.includes(b) || !!spec.services?.[b]?.exclusiveWith?.includes(a));
   const addOtherOwner = (kind: OtherOwner, request?: Request, stale?: string): number => {
     const owner = owners.push(undefined) - 1;
     ownerOther.set(owner, { kind, request, stale });
@@ -132,6 +135,9 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   const take = (r: Request, space: PortSpace, port: number, owner: number, what: 'port' | 'fallback' | 'nodePort'): boolean => {
     const previous = space.allocate(port, owner);
     if (previous === -1 || previous === owner) return false;
+    // Services that never run together (compose profiles of which one is up) may share a port.
+    const holder = owners[previous];
+    if (holder && holder.of === 'service' && r.decl.of === 'service' && exclusive(r.decl.service, holder.service)) return false;
     if (r.shared !== undefined) {
       const key = `${r.shared} ${what} ${port} ${previous}`;
       if (sharedClashes.has(key)) return true;
@@ -174,8 +180,19 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   };
 
   /** Places a request's port; returns the allocation's index. */
+  /** The well-known ports an automatic port stepped over in its range (not its own kind's): said beside it, not silently. */
+  const defactoList = [...rules.defacto.keys()].sort((x, y) => x - y);
+  const skippedDefaults = (r: Request, port: number): string => {
+    if (defactoList.length === 0) return '';
+    const range = r.ranges.find(x => x[0] <= port && port <= x[1]);
+    if (!range) return '';
+    const passed = defactoList.filter(p => p >= range[0] && p < port && rules.defactoConflict(p, r.decl.kind));
+    return passed.length ? `automatic allocation skipped ${passed.map(p => `${p} (${rules.defacto.get(p)!.what})`).join(', ')}` : '';
+  };
   const place = (r: Request, port: number, source: Allocation['source']): number => {
-    const a = buildAllocation(r, port, source, fallbackOf(r, port));
+    const built = buildAllocation(r, port, source, fallbackOf(r, port));
+    const skipped = source === 'auto' ? skippedDefaults(r, port) : '';
+    const a: Allocation = skipped ? { ...built, note: skipped } : built;
     allocations.push(a);
     ranks.push(declRank.get(r.decl)! * envs.length + envRank.get(r.env)!);
     let owner: number;
@@ -220,7 +237,8 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     const key = of === 'service' ? category ?? '' : `\u0000${category ?? ''}`;
     let ranges = perEnv.get(key);
     if (!ranges) {
-      const cat = category !== undefined ? categories[category]?.ranges : undefined;
+      // A category's own ports: its sub-ranges (`within`) are theirs.
+      const cat = category !== undefined && categories[category] ? ownRanges(categories, category) : undefined;
       const band = of === 'service' ? env.band : undefined;
       ranges = band && cat ? cat.map(c => intersect(band, c)).filter((x): x is Range => !!x) : band ? [band] : cat ? [...cat] : [];
       ranges.sort((a, b) => a[0] - b[0]);

@@ -8,6 +8,8 @@
 import type { Finding } from '../model/finding';
 import { formatRange } from '../model/normalize';
 import type { Range } from '../model/schema';
+import { isVendorDefault } from '../model/vendor-defaults';
+import { FIX_KEEPS_CLEAR } from '../model/well-known';
 import type { PortSpaces, PortUse } from './port-space';
 
 /** Where a finding's port may move to. */
@@ -46,6 +48,14 @@ export function withMessage(f: Finding, message: string): Finding {
   return copy;
 }
 
+/** The finding with more fields (a waiver), keeping its relocation plan. */
+export function withFields(f: Finding, fields: Partial<Finding>): Finding {
+  const copy = { ...f, ...fields };
+  const plan = plans.get(f);
+  if (plan) plans.set(copy, plan);
+  return copy;
+}
+
 /** Owner number of a port held only because a fix proposes it. */
 export const SUGGESTED_OWNER = -2;
 
@@ -56,10 +66,13 @@ export const SUGGESTED_OWNER = -2;
 export function planFixes(findings: readonly Finding[], spaces: PortSpaces, syntax: 'code' | 'data' = 'data'): Finding[] {
   return findings.map(f => {
     const plan = plans.get(f);
-    if (!plan) return f;
+    // A waived finding needs no fix, and must not take a free port another fix could offer (a planned one keeps its fix).
+    if (!plan || (f.waived !== undefined && !f.planned)) return f;
     if (plan.blocked !== undefined) return { ...f, fix: plan.wrap ? plan.wrap(plan.blocked, f.rule, syntax) : plan.blocked };
     const space = spaces.of(plan.scope, plan.protocol);
-    const free = space.findNext(plan.ranges, spaces.rules, plan.use, plan.from ?? 0);
+    // A fix never proposes a de-facto default (the port rules skip them) nor a port kept clear (X11's 6000), unless it is the server's own.
+    const free = space.findNext(plan.ranges, spaces.rules, plan.use, plan.from ?? 0,
+      p => FIX_KEEPS_CLEAR[p] === undefined || isVendorDefault(plan.use.kind, p));
     if (free !== undefined) space.allocate(free, SUGGESTED_OWNER);
     const where = plan.ranges.map(formatRange).join(', ');
     const sentence = free === undefined

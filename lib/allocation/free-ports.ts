@@ -1,4 +1,4 @@
-import { formatRange } from '../model/normalize';
+import { formatRange, ownRanges } from '../model/normalize';
 import type { ResolvedRegistry } from '../model/resolved';
 import type { Protocol, Range } from '../model/schema';
 import { PortRules, PortSpace } from './port-space';
@@ -44,11 +44,11 @@ export function freePorts(resolved: ResolvedRegistry, query: FreePortQuery): Fre
   }
   let ranges: Range[];
   if (env.band && category) {
-    ranges = category.ranges.map(r => [Math.max(r[0], env.band![0]), Math.min(r[1], env.band![1])] as Range).filter(r => r[0] <= r[1]);
+    ranges = ownRanges(categories, query.category!).map(r => [Math.max(r[0], env.band![0]), Math.min(r[1], env.band![1])] as Range).filter(r => r[0] <= r[1]);
   } else if (env.band) {
     ranges = [env.band];
   } else if (category) {
-    ranges = [...category.ranges];
+    ranges = ownRanges(categories, query.category!);
   } else {
     throw new Error(`environment ${env.name} has no band and no category was given: pass --category`);
   }

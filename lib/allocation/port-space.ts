@@ -11,6 +11,7 @@ import type { RegistrySpec } from '../model/schema';
 import { AvoidedRange, avoidedPortsOf, avoidedRangesOf, defactoPortsOf, formatRange } from '../model/normalize';
 import type { DefactoPort } from '../model/well-known';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
+import { isVendorDefault, kindKey } from '../model/vendor-defaults';
 
 const MAX_PORT = 65535;
 
@@ -90,10 +91,15 @@ export class PortRules {
     return best?.r;
   }
 
-  /** The de-facto default `port` is, unless the port's own kind is that server. */
+  /**
+   * The de-facto default `port` is, unless the port's own kind is that server: one the entry
+   * names, or a server whose vendor default `port` is (Gitea on 3000, the Docker registry on 5000).
+   */
   public defactoConflict(port: number, kind?: string): DefactoPort | undefined {
     const d = this.defacto.get(port);
-    return d && !(kind && d.kinds?.includes(kind)) ? d : undefined;
+    if (!d || !kind) return d;
+    const key = kindKey(kind);
+    return d.kinds?.some(k => kindKey(k) === key) || isVendorDefault(kind, port) ? undefined : d;
   }
 
   /**

@@ -32,14 +32,14 @@ export function declOf(of: 'service' | 'external', service: string, portName: st
   spec: PortSpec | ExternalPort, entry: ServiceSpec | ExternalSpec): PortDecl {
   const p = spec as PortSpec & ExternalPort;
   return {
-    of, service, portName, protocol: p.protocol ?? 'TCP', kind: entry.kind, category: entry.category, privileged: p.privileged ?? false,
+    of, service, portName, protocol: p.protocol ?? 'TCP', kind: entry.kind, category: (p as { category?: string }).category ?? entry.category, privileged: p.privileged ?? false,
     path, fallback: p.fallback, spec, entry,
     targetPort: p.targetPort, nodePort: of === 'service' ? p.nodePort : undefined,
     common: {
       appProtocol: p.appProtocol || undefined,
       hostIp: (of === 'service' && p.hostIp) || undefined,
       status: entry.status ?? 'active',
-      category: entry.category || undefined,
+      category: (p as { category?: string }).category || entry.category || undefined,
       kind: entry.kind || undefined,
     },
   };

@@ -68,7 +68,7 @@ export function reportedFinding(f: Finding, fallbackFile?: string): Reported {
   const at = f.where.file ? splitPosition(f.where.file) : fallbackFile ? { file: fallbackFile } : undefined;
   return {
     rule: f.rule, severity: f.severity === 'info' ? 'note' : f.severity, message: f.message,
-    ...(f.fix ? { fix: f.fix } : {}), ...(f.waived ? { waived: f.waived } : {}),
+    ...(f.fix ? { fix: f.fix } : {}), ...(f.waived ? { waived: f.waived } : {}), ...(f.planned ? { planned: f.planned } : {}),
     ...(at ? { file: posix(at.file), ...(at.line ? { line: at.line } : {}), ...(at.column ? { column: at.column } : {}) } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import { Document, parseDocument } from 'yaml';
 import { PortMapping, parsePortEntry } from '../compose/ports';
 import type { PortSpec, RegistrySpec, ServiceSpec } from '../model/schema';
+import { vendorDefault } from '../model/vendor-defaults';
 import { ianaService } from '../model/well-known';
 import { portNameProblem } from '../rules/names';
 
@@ -14,7 +15,8 @@ const KINDS: Array<[RegExp, string]> = [
 
 function kindOf(image: string | undefined): string | undefined {
   if (!image) return undefined;
-  return KINDS.find(([re]) => re.test(image))?.[1];
+  // Else the image's own name (`gitea/gitea:1.21` -> gitea, `registry:2` -> docker-registry), if the vendor table knows it.
+  return KINDS.find(([re]) => re.test(image))?.[1] ?? vendorDefault(image.replace(/[@:][^/]*$/, '').split('/').pop())?.kind;
 }
 
 /** The name a server of this kind gives its main port. */
@@ -43,6 +45,19 @@ function portName(m: PortMapping, explicit: string | undefined, kind: string | u
   let i = 2;
   while (taken.has(`p${m.target}-${i}`)) i++;
   return `p${m.target}-${i}`;
+}
+
+/** The public hostname a reverse proxy's labels give a service: Traefik's first ``Host(`name`)`` rule, or Caddy-docker-proxy's `caddy` label. */
+function hostnameOf(labels: unknown): string | undefined {
+  const entries: Array<[string, string]> = Array.isArray(labels)
+    ? labels.map(String).map(l => [l.slice(0, l.indexOf('=') < 0 ? l.length : l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
+    : labels && typeof labels === 'object' ? Object.entries(labels as Record<string, unknown>).map(([k, v]) => [k, String(v)]) : [];
+  for (const [key, value] of entries) {
+    const m = /^traefik\.http\.routers\.[^.]+\.rule$/.test(key) ? /Host\(\s*`([^`]+)`/.exec(value) : undefined;
+    if (m) return m[1].toLowerCase();
+    if (key === 'caddy' && /^[a-z0-9.-]+$/i.test(value.trim())) return value.trim().toLowerCase();
+  }
+  return undefined;
 }
 
 /** Port ranges longer than this are not imported port by port. */
@@ -152,12 +167,31 @@ export function registryFromCompose(text: string, name: string): ImportResult {
     }
     const image = typeof svc?.image === 'string' ? svc.image : undefined;
     const kind = kindOf(image);
+    const hostname = hostnameOf(svc?.labels);
     services[serviceName] = {
       ...(kind ? { kind } : {}),
+      ...(hostname ? { hostname } : {}),
       ...(image ? { image } : {}),
       ...(!dependedOn.has(serviceName) ? { public: true } : {}),
       ports,
     };
+  }
+  // Services of disjoint compose profiles that publish the same port are alternatives: one is up at a time.
+  const profilesOf = (n: string): string[] => {
+    const p = (data.services![n] as { profiles?: unknown } | undefined)?.profiles;
+    return Array.isArray(p) ? p.map(String) : [];
+  };
+  const names = Object.keys(services);
+  for (let i = 0; i < names.length; i++) {
+    for (let j = i + 1; j < names.length; j++) {
+      const [a, b] = [names[i], names[j]];
+      const pa = profilesOf(a);
+      const pb = profilesOf(b);
+      if (!pa.length || !pb.length || pa.some(p => pb.includes(p))) continue;
+      const published = (n: string) => Object.values(services[n].ports).map(p => `${p.port}/${p.protocol ?? 'TCP'}`);
+      if (!published(a).some(p => published(b).includes(p))) continue;
+      services[a].exclusiveWith = [...(services[a].exclusiveWith ?? []), b];
+    }
   }
   for (const [serviceName, svc] of Object.entries(data.services)) {
     if (!services[serviceName]) continue;

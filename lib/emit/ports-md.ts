@@ -53,7 +53,7 @@ export function portsMarkdown(resolved: ResolvedRegistry, svg = 'ports.svg'): st
   for (const env of resolved.environments) {
     const rows = resolved.allocations.filter(a => a.environment === env.name)
       .sort((x, y) => x.port - y.port || x.service.localeCompare(y.service))
-      .map(a => [a.port, `${a.service}${a.of === 'external' ? ' (external)' : ''}`, a.portName, a.protocol, a.targetPort,
+      .map(a => [a.port, `${a.service}${a.of === 'external' ? ' (external)' : ''}${a.of === 'service' && services[a.service]?.hostname ? ` (${services[a.service]!.hostname})` : ''}`, a.portName, a.protocol, a.targetPort,
         a.fallback ?? '', a.status, info(a)?.owner ?? '', info(a)?.description ?? '',
         a.of === 'service' ? healthCheck(services[a.service]?.healthCheck) : '', a.iana ?? '']);
     out.push(`## ${env.name}`, '', `Namespace \`${env.namespace}\`${env.band ? `, band ${formatRange(env.band)}` : ''}.`, '',
@@ -63,7 +63,7 @@ export function portsMarkdown(resolved: ResolvedRegistry, svg = 'ports.svg'): st
   const ranges: unknown[][] = [];
   for (const env of resolved.environments) if (env.band) ranges.push([formatRange(env.band), env.name, 'band', '', '']);
   for (const [name, c] of Object.entries(spec.categories ?? {})) {
-    for (const r of c.ranges) ranges.push([formatRange(r), name, c.reserved ? 'category (reserved)' : 'category', c.owner ?? '', c.description ?? '']);
+    for (const r of c.ranges) ranges.push([formatRange(r), name, `${c.reserved ? 'category (reserved)' : 'category'}${c.within !== undefined ? ` within ${c.within}` : ''}`, c.owner ?? '', c.description ?? '']);
   }
   out.push('## Ranges', '', ranges.length ? table(['range', 'name', 'kind', 'owner', 'description'], ranges) : 'None declared.', '');
 
@@ -79,7 +79,7 @@ export function portsMarkdown(resolved: ResolvedRegistry, svg = 'ports.svg'): st
   const findings = resolved.findings;
   out.push('## Findings', '', findings.length
     ? table(['severity', 'rule', 'where', 'message', 'fix or waiver'],
-      findings.map(f => [f.waived ? 'waived' : f.severity, code(f.rule), whereText(f), f.message, f.waived ?? f.fix ?? '']))
+      findings.map(f => [f.planned ? 'fix planned' : f.waived ? 'waived' : f.severity, code(f.rule), whereText(f), f.message, f.waived ?? f.fix ?? '']))
     : 'None: the registry checks clean.', '');
   return out.join('\n');
 }

@@ -148,8 +148,10 @@ function readOne(file: string, cwd: string, options: LoadOptions = {}): Pending 
       // The file schema has validated `own` already; a merge with a base is checked whole again.
       parsed: basePath === undefined,
       syntax: 'data', lock, frozenLock,
-      // composeChecks name files relative to where the command runs, as they do for a synth.
-      composeChecks: r => checkFiles().composeCheckFindings(r, cwd),
+      // composeChecks name files relative to the registry file, as `extends` does: the same wherever the command runs.
+      composeChecks: r => checkFiles().composeCheckFindings(r, path.dirname(file), `the registry file's folder`),
+      // Kubernetes-only rules where the file asks for Kubernetes, or sits beside a cdk8s app's cdk8s.yaml.
+      kubernetes: normalize().asksForKubernetes(spec) || fs.existsSync(path.join(path.dirname(file), 'cdk8s.yaml')),
       locate: findings => locateFindings(findings, loaded.locate),
     },
   };

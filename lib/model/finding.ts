@@ -41,6 +41,8 @@ export interface Finding {
   readonly fix?: string;
   /** Set when a registry waiver matched: the finding is shown but does not fail the synth. */
   readonly waived?: string;
+  /** Set when the waiver that matched records a planned fix: who fixes it, by when. The finding keeps its fix. */
+  readonly planned?: { readonly owner: string; readonly by: string };
 }
 
 /** Every rule the checker knows, with its severity and a one-line meaning (used in docs). */

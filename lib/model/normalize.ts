@@ -106,6 +106,51 @@ export function overlaps(a: Range, b: Range): boolean {
   return a[0] <= b[1] && b[0] <= a[1];
 }
 
+/**
+ * Whether a registry written as data asks for Kubernetes output: it names a namespace, a NodePort
+ * (range), a Service selector, an external's podSelector or namespace, or public namespaces.
+ */
+export function asksForKubernetes(spec: RegistrySpec): boolean {
+  if (Object.values(spec.environments ?? {}).some(e => e.namespace !== undefined || e.nodePortRange !== undefined)) return true;
+  if (Object.values(spec.externals ?? {}).some(x => x.namespace !== undefined || x.podSelector !== undefined)) return true;
+  return Object.values(spec.services ?? {}).some(s => s.selector !== undefined ||
+    (typeof s.public === 'object' && !!s.public.namespaces?.length) ||
+    Object.values(s.ports ?? {}).some(p => (p as { nodePort?: unknown }).nodePort !== undefined));
+}
+
+/** Reached only on its own host: declared, or every port bound to a loopback address. */
+export function isLocalOnly(svc: ServiceSpec): boolean {
+  if (svc.localOnly !== undefined) return svc.localOnly;
+  const ports = Object.values(svc.ports ?? {});
+  return ports.length > 0 && ports.every(p => typeof p.hostIp === 'string' && /^(127\.|::1$|\[::1\]$|localhost$)/.test(p.hostIp));
+}
+
+/** `ranges` without the ports of `holes`, in order. */
+export function subtractRanges(ranges: readonly Range[], holes: readonly Range[]): Range[] {
+  let out: Range[] = ranges.map(r => [r[0], r[1]] as Range);
+  for (const h of holes) {
+    out = out.flatMap((r): Range[] => {
+      if (!overlaps(r, h)) return [r];
+      const parts: Range[] = [];
+      if (r[0] < h[0]) parts.push([r[0], h[0] - 1]);
+      if (h[1] < r[1]) parts.push([h[1] + 1, r[1]]);
+      return parts;
+    });
+  }
+  return out;
+}
+
+/**
+ * The ranges whose ports are category `name`'s own: its ranges without those of the categories
+ * declared `within` it (a sub-range's ports are the sub-range's, so nested ranges never overlap).
+ */
+export function ownRanges(categories: Readonly<Record<string, { readonly ranges: readonly Range[]; readonly within?: string }>>, name: string): Range[] {
+  const c = categories[name];
+  if (!c) return [];
+  const holes = Object.entries(categories).filter(([n, x]) => n !== name && x.within === name).flatMap(([, x]) => x.ranges);
+  return holes.length ? subtractRanges(c.ranges, holes) : [...c.ranges];
+}
+
 export function formatRange(range: Range): string {
   return range[0] === range[1] ? `${range[0]}` : `${range[0]}-${range[1]}`;
 }

@@ -45,6 +45,8 @@ export interface Allocation {
   readonly source: 'explicit' | 'offset' | 'auto';
   /** The IANA service name registered for this port, for information. */
   readonly iana?: string;
+  /** For an automatic port: the well-known ports its range starts with that allocation stepped over. @default none */
+  readonly note?: string;
 }
 
 /**

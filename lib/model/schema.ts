@@ -19,8 +19,18 @@ export const ENVIRONMENT_KINDS = ['production', 'staging', 'development', 'test'
 
 const name = z.string().min(1);
 
-/** An inclusive port range, `[first, last]`. */
-export const RangeSchema = z.tuple([z.number(), z.number()]);
+/**
+ * An inclusive port range, `[first, last]`; in a file also the shorthand a ports document writes:
+ * `"8000-8099"`, `"10000+"` (to 65535), and `"0-1023"` (the system ports: port 0 is no port, so a
+ * shorthand starting at 0 starts at 1).
+ */
+export const RangeSchema = z.union([
+  z.tuple([z.number(), z.number()]),
+  z.string().regex(/^\s*\d+\s*(-\s*\d+|\+)\s*$/, 'a range is [first, last], "first-last" or "first+"').transform((text): [number, number] => {
+    const [, a, b] = /^\s*(\d+)\s*(?:-\s*(\d+)|\+)\s*$/.exec(text)!;
+    return [Math.max(Number(a), 1), b === undefined ? 65535 : Number(b)];
+  }),
+], { error: 'a range is [first, last], "first-last" or "first+"' });
 /** An inclusive port range, `[first, last]`. */
 export type Range = z.infer<typeof RangeSchema>;
 
@@ -84,6 +94,8 @@ export const PortSpecSchema = z.strictObject({
   hostIp: z.string().optional(),
   /** Whether the service's `public` entry reaches this port (`false` keeps a metrics or admin port inside). @default true */
   public: z.boolean().optional(),
+  /** The category whose ranges this port lies in, when it is not the service's. @default the service's category */
+  category: z.string().optional(),
   /** The variable that carries the published port in the `.env` files. @default `<SERVICE>_<PORT>_PORT` */
   env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name is letters, digits and "_", not starting with a digit').optional(),
 });
@@ -160,6 +172,12 @@ export const ServiceSpecSchema = z.strictObject({
    * namespaces, or exactly the given namespaces and CIDRs. @default false
    */
   public: z.union([z.boolean(), PublicSpecSchema]).optional(),
+  /** Reached only on its own host on purpose (it listens on localhost): no client or public entry is expected. @default true when every port's hostIp is a loopback address */
+  localOnly: z.boolean().optional(),
+  /** Services it never runs together with (compose profiles of which one is up): they may share its ports. @default none */
+  exclusiveWith: z.array(z.string()).optional(),
+  /** The public hostname it is reached at from outside (behind a reverse proxy), e.g. git.example.com; listed in PORTS.md. @default none */
+  hostname: z.string().optional(),
   /** Pod labels the Kubernetes Service selects. @default { 'app.kubernetes.io/name': <service> } */
   selector: z.record(z.string(), z.string()).optional(),
   /** Where processes outside the cluster reach it (a container host at a fixed address), for `.env` and compose URLs. @default localhost */
@@ -219,6 +237,8 @@ export const EnvironmentSpecSchema = z.strictObject({
   kind: z.enum(ENVIRONMENT_KINDS).optional(),
   /** @default [30000, 32767] */
   nodePortRange: RangeSchema.optional(),
+  /** Its band is shared with the other registries of the base (or checked together): theirs may overlap it. @default false */
+  shared: z.boolean().optional(),
 });
 /** An environment: band, namespace, scope, kind, NodePort range. */
 export type EnvironmentSpec = z.infer<typeof EnvironmentSpecSchema>;
@@ -234,6 +254,11 @@ export const CategorySpecSchema = z.strictObject({
   fallbackRanges: z.array(RangeSchema).optional(),
   /** How automatic ports are chosen: the first free one, or the next after the highest used (gaps are never filled). @default 'first-free' */
   assign: z.enum(['first-free', 'sequential']).optional(),
+  /**
+   * The category this one is a sub-range of: its ranges lie inside that category's, and belong to
+   * it alone (the enclosing category's own ports are its ranges without its sub-ranges). @default none
+   */
+  within: z.string().optional(),
 });
 /** Named ranges services and externals can be placed in. */
 export type CategorySpec = z.infer<typeof CategorySpecSchema>;
@@ -263,6 +288,8 @@ export const WaiverSchema = z.strictObject({
   environment: z.string().optional(),
   port: z.number().optional(),
   reason: z.string().min(1),
+  /** A known conflict whose fix is planned: who fixes it and by when (YYYY-MM-DD). Reported and counted with its fix, not failing. */
+  planned: z.strictObject({ owner: z.string().min(1), by: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date is YYYY-MM-DD') }).optional(),
 });
 /** An explicit, reasoned exception to a rule. */
 export type Waiver = z.infer<typeof WaiverSchema>;
@@ -287,6 +314,12 @@ export const RegistrySpecSchema = z.strictObject({
   environments: z.record(z.string(), EnvironmentSpecSchema).optional(),
   categories: z.record(z.string(), CategorySpecSchema).optional(),
   avoid: AvoidSpecSchema.optional(),
+  /**
+   * Whether the registry deploys to Kubernetes: the Kubernetes-only rules (no-policies, unreachable,
+   * external-unaddressed, external-no-host) apply only then. @default true where Kubernetes output is
+   * produced (the constructs, a synth's ports.json) or asked for (see docs/reference.md)
+   */
+  kubernetes: z.boolean().optional(),
   /**
    * De-facto default ports that really collide on laptops and clusters. `false` turns the
    * check off; an object adds (or, with `false`, removes) entries. @default the built-in list

@@ -58,6 +58,8 @@ export interface PortSpec {
   privileged?: boolean;
   /** The host address the published port binds to (compose `host_ip`). @default all addresses */
   hostIp?: string;
+  /** The category whose ranges this port lies in, when it is not the service's (a document's category per port). @default the service's category */
+  category?: string;
   /** The variable that carries the published port in the `.env` files (e.g. `NLP_API_PORT`). @default `<SERVICE>_<PORT>_PORT` */
   env?: string;
   /** Whether the service's `public` entry reaches this port (`false` keeps a metrics or admin port inside). @default true */
@@ -124,6 +126,18 @@ export interface ServiceSpec extends EntrySpec {
   image?: string;
   /** Ingress from outside the registry: `true` for any source outside its namespaces, or exactly these. @default false */
   public?: boolean | PublicSpec;
+  /**
+   * Reached only on its own host on purpose (it listens on localhost): no client or public entry is
+   * expected, so it is never `unreachable`. @default true when every port's `hostIp` is a loopback address
+   */
+  localOnly?: boolean;
+  /**
+   * Services it never runs together with (alternatives in compose profiles, of which one is up at a
+   * time): they may publish the same ports without a `collision`. @default none
+   */
+  exclusiveWith?: string[];
+  /** The public hostname it is reached at from outside (behind a reverse proxy), e.g. `git.example.com`; listed in PORTS.md. @default none */
+  hostname?: string;
   /** The pod labels its Kubernetes Service selects. @default { 'app.kubernetes.io/name': <service> } */
   selector?: Record<string, string>;
   /** Where processes outside the cluster reach it (a container host at a fixed address), for `.env` and compose URLs. @default localhost */
@@ -186,6 +200,11 @@ export interface EnvironmentSpec {
   kind?: EnvironmentKind;
   /** The cluster's NodePort range. @default [30000, 32767] */
   nodePortRange?: Range;
+  /**
+   * Its band is shared with the other registries of the same base: theirs may overlap it (bands
+   * of registries sharing a base must not overlap otherwise). @default false
+   */
+  shared?: boolean;
 }
 
 /** Named ranges services and externals can be placed in. */
@@ -202,6 +221,12 @@ export interface CategorySpec {
   fallbackRanges?: Range[];
   /** How automatic ports are chosen: the first free one, or the next after the highest used, never filling gaps. @default 'first-free' */
   assign?: 'first-free' | 'sequential';
+  /**
+   * The category this one is a sub-range of (`within: 'api'`): its ranges lie inside that
+   * category's and belong to it alone; the enclosing category's own ports are its ranges without
+   * its sub-ranges, so nested ranges never overlap. @default none
+   */
+  within?: string;
 }
 
 /** Ports and ranges nothing may use. */
@@ -224,6 +249,12 @@ export interface Waiver {
   port?: number;
   /** Why: shown with the finding. */
   reason: string;
+  /**
+   * A known conflict whose fix is planned, between a waiver and an error: the finding is reported
+   * with its fix and counted as planned, and does not fail; `owner` fixes it by `by` (YYYY-MM-DD).
+   * @default a plain waiver
+   */
+  planned?: { owner: string; by: string };
 }
 
 /** An entry of the de-facto default port list. */
@@ -256,6 +287,13 @@ export interface RegistrySpec {
   categories?: Record<string, CategorySpec>;
   /** Ports and ranges nothing may use. @default none */
   avoid?: AvoidSpec;
+  /**
+   * Whether it deploys to Kubernetes: the Kubernetes-only rules (`no-policies`, `unreachable`,
+   * `external-unaddressed`, `external-no-host`) apply only then. @default true where Kubernetes
+   * output is produced (the constructs, a synth's ports.json) or asked for: a file registry that
+   * names a namespace, NodePort, selector or podSelector, or sits beside a cdk8s.yaml
+   */
+  kubernetes?: boolean;
   /** Change or switch off (`false`) the de-facto default port list. @default the built-in list */
   defactoPorts?: false | Record<string, DefactoEntry | false>;
   /** The services it deploys. @default none */

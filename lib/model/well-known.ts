@@ -79,6 +79,14 @@ export const DEFACTO_PORTS: Readonly<Record<number, DefactoPort>> = {
 };
 
 /**
+ * Ports no fix proposes although no rule warns on them: servers that listen there on desktops and
+ * hosts but rarely on a registry's own hosts (an X server's display :0 is TCP 6000).
+ */
+export const FIX_KEEPS_CLEAR: Readonly<Record<number, string>> = {
+  6000: 'X11 (display :0)',
+};
+
+/**
  * Ports a high-range, sequential scheme keeps clear of: system services plus the de-facto
  * defaults above. Pass it as `avoid: { ports: WELL_KNOWN_PORTS }`.
  */

@@ -56,15 +56,17 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
         if (m.published === undefined) continue;
         const protocol = m.protocol.toUpperCase();
         const mine = own.some(a => a.port === m.published && a.protocol === protocol);
+        // Whose the published port is, when not this service's: the worse half of a drift.
+        const taken = mine ? undefined : allocations.find(a => a.port === m.published && a.protocol === protocol && a.service !== name);
         if (own.length > 0 && !mine) {
           const expected = own.map(a => `${a.port}/${a.protocol} (${a.portName}, ${a.environment})`).join(', ');
-          out.push(finding('compose-drift', `${file}: service ${composeName} publishes ${m.published}/${protocol}, but the registry gives ${name} ${expected}`,
-            { registry, service: name, port: m.published, file: where, ...(environment ? { environment } : {}) },
+          const also = taken ? `; ${m.published}/${protocol} is ${taken.service}.${taken.portName}'s (${taken.environment}), so the two would clash` : '';
+          out.push(finding('compose-drift', `${file}: service ${composeName} publishes ${m.published}/${protocol}, but the registry gives ${name} ${expected}${also}`,
+            { registry, service: name, port: m.published, file: where, ...(environment ? { environment } : {}), ...(taken ? { other: `${taken.service}.${taken.portName}` } : {}) },
             `publish ${own[0].port} (or change the registry and synthesize again)`));
           continue;
         }
         // Here the registry gives this service no port at all (or it published its own): whose is the port?
-        const taken = mine ? undefined : allocations.find(a => a.port === m.published && a.protocol === protocol);
         if (taken) {
           out.push(finding('compose-drift', `${file}: service ${composeName} publishes ${m.published}/${protocol}, which the registry gives ${taken.service}.${taken.portName} (${taken.environment})`,
             { registry, service: name, port: m.published, other: `${taken.service}.${taken.portName}`, file: where, environment: taken.environment },

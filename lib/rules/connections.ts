@@ -1,7 +1,7 @@
 import { isIP } from 'net';
 import * as ipaddr from 'ipaddr.js';
 import { Finding, finding } from '../model/finding';
-import { Environment, SpecIndex, indexSpec, isDeployed, ownEntry, presentIn } from '../model/normalize';
+import { Environment, SpecIndex, indexSpec, isDeployed, isLocalOnly, ownEntry, presentIn } from '../model/normalize';
 import type { RegistrySpec } from '../model/schema';
 import { dns1123Problem } from './names';
 import { connectionReferences } from './references';
@@ -35,14 +35,19 @@ export function admitsEverything(cidr: string): boolean {
   return /\/0$/.test(cidr);
 }
 
+/** Rules whose findings are about Kubernetes objects only (NetworkPolicies, bound workloads). */
+export const KUBERNETES_ONLY: ReadonlySet<string> = new Set(['no-policies', 'unreachable', 'external-unaddressed', 'external-no-host']);
+
 /**
  * Rules about who talks to whom: what the NetworkPolicies are generated from. Given a
  * `references` list, the same walk over the connections also runs the reference rules for them
  * ({@link connectionReferences}) into that list.
  */
 export function checkConnections(spec: RegistrySpec, envs: readonly Environment[], references?: Finding[], index: SpecIndex = indexSpec(spec),
-  syntax: 'code' | 'data' = 'data'): Finding[] {
-  const out: Finding[] = [];
+  syntax: 'code' | 'data' = 'data', kubernetes = true): Finding[] {
+  const all: Finding[] = [];
+  // Rules about what the NetworkPolicies and bound workloads need apply only where Kubernetes output is produced.
+  const out = kubernetes ? all : { push: (...fs: Finding[]) => all.push(...fs.filter(f => !KUBERNETES_ONLY.has(f.rule))) };
   const referenceRules = references ? connectionReferences(spec, envs, references) : undefined;
   const registry = spec.name;
   const services = spec.services ?? {};
@@ -129,7 +134,7 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
       out.push(finding('invalid-value', `${name} is public but has no ports: nothing of it can be reached`, { registry, service: name, path: `services.${name}.public` },
         'declare the port it serves, or drop public'));
     }
-    if (listens && usesPolicies && isDeployed(svc.status) && !svc.public && !inbound.has(name)) {
+    if (listens && usesPolicies && isDeployed(svc.status) && !svc.public && !inbound.has(name) && !isLocalOnly(svc)) {
       out.push(finding('unreachable', `${name} is not public and no service connects to it, so the default deny blocks all traffic to it`,
         { registry, service: name, path: `services.${name}` }, syntax === 'code'
           ? `declare its clients (client.connectsTo(${name})) or mark it public`
@@ -165,5 +170,5 @@ export function checkConnections(spec: RegistrySpec, envs: readonly Environment[
       }
     }
   }
-  return out;
+  return all;
 }

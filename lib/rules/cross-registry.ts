@@ -2,7 +2,8 @@ import type { Allocation } from '../model/resolved';
 import { freePorts } from '../allocation/free-ports';
 import type { ResolvedRegistry } from '../model/resolved';
 import { Finding, finding } from '../model/finding';
-import { formatRange } from '../model/normalize';
+import { formatRange, overlaps, subtractRanges } from '../model/normalize';
+import type { Range } from '../model/schema';
 
 /**
  * Registries that extend the same base share its hosts: a port one team takes in a scope
@@ -90,6 +91,58 @@ export function crossRegistryNamespaces(registries: readonly ResolvedRegistry[])
     }
     for (const [ns, environment] of mine) if (!owner.has(ns)) owner.set(ns, { registry: r.spec.name, environment });
     if (findings.length) out.set(r.spec.name, [...(out.get(r.spec.name) ?? []), ...findings]);
+  }
+  return out;
+}
+
+/**
+ * Registries that extend the same base share its hosts, and "each project has its own range" is
+ * such a layout's main rule: the bands two of them declare in one scope must not overlap, unless
+ * one is declared `shared` or it is the same environment with the same band in both (the base's
+ * own, inherited by every team). The later registry gets the finding, with fixes that apply to it.
+ */
+export function crossRegistryBandOverlaps(registries: readonly ResolvedRegistry[]): Map<string, Finding[]> {
+  const out = new Map<string, Finding[]>();
+  const groups = new Map<string, ResolvedRegistry[]>();
+  // Registries checked together without a base share a host only where they name the same scope.
+  const TOGETHER = '\u0000together';
+  for (const r of registries) {
+    const key = r.spec.base ?? TOGETHER;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  for (const [base, group] of groups) {
+    const explicit = (g: ResolvedRegistry, env: string) => base !== TOGETHER || g.spec.environments?.[env]?.scope !== undefined;
+    for (let j = 1; j < group.length; j++) {
+      const r = group[j];
+      const findings: Finding[] = [];
+      for (const env of r.environments) {
+        const band = env.band;
+        if (!band || r.spec.environments?.[env.name]?.shared || !explicit(r, env.name)) continue;
+        for (const o of group.slice(0, j)) {
+          for (const other of o.environments) {
+            const theirs = other.band;
+            if (!theirs || other.scope !== env.scope || !overlaps(band, theirs) || o.spec.environments?.[other.name]?.shared || !explicit(o, other.name)) continue;
+            // The base's environment, inherited unchanged by both: one band, not two.
+            if (other.name === env.name && theirs[0] === band[0] && theirs[1] === band[1]) continue;
+            const shared: Range = [Math.max(band[0], theirs[0]), Math.min(band[1], theirs[1])];
+            const fixes: string[] = [];
+            const left = subtractRanges([band], [theirs]);
+            const stranded = r.allocations.some(a => a.environment === env.name && a.of === 'service' && a.port >= shared[0] && a.port <= shared[1]);
+            if (left.length === 1 && !stranded) fixes.push(`shrink it (set environments.${env.name}.range: [${left[0][0]}, ${left[0][1]}] in registry ${r.spec.name})`);
+            fixes.push(`declare it shared with ${o.spec.name} if both projects use those ports (set environments.${env.name}.shared: true)`);
+            fixes.push(`give environment ${env.name} a scope of its own (set environments.${env.name}.scope: ${r.spec.name}-${env.name}) if it runs on other hosts`);
+            // (Checked together, the scope was named on purpose: a scope of its own is still the fix when it is another host.)
+            findings.push(finding('range-overlap',
+              `band ${formatRange(band)} of environment ${env.name} in registry ${r.spec.name} overlaps band ${formatRange(theirs)} of environment ${other.name} ` +
+              `in registry ${o.spec.name}, ${base === TOGETHER ? 'checked with it on the same' : `which extends the same base ${base} (`}` +
+              `${base === TOGETHER ? ` scope ${env.scope} (shared ports ${formatRange(shared)})` : `shared ports ${formatRange(shared)}, scope ${env.scope})`}`,
+              { registry: r.spec.name, environment: env.name, port: shared[0], other: `${o.spec.name}:band ${other.name}`, path: `environments.${env.name}.range` },
+              `make the bands disjoint: ${fixes.join(', or ')}`));
+          }
+        }
+      }
+      if (findings.length) out.set(r.spec.name, [...(out.get(r.spec.name) ?? []), ...findings]);
+    }
   }
   return out;
 }

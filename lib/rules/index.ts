@@ -30,7 +30,7 @@ function connectionWalk(ctx: RuleContext): { references: Finding[]; findings: Fi
   let walk = ctx.memo.get('connections') as { references: Finding[]; findings: Finding[] } | undefined;
   if (!walk) {
     const references: Finding[] = [];
-    walk = { references, findings: checkConnections(ctx.spec, ctx.environments, references, ctx.index, ctx.syntax) };
+    walk = { references, findings: checkConnections(ctx.spec, ctx.environments, references, ctx.index, ctx.syntax, ctx.kubernetes ?? true) };
     ctx.memo.set('connections', walk);
   }
   return walk;
@@ -44,7 +44,7 @@ const WALKS: readonly Walk[] = [
   chosenVariables,
   connectionVariableClashes,
   appProtocol,
-  { id: 'ranges', run: c => checkRanges(c.spec, c.environments) },
+  { id: 'ranges', run: c => checkRanges(c.spec, c.environments, c.allocation.placements) },
   { id: 'references', run: c => checkReferences(c.spec, c.environments, c.index) },
   { id: 'connection-references', run: c => connectionWalk(c).references },
   // What the allocator met while placing ports (port values, sources, collisions, free ports, the lock).

@@ -8,8 +8,10 @@ import { Placement, relocationOf, validPort } from '../allocation/allocate';
 import { relocate } from '../allocation/fixes';
 import { portLabel } from '../allocation/request';
 import { Finding, RULES, RuleId, Where, finding } from '../model/finding';
-import { formatRange, inAny, inRange, overlaps, presentIn } from '../model/normalize';
+import { formatRange, inAny, inRange, overlaps, ownRanges, presentIn } from '../model/normalize';
+import { vendorDefault, vendorsOnPort } from '../model/vendor-defaults';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
+import type { Range } from '../model/schema';
 import type { Rule, RuleContext } from './rule';
 
 type Check = (p: Placement, ctx: RuleContext, report: (message: string, where?: Partial<Where>, fix?: string) => Finding) => void;
@@ -64,19 +66,30 @@ export const outsideBand = placementRule('outside-band', (p, ctx, report) => {
       (syntax === 'code' ? `Port.container(${vendor})` : `{ auto: true, targetPort: ${vendor} }`) + `; or ${s}`);
 });
 
+/** A category's own ranges (without its sub-ranges), once per check. */
+function ownOf(ctx: RuleContext, name: string): Range[] {
+  let memo = ctx.memo.get('own-ranges') as Map<string, Range[]> | undefined;
+  if (!memo) ctx.memo.set('own-ranges', memo = new Map());
+  return memo.get(name) ?? remember(memo, name, ownRanges(ctx.spec.categories ?? {}, name));
+}
+const remember = <K, V>(map: Map<K, V>, key: K, value: V): V => (map.set(key, value), value);
+
 export const outsideCategory = placementRule('outside-category', (p, ctx, report) => {
   const name = p.decl.category;
   const categories = ctx.spec.categories ?? {};
   const category = name !== undefined ? categories[name] : undefined;
   const port = p.allocation.port;
-  if (!category || inAny(port, category.ranges)) return;
+  if (!category) return;
+  // Its own ports: the ranges of its sub-ranges (`within`) are theirs.
+  const own = ownOf(ctx, name!);
+  if (inAny(port, own)) return;
   // Where else it could go: a category whose range already holds the port, or every range there is.
   const others = Object.entries(categories).filter(([n, c]) => n !== name && !c.reserved);
-  const holding = others.find(([, c]) => inAny(port, c.ranges));
+  const holding = others.find(([n]) => inAny(port, ownOf(ctx, n)));
   const list = (entries: typeof others) => entries.map(([n, c]) => `${n} ${c.ranges.map(formatRange).join(', ')}`).join('; ');
-  const context = holding ? `; it lies in category ${holding[0]} (${holding[1].ranges.map(formatRange).join(', ')})`
+  const context = holding ? `; it lies in ${holding[1].within === name ? `${name}'s sub-range` : 'category'} ${holding[0]} (${holding[1].ranges.map(formatRange).join(', ')})`
     : others.length ? `; it lies in no category's range (the others: ${list(others)})` : '';
-  const head = `${label(p)} is on ${port}, outside category ${name} (${category.ranges.map(formatRange).join(', ')})`;
+  const head = `${label(p)} is on ${port}, outside category ${name} (${own.map(formatRange).join(', ') || 'no ports of its own'})`;
   // No port is in both the band and the category: there is nowhere to move it until one of them changes.
   if (p.ranges.length === 0 && p.env.band) {
     const fitting = ctx.environments.filter(e => e.band && category.ranges.some(r => overlaps(r, e.band!))).map(e => e.name);
@@ -118,8 +131,25 @@ export const defactoPort = placementRule('defacto-port', (p, ctx, report) => {
   const port = p.allocation.port;
   const hit = ctx.allocation.spaces.rules.defactoConflict(port, p.decl.kind);
   if (!hit) return;
-  moveInto(report(`${label(p)} is on ${port}, the default port of ${hit.what}; ` +
-    `one running on the same host will take it first${p.decl.kind ? '' : ' (set kind if this service is one of them)'}`), p, 'move it within', port);
+  const kind = p.decl.kind;
+  // The servers the entry names first, then the table's others on that port.
+  const servers = [...new Set([...(hit.kinds ?? []), ...vendorsOnPort(port).map(v => v.kind)])];
+  const known = servers.length ? `: ${servers.slice(0, 4).join(', ')}${servers.length > 4 ? ' …' : ''}` : '';
+  const f = report(`${label(p)} is on ${port}, the default port of ${hit.what}; ` +
+    `one running on the same host will take it first${kind ? '' : ` (set kind if this service is one of them${known})`}`);
+  // A kind the table does not know may still be this port's server: say how to declare it its owner.
+  const declare = kind && !vendorDefault(kind)
+    ? (s: string, _rule: string, syntax: 'code' | 'data') => {
+      const kinds = [...(hit.kinds ?? []), kind];
+      const entry = syntax === 'code'
+        ? `{ ${port}: { what: '${hit.what}', kinds: [${kinds.map(k => `'${k}'`).join(', ')}] } }`
+        : `{ ${port}: { what: "${hit.what}", kinds: [${kinds.join(', ')}] } }`;
+      return `if ${p.decl.service} (kind ${kind}) is a server whose own default is ${port}, declare it the port's owner: defactoPorts: ${entry}; or ${s}`;
+    }
+    : !kind && servers.length
+      ? (s: string) => `set kind to the server ${p.decl.service} is if it is one of them (kind: ${servers[0]} …), or ${s}`
+      : undefined;
+  moveInto(f, p, 'move it within', port, declare);
 });
 
 export const nodePortRange = placementRule('nodeport-range', (p, _ctx, report) => {

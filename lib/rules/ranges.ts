@@ -1,5 +1,6 @@
 import { Finding, finding } from '../model/finding';
-import { Environment, formatRange, overlaps } from '../model/normalize';
+import type { Placement } from '../allocation/allocate';
+import { Environment, formatRange, overlaps, subtractRanges } from '../model/normalize';
 import type { Range, RegistrySpec } from '../model/schema';
 
 interface DeclaredRange {
@@ -20,7 +21,7 @@ function contains(outer: Range, inner: Range): boolean {
 }
 
 /** Ranges must be well-formed and must not overlap, so that a port number tells its owner. */
-export function checkRanges(spec: RegistrySpec, envs: readonly Environment[]): Finding[] {
+export function checkRanges(spec: RegistrySpec, envs: readonly Environment[], placements: readonly Placement[] = []): Finding[] {
   const out: Finding[] = [];
   const registry = spec.name;
   const declared: DeclaredRange[] = [];
@@ -69,6 +70,70 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[]): F
     return false;
   });
 
+  const categories = spec.categories ?? {};
+  // The sub-range declarations (`within`): the parent exists, is not the category itself or one of
+  // its own sub-ranges, and holds every range of the sub-range.
+  const parentOf = (name: string): string | undefined => {
+    const w = categories[name]?.within;
+    return w !== undefined && Object.prototype.hasOwnProperty.call(categories, w) ? w : undefined;
+  };
+  const ancestors = (name: string): string[] => {
+    const seen: string[] = [];
+    for (let p = parentOf(name); p !== undefined; p = parentOf(p)) {
+      // A cycle declares nothing (it is reported below): its ranges overlap like any others.
+      if (p === name || seen.includes(p)) return [];
+      seen.push(p);
+    }
+    return seen;
+  };
+  for (const [name, c] of Object.entries(categories)) {
+    if (c.within === undefined) continue;
+    const path = `categories.${name}.within`;
+    const parent = categories[c.within];
+    if (!parent) {
+      out.push(finding('unknown-category', `category ${name} is declared within "${c.within}", which the registry does not declare`,
+        { registry, category: name, path }, `name a declared category (${Object.keys(categories).filter(n => n !== name).join(', ') || 'none'}), or remove ${path}`));
+      continue;
+    }
+    let p: string | undefined = c.within;
+    const chain = [name];
+    while (p !== undefined && !chain.includes(p)) { chain.push(p); p = categories[p]?.within; }
+    if (p !== undefined) {
+      out.push(finding('invalid-value', `category ${name} is declared within ${c.within}, which is itself within ${name} (${[...chain, p].join(' -> ')})`,
+        { registry, category: name, path }, `remove ${path}`));
+      continue;
+    }
+    c.ranges.forEach((range, i) => {
+      if (!isValid(range) || parent.ranges.some(r => isValid(r) && contains(r, range))) return;
+      out.push(finding('range-overlap', `range ${formatRange(range)} of category ${name} is not inside category ${c.within} (${parent.ranges.map(formatRange).join(', ')}), which it is declared within`,
+        { registry, category: name, path: `categories.${name}.ranges[${i}]` },
+        `move it inside ${parent.ranges.map(formatRange).join(', ')}, or remove ${path} if ${name} is no sub-range of ${c.within}`));
+    });
+  }
+
+  // The ports placed in a declared range's owner (a band's environment, a category): a fix that
+  // takes ports away from it must not strand one of them.
+  const placedIn = (d: DeclaredRange, lost: Range): boolean => placements.some(pl => {
+    const port = pl.allocation.port;
+    if (port < lost[0] || port > lost[1]) return false;
+    return d.kind === 'band' ? pl.env.name === d.owner && pl.decl.of === 'service' : pl.decl.category === d.owner;
+  });
+  const clashesElsewhere = (r: Range, self: DeclaredRange, other: DeclaredRange) => valid.some(v => v !== self && v !== other &&
+    !(v.owner === self.owner && v.kind === self.kind) && (v.kind !== 'band' || self.kind !== 'band' || v.scope === self.scope) &&
+    overlaps(v.range, r) && !(v.kind !== self.kind && (contains(v.range, r) || contains(r, v.range))));
+  const rangeText = (r: Range) => `[${r[0]}, ${r[1]}]`;
+  /** `set <path>: <ranges>`: `d` without the ports of `hole`, when that strands none of its ports and overlaps nothing else. */
+  const without = (d: DeclaredRange, hole: Range, other: DeclaredRange): string | undefined => {
+    const parts = subtractRanges([d.range], [hole]);
+    if (!parts.length || parts.some(r => clashesElsewhere(r, d, other)) || placedIn(d, [Math.max(hole[0], d.range[0]), Math.min(hole[1], d.range[1])])) return undefined;
+    if (d.kind === 'band') return parts.length === 1 ? `set ${d.path}: ${rangeText(parts[0])}` : undefined;
+    // A category's whole list, the range replaced by what is left of it (a split is two ranges).
+    const list = categories[d.owner].ranges;
+    const index = Number(/\[(\d+)\]$/.exec(d.path)![1]);
+    const ranges = [...list.slice(0, index), ...parts, ...list.slice(index + 1)];
+    return `set categories.${d.owner}.ranges: [${ranges.map(rangeText).join(', ')}]`;
+  };
+
   for (let i = 0; i < valid.length; i++) {
     for (let j = i + 1; j < valid.length; j++) {
       const a = valid[i];
@@ -80,14 +145,49 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[]): F
       // (Bands are listed before categories: when b is a band, so is a.)
       if (b.kind === 'band' && a.scope !== b.scope) continue;
       if (a.kind !== b.kind && (contains(a.range, b.range) || contains(b.range, a.range))) continue;
+      // A declared sub-range inside its (or an ancestor's) range is nested by design.
+      if (a.kind === 'category' && b.kind === 'category') {
+        if (ancestors(b.owner).includes(a.owner) && contains(a.range, b.range)) continue;
+        if (ancestors(a.owner).includes(b.owner) && contains(b.range, a.range)) continue;
+      }
       const shared: Range = [Math.max(a.range[0], b.range[0]), Math.min(a.range[1], b.range[1])];
       const env = a.kind === 'band' ? a.owner : undefined;
+      const fixes: string[] = [];
+      const nested = contains(a.range, b.range) ? { outer: a, inner: b } : contains(b.range, a.range) ? { outer: b, inner: a } : undefined;
+      if (nested && nested.inner.kind === 'category' && nested.outer.kind === 'category') {
+        // One category's range inside another's: the inner one is a sub-range, or the outer one gives its ports up.
+        const { outer, inner } = nested;
+        const innerSpec = categories[inner.owner];
+        const allInside = innerSpec.ranges.every(r => categories[outer.owner].ranges.some(o => contains(o, r)));
+        const cyclic = ancestors(outer.owner).includes(inner.owner);
+        if (allInside && !cyclic && innerSpec.within === undefined && !placedIn(outer, inner.range)) {
+          fixes.push(`declare ${inner.owner} a sub-range of ${outer.owner} (set categories.${inner.owner}.within: ${outer.owner})`);
+        }
+        const shrink = without(outer, inner.range, inner);
+        if (shrink) fixes.push(`${subtractRanges([outer.range], [inner.range]).length > 1 ? 'split' : 'shrink'} ${outer.owner}'s range around it (${shrink})`);
+      } else if (nested) {
+        const shrink = without(nested.outer, nested.inner.range, nested.inner);
+        if (shrink) fixes.push(`shrink ${nested.outer.kind} ${nested.outer.owner}'s range around it (${shrink})`);
+      } else {
+        // A partial overlap: either range can give up the shared ports and stay a range.
+        for (const [d, o] of [[b, a], [a, b]] as const) {
+          const shrink = without(d, shared, o);
+          if (shrink) fixes.push(`shrink ${d.kind} ${d.owner}'s range (${shrink})`);
+        }
+        // A category partly in a band: nested in it, it is a subdivision of the band.
+        const cat = a.kind === 'category' ? a : b.kind === 'category' ? b : undefined;
+        const band = a.kind === 'band' ? a : b.kind === 'band' ? b : undefined;
+        if (cat && band) {
+          const outside = subtractRanges([cat.range], [band.range]);
+          const fit = outside.length ? without(cat, outside.length === 1 ? outside[0] : [cat.range[0], cat.range[1]], band) : undefined;
+          if (fit && outside.length === 1) fixes.push(`fit category ${cat.owner}'s range inside the band (${fit})`);
+        }
+      }
+      if (b.kind === 'band') fixes.push(`give environment ${b.owner} a scope of its own (set environments.${b.owner}.scope: ${b.owner}) if it runs on other hosts`);
+      if (!fixes.length) fixes.push(`move the ports placed in ${formatRange(shared)} out of one of them first`);
       out.push(finding('range-overlap', `${a.label} overlaps ${b.label} (shared ports ${formatRange(shared)})`,
         { registry, ...(env ? { environment: env } : {}), port: shared[0], other: `${b.kind} ${b.owner}`, path: b.path },
-        `make the ranges disjoint: end ${b.kind} ${b.owner}'s range before ${a.range[0]} or start it after ${a.range[1]}` +
-        // Nesting resolves a band against a category; two bands share a host unless their scopes differ.
-        (a.kind !== b.kind ? ', or nest one range completely inside the other'
-          : b.kind === 'band' ? `, or give environment ${b.owner} a scope of its own (environments.${b.owner}.scope) if it runs on other hosts` : '')));
+        `make the ranges disjoint: ${fixes.join(', or ')}`));
     }
   }
   return out;

@@ -75,6 +75,18 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
       out.push(finding('unknown-category', `${name} is in category "${entry.category}", which the registry does not declare`,
         { registry, service: name, category: entry.category, path: `${base}.category` }, oneOf(entry.category, categories, 'categories')));
     }
+    const services = Object.keys(spec.services ?? {});
+    ((entry as ServiceSpec).exclusiveWith ?? []).forEach((other, i) => {
+      if (services.includes(other) && other !== name) return;
+      out.push(finding('unknown-service', other === name ? `${name} is declared exclusive with itself` : `${name} is exclusive with "${other}", which the registry does not declare as a service`,
+        { registry, service: name, other, path: `${base}.exclusiveWith[${i}]` }, other === name ? `remove ${name} from its exclusiveWith` : oneOf(other, services.filter(s => s !== name), 'services')));
+    });
+    for (const [portName, port] of Object.entries(entry.ports ?? {})) {
+      const own = (port as { category?: string }).category;
+      if (own === undefined || categories.includes(own)) continue;
+      out.push(finding('unknown-category', `port ${name}.${portName} is in category "${own}", which the registry does not declare`,
+        { registry, service: name, portName, category: own, path: `${base}.ports.${portName}.category` }, oneOf(own, categories, 'categories')));
+    }
     if (entry.environments) checkEnvList(entry.environments, name, `${base}.environments`);
     if (entry.status === 'dev-only') {
       for (const env of presentIn(entry, envs)) {

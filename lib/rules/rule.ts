@@ -18,6 +18,8 @@ export interface RuleContext {
   readonly memo: Map<string, unknown>;
   /** How the registry is written, so that fixes speak its language: `code` (the construct API) or `data` (YAML, JSON, objects). */
   readonly syntax: Syntax;
+  /** Whether the registry deploys to Kubernetes: the Kubernetes-only rules run only then. @default true */
+  readonly kubernetes?: boolean;
 }
 
 /** How a registry is written: with the construct API (`code`), or as data (`data`: a ports.yaml, JSON, a plain object). */

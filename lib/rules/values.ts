@@ -148,6 +148,10 @@ export const values: Walk = {
         const hp = hostProblem(entry.host);
         if (hp) bad(`${at}.host`, `the host of ${name}`, entry.host, hp, 'use a DNS name such as db.internal or an address such as 10.0.0.5', name);
       }
+      const hostname = (entry as { hostname?: string }).hostname;
+      if (hostname !== undefined && (hostname.length > 253 || !DNS1123_SUBDOMAIN.test(hostname))) {
+        bad(`${at}.hostname`, `the hostname of ${name}`, hostname, 'is not a DNS name (lowercase letters, digits, "-" and ".")', 'use the public name, e.g. git.example.com', name);
+      }
       if (entry.image !== undefined && !IMAGE.test(entry.image)) {
         bad(`${at}.image`, `the image of ${name}`, entry.image, 'is not an image reference', 'use registry/name:tag, e.g. postgres:16 or ghcr.io/acme/api:1.4', name);
       }

@@ -28,9 +28,11 @@ export function check(io: Io, registry: string[], opts: { json?: boolean; format
   const findings = allFindings(registries);
   const errors = blocking(findings).length;
   const warnings = findings.filter(f => f.severity === 'warning' && !f.waived).length;
+  // Known conflicts with a planned fix: waived (not failing), counted on their own.
+  const planned = findings.filter(f => f.planned).length;
   const failed = errors > 0 || (opts.strict === true && warnings > 0);
   if (format === 'json') {
-    json(io, { ok: !failed, errors, warnings, registries: registries.map(registryJson) });
+    json(io, { ok: !failed, errors, warnings, planned, registries: registries.map(registryJson) });
   } else if (format === 'sarif' || format === 'github') {
     // A finding without a position points at the registry it came from.
     printFindings(io.out, format, registries.flatMap(r => r.resolved.findings.map(f => reportedFinding(f, sourceFile(io.cwd, r.source)))), packageVersion());
@@ -38,7 +40,8 @@ export function check(io: Io, registry: string[], opts: { json?: boolean; format
     for (const r of registries) {
       io.out(`${pc.bold(printable(r.name))} ${pc.dim(`(${printable(r.source)})`)}\n`);
       for (const f of r.resolved.findings) io.out(`${colourFinding(pc, f)}\n`);
-      io.out(`${r.resolved.findings.length ? summarize(r.resolved.findings) : pc.green('clean: no findings')}\n`);
+      const fixPlanned = r.resolved.findings.filter(f => f.planned).length;
+      io.out(`${r.resolved.findings.length ? `${summarize(r.resolved.findings)}${fixPlanned ? ` (${fixPlanned} with a fix planned)` : ''}` : pc.green('clean: no findings')}\n`);
     }
   }
   return failed ? EXIT.FINDINGS : EXIT.CLEAN;

@@ -1,0 +1,97 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { checkRegistry } from '../lib';
+import { parseRegistryText } from '../lib/file/registry-file';
+
+/** What real registries write that the format now says: range shorthand. */
+
+test('ranges may be written as a ports document writes them: "8000-8099", "10000+", "0-1023"', () => {
+  const text = [
+    'name: doc', 'kubernetes: false',
+    'environments:', '  prod: { range: "10000+" }',
+    'categories:', '  system: { ranges: ["0-1023"], reserved: true }', '  api: { ranges: ["16000-16099", [17000, 17099]] }',
+    'services:', '  a: { category: api, ports: { http: { auto: true } } }',
+  ].join('\n');
+  const loaded = parseRegistryText(text, 'ports.yaml');
+  expect(loaded.findings).toEqual([]);
+  expect(loaded.spec!.environments!.prod.range).toEqual([10000, 65535]);
+  expect(loaded.spec!.categories!.system.ranges).toEqual([[1, 1023]]);
+  expect(loaded.spec!.categories!.api.ranges).toEqual([[16000, 16099], [17000, 17099]]);
+  const r = checkRegistry(loaded.spec);
+  expect(r.findings).toEqual([]);
+  expect(r.allocations.map(a => a.port)).toEqual([16000]);
+  // Anything else is a schema finding that says what a range is.
+  const bad = checkRegistry({ name: 'doc', environments: { prod: { range: '10000 and up' } } });
+  expect(bad.findings.map(f => [f.rule, f.message])).toEqual([['schema', expect.stringMatching(/^environments\.prod\.range: .*a range is \[first, last\], "first-last" or "first\+"/)]]);
+});
+
+test('the JSON Schema lets editors accept the shorthand', () => {
+  const schema = fs.readFileSync(path.join(__dirname, '..', 'schema', 'ports.schema.json'), 'utf8');
+  expect(schema).toContain('^\\\\s*\\\\d+\\\\s*(-\\\\s*\\\\d+|\\\\+)\\\\s*$');
+});
+
+test('a port may have its own category (a document\'s category per port), checked and allocated there', () => {
+  const spec = (debugCategory: string) => ({ name: 'doc', kubernetes: false,
+    categories: { api: { ranges: [[16000, 16079]] }, debug: { ranges: [[16080, 16099]] } },
+    services: { gw: { category: 'api', ports: { http: { auto: true }, debug: { auto: true, category: debugCategory } } } } });
+  const r = checkRegistry(spec('debug'));
+  expect(r.findings).toEqual([]);
+  expect(r.allocations.map(a => [a.portName, a.port, a.category])).toEqual([['http', 16000, 'api'], ['debug', 16080, 'debug']]);
+  const pinned = checkRegistry({ ...spec('debug'), services: { gw: { category: 'api', ports: { debug: { port: 16001, category: 'debug' } } } } });
+  expect(pinned.findings.map(f => [f.rule, f.where.portName, f.where.category])).toEqual([['outside-category', 'debug', 'debug']]);
+  expect(checkRegistry(spec('debgu')).findings.filter(f => f.rule === 'unknown-category').map(f => [f.rule, f.where.path, f.fix])).toEqual([
+    ['unknown-category', 'services.gw.ports.debug.category', expect.stringContaining('debug')]]);
+});
+
+test('mutually exclusive services (compose profiles, one up at a time) may share a port; others still collide', () => {
+  const spec = (exclusiveWith?: string[]) => ({ name: 'doc', kubernetes: false, environments: { dev: { range: [8100, 8199] } }, services: {
+    'ollama-gpu': { ports: { http: { port: 8111 } }, ...(exclusiveWith ? { exclusiveWith } : {}) },
+    'ollama-cpu': { ports: { http: { port: 8111 } } },
+  } });
+  expect(checkRegistry(spec()).findings.map(f => f.rule)).toEqual(['collision']);
+  expect(checkRegistry(spec(['ollama-cpu'])).findings).toEqual([]);
+  expect(checkRegistry(spec(['ollama-cpx'])).findings.map(f => [f.rule, f.where.path])).toEqual([['unknown-service', 'services.ollama-gpu.exclusiveWith[0]'], ['collision', 'services.ollama-cpu.ports.http']]);
+});
+
+test('a known conflict with a planned fix is reported with its fix, counted, and does not fail', () => {
+  const r = checkRegistry({ name: 'doc', kubernetes: false, defactoPorts: false, environments: { dev: { range: [8100, 8199] } }, services: {
+    a: { ports: { http: { port: 8111 } } }, b: { ports: { http: { port: 8111 } } },
+  }, waivers: [{ rule: 'collision', service: 'b', reason: 'b moves with the next release', planned: { owner: 'team-b', by: '2026-03-01' } }] });
+  expect(r.ok).toBe(true);
+  expect(r.findings.map(f => [f.rule, f.waived, f.planned, f.fix])).toEqual([['collision',
+    'known conflict, fix planned by team-b by 2026-03-01: b moves with the next release', { owner: 'team-b', by: '2026-03-01' },
+    "move b.http in dev to a free port in 8100-8199: the next free port is 8112"]]);
+  expect(checkRegistry({ name: 'doc', waivers: [{ rule: 'collision', reason: 'x', planned: { owner: 'o', by: 'March' } }] }).findings.map(f => f.rule)).toEqual(['schema']);
+});
+
+test('import: services of disjoint compose profiles publishing one port become exclusiveWith, and the registry checks clean', () => {
+  const { registryFromCompose } = require('../lib/cli/import-compose');
+  const compose = [
+    'services:',
+    '  ollama-gpu: { image: "ollama/ollama", profiles: [gpu], ports: ["11434:11434"] }',
+    '  ollama-cpu: { image: "ollama/ollama", profiles: [cpu], ports: ["11434:11434"] }',
+    '  web: { image: "example/web", ports: ["8081:80"] }',
+  ].join('\n');
+  const { spec } = registryFromCompose(compose, 'ai');
+  expect(spec.services['ollama-gpu'].exclusiveWith).toEqual(['ollama-cpu']);
+  expect(spec.services.web.exclusiveWith).toBeUndefined();
+  expect(checkRegistry({ ...spec, kubernetes: false }).findings.filter((f: any) => f.rule === 'collision')).toEqual([]);
+});
+
+test('a public hostname per service: checked, listed in PORTS.md, and imported from reverse-proxy labels', () => {
+  const { portsMarkdown } = require('../lib/emit/ports-md');
+  const spec = (hostname: string) => ({ name: 'lab', kubernetes: false, environments: { lab: {} }, services: { gitea: { kind: 'gitea', hostname, ports: { http: { port: 3000 } } } } });
+  const r = checkRegistry(spec('git.example.com'));
+  expect(r.findings).toEqual([]);
+  expect(portsMarkdown(r)).toContain('| 3000 | gitea (git.example.com) | http |');
+  expect(checkRegistry(spec('Git Example')).findings.map(f => [f.rule, f.where.path])).toEqual([['invalid-value', 'services.gitea.hostname']]);
+  const { registryFromCompose } = require('../lib/cli/import-compose');
+  const { spec: imported } = registryFromCompose([
+    'services:',
+    '  gitea:',
+    '    image: gitea/gitea:1.21',
+    '    ports: ["3000:3000"]',
+    '    labels: ["traefik.http.routers.gitea.rule=Host(`git.example.com`)"]',
+  ].join('\n'), 'lab');
+  expect(imported.services.gitea.hostname).toBe('git.example.com');
+});
