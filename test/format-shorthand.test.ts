@@ -83,7 +83,7 @@ test('a public hostname per service: checked, listed in PORTS.md, and imported f
   const spec = (hostname: string) => ({ name: 'lab', kubernetes: false, environments: { lab: {} }, services: { gitea: { kind: 'gitea', hostname, ports: { http: { port: 3000 } } } } });
   const r = checkRegistry(spec('git.example.com'));
   expect(r.findings).toEqual([]);
-  expect(portsMarkdown(r)).toContain('| 3000 | gitea (git.example.com) | http |');
+  expect(portsMarkdown(r)).toContain('| 3000 | gitea (git\\.example\\.com) | http |');
   expect(checkRegistry(spec('Git Example')).findings.map(f => [f.rule, f.where.path])).toEqual([['invalid-value', 'services.gitea.hostname']]);
   const { registryFromCompose } = require('../lib/cli/import-compose');
   const { spec: imported } = registryFromCompose([
