@@ -1,7 +1,7 @@
 export { PROTOCOLS, STATUSES, ENVIRONMENT_KINDS, RegistrySpecSchema } from './model/schema';
 export { Port } from './model/types';
 export type {
-  Range, Protocol, Status, EnvironmentKind, PerEnvironment, Fallback, HealthCheck, PortSpec, PortOptions, Connection, PublicSpec, EntrySpec,
+  Range, Protocol, Status, EnvironmentKind, PerEnvironment, Fallback, HealthCheck, PortSpec, PortOptions, Connection, PublicSpec, RouteSpec, GatewayRef, EntrySpec,
   ServiceSpec, ExternalPort, ExternalSpec, EnvironmentSpec, CategorySpec, AvoidSpec, Waiver, DefactoEntry, ComposeCheck, RegistrySpec, UrlSpec,
 } from './model/types';
 export { RULES } from './model/finding';

@@ -17,7 +17,7 @@ import {
   foreignLockEntries, isPortsApp, isTestingApp, projectLockFile, readLockFile, writeCheckReport, writeLockEntries,
 } from './constructs/app-state';
 import { EMITTERS } from './emit/index';
-import { manifestOf } from './emit/manifest';
+import { gvkOf, manifestOf } from './emit/manifest';
 import { LoadedRegistry, loadBaseFile, locateFindings, parseRegistryText } from './file/registry-file';
 import { RegistryBase, baseProblem, extendSpec } from './model/extend';
 import { Finding, blocking, finding } from './model/finding';
@@ -690,7 +690,9 @@ export class PortRegistry<const E extends string = string> extends Construct {
               obj = new k8s.KubeService(chart, o.id, o.props);
               this.kubeServices.set(key, obj as k8s.KubeService);
             }
-          } else obj = new k8s.KubeNetworkPolicy(chart, o.id, o.props);
+          } else if (o.kind === 'NetworkPolicy') obj = new k8s.KubeNetworkPolicy(chart, o.id, o.props);
+          else if (o.kind === 'Ingress') obj = new k8s.KubeIngress(chart, o.id, o.props);
+          else obj = new ApiObject(chart, o.id, { ...gvkOf(o.kind), ...o.props });
           const list = this.chartObjects.get(chart) ?? [];
           list.push(obj);
           this.chartObjects.set(chart, list);

@@ -15,6 +15,7 @@ import { networkPolicies } from './network-policies';
 import { portMapSvg } from './port-map-svg';
 import { portsMarkdown } from './ports-md';
 import { resolvedJson } from './resolved-json';
+import { GatewayRouteProps, routeObjects } from './routes';
 
 export type { YamlFile } from './compose';
 
@@ -22,7 +23,9 @@ export type { YamlFile } from './compose';
 export type KubeObject =
   | { readonly environment: string; readonly kind: 'Namespace'; readonly id: string; readonly props: k8s.KubeNamespaceProps }
   | { readonly environment: string; readonly kind: 'Service'; readonly id: string; readonly name: string; readonly props: k8s.KubeServiceProps }
-  | { readonly environment: string; readonly kind: 'NetworkPolicy'; readonly id: string; readonly props: k8s.KubeNetworkPolicyProps };
+  | { readonly environment: string; readonly kind: 'NetworkPolicy'; readonly id: string; readonly props: k8s.KubeNetworkPolicyProps }
+  | { readonly environment: string; readonly kind: 'Ingress'; readonly id: string; readonly props: k8s.KubeIngressProps }
+  | { readonly environment: string; readonly kind: 'HTTPRoute' | 'GRPCRoute'; readonly id: string; readonly props: GatewayRouteProps };
 
 /** One output of a resolved registry: files (paths relative to its output folder) and/or Kubernetes objects. */
 export interface Emitter {
@@ -51,6 +54,14 @@ export const EMITTERS: readonly Emitter[] = [
     *objects(r) {
       for (const [environment, policies] of networkPolicies(r)) {
         for (const p of policies) yield { environment, kind: 'NetworkPolicy', id: `policy-${p.name}`, props: p.props };
+      }
+    },
+  },
+  {
+    id: 'routes',
+    *objects(r) {
+      for (const env of r.environments) {
+        for (const o of routeObjects(r, env)) yield { environment: env.name, kind: o.kind, id: `${o.kind.toLowerCase()}-${o.name}`, props: o.props } as KubeObject;
       }
     },
   },

@@ -10,6 +10,7 @@
  */
 import { k8s } from '../../imports/k8s';
 import type { KubeObject } from './index';
+import { GATEWAY_API_VERSION } from './routes';
 
 /**
  * cdk8s' sanitizeValue after its resolve: null and undefined dropped, keys sorted, IntOrString as its
@@ -57,11 +58,16 @@ function plain(value: unknown, filterEmpty: boolean): unknown {
   return out ?? record;
 }
 
-const CLASSES = { Namespace: k8s.KubeNamespace, Service: k8s.KubeService, NetworkPolicy: k8s.KubeNetworkPolicy } as const;
+const CLASSES = { Namespace: k8s.KubeNamespace, Service: k8s.KubeService, NetworkPolicy: k8s.KubeNetworkPolicy, Ingress: k8s.KubeIngress } as const;
+
+/** The group, version and kind of an object the registry writes. */
+export function gvkOf(kind: KubeObject['kind']): { apiVersion: string; kind: string } {
+  return kind === 'HTTPRoute' || kind === 'GRPCRoute' ? { apiVersion: GATEWAY_API_VERSION, kind } : CLASSES[kind].GVK;
+}
 
 /** The manifest cdk8s would render for `o` as a typed construct in a chart without labels or namespace of its own. */
 export function manifestOf(o: KubeObject): Record<string, unknown> {
   const { metadata, ...rest } = o.props as { metadata?: Record<string, unknown> };
   const body = plain({ ...rest, metadata: plain(metadata ?? {}, true) }, false) as Record<string, unknown>;
-  return { ...CLASSES[o.kind].GVK, ...body };
+  return { ...gvkOf(o.kind), ...body };
 }

@@ -93,6 +93,14 @@ export const RULES = {
   'app-protocol-unknown': ['warning', "An un-prefixed appProtocol that is not in IANA's port table (Kubernetes keeps those names for IANA service names)."],
   'fallback-range': ['error', "A category's fallback ranges hold its ports' fallbacks, and no primary port."],
   'workload-drift': ['error', "A container, probe or Service port in the app's own charts that belongs to a registered service agrees with the registry."],
+  'route-invalid': ['error', "A service's `public.route` can be written: it sends to one public TCP port of the service, an HTTPRoute or GRPCRoute names a Gateway in every environment the service runs in, host names are host names and the path a path, and it has only its kind's fields."],
+  'chain-route-backend': ['error', 'An Ingress rule or a Gateway route sends to a Service of its own namespace, on a port that Service has (by number, or by name for an Ingress); as kube-linter\'s `dangling-ingress`.'],
+  'chain-gateway-listener': ['error', "A route's Gateway, when the objects hold it, has the listener the route names (`sectionName`, `port`), of a protocol that carries the route (HTTP or HTTPS)."],
+  'chain-no-pods': ['warning', "A Service with a selector selects a pod of the workloads in its namespace (as kube-linter's `dangling-service`); the registry's own Services, whose pods may be deployed elsewhere, only where their namespace has workloads."],
+  'chain-target-port': ['error', "A Service's `targetPort` (a number, or a name) is a container port of the pods it selects."],
+  'chain-protocol': ['error', 'The protocols of one chain agree: a route carries TCP, a Service port and the container port it reaches, and a NetworkPolicy port and the container port it opens, have one protocol.'],
+  'chain-probe-port': ['error', "A probe's port (a number, or a name) is one its container declares (as kube-linter's `liveness-port`, `readiness-port` and `startup-port`)."],
+  'chain-policy-port': ['error', "A NetworkPolicy opens the port the pods listen on (the Service's `targetPort`), not the Service's port: policies see traffic after the Service's translation."],
   'waiver-invalid': ['error', 'A waiver names a rule that keeps the output valid (names, ranges, references, duplicates …); such rules cannot be waived.'],
 } as const satisfies Record<string, readonly [Severity, string]>;
 
@@ -108,7 +116,7 @@ export const UNWAIVABLE_RULES: ReadonlySet<RuleId> = new Set<RuleId>([
   'schema', 'port-range', 'port-source', 'offset-without-band', 'invalid-range', 'no-free-port',
   'service-name', 'namespace-name', 'port-name', 'duplicate-service', 'env-var-collision',
   'unknown-service', 'unknown-port', 'unknown-environment', 'unknown-category', 'invalid-cidr', 'invalid-value', 'namespace-shared', 'app-protocol',
-  'waiver-unused', 'waiver-invalid',
+  'route-invalid', 'waiver-unused', 'waiver-invalid',
 ]);
 
 /** Builds a finding with the rule's default severity. */

@@ -138,12 +138,46 @@ export const ConnectionSchema = z.strictObject({
 /** A declared connection: the only way traffic between services is allowed. */
 export type Connection = z.infer<typeof ConnectionSchema>;
 
+/** The kinds of route a public service can ask for. */
+export const ROUTE_KINDS = ['Ingress', 'HTTPRoute', 'GRPCRoute'] as const;
+
+/** Schema of a reference to a Gateway the platform runs (not generated): a Gateway API `parentRef`. */
+export const GatewayRefSchema = z.strictObject({
+  /** The Gateway's name. */
+  name,
+  /** Its namespace. @default the route's (the environment's) namespace */
+  namespace: z.string().optional(),
+  /** The listener of the Gateway the route attaches to. @default every listener that allows it */
+  sectionName: z.string().optional(),
+});
+/** A Gateway of the platform's that routes attach to. */
+export type GatewayRef = z.infer<typeof GatewayRefSchema>;
+
+/** Schema of the route a public service asks for from outside: an Ingress, an HTTPRoute or a GRPCRoute. */
+export const RouteSpecSchema = z.strictObject({
+  kind: z.enum(ROUTE_KINDS),
+  /** Host names the route answers, the same in every environment or per environment. @default every host */
+  hostnames: perEnvironment(z.array(z.string())).optional(),
+  /** The path prefix (Ingress, HTTPRoute). @default '/' */
+  path: z.string().optional(),
+  /** The name of the service port the route sends to. @default its only public TCP port */
+  port: z.string().optional(),
+  /** The Ingress class (Ingress only). @default the cluster's default class */
+  ingressClassName: z.string().optional(),
+  /** The Gateway an HTTPRoute or GRPCRoute attaches to. @default the environment's `gateway` */
+  gateway: GatewayRefSchema.optional(),
+});
+/** The route a public service asks for. */
+export type RouteSpec = z.infer<typeof RouteSpecSchema>;
+
 /** Schema of the sources a public service admits. */
 export const PublicSpecSchema = z.strictObject({
   /** Namespaces allowed in, e.g. the ingress controller's. */
   namespaces: z.array(z.string()).optional(),
   /** Source address blocks allowed in. */
   cidrs: z.array(z.string()).optional(),
+  /** An Ingress or Gateway API route to it, generated in each environment's namespace. @default none */
+  route: RouteSpecSchema.optional(),
 });
 /** Sources a public service admits: namespaces and CIDRs. */
 export type PublicSpec = z.infer<typeof PublicSpecSchema>;
@@ -239,6 +273,8 @@ export const EnvironmentSpecSchema = z.strictObject({
   nodePortRange: RangeSchema.optional(),
   /** Its band is shared with the other registries of the base (or checked together): theirs may overlap it. @default false */
   shared: z.boolean().optional(),
+  /** The Gateway the HTTPRoutes and GRPCRoutes of this environment attach to (the platform's; not generated). @default none */
+  gateway: GatewayRefSchema.optional(),
 });
 /** An environment: band, namespace, scope, kind, NodePort range. */
 export type EnvironmentSpec = z.infer<typeof EnvironmentSpecSchema>;

@@ -94,12 +94,40 @@ export interface Connection {
   url?: UrlSpec;
 }
 
+/** A Gateway of the platform's (not generated) that routes attach to: a Gateway API `parentRef`. */
+export interface GatewayRef {
+  /** The Gateway's name. */
+  name: string;
+  /** Its namespace. @default the route's (the environment's) namespace */
+  namespace?: string;
+  /** The listener the route attaches to. @default every listener that allows it */
+  sectionName?: string;
+}
+
+/** The route a public service asks for from outside, generated in each environment's namespace. */
+export interface RouteSpec {
+  /** An Ingress (networking.k8s.io/v1), an HTTPRoute or a GRPCRoute (gateway.networking.k8s.io/v1). */
+  kind: 'Ingress' | 'HTTPRoute' | 'GRPCRoute';
+  /** Host names the route answers, the same in every environment or per environment. @default every host */
+  hostnames?: PerEnvironment<string[]>;
+  /** The path prefix (Ingress, HTTPRoute). @default '/' */
+  path?: string;
+  /** The name of the service port the route sends to. @default its only public TCP port */
+  port?: string;
+  /** The Ingress class (Ingress only). @default the cluster's default class */
+  ingressClassName?: string;
+  /** The Gateway an HTTPRoute or GRPCRoute attaches to. @default the environment's `gateway` */
+  gateway?: GatewayRef;
+}
+
 /** The sources a public service admits. */
 export interface PublicSpec {
   /** Namespaces allowed in, e.g. the ingress controller's. @default none */
   namespaces?: string[];
   /** Source address blocks allowed in. @default none */
   cidrs?: string[];
+  /** An Ingress or Gateway API route to it, generated in each environment's namespace (list the controller's or gateway's namespace in `namespaces`). @default none */
+  route?: RouteSpec;
 }
 
 /** What services and externals both have: who, what, where. */
@@ -205,6 +233,8 @@ export interface EnvironmentSpec {
    * of registries sharing a base must not overlap otherwise). @default false
    */
   shared?: boolean;
+  /** The Gateway the HTTPRoutes and GRPCRoutes of this environment attach to (the platform's; not generated). @default none */
+  gateway?: GatewayRef;
 }
 
 /** Named ranges services and externals can be placed in. */

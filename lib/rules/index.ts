@@ -22,6 +22,7 @@ import { chosenVariables, connectionVariableClashes } from './variables';
 import { selectorOverlap } from './selectors';
 import { values } from './values';
 import { deadWiring } from './wiring';
+import { routes } from './routes';
 
 export type { Rule, RuleContext, Syntax, Walk } from './rule';
 
@@ -50,6 +51,7 @@ const WALKS: readonly Walk[] = [
   // What the allocator met while placing ports (port values, sources, collisions, free ports, the lock).
   { id: 'allocation', run: c => c.allocation.findings },
   deadWiring,
+  routes,
   { id: 'connections', run: c => connectionWalk(c).findings },
 ];
 
@@ -107,6 +109,7 @@ export const RULE_LIST: readonly Rule[] = [
   // avoided or privileged and values that are no port: those rules read both.
   ...PLACEMENT_RULES.map(rule => (ALSO_WALKED.has(rule.id) ? { ...rule, check: (ctx: RuleContext) => [...walkedRule(rule.id).check(ctx), ...rule.check(ctx)] } : rule)),
   walkedRule('dead-wiring'),
+  walkedRule('route-invalid'),
   walkedRule('no-policies'),
   walkedRule('unreachable'),
   walkedRule('inactive-target'),
