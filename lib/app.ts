@@ -174,7 +174,8 @@ export class PortsApp extends App {
       r._close(results[i]);
     });
     const drift = registries.flatMap((r, i) => r._drift(results[i]));
-    if (drift.length) return { ok: false, findings: [...findings, ...drift], files: empty, registries: resolved, lockChanged: false };
+    if (stops(drift)) return { ok: false, findings: [...findings, ...drift], files: empty, registries: resolved, lockChanged: false };
+    findings.push(...drift); // warnings of the port chain (chain-no-pods)
 
     const constructs = this.node.findAll();
     // Registries validate themselves through cdk8s (see PortRegistry); here they were checked above.

@@ -18,6 +18,7 @@ import {
 } from './constructs/app-state';
 import { EMITTERS } from './emit/index';
 import { gvkOf, manifestOf } from './emit/manifest';
+import { appPortChain } from './constructs/port-chain';
 import { LoadedRegistry, loadBaseFile, locateFindings, parseRegistryText } from './file/registry-file';
 import { RegistryBase, baseProblem, extendSpec } from './model/extend';
 import { Finding, blocking, finding } from './model/finding';
@@ -617,7 +618,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
       const moved = r.handedOut.filter(h => h.now(res) !== h.value).map(h =>
         `${h.label} gave ${h.value} when it was called, but the synth writes ${h.now(res)}: a declaration after the call moved it; ` +
         'call it after every declaration, or pin the port (Port.fixed, Port.offset, or the lock file)');
-      const messagesOf = [...drift.map(formatFinding), ...moved];
+      const messagesOf = [...blocking(drift).map(formatFinding), ...moved];
       if (messagesOf.length) messages.set(r, messagesOf);
     }
     if (!isPortsApp(root)) plainAppSynth(root, byRegistry, findings, messages.size === 0);
@@ -628,9 +629,17 @@ export class PortRegistry<const E extends string = string> extends Construct {
   public _drift(resolved: ResolvedRegistry): Finding[] {
     if (this.driftOf?.resolved !== resolved) {
       const isRegistryChart = (chart: Chart) => REGISTRY_CHARTS.has(chart);
-      this.driftOf = { resolved, findings: [...this.bindFindings, ...workloadDrift(resolved, this.node.root as Construct, isRegistryChart, this.bindings)] };
+      this.driftOf = { resolved, findings: [...this.bindFindings, ...workloadDrift(resolved, this.node.root as Construct, isRegistryChart, this.bindings), ...this.chainOfApp(isRegistryChart)] };
     }
     return this.driftOf.findings;
+  }
+
+  /** The app's port chain (lib/constructs/port-chain.ts), reported by its first registry only. @internal */
+  private chainOfApp(isRegistryChart: (chart: Chart) => boolean): Finding[] {
+    const all = registriesOf(this.node.root);
+    if (all[0] !== this) return [];
+    const clean = all.map(r => ({ r, res: r.cached ?? r.appResolution().get(r) })).filter(x => x.res?.ok);
+    return appPortChain(this.node.root as Construct, isRegistryChart, clean.map(({ r, res }) => ({ name: r.node.id, manifests: r._manifests(res!) })));
   }
 
   /** Drift found for a resolution: computed once per resolution. */

@@ -29,6 +29,8 @@ export interface Loaded {
   readonly problems: readonly LoadProblem[];
   /** Values the API server would reject. */
   readonly invalid: readonly InvalidValue[];
+  /** The objects read, each with its file (for checks beyond the traffic: the port chain). */
+  readonly objects?: readonly SourcedObject[];
 }
 
 /**
@@ -622,5 +624,5 @@ export function loadFolder(dir: string): Loaded {
   const objects = parsed.objects;
   const problems = [...entries.problems, ...parsed.problems].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   const invalid: InvalidValue[] = [];
-  return { cluster: clusterOf(objects, invalid), problems, invalid };
+  return { cluster: clusterOf(objects, invalid), problems, invalid, objects };
 }
