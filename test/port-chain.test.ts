@@ -80,6 +80,9 @@ describe('hand-written objects', () => {
     expect(num.message).toBe('Service shop/web port http sends to targetPort 8080, but Deployment shop/web, which it selects, has no container port of that number (its ports: http 8081/TCP)');
     expect(chain(WEB, service('web', [{ port: 80, targetPort: 'web' }]))[0].message).toMatch(/targetPort "web", but Deployment shop\/web, which it selects, has no container port named so/);
     expect(chain(WEB, service('web', [{ port: 8080 }]))).toEqual([]); // no targetPort: the port itself
+    expect(num.severity).toBe('error');
+    // Pods that declare no port at all may listen on it: a warning.
+    expect(chain(deployment('web', []), WEB_SVC).map(f => [f.rule, f.severity])).toEqual([['chain-target-port', 'warning']]);
     expect(rules(chain(WEB, service('web', [{ port: 80, targetPort: 8080, protocol: 'UDP' }])))).toEqual(['chain-protocol']);
   });
 
@@ -87,9 +90,10 @@ describe('hand-written objects', () => {
     const probed = (probe: any) => chain(deployment('web', [{ name: 'http', containerPort: 8080 }], probe));
     expect(probed({ readinessProbe: { httpGet: { port: 8080 } }, startupProbe: { tcpSocket: { port: 'http' } } })).toEqual([]);
     const [wrong] = probed({ livenessProbe: { httpGet: { port: 9090 } } });
-    expect(wrong).toMatchObject({ rule: 'chain-probe-port', where: { port: 9090, path: 'k8s/0.yaml/Deployment/web.spec.template.spec.containers[0].livenessProbe' } });
+    // An undeclared number is probed all the same (a warning); a name the kubelet cannot resolve fails the probe (an error).
+    expect(wrong).toMatchObject({ rule: 'chain-probe-port', severity: 'warning', where: { port: 9090, path: 'k8s/0.yaml/Deployment/web.spec.template.spec.containers[0].livenessProbe' } });
     expect(wrong.message).toBe('Deployment shop/web, container main: the livenessProbe probes port 9090, which the container does not open (its ports: http 8080/TCP; kube-linter: liveness-port)');
-    expect(rules(probed({ readinessProbe: { tcpSocket: { port: 'health' } } }))).toEqual(['chain-probe-port']);
+    expect(probed({ readinessProbe: { tcpSocket: { port: 'health' } } }).map(f => [f.rule, f.severity])).toEqual([['chain-probe-port', 'error']]);
   });
 
   test('NetworkPolicy port -> the targetPort: a policy on the Service port opens nothing; a protocol mismatch; a name no pod has', () => {

@@ -313,6 +313,12 @@ const cases: Record<string, Case> = {
     where: { service: 'api', other: 'worker', path: 'services.api.connectsTo[1]' },
     good: s => { s.environments = { production: s.environments.production }; },
   },
+  'a route to a port the service does not have': {
+    rule: 'route-invalid', bad: s => { s.services.api.public = { namespaces: ['ingress-nginx'], route: { kind: 'Ingress', port: 'htp' } }; },
+    where: { service: 'api', path: 'services.api.public.route.port' },
+    good: s => { s.services.api.public = { namespaces: ['ingress-nginx'], route: { kind: 'Ingress', port: 'http' } }; },
+    fix: /name one of api's ports/,
+  },
   'a connection that names no port, to a target with two ports': {
     rule: 'unknown-port', bad: s => { s.services.worker.ports.grpc = { offset: 21 }; },
     where: { service: 'api', other: 'worker', path: 'services.api.connectsTo[1]' },
@@ -384,8 +390,11 @@ describe.each(Object.entries(cases))('%s', (_title, c) => {
   });
 });
 
+/** Rules of the manifests (the port chain, routes against public): their cases are in test/port-chain.test.ts and test/route-exposure.test.ts. */
+const CHAIN_RULES = Object.keys(RULES).filter(r => r.startsWith('chain-') || r === 'route-undeclared' || r === 'route-missing');
+
 test('every rule of the checker has a failing case here, in the lock tests or in the compose tests', () => {
-  const covered = new Set([...Object.values(cases).map(c => c.rule), 'lock-stale', 'lock-outdated', 'compose-drift', 'compose-file', 'workload-drift']);
+  const covered = new Set([...Object.values(cases).map(c => c.rule), 'lock-stale', 'lock-outdated', 'compose-drift', 'compose-file', 'workload-drift', ...CHAIN_RULES]);
   expect(Object.keys(RULES).filter(r => !covered.has(r as keyof typeof RULES))).toEqual([]);
 });
 
@@ -394,7 +403,7 @@ test('the rule list has one entry per rule, each listed once with its own severi
   expect(new Set(ids).size).toBe(ids.length);
   for (const r of RULE_LIST) expect({ id: r.id, severity: r.severity }).toEqual({ id: r.id, severity: RULES[r.id][0] });
   // Rules that need the lock file, compose files, other registries, the app's own charts or the waivers themselves.
-  const pipeline = ['lock-outdated', 'compose-drift', 'compose-file', 'workload-drift', 'waiver-unused', 'waiver-invalid'];
+  const pipeline = ['lock-outdated', 'compose-drift', 'compose-file', 'workload-drift', 'waiver-unused', 'waiver-invalid', ...CHAIN_RULES];
   expect(Object.keys(RULES).filter(id => !ids.includes(id as keyof typeof RULES) && !pipeline.includes(id))).toEqual([]);
   // Each entry reports its own rule only.
   let checked = 0;

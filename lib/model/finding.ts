@@ -97,10 +97,12 @@ export const RULES = {
   'chain-route-backend': ['error', 'An Ingress rule or a Gateway route sends to a Service of its own namespace, on a port that Service has (by number, or by name for an Ingress); as kube-linter\'s `dangling-ingress`.'],
   'chain-gateway-listener': ['error', "A route's Gateway, when the objects hold it, has the listener the route names (`sectionName`, `port`), of a protocol that carries the route (HTTP or HTTPS)."],
   'chain-no-pods': ['warning', "A Service with a selector selects a pod of the workloads in its namespace (as kube-linter's `dangling-service`); the registry's own Services, whose pods may be deployed elsewhere, only where their namespace has workloads."],
-  'chain-target-port': ['error', "A Service's `targetPort` (a number, or a name) is a container port of the pods it selects."],
+  'chain-target-port': ['error', "A Service's `targetPort` (a number, or a name) is a container port of the pods it selects (a warning for a number when the pods declare no port at all)."],
   'chain-protocol': ['error', 'The protocols of one chain agree: a route carries TCP, a Service port and the container port it reaches, and a NetworkPolicy port and the container port it opens, have one protocol.'],
-  'chain-probe-port': ['error', "A probe's port (a number, or a name) is one its container declares (as kube-linter's `liveness-port`, `readiness-port` and `startup-port`)."],
+  'chain-probe-port': ['error', "A probe's port is one its container declares (as kube-linter's `liveness-port`, `readiness-port` and `startup-port`): an error for a name the kubelet cannot resolve, a warning for an undeclared number (probed all the same)."],
   'chain-policy-port': ['error', "A NetworkPolicy opens the port the pods listen on (the Service's `targetPort`), not the Service's port: policies see traffic after the Service's translation."],
+  'route-undeclared': ['error', '`verify`: an Ingress or Gateway route of the folder exposes a registry service, or a port of it, that the registry does not declare public (`public`, and not `public: false` on the port).'],
+  'route-missing': ['warning', '`verify`: a service whose `public.route` asks for a route has no Ingress or route in its namespace that reaches it.'],
   'waiver-invalid': ['error', 'A waiver names a rule that keeps the output valid (names, ranges, references, duplicates …); such rules cannot be waived.'],
 } as const satisfies Record<string, readonly [Severity, string]>;
 

@@ -5,7 +5,7 @@
  * TCP when not given, a targetPort the port when not given, 0 or "").
  */
 import { MANAGED_BY } from '../emit/kubernetes';
-import { Finding, RuleId, finding } from '../model/finding';
+import { Finding, RuleId, Severity, finding } from '../model/finding';
 
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -188,6 +188,6 @@ function policyOf(o: Json, source: ChainObject, ix: ChainIndex): PolicyOf {
 }
 
 /** A finding about an object of the chain: `where` names its file or chart path. */
-export function chainFinding(rule: RuleId, origin: ChainObject, object: string, path: string, message: string, fix: string, port?: number): Finding {
-  return finding(rule, message, { path: `${origin.origin}/${object}${path}`, ...(origin.file ? { file: origin.file } : {}), ...(port !== undefined ? { port } : {}) }, fix);
+export function chainFinding(rule: RuleId, origin: ChainObject, object: string, path: string, message: string, fix: string, port?: number, severity?: Severity): Finding {
+  return finding(rule, message, { path: `${origin.origin}/${object}${path}`, ...(origin.file ? { file: origin.file } : {}), ...(port !== undefined ? { port } : {}) }, fix, severity);
 }

@@ -8,7 +8,7 @@ import { ChainIndex, Json, Other, chainFinding } from './port-chain-index';
 const list = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(x => typeof x === 'object' && x !== null) : []);
 
 /** The backends of an Ingress or a Gateway route: the Service, the port (number or name) and where it is written. */
-function backendsOf(r: Other): Array<{ path: string; service: string; namespace: string; port?: number | string }> {
+export function backendsOf(r: Other): Array<{ path: string; service: string; namespace: string; port?: number | string }> {
   const j = r.json;
   if (j.kind === 'Ingress') {
     const out: Array<{ path: string; service: string; namespace: string; port?: number | string }> = [];

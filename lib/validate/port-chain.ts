@@ -51,7 +51,9 @@ function serviceFindings(ix: ChainIndex, svc: Service): Finding[] {
         out.push(chainFinding('chain-target-port', svc.source, `Service/${svc.name}`, at,
           `${label} port ${sp.name ?? sp.port} sends to targetPort ${JSON.stringify(sp.targetPort)}, but ${end}, which it selects, has no container port ${typeof sp.targetPort === 'string' ? 'named so' : 'of that number'} (its ports: ${all.map(portText).join(', ') || 'none'})`,
           all.length ? `set targetPort to one of ${end}'s container ports (by number or name), or declare containerPort ${JSON.stringify(sp.targetPort)} in its container` : `declare the port the container listens on (containerPort) in ${end}`,
-          typeof sp.targetPort === 'number' ? sp.targetPort : undefined));
+          typeof sp.targetPort === 'number' ? sp.targetPort : undefined,
+          // A number reaches a process that listens without declaring its port; a name that no container declares reaches nothing.
+          typeof sp.targetPort === 'number' && all.length === 0 ? 'warning' : undefined));
       } else if (!reached.some(p => p.protocol === sp.protocol)) {
         out.push(chainFinding('chain-protocol', svc.source, `Service/${svc.name}`, `.spec.ports[${i}].protocol`,
           `${label} port ${sp.name ?? sp.port} is ${sp.protocol}, but the container port it reaches in ${end} is ${reached.map(portText).join(', ')}`,
@@ -72,7 +74,9 @@ function probeFindings(w: Workload): Finding[] {
       out.push(chainFinding('chain-probe-port', w.source, `${w.kind}/${w.name}`, `${w.templatePath}.spec.containers[${ci}].${probe.kind}`,
         `${w.kind} ${w.namespace}/${w.name}, container ${c.name}: the ${probe.kind} probes port ${JSON.stringify(probe.port)}, which the container does not open (its ports: ${c.ports.map(portText).join(', ') || 'none'}; kube-linter: ${probe.kind.replace('Probe', '')}-port)`,
         c.ports.length ? `probe one of the container's ports, or declare containerPort ${JSON.stringify(probe.port)}` : 'declare the port the probe checks in the container (containerPort)',
-        typeof probe.port === 'number' ? probe.port : undefined));
+        typeof probe.port === 'number' ? probe.port : undefined,
+        // The kubelet probes an undeclared number all the same (a warning, as kube-linter's); a name it cannot resolve fails the probe.
+        typeof probe.port === 'number' ? 'warning' : undefined));
     }
   });
   return out;
