@@ -11,6 +11,9 @@ import type * as Load from '../netpol/load';
 import type { InvalidValue, Loaded } from '../netpol/load';
 import { UsageError, hasRegistryFile, isResolved, loadRegistries, resolvedFilesUnder } from './registries';
 import { appCommand, appOutput, checkApp } from './app-check';
+import type { Finding } from '../model/finding';
+import type * as PortChain from '../validate/port-chain';
+import type * as RouteExposure from '../validate/route-exposure';
 
 /** The manifest loader, loaded when a traffic command runs (not at every command's start). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -121,4 +124,18 @@ export function loadBase(cwd: string, base: string, folder: string): Loaded {
   const dir = path.resolve(cwd, base);
   if (fs.existsSync(dir) && fs.statSync(dir).isDirectory()) return netpolLoad().loadFolder(dir);
   return loadAtRevision(cwd, base, folder);
+}
+
+/**
+ * The checks of a folder beyond its traffic: the port chain (lib/validate/port-chain.ts) and the
+ * exposure through its routes against the registries' `public` entries (lib/validate/route-exposure.ts).
+ */
+export function manifestChecks(objects: readonly Load.SourcedObject[], registries: readonly TrafficRegistry[]): Array<Finding & { readonly severity: 'error' | 'warning' }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { portChain } = require('../validate/port-chain') as typeof PortChain;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { routeDeclarations, routeExposures } = require('../validate/route-exposure') as typeof RouteExposure;
+  const chained = objects.map(o => ({ object: o.object, origin: o.file, file: o.file }));
+  // (None of these rules is an `info`.)
+  return [...portChain(chained), ...routeDeclarations(routeExposures(chained), registries, chained)] as Array<Finding & { readonly severity: 'error' | 'warning' }>;
 }

@@ -59,7 +59,7 @@ export function routeExposures(objects: readonly ChainObject[]): RouteExposure[]
 }
 
 /** The exposures through routes against the registries' `public` entries. */
-export function routeDeclarations(exposures: readonly RouteExposure[], registries: readonly ResolvedRegistry[], objects: readonly ChainObject[]): Finding[] {
+export function routeDeclarations(exposures: readonly RouteExposure[], registries: ReadonlyArray<Pick<ResolvedRegistry, 'spec' | 'environments' | 'allocations'>>, objects: readonly ChainObject[]): Finding[] {
   const out: Finding[] = [];
   const ix = indexObjects(objects);
   for (const r of registries) {
@@ -70,7 +70,7 @@ export function routeDeclarations(exposures: readonly RouteExposure[], registrie
         const svc = services[name];
         const allocations = r.allocations.filter(a => a.of === 'service' && a.service === name && a.environment === env.name);
         if (!allocations.length) continue;
-        const labels = podLabelsOf(r, name);
+        const labels = podLabelsOf(r as ResolvedRegistry, name); // (it reads the spec only)
         const service = ix.service(env.namespace, name);
         // A route reaches the service when it names the registry's Service, or a Service that selects the service's pods.
         const reaching = mine.filter(e => e.service === name || (ix.service(env.namespace, e.service)?.selector !== undefined && selects(labels, ix.service(env.namespace, e.service)!.selector!)));

@@ -7,6 +7,7 @@
 import { Command, Option } from 'commander';
 import type * as Load from '../../netpol/load';
 import type * as ConnListModule from '../../netpol/connlist';
+import type * as RouteExposureModule from '../../validate/route-exposure';
 import { EXIT, Io, UsageError, errColours, printable } from '../io';
 import { LIST_FORMATS, addFormatOptions, formatOf } from '../format-output';
 import { manifestsFolder } from '../traffic';
@@ -18,19 +19,31 @@ const csvField = (t: string) => (/[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"`
 const mdCell = (t: string) => t.replace(/[|\\`<>]/g, c => `\\${c}`);
 const dotString = (t: string) => `"${t.replace(/["\\]/g, c => `\\${c}`)}"`;
 
-function render(list: ConnListModule.ConnList, format: Format, exposure: boolean): string {
+/** A way in from outside through an Ingress or Gateway route: `[Ingress shop/web]` to the workload, on the port it receives. */
+interface RouteRow { readonly route: string; readonly hosts: string; readonly dst: string; readonly conn: string }
+
+function routeRows(objects: readonly Load.SourcedObject[]): RouteRow[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { routeExposures } = require('../../validate/route-exposure') as typeof RouteExposureModule;
+  return routeExposures(objects.map(o => ({ object: o.object, origin: o.file, file: o.file }))).flatMap(e => e.pods.map((pod, i) => ({
+    route: `[${e.route}]`, hosts: e.hosts.join(',') || '*', dst: `${pod}[${e.kinds[i]}]`, conn: `${e.protocol} ${e.targetPort}`,
+  })));
+}
+
+function render(list: ConnListModule.ConnList, format: Format, exposure: boolean, routes: readonly RouteRow[] = []): string {
   const rows = list.connections;
   const ex = [...list.egressExposure.map(c => ({ ...c, direction: 'egress' })), ...list.ingressExposure.map(c => ({ ...c, direction: 'ingress' }))];
   switch (format) {
     case 'json':
       return `${JSON.stringify(exposure
-        ? { connlist: rows, exposure: { egress: list.egressExposure, ingress: list.ingressExposure }, unprotected: list.unprotected }
+        ? { connlist: rows, exposure: { egress: list.egressExposure, ingress: list.ingressExposure, routes }, unprotected: list.unprotected }
         : rows, null, 2)}\n`;
     case 'csv': {
       const lines = ['src,dst,conn', ...rows.map(c => [c.src, c.dst, c.conn].map(csvField).join(','))];
       if (exposure) {
         lines.push('', 'exposure,workload,peer,conn', ...ex.map(c => [c.direction, c.direction === 'egress' ? c.src : c.dst, c.direction === 'egress' ? c.dst : c.src, c.conn].map(csvField).join(',')));
         lines.push('', 'unprotected,open', ...list.unprotected.map(u => [u.workload, u.open.join(' ')].map(csvField).join(',')));
+        if (routes.length) lines.push('', 'route,hosts,workload,conn', ...routes.map(r => [r.route, r.hosts, r.dst, r.conn].map(csvField).join(',')));
       }
       return `${lines.join('\n')}\n`;
     }
@@ -40,6 +53,7 @@ function render(list: ConnListModule.ConnList, format: Format, exposure: boolean
         lines.push('', '## Exposure Analysis Result', '', '| exposure | workload | peer | conn |', '|----------|----------|------|------|',
           ...ex.map(c => `| ${c.direction} | ${mdCell(c.direction === 'egress' ? c.src : c.dst)} | ${mdCell(c.direction === 'egress' ? c.dst : c.src)} | ${mdCell(c.conn)} |`));
         lines.push('', '| unprotected workload | open |', '|----------------------|------|', ...list.unprotected.map(u => `| ${mdCell(u.workload)} | ${u.open.join(', ')} |`));
+        if (routes.length) lines.push('', '| route | hosts | workload | conn |', '|-------|-------|----------|------|', ...routes.map(r => `| ${mdCell(r.route)} | ${mdCell(r.hosts)} | ${mdCell(r.dst)} | ${mdCell(r.conn)} |`));
       }
       return `${lines.join('\n')}\n`;
     }
@@ -59,6 +73,10 @@ function render(list: ConnListModule.ConnList, format: Format, exposure: boolean
       for (const c of [...rows, ...(exposure ? [...list.egressExposure, ...list.ingressExposure] : [])]) {
         out.push(`\t${dotString(c.src)} -> ${dotString(c.dst)} [label=${dotString(c.conn)} color="gold2" fontcolor="darkgreen"]`);
       }
+      for (const r of exposure ? routes : []) {
+        out.push(`\t${dotString(r.route)} [label=${dotString(`${r.route} ${r.hosts}`)} color="red2" fontcolor="red2" shape=box]`);
+        out.push(`\t${dotString(r.route)} -> ${dotString(r.dst)} [label=${dotString(r.conn)} color="red2" fontcolor="darkgreen"]`);
+      }
       out.push('}');
       return `${out.join('\n')}\n`;
     }
@@ -68,6 +86,7 @@ function render(list: ConnListModule.ConnList, format: Format, exposure: boolean
         lines.push('', 'Exposure Analysis Result:', 'Egress Exposure:', ...list.egressExposure.map(c => `${c.src}  =>  ${c.dst} : ${c.conn}`));
         lines.push('', 'Ingress Exposure:', ...list.ingressExposure.map(c => `${c.dst}  <=  ${c.src} : ${c.conn}`));
         lines.push('', 'Workloads no policy protects:', ...(list.unprotected.length ? list.unprotected.map(u => `${u.workload} : ${u.open.map(o => (o === 'hostNetwork' ? 'host network (no policy applies)' : `${o} open`)).join(', ')}`) : ['(none)']));
+        if (routes.length) lines.push('', 'Exposure through routes (Ingress, Gateway API):', ...routes.map(r => `${r.dst}  <=  ${r.route} ${r.hosts} : ${r.conn}`));
       }
       return `${lines.map(printable).join('\n')}\n`;
     }
@@ -90,7 +109,7 @@ export function connlist(io: Io, folder: string, opts: { format?: string; json?:
   for (const v of loaded.invalid) {
     io.err(`${errColours(io).yellow('warning')}: ${printable(`${v.file}: ${v.object} in ${v.namespace}: ${v.message}; the API server rejects the object (fix: ${v.fix})`)}\n`);
   }
-  io.out(render(connList(loaded.cluster, { exposure: !!opts.exposure }), format, !!opts.exposure));
+  io.out(render(connList(loaded.cluster, { exposure: !!opts.exposure }), format, !!opts.exposure, opts.exposure ? routeRows(loaded.objects ?? []) : []));
   return EXIT.CLEAN;
 }
 

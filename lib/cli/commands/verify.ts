@@ -10,14 +10,15 @@ import type * as Load from '../../netpol/load';
 import { PATH_FORMATS, Reported, addFormatOptions, formatOf, listPaths, printFindings } from '../format-output';
 import { findInFolder, objectPosition } from '../manifest-positions';
 import { EXIT, Io, UsageError, errColours, json, outColours, packageVersion, printable, registriesOption } from '../io';
-import { manifestsFolder, trafficRegistries } from '../traffic';
+import { manifestChecks, manifestsFolder, trafficRegistries } from '../traffic';
 
 /**
  * A traffic finding for code scanning: the first policy it names (at the line of its name), else
  * the object it is about, else its namespace's Namespace object (or the first object in it), else
  * the pod at the end of the path.
  */
-function reported(f: Pick<Verify.TrafficFinding, 'rule' | 'severity' | 'message' | 'fix' | 'where' | 'policies'>, cwd: string, folder: string): Reported {
+function reported(f: Pick<Verify.TrafficFinding, 'severity' | 'message' | 'fix' | 'policies'> & { readonly rule: string; readonly where: Partial<Verify.TrafficFinding['where']> & { readonly file?: string } },
+  cwd: string, folder: string): Reported {
   const dir = path.resolve(cwd, folder);
   const policy = f.policies?.find(p => p.file);
   const [kind, name] = policy ? ['NetworkPolicy', policy.policy] : f.where.object ? f.where.object.split('/') : [];
@@ -47,7 +48,7 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
   const pc = outColours(io);
   const dir = manifestsFolder(io.cwd, folder);
   const registries = trafficRegistries(io.cwd, dir, opts.registry ?? []);
-  const { cluster, problems, invalid } = loadFolder(dir);
+  const { cluster, problems, invalid, objects } = loadFolder(dir);
   // A folder with nothing to verify (empty, mistyped, or compose files only) must not read as verified.
   if (cluster.pods.length === 0 && cluster.policies.length === 0 && problems.length === 0) {
     throw new UsageError(`${folder} holds no workload, Service or NetworkPolicy (no .yaml, .yml or .json file with a kind): pass the folder of manifests (default: manifests, what the synth writes)`);
@@ -66,6 +67,7 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
     ...problems.map(p => ({ rule: 'manifest-unreadable' as const, severity: 'error' as const, message: `${p.file}: ${p.message}`, where: { file: p.file }, fix: 'fix or remove the file; verify reads every .yaml, .yml and .json under the folder that mentions a kind' })),
     ...invalid.map(invalidValueFinding),
     ...result.findings,
+    ...manifestChecks(objects ?? [], registries),
   ];
   const errors = findings.filter(f => f.severity === 'error').length;
   const warnings = findings.length - errors;
