@@ -18,6 +18,7 @@ import { InvalidValue, POD_KINDS, clusterOf } from './netpol/load';
 import { TooManyPaths, describeTraffic, findingList, invalidValueFinding, verifyCluster } from './netpol/verify';
 import type { Path } from './netpol/cluster';
 import { trafficSvg } from './netpol/traffic-svg';
+import { routeExposures, routePaths } from './validate/route-exposure';
 
 /** Props of {@link PortsApp}: the cdk8s AppProps plus where the checked output and the lock go. */
 export interface PortsAppProps extends AppProps {
@@ -274,11 +275,13 @@ export class PortsApp extends App {
     if (traffic && !traffic.ok) return fail(describeTraffic(traffic.findings), findings);
     const notes: string[] = verifies ? [] : [`traffic not verified: the output has ${pods.toLocaleString('en')} ${pods === 1 ? 'pod' : 'pods'}, more than the synth verifies (trafficVerifyLimit ${this.trafficVerifyLimit.toLocaleString('en')}); run cdk8s-ports verify ${this.manifestsDir} (no traffic pictures were drawn)`];
     // Who may talk to whom in each environment, as the policies allow it (not as the registry intends).
+    // (With the ways in through the Ingresses and Gateway routes being written, where the policies admit them.)
+    const drawn = traffic ? [...traffic.allowed, ...routePaths(routeExposures(objects.map(o => ({ object: o.object, origin: o.file }))), traffic.allowed)] : [];
     for (const r of traffic ? registries : []) {
       for (const env of resolved.get(r.node.id)!.environments) {
         const file = path.posix.join(r.outputDir, `traffic-${env.name}.svg`);
         if (files.has(file)) return fail(`two registries would write ${file}; give ${r.node.id} another outputDir`, findings);
-        files.set(file, trafficPicture(traffic!.allowed, env.namespace, `${r.node.id} ${env.name} (namespace ${env.namespace}): allowed traffic`));
+        files.set(file, trafficPicture(drawn, env.namespace, `${r.node.id} ${env.name} (namespace ${env.namespace}): allowed traffic`));
       }
     }
     yamlFiles.forEach((f, i) => files.set(f.file, (f.prefix ?? '') + texts[i]));

@@ -50,6 +50,10 @@ describe('routes from outside, as verify and connlist read a folder', () => {
       { route: '[HTTPRoute shop/api]', hosts: 'api.shop.example', dst: 'shop/api[Service]', conn: 'TCP 8110' },
       { route: '[Ingress shop/web]', hosts: 'shop.example', dst: 'shop/web[Service]', conn: 'TCP 8080' },
     ]);
+    // The traffic picture draws the ways in (the policies admit the controller's and the gateway's namespaces).
+    const svg = fs.readFileSync(path.join(dir, 'traffic-production.svg'), 'utf8');
+    expect(svg).toContain('(Ingress shop/web)');
+    expect(svg).toContain('(HTTPRoute shop/api)');
     // Without routes the output stays netpol-analyzer's.
     expect(cli(['connlist', '.'], dir).stdout).not.toContain('routes');
   });
@@ -79,4 +83,14 @@ describe('routes from outside, as verify and connlist read a folder', () => {
     expect(found[0].where.file).toBe('k8s/extra.yaml');
     expect(found[1].message).toBe('api asks for an HTTPRoute in production (public.route), but no Ingress or route in shop reaches it');
   });
+});
+
+test('a route the NetworkPolicies do not let in is not drawn as a way in', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { routePaths } = require('../lib/validate/route-exposure') as typeof import('../lib/validate/route-exposure');
+  const e = { route: 'Ingress shop/web', namespace: 'shop', hosts: [], service: 'web', servicePort: 80, targetPort: 8080, protocol: 'TCP', pods: ['shop/web'], kinds: ['Deployment'] };
+  expect(routePaths([e], [])).toEqual([]);
+  expect(routePaths([e], [{ from: 'shop/other', to: 'shop/web', port: 8080, protocol: 'TCP' }])).toEqual([]); // from inside the namespace only
+  expect(routePaths([e], [{ from: 'ingress-nginx/(unlisted-pod)', to: 'shop/web', port: 8000, endPort: 9000, protocol: 'TCP' }]))
+    .toEqual([{ from: '(Ingress shop/web)', to: 'shop/web', port: 8080, protocol: 'TCP' }]);
 });

@@ -10,6 +10,7 @@ import { portIsPublic } from '../model/normalize';
 import type { ResolvedRegistry } from '../model/resolved';
 import { routeOf } from '../model/route';
 import { podLabelsOf } from '../emit/workload';
+import type { Path } from '../netpol/cluster';
 import { ChainObject, indexObjects, selects } from './port-chain-index';
 import { backendsOf } from './port-chain-routes';
 
@@ -88,6 +89,24 @@ export function routeDeclarations(exposures: readonly RouteExposure[], registrie
             { registry: r.spec.name, service: name, environment: env.name }, 'apply the route the synth writes (it is beside the Service in the registry\'s file), or remove public.route'));
         }
       }
+    }
+  }
+  return out;
+}
+
+/**
+ * The routes as paths of the traffic pictures: from the route (`(Ingress shop/web)`, drawn as a
+ * stand-in) to each pod it reaches, on the port the pod receives, where the NetworkPolicies let
+ * traffic from outside the namespace in on that port (else the route reaches nothing, and is not drawn).
+ */
+export function routePaths(exposures: readonly RouteExposure[], allowed: readonly Path[]): Path[] {
+  const out: Path[] = [];
+  for (const e of exposures) {
+    if (typeof e.targetPort !== 'number') continue;
+    const port = e.targetPort;
+    for (const pod of e.pods) {
+      const admitted = allowed.some(p => p.to === pod && p.protocol === e.protocol && p.port <= port && port <= (p.endPort ?? p.port) && !p.from.startsWith(`${e.namespace}/`));
+      if (admitted) out.push({ from: `(${e.route})`, to: pod, port, protocol: e.protocol });
     }
   }
   return out;
