@@ -118,3 +118,24 @@ test('Port factories and the construct API take a route', () => {
   const objects = Testing.synth(ports.chart('production'));
   expect(objects.filter(o => o.kind === 'Ingress').map(o => o.spec.rules[0].http.paths[0].backend.service)).toEqual([{ name: 'web', port: { number: 8101 } }]);
 });
+
+test('a PortsApp writes the same route bytes whether the registry charts are built or rendered as data', () => {
+  const fs = require('fs') as typeof import('fs');
+  const os = require('os') as typeof import('os');
+  const path = require('path') as typeof import('path');
+  const { PortsApp } = require('../lib') as typeof import('../lib');
+  const files = (build: boolean) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-route-bytes-'));
+    const app = new PortsApp({ manifestsDir: path.join(dir, 'm'), outdir: path.join(dir, 'o'), lockFile: path.join(dir, 'l.json') });
+    const s = spec();
+    const ports = new PortRegistry(app, s.name, { environments: s.environments as Record<'production' | 'development', any> });
+    for (const [name, svc] of Object.entries(s.services ?? {})) ports.service(name, svc);
+    if (build) ports.chart('production');
+    const result = app.trySynth();
+    expect(result.ok).toBe(true);
+    return result.files.get('k8s/shop-production.k8s.yaml')!;
+  };
+  const data = files(false);
+  expect(data).toContain('kind: HTTPRoute');
+  expect(files(true)).toBe(data);
+});
