@@ -24,6 +24,7 @@ import { InvalidValue, SourcedObject, clusterOf } from '../netpol/load';
 import { TooManyPaths, TrafficFinding, invalidValueFinding, verifyCluster } from '../netpol/verify';
 import { LoadedRegistry, loadRegistries } from '../load/registries';
 import { RenderedObject, manifestDrift } from './workload-drift';
+import { portChain } from './port-chain';
 
 /** The checks the plugin can run. */
 export const VALIDATION_CHECKS = ['rules', 'drift', 'traffic'] as const;
@@ -208,6 +209,14 @@ function checkManifests(registries: readonly LoadedRegistry[], manifests: Readon
       }
     }
   }
+  if (checks.includes('drift')) {
+    // The port chain of the whole output (lib/validate/port-chain.ts), once: where.path is `<file>/<Kind>/<name><field path>`.
+    for (const f of portChain(objects.map(o => ({ object: o.object, origin: o.file, file: o.file })))) {
+      const [, kind, name, field] = /^([^/]+)\/(.*?)((?:\.(?:spec|metadata)\b.*)?)$/.exec(f.where.path!.slice(f.where.file!.length + 1)) ?? [];
+      items.push({ rule: f.rule, severity: f.severity === 'error' ? 'error' : 'warning', message: f.message, ...(f.fix ? { fix: f.fix } : {}),
+        resources: [{ resourceName: name ?? '', locations: field ? [field] : [], manifestPath: fileFor(`${kind}/${objectNamespace(objects, f.where.file!, kind, name)}/${name}`) || f.where.file! }] });
+    }
+  }
   if (checks.includes('traffic')) {
     const invalid: InvalidValue[] = [];
     const cluster = clusterOf(objects, invalid);
@@ -254,4 +263,10 @@ function trafficResources(f: TrafficFinding, fileFor: (key: string) => string): 
   }
   if (w.namespace) return [{ resourceName: w.namespace, locations: [], manifestPath: fileFor(`Namespace/default/${w.namespace}`) }];
   return [];
+}
+
+/** The namespace of the object of a kind and name in a file (as fileOf keys them). */
+function objectNamespace(objects: readonly SourcedObject[], file: string, kind: string | undefined, name: string | undefined): string {
+  const o = objects.find(x => x.file === file && (x.object as Json).kind === kind && (x.object as Json).metadata?.name === name)?.object as Json | undefined;
+  return o?.metadata?.namespace ?? 'default';
 }
