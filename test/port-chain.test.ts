@@ -94,6 +94,8 @@ describe('hand-written objects', () => {
     expect(wrong).toMatchObject({ rule: 'chain-probe-port', severity: 'warning', where: { port: 9090, path: 'k8s/0.yaml/Deployment/web.spec.template.spec.containers[0].livenessProbe' } });
     expect(wrong.message).toBe('Deployment shop/web, container main: the livenessProbe probes port 9090, which the container does not open (its ports: http 8080/TCP; kube-linter: liveness-port)');
     expect(probed({ readinessProbe: { tcpSocket: { port: 'health' } } }).map(f => [f.rule, f.severity])).toEqual([['chain-probe-port', 'error']]);
+    // A probe connects over TCP: a UDP port of that name or number does not count (kube-linter reads it so too).
+    expect(rules(chain(deployment('web', [{ name: 'dns', containerPort: 53, protocol: 'UDP' }], { livenessProbe: { tcpSocket: { port: 'dns' } } })))).toEqual(['chain-probe-port']);
   });
 
   test('NetworkPolicy port -> the targetPort: a policy on the Service port opens nothing; a protocol mismatch; a name no pod has', () => {
@@ -168,7 +170,7 @@ describe('what the registry generates, with the app\'s own charts', () => {
     expect(found[2].message).toMatch(/opens port 8100\/TCP, which is Service shop\/web's port; .* listen on targetPort 8080/);
   });
 
-  test('a registry Service whose pods the app\'s charts give another port, or no pod at all', () => {
+  test('a registry Service whose pods the app\'s charts give another port; a Service that selects no pod', () => {
     const found = synthFindings(s => {
       s.bound('api', s.api);
       new k8s.KubeDeployment(s.charts, 'web', { spec: { selector: { matchLabels: s.web.podLabels }, template: { metadata: { labels: s.web.podLabels }, spec: { containers: [{ name: 'main', image: 'x', ports: [{ name: 'web', containerPort: 8081 }] }] } } } });
@@ -179,8 +181,14 @@ describe('what the registry generates, with the app\'s own charts', () => {
       ['chain-policy-port', 'registry shop (production)/NetworkPolicy/allow-web-from-public.spec.ingress[0].ports[0].port'],
     ]);
     expect(found[0].message).toMatch(/^Service shop\/web port http sends to targetPort 8080, but Deployment shop\/workloads-web-[0-9a-f]{8}, which it selects, has no container port of that number \(its ports: web 8081\/TCP\)$/);
-    const none = synthFindings(s => { s.bound('api', s.api); });
-    expect(none.map(f => [f.rule, f.severity, f.message])).toEqual([['chain-no-pods', 'warning', 'Service shop/web selects no pod: no workload in shop has the labels app.kubernetes.io/name=web (kube-linter: dangling-service)']]);
+    // No pod for a registry Service is not a broken link: another app may deploy them (verify's traffic-unmatched says so).
+    expect(synthFindings(s => { s.bound('api', s.api); })).toEqual([]);
+    // A hand-written Service beside the registry's that selects no pod is.
+    const none = synthFindings(s => {
+      s.bound('api', s.api); s.bound('web', s.web);
+      new k8s.KubeService(s.charts, 'typo', { metadata: { name: 'typo' }, spec: { selector: { 'app.kubernetes.io/name': 'wbe' }, ports: [{ port: 80 }] } });
+    });
+    expect(none.map(f => [f.rule, f.severity, f.message])).toEqual([['chain-no-pods', 'warning', 'Service shop/typo selects no pod: no workload in shop has the labels app.kubernetes.io/name=wbe (kube-linter: dangling-service)']]);
   });
 
   test('a chain error stops the synth (a plain App too) and writes nothing', () => {

@@ -215,6 +215,11 @@ describe.each(['ts', 'yaml'] as const)('cdk8s synth --validate of the %s app', k
       recommendation: 'error: Deployment api in dist/shop.k8s.yaml: .spec.template.spec.containers[0].ports[0].containerPort is 8111, but api http has port 8110 in the registry (production)',
       fix: "write the registry's port there (api.http in ports.yaml), or change the registry if the manifest is right",
       resources: [expect.objectContaining({ name: 'api', manifest: 'dist/shop.k8s.yaml', locations: ['.spec.template.spec.containers[0].ports[0].containerPort'] })],
+    }), expect.objectContaining({
+      // And the port chain: the registry's policy opens the registry's port, on which the drifted pods no longer listen.
+      rule: 'chain-policy-port',
+      recommendation: expect.stringMatching(/^error: NetworkPolicy shop-prod\/allow-api-from-public opens port 8110\/TCP/),
+      resources: [expect.objectContaining({ name: 'allow-api-from-public', manifest: 'dist/shop.k8s.yaml', locations: ['.spec.ingress[0].ports[0].port'] })],
     })]);
   });
 
