@@ -639,7 +639,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
     const all = registriesOf(this.node.root);
     if (all[0] !== this) return [];
     const clean = all.map(r => ({ r, res: r.cached ?? r.appResolution().get(r) })).filter(x => x.res?.ok);
-    return appPortChain(this.node.root as Construct, isRegistryChart, clean.map(({ r, res }) => ({ name: r.node.id, manifests: r._manifests(res!) })));
+    return appPortChain(this.node.root as Construct, isRegistryChart, clean.map(({ r, res }) => ({ name: r.node.id, manifests: () => r._manifests(res!) })));
   }
 
   /** Drift found for a resolution: computed once per resolution. */

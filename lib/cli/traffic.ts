@@ -132,10 +132,11 @@ export function loadBase(cwd: string, base: string, folder: string): Loaded {
  */
 export function manifestChecks(objects: readonly Load.SourcedObject[], registries: readonly TrafficRegistry[]): Array<Finding & { readonly severity: 'error' | 'warning' }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { portChain } = require('../validate/port-chain') as typeof PortChain;
+  const { indexObjects, portChain } = require('../validate/port-chain') as typeof PortChain;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { routeDeclarations, routeExposures } = require('../validate/route-exposure') as typeof RouteExposure;
-  const chained = objects.map(o => ({ object: o.object, origin: o.file, file: o.file }));
+  // (Read once for both.)
+  const ix = indexObjects(objects.map(o => ({ object: o.object, origin: o.file, file: o.file })));
   // (None of these rules is an `info`.)
-  return [...portChain(chained), ...routeDeclarations(routeExposures(chained), registries, chained)] as Array<Finding & { readonly severity: 'error' | 'warning' }>;
+  return [...portChain(ix), ...routeDeclarations(routeExposures(ix), registries, ix)] as Array<Finding & { readonly severity: 'error' | 'warning' }>;
 }

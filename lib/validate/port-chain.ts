@@ -11,12 +11,13 @@ import type { Finding } from '../model/finding';
 import { ChainIndex, Json, Service, Workload, chainFinding, indexObjects, selects } from './port-chain-index';
 import { routeFindings } from './port-chain-routes';
 
-export type { ChainObject } from './port-chain-index';
+export type { ChainIndex, ChainObject } from './port-chain-index';
+export { indexObjects } from './port-chain-index';
 import type { ChainObject } from './port-chain-index';
 
 /** Every broken link of the chain among the objects, in a stable order (by object, then link). */
-export function portChain(objects: readonly ChainObject[]): Finding[] {
-  const ix = indexObjects(objects);
+export function portChain(objects: readonly ChainObject[] | ChainIndex): Finding[] {
+  const ix = Array.isArray(objects) ? indexObjects(objects) : objects as ChainIndex;
   const out: Finding[] = [];
   for (const svc of ix.services) out.push(...serviceFindings(ix, svc));
   for (const w of ix.workloads) out.push(...probeFindings(w));

@@ -11,7 +11,7 @@ import type { ResolvedRegistry } from '../model/resolved';
 import { routeOf } from '../model/route';
 import { podLabelsOf } from '../emit/workload';
 import type { Path } from '../netpol/cluster';
-import { ChainObject, indexObjects, selects } from './port-chain-index';
+import { ChainIndex, ChainObject, indexObjects, selects } from './port-chain-index';
 import { backendsOf } from './port-chain-routes';
 
 /** One way in from outside: a route's backend, through its Service, to the pods. */
@@ -34,8 +34,8 @@ export interface RouteExposure {
 }
 
 /** Every route backend of the objects that reaches a Service port of the objects. */
-export function routeExposures(objects: readonly ChainObject[]): RouteExposure[] {
-  const ix = indexObjects(objects);
+export function routeExposures(objects: readonly ChainObject[] | ChainIndex): RouteExposure[] {
+  const ix = Array.isArray(objects) ? indexObjects(objects) : objects as ChainIndex;
   const out: RouteExposure[] = [];
   for (const r of ix.routes) {
     const j = r.json;
@@ -60,16 +60,26 @@ export function routeExposures(objects: readonly ChainObject[]): RouteExposure[]
 }
 
 /** The exposures through routes against the registries' `public` entries. */
-export function routeDeclarations(exposures: readonly RouteExposure[], registries: ReadonlyArray<Pick<ResolvedRegistry, 'spec' | 'environments' | 'allocations'>>, objects: readonly ChainObject[]): Finding[] {
+export function routeDeclarations(exposures: readonly RouteExposure[], registries: ReadonlyArray<Pick<ResolvedRegistry, 'spec' | 'environments' | 'allocations'>>, objects: readonly ChainObject[] | ChainIndex): Finding[] {
   const out: Finding[] = [];
-  const ix = indexObjects(objects);
+  const ix = Array.isArray(objects) ? indexObjects(objects) : objects as ChainIndex;
   for (const r of registries) {
     const services = r.spec.services ?? {};
+    const byKey = new Map<string, typeof r.allocations[number][]>();
+    for (const a of r.allocations) {
+      if (a.of !== 'service') continue;
+      const key = `${a.environment}\u0000${a.service}`;
+      const l = byKey.get(key);
+      if (l) l.push(a);
+      else byKey.set(key, [a]);
+    }
     for (const env of r.environments) {
       const mine = exposures.filter(e => e.namespace === env.namespace);
       for (const name of Object.keys(services).sort()) {
         const svc = services[name];
-        const allocations = r.allocations.filter(a => a.of === 'service' && a.service === name && a.environment === env.name);
+        // (Most services have no route: only those with one, or reached by one, are looked at.)
+        if (!routeOf(svc) && !mine.length) continue;
+        const allocations = byKey.get(`${env.name}\u0000${name}`) ?? [];
         if (!allocations.length) continue;
         const labels = podLabelsOf(r as ResolvedRegistry, name); // (it reads the spec only)
         const service = ix.service(env.namespace, name);
