@@ -4,7 +4,6 @@
  * Gateways; each with where it comes from. Values as the API server defaults them (a protocol is
  * TCP when not given, a targetPort the port when not given, 0 or "").
  */
-import { MANAGED_BY } from '../emit/kubernetes';
 import { Finding, RuleId, Severity, finding } from '../model/finding';
 
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -53,6 +52,8 @@ const TEMPLATE: Record<string, string[]> = {
   ReplicationController: ['spec', 'template'], Job: ['spec', 'template'], CronJob: ['spec', 'jobTemplate', 'spec', 'template'], Pod: [],
 };
 const PROBES = ['readinessProbe', 'livenessProbe', 'startupProbe'] as const;
+/** The `app.kubernetes.io/managed-by` of the registry's objects (lib/emit/kubernetes.ts MANAGED_BY; not imported, which would load the Kubernetes classes into every verify). */
+const MANAGED_BY = 'cdk8s-ports';
 
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const list = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObj) : []);
@@ -139,6 +140,7 @@ export function indexObjects(objects: readonly ChainObject[]): ChainIndex {
   const workloadsIn = (ns: string) => byNs.get(ns) ?? [];
   const selected = (ns: string, selector: Record<string, string>) => {
     let candidates = workloadsIn(ns);
+    if (!candidates.length) return candidates; // (the registry's own output has Services only)
     for (const [k, v] of Object.entries(selector)) {
       const l = byLabel.get(`${ns}\u0000${k}\u0000${v}`) ?? [];
       if (l.length < candidates.length) candidates = l;
@@ -150,7 +152,8 @@ export function indexObjects(objects: readonly ChainObject[]): ChainIndex {
     servicesIn: ns => svcByNs.get(ns) ?? [],
     service: (ns, name) => svcByKey.get(`${ns}/${name}`),
   };
-  for (const { o, source } of policies as Array<{ o: Json; source: ChainObject }>) index.policies.push(policyOf(o, source, index));
+  // (Policies are compared with the pods they open: without workloads there is nothing to compare.)
+  if (workloads.length) for (const { o, source } of policies as Array<{ o: Json; source: ChainObject }>) index.policies.push(policyOf(o, source, index));
   return index;
 }
 
