@@ -385,7 +385,9 @@ describe.each(Object.entries(cases))('%s', (_title, c) => {
 });
 
 test('every rule of the checker has a failing case here, in the lock tests or in the compose tests', () => {
-  const covered = new Set([...Object.values(cases).map(c => c.rule), 'lock-stale', 'lock-outdated', 'compose-drift', 'compose-file', 'workload-drift']);
+  const covered = new Set([...Object.values(cases).map(c => c.rule), 'lock-stale', 'lock-outdated', 'compose-drift', 'compose-file', 'workload-drift',
+    // connections to other registries: test/peer-connections.test.ts
+    'unknown-registry']);
   expect(Object.keys(RULES).filter(r => !covered.has(r as keyof typeof RULES))).toEqual([]);
 });
 
@@ -394,7 +396,7 @@ test('the rule list has one entry per rule, each listed once with its own severi
   expect(new Set(ids).size).toBe(ids.length);
   for (const r of RULE_LIST) expect({ id: r.id, severity: r.severity }).toEqual({ id: r.id, severity: RULES[r.id][0] });
   // Rules that need the lock file, compose files, other registries, the app's own charts or the waivers themselves.
-  const pipeline = ['lock-outdated', 'compose-drift', 'compose-file', 'workload-drift', 'waiver-unused', 'waiver-invalid'];
+  const pipeline = ['lock-outdated', 'compose-drift', 'compose-file', 'workload-drift', 'waiver-unused', 'waiver-invalid', 'unknown-registry'];
   expect(Object.keys(RULES).filter(id => !ids.includes(id as keyof typeof RULES) && !pipeline.includes(id))).toEqual([]);
   // Each entry reports its own rule only.
   let checked = 0;

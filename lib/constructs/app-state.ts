@@ -86,7 +86,7 @@ export function writeCheckReport(file: string, registries: ReadonlyArray<readonl
     // Each registry with every finding about it, workload drift in the app's own charts included.
     registries: registries.map(([name, r]) => {
       const own = findings.filter(f => f.where.registry === name);
-      return { name, spec: r.spec, environments: r.environments, allocations: r.allocations, connections: r.connections, lock: r.lock, findings: own, ok: !own.some(f => f.severity === 'error' && !f.waived) };
+      return { name, spec: r.spec, environments: r.environments, allocations: r.allocations, connections: r.connections, ...(r.inbound ? { inbound: r.inbound } : {}), lock: r.lock, findings: own, ok: !own.some(f => f.severity === 'error' && !f.waived) };
     }),
   }));
 }

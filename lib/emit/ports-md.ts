@@ -73,7 +73,7 @@ export function portsMarkdown(resolved: ResolvedRegistry, svg = 'ports.svg'): st
   ];
   out.push('## Avoided and reserved ports', '', avoided.length ? table(['ports', 'why', 'reason'], avoided) : 'None declared.', '');
 
-  out.push('## Connections', '', resolved.connections.length || Object.values(services).some(s => s.public)
+  out.push('## Connections', '', resolved.connections.length || resolved.inbound?.length || Object.values(services).some(s => s.public)
     ? connectionsTable(resolved).trimEnd() : 'None declared.', '');
 
   const findings = resolved.findings;

@@ -123,6 +123,11 @@ export type UrlSpec = z.infer<typeof UrlSpecSchema>;
 export const ConnectionSchema = z.strictObject({
   /** The service or external endpoint connected to. */
   to: name,
+  /**
+   * The registry that declares the target, when it is another registry resolved together with this
+   * one (of the same app, or checked together: `cdk8s-ports check a.yaml b.yaml`). @default this registry
+   */
+  registry: z.string().optional(),
   /** The port name on the target. @default its only port */
   port: z.string().optional(),
   /**

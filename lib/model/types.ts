@@ -84,6 +84,11 @@ export interface UrlSpec {
 export interface Connection {
   /** The service or external endpoint connected to. */
   to: string;
+  /**
+   * The registry that declares the target, when it is another registry resolved together with this
+   * one (of the same app, or checked together: `cdk8s-ports check a.yaml b.yaml`). @default this registry
+   */
+  registry?: string;
   /** The port name on the target. @default its only port */
   port?: string;
   /** Reach the target in this environment instead of the client's own (a cross-environment warning). @default the client's environment */

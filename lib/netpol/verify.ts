@@ -12,7 +12,7 @@ import * as ipaddr from 'ipaddr.js';
 import type { ResolvedRegistry } from '../model/resolved';
 
 /** What verify reads of a registry: what it declares (the synth's ports.json holds exactly this). */
-export type TrafficRegistry = Pick<ResolvedRegistry, 'spec' | 'environments' | 'allocations' | 'connections'>;
+export type TrafficRegistry = Pick<ResolvedRegistry, 'spec' | 'environments' | 'allocations' | 'connections' | 'inbound'>;
 import { Cluster, Path, PolicyRef, RuleRef, Target, TooManyPaths, pathKey } from './cluster';
 export { TooManyPaths };
 import { Address, Endpoint, LabelSelector, NAMESPACE_NAME_LABEL, Pod, Policy, PolicyPort, cidrContains, endpointId, ipBlockAdmits, isPod, selects } from './model';
@@ -442,13 +442,16 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
       const from = services[c.from];
       if (!from || !deployed(from.status)) continue;
       const clientNs = envs.get(c.environment)?.namespace;
-      const targetNs = envs.get(c.targetEnvironment)?.namespace;
-      const a = allocation(c.targetEnvironment, c.to, c.portName);
+      const targetNs = c.peer ? c.peer.allocation.namespace : envs.get(c.targetEnvironment)?.namespace;
+      const a = c.peer ? c.peer.allocation : allocation(c.targetEnvironment, c.to, c.portName);
       if (!clientNs || !targetNs || !a) continue;
       const clients = podsOf(clientNs, c.from, from);
       let targets: readonly Endpoint[] = [];
       let port = a.targetPort;
-      if (c.targetKind === 'service') {
+      if (c.peer) {
+        // Another registry's service: its pods, by its labels, in its namespace.
+        targets = podsOf(targetNs, c.to, { selector: { ...c.peer.selector } });
+      } else if (c.targetKind === 'service') {
         const to = services[c.to];
         if (!to || !deployed(to.status)) continue;
         targets = podsOf(targetNs, c.to, to);
@@ -464,13 +467,26 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
         for (const t of targets) addPort(t, port, a.protocol);
       }
       // (One reason per connection, shared by its paths.)
-      const reason = `${r.spec.name}: ${c.from} connects to ${c.to} (${c.portName}) in ${c.environment}`;
+      const reason = `${r.spec.name}: ${c.from} connects to ${c.peer ? `${c.peer.registry}/` : ''}${c.to} (${c.portName}) in ${c.environment}`;
       for (const t of targets) {
         // An external's pods in a namespace of this registry are behind its default deny, and the
         // registry generates their ingress: both sides are declared. (Another registry's pods declare their own.)
         const side = c.targetKind === 'service' || (isPod(t) && ownNamespaces.has(t.namespace)) ? 'both' : 'egress';
         const to = endpointId(t);
         for (const s of clients) declared.push({ from: endpointId(s), to, port, protocol: a.protocol, side, reason });
+      }
+    }
+
+    // Clients in other registries (declared by theirs too: the same paths, whichever registries are read).
+    for (const c of r.inbound ?? []) {
+      const to = services[c.to];
+      const targetNs = envs.get(c.environment)?.namespace;
+      const a = allocation(c.environment, c.to, c.portName);
+      if (!to || !deployed(to.status) || !targetNs || !a) continue;
+      const reason = `${c.fromRegistry}: ${c.from} connects to ${r.spec.name}/${c.to} (${c.portName}) in ${c.fromEnvironment}`;
+      const clients = podsOf(c.fromNamespace, c.from, { selector: { ...c.fromSelector } });
+      for (const t of podsOf(targetNs, c.to, to)) {
+        for (const s of clients) declared.push({ from: endpointId(s), to: endpointId(t), port: a.targetPort, protocol: a.protocol, side: 'both', reason });
       }
     }
 
