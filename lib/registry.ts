@@ -8,6 +8,7 @@ import { Binding, BindOptions, BindResult, applyBinding, reselect, workloadDrift
 import { formatFinding, summarize } from './format';
 import { normalizeOutputDir } from './output';
 import { environmentsOf, ownEntry } from './model/normalize';
+import { podSelectorOf } from './model/labels';
 import type { Lock } from './model/resolved';
 import type { ResolvedRegistry } from './model/resolved';
 import { RegistryInput, resolveAll } from './pipeline';
@@ -206,7 +207,7 @@ export class RegisteredService<P extends string = string, E extends string = str
 
   /** The labels the generated Service and NetworkPolicies select: give them to the pods of this service. */
   public get podLabels(): Record<string, string> {
-    return { ...(this.spec.selector ?? { 'app.kubernetes.io/name': this.name }) };
+    return podSelectorOf(this.name, this.spec);
   }
 
   /**

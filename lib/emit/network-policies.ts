@@ -2,6 +2,7 @@ import { k8s } from '../../imports/k8s';
 import type { Allocation } from '../model/resolved';
 import type { ResolvedRegistry } from '../model/resolved';
 import { Environment, isDeployed, portIsPublic, presentIn } from '../model/normalize';
+import { podSelectorOf } from '../model/labels';
 import type { ExternalSpec, ServiceSpec } from '../model/schema';
 import { commonLabels } from './kubernetes';
 import { lookup } from './lookup';
@@ -19,7 +20,7 @@ export const CLUSTER_DNS: k8s.NetworkPolicyPeer = {
   podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
 };
 
-const selectorOf = (name: string, svc: ServiceSpec) => svc.selector ?? { 'app.kubernetes.io/name': name };
+const selectorOf = (name: string, svc: ServiceSpec | undefined) => podSelectorOf(name, svc ?? {});
 
 /**
  * Zero-trust NetworkPolicies for every environment namespace: deny all ingress and egress,

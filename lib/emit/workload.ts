@@ -5,6 +5,7 @@
  */
 import type { Allocation, ResolvedRegistry } from '../model/resolved';
 import { envVarStem, presentIn } from '../model/normalize';
+import { podSelectorOf } from '../model/labels';
 import { lookup } from './lookup';
 import { connectionVariables, kubernetesDialect } from './urls';
 
@@ -29,7 +30,7 @@ export interface WorkloadSpec {
 
 /** The pod labels the generated Service (and its NetworkPolicies) select for `service`. */
 export function podLabelsOf(resolved: ResolvedRegistry, service: string): Record<string, string> {
-  return { ...(resolved.spec.services?.[service]?.selector ?? { 'app.kubernetes.io/name': service }) };
+  return podSelectorOf(service, resolved.spec.services?.[service] ?? {});
 }
 
 /** Where a pod in `env` reaches a connection's target: the target's Service in its namespace, or the external's address. */

@@ -85,11 +85,6 @@ export function ownEntry<T>(record: Record<string, T>, key: string): T | undefin
   return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
 }
 
-/** The labels of a service's pods: what its Service and NetworkPolicies select. */
-export function podSelectorOf(name: string, svc: { readonly selector?: Readonly<Record<string, string>> }): Record<string, string> {
-  return { ...(svc.selector ?? { 'app.kubernetes.io/name': name }) };
-}
-
 /** The environments a service or external is present in (unknown names are dropped; a rule reports them). */
 export function presentIn(entry: ServiceSpec | ExternalSpec, envs: readonly Environment[]): readonly Environment[] {
   if (entry.environments) return envs.filter(e => entry.environments!.includes(e.name));

@@ -10,7 +10,8 @@
  * references that do not resolve.
  */
 import { Finding, finding } from '../model/finding';
-import { Environment, envVarStem, isDeployed, ownEntry, podSelectorOf, presentIn } from '../model/normalize';
+import { Environment, envVarStem, isDeployed, ownEntry, presentIn } from '../model/normalize';
+import { podSelectorOf } from '../model/labels';
 import type { Allocation, InboundConnection, ResolvedConnection } from '../model/resolved';
 import type { Connection, RegistrySpec, ServiceSpec } from '../model/schema';
 import { oneOf } from '../model/suggest';

@@ -10,6 +10,7 @@ import type * as Load from '../../netpol/load';
 import type { Side, Verdict } from '../../netpol/cluster';
 import type { Endpoint } from '../../netpol/model';
 import { LIST_FORMATS, addFormatOptions, formatOf, listPaths } from '../format-output';
+import { podSelectorOf } from '../../model/labels';
 import { EXIT, Io, Colours, UsageError, json, errColours, outColours, printable, registriesOption } from '../io';
 import { manifestsFolder, trafficRegistries } from '../traffic';
 
@@ -103,7 +104,7 @@ export function explain(io: Io, from: string, to: string, port: string | undefin
       namespaceOf.set(e.name, list);
       const selectors = selectorsOf.get(e.name) ?? [];
       for (const [service, svc] of Object.entries(r.spec.services ?? {})) {
-        selectors.push({ namespace: e.namespace, service, labels: svc.selector ?? { 'app.kubernetes.io/name': service } });
+        selectors.push({ namespace: e.namespace, service, labels: podSelectorOf(service, svc) });
       }
       selectorsOf.set(e.name, selectors);
     }
