@@ -50,14 +50,17 @@ export function portsMarkdown(resolved: ResolvedRegistry, svg = 'ports.svg'): st
     resolved.environments.map(e => [e.name, e.namespace, e.kind, e.band ? formatRange(e.band) : '—', e.scope])), '');
 
   const info = (a: Allocation) => (a.of === 'service' ? services[a.service] : externals[a.service]);
+  // The groups column, when the registry classifies its entries by group.
+  const grouped = [...Object.values(services), ...Object.values(externals)].some(e => e.groups?.length);
+  const groups = (a: Allocation) => (grouped ? [(info(a)?.groups ?? []).join(', ')] : []);
   for (const env of resolved.environments) {
     const rows = resolved.allocations.filter(a => a.environment === env.name)
       .sort((x, y) => x.port - y.port || x.service.localeCompare(y.service))
       .map(a => [a.port, `${a.service}${a.of === 'external' ? ' (external)' : ''}${a.of === 'service' && services[a.service]?.hostname ? ` (${services[a.service]!.hostname})` : ''}`, a.portName, a.protocol, a.targetPort,
-        a.fallback ?? '', a.status, info(a)?.owner ?? '', info(a)?.description ?? '',
+        a.fallback ?? '', a.status, info(a)?.owner ?? '', ...groups(a), info(a)?.description ?? '',
         a.of === 'service' ? healthCheck(services[a.service]?.healthCheck) : '', a.iana ?? '']);
     out.push(`## ${env.name}`, '', `Namespace \`${env.namespace}\`${env.band ? `, band ${formatRange(env.band)}` : ''}.`, '',
-      table(['port', 'service', 'port name', 'protocol', 'target', 'fallback', 'status', 'owner', 'description', 'health check', 'IANA name'], rows), '');
+      table(['port', 'service', 'port name', 'protocol', 'target', 'fallback', 'status', 'owner', ...(grouped ? ['groups'] : []), 'description', 'health check', 'IANA name'], rows), '');
   }
 
   const ranges: unknown[][] = [];

@@ -165,6 +165,8 @@ const entryFields = {
   kind: z.string().optional(),
   /** Environments it runs in. @default all (dev-only: all but production) */
   environments: z.array(z.string()).optional(),
+  /** Groups it belongs to, without ranges (a document's second classification: a stack, a tier, a team). */
+  groups: z.array(z.string().min(1, 'a group is a non-empty name')).optional(),
 };
 
 /** Schema of a service the registry deploys. */

@@ -119,6 +119,8 @@ export interface EntrySpec {
   category?: string;
   /** What it is (postgres, redis, http …): a database keeps its standard port without a warning. @default none */
   kind?: string;
+  /** Groups it belongs to, without ranges (a document's second classification: a stack, a tier, a team); listed in PORTS.md. @default none */
+  groups?: string[];
   /** The environments it runs in. @default all (dev-only: all but production) */
   environments?: string[];
 }
