@@ -134,10 +134,10 @@ test('references that do not resolve: an unknown registry, service, port or envi
   const run = (payments: object, withShop = true) => resolveAll([{ spec: payments }, ...(withShop ? [{ spec: shop }] : [])])[0].findings
     .map(f => [f.rule, f.severity, f.where.path, f.message, f.fix]);
   const alone = run(spec({ to: 'api', registry: 'shop', port: 'http' }), false);
-  expect(alone).toEqual([['unknown-registry', 'error', 'services.pay.connectsTo[0]', expect.stringContaining('registry "shop", which is not resolved together with payments'), expect.stringContaining('cdk8s-ports check')]]);
+  expect(alone).toEqual([['unknown-registry', 'error', 'services.pay.connectsTo[0].registry', expect.stringContaining('registry "shop", which is not resolved together with payments'), expect.stringContaining('cdk8s-ports check')]]);
   expect(run(spec({ to: 'apii', registry: 'shop', port: 'http' }))).toEqual([['unknown-service', 'error', 'services.pay.connectsTo[0]', expect.stringContaining('"apii" of registry shop'), expect.stringContaining('api')]]);
   expect(run(spec({ to: 'api', registry: 'shop' }))).toEqual([['unknown-port', 'error', 'services.pay.connectsTo[0]', expect.stringContaining('shop/api names no port'), expect.stringContaining('http, admin')]]);
-  expect(run(spec({ to: 'api', registry: 'shoop', port: 'http' }))[0]).toEqual(['unknown-registry', 'error', 'services.pay.connectsTo[0]', expect.stringContaining('"shoop"'), expect.stringContaining('shop')]);
+  expect(run(spec({ to: 'api', registry: 'shoop', port: 'http' }))[0]).toEqual(['unknown-registry', 'error', 'services.pay.connectsTo[0].registry', expect.stringContaining('"shoop"'), expect.stringContaining('shop')]);
   expect(run(spec({ to: 'api', registry: 'shop', port: 'http' }, { production: {}, staging: { scope: 'staging' } }))).toEqual([['unknown-environment', 'error', 'services.pay.connectsTo[0]', expect.stringContaining('no environment staging'), expect.stringContaining('environment: production')]]);
   // A target of the same name in both registries: the variables would clash.
   const twice = resolveAll([{ spec: { name: 'payments', environments: { production: {} }, services: {
@@ -162,7 +162,7 @@ test('two registry files checked together by the CLI: clean; one alone: the unkn
   expect(together.status).toBe(0);
   const alone = spawnSync(process.execPath, [CLI, 'check', 'payments.yaml'], { cwd: dir, encoding: 'utf8' });
   expect(alone.status).toBe(1);
-  expect(alone.stdout + alone.stderr).toMatch(/unknown-registry[\s\S]*payments\.yaml:7/);
+  expect(alone.stdout + alone.stderr).toMatch(/payments\.yaml:7:\d+: error unknown-registry|unknown-registry[\s\S]*payments\.yaml:7:/);
 });
 
 test('connecting to another app\'s registry, or to another registry\'s external, is refused with what to do', () => {

@@ -96,7 +96,7 @@ export function peerConnections(registries: readonly PeerView[], unresolved: Rea
           const others = [...byName.keys()].filter(n => n !== registry);
           problem(finding('unknown-registry', `${from} connects to ${c.to} of registry "${c.registry}", which is not resolved together with ${registry}` +
             (others.length ? ` (resolved with it: ${others.join(', ')})` : ' (it is resolved alone)'),
-          { registry, service: from, other: `${c.registry}/${c.to}`, path },
+          { registry, service: from, other: `${c.registry}/${c.to}`, path: `${path}.registry` },
           `declare registry ${c.registry} in the same cdk8s app, or check the files together (cdk8s-ports check <${registry}>.yaml <${c.registry}>.yaml)` +
             (others.length ? `; ${oneOf(c.registry!, others, 'registries')}` : '')));
           return;
