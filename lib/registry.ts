@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
@@ -15,7 +16,7 @@ import { RegistryInput, resolveAll } from './pipeline';
 import { formatFindings } from './format';
 import { composeCheckFindings } from './compose/check-files';
 import {
-  foreignLockEntries, isPortsApp, isTestingApp, projectLockFile, readLockFile, writeCheckReport, writeLockEntries,
+  foreignLockEntries, isPortsApp, isTestingApp, projectLockFile, projectRoot, readLockFile, writeCheckReport, writeLockEntries,
 } from './constructs/app-state';
 import { EMITTERS } from './emit/index';
 import { manifestOf } from './emit/manifest';
@@ -346,7 +347,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
   private readonly duplicates: Array<{ name: string; first: string; second: string }> = [];
   /** Where the registry came from, when it was read from a file. */
   /** @internal */
-  private source?: { readonly file: string; readonly loaded: LoadedRegistry };
+  private source?: { readonly file: string; readonly dir: string; readonly loaded: LoadedRegistry };
 
   constructor(scope: Construct, id: string, props: PortRegistryProps<E> = {}) {
     super(scope, id);
@@ -411,7 +412,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
       Object.assign(registry.data.services, spec.services ?? {});
       Object.assign(registry.data.externals, spec.externals ?? {});
     }
-    registry.source = { file, loaded };
+    registry.source = { file, dir: path.dirname(path.resolve(file)), loaded };
     registry._changed();
     return registry;
   }
@@ -523,7 +524,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
     const seenLocks = new Set<string>();
     const inputs = registries.map(r => {
       const { lock, problem } = readLockFile(r.lockFile, r.node.id);
-      const input = r.pipelineInput({ lock: ownEntry(lock.registries, r.node.id), frozenLock, composeChecks: res => composeCheckFindings(res) });
+      const input = r.pipelineInput({ lock: ownEntry(lock.registries, r.node.id), frozenLock, composeChecks: r._composeChecks() });
       const extra: Finding[] = problem ? [problem] : [];
       if (r.lockFile !== undefined && !seenLocks.has(r.lockFile)) {
         seenLocks.add(r.lockFile);
@@ -665,6 +666,20 @@ export class PortRegistry<const E extends string = string> extends Construct {
    * made while it was declared or loaded, and how to locate findings in its file.
    * @internal
    */
+  /**
+   * The registry's `composeChecks`, read relative to its file when it was read from one (as
+   * `extends` is), else to the project's folder (where cdk8s.yaml is): the same wherever the synth runs.
+   * @internal
+   */
+  public _composeChecks(): (resolved: ResolvedRegistry) => Finding[] {
+    if (this.source) {
+      const dir = this.source.dir;
+      return res => composeCheckFindings(res, dir, `the registry file's folder`);
+    }
+    const root = projectRoot();
+    return res => composeCheckFindings(res, root, fs.existsSync(path.join(root, 'cdk8s.yaml')) ? 'the project folder (where cdk8s.yaml is)' : 'the folder the synth runs in');
+  }
+
   public pipelineInput(options: CheckOptions & { readonly composeChecks?: RegistryInput['composeChecks'] } = {}): RegistryInput {
     const unusable = (this.source && !this.source.loaded.spec) || this.baseFindings.length > 0;
     const duplicates = this.duplicates.map(d => finding('duplicate-service', `"${d.name}" is declared twice (as ${d.first} and as ${d.second})`,

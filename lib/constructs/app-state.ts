@@ -32,6 +32,14 @@ export function isTestingApp(root: IConstruct): boolean {
   return path.dirname(path.resolve(outdir)) === path.resolve(os.tmpdir()) && path.basename(outdir).startsWith('cdk8s.outdir.');
 }
 
+/** The folder of the nearest cdk8s.yaml from the working folder up (the project's root), else the working folder. */
+export function projectRoot(cwd = process.cwd()): string {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'cdk8s.yaml'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(cwd);
+  }
+}
+
 /** `ports.lock.json` beside the nearest cdk8s.yaml from the working folder up (the project's root), else in the working folder. */
 export function projectLockFile(cwd = process.cwd()): string {
   for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
