@@ -13,7 +13,7 @@
 import { allocate } from './allocation/allocate';
 import { planFixes, withFields, withMessage } from './allocation/fixes';
 import { Finding, UNWAIVABLE_RULES, Where, blocking, finding } from './model/finding';
-import { Environment, environmentsOf, indexSpec, ownEntry, presentIn } from './model/normalize';
+import { Environment, environmentsOf, indexSpec, ownEntry, presentIn, withBandOffsets } from './model/normalize';
 import type { Lock, ResolvedConnection, ResolvedRegistry } from './model/resolved';
 import { emptyLock } from './model/resolved';
 import { RegistrySpec, RegistrySpecSchema } from './model/schema';
@@ -126,6 +126,8 @@ function firstStage(input: RegistryInput): Stage {
     spec = parsed.data;
   }
   const environments = environmentsOf(spec);
+  // Category ranges given as offsets from each band's start are ports from here on.
+  spec = withBandOffsets(spec, environments);
   const lock = input.lock ?? emptyLock();
   // Connections to other registries are resolved with them (resolveAll); the rules of one registry see its own.
   const own = withoutPeerConnections(spec);

@@ -662,11 +662,6 @@ export class PortRegistry<const E extends string = string> extends Construct {
   private driftOf?: { readonly resolved: ResolvedRegistry; readonly findings: Finding[] };
 
   /**
-   * What the pipeline (lib/pipeline.ts) needs to resolve this registry: the data, the findings
-   * made while it was declared or loaded, and how to locate findings in its file.
-   * @internal
-   */
-  /**
    * The registry's `composeChecks`, read relative to its file when it was read from one (as
    * `extends` is), else to the project's folder (where cdk8s.yaml is): the same wherever the synth runs.
    * @internal
@@ -680,6 +675,11 @@ export class PortRegistry<const E extends string = string> extends Construct {
     return res => composeCheckFindings(res, root, fs.existsSync(path.join(root, 'cdk8s.yaml')) ? 'the project folder (where cdk8s.yaml is)' : 'the folder the synth runs in');
   }
 
+  /**
+   * What the pipeline (lib/pipeline.ts) needs to resolve this registry: the data, the findings
+   * made while it was declared or loaded, and how to locate findings in its file.
+   * @internal
+   */
   public pipelineInput(options: CheckOptions & { readonly composeChecks?: RegistryInput['composeChecks'] } = {}): RegistryInput {
     const unusable = (this.source && !this.source.loaded.spec) || this.baseFindings.length > 0;
     const duplicates = this.duplicates.map(d => finding('duplicate-service', `"${d.name}" is declared twice (as ${d.first} and as ${d.second})`,

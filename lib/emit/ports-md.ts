@@ -1,7 +1,7 @@
 import type { Allocation } from '../model/resolved';
 import type { ResolvedRegistry } from '../model/resolved';
 import { Finding } from '../model/finding';
-import { avoidedPortsOf, avoidedRangesOf, formatRange } from '../model/normalize';
+import { avoidedPortsOf, avoidedRangesOf, formatRange, rangeOrigin } from '../model/normalize';
 import type { HealthCheck } from '../model/schema';
 import { connectionsTable } from './connections-table';
 import { markdownCell, markdownCode, markdownText } from './escape';
@@ -66,7 +66,12 @@ export function portsMarkdown(resolved: ResolvedRegistry, svg = 'ports.svg'): st
   const ranges: unknown[][] = [];
   for (const env of resolved.environments) if (env.band) ranges.push([formatRange(env.band), env.name, 'band', '', '']);
   for (const [name, c] of Object.entries(spec.categories ?? {})) {
-    for (const r of c.ranges) ranges.push([formatRange(r), name, `${c.reserved ? 'category (reserved)' : 'category'}${c.within !== undefined ? ` within ${c.within}` : ''}`, c.owner ?? '', c.description ?? '']);
+    (c.ranges ?? []).forEach((r, i) => {
+      const origin = rangeOrigin(c, i);
+      const offset = origin && c.offsets![origin.offset];
+      const from = origin && offset ? `, offsets ${offset[0]}-${offset[1]} of ${origin.environment}'s band` : '';
+      ranges.push([formatRange(r), name, `${c.reserved ? 'category (reserved)' : 'category'}${c.within !== undefined ? ` within ${c.within}` : ''}${from}`, c.owner ?? '', c.description ?? '']);
+    });
   }
   out.push('## Ranges', '', ranges.length ? table(['range', 'name', 'kind', 'owner', 'description'], ranges) : 'None declared.', '');
 

@@ -250,9 +250,27 @@ export const EnvironmentSpecSchema = z.strictObject({
 /** An environment: band, namespace, scope, kind, NodePort range. */
 export type EnvironmentSpec = z.infer<typeof EnvironmentSpecSchema>;
 
+/**
+ * Schema of a range of offsets from the start of an environment's band: `[first, last]` or
+ * `"first-last"`, both counted from 0 (the band's first port).
+ */
+export const OffsetRangeSchema = z.union([
+  z.tuple([z.number(), z.number()]),
+  z.string().regex(/^\s*\d+\s*-\s*\d+\s*$/, 'an offset range is [first, last] or "first-last", counted from the band\'s first port (0)').transform((text): [number, number] => {
+    const [, a, b] = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(text)!;
+    return [Number(a), Number(b)];
+  }),
+], { error: 'an offset range is [first, last] or "first-last", counted from the band\'s first port (0)' });
+
 /** Schema of a category of ranges. */
 export const CategorySpecSchema = z.strictObject({
-  ranges: z.array(RangeSchema).min(1),
+  /** Its port ranges. @default none (then `offsets`) */
+  ranges: z.array(RangeSchema).optional(),
+  /**
+   * Ranges of offsets from the start of each environment's band, so one layout repeats in every
+   * band (`offsets: ["0-19"]` is the first 20 ports of each). @default none
+   */
+  offsets: z.array(OffsetRangeSchema).optional(),
   owner: z.string().optional(),
   description: z.string().optional(),
   /** Kept free for later: nothing may be allocated in it. @default false */
@@ -266,7 +284,7 @@ export const CategorySpecSchema = z.strictObject({
    * it alone (the enclosing category's own ports are its ranges without its sub-ranges). @default none
    */
   within: z.string().optional(),
-});
+}).refine(c => (c.ranges?.length ?? 0) > 0 || (c.offsets?.length ?? 0) > 0, { message: 'a category has ranges, offsets (from the start of each band), or both', path: ['ranges'] });
 /** Named ranges services and externals can be placed in. */
 export type CategorySpec = z.infer<typeof CategorySpecSchema>;
 

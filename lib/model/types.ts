@@ -216,8 +216,13 @@ export interface EnvironmentSpec {
 
 /** Named ranges services and externals can be placed in. */
 export interface CategorySpec {
-  /** Its ranges. */
-  ranges: Range[];
+  /** Its ranges. @default none (then `offsets`) */
+  ranges?: Range[];
+  /**
+   * Ranges of offsets from the start of each environment's band (`[[0, 19]]`: the first 20 ports of
+   * every band), so one layout repeats across environments and projects. @default none
+   */
+  offsets?: Array<[number, number]>;
   /** The team that owns it. @default none */
   owner?: string;
   /** What it is for. @default none */
