@@ -256,7 +256,9 @@ export class Cluster {
     for (const p of input.pods) names.add(p.namespace);
     for (const p of input.policies) names.add(p.namespace);
     for (const ns of [...names].sort()) {
-      this.nsLabelsOf.set(ns, { ...(input.namespaces?.[ns] ?? {}), [NAMESPACE_NAME_LABEL]: ns });
+      // (A stand-in for a namespace, whose id is no namespace name, keeps the name label it is given.)
+      const standIn = !/^[a-z0-9-]*$/.test(ns) && input.namespaces?.[ns]?.[NAMESPACE_NAME_LABEL] !== undefined;
+      this.nsLabelsOf.set(ns, { ...(input.namespaces?.[ns] ?? {}), ...(standIn ? {} : { [NAMESPACE_NAME_LABEL]: ns }) });
     }
     const same = input.samePoliciesAs;
     if (same && same.policies === input.policies) {

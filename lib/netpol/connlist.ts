@@ -14,6 +14,7 @@
 import { Cluster, Path, PROTOCOLS } from './cluster';
 import { Endpoint, NAMESPACE_NAME_LABEL, Pod, endpointId, isPod } from './model';
 import { ELSEWHERE, endpointsOf } from './verify';
+import { mergeAddressRows } from './merge-addresses';
 
 export interface Connection {
   readonly src: string;
@@ -116,6 +117,7 @@ export function connList(base: Cluster, options: { exposure?: boolean } = {}): C
     else if (options.exposure && folder.has(g.from as Pod) && standIn(g.to)) egressExposure.push(row);
     else if (options.exposure && folder.has(g.to as Pod) && standIn(g.from)) ingressExposure.push(row);
   }
+  mergeAddresses(connections, byId, endpointOf);
   const bySrc = (a: Connection, b: Connection) => (a.src < b.src ? -1 : a.src > b.src ? 1 : a.dst < b.dst ? -1 : a.dst > b.dst ? 1 : 0);
   const byDst = (a: Connection, b: Connection) => (a.dst < b.dst ? -1 : a.dst > b.dst ? 1 : a.src < b.src ? -1 : a.src > b.src ? 1 : 0);
   connections.sort(bySrc);
@@ -143,4 +145,13 @@ export function connList(base: Cluster, options: { exposure?: boolean } = {}): C
     }
   }
   return { connections, egressExposure, ingressExposure, unprotected, nodes: [...nodes.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
+}
+
+/** Rows of one peer and connection whose addresses are adjacent intervals are one row (`10.0.0.0-10.255.255.255[External]`). */
+function mergeAddresses(rows: Connection[], byId: ReadonlyMap<string, Endpoint>, endpointOf: ReadonlyMap<string, Endpoint>): void {
+  const merged = mergeAddressRows(rows, name => {
+    const e = endpointOf.get(name) ?? byId.get(name);
+    return e && !isPod(e) ? e : undefined;
+  });
+  rows.splice(0, rows.length, ...merged);
 }

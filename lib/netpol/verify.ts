@@ -17,6 +17,7 @@ import { Cluster, Path, PolicyRef, RuleRef, Target, TooManyPaths, pathKey } from
 export { TooManyPaths };
 import { Address, Endpoint, LabelSelector, NAMESPACE_NAME_LABEL, Pod, Policy, PolicyPort, cidrContains, endpointId, ipBlockAdmits, isPod, selects } from './model';
 import { addressSpans } from './addresses';
+import { labelToggles } from './toggles';
 
 /** The rules of `verify`, with their severity and meaning (docs/traffic.md lists them). */
 export const TRAFFIC_RULES = {
@@ -371,6 +372,16 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
           knownNamespaces.set(name, merged);
           list.push(name);
           for (const [k, l] of namespacesFor) if (!l.includes(name) && selects(JSON.parse(k) as LabelSelector, merged)) l.push(name);
+        } else {
+          // Labels no stand-in of that name can take with the others (`team=a` and `team=b`): a
+          // namespace of that name with these labels instead, as a second stand-in (its id is no
+          // namespace name; its name label is the name).
+          const variant = `${name} (${labelText(wanted)})`;
+          if (!knownNamespaces.has(variant)) {
+            extraNamespaces.set(variant, labels);
+            knownNamespaces.set(variant, labels);
+          }
+          list.push(variant);
         }
       }
     }
@@ -392,6 +403,23 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
           if (!labels) continue;
           const name = Object.keys(labels).length ? `(pod with ${labelText(labels)})` : UNLISTED;
           for (const ns of peer.namespaceSelector ? namespacesOf(peer.namespaceSelector) : [p.namespace]) probePod(ns, name, labels);
+        }
+      }
+    }
+  }
+
+  // Pods the folder does not list in each namespace it knows (any labels: an unlisted pod), and a
+  // twin of each stand-in with each label a NotIn, DoesNotExist or Exists asks about added
+  // (./toggles.ts): a pod with more labels than a stand-in may be selected where it is not.
+  for (const ns of base.namespaces().keys()) probePod(ns, UNLISTED, {});
+  const toggles = labelToggles(probePolicies.flatMap(p => [p.podSelector, ...[...p.ingress.flatMap(r => r.from ?? []), ...p.egress.flatMap(r => r.to ?? [])].map(x => x.podSelector)]));
+  if (toggles.length > 0) {
+    for (const [ns, list] of [...standInsIn]) {
+      for (const pod of [...list]) {
+        for (const [k, v] of toggles) {
+          if (pod.labels[k] === v) continue;
+          const labels = { ...pod.labels, [k]: v };
+          probePod(ns, `(pod with ${labelText(labels)})`, labels);
         }
       }
     }
