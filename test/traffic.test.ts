@@ -123,6 +123,23 @@ describe('verify on the example', () => {
     expect(by('traffic-undeclared').length).toBeGreaterThan(0);
   });
 
+  test('a thousand pods open to each other pass the path limit: one traffic-too-many-paths error, never "verified" (#34)', () => {
+    const dir = tmp('open');
+    const deployments = Array.from({ length: 1000 }, (_, i) => ({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `w${i}`, namespace: 'open' },
+      spec: { selector: { matchLabels: { app: `w${i}` } }, template: { metadata: { labels: { app: `w${i}` } }, spec: { containers: [{ name: 'c', image: 'x', ports: [{ containerPort: 80 }] }] } } },
+    }));
+    write(path.join(dir, 'open.yaml'), deployments);
+    const text = cli(['verify', '.'], dir);
+    expect(text.status).toBe(1);
+    expect(text.stdout).toContain('error traffic-too-many-paths: the NetworkPolicies allow more than 2,000,000 paths');
+    expect(text.stdout).toContain('more allowed paths than verify counts (nothing compared)');
+    expect(text.stdout).not.toMatch(/verified|checked:/);
+    const doc = cli(['verify', '.', '--json'], dir).json();
+    expect(doc.ok).toBe(false);
+    expect(doc.findings.map((f: { rule: string }) => f.rule)).toContain('traffic-too-many-paths');
+  });
+
   test('every rule verify reports is documented in docs/traffic.md with its severity', () => {
     const doc = fs.readFileSync(path.join(ROOT, 'docs', 'traffic.md'), 'utf8');
     const rows = [...doc.matchAll(/^\| `([a-z-]+)` \| (error|warning) \|/gm)].map(m => [m[1], m[2]]);

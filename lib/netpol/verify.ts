@@ -30,6 +30,7 @@ export const TRAFFIC_RULES = {
   'netpol-end-port': ['warning', 'A port range (`endPort`) is enforced only by CNIs that support it; others apply the policy to the first port alone (Kubernetes docs, "Targeting a range of ports").'],
   'netpol-selects-nothing': ['warning', 'A policy selects at least one pod of the workloads and Services in the folder.'],
   'host-network-unprotected': ['warning', 'No workload runs with `hostNetwork: true` unseen: NetworkPolicies do not apply to such pods (they use the node\'s network), so nothing limits their traffic. An error in a registry\'s namespace (its default deny does not cover them), a warning elsewhere.'],
+  'traffic-too-many-paths': ['error', 'The policies allow at most 2,000,000 paths among the pods and stand-ins; past that verify stops counting (the pods are nearly open to each other) and nothing is compared: never a verified result.'],
   'traffic-unmatched': ['warning', 'Every registry service with ports in an environment has a pod in the folder (a workload or Service its selector matches); otherwise its connections are not compared.'],
 } as const;
 
@@ -84,6 +85,11 @@ const finding = (rule: TrafficRuleId, message: string, where: TrafficFinding['wh
 
 /** More allowed paths than this is a cluster left nearly open; counting further would only exhaust memory. */
 export const PATH_LIMIT = 2_000_000;
+/** The finding a verification that stopped at the limit is (nothing was compared: it is never "verified"). */
+export function tooManyPathsFinding(e: TooManyPaths): TrafficFinding {
+  return finding('traffic-too-many-paths', `${e.message}; nothing was compared`, {},
+    'add a default deny (podSelector: {}, both policy types) in each namespace and narrow the policies that allow everything');
+}
 /** Undeclared paths reported one by one; the rest are counted in one more finding. */
 const FINDINGS_SHOWN = 500;
 
