@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import fc from 'fast-check';
 import * as jsYaml from 'js-yaml';
-import { Chart } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import { k8s } from '../imports/k8s';
 import { PortsApp, RegistrySpec, ResolvedRegistry, checkRegistry } from '../lib';
 import { clusterOf, loadFolder } from '../lib/netpol/load';
@@ -158,6 +158,22 @@ describe('the synth verifies what it is about to write', () => {
     const result = app.trySynth();
     expect(result.ok).toBe(false);
     expect(result.problem).toMatch(/traffic-undeclared: lumiere-dev\/\S+ -> lumiere-dev\/\S+ .* debug-allow-all \(k8s\/debug\.k8s\.yaml/);
+    expect(fs.existsSync(manifests)).toBe(false);
+  });
+
+  test('an AdminNetworkPolicy in the user\'s own chart that denies a declared connection stops the synth, naming it (#39)', () => {
+    const dir = tmp('synth-admin');
+    const manifests = path.join(dir, 'manifests');
+    const app = new PortsApp({ manifestsDir: manifests, outdir: path.join(dir, 'out'), lockFile: path.join(dir, 'ports.lock.json') });
+    defineLumiere(app);
+    const chart = new Chart(app, 'platform');
+    new ApiObject(chart, 'deny-lumiere', {
+      apiVersion: 'policy.networking.k8s.io/v1alpha1', kind: 'AdminNetworkPolicy', metadata: { name: 'deny-lumiere' },
+      spec: { priority: 3, subject: { namespaces: { matchLabels: { 'kubernetes.io/metadata.name': 'lumiere-dev' } } }, ingress: [{ name: 'nobody', action: 'Deny', from: [{ namespaces: {} }] }] },
+    } as never);
+    const result = app.trySynth();
+    expect(result.ok).toBe(false);
+    expect(result.problem).toMatch(/traffic-blocked: lumiere-dev\/\S+ -> lumiere-dev\/\S+ \d+\/TCP is declared .* but blocked: ingress of lumiere-dev\/\S+ is denied by the admin tier, AdminNetworkPolicy\/deny-lumiere \(priority 3, k8s\/platform\.k8s\.yaml\), ingress rule 1 "nobody": Deny/);
     expect(fs.existsSync(manifests)).toBe(false);
   });
 
