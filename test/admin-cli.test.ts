@@ -61,11 +61,11 @@ test('connlist and diff --traffic see what an admin policy denies', () => {
   expect(diff.status).toBe(0);
 });
 
-test('verify: an admin object the API server would reject is manifest-invalid, named, and not evaluated', () => {
+test('verify: an admin object the API server would reject is manifest-invalid and named; it is read as written', () => {
   const bad = { ...DENY, metadata: { name: 'bad' }, spec: { ...DENY.spec, priority: 5000 } };
   const dir = folder({ 'manifests/apps.yaml': WORKLOADS, 'manifests/admin.yaml': [bad] });
   const r = cli(['verify', 'manifests'], dir);
   expect(r.status).toBe(1);
   expect(r.stdout).toContain('error manifest-invalid: admin.yaml: AdminNetworkPolicy/bad: priority 5000 is not an integer from 0 to 1000; the API server rejects the object');
-  expect(cli(['explain', 'a/client', 'b/server', '8080'], dir).stdout).toContain('a/client -> b/server 8080/TCP: allowed');
+  expect(cli(['explain', 'a/client', 'b/server', '8080'], dir).stdout).toContain('denied by the admin tier, AdminNetworkPolicy/bad (priority 5000, admin.yaml), ingress rule 1 "no-a": Deny');
 });

@@ -148,3 +148,18 @@ test('connlist merges adjacent address intervals of one peer with the same conne
   // 10.0.0.0-10.0.255.255 and 10.2.0.0-10.255.255.255 are not adjacent (10.1.0.0/16 lies between): two lines.
   expect(from('a/web[Deployment]')).toEqual(['10.0.0.0-10.0.255.255[External] : TCP 80', '10.2.0.0-10.255.255.255[External] : TCP 80']);
 });
+
+test('--address-atoms keeps the cuts of a pod\'s own policies (netpol-analyzer\'s lines); a folder pod named kube-system/kube-dns keeps its name', () => {
+  const out: Pod = { namespace: 'a', name: 'out', labels: { app: 'out' }, ports: [], source: 'a.yaml: Deployment/out' };
+  const dns: Pod = { namespace: 'kube-system', name: 'kube-dns', labels: { app: 'kube-dns' }, ports: [{ port: 5698, protocol: 'TCP' }], source: 'k.yaml: Deployment/kube-dns' };
+  const cluster = new Cluster({ pods: [out, dns], policies: [
+    { name: 'out', namespace: 'a', podSelector: {}, policyTypes: ['Egress'], ingress: [],
+      egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { podSelector: {}, namespaceSelector: {} }] }, { to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 80 }] }] },
+  ] });
+  const to = (options: { addressAtoms?: boolean }) => connList(cluster, options).connections.filter(c => c.src === 'a/out[Deployment]').map(c => `${c.dst} : ${c.conn}`);
+  expect(to({})).toEqual(['0.0.0.0-255.255.255.255[External] : All Connections', 'kube-system/kube-dns[Deployment] : All Connections']);
+  expect(to({ addressAtoms: true })).toEqual([
+    '0.0.0.0-9.255.255.255[External] : All Connections', '10.0.0.0-10.255.255.255[External] : All Connections', '11.0.0.0-255.255.255.255[External] : All Connections',
+    'kube-system/kube-dns[Deployment] : All Connections',
+  ]);
+});

@@ -155,7 +155,7 @@ describe('the decision order: admin tier, NetworkPolicy, baseline tier', () => {
   });
 });
 
-describe('admin-tier objects checked as the API server checks them (manifest-invalid; the object is left out)', () => {
+describe('admin-tier objects checked as the API server checks them (manifest-invalid; read as written, as a NetworkPolicy\'s values are)', () => {
   const messages = (o: unknown) => load([o]).invalid.map(v => `${v.object}: ${v.message}`);
   test.each(([
     [anp('p', 1001, { subject: { namespaces: {} } }), 'AdminNetworkPolicy/p: priority 1001 is not an integer from 0 to 1000'],
@@ -180,7 +180,15 @@ describe('admin-tier objects checked as the API server checks them (manifest-inv
     [anp('p', 1, { subject: { namespaces: { matchExpressions: [{ key: 'team', operator: 'In' }] } } }), 'AdminNetworkPolicy/p: subject, namespaces: In on "team" with no values'],
   ] as Array<[unknown, string]>).map(([o, m]) => [m, o] as [string, unknown]))('%s', (message, o) => {
     expect(messages(o)).toEqual([message]);
-    expect(load([o]).cluster.admin).toEqual([]);
+  });
+
+  test('what an invalid object says is read as written: a selector left out selects all, a rule of an unknown action or a port that is none matches nothing', () => {
+    const noPodSelector = anp('p', 1, { subject: { pods: { namespaceSelector: { matchLabels: { [NAME]: 'b' } } } }, ingress: [{ action: 'Deny', from: [{ namespaces: {} }] }] });
+    expect(table([noPodSelector], ['a/client -> b/server 8080/TCP', 'a/client -> b/other 7000/TCP'])).toEqual(['a/client -> b/server 8080/TCP: blocked', 'a/client -> b/other 7000/TCP: blocked']);
+    const unknownAction = anp('p', 1, { subject: inNs('b'), ingress: [{ action: 'deny', from: [{ namespaces: {} }] }] });
+    expect(table([unknownAction], ['a/client -> b/other 7000/TCP'])).toEqual(['a/client -> b/other 7000/TCP: allowed']);
+    const badPort = anp('p', 1, { subject: inNs('b'), ingress: [{ action: 'Deny', from: [{ namespaces: {} }], ports: [{ portNumber: { port: 70000 } }] }] });
+    expect(table([badPort], ['a/client -> b/other 7000/TCP'])).toEqual(['a/client -> b/other 7000/TCP: allowed']);
   });
 
   test('valid objects of every kind are read, and others of the group or another version are not', () => {

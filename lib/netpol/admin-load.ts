@@ -37,10 +37,11 @@ const RULES: Record<AdminPolicy['kind'], KindRules> = {
 function namespacedPod(check: ValueCheck, where: () => string, v: unknown): AdminPeer['pods'] {
   if (!isObj(v) || !isObj(v.namespaceSelector) || !isObj(v.podSelector)) {
     check.add(`${where()}: pods needs namespaceSelector and podSelector (use {} for all)`, 'give pods both a namespaceSelector and a podSelector');
-    return undefined;
+    // (Read as written: a selector left out selects all, as other analyzers read it.)
+    if (!isObj(v)) return undefined;
   }
-  const namespaceSelector = selector(v.namespaceSelector);
-  const podSelector = selector(v.podSelector);
+  const namespaceSelector = selector(v.namespaceSelector ?? {});
+  const podSelector = selector(v.podSelector ?? {});
   checkSelector(check, () => `${where()}, pods.namespaceSelector`, namespaceSelector);
   checkSelector(check, () => `${where()}, pods.podSelector`, podSelector);
   return { namespaceSelector, podSelector };
@@ -141,14 +142,20 @@ function rulesOf(check: ValueCheck, kind: AdminPolicy['kind'], direction: 'ingre
     if (direction === 'egress' && ports?.some(p => p.name !== undefined) && peers.some(p => p.networks || p.nodes || raw.some((x: Obj) => isObj(x) && given(x, 'domainNames')))) {
       check.add(`${where()}: a named port with a networks, nodes or domainNames peer (they have no named ports)`, 'use port numbers, or move those peers to a rule of their own');
     }
-    return { ...(typeof r.name === 'string' && r.name ? { name: r.name } : {}), action: action === 'Accept' ? 'Allow' : (action as AdminRule['action']), written: action, peers, ...(ports ? { ports } : {}) };
+    // (A rule of an action the kind does not have matches nothing.)
+    const known = k.actions.includes(action);
+    return { ...(typeof r.name === 'string' && r.name ? { name: r.name } : {}), action: action === 'Accept' ? 'Allow' : known ? (action as AdminRule['action']) : 'Deny', written: action, peers: known ? peers : [], ...(ports ? { ports } : {}) };
   });
 }
 
-/** An admin-tier object as the evaluator reads it; undefined (and `invalid` says why) when the API server would reject it. */
+/**
+ * An admin-tier object as the evaluator reads it. What the API server would reject is added to
+ * `invalid` and read as written, as a NetworkPolicy's values are (a rule of an unknown action, a
+ * peer or port that is not one, match nothing; a selector left out selects all); undefined only
+ * when it has no subject to read.
+ */
 export function adminPolicyOf(o: Obj, file: string, invalid: InvalidValue[]): AdminPolicy | undefined {
   const kind = o.kind as AdminPolicy['kind'];
-  const before = invalid.length;
   const check = new ValueCheck(invalid, file, '', kind, o.metadata?.name);
   const name = nameText(o.metadata?.name);
   const spec: Obj = isObj(o.spec) ? o.spec : {};
@@ -163,12 +170,13 @@ export function adminPolicyOf(o: Obj, file: string, invalid: InvalidValue[]): Ad
   }
   let priority: number | undefined;
   if (kind !== 'BaselineAdminNetworkPolicy') {
-    if (typeof spec.priority === 'number' && Number.isInteger(spec.priority) && spec.priority >= 0 && spec.priority <= 1000) priority = spec.priority;
-    else check.add(`priority ${spec.priority === undefined ? 'is missing' : `${show(spec.priority)} is not an integer from 0 to 1000`}`, 'give it a priority from 0 (first) to 1000');
+    // (Out of range, it is still read as written: it orders where its number puts it.)
+    if (typeof spec.priority === 'number' && Number.isFinite(spec.priority)) priority = spec.priority;
+    if (!(typeof spec.priority === 'number' && Number.isInteger(spec.priority) && spec.priority >= 0 && spec.priority <= 1000)) check.add(`priority ${spec.priority === undefined ? 'is missing' : `${show(spec.priority)} is not an integer from 0 to 1000`}`, 'give it a priority from 0 (first) to 1000');
   }
   const subject = peerOf(check, () => 'subject', spec.subject, ['namespaces', 'pods']);
   const ingress = rulesOf(check, kind, 'ingress', spec.ingress);
   const egress = rulesOf(check, kind, 'egress', spec.egress);
-  if (invalid.length > before || !subject) return undefined;
+  if (!subject || (!subject.namespaces && !subject.pods)) return undefined;
   return { kind, name, ...(file ? { file } : {}), tier, ...(priority !== undefined ? { priority } : {}), subject, ingress, egress };
 }

@@ -323,7 +323,8 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
   const elsewhere = probePod(ELSEWHERE, UNLISTED, {});
   let dns = base.pods.find(p => p.namespace === 'kube-system' && p.labels['k8s-app'] === 'kube-dns');
   if (!dns) {
-    dns = { ...KUBE_DNS, source: 'a stand-in for the cluster DNS' };
+    // (A pod of the folder named kube-dns in kube-system without the label keeps its name: the stand-in takes another.)
+    dns = { ...KUBE_DNS, ...(probeIds.has('kube-system/kube-dns') ? { name: '(kube-dns)' } : {}), source: 'a stand-in for the cluster DNS' };
     probes.push(dns);
   }
   probeMemo.set(`${dns.namespace}\u0000${labelsKey(dns.labels)}`, dns);
