@@ -18,6 +18,7 @@ import { AdminPolicy, AdminPort, AdminRule } from '../lib/netpol/admin';
 import { addressSpans } from '../lib/netpol/addresses';
 import { Cluster } from '../lib/netpol/cluster';
 import { Address, Endpoint, LabelSelector, Pod, Policy, endpointId, isPod } from '../lib/netpol/model';
+import { endpointsOf } from '../lib/netpol/verify';
 
 const PORTS = 5;
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
@@ -147,6 +148,29 @@ test('the admin tiers agree with a brute-force evaluation, port by port and addr
             const to = isPod(dst) ? endpointId(dst) : repOf(dst.ip);
             if (covered(from, to, protocol, port) !== expected) throw new Error(`${what}: the brute force says ${expected}, the exact paths ${!expected}`);
           }
+        }
+      }
+    }
+  }), RUNS);
+});
+
+test('with admin tiers, a pod the folder does not list (of any labels, in a namespace of any labels) has a stand-in of verify that reaches and is reached alike', () => {
+  const stranger = fc.record({ labels: labels(POD_KEYS), nsLabels: labels(NS_KEYS), ns: fc.constantFrom('n0', 'n1', 'out') });
+  fc.assert(fc.property(clusterArb, stranger, (input, o) => {
+    const namespaces = Object.fromEntries(NAMESPACES.map((n, i) => [n, input.nsLabels[i]]));
+    const base = new Cluster({ namespaces, pods: input.pods, policies: input.policies, admin: input.admin });
+    const pod: Pod = { namespace: o.ns, name: 'stranger', labels: o.labels, ports: [] };
+    const world = new Cluster({ namespaces: o.ns === 'out' ? { ...namespaces, out: o.nsLabels } : namespaces, pods: [...input.pods, pod], policies: input.policies, admin: input.admin });
+    const { cluster, endpoints } = endpointsOf(base, []);
+    // In a namespace of the folder, a witness of that namespace (or a folder pod of the same labels); elsewhere any stand-in outside the folder's namespaces.
+    const twin = input.pods.some(p => p.namespace === o.ns && JSON.stringify(Object.entries(p.labels).sort()) === JSON.stringify(Object.entries(o.labels).sort()));
+    if (twin) return;
+    const witnesses = [...endpoints.values()].filter((e): e is Pod => isPod(e) && (o.ns === 'out' ? !NAMESPACES.includes(e.namespace) && !!e.anyPorts : e.namespace === o.ns));
+    for (const p of input.pods) {
+      for (const protocol of PROTOCOLS) {
+        for (const port of WALKED) {
+          if (world.allowed(pod, p, port, protocol) && !witnesses.some(w => cluster.allowed(w, p, port, protocol))) throw new Error(`${o.ns}/stranger ${JSON.stringify(o.labels)} -> ${endpointId(p)} ${port}/${protocol}: no stand-in (${witnesses.map(endpointId).join(', ')})`);
+          if (world.allowed(p, pod, port, protocol) && !witnesses.some(w => cluster.allowed(p, w, port, protocol))) throw new Error(`${endpointId(p)} -> ${o.ns}/stranger ${JSON.stringify(o.labels)} ${port}/${protocol}: no stand-in (${witnesses.map(endpointId).join(', ')})`);
         }
       }
     }

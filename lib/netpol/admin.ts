@@ -110,14 +110,14 @@ export function adminPeerAdmits(peer: AdminPeer, other: Endpoint, nsLabelsOf: (n
 }
 
 /** The port intervals a rule's ports admit towards `destination` (as ruleSpans does for a NetworkPolicy). */
-export function adminSpans(ports: readonly AdminPort[] | undefined, destination: Endpoint): Array<{ port: number; endPort: number; protocol: string }> {
+export function adminSpans(ports: readonly AdminPort[] | undefined, destination: Endpoint, standInNamed: 'every' | 'none' = 'every'): Array<{ port: number; endPort: number; protocol: string }> {
   const all = ['TCP', 'UDP', 'SCTP'];
   if (!ports) return all.map(protocol => ({ port: 1, endPort: 65535, protocol }));
   const out: Array<{ port: number; endPort: number; protocol: string }> = [];
   for (const p of ports) {
     if (p.name !== undefined) {
       if (!isPod(destination)) continue;
-      if (destination.anyPorts) { for (const protocol of all) out.push({ port: 1, endPort: 65535, protocol }); continue; }
+      if (destination.anyPorts) { if (standInNamed === 'every') for (const protocol of all) out.push({ port: 1, endPort: 65535, protocol }); continue; }
       for (const c of destination.ports) if (c.name === p.name && Number.isInteger(c.port)) out.push({ port: c.port, endPort: c.port, protocol: c.protocol });
       continue;
     }
@@ -129,8 +129,13 @@ export function adminSpans(ports: readonly AdminPort[] | undefined, destination:
   return out;
 }
 
-const portsAdmit = (ports: readonly AdminPort[] | undefined, port: number, protocol: string, destination: Endpoint) =>
-  !ports || adminSpans(ports, destination).some(s => s.protocol === protocol && s.port <= port && port <= s.endPort);
+/**
+ * Whether a rule's ports admit the port. On a stand-in, whose container ports are not known, a
+ * named port is any port for an Allow and none for a Deny or a Pass: the stand-in then stands
+ * for every pod it may be (a pod without that port name too), as a NetworkPolicy's named port does.
+ */
+const portsAdmit = (r: AdminRule, port: number, protocol: string, destination: Endpoint) =>
+  !r.ports || adminSpans(r.ports, destination, r.action === 'Allow' ? 'every' : 'none').some(s => s.protocol === protocol && s.port <= port && port <= s.endPort);
 
 /**
  * The first rule of a tier's policies (in evaluation order, those whose subject selects `pod`)
@@ -144,7 +149,7 @@ export function tierDecision(ordered: readonly AdminPolicy[], direction: 'Ingres
     const rules = direction === 'Ingress' ? p.ingress : p.egress;
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i];
-      if (!portsAdmit(r.ports, port, protocol, destination)) continue;
+      if (!portsAdmit(r, port, protocol, destination)) continue;
       if (!r.peers.some(peer => adminPeerAdmits(peer, other, nsLabelsOf))) continue;
       return {
         tier: p.tier, kind: p.kind, policy: p.name, ...(p.file ? { file: p.file } : {}), ...(p.priority !== undefined ? { priority: p.priority } : {}),

@@ -432,6 +432,18 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
   // twin of each stand-in with each label a NotIn, DoesNotExist or Exists asks about added
   // (./toggles.ts): a pod with more labels than a stand-in may be selected where it is not.
   for (const ns of base.namespaces().keys()) probePod(ns, UNLISTED, {});
+  // Likewise a namespace the folder lacks with each label a namespace selector's NotIn, DoesNotExist
+  // or Exists asks about, holding the pods a namespace of no labels holds.
+  const nsToggles = labelToggles(probePolicies.flatMap(p => [...p.ingress.flatMap(r => r.from ?? []), ...p.egress.flatMap(r => r.to ?? [])].map(x => x.namespaceSelector)));
+  for (const [k, v] of nsToggles) {
+    if (k === NAMESPACE_NAME_LABEL) continue;
+    const name = `(namespace with ${k}=${v})`;
+    if (knownNamespaces.has(name)) continue;
+    const labels = { [k]: v, [NAMESPACE_NAME_LABEL]: name };
+    extraNamespaces.set(name, labels);
+    knownNamespaces.set(name, labels);
+    for (const pod of [...(standInsIn.get(ELSEWHERE) ?? [])]) probePod(name, pod.name, pod.labels);
+  }
   const toggles = labelToggles(probePolicies.flatMap(p => [p.podSelector, ...[...p.ingress.flatMap(r => r.from ?? []), ...p.egress.flatMap(r => r.to ?? [])].map(x => x.podSelector)]));
   if (toggles.length > 0) {
     for (const [ns, list] of [...standInsIn]) {
