@@ -7,7 +7,6 @@ import { resolveAll } from './pipeline';
 import { EMITTERS } from './emit/index';
 import { startYamlDocuments, yamlDocuments } from './emit/yaml';
 import { formatFinding, summarize } from './format';
-import { composeCheckFindings } from './compose/check-files';
 import { Finding, blocking } from './model/finding';
 import { ownEntry } from './model/normalize';
 import { FileSet, WRITTEN_LIST, recover, replaceDirectory, writeFileAtomic, writeFiles, writtenList } from './output';
@@ -158,7 +157,7 @@ export class PortsApp extends App {
     // Lock entries of registries this app does not declare are kept, and said (on the first registry).
     const foreign = foreignLockEntries(lockFile, this.lockFile, new Set(registries.map(r => r.node.id)), registries[0]?.node.id ?? '');
     const results = resolveAll(registries.map((r, i) => {
-      const input = r.pipelineInput({ lock: ownEntry(lockFile.registries, r.node.id), frozenLock: this.frozenLock, composeChecks: res => composeCheckFindings(res) });
+      const input = r.pipelineInput({ lock: ownEntry(lockFile.registries, r.node.id), frozenLock: this.frozenLock, composeChecks: r._composeChecks() });
       return i === 0 && foreign.length ? { ...input, findings: [...(input.findings ?? []), ...foreign] } : input;
     }));
     const resolved = new Map<string, ResolvedRegistry>(registries.map((r, i) => [r.node.id, results[i]]));

@@ -6,7 +6,7 @@ import type { Lock, ResolvedRegistry } from './model/resolved';
 import type { RegistrySpec } from './model/schema';
 import { resolve } from './pipeline';
 
-export type { ResolvedConnection, ResolvedRegistry } from './model/resolved';
+export type { InboundConnection, PeerTarget, ResolvedConnection, ResolvedRegistry } from './model/resolved';
 
 /** Options of {@link checkRegistry}. */
 export interface CheckOptions {

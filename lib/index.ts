@@ -17,7 +17,7 @@ export type { RegistryBase } from './model/extend';
 export { crossRegistryCollisions } from './rules/cross-registry';
 export { freePorts } from './allocation/free-ports';
 export type { FreePortQuery, FreePorts } from './allocation/free-ports';
-export type { ResolvedRegistry, ResolvedConnection, CheckOptions } from './check';
+export type { ResolvedRegistry, ResolvedConnection, InboundConnection, PeerTarget, CheckOptions } from './check';
 export { formatFinding, formatFindings } from './format';
 export { PortRegistry, RegisteredService, RegisteredExternal, RegisteredPort } from './registry';
 export type { PortRegistryProps, ServiceProps, ExternalProps, Endpoint, ResolvedPort, ConnectOptions } from './registry';

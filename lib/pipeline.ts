@@ -13,11 +13,12 @@
 import { allocate } from './allocation/allocate';
 import { planFixes, withFields, withMessage } from './allocation/fixes';
 import { Finding, UNWAIVABLE_RULES, Where, blocking, finding } from './model/finding';
-import { Environment, environmentsOf, indexSpec, ownEntry, presentIn } from './model/normalize';
+import { Environment, environmentsOf, indexSpec, ownEntry, presentIn, withBandOffsets } from './model/normalize';
 import type { Lock, ResolvedConnection, ResolvedRegistry } from './model/resolved';
 import { emptyLock } from './model/resolved';
 import { RegistrySpec, RegistrySpecSchema } from './model/schema';
 import { crossRegistryBandOverlaps, crossRegistryCollisions, crossRegistryNamespaces } from './rules/cross-registry';
+import { peerConnections, withoutPeerConnections } from './rules/peer-connections';
 import { RULE_LIST, Syntax } from './rules/index';
 
 /** One registry to resolve. */
@@ -70,20 +71,35 @@ export function resolveAll(inputs: readonly RegistryInput[]): ResolvedRegistry[]
   const bands = crossRegistryBandOverlaps(checked);
   // Registries resolved together keep to namespaces of their own.
   const namespaces = crossRegistryNamespaces(checked);
+  // … and may connect to each other's services (a registry that failed its schema has its own errors).
+  const unresolved = new Set(stages.filter(s => !s.spaces).map(s => (s.resolved.spec as { name?: unknown })?.name).filter((n): n is string => typeof n === 'string'));
+  const peers = peerConnections(checked, unresolved);
   return stages.map(stage => {
-    const findings = stage.findings;
+    let findings = stage.findings;
+    // (A registry that failed its schema may have no name, or be no object at all.)
+    const name = stage.spaces ? stage.resolved.spec.name : '';
+    const outgoing = peers.connections.get(name) ?? [];
+    const inbound = peers.inbound.get(name) ?? [];
     if (stage.spaces) {
-      findings.push(...(bands.get(stage.resolved.spec.name) ?? []), ...(cross.get(stage.resolved.spec.name) ?? []), ...(namespaces.get(stage.resolved.spec.name) ?? []));
+      findings.push(...(bands.get(name) ?? []), ...(cross.get(name) ?? []), ...(namespaces.get(name) ?? []), ...(peers.findings.get(name) ?? []));
+      // The registry's own rules saw neither side of its peer connections: a service another registry
+      // connects to is reachable, and a registry with peer connections uses policies.
+      if (outgoing.length || inbound.length) {
+        const reached = new Set(inbound.map(c => c.to));
+        findings = findings.filter(f => f.rule !== 'no-policies' && !(f.rule === 'unreachable' && f.where.service !== undefined && reached.has(f.where.service)));
+      }
     }
     // Waivers first: a waived finding gets no fix and holds no free port.
     const waived = stage.spaces ? applyWaivers(stage.resolved.spec, findings) : findings;
     const fixed = stage.spaces ? planFixes(waived, stage.spaces, stage.input.syntax ?? 'data') : waived;
     const located = stage.input.locate ? stage.input.locate(fixed) : fixed;
     const r = stage.resolved;
+    let connections: readonly ResolvedConnection[] | undefined;
     return {
       spec: r.spec, environments: r.environments, allocations: r.allocations,
       // Connections are resolved on first use: emitters need them, the check does not.
-      get connections() { return r.connections; },
+      get connections() { return (connections ??= outgoing.length ? [...r.connections, ...outgoing] : r.connections); },
+      ...(inbound.length ? { inbound } : {}),
       findings: located, lock: r.lock, ok: blocking(located).length === 0,
     };
   });
@@ -110,13 +126,17 @@ function firstStage(input: RegistryInput): Stage {
     spec = parsed.data;
   }
   const environments = environmentsOf(spec);
+  // Category ranges given as offsets from each band's start are ports from here on.
+  spec = withBandOffsets(spec, environments);
   const lock = input.lock ?? emptyLock();
-  const index = indexSpec(spec);
-  const allocation = allocate(spec, environments, lock, index);
+  // Connections to other registries are resolved with them (resolveAll); the rules of one registry see its own.
+  const own = withoutPeerConnections(spec);
+  const index = indexSpec(own);
+  const allocation = allocate(own, environments, lock, index);
   const syntax = input.syntax ?? 'data';
   // Kubernetes-only rules where Kubernetes output is produced or asked for (the caller knows; the registry may say).
   const kubernetes = spec.kubernetes ?? input.kubernetes ?? true;
-  const ctx = { spec, environments, index, allocation, memo: new Map<string, unknown>(), syntax, kubernetes };
+  const ctx = { spec: own, environments, index, allocation, memo: new Map<string, unknown>(), syntax, kubernetes };
   const findings: Finding[] = [...before];
   for (const rule of RULE_LIST) findings.push(...rule.check(ctx));
   oneCulpritOneFinding(findings);
@@ -124,7 +144,7 @@ function firstStage(input: RegistryInput): Stage {
   let connections: ResolvedConnection[] | undefined;
   const resolved: ResolvedRegistry = {
     spec, environments, allocations: allocation.allocations,
-    get connections() { return (connections ??= resolveConnections(spec, environments)); },
+    get connections() { return (connections ??= resolveConnections(own, environments)); },
     findings: [], lock: allocation.lock, ok: false,
   };
   if (input.composeChecks) findings.push(...input.composeChecks(resolved));

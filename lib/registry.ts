@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
@@ -8,13 +9,14 @@ import { Binding, BindOptions, BindResult, applyBinding, reselect, workloadDrift
 import { formatFinding, summarize } from './format';
 import { normalizeOutputDir } from './output';
 import { environmentsOf, ownEntry } from './model/normalize';
+import { podSelectorOf } from './model/labels';
 import type { Lock } from './model/resolved';
 import type { ResolvedRegistry } from './model/resolved';
-import { RegistryInput, resolve, resolveAll } from './pipeline';
+import { RegistryInput, resolveAll } from './pipeline';
 import { formatFindings } from './format';
 import { composeCheckFindings } from './compose/check-files';
 import {
-  foreignLockEntries, isPortsApp, isTestingApp, projectLockFile, readLockFile, writeCheckReport, writeLockEntries,
+  foreignLockEntries, isPortsApp, isTestingApp, projectLockFile, projectRoot, readLockFile, writeCheckReport, writeLockEntries,
 } from './constructs/app-state';
 import { EMITTERS } from './emit/index';
 import { gvkOf, manifestOf } from './emit/manifest';
@@ -167,20 +169,33 @@ export class RegisteredService<P extends string = string, E extends string = str
   /**
    * Declares that this service talks to `target` on `port` (its only port when omitted).
    * This is the only way traffic is allowed: it yields the egress and ingress policies.
-   * `options.environment` reaches the target in another environment (a warning).
+   * `target` may be a service of another registry of the same app: each registry then writes its
+   * side (this one the egress and the connection variables, the target's the ingress from this
+   * service's namespace), in the environment of the same name unless `options.environment` says.
+   * `options.environment` reaches the target in another environment (a warning within one registry;
+   * across registries, only when the environments' kinds differ).
    */
   public connectsTo<T extends string>(target: Endpoint<T>, port?: NoInfer<T>, options?: ConnectOptions<E>): this;
   public connectsTo(target: string, port?: string, options?: ConnectOptions<E>): this;
   public connectsTo(target: Endpoint | string, port?: string, options: ConnectOptions<E> = {}): this {
     const to = typeof target === 'string' ? target : target.name;
-    if (typeof target !== 'string' && target.registry !== (this.registry as PortRegistry<string>)) {
-      throw new Error(`${this.name} (registry ${this.registry.node.id}) cannot connect to ${to}: it belongs to registry ${target.registry.node.id}, ` +
-        'and connections are declared within one registry. Declare the services that talk to each other in one registry, or declare ' +
-        `${to} as an external of ${this.registry.node.id} (with its namespace and podSelector) and make it public to ${this.registry.node.id}'s namespaces in its own registry`);
+    const other = typeof target !== 'string' && target.registry !== (this.registry as PortRegistry<string>) ? target.registry : undefined;
+    if (other && !(target instanceof RegisteredService)) {
+      throw new Error(`${this.name} (registry ${this.registry.node.id}) cannot connect to external ${to} of registry ${other.node.id}: ` +
+        `an external is reached through the registry that declares it. Declare ${to} as an external of ${this.registry.node.id} too`);
+    }
+    if (other && other.node.root !== this.registry.node.root) {
+      throw new Error(`${this.name} (registry ${this.registry.node.id}) cannot connect to ${to} of registry ${other.node.id}: ` +
+        'registries connect only within one cdk8s app, where they are resolved together. Declare both registries in the same App');
     }
     const list = (this.spec as { connectsTo?: ServiceSpec['connectsTo'] }).connectsTo ??= [];
-    list.push({ to, ...(port !== undefined ? { port } : {}), ...(options.environment !== undefined ? { environment: options.environment } : {}) });
+    list.push({
+      to, ...(other ? { registry: other.node.id } : {}), ...(port !== undefined ? { port } : {}),
+      ...(options.environment !== undefined ? { environment: options.environment } : {}),
+    });
     this.registry._changed();
+    // The target's registry gets the inbound side: its resolution changes too.
+    other?._changed();
     return this;
   }
 
@@ -194,7 +209,7 @@ export class RegisteredService<P extends string = string, E extends string = str
 
   /** The labels the generated Service and NetworkPolicies select: give them to the pods of this service. */
   public get podLabels(): Record<string, string> {
-    return { ...(this.spec.selector ?? { 'app.kubernetes.io/name': this.name }) };
+    return podSelectorOf(this.name, this.spec);
   }
 
   /**
@@ -333,7 +348,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
   private readonly duplicates: Array<{ name: string; first: string; second: string }> = [];
   /** Where the registry came from, when it was read from a file. */
   /** @internal */
-  private source?: { readonly file: string; readonly loaded: LoadedRegistry };
+  private source?: { readonly file: string; readonly dir: string; readonly loaded: LoadedRegistry };
 
   constructor(scope: Construct, id: string, props: PortRegistryProps<E> = {}) {
     super(scope, id);
@@ -398,7 +413,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
       Object.assign(registry.data.services, spec.services ?? {});
       Object.assign(registry.data.externals, spec.externals ?? {});
     }
-    registry.source = { file, loaded };
+    registry.source = { file, dir: path.dirname(path.resolve(file)), loaded };
     registry._changed();
     return registry;
   }
@@ -462,11 +477,20 @@ export class PortRegistry<const E extends string = string> extends Construct {
 
   /** Runs every rule and allocates every port of this registry alone, with its lock. Pure: nothing is written. */
   public check(options: CheckOptions = {}): ResolvedRegistry {
-    if (options.lock) return resolve(this.pipelineInput(options));
-    // A lock file that cannot be read is a finding of the check, like every other problem.
-    const { lock, problem } = readLockFile(this.lockFile, this.node.id);
-    const input = this.pipelineInput({ ...options, lock: ownEntry(lock.registries, this.node.id) });
-    return resolve(problem ? { ...input, findings: [...(input.findings ?? []), problem] } : input);
+    let input: RegistryInput;
+    if (options.lock) {
+      input = this.pipelineInput(options);
+    } else {
+      // A lock file that cannot be read is a finding of the check, like every other problem.
+      const { lock, problem } = readLockFile(this.lockFile, this.node.id);
+      const own = this.pipelineInput({ ...options, lock: ownEntry(lock.registries, this.node.id) });
+      input = problem ? { ...own, findings: [...(own.findings ?? []), problem] } : own;
+    }
+    // With the app's other registries, in the app's order, as the synth resolves them: connections
+    // between them resolve, and registries of one base are compared.
+    const registries = registriesOf(this.node.root);
+    const inputs = registries.map(r => (r === this ? input : r.pipelineInput({ lock: ownEntry(readLockFile(r.lockFile, r.node.id).lock.registries, r.node.id) })));
+    return resolveAll(inputs)[registries.indexOf(this)];
   }
 
   /** @internal Something was declared: the next resolution starts afresh. */
@@ -501,7 +525,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
     const seenLocks = new Set<string>();
     const inputs = registries.map(r => {
       const { lock, problem } = readLockFile(r.lockFile, r.node.id);
-      const input = r.pipelineInput({ lock: ownEntry(lock.registries, r.node.id), frozenLock, composeChecks: res => composeCheckFindings(res) });
+      const input = r.pipelineInput({ lock: ownEntry(lock.registries, r.node.id), frozenLock, composeChecks: r._composeChecks() });
       const extra: Finding[] = problem ? [problem] : [];
       if (r.lockFile !== undefined && !seenLocks.has(r.lockFile)) {
         seenLocks.add(r.lockFile);
@@ -645,6 +669,20 @@ export class PortRegistry<const E extends string = string> extends Construct {
   /** Drift found for a resolution: computed once per resolution. */
   /** @internal */
   private driftOf?: { readonly resolved: ResolvedRegistry; readonly findings: Finding[] };
+
+  /**
+   * The registry's `composeChecks`, read relative to its file when it was read from one (as
+   * `extends` is), else to the project's folder (where cdk8s.yaml is): the same wherever the synth runs.
+   * @internal
+   */
+  public _composeChecks(): (resolved: ResolvedRegistry) => Finding[] {
+    if (this.source) {
+      const dir = this.source.dir;
+      return res => composeCheckFindings(res, dir, `the registry file's folder`);
+    }
+    const root = projectRoot();
+    return res => composeCheckFindings(res, root, fs.existsSync(path.join(root, 'cdk8s.yaml')) ? 'the project folder (where cdk8s.yaml is)' : 'the folder the synth runs in');
+  }
 
   /**
    * What the pipeline (lib/pipeline.ts) needs to resolve this registry: the data, the findings

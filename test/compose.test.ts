@@ -226,6 +226,26 @@ describe('checking an existing compose file against the registry', () => {
   });
 });
 
+test('a code registry reads composeChecks relative to the project (where cdk8s.yaml is), whichever subfolder the synth runs in', () => {
+  const project = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-drift-root-'));
+  fs.mkdirSync(path.join(project, 'charts'));
+  fs.writeFileSync(path.join(project, 'docker-compose.yml'), 'services:\n  web:\n    ports: ["8081:80"]\n');
+  const define = (app: PortsApp) => {
+    const r = new PortRegistry(app, 'shop', { environments: { production: { range: [8000, 8099] } }, composeChecks: [{ file: 'docker-compose.yml' }] });
+    r.service('web', { public: true, ports: { http: { offset: 80 } } });
+    return r;
+  };
+  // Without a cdk8s.yaml the folder the synth runs in is all there is: the message says which path was tried.
+  const lost = synth(define, path.join(project, 'charts')).result;
+  expect(lost.findings.filter(f => f.rule !== 'defacto-port').map(f => [f.rule, f.message])).toEqual([['compose-file', expect.stringContaining(`read as ${path.join(project, 'charts', 'docker-compose.yml')}, relative to the folder the synth runs in`)]]);
+  fs.writeFileSync(path.join(project, 'cdk8s.yaml'), 'language: typescript\napp: npx ts-node -T main.ts\n');
+  const found = synth(define, path.join(project, 'charts')).result;
+  expect(found.findings.filter(f => f.rule !== 'defacto-port').map(f => [f.rule, f.where.port])).toEqual([['compose-drift', 8081]]);
+  fs.rmSync(path.join(project, 'docker-compose.yml'));
+  const missing = synth(define, path.join(project, 'charts')).result;
+  expect(missing.findings.filter(f => f.rule === 'compose-file').map(f => f.fix)).toEqual([expect.stringContaining('relative to the project folder (where cdk8s.yaml is)')]);
+});
+
 describe('compose port syntax', () => {
   test.each([
     ['8080', [{ target: 8080, protocol: 'tcp' }]],

@@ -14,6 +14,8 @@ import * as path from 'path';
 import * as jsYaml from 'js-yaml';
 import { clusterOf } from '../lib/netpol/load';
 import { connList, connText } from '../lib/netpol/connlist';
+import { Cluster } from '../lib/netpol/cluster';
+import type { Pod } from '../lib/netpol/model';
 import { ROOT } from './support/project';
 
 const deployment = (ns: string, name: string, port: number, kind = 'Deployment', hostNetwork = false) => ({
@@ -93,11 +95,14 @@ describe('connlist', () => {
       'other/tool[Deployment]  =>  [any namespace]/[all pods] : All Connections',
       'other/tool[Deployment]  =>  [namespace with {team=ops}]/[all pods] : All Connections',
       'other/tool[Deployment]  =>  kube-system/[pod with {k8s-app=kube-dns}] : All Connections',
+      // (A pod of other that the folder does not list: no policy of other limits it either.)
+      'other/tool[Deployment]  =>  other/[all pods] : All Connections',
       '',
       'Ingress Exposure:',
       'other/tool[Deployment]  <=  [any namespace]/[all pods] : All Connections',
       'other/tool[Deployment]  <=  [namespace with {team=ops}]/[all pods] : All Connections',
       'other/tool[Deployment]  <=  kube-system/[pod with {k8s-app=kube-dns}] : All Connections',
+      'other/tool[Deployment]  <=  other/[all pods] : All Connections',
       'shop/db[Deployment]  <=  [namespace with {team=ops}]/[all pods] : TCP 5432',
       '',
       'Workloads no policy protects:',
@@ -128,4 +133,33 @@ test('verify --paths lists each allowed path with the interval of ports it stand
   ]);
   const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cdk8s-ports.js'), 'verify', '.', '--paths'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   expect(r.stdout.split('\n').filter(l => l.includes(' -> '))).toEqual(['203.0.113.7 -> shop/web 8000-8090/TCP']);
+});
+
+test('connlist merges adjacent address intervals of one peer with the same connections (issue #34)', () => {
+  const open: Pod = { namespace: 'a', name: 'open', labels: { app: 'open' }, ports: [], source: 'a.yaml: Deployment/open' };
+  const web: Pod = { namespace: 'a', name: 'web', labels: { app: 'web' }, ports: [], source: 'a.yaml: Deployment/web' };
+  const cluster = new Cluster({ pods: [open, web], policies: [
+    { name: 'web', namespace: 'a', podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress'], egress: [],
+      ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }], ports: [{ port: 80 }] }] },
+  ] });
+  const from = (dst: string) => connList(cluster).connections.filter(c => c.dst === dst && c.src.endsWith('[External]')).map(c => `${c.src} : ${c.conn}`);
+  // Every address reaches the open pod alike: one interval per family, not five.
+  expect(from('a/open[Deployment]')).toEqual([V4.replace('[External]', '[External] : All Connections'), V6.replace('[External]', '[External] : All Connections')]);
+  // 10.0.0.0-10.0.255.255 and 10.2.0.0-10.255.255.255 are not adjacent (10.1.0.0/16 lies between): two lines.
+  expect(from('a/web[Deployment]')).toEqual(['10.0.0.0-10.0.255.255[External] : TCP 80', '10.2.0.0-10.255.255.255[External] : TCP 80']);
+});
+
+test('--address-atoms keeps the cuts of a pod\'s own policies (netpol-analyzer\'s lines); a folder pod named kube-system/kube-dns keeps its name', () => {
+  const out: Pod = { namespace: 'a', name: 'out', labels: { app: 'out' }, ports: [], source: 'a.yaml: Deployment/out' };
+  const dns: Pod = { namespace: 'kube-system', name: 'kube-dns', labels: { app: 'kube-dns' }, ports: [{ port: 5698, protocol: 'TCP' }], source: 'k.yaml: Deployment/kube-dns' };
+  const cluster = new Cluster({ pods: [out, dns], policies: [
+    { name: 'out', namespace: 'a', podSelector: {}, policyTypes: ['Egress'], ingress: [],
+      egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { podSelector: {}, namespaceSelector: {} }] }, { to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 80 }] }] },
+  ] });
+  const to = (options: { addressAtoms?: boolean }) => connList(cluster, options).connections.filter(c => c.src === 'a/out[Deployment]').map(c => `${c.dst} : ${c.conn}`);
+  expect(to({})).toEqual(['0.0.0.0-255.255.255.255[External] : All Connections', 'kube-system/kube-dns[Deployment] : All Connections']);
+  expect(to({ addressAtoms: true })).toEqual([
+    '0.0.0.0-9.255.255.255[External] : All Connections', '10.0.0.0-10.255.255.255[External] : All Connections', '11.0.0.0-255.255.255.255[External] : All Connections',
+    'kube-system/kube-dns[Deployment] : All Connections',
+  ]);
 });

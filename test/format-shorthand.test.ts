@@ -95,3 +95,30 @@ test('a public hostname per service: checked, listed in PORTS.md, and imported f
   ].join('\n'), 'lab');
   expect(imported.services.gitea.hostname).toBe('git.example.com');
 });
+
+test('groups classify services and externals without ranges: checked, a PORTS.md column when used, imported from compose profiles', () => {
+  const { portsMarkdown } = require('../lib/emit/ports-md');
+  const spec = (groups: string[]) => ({ name: 'lab', kubernetes: false, environments: { lab: {} },
+    services: { grafana: { kind: 'grafana', groups, ports: { http: { port: 3001 } } }, gitea: { kind: 'gitea', ports: { http: { port: 3000 } } } },
+    externals: { nas: { groups: ['storage'], ports: { smb: { port: 445, privileged: true } } } } });
+  const r = checkRegistry(spec(['monitoring', 'stack b']));
+  expect(r.findings).toEqual([]);
+  const md: string = portsMarkdown(r);
+  expect(md).toContain('| port | service | port name | protocol | target | fallback | status | owner | groups | description | health check | IANA name |');
+  expect(md).toMatch(/\| 3001 \| grafana \| http \| TCP \| 3001 \|  \| active \|  \| monitoring, stack b \|/);
+  expect(md).toMatch(/\| 445 \| nas \(external\) \| smb \|.*\| storage \|/);
+  expect(md).toMatch(/\| 3000 \| gitea[^|]* \| http \| TCP \| 3000 \|  \| active \|  \|  \|/);
+  // No groups anywhere: no empty column.
+  expect(portsMarkdown(checkRegistry({ ...spec([]), externals: {} }))).not.toContain('| groups |');
+  // A group is one line of text, not empty.
+  expect(checkRegistry(spec(['a\nb'])).findings.map(f => [f.rule, f.where.path])).toEqual([['invalid-value', 'services.grafana.groups[0]']]);
+  expect(checkRegistry(spec([''])).findings.map(f => [f.rule, f.where.path])).toEqual([['schema', 'services.grafana.groups.0']]);
+  const { registryFromCompose } = require('../lib/cli/import-compose');
+  const { spec: imported } = registryFromCompose([
+    'services:',
+    '  grafana:', '    image: grafana/grafana:10', '    ports: ["3001:3000"]', '    profiles: [monitoring, monitoring]',
+    '  gitea:', '    image: gitea/gitea:1.21', '    ports: ["3000:3000"]',
+  ].join('\n'), 'lab');
+  expect(imported.services.grafana.groups).toEqual(['monitoring']);
+  expect(imported.services.gitea.groups).toBeUndefined();
+});

@@ -193,3 +193,32 @@ test('the labels a stand-in gets satisfy the selector, or there is none (an Exis
   expect(satisfying({ matchLabels: { k: 'v' }, matchExpressions: [{ key: 'k', operator: 'DoesNotExist' }] })).toBeUndefined();
   expect(satisfying({ matchExpressions: [{ key: 'k', operator: 'NotIn', values: ['v'] }, { key: 'j', operator: 'DoesNotExist' }] })).toEqual({});
 });
+
+test('a pod the folder does not list in a namespace it does list, of any labels, is matched by a stand-in of verify there (NotIn, DoesNotExist and Exists on its labels)', () => {
+  const insider = fc.record({ labels: labelsArb(POD_KEYS), ports: containerPortsArb, ns: fc.constantFrom(...NAMESPACES) });
+  fc.assert(fc.property(clusterArb, insider, (input, o) => {
+    const namespaces = Object.fromEntries(NAMESPACES.map((ns, i) => [ns, input.namespaces[i]]));
+    const base = new Cluster({ namespaces, pods: input.pods, policies: input.policies });
+    const stranger: Pod = { namespace: o.ns, name: 'stranger', labels: o.labels, ports: o.ports };
+    const world = new Cluster({ namespaces, pods: [...input.pods, stranger], policies: input.policies });
+    const { cluster, endpoints } = endpointsOf(base, []);
+    // The stand-ins of that namespace, and the folder's own pods there of the same labels (a pod of the folder may stand for itself).
+    // (Of that namespace: a pod of a registry namespace declares its own side, so a witness elsewhere would not do.)
+    const standIns = [...endpoints.values()].filter((e): e is Pod => isPod(e) && e.namespace === o.ns);
+    // A pod of the folder with the very same labels is the stranger's twin (it is selected alike by every selector), itself included.
+    if (input.pods.some(p => p.namespace === o.ns && JSON.stringify(Object.entries(p.labels).sort()) === JSON.stringify(Object.entries(o.labels).sort()))) return;
+    for (const pod of input.pods) {
+      for (const protocol of PROTOCOLS) {
+        for (const port of WALKED_PORTS) {
+          // (A pod of the folder with a stand-in's labels stands for it, towards itself too: verify leaves that pair out, see the report of #34.)
+          if (world.allowed(stranger, pod, port, protocol) && !standIns.some(s => cluster.allowed(s, pod, port, protocol))) {
+            throw new Error(`${o.ns}/stranger ${JSON.stringify(o.labels)} -> ${endpointId(pod)} ${port}/${protocol} is allowed, but from no stand-in (${standIns.map(endpointId).join(', ')})`);
+          }
+          if (world.allowed(pod, stranger, port, protocol) && !standIns.some(s => cluster.allowed(pod, s, port, protocol))) {
+            throw new Error(`${endpointId(pod)} -> ${o.ns}/stranger ${JSON.stringify(o.labels)} ${port}/${protocol} is allowed, but to no stand-in (${standIns.map(endpointId).join(', ')})`);
+          }
+        }
+      }
+    }
+  }), RUNS);
+});

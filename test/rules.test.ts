@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { RULES, RegistrySpec, checkRegistry } from '../lib';
 import { allocate } from '../lib/allocation/allocate';
 import { environmentsOf, indexSpec } from '../lib/model/normalize';
@@ -394,7 +396,9 @@ describe.each(Object.entries(cases))('%s', (_title, c) => {
 const CHAIN_RULES = Object.keys(RULES).filter(r => r.startsWith('chain-') || r === 'route-undeclared' || r === 'route-missing');
 
 test('every rule of the checker has a failing case here, in the lock tests or in the compose tests', () => {
-  const covered = new Set([...Object.values(cases).map(c => c.rule), 'lock-stale', 'lock-outdated', 'compose-drift', 'compose-file', 'workload-drift', ...CHAIN_RULES]);
+  const covered = new Set([...Object.values(cases).map(c => c.rule), 'lock-stale', 'lock-outdated', 'compose-drift', 'compose-file', 'workload-drift', ...CHAIN_RULES,
+    // connections to other registries: test/peer-connections.test.ts
+    'unknown-registry']);
   expect(Object.keys(RULES).filter(r => !covered.has(r as keyof typeof RULES))).toEqual([]);
 });
 
@@ -403,7 +407,7 @@ test('the rule list has one entry per rule, each listed once with its own severi
   expect(new Set(ids).size).toBe(ids.length);
   for (const r of RULE_LIST) expect({ id: r.id, severity: r.severity }).toEqual({ id: r.id, severity: RULES[r.id][0] });
   // Rules that need the lock file, compose files, other registries, the app's own charts or the waivers themselves.
-  const pipeline = ['lock-outdated', 'compose-drift', 'compose-file', 'workload-drift', 'waiver-unused', 'waiver-invalid', ...CHAIN_RULES];
+  const pipeline = ['lock-outdated', 'compose-drift', 'compose-file', 'workload-drift', 'waiver-unused', 'waiver-invalid', 'unknown-registry', ...CHAIN_RULES];
   expect(Object.keys(RULES).filter(id => !ids.includes(id as keyof typeof RULES) && !pipeline.includes(id))).toEqual([]);
   // Each entry reports its own rule only.
   let checked = 0;
@@ -418,6 +422,42 @@ test('the rule list has one entry per rule, each listed once with its own severi
     checked++;
   }
   expect(checked).toBeGreaterThan(30);
+});
+
+/**
+ * The severity users read in docs/reference.md is the one each rule's finding carries. The rule
+ * table is what both the rules and RULE_LIST are built from, so comparing them with each other
+ * could not fail; the documented table is written by hand and pins each severity independently.
+ */
+function documentedSeverities(): Map<string, string> {
+  const reference = fs.readFileSync(path.join(__dirname, '..', 'docs', 'reference.md'), 'utf8');
+  return new Map([...reference.matchAll(/^\| `([a-z-]+)` \| (error|warning|info) \|/gm)].map(m => [m[1], m[2]]));
+}
+function severityMismatches(): string[] {
+  const documented = documentedSeverities();
+  const out: string[] = [];
+  for (const c of Object.values(cases)) {
+    for (const f of findingsOf(variant(c.bad)).filter(x => x.rule === c.rule)) {
+      if (f.severity !== documented.get(f.rule)) out.push(`${f.rule}: ${f.severity}, documented ${documented.get(f.rule)}`);
+    }
+  }
+  return [...new Set(out)];
+}
+
+test('every rule\'s finding has the severity docs/reference.md gives it', () => {
+  expect(severityMismatches()).toEqual([]);
+  expect(new Set(Object.values(cases).map(c => c.rule)).size).toBeGreaterThan(40);
+});
+
+test('… and that check fails when one rule\'s severity changes in the rule table', () => {
+  const entry = RULES.unreachable as unknown as [string, string];
+  const before = entry[0];
+  entry[0] = 'error';
+  try {
+    expect(severityMismatches()).toEqual(['unreachable: error, documented warning']);
+  } finally {
+    entry[0] = before;
+  }
 });
 
 test('no finding is reported twice (each problem is found by one rule, once)', () => {

@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import fc from 'fast-check';
 import * as jsYaml from 'js-yaml';
-import { Chart } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import { k8s } from '../imports/k8s';
 import { PortsApp, RegistrySpec, ResolvedRegistry, checkRegistry } from '../lib';
 import { clusterOf, loadFolder } from '../lib/netpol/load';
@@ -123,6 +123,23 @@ describe('verify on the example', () => {
     expect(by('traffic-undeclared').length).toBeGreaterThan(0);
   });
 
+  test('a thousand pods open to each other pass the path limit: one traffic-too-many-paths error, never "verified" (#34)', () => {
+    const dir = tmp('open');
+    const deployments = Array.from({ length: 1000 }, (_, i) => ({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `w${i}`, namespace: 'open' },
+      spec: { selector: { matchLabels: { app: `w${i}` } }, template: { metadata: { labels: { app: `w${i}` } }, spec: { containers: [{ name: 'c', image: 'x', ports: [{ containerPort: 80 }] }] } } },
+    }));
+    write(path.join(dir, 'open.yaml'), deployments);
+    const text = cli(['verify', '.'], dir);
+    expect(text.status).toBe(1);
+    expect(text.stdout).toContain('error traffic-too-many-paths: the NetworkPolicies allow more than 2,000,000 paths');
+    expect(text.stdout).toContain('more allowed paths than verify counts (nothing compared)');
+    expect(text.stdout).not.toMatch(/verified|checked:/);
+    const doc = cli(['verify', '.', '--json'], dir).json();
+    expect(doc.ok).toBe(false);
+    expect(doc.findings.map((f: { rule: string }) => f.rule)).toContain('traffic-too-many-paths');
+  });
+
   test('every rule verify reports is documented in docs/traffic.md with its severity', () => {
     const doc = fs.readFileSync(path.join(ROOT, 'docs', 'traffic.md'), 'utf8');
     const rows = [...doc.matchAll(/^\| `([a-z-]+)` \| (error|warning) \|/gm)].map(m => [m[1], m[2]]);
@@ -141,6 +158,22 @@ describe('the synth verifies what it is about to write', () => {
     const result = app.trySynth();
     expect(result.ok).toBe(false);
     expect(result.problem).toMatch(/traffic-undeclared: lumiere-dev\/\S+ -> lumiere-dev\/\S+ .* debug-allow-all \(k8s\/debug\.k8s\.yaml/);
+    expect(fs.existsSync(manifests)).toBe(false);
+  });
+
+  test('an AdminNetworkPolicy in the user\'s own chart that denies a declared connection stops the synth, naming it (#39)', () => {
+    const dir = tmp('synth-admin');
+    const manifests = path.join(dir, 'manifests');
+    const app = new PortsApp({ manifestsDir: manifests, outdir: path.join(dir, 'out'), lockFile: path.join(dir, 'ports.lock.json') });
+    defineLumiere(app);
+    const chart = new Chart(app, 'platform');
+    new ApiObject(chart, 'deny-lumiere', {
+      apiVersion: 'policy.networking.k8s.io/v1alpha1', kind: 'AdminNetworkPolicy', metadata: { name: 'deny-lumiere' },
+      spec: { priority: 3, subject: { namespaces: { matchLabels: { 'kubernetes.io/metadata.name': 'lumiere-dev' } } }, ingress: [{ name: 'nobody', action: 'Deny', from: [{ namespaces: {} }] }] },
+    } as never);
+    const result = app.trySynth();
+    expect(result.ok).toBe(false);
+    expect(result.problem).toMatch(/traffic-blocked: lumiere-dev\/\S+ -> lumiere-dev\/\S+ \d+\/TCP is declared .* but blocked: ingress of lumiere-dev\/\S+ is denied by the admin tier, AdminNetworkPolicy\/deny-lumiere \(priority 3, k8s\/platform\.k8s\.yaml\), ingress rule 1 "nobody": Deny/);
     expect(fs.existsSync(manifests)).toBe(false);
   });
 

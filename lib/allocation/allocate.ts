@@ -410,9 +410,9 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     if (port === undefined) {
       const category = r.decl.category !== undefined ? categories[r.decl.category] : undefined;
       // A category range that is not a range at all is the invalid-range finding's to report.
-      if (r.ranges.length === 0 && category?.ranges.some(x => !(validPort(x[0]) && validPort(x[1]) && x[0] <= x[1]))) continue;
+      if (r.ranges.length === 0 && (category?.ranges ?? []).some(x => !(validPort(x[0]) && validPort(x[1]) && x[0] <= x[1]))) continue;
       if (r.ranges.length === 0 && category && r.env.band) {
-        report('no-free-port', `no free port for ${labelOf(r)}: the ranges of category ${r.decl.category} (${category.ranges.map(formatRange).join(', ')}) ` +
+        report('no-free-port', `no free port for ${labelOf(r)}: the ranges of category ${r.decl.category} (${(category.ranges ?? []).map(formatRange).join(', ')}) ` +
           `lie outside the band ${formatRange(r.env.band)} of ${r.env.name}`, whereOf(r), undefined,
           `move a range of category ${r.decl.category} inside ${formatRange(r.env.band)}, or widen the band of ${r.env.name}`);
         continue;

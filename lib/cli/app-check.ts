@@ -58,7 +58,7 @@ export function checkApp(cwd: string, app: string, options: { readonly frozenLoc
     if (data.problem) throw new UsageError(data.problem);
     return data.registries.map(r => ({
       name: r.name, source: app, kind: 'file', root: cwd, lock: r.lock ?? emptyLock(),
-      resolved: { spec: r.spec, environments: r.environments, allocations: r.allocations, connections: r.connections ?? [], findings: r.findings, lock: r.lock, ok: r.ok },
+      resolved: { spec: r.spec, environments: r.environments, allocations: r.allocations, connections: r.connections ?? [], ...(r.inbound ? { inbound: r.inbound } : {}), findings: r.findings, lock: r.lock, ok: r.ok },
     }));
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });

@@ -168,9 +168,12 @@ export function registryFromCompose(text: string, name: string): ImportResult {
     const image = typeof svc?.image === 'string' ? svc.image : undefined;
     const kind = kindOf(image);
     const hostname = hostnameOf(svc?.labels);
+    // Compose profiles classify services without giving them ports: the registry's groups.
+    const profiles = Array.isArray(svc?.profiles) ? [...new Set((svc!.profiles as unknown[]).map(String).filter(p => p.length > 0))] : [];
     services[serviceName] = {
       ...(kind ? { kind } : {}),
       ...(hostname ? { hostname } : {}),
+      ...(profiles.length ? { groups: profiles } : {}),
       ...(image ? { image } : {}),
       ...(!dependedOn.has(serviceName) ? { public: true } : {}),
       ports,

@@ -74,7 +74,8 @@ function writtenRegistry(file: string): TrafficRegistry {
   if (!isResolved(parsed) || doc.formatVersion !== 1 || !Array.isArray(doc.environments) || !Array.isArray(doc.allocations) || !Array.isArray(doc.connections)) {
     throw new UsageError(`${file} is not a ports.json written by cdk8s-ports (format 1): run the synth again, or pass the registry with -r`);
   }
-  return { spec: doc.spec!, environments: doc.environments, allocations: doc.allocations, connections: doc.connections };
+  return { spec: doc.spec!, environments: doc.environments, allocations: doc.allocations, connections: doc.connections,
+    ...(Array.isArray(doc.inbound) ? { inbound: doc.inbound } : {}) };
 }
 
 function git(cwd: string, args: string[]): { ok: boolean; out: string; err: string } {

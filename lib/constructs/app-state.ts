@@ -32,6 +32,14 @@ export function isTestingApp(root: IConstruct): boolean {
   return path.dirname(path.resolve(outdir)) === path.resolve(os.tmpdir()) && path.basename(outdir).startsWith('cdk8s.outdir.');
 }
 
+/** The folder of the nearest cdk8s.yaml from the working folder up (the project's root), else the working folder. */
+export function projectRoot(cwd = process.cwd()): string {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'cdk8s.yaml'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(cwd);
+  }
+}
+
 /** `ports.lock.json` beside the nearest cdk8s.yaml from the working folder up (the project's root), else in the working folder. */
 export function projectLockFile(cwd = process.cwd()): string {
   for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
@@ -86,7 +94,7 @@ export function writeCheckReport(file: string, registries: ReadonlyArray<readonl
     // Each registry with every finding about it, workload drift in the app's own charts included.
     registries: registries.map(([name, r]) => {
       const own = findings.filter(f => f.where.registry === name);
-      return { name, spec: r.spec, environments: r.environments, allocations: r.allocations, connections: r.connections, lock: r.lock, findings: own, ok: !own.some(f => f.severity === 'error' && !f.waived) };
+      return { name, spec: r.spec, environments: r.environments, allocations: r.allocations, connections: r.connections, ...(r.inbound ? { inbound: r.inbound } : {}), lock: r.lock, findings: own, ok: !own.some(f => f.severity === 'error' && !f.waived) };
     }),
   }));
 }

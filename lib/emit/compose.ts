@@ -45,6 +45,8 @@ function imageOf(resolved: ResolvedRegistry, name: string): string {
 
 /** Where a container reaches the target of `c`: by compose name inside the project, else on its host. */
 export function composeAddress(resolved: ResolvedRegistry, c: ResolvedConnection, a: Allocation): Address {
+  // Another registry's service runs in its own compose project: reached where it is published on the host.
+  if (c.peer) return { host: c.peer.host ?? DOCKER_HOST, port: a.port };
   const svc = resolved.spec.services?.[c.to];
   const ext = resolved.spec.externals?.[c.to];
   if (svc?.host) return { host: svc.host, port: a.port };
@@ -92,7 +94,7 @@ export function composeDocuments(resolved: ResolvedRegistry): Map<string, YamlFi
       if (allocations.length > 1) for (const a of allocations) own[`PORT_${envVarStem(a.portName)}`] = String(a.targetPort);
       const environment = connectionVariables(resolved, env.name, name, (c, a) => composeAddress(resolved, c, a), composeDialect);
       const needsHost = index.connectionsFrom(env.name, name).some(c => {
-        const a = index.allocation(c.targetEnvironment, c.to, c.portName);
+        const a = index.target(c);
         return a !== undefined && composeAddress(resolved, c, a).host === DOCKER_HOST;
       });
       services[composeNameOf(resolved, name)] = {

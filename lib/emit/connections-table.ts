@@ -19,14 +19,23 @@ export function connectionsTable(resolved: ResolvedRegistry): string {
   };
 
   for (const c of resolved.connections) {
-    const a = lookup(resolved).allocation(c.targetEnvironment, c.to, c.portName);
+    const a = lookup(resolved).target(c);
     if (!a) continue;
-    const ext = externals[c.to];
-    const to = ext
-      ? `${c.to} (external${ext.namespace ? `, namespace ${ext.namespace}` : ext.cidrs?.length ? `, ${ext.cidrs.join(' ')}` : ''})`
-      : c.targetEnvironment !== c.environment ? `${c.to} (in ${c.targetEnvironment})` : c.to;
+    const ext = c.peer ? undefined : externals[c.to];
+    const to = c.peer
+      ? `${c.peer.registry}/${c.to} (registry ${c.peer.registry}${c.targetEnvironment !== c.environment ? `, in ${c.targetEnvironment}` : ''})`
+      : ext
+        ? `${c.to} (external${ext.namespace ? `, namespace ${ext.namespace}` : ext.cidrs?.length ? `, ${ext.cidrs.join(' ')}` : ''})`
+        : c.targetEnvironment !== c.environment ? `${c.to} (in ${c.targetEnvironment})` : c.to;
     const port = ext && !ext.namespace ? a.port : a.targetPort;
     row(`${c.from}|${to}|${c.portName}`, c.from, to, `${c.portName}/${a.protocol}`).cells.set(c.environment, String(port));
+  }
+  // Clients in other registries, in the environment of this registry they reach.
+  for (const c of resolved.inbound ?? []) {
+    const a = lookup(resolved).allocation(c.environment, c.to, c.portName);
+    if (!a) continue;
+    const from = `${c.fromRegistry}/${c.from} (registry ${c.fromRegistry}, namespace ${c.fromNamespace})`;
+    row(`${from}|${c.to}|${c.portName}`, from, c.to, `${c.portName}/${a.protocol}`).cells.set(c.environment, String(a.targetPort));
   }
   for (const [name, svc] of Object.entries(services)) {
     if (!svc.public) continue;

@@ -22,9 +22,9 @@ export function envFiles(resolved: ResolvedRegistry): Map<string, string> {
     }
     const aliases = new Map<string, Map<string, Part[]>>();
     for (const c of resolved.connections.filter(x => x.environment === env.name && x.targetEnvironment === env.name)) {
-      const a = lookup(resolved).allocation(env.name, c.to, c.portName);
+      const a = lookup(resolved).target(c);
       if (!a) continue;
-      const host = resolved.spec.externals?.[c.to]?.host ?? resolved.spec.services?.[c.to]?.host ?? 'localhost';
+      const host = c.peer ? c.peer.host ?? 'localhost' : resolved.spec.externals?.[c.to]?.host ?? resolved.spec.services?.[c.to]?.host ?? 'localhost';
       const url = urlParts(c.to, a, { host, port: a.port }, urlSpecOf(resolved, c.to, c));
       if (!url) continue;
       vars.set(c.env ?? `${envVarStem(c.to)}_URL`, url);

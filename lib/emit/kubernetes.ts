@@ -2,6 +2,7 @@ import { k8s } from '../../imports/k8s';
 import type { ResolvedRegistry } from '../model/resolved';
 import { kubernetesAppProtocol } from '../model/app-protocol';
 import { Environment, isDeployed } from '../model/normalize';
+import { podSelectorOf } from '../model/labels';
 
 export const MANAGED_BY = 'cdk8s-ports';
 export const ENV_LABEL = 'cdk8s-ports.io/environment';
@@ -46,7 +47,7 @@ export function kubernetesObjects(resolved: ResolvedRegistry, env: Environment):
       },
       spec: {
         type: nodePorts ? 'NodePort' : 'ClusterIP',
-        selector: svc.selector ?? { 'app.kubernetes.io/name': name },
+        selector: podSelectorOf(name, svc),
         ports: allocations.map(a => ({
           name: a.portName,
           port: a.port,

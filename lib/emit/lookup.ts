@@ -13,6 +13,8 @@ export interface Lookup {
   allocationsOf(environment: string, service: string): readonly Allocation[];
   /** The connections a client makes from one environment. */
   connectionsFrom(environment: string, client: string): readonly ResolvedConnection[];
+  /** The port a connection reaches: of this registry's target, or of another registry's (`peer`). */
+  target(c: ResolvedConnection): Allocation | undefined;
 }
 
 const cache = new WeakMap<ResolvedRegistry, Lookup>();
@@ -41,6 +43,7 @@ export function lookup(resolved: ResolvedRegistry): Lookup {
     allocation: (environment, service, portName) => allocationsOf(environment, service).find(a => a.portName === portName),
     allocationsOf,
     connectionsFrom: (environment, client) => byClient.get(environment)?.get(client) ?? NONE,
+    target: c => c.peer?.allocation ?? allocationsOf(c.targetEnvironment, c.to).find(a => a.portName === c.portName),
   };
   cache.set(resolved, l);
   return l;

@@ -2,6 +2,7 @@ import { k8s } from '../../imports/k8s';
 import type { Allocation } from '../model/resolved';
 import type { ResolvedRegistry } from '../model/resolved';
 import { Environment, isDeployed, portIsPublic, presentIn } from '../model/normalize';
+import { podSelectorOf } from '../model/labels';
 import type { ExternalSpec, ServiceSpec } from '../model/schema';
 import { commonLabels } from './kubernetes';
 import { lookup } from './lookup';
@@ -19,7 +20,7 @@ export const CLUSTER_DNS: k8s.NetworkPolicyPeer = {
   podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
 };
 
-const selectorOf = (name: string, svc: ServiceSpec) => svc.selector ?? { 'app.kubernetes.io/name': name };
+const selectorOf = (name: string, svc: ServiceSpec | undefined) => podSelectorOf(name, svc ?? {});
 
 /**
  * Zero-trust NetworkPolicies for every environment namespace: deny all ingress and egress,
@@ -95,8 +96,20 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
 
   for (const c of resolved.connections) {
     const clientEnv = envs.get(c.environment)!;
-    const targetEnv = envs.get(c.targetEnvironment)!;
     if (!deployedIn(c.from, clientEnv.name)) continue;
+    if (c.peer) {
+      // Another registry's service: egress here, to its pods in its namespace; its registry admits them (inbound, below).
+      const a = c.peer.allocation;
+      const cross = c.environment !== c.targetEnvironment;
+      add(clientEnv, `egress\u0000${c.from}\u0000${c.peer.registry}\u0000${c.to}\u0000${cross ? c.targetEnvironment : ''}`,
+        `allow-${c.from}-to-${c.to}-of-${c.peer.registry}${cross ? `-in-${c.targetEnvironment}` : ''}`,
+        `allow.${c.from}.to.${c.to}.of.${c.peer.registry}${cross ? `.in.${c.targetEnvironment}` : ''}`, {
+          podSelector: { matchLabels: selectorOf(c.from, services[c.from]) }, policyTypes: ['Egress'],
+          egress: [{ to: [{ namespaceSelector: { matchLabels: { [NS_NAME]: a.namespace } }, podSelector: { matchLabels: { ...c.peer.selector } } }], ports: [portOf(a, false)] }],
+        });
+      continue;
+    }
+    const targetEnv = envs.get(c.targetEnvironment)!;
     const a = index.allocation(targetEnv.name, c.to, c.portName);
     if (!a) continue;
     const cross = clientEnv.name !== targetEnv.name;
@@ -134,6 +147,20 @@ export function networkPolicies(resolved: ResolvedRegistry): Map<string, PolicyO
       }],
     });
     allowIngress(targetEnv, clientEnv, c.to, c.from, toSelector, fromSelector, { ...port });
+  }
+
+  // Clients in other registries: ingress from their pods in their namespace (their registry writes the egress).
+  for (const c of resolved.inbound ?? []) {
+    const env = envs.get(c.environment);
+    const a = index.allocation(c.environment, c.to, c.portName);
+    if (!env || !a || !deployedIn(c.to, env.name)) continue;
+    const cross = c.fromEnvironment !== c.environment;
+    add(env, `inbound\u0000${c.to}\u0000${c.fromRegistry}\u0000${c.from}\u0000${cross ? c.fromEnvironment : ''}`,
+      `allow-${c.to}-from-${c.from}-of-${c.fromRegistry}${cross ? `-in-${c.fromEnvironment}` : ''}`,
+      `allow.${c.to}.from.${c.from}.of.${c.fromRegistry}${cross ? `.in.${c.fromEnvironment}` : ''}`, {
+        podSelector: { matchLabels: selectorOf(c.to, services[c.to]) }, policyTypes: ['Ingress'],
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { [NS_NAME]: c.fromNamespace } }, podSelector: { matchLabels: { ...c.fromSelector } } }], ports: [portOf(a, false)] }],
+      });
   }
 
   for (const name in services) {

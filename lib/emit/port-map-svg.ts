@@ -114,7 +114,7 @@ function environmentSection(resolved: ResolvedRegistry, env: Environment, top: n
   const intervals: Range[] = allocations.map(a => [a.port, a.port]);
   // A crowded environment zooms into the parts of its band that are used; its band ends stay visible.
   if (env.band) intervals.push(...(allocations.length > DENSE ? [[env.band[0], env.band[0]], [env.band[1], env.band[1]]] as Range[] : [env.band]));
-  for (const [name, c] of categories) if (used.has(name) || c.reserved) intervals.push(...c.ranges);
+  for (const [name, c] of categories) if (used.has(name) || c.reserved) intervals.push(...(c.ranges ?? []));
   const width = WIDTH - 2 * MARGIN;
   const segments = segmentsOf(intervals, width);
   const out: string[] = [];
@@ -145,7 +145,7 @@ function environmentSection(resolved: ResolvedRegistry, env: Environment, top: n
   for (const [name, c] of categories) {
     if (!used.has(name) && !c.reserved) continue;
     const fill = c.reserved ? 'url(#reserved)' : categoryColor.get(name)!;
-    for (const r of c.ranges) out.push(span(r, fill, 'range', `${name} ${formatRange(r)}`));
+    for (const r of c.ranges ?? []) out.push(span(r, fill, 'range', `${name} ${formatRange(r)}`));
   }
   for (const a of avoidedRangesOf(spec)) if (a.source === 'avoid') out.push(span(a.range, 'url(#avoided)', 'avoided', a.reason));
   for (const [port, reason] of avoidedPortsOf(spec)) out.push(span([port, port], 'url(#avoided)', 'avoided', `${port}: ${reason}`));
@@ -156,7 +156,7 @@ function environmentSection(resolved: ResolvedRegistry, env: Environment, top: n
   // Range names inside the axis, where they fit (the full name is in each span's tooltip).
   for (const [name, c] of categories) {
     if (!used.has(name) && !c.reserved) continue;
-    for (const r of c.ranges) {
+    for (const r of c.ranges ?? []) {
       for (const seg of segments) {
         const a = Math.max(r[0], seg.from);
         const b = Math.min(r[1], seg.to);

@@ -1,7 +1,7 @@
 import type { Allocation } from '../model/resolved';
 import type { ResolvedRegistry } from '../model/resolved';
 import { Finding } from '../model/finding';
-import { avoidedPortsOf, avoidedRangesOf, formatRange } from '../model/normalize';
+import { avoidedPortsOf, avoidedRangesOf, formatRange, rangeOrigin } from '../model/normalize';
 import type { HealthCheck } from '../model/schema';
 import { connectionsTable } from './connections-table';
 import { markdownCell, markdownCode, markdownText } from './escape';
@@ -50,20 +50,28 @@ export function portsMarkdown(resolved: ResolvedRegistry, svg = 'ports.svg'): st
     resolved.environments.map(e => [e.name, e.namespace, e.kind, e.band ? formatRange(e.band) : '—', e.scope])), '');
 
   const info = (a: Allocation) => (a.of === 'service' ? services[a.service] : externals[a.service]);
+  // The groups column, when the registry classifies its entries by group.
+  const grouped = [...Object.values(services), ...Object.values(externals)].some(e => e.groups?.length);
+  const groups = (a: Allocation) => (grouped ? [(info(a)?.groups ?? []).join(', ')] : []);
   for (const env of resolved.environments) {
     const rows = resolved.allocations.filter(a => a.environment === env.name)
       .sort((x, y) => x.port - y.port || x.service.localeCompare(y.service))
       .map(a => [a.port, `${a.service}${a.of === 'external' ? ' (external)' : ''}${a.of === 'service' && services[a.service]?.hostname ? ` (${services[a.service]!.hostname})` : ''}`, a.portName, a.protocol, a.targetPort,
-        a.fallback ?? '', a.status, info(a)?.owner ?? '', info(a)?.description ?? '',
+        a.fallback ?? '', a.status, info(a)?.owner ?? '', ...groups(a), info(a)?.description ?? '',
         a.of === 'service' ? healthCheck(services[a.service]?.healthCheck) : '', a.iana ?? '']);
     out.push(`## ${env.name}`, '', `Namespace \`${env.namespace}\`${env.band ? `, band ${formatRange(env.band)}` : ''}.`, '',
-      table(['port', 'service', 'port name', 'protocol', 'target', 'fallback', 'status', 'owner', 'description', 'health check', 'IANA name'], rows), '');
+      table(['port', 'service', 'port name', 'protocol', 'target', 'fallback', 'status', 'owner', ...(grouped ? ['groups'] : []), 'description', 'health check', 'IANA name'], rows), '');
   }
 
   const ranges: unknown[][] = [];
   for (const env of resolved.environments) if (env.band) ranges.push([formatRange(env.band), env.name, 'band', '', '']);
   for (const [name, c] of Object.entries(spec.categories ?? {})) {
-    for (const r of c.ranges) ranges.push([formatRange(r), name, `${c.reserved ? 'category (reserved)' : 'category'}${c.within !== undefined ? ` within ${c.within}` : ''}`, c.owner ?? '', c.description ?? '']);
+    (c.ranges ?? []).forEach((r, i) => {
+      const origin = rangeOrigin(c, i);
+      const offset = origin && c.offsets![origin.offset];
+      const from = origin && offset ? `, offsets ${offset[0]}-${offset[1]} of ${origin.environment}'s band` : '';
+      ranges.push([formatRange(r), name, `${c.reserved ? 'category (reserved)' : 'category'}${c.within !== undefined ? ` within ${c.within}` : ''}${from}`, c.owner ?? '', c.description ?? '']);
+    });
   }
   out.push('## Ranges', '', ranges.length ? table(['range', 'name', 'kind', 'owner', 'description'], ranges) : 'None declared.', '');
 
@@ -73,7 +81,7 @@ export function portsMarkdown(resolved: ResolvedRegistry, svg = 'ports.svg'): st
   ];
   out.push('## Avoided and reserved ports', '', avoided.length ? table(['ports', 'why', 'reason'], avoided) : 'None declared.', '');
 
-  out.push('## Connections', '', resolved.connections.length || Object.values(services).some(s => s.public)
+  out.push('## Connections', '', resolved.connections.length || resolved.inbound?.length || Object.values(services).some(s => s.public)
     ? connectionsTable(resolved).trimEnd() : 'None declared.', '');
 
   const findings = resolved.findings;

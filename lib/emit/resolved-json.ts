@@ -23,6 +23,7 @@ export function resolvedJson(resolved: ResolvedRegistry): string {
     avoid: resolved.spec.avoid ?? {},
     allocations,
     connections: resolved.connections,
+    ...(resolved.inbound?.length ? { inbound: resolved.inbound } : {}),
     findings: resolved.findings,
     // The registry itself, so that tools can re-run the checks without TypeScript.
     spec: resolved.spec,

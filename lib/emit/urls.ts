@@ -43,8 +43,8 @@ export { ALIASES, schemeOf } from '../model/url-scheme';
 const VARIABLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 /** How URLs to `target` are written: the target's `url`, with the connection's own on top. */
-export function urlSpecOf(resolved: ResolvedRegistry, target: string, connection?: { readonly url?: UrlSpec }): UrlSpec | undefined {
-  const own = resolved.spec.services?.[target]?.url ?? resolved.spec.externals?.[target]?.url;
+export function urlSpecOf(resolved: ResolvedRegistry, target: string, connection?: { readonly url?: UrlSpec; readonly peer?: ResolvedConnection['peer'] }): UrlSpec | undefined {
+  const own = connection?.peer ? connection.peer.url : resolved.spec.services?.[target]?.url ?? resolved.spec.externals?.[target]?.url;
   return own || connection?.url ? { ...own, ...connection?.url } : undefined;
 }
 
@@ -105,7 +105,7 @@ export function connectionVariables(resolved: ResolvedRegistry, environment: str
   for (const c of connections) portsPerTarget.set(c.to, (portsPerTarget.get(c.to) ?? 0) + 1);
   const aliases = new Map<string, string[]>();
   for (const c of connections) {
-    const a = index.allocation(c.targetEnvironment, c.to, c.portName);
+    const a = index.target(c);
     if (!a) continue;
     const address = addressOf(c, a);
     if (!address) continue;

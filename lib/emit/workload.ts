@@ -5,6 +5,7 @@
  */
 import type { Allocation, ResolvedRegistry } from '../model/resolved';
 import { envVarStem, presentIn } from '../model/normalize';
+import { podSelectorOf } from '../model/labels';
 import { lookup } from './lookup';
 import { connectionVariables, kubernetesDialect } from './urls';
 
@@ -29,12 +30,12 @@ export interface WorkloadSpec {
 
 /** The pod labels the generated Service (and its NetworkPolicies) select for `service`. */
 export function podLabelsOf(resolved: ResolvedRegistry, service: string): Record<string, string> {
-  return { ...(resolved.spec.services?.[service]?.selector ?? { 'app.kubernetes.io/name': service }) };
+  return podSelectorOf(service, resolved.spec.services?.[service] ?? {});
 }
 
 /** Where a pod in `env` reaches a connection's target: the target's Service in its namespace, or the external's address. */
-function clusterHost(resolved: ResolvedRegistry, to: string, a: Allocation): string | undefined {
-  const ext = resolved.spec.externals?.[to];
+function clusterHost(resolved: ResolvedRegistry, to: string, a: Allocation, peer: boolean): string | undefined {
+  const ext = peer ? undefined : resolved.spec.externals?.[to];
   if (!ext) return `${to}.${a.namespace}.svc.cluster.local`;
   if (ext.namespace) return `${to}.${ext.namespace}.svc.cluster.local`;
   if (ext.host) return ext.host;
@@ -52,7 +53,7 @@ export function workloadSpec(resolved: ResolvedRegistry, service: string, enviro
   const portless = !!svc && Object.keys(svc.ports ?? {}).length === 0 && !!env_ && presentIn(svc, [env_]).length > 0;
   if (!mine.length && !portless) return undefined;
   const env = connectionVariables(resolved, environment, service, (c, a) => {
-    const host = clusterHost(resolved, c.to, a);
+    const host = clusterHost(resolved, c.to, a, c.peer !== undefined);
     return host === undefined ? undefined : { host, port: a.port };
   }, kubernetesDialect);
   const health = resolved.spec.services?.[service]?.healthCheck;

@@ -68,7 +68,8 @@ export const RULES = {
   'port-name': ['error', 'Port names are IANA service names: at most 15 characters, lowercase letters, digits and "-", at least one letter, no leading, trailing or double "-".'],
   'duplicate-service': ['error', 'Service and external names are unique within a registry.'],
   'env-var-collision': ['error', 'The generated variable names (`<SERVICE>_<PORT>_PORT`) of two ports are distinct.'],
-  'unknown-service': ['error', 'A connection names a service or external the registry declares.'],
+  'unknown-service': ['error', 'A connection names a service or external the registry declares (or, with `registry`, a service of that registry).'],
+  'unknown-registry': ['error', 'A connection to another registry (`registry`) names one resolved together with this one: declared in the same app, or checked in the same `cdk8s-ports check a.yaml b.yaml`.'],
   'unknown-port': ['error', 'A connection names a port the target declares (or the target has exactly one port); a health check names a port of its service (or the service has one).'],
   'no-policies': ['info', 'A registry that declares no connections and no public service is told once that its NetworkPolicies deny all traffic, and how to start.'],
   'unreachable': ['warning', 'An active service that is not public has no declared connection into it.'],
@@ -117,7 +118,7 @@ export type RuleId = keyof typeof RULES;
 export const UNWAIVABLE_RULES: ReadonlySet<RuleId> = new Set<RuleId>([
   'schema', 'port-range', 'port-source', 'offset-without-band', 'invalid-range', 'no-free-port',
   'service-name', 'namespace-name', 'port-name', 'duplicate-service', 'env-var-collision',
-  'unknown-service', 'unknown-port', 'unknown-environment', 'unknown-category', 'invalid-cidr', 'invalid-value', 'namespace-shared', 'app-protocol',
+  'unknown-service', 'unknown-registry', 'unknown-port', 'unknown-environment', 'unknown-category', 'invalid-cidr', 'invalid-value', 'namespace-shared', 'app-protocol',
   'route-invalid', 'waiver-unused', 'waiver-invalid',
 ]);
 

@@ -1,5 +1,5 @@
 import { DEFACTO_PORTS, DefactoPort } from './well-known';
-import type { EnvironmentSpec, Range, RegistrySpec, ServiceSpec, ExternalSpec, Status } from './schema';
+import type { CategorySpec, EnvironmentSpec, Range, RegistrySpec, ServiceSpec, ExternalSpec, Status } from './schema';
 import { ENVIRONMENT_KINDS } from './schema';
 
 export type EnvironmentKind = typeof ENVIRONMENT_KINDS[number];
@@ -144,11 +144,61 @@ export function subtractRanges(ranges: readonly Range[], holes: readonly Range[]
  * The ranges whose ports are category `name`'s own: its ranges without those of the categories
  * declared `within` it (a sub-range's ports are the sub-range's, so nested ranges never overlap).
  */
-export function ownRanges(categories: Readonly<Record<string, { readonly ranges: readonly Range[]; readonly within?: string }>>, name: string): Range[] {
+export function ownRanges(categories: Readonly<Record<string, { readonly ranges?: readonly Range[]; readonly within?: string }>>, name: string): Range[] {
   const c = categories[name];
   if (!c) return [];
-  const holes = Object.entries(categories).filter(([n, x]) => n !== name && x.within === name).flatMap(([, x]) => x.ranges);
-  return holes.length ? subtractRanges(c.ranges, holes) : [...c.ranges];
+  const holes = Object.entries(categories).filter(([n, x]) => n !== name && x.within === name).flatMap(([, x]) => x.ranges ?? []);
+  return holes.length ? subtractRanges(c.ranges ?? [], holes) : [...(c.ranges ?? [])];
+}
+
+/** Where a range of a category came from when it was computed from `offsets`: the offset's index and the environment whose band it counts from. */
+export interface RangeOrigin {
+  readonly offset: number;
+  readonly environment: string;
+}
+const ORIGINS = new WeakMap<object, ReadonlyArray<RangeOrigin | undefined>>();
+
+/**
+ * The registry with each category's `offsets` (counted from the start of each environment's band)
+ * added to its `ranges` as ports, once per band (a range two bands give alike, once), clipped to the
+ * band. Every later step reads ports only; `rangeOrigin` tells which offset and band a range came
+ * from. Offsets that are no range, or start past a band, give nothing (checkRanges reports them).
+ * The same object when no category has offsets; applying it twice adds nothing the second time.
+ */
+export function withBandOffsets(spec: RegistrySpec, envs: readonly Environment[]): RegistrySpec {
+  const categories = spec.categories;
+  if (!categories) return spec;
+  let changed: Record<string, CategorySpec> | undefined;
+  for (const name of Object.keys(categories)) {
+    const c = categories[name];
+    if (!c.offsets?.length) continue;
+    const ranges: Range[] = [...(c.ranges ?? [])];
+    const origins: Array<RangeOrigin | undefined> = ranges.map(() => undefined);
+    const seen = new Set(ranges.map(r => `${r[0]}-${r[1]}`));
+    for (const env of envs) {
+      const band = env.band;
+      if (!band) continue;
+      c.offsets.forEach(([a, b], i) => {
+        if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || a > b) return;
+        const first = band[0] + a;
+        const last = Math.min(band[0] + b, band[1]);
+        const key = `${first}-${last}`;
+        if (first > last || seen.has(key)) return;
+        seen.add(key);
+        ranges.push([first, last]);
+        origins.push({ offset: i, environment: env.name });
+      });
+    }
+    const expanded: CategorySpec = { ...c, ranges };
+    ORIGINS.set(expanded, origins);
+    (changed ??= { ...categories })[name] = expanded;
+  }
+  return changed ? { ...spec, categories: changed } : spec;
+}
+
+/** Which offset and band range `index` of `category` was computed from (see {@link withBandOffsets}); undefined for a declared range. */
+export function rangeOrigin(category: CategorySpec, index: number): RangeOrigin | undefined {
+  return ORIGINS.get(category)?.[index];
 }
 
 export function formatRange(range: Range): string {
@@ -184,7 +234,7 @@ export function avoidedRangesOf(spec: RegistrySpec): AvoidedRange[] {
   }
   for (const [name, c] of Object.entries(spec.categories ?? {})) {
     if (!c.reserved) continue;
-    for (const range of c.ranges) {
+    for (const range of c.ranges ?? []) {
       out.push({ range, reason: c.description ?? `reserved category ${name}`, source: name });
     }
   }

@@ -87,6 +87,42 @@ export interface ResolvedConnection {
   readonly env?: string;
   /** How the client writes the URL, when the connection says. */
   readonly url?: UrlSpec;
+  /** The target, when it is a service of another registry resolved together with this one. */
+  readonly peer?: PeerTarget;
+}
+
+/** A connection's target in another registry: all a client's emitters need of it. */
+export interface PeerTarget {
+  /** The registry that declares the target. */
+  readonly registry: string;
+  /** The target's port in its environment (its namespace, number, protocol, kind). */
+  readonly allocation: Allocation;
+  /** The labels of the target's pods. */
+  readonly selector: Readonly<Record<string, string>>;
+  /** Where processes outside the cluster reach it, when the target declares a `host`. */
+  readonly host?: string;
+  /** How clients write URLs to it, when the target declares a `url`. */
+  readonly url?: UrlSpec;
+}
+
+/** A connection into this registry from a service of another registry resolved together with it. */
+export interface InboundConnection {
+  /** The target's environment (in this registry). */
+  readonly environment: string;
+  /** The target service (of this registry). */
+  readonly to: string;
+  /** The target's port. */
+  readonly portName: string;
+  /** The client's registry. */
+  readonly fromRegistry: string;
+  /** The client service. */
+  readonly from: string;
+  /** The client's environment (in its registry). */
+  readonly fromEnvironment: string;
+  /** The client's namespace. */
+  readonly fromNamespace: string;
+  /** The labels of the client's pods. */
+  readonly fromSelector: Readonly<Record<string, string>>;
 }
 
 /** Everything a registry resolves to: the input of every emitter and of `ports.json`. */
@@ -99,6 +135,8 @@ export interface ResolvedRegistry {
   readonly allocations: readonly Allocation[];
   /** Every declared connection, per client environment. */
   readonly connections: readonly ResolvedConnection[];
+  /** Connections into this registry's services from other registries resolved with it. @default none */
+  readonly inbound?: readonly InboundConnection[];
   /** Every finding, waived ones included (marked `waived`). */
   readonly findings: readonly Finding[];
   /** The lock after this run: pinned automatic ports, new ones added, unused ones dropped. */

@@ -123,6 +123,11 @@ export type UrlSpec = z.infer<typeof UrlSpecSchema>;
 export const ConnectionSchema = z.strictObject({
   /** The service or external endpoint connected to. */
   to: name,
+  /**
+   * The registry that declares the target, when it is another registry resolved together with this
+   * one (of the same app, or checked together: `cdk8s-ports check a.yaml b.yaml`). @default this registry
+   */
+  registry: z.string().optional(),
   /** The port name on the target. @default its only port */
   port: z.string().optional(),
   /**
@@ -194,6 +199,8 @@ const entryFields = {
   kind: z.string().optional(),
   /** Environments it runs in. @default all (dev-only: all but production) */
   environments: z.array(z.string()).optional(),
+  /** Groups it belongs to, without ranges (a document's second classification: a stack, a tier, a team). */
+  groups: z.array(z.string().min(1, 'a group is a non-empty name')).optional(),
 };
 
 /** Schema of a service the registry deploys. */
@@ -279,9 +286,27 @@ export const EnvironmentSpecSchema = z.strictObject({
 /** An environment: band, namespace, scope, kind, NodePort range. */
 export type EnvironmentSpec = z.infer<typeof EnvironmentSpecSchema>;
 
+/**
+ * Schema of a range of offsets from the start of an environment's band: `[first, last]` or
+ * `"first-last"`, both counted from 0 (the band's first port).
+ */
+export const OffsetRangeSchema = z.union([
+  z.tuple([z.number(), z.number()]),
+  z.string().regex(/^\s*\d+\s*-\s*\d+\s*$/, 'an offset range is [first, last] or "first-last", counted from the band\'s first port (0)').transform((text): [number, number] => {
+    const [, a, b] = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(text)!;
+    return [Number(a), Number(b)];
+  }),
+], { error: 'an offset range is [first, last] or "first-last", counted from the band\'s first port (0)' });
+
 /** Schema of a category of ranges. */
 export const CategorySpecSchema = z.strictObject({
-  ranges: z.array(RangeSchema).min(1),
+  /** Its port ranges. @default none (then `offsets`) */
+  ranges: z.array(RangeSchema).optional(),
+  /**
+   * Ranges of offsets from the start of each environment's band, so one layout repeats in every
+   * band (`offsets: ["0-19"]` is the first 20 ports of each). @default none
+   */
+  offsets: z.array(OffsetRangeSchema).optional(),
   owner: z.string().optional(),
   description: z.string().optional(),
   /** Kept free for later: nothing may be allocated in it. @default false */
@@ -295,7 +320,7 @@ export const CategorySpecSchema = z.strictObject({
    * it alone (the enclosing category's own ports are its ranges without its sub-ranges). @default none
    */
   within: z.string().optional(),
-});
+}).refine(c => (c.ranges?.length ?? 0) > 0 || (c.offsets?.length ?? 0) > 0, { message: 'a category has ranges, offsets (from the start of each band), or both', path: ['ranges'] });
 /** Named ranges services and externals can be placed in. */
 export type CategorySpec = z.infer<typeof CategorySpecSchema>;
 

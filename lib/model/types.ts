@@ -84,6 +84,11 @@ export interface UrlSpec {
 export interface Connection {
   /** The service or external endpoint connected to. */
   to: string;
+  /**
+   * The registry that declares the target, when it is another registry resolved together with this
+   * one (of the same app, or checked together: `cdk8s-ports check a.yaml b.yaml`). @default this registry
+   */
+  registry?: string;
   /** The port name on the target. @default its only port */
   port?: string;
   /** Reach the target in this environment instead of the client's own (a cross-environment warning). @default the client's environment */
@@ -142,6 +147,8 @@ export interface EntrySpec {
   category?: string;
   /** What it is (postgres, redis, http …): a database keeps its standard port without a warning. @default none */
   kind?: string;
+  /** Groups it belongs to, without ranges (a document's second classification: a stack, a tier, a team); listed in PORTS.md. @default none */
+  groups?: string[];
   /** The environments it runs in. @default all (dev-only: all but production) */
   environments?: string[];
 }
@@ -239,8 +246,13 @@ export interface EnvironmentSpec {
 
 /** Named ranges services and externals can be placed in. */
 export interface CategorySpec {
-  /** Its ranges. */
-  ranges: Range[];
+  /** Its ranges. @default none (then `offsets`) */
+  ranges?: Range[];
+  /**
+   * Ranges of offsets from the start of each environment's band (`[[0, 19]]`: the first 20 ports of
+   * every band), so one layout repeats across environments and projects. @default none
+   */
+  offsets?: Array<[number, number]>;
   /** The team that owns it. @default none */
   owner?: string;
   /** What it is for. @default none */

@@ -7,6 +7,7 @@ import {
   Address, Endpoint, LabelSelector, NAMESPACE_NAME_LABEL, Pod, Policy, PolicyPeer, PolicyPort, PolicyRule,
   endpointId, ipBlockAdmits, isPod, portsAdmit, selects,
 } from './model';
+import { AdminHit, AdminPolicy, adminSpans, tierDecision, tierOrder } from './admin';
 
 /** A policy, by name, namespace and file. */
 export interface PolicyRef {
@@ -32,6 +33,10 @@ export interface Side {
   /** The rules that allow the traffic (empty when blocked or not isolated). */
   readonly allowedBy: readonly RuleRef[];
   readonly allowed: boolean;
+  /** The admin or baseline rule that decided this side (Allow/Accept or Deny), when one did. */
+  readonly decidedBy?: AdminHit;
+  /** The admin rule whose Pass handed this side to the NetworkPolicies (and the baseline tier). */
+  readonly passedBy?: AdminHit;
 }
 
 /** Whether one path is allowed, and why. `egress`/`ingress` are absent for an address (no policy applies to it). */
@@ -118,6 +123,8 @@ export interface ClusterInput {
   readonly samePoliciesAs?: Cluster;
   /** Pods that run in the node's network (`hostNetwork: true`): no NetworkPolicy applies to them. */
   readonly hostNetwork?: readonly Pod[];
+  /** AdminNetworkPolicies, BaselineAdminNetworkPolicies and ClusterNetworkPolicies (./admin.ts). */
+  readonly admin?: readonly AdminPolicy[];
 }
 
 /** The key of a selector that is one `matchLabels` entry and nothing else (undefined otherwise). */
@@ -247,16 +254,26 @@ export class Cluster {
 
   /** Pods in the node's network, which no policy protects (not among `pods`). */
   public readonly hostNetwork: readonly Pod[];
+  /** The admin-tier policies (./admin.ts), and each tier in evaluation order. */
+  public readonly admin: readonly AdminPolicy[];
+  private readonly adminTier: readonly AdminPolicy[];
+  private readonly baselineTier: readonly AdminPolicy[];
+  private readonly nsLabelsFn = (ns: string) => this.nsLabels(ns);
 
   constructor(input: ClusterInput) {
     this.pods = input.pods;
     this.hostNetwork = input.hostNetwork ?? [];
+    this.admin = input.admin ?? [];
+    this.adminTier = tierOrder(this.admin, 'Admin');
+    this.baselineTier = tierOrder(this.admin, 'Baseline');
     this.policies = input.policies;
     const names = new Set<string>(Object.keys(input.namespaces ?? {}));
     for (const p of input.pods) names.add(p.namespace);
     for (const p of input.policies) names.add(p.namespace);
     for (const ns of [...names].sort()) {
-      this.nsLabelsOf.set(ns, { ...(input.namespaces?.[ns] ?? {}), [NAMESPACE_NAME_LABEL]: ns });
+      // (A stand-in for a namespace, whose id is no namespace name, keeps the name label it is given.)
+      const standIn = !/^[a-z0-9-]*$/.test(ns) && input.namespaces?.[ns]?.[NAMESPACE_NAME_LABEL] !== undefined;
+      this.nsLabelsOf.set(ns, { ...(input.namespaces?.[ns] ?? {}), ...(standIn ? {} : { [NAMESPACE_NAME_LABEL]: ns }) });
     }
     const same = input.samePoliciesAs;
     if (same && same.policies === input.policies) {
@@ -419,7 +436,16 @@ export class Cluster {
       });
     }
     const isolated = policies.length > 0;
-    return { endpoint: endpointId(pod), isolated, policies: policies.map(refOf), allowedBy, allowed: !isolated || allowedBy.length > 0 };
+    const side = { endpoint: endpointId(pod), isolated, policies: policies.map(refOf), allowedBy, allowed: !isolated || allowedBy.length > 0 };
+    if (this.admin.length === 0) return side;
+    // The tiers (see tiers()): an admin rule that decides, else the NetworkPolicies, else a baseline rule.
+    const admin = tierDecision(this.adminTier, direction, pod, other, destination, port, protocol, this.nsLabelsFn);
+    if (admin && admin.action !== 'Pass') return { ...side, allowedBy: [], allowed: admin.action === 'Allow', decidedBy: admin };
+    const passed = admin ? { passedBy: admin } : {};
+    if (isolated) return { ...side, ...passed };
+    const baseline = tierDecision(this.baselineTier, direction, pod, other, destination, port, protocol, this.nsLabelsFn);
+    if (baseline && baseline.action !== 'Pass') return { ...side, allowed: baseline.action === 'Allow', decidedBy: baseline, ...passed };
+    return { ...side, ...passed };
   }
 
   /** Whether traffic from `source` reaches `destination` on `port`/`protocol`, and which policies decide it. */
@@ -440,16 +466,35 @@ export class Cluster {
 
   private egressAllows(source: Endpoint, destination: Endpoint, port: number, protocol: string): boolean {
     if (!isPod(source)) return true;
-    const policies = this.applying(source).Egress;
-    if (policies.length === 0) return true;
-    return policies.some(p => p.egress.some(r => this.ruleAdmits(r, 'Egress', p.namespace, destination, destination, port, protocol)));
+    return this.tiers('Egress', source, destination, destination, port, protocol, () => {
+      const policies = this.applying(source).Egress;
+      if (policies.length === 0) return undefined;
+      return policies.some(p => p.egress.some(r => this.ruleAdmits(r, 'Egress', p.namespace, destination, destination, port, protocol)));
+    });
   }
 
   private ingressAllows(destination: Endpoint, source: Endpoint, port: number, protocol: string): boolean {
     if (!isPod(destination)) return true;
-    const policies = this.applying(destination).Ingress;
-    if (policies.length === 0) return true;
-    return policies.some(p => p.ingress.some(r => this.ruleAdmits(r, 'Ingress', p.namespace, source, destination, port, protocol)));
+    return this.tiers('Ingress', destination, source, destination, port, protocol, () => {
+      const policies = this.applying(destination).Ingress;
+      if (policies.length === 0) return undefined;
+      return policies.some(p => p.ingress.some(r => this.ruleAdmits(r, 'Ingress', p.namespace, source, destination, port, protocol)));
+    });
+  }
+
+  /**
+   * One direction through the tiers: the admin tier's first matching rule (Allow or Deny decide,
+   * Pass goes on), then the NetworkPolicies (`networkPolicies`: undefined when none selects the
+   * pod), then the baseline tier's first matching rule; allowed when none decides.
+   */
+  private tiers(direction: 'Ingress' | 'Egress', pod: Pod, other: Endpoint, destination: Endpoint, port: number, protocol: string, networkPolicies: () => boolean | undefined): boolean {
+    if (this.admin.length === 0) return networkPolicies() ?? true;
+    const admin = tierDecision(this.adminTier, direction, pod, other, destination, port, protocol, this.nsLabelsFn);
+    if (admin && admin.action !== 'Pass') return admin.action === 'Allow';
+    const np = networkPolicies();
+    if (np !== undefined) return np;
+    const baseline = tierDecision(this.baselineTier, direction, pod, other, destination, port, protocol, this.nsLabelsFn);
+    return !baseline || baseline.action !== 'Deny';
   }
 
   /**
@@ -493,8 +538,10 @@ export class Cluster {
     for (const p of ingress) for (const r of p.ingress) rule(r);
     for (const g of reach.to.get(dst) ?? []) rule(g.rule);
     for (const r of reach.everyoneRules) rule(r);
-    // An isolated destination: only what one of its ingress rules admits can be allowed.
-    const admitted = ingress.length === 0 ? undefined : ingress.flatMap(p => p.ingress.flatMap(r => ruleSpans(r.ports, dst)));
+    // Every admin-tier rule's ports, resolved for this destination (those of any source or subject: more cuts than needed cut nothing wrong).
+    for (const p of this.admin) for (const r of [...p.ingress, ...p.egress]) for (const span of adminSpans(r.ports, dst)) cut(span.protocol, span.port, span.endPort);
+    // An isolated destination: only what one of its ingress rules admits can be allowed (without admin tiers, which may allow more).
+    const admitted = ingress.length === 0 || this.admin.length > 0 ? undefined : ingress.flatMap(p => p.ingress.flatMap(r => ruleSpans(r.ports, dst)));
     const out: PortSpan[] = [];
     for (const protocol of PROTOCOLS) {
       const points = [...cuts.get(protocol)!].filter(n => n >= 1 && n <= 65536).sort((a, b) => a - b);
@@ -508,6 +555,7 @@ export class Cluster {
   }
 
   private walk(sources: readonly Endpoint[], targets: readonly Target[], portsOf: (t: Target, reach: Reach) => readonly PortSpan[], limit: number): Path[] {
+    if (this.admin.length > 0) return this.walkTiers(sources, targets, portsOf, limit);
     const out: Path[] = [];
     const sourceSet = new Set(sources);
     const addresses = sources.filter((s): s is Address => !isPod(s));
@@ -556,6 +604,34 @@ export class Cluster {
             done.add(src);
             if ((!admitted || admitted.has(src)) && egressAdmits(src)) emit(src);
           }
+        }
+      }
+    }
+    return sortPaths(out);
+  }
+
+  /**
+   * The walk with admin tiers: every source is tried on every interval of every target (an admin
+   * Allow can open what no NetworkPolicy rule names, so the rules' indexes do not bound it).
+   */
+  private walkTiers(sources: readonly Endpoint[], targets: readonly Target[], portsOf: (t: Target, reach: Reach) => readonly PortSpan[], limit: number): Path[] {
+    const out: Path[] = [];
+    const sourceSet = new Set(sources);
+    const reach = this.egressReach(sources, targets.map(t => t.endpoint));
+    for (const target of targets) {
+      const dst = target.endpoint;
+      const seen = new Set<string>();
+      for (const { port, protocol, endPort } of portsOf(target, reach)) {
+        const key = `${port}/${protocol}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        for (const src of sourceSet) {
+          if ((src === dst && !(isPod(src) && src.several)) || (!isPod(src) && !isPod(dst))) continue;
+          if (!this.allowed(src, dst, port, protocol)) continue;
+          if (out.length >= limit) throw new TooManyPaths(limit);
+          out.push(endPort !== undefined && endPort > port
+            ? { from: endpointId(src), to: endpointId(dst), port, protocol, endPort }
+            : { from: endpointId(src), to: endpointId(dst), port, protocol });
         }
       }
     }

@@ -14,6 +14,9 @@
 import { Cluster, Path, PROTOCOLS } from './cluster';
 import { Endpoint, NAMESPACE_NAME_LABEL, Pod, endpointId, isPod } from './model';
 import { ELSEWHERE, endpointsOf } from './verify';
+import { mergeAddressRows } from './merge-addresses';
+import { cidrRange } from './addresses';
+import { subjectSelects } from './admin';
 
 export interface Connection {
   readonly src: string;
@@ -43,6 +46,7 @@ const labelsText = (labels: Readonly<Record<string, string>>) => `{${Object.keys
 
 /** `ns/name[Kind]` from a pod's source (`file: Kind/name`), the address interval, or a stand-in's description. */
 function nameOf(e: Endpoint, namespaces: ReadonlyMap<string, Readonly<Record<string, string>>>, folderNamespaces: ReadonlySet<string>): string {
+  if (!isPod(e) && e.nodeLabels) return `${e.ip}[Node]`;
   if (!isPod(e)) return e.span && e.span.first !== e.span.last ? `${e.span.first}-${e.span.last}[External]` : `${e.ip}[External]`;
   if (!e.anyPorts && !e.source?.startsWith('a stand-in')) {
     const m = /: ([A-Za-z]+)\/(.*)$/.exec(e.source ?? '');
@@ -82,7 +86,7 @@ export function connText(paths: readonly Path[]): string {
 }
 
 /** The connection list of a cluster (see the module's comment). */
-export function connList(base: Cluster, options: { exposure?: boolean } = {}): ConnList {
+export function connList(base: Cluster, options: { exposure?: boolean; addressAtoms?: boolean } = {}): ConnList {
   const { cluster, endpoints } = endpointsOf(base, []);
   const all = [...endpoints.values()];
   const paths = cluster.exactPaths(all, all.map(e => ({ endpoint: e, ports: [] })));
@@ -116,6 +120,7 @@ export function connList(base: Cluster, options: { exposure?: boolean } = {}): C
     else if (options.exposure && folder.has(g.from as Pod) && standIn(g.to)) egressExposure.push(row);
     else if (options.exposure && folder.has(g.to as Pod) && standIn(g.from)) ingressExposure.push(row);
   }
+  mergeAddresses(connections, byId, endpointOf, options.addressAtoms ? ownCuts(cluster, endpointOf) : undefined);
   const bySrc = (a: Connection, b: Connection) => (a.src < b.src ? -1 : a.src > b.src ? 1 : a.dst < b.dst ? -1 : a.dst > b.dst ? 1 : 0);
   const byDst = (a: Connection, b: Connection) => (a.dst < b.dst ? -1 : a.dst > b.dst ? 1 : a.src < b.src ? -1 : a.src > b.src ? 1 : 0);
   connections.sort(bySrc);
@@ -143,4 +148,44 @@ export function connList(base: Cluster, options: { exposure?: boolean } = {}): C
     }
   }
   return { connections, egressExposure, ingressExposure, unprotected, nodes: [...nodes.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
+}
+
+/** Rows of one peer and connection whose addresses are adjacent intervals are one row (`10.0.0.0-10.255.255.255[External]`). */
+function mergeAddresses(rows: Connection[], byId: ReadonlyMap<string, Endpoint>, endpointOf: ReadonlyMap<string, Endpoint>, keepCuts?: (peer: string, side: 'src' | 'dst') => ReadonlySet<bigint>): void {
+  const merged = mergeAddressRows(rows, name => {
+    const e = endpointOf.get(name) ?? byId.get(name);
+    return e && !isPod(e) ? e : undefined;
+  }, keepCuts);
+  rows.splice(0, rows.length, ...merged);
+}
+
+/**
+ * The cuts a pod's own policies make (`--address-atoms`, netpol-analyzer's lines): for an address
+ * it sends to, the CIDRs of the egress rules of the NetworkPolicies and admin-tier policies that
+ * select it; for one it receives from, those of its ingress rules.
+ */
+function ownCuts(cluster: Cluster, endpointOf: ReadonlyMap<string, Endpoint>): (peer: string, side: 'src' | 'dst') => ReadonlySet<bigint> {
+  const memo = new Map<string, Set<bigint>>();
+  return (peer, side) => {
+    const key = `${side}\u0000${peer}`;
+    let cuts = memo.get(key);
+    if (cuts) return cuts;
+    cuts = new Set<bigint>();
+    const pod = endpointOf.get(peer);
+    if (pod && isPod(pod)) {
+      const egress = side === 'dst';
+      const cidrs: string[] = [];
+      for (const p of cluster.applying(pod)[egress ? 'Egress' : 'Ingress']) {
+        for (const r of egress ? p.egress : p.ingress) for (const x of (egress ? r.to : r.from) ?? []) if (x.ipBlock) cidrs.push(x.ipBlock.cidr, ...(x.ipBlock.except ?? []));
+      }
+      const nsLabels = cluster.namespaces().get(pod.namespace) ?? { [NAMESPACE_NAME_LABEL]: pod.namespace };
+      for (const a of cluster.admin) if (egress && subjectSelects(a.subject, pod, nsLabels)) for (const r of a.egress) for (const x of r.peers) cidrs.push(...(x.networks ?? []));
+      for (const c of cidrs) {
+        const range = cidrRange(c);
+        if (range) { cuts.add(range.lo); cuts.add(range.hi + 1n); }
+      }
+    }
+    memo.set(key, cuts);
+    return cuts;
+  };
 }

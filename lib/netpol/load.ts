@@ -10,6 +10,8 @@ import * as path from 'path';
 import * as jsYaml from 'js-yaml';
 import * as ipaddr from 'ipaddr.js';
 import { Cluster } from './cluster';
+import type { AdminPolicy } from './admin';
+import { ADMIN_KINDS, adminPolicyOf } from './admin-load';
 import { ContainerPort, LabelSelector, Pod, Policy, PolicyPeer, PolicyPort, PolicyRule, policyTypesOf } from './model';
 
 /** A Kubernetes object and the file it came from. */
@@ -67,7 +69,7 @@ type Where = string | (() => string);
 const at = (where: Where): string => (typeof where === 'string' ? where : where());
 
 /** Records the values of one object the API server would reject (each check costs nothing for a valid value). */
-class ValueCheck {
+export class ValueCheck {
   constructor(private readonly out: InvalidValue[], private readonly file: string, private readonly namespace: string, private readonly kind: string, private readonly objectName: unknown) {}
 
   public add(message: string, fix: string): void {
@@ -150,7 +152,7 @@ export function parseCidrStrict(cidr: string): { family: 'ipv4' | 'ipv6'; addres
 }
 
 /** The label checks of a selector the API server makes (keys, values, operators and their values). */
-function checkSelector(check: ValueCheck, where: () => string, v: LabelSelector): void {
+export function checkSelector(check: ValueCheck, where: () => string, v: LabelSelector): void {
   for (const k in v.matchLabels ?? {}) {
     const value = v.matchLabels![k];
     if (!isLabelKey(k)) check.add(`${where()}: label key ${show(k)} is not a label key (an optional DNS-subdomain prefix and '/', then ${LABEL_RULE})`, 'write the key as the labels of the pods or namespaces have it');
@@ -200,7 +202,7 @@ function suggestName(v: unknown): string {
   return /[a-z]/.test(s) ? s : `port-${s}`.slice(0, 15).replace(/-$/, '');
 }
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const WORKLOADS: Record<string, (o: Obj) => Obj | undefined> = {
   Deployment: o => o.spec?.template,
@@ -216,7 +218,7 @@ const WORKLOADS: Record<string, (o: Obj) => Obj | undefined> = {
 /** The kinds that stand for pods: the workloads, and Services (for pods the folder does not list). */
 export const POD_KINDS: ReadonlySet<string> = new Set([...Object.keys(WORKLOADS), 'Service']);
 
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** Labels as strings (numbers and booleans written unquoted read as text); a map that is already all strings is used as it is. */
 function stringMap(v: unknown): Record<string, string> {
   if (!isObj(v)) return {};
@@ -247,7 +249,7 @@ const isPlainSelector = (v: unknown): boolean => {
 // used as they are, never copied: a synth reads hundreds of thousands of them, and the copies cost
 // more in garbage collection than in the copying. Nothing here changes them.
 // (Written with plain assignments, not spreads, for the same reason.)
-function selector(v: unknown): LabelSelector {
+export function selector(v: unknown): LabelSelector {
   if (isPlainSelector(v)) return v as LabelSelector;
   if (!isObj(v)) return {};
   const out: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> } = {};
@@ -449,6 +451,7 @@ export function clusterOf(objects: readonly SourcedObject[], invalid: InvalidVal
   const hostNetwork: Pod[] = [];
   const namespaces: Record<string, Record<string, string>> = {};
   const policies: Policy[] = [];
+  const admin: AdminPolicy[] = [];
   const pods: Pod[] = [];
   const taken = new Set<string>();
   const podName = (ns: string, kind: string, name: string) => {
@@ -465,6 +468,9 @@ export function clusterOf(objects: readonly SourcedObject[], invalid: InvalidVal
       namespaces[o.metadata.name] = { ...(namespaces[o.metadata.name] ?? {}), ...labels };
     } else if (o.kind === 'NetworkPolicy') {
       policies.push(policyOf(o, file, invalid));
+    } else if (typeof o.kind === 'string' && Object.prototype.hasOwnProperty.call(ADMIN_KINDS, o.kind) && o.apiVersion === ADMIN_KINDS[o.kind]) {
+      const p = adminPolicyOf(o, file, invalid);
+      if (p) admin.push(p);
     } else if (typeof o.kind === 'string' && Object.prototype.hasOwnProperty.call(WORKLOADS, o.kind)) {
       const template = WORKLOADS[o.kind](o);
       if (!isObj(template)) continue;
@@ -526,11 +532,11 @@ export function clusterOf(objects: readonly SourcedObject[], invalid: InvalidVal
     }
     pods.push({ namespace: ns, name: podName(ns, 'Service', String(o.metadata?.name ?? 'unnamed')), labels, ports, source: `${file}: Service/${o.metadata?.name ?? ''}` });
   }
-  return new Cluster({ namespaces, pods, policies, hostNetwork });
+  return new Cluster({ namespaces, pods, policies, hostNetwork, ...(admin.length ? { admin } : {}) });
 }
 
 /** The kinds whose objects are read (and so must be unique by kind, namespace and name). */
-const READ_KINDS = new Set(['Namespace', 'NetworkPolicy', 'Service', ...Object.keys(WORKLOADS)]);
+const READ_KINDS = new Set(['Namespace', 'NetworkPolicy', 'Service', ...Object.keys(WORKLOADS), ...Object.keys(ADMIN_KINDS)]);
 
 /**
  * Each object once, as kubectl apply leaves it: of two objects with one kind, namespace and name,
@@ -540,11 +546,12 @@ function lastOfEach(all: Array<{ file: string; o: Obj }>, invalid: InvalidValue[
   const last = new Map<string, number>();
   all.forEach(({ o }, i) => {
     if (typeof o.kind !== 'string' || !READ_KINDS.has(o.kind) || typeof o.metadata?.name !== 'string') return;
-    const key = `${o.kind}\u0000${o.kind === 'Namespace' ? '' : namespaceOf(o)}\u0000${o.metadata.name}`;
+    const clusterScoped = o.kind === 'Namespace' || Object.prototype.hasOwnProperty.call(ADMIN_KINDS, o.kind);
+    const key = `${o.kind}\u0000${clusterScoped ? '' : namespaceOf(o)}\u0000${o.metadata.name}`;
     const before = last.get(key);
     if (before !== undefined) {
       const first = all[before];
-      const ns = o.kind === 'Namespace' ? '' : namespaceOf(o);
+      const ns = clusterScoped ? '' : namespaceOf(o);
       new ValueCheck(invalid, all[i].file, ns, o.kind, o.metadata.name).add(
         `${o.kind}/${o.metadata.name}${ns ? ` in ${ns}` : ''} is defined twice, in ${first.file || '(no file)'} and in ${all[i].file || '(no file)'} (read here as the last, as kubectl apply leaves it)`,
         'keep one of them, or give the other a name of its own');

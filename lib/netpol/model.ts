@@ -63,6 +63,11 @@ export interface Address {
   readonly ip: string;
   /** For a stand-in: the interval of addresses it stands for (each alike for every policy). */
   readonly span?: { readonly first: string; readonly last: string };
+  /**
+   * For a stand-in for cluster nodes (an admin policy's `nodes` peer; no manifest lists nodes):
+   * their labels. Its `ip` is no address: no CIDR holds it.
+   */
+  readonly nodeLabels?: Readonly<Record<string, string>>;
 }
 
 /** One end of a path. */

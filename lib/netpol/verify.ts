@@ -10,13 +10,20 @@
  */
 import * as ipaddr from 'ipaddr.js';
 import type { ResolvedRegistry } from '../model/resolved';
+import { podSelectorOf } from '../model/labels';
 
 /** What verify reads of a registry: what it declares (the synth's ports.json holds exactly this). */
-export type TrafficRegistry = Pick<ResolvedRegistry, 'spec' | 'environments' | 'allocations' | 'connections'>;
+export type TrafficRegistry = Pick<ResolvedRegistry, 'spec' | 'environments' | 'allocations' | 'connections' | 'inbound'>;
 import { Cluster, Path, PolicyRef, RuleRef, Target, TooManyPaths, pathKey } from './cluster';
 export { TooManyPaths };
 import { Address, Endpoint, LabelSelector, NAMESPACE_NAME_LABEL, Pod, Policy, PolicyPort, cidrContains, endpointId, ipBlockAdmits, isPod, selects } from './model';
 import { addressSpans } from './addresses';
+import { labelToggles } from './toggles';
+import { adminAsPolicies, adminNetworks, nodeStandIns } from './admin-standins';
+import { AdminHit, hitText } from './admin';
+
+/** An admin-tier rule as the findings' `policies` name rules (cluster-scoped: no namespace; the kind in the name). */
+const hitRef = (h: AdminHit): RuleRef => ({ policy: `${h.kind}/${h.policy}`, namespace: '', ...(h.file ? { file: h.file } : {}), direction: h.direction, rule: h.rule });
 
 /** The rules of `verify`, with their severity and meaning (docs/traffic.md lists them). */
 export const TRAFFIC_RULES = {
@@ -29,6 +36,8 @@ export const TRAFFIC_RULES = {
   'netpol-end-port': ['warning', 'A port range (`endPort`) is enforced only by CNIs that support it; others apply the policy to the first port alone (Kubernetes docs, "Targeting a range of ports").'],
   'netpol-selects-nothing': ['warning', 'A policy selects at least one pod of the workloads and Services in the folder.'],
   'host-network-unprotected': ['warning', 'No workload runs with `hostNetwork: true` unseen: NetworkPolicies do not apply to such pods (they use the node\'s network), so nothing limits their traffic. An error in a registry\'s namespace (its default deny does not cover them), a warning elsewhere.'],
+  'traffic-too-many-paths': ['error', 'The policies allow at most 2,000,000 paths among the pods and stand-ins; past that verify stops counting (the pods are nearly open to each other) and nothing is compared: never a verified result.'],
+  'admin-priority-tie': ['warning', 'No two admin-tier policies (AdminNetworkPolicy, ClusterNetworkPolicy) of one tier share a priority: which one applies first to a connection both match is left to the implementation.'],
   'traffic-unmatched': ['warning', 'Every registry service with ports in an environment has a pod in the folder (a workload or Service its selector matches); otherwise its connections are not compared.'],
 } as const;
 
@@ -83,6 +92,11 @@ const finding = (rule: TrafficRuleId, message: string, where: TrafficFinding['wh
 
 /** More allowed paths than this is a cluster left nearly open; counting further would only exhaust memory. */
 export const PATH_LIMIT = 2_000_000;
+/** The finding a verification that stopped at the limit is (nothing was compared: it is never "verified"). */
+export function tooManyPathsFinding(e: TooManyPaths): TrafficFinding {
+  return finding('traffic-too-many-paths', `${e.message}; nothing was compared`, {},
+    'add a default deny (podSelector: {}, both policy types) in each namespace and narrow the policies that allow everything');
+}
 /** Undeclared paths reported one by one; the rest are counted in one more finding. */
 const FINDINGS_SHOWN = 500;
 
@@ -209,7 +223,6 @@ export function satisfying(selector: LabelSelector): Record<string, string> | un
   return selects(selector, labels) ? labels : undefined;
 }
 
-const selectorOf = (name: string, svc: { selector?: Record<string, string> }) => svc.selector ?? { 'app.kubernetes.io/name': name };
 const deployed = (status: string | undefined) => status === undefined || status === 'active' || status === 'dev-only';
 
 interface Universe {
@@ -228,7 +241,9 @@ interface Universe {
 /** The stand-ins, the declared paths and the cluster with the stand-ins added. */
 function universe(base: Cluster, registries: readonly TrafficRegistry[], standInsFrom: readonly Cluster[] = []): Universe {
   // Stand-ins come from these policies (two sides of a diff share them, so that their paths compare).
-  const probePolicies = [...base.policies, ...standInsFrom.flatMap(c => c.policies)];
+  const adminPolicies = [...base.admin, ...standInsFrom.flatMap(c => c.admin)];
+  // (The admin tiers' subjects and peers ask for stand-ins as a NetworkPolicy's peers do: ./admin-standins.ts.)
+  const probePolicies = [...base.policies, ...standInsFrom.flatMap(c => c.policies), ...adminAsPolicies(adminPolicies, ELSEWHERE)];
   const probes: Endpoint[] = [];
   const probeIds = new Set<string>(base.pods.map(endpointId));
   const extraPorts = new Map<Endpoint, Map<string, { port: number; protocol: string }>>();
@@ -287,11 +302,16 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     for (const ext of Object.values(r.spec.externals ?? {})) cidrs.push(...(ext.cidrs ?? []));
     for (const svc of Object.values(r.spec.services ?? {})) if (svc.public && svc.public !== true) cidrs.push(...(svc.public.cidrs ?? []));
   }
+  cidrs.push(...adminNetworks(adminPolicies));
   const addresses = new Map<string, Address>();
   for (const span of addressSpans(cidrs, [WORLD_V4, WORLD_V6])) {
     const a: Address = { ip: span.ip, span: { first: span.first, last: span.last } };
     addresses.set(span.ip, a);
     probes.push(a);
+  }
+  for (const node of nodeStandIns(adminPolicies)) {
+    addresses.set(node.ip, node);
+    probes.push(node);
   }
   /** The stand-in addresses a CIDR holds (whole intervals: every CIDR is a cut). */
   const inMemo = new Map<string, Address[]>();
@@ -303,7 +323,8 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
   const elsewhere = probePod(ELSEWHERE, UNLISTED, {});
   let dns = base.pods.find(p => p.namespace === 'kube-system' && p.labels['k8s-app'] === 'kube-dns');
   if (!dns) {
-    dns = { ...KUBE_DNS, source: 'a stand-in for the cluster DNS' };
+    // (A pod of the folder named kube-dns in kube-system without the label keeps its name: the stand-in takes another.)
+    dns = { ...KUBE_DNS, ...(probeIds.has('kube-system/kube-dns') ? { name: '(kube-dns)' } : {}), source: 'a stand-in for the cluster DNS' };
     probes.push(dns);
   }
   probeMemo.set(`${dns.namespace}\u0000${labelsKey(dns.labels)}`, dns);
@@ -371,6 +392,16 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
           knownNamespaces.set(name, merged);
           list.push(name);
           for (const [k, l] of namespacesFor) if (!l.includes(name) && selects(JSON.parse(k) as LabelSelector, merged)) l.push(name);
+        } else {
+          // Labels no stand-in of that name can take with the others (`team=a` and `team=b`): a
+          // namespace of that name with these labels instead, as a second stand-in (its id is no
+          // namespace name; its name label is the name).
+          const variant = `${name} (${labelText(wanted)})`;
+          if (!knownNamespaces.has(variant)) {
+            extraNamespaces.set(variant, labels);
+            knownNamespaces.set(variant, labels);
+          }
+          list.push(variant);
         }
       }
     }
@@ -397,6 +428,35 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     }
   }
 
+  // Pods the folder does not list in each namespace it knows (any labels: an unlisted pod), and a
+  // twin of each stand-in with each label a NotIn, DoesNotExist or Exists asks about added
+  // (./toggles.ts): a pod with more labels than a stand-in may be selected where it is not.
+  for (const ns of base.namespaces().keys()) probePod(ns, UNLISTED, {});
+  // Likewise a namespace the folder lacks with each label a namespace selector's NotIn, DoesNotExist
+  // or Exists asks about, holding the pods a namespace of no labels holds.
+  const nsToggles = labelToggles(probePolicies.flatMap(p => [...p.ingress.flatMap(r => r.from ?? []), ...p.egress.flatMap(r => r.to ?? [])].map(x => x.namespaceSelector)));
+  for (const [k, v] of nsToggles) {
+    if (k === NAMESPACE_NAME_LABEL) continue;
+    const name = `(namespace with ${k}=${v})`;
+    if (knownNamespaces.has(name)) continue;
+    const labels = { [k]: v, [NAMESPACE_NAME_LABEL]: name };
+    extraNamespaces.set(name, labels);
+    knownNamespaces.set(name, labels);
+    for (const pod of [...(standInsIn.get(ELSEWHERE) ?? [])]) probePod(name, pod.name, pod.labels);
+  }
+  const toggles = labelToggles(probePolicies.flatMap(p => [p.podSelector, ...[...p.ingress.flatMap(r => r.from ?? []), ...p.egress.flatMap(r => r.to ?? [])].map(x => x.podSelector)]));
+  if (toggles.length > 0) {
+    for (const [ns, list] of [...standInsIn]) {
+      for (const pod of [...list]) {
+        for (const [k, v] of toggles) {
+          if (pod.labels[k] === v) continue;
+          const labels = { ...pod.labels, [k]: v };
+          probePod(ns, `(pod with ${labelText(labels)})`, labels);
+        }
+      }
+    }
+  }
+
   for (const r of registries) {
     const envs = new Map(r.environments.map(e => [e.name, e]));
     const ownNamespaces = new Set<string>();
@@ -414,13 +474,13 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     }
     // A service's pods, through the cluster's label index (a one-label selector is a lookup: nothing is kept).
     const folderPodsOf = (namespace: string, name: string, svc: { selector?: Record<string, string> }): readonly Pod[] =>
-      base.selectedIn(namespace, { matchLabels: selectorOf(name, svc) });
+      base.selectedIn(namespace, { matchLabels: podSelectorOf(name, svc) });
     // A service's pods are every pod its selector selects, stand-ins with its labels too (a pod the
     // folder does not list with api's labels is a pod of api). A service with none gets a stand-in
     // with its labels: what policies allow its pods is still compared.
     const podsOf = (namespace: string, name: string, svc: { selector?: Record<string, string> }): readonly Pod[] => {
       const pods = folderPodsOf(namespace, name, svc);
-      const selector = { matchLabels: selectorOf(name, svc) };
+      const selector = { matchLabels: podSelectorOf(name, svc) };
       const standIns = (standInsIn.get(namespace) ?? []).filter(p => Object.keys(selector.matchLabels).length > 0 && selects(selector, p.labels));
       const all = standIns.length ? [...pods, ...standIns] : pods;
       return all.length ? all : [probePod(namespace, `(${name})`, selector.matchLabels)];
@@ -433,7 +493,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
       if (!deployed(services[name].status)) continue;
       for (const e of r.environments) {
         if (portsOf(e.name, name).length > 0 && folderPodsOf(e.namespace, name, services[name]).length === 0) {
-          unmatched.push({ registry: r.spec.name, service: name, environment: e.name, namespace: e.namespace, selector: selectorOf(name, services[name]) });
+          unmatched.push({ registry: r.spec.name, service: name, environment: e.name, namespace: e.namespace, selector: podSelectorOf(name, services[name]) });
         }
       }
     }
@@ -442,13 +502,16 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
       const from = services[c.from];
       if (!from || !deployed(from.status)) continue;
       const clientNs = envs.get(c.environment)?.namespace;
-      const targetNs = envs.get(c.targetEnvironment)?.namespace;
-      const a = allocation(c.targetEnvironment, c.to, c.portName);
+      const targetNs = c.peer ? c.peer.allocation.namespace : envs.get(c.targetEnvironment)?.namespace;
+      const a = c.peer ? c.peer.allocation : allocation(c.targetEnvironment, c.to, c.portName);
       if (!clientNs || !targetNs || !a) continue;
       const clients = podsOf(clientNs, c.from, from);
       let targets: readonly Endpoint[] = [];
       let port = a.targetPort;
-      if (c.targetKind === 'service') {
+      if (c.peer) {
+        // Another registry's service: its pods, by its labels, in its namespace.
+        targets = podsOf(targetNs, c.to, { selector: { ...c.peer.selector } });
+      } else if (c.targetKind === 'service') {
         const to = services[c.to];
         if (!to || !deployed(to.status)) continue;
         targets = podsOf(targetNs, c.to, to);
@@ -464,13 +527,26 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
         for (const t of targets) addPort(t, port, a.protocol);
       }
       // (One reason per connection, shared by its paths.)
-      const reason = `${r.spec.name}: ${c.from} connects to ${c.to} (${c.portName}) in ${c.environment}`;
+      const reason = `${r.spec.name}: ${c.from} connects to ${c.peer ? `${c.peer.registry}/` : ''}${c.to} (${c.portName}) in ${c.environment}`;
       for (const t of targets) {
         // An external's pods in a namespace of this registry are behind its default deny, and the
         // registry generates their ingress: both sides are declared. (Another registry's pods declare their own.)
         const side = c.targetKind === 'service' || (isPod(t) && ownNamespaces.has(t.namespace)) ? 'both' : 'egress';
         const to = endpointId(t);
         for (const s of clients) declared.push({ from: endpointId(s), to, port, protocol: a.protocol, side, reason });
+      }
+    }
+
+    // Clients in other registries (declared by theirs too: the same paths, whichever registries are read).
+    for (const c of r.inbound ?? []) {
+      const to = services[c.to];
+      const targetNs = envs.get(c.environment)?.namespace;
+      const a = allocation(c.environment, c.to, c.portName);
+      if (!to || !deployed(to.status) || !targetNs || !a) continue;
+      const reason = `${c.fromRegistry}: ${c.from} connects to ${r.spec.name}/${c.to} (${c.portName}) in ${c.fromEnvironment}`;
+      const clients = podsOf(c.fromNamespace, c.from, { selector: { ...c.fromSelector } });
+      for (const t of podsOf(targetNs, c.to, to)) {
+        for (const s of clients) declared.push({ from: endpointId(s), to: endpointId(t), port: a.targetPort, protocol: a.protocol, side: 'both', reason });
       }
     }
 
@@ -514,6 +590,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     pods: [...base.pods, ...probes.filter(isPod)],
     policies: base.policies,
     samePoliciesAs: base,
+    ...(base.admin.length ? { admin: base.admin } : {}),
   });
   // `public: true` admits every address and every pod outside the registry's namespaces: kept as a
   // rule (listing every pair would be quadratic); the declared list gets the internet and another namespace.
@@ -545,7 +622,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
 /** A value the API server would reject, as a finding (see InvalidValue in ./load.ts). */
 export function invalidValueFinding(v: { readonly file: string; readonly namespace: string; readonly object: string; readonly message: string; readonly fix: string }): TrafficFinding {
   const policy = v.object.startsWith('NetworkPolicy/') ? { policy: v.object.slice('NetworkPolicy/'.length) } : {};
-  return finding('manifest-invalid', `${v.file ? `${v.file}: ` : ''}${v.object} in ${v.namespace}: ${v.message}; the API server rejects the object`,
+  return finding('manifest-invalid', `${v.file ? `${v.file}: ` : ''}${v.object}${v.namespace ? ` in ${v.namespace}` : ''}: ${v.message}; the API server rejects the object`,
     { namespace: v.namespace, ...policy, object: v.object, ...(v.file ? { file: v.file } : {}) }, v.fix);
 }
 
@@ -558,6 +635,7 @@ export function portText(p: { readonly port: number; readonly endPort?: number; 
 
 /** What a stand-in stands for (empty for an endpoint of the folder): an interval of addresses, pods of some labels in a namespace of some labels. */
 export function standInText(e: Endpoint): string {
+  if (!isPod(e) && e.nodeLabels) return `${e.ip} stands for ${Object.keys(e.nodeLabels).length ? `any node labelled ${labelText(e.nodeLabels)}` : 'any node'} (the manifests list no nodes)`;
   if (!isPod(e)) return e.span && e.span.first !== e.span.last ? `${e.ip} stands for every address from ${e.span.first} to ${e.span.last}` : '';
   // (A stand-in's name says what it stands for; the labels of a namespace made up for a selector are said too.)
   if (!e.anyPorts || !e.namespaceLabels) return '';
@@ -618,6 +696,25 @@ export function structuralFindings(cluster: Cluster, podNamespaces: ReadonlySet<
       out.push(finding('netpol-selects-nothing', `NetworkPolicy ${p.name} in ${p.namespace} selects no pod of any workload or Service in the folder`,
         where, 'check its podSelector against the pod labels (a typo leaves the pods it was meant for unprotected or cut off)'));
     }
+  }
+  return [...out, ...priorityTies(cluster)];
+}
+
+/** Admin-tier policies of one tier that share a priority (the API leaves their order to the implementation). */
+function priorityTies(cluster: Cluster): TrafficFinding[] {
+  const out: TrafficFinding[] = [];
+  const groups = new Map<string, string[]>();
+  for (const p of cluster.admin) {
+    if (p.priority === undefined) continue;
+    const k = `${p.tier}\u0000${p.priority}`;
+    const list = groups.get(k);
+    if (list) list.push(`${p.kind}/${p.name}`); else groups.set(k, [`${p.kind}/${p.name}`]);
+  }
+  for (const [k, names] of groups) {
+    if (names.length < 2) continue;
+    const [tier, priority] = k.split('\u0000');
+    out.push(finding('admin-priority-tie', `${names.sort().join(', ')} share priority ${priority} in the ${tier.toLowerCase()} tier: which applies first to a connection both match is undefined (this evaluator takes them by kind, then name)`,
+      { policy: names.join(', ') }, 'give each policy a priority of its own'));
   }
   return out;
 }
@@ -685,7 +782,7 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
     const inRegistry = u.registryNamespaces.has(pod.namespace);
     if (options.registryNamespacesOnly && !inRegistry) continue;
     const services = registries.flatMap(r => r.environments.filter(e => e.namespace === pod.namespace).flatMap(() =>
-      Object.entries(r.spec.services ?? {}).filter(([name, svc]) => selects({ matchLabels: selectorOf(name, svc) }, pod.labels)).map(([name]) => `${r.spec.name} service ${name}`)));
+      Object.entries(r.spec.services ?? {}).filter(([name, svc]) => selects({ matchLabels: podSelectorOf(name, svc) }, pod.labels)).map(([name]) => `${r.spec.name} service ${name}`)));
     findings.push({
       ...finding('host-network-unprotected',
         `${pod.source ?? `${pod.namespace}/${pod.name}`} in ${pod.namespace} runs with hostNetwork: true: no NetworkPolicy applies to it (it uses the node's network), so nothing limits what it sends or accepts` +
@@ -765,11 +862,16 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
         let endpoint = '';
         let isolated = false;
         const by: RuleRef[] = [];
+        const tiers = new Map<string, AdminHit>();
         for (const x of undeclaredParts) {
           const v = u.cluster.verdict(endpoints.get(x.p.from)!, endpoints.get(x.p.to)!, x.p.port, x.p.protocol);
           const side = v[direction]!;
           endpoint = side.endpoint;
           isolated = side.isolated;
+          if (side.decidedBy) {
+            const hit = side.decidedBy;
+            if (!tiers.has(hitText(hit))) { tiers.set(hitText(hit), hit); rules.push(hitRef(hit)); }
+          }
           for (const r of side.allowedBy) {
             const rk = `${r.namespace}/${r.policy}/${r.file}/${r.direction}/${r.rule}`;
             if (ruleKeys.has(rk)) continue;
@@ -778,7 +880,9 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
             rules.push(r);
           }
         }
-        why.push(`${label} ${endpoint} ${isolated ? `is allowed by ${describeRules(by)}` : 'is not limited by any policy'}`);
+        // An admin (or baseline) Allow opens what the NetworkPolicies may not: named first.
+        const allowedBy = [...[...tiers.values()].map(h => `${h.tier === 'Admin' ? 'the admin tier' : 'the baseline tier'}, ${hitText(h)}`), ...(by.length ? [describeRules(by)] : [])];
+        why.push(`${label} ${endpoint} ${allowedBy.length ? `is allowed by ${allowedBy.join(', ')}` : isolated ? 'is allowed by no rule' : 'is not limited by any policy'}`);
       }
       const witness = [standInText(endpoints.get(p.from)!), standInText(endpoints.get(p.to)!)].filter(Boolean);
       findings.push(finding('traffic-undeclared',
@@ -809,9 +913,12 @@ export function verifyCluster(base: Cluster, registries: readonly TrafficRegistr
         .filter((x): x is NonNullable<typeof x> => !!x);
       if (blocked.length === 0) continue;
       findings.push(finding('traffic-blocked',
-        `${d.from} -> ${d.to} ${d.port}/${d.protocol} is declared (${d.reason}) but blocked: ${blocked.map(x => `${x === v.egress ? 'egress' : 'ingress'} of ${x.endpoint} is limited by ${x.policies.map(y => y.policy).join(', ')} and no rule admits it`).join('; ')}`,
+        `${d.from} -> ${d.to} ${d.port}/${d.protocol} is declared (${d.reason}) but blocked: ${blocked.map(x => `${x === v.egress ? 'egress' : 'ingress'} of ${x.endpoint} ${x.decidedBy ? `is denied by the ${x.decidedBy.tier === 'Admin' ? 'admin' : 'baseline'} tier, ${hitText(x.decidedBy)}` : `is limited by ${x.policies.map(y => y.policy).join(', ')} and no rule admits it`}${x.passedBy ? ` (${hitText(x.passedBy)} passed it on)` : ''}`).join('; ')}`,
         { from: d.from, to: d.to, port: d.port, protocol: d.protocol },
-        'regenerate the manifests (npm run synth) or add the missing rule; check that no hand-written policy selects these pods', blocked.flatMap(x => x.policies)));
+        blocked.some(x => x.decidedBy)
+          ? 'ask the platform team to allow (or Pass) this path in the admin policy named, or remove the connection from the registry'
+          : 'regenerate the manifests (npm run synth) or add the missing rule; check that no hand-written policy selects these pods',
+        blocked.flatMap(x => (x.decidedBy ? [hitRef(x.decidedBy)] : x.policies))));
     }
   }
   return { ok: !findings.some(f => f.severity === 'error'), findings, allowed, declared: u.declared };

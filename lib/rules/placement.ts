@@ -86,13 +86,13 @@ export const outsideCategory = placementRule('outside-category', (p, ctx, report
   // Where else it could go: a category whose range already holds the port, or every range there is.
   const others = Object.entries(categories).filter(([n, c]) => n !== name && !c.reserved);
   const holding = others.find(([n]) => inAny(port, ownOf(ctx, n)));
-  const list = (entries: typeof others) => entries.map(([n, c]) => `${n} ${c.ranges.map(formatRange).join(', ')}`).join('; ');
-  const context = holding ? `; it lies in ${holding[1].within === name ? `${name}'s sub-range` : 'category'} ${holding[0]} (${holding[1].ranges.map(formatRange).join(', ')})`
+  const list = (entries: typeof others) => entries.map(([n, c]) => `${n} ${(c.ranges ?? []).map(formatRange).join(', ')}`).join('; ');
+  const context = holding ? `; it lies in ${holding[1].within === name ? `${name}'s sub-range` : 'category'} ${holding[0]} (${(holding[1].ranges ?? []).map(formatRange).join(', ')})`
     : others.length ? `; it lies in no category's range (the others: ${list(others)})` : '';
   const head = `${label(p)} is on ${port}, outside category ${name} (${own.map(formatRange).join(', ') || 'no ports of its own'})`;
   // No port is in both the band and the category: there is nowhere to move it until one of them changes.
   if (p.ranges.length === 0 && p.env.band) {
-    const fitting = ctx.environments.filter(e => e.band && category.ranges.some(r => overlaps(r, e.band!))).map(e => e.name);
+    const fitting = ctx.environments.filter(e => e.band && (category.ranges ?? []).some(r => overlaps(r, e.band!))).map(e => e.name);
     report(`${head}, whose ranges lie outside the band ${formatRange(p.env.band)} of ${p.env.name}${context}${pinnedNote(p)}`, { category: name },
     `move a range of category ${name} inside ${formatRange(p.env.band)}${holding || fitting.length ? ', ' : ' or '}widen the band of ${p.env.name}` +
       (holding ? `, or set category: ${holding[0]} if that is what ${p.decl.service} is` : fitting.length ? `, or limit ${p.decl.service} to environments: [${fitting.join(', ')}]` : ''));

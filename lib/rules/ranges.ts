@@ -1,6 +1,6 @@
 import { Finding, finding } from '../model/finding';
 import type { Placement } from '../allocation/allocate';
-import { Environment, formatRange, overlaps, subtractRanges } from '../model/normalize';
+import { Environment, formatRange, overlaps, rangeOrigin, subtractRanges } from '../model/normalize';
 import type { Range, RegistrySpec } from '../model/schema';
 
 interface DeclaredRange {
@@ -20,6 +20,33 @@ function contains(outer: Range, inner: Range): boolean {
   return outer[0] <= inner[0] && inner[1] <= outer[1];
 }
 
+/** A category's offsets must be ranges counted from 0 that fit in the bands they are counted from. */
+function offsetProblems(registry: string, name: string, offsets: readonly Range[], envs: readonly Environment[]): Finding[] {
+  if (!offsets.length) return [];
+  const banded = envs.filter(e => e.band);
+  if (!banded.length) {
+    return [finding('invalid-range', `category ${name} gives offsets, but no environment has a band to count them from`,
+      { registry, category: name, path: `categories.${name}.offsets` }, 'give the environments a range (their band), or give the category ranges of ports')];
+  }
+  const out: Finding[] = [];
+  offsets.forEach(([a, b], i) => {
+    const path = `categories.${name}.offsets[${i}]`;
+    if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || a > b) {
+      out.push(finding('invalid-range', `offsets [${a}, ${b}] of category ${name} are not a range of offsets${a > b ? ' (reversed)' : ''}`,
+        { registry, category: name, path }, a > b && a >= 0 ? `write it as [${b}, ${a}]` : 'use [first, last] with integers 0 <= first <= last, counted from the band\'s first port'));
+      return;
+    }
+    const short = banded.filter(e => b > e.band![1] - e.band![0]);
+    if (short.length) {
+      const widths = short.map(e => `${e.name} ${formatRange(e.band!)}, offsets 0-${e.band![1] - e.band![0]}`).join('; ');
+      const last = Math.min(...short.map(e => e.band![1] - e.band![0]));
+      out.push(finding('invalid-range', `offsets ${a}-${b} of category ${name} reach past the band of ${short.map(e => e.name).join(', ')} (${widths})`,
+        { registry, category: name, environment: short[0].name, path }, a <= last ? `end them at offset ${last}, or widen the band` : 'move them into the band, or widen the band'));
+    }
+  });
+  return out;
+}
+
 /** Ranges must be well-formed and must not overlap, so that a port number tells its owner. */
 export function checkRanges(spec: RegistrySpec, envs: readonly Environment[], placements: readonly Placement[] = []): Finding[] {
   const out: Finding[] = [];
@@ -37,8 +64,15 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[], pl
     }
   }
   for (const [name, c] of Object.entries(spec.categories ?? {})) {
-    c.ranges.forEach((range, i) => declared.push({ range, kind: 'category', owner: name,
-      label: `range ${formatRange(range)} of category ${name}`, path: `categories.${name}.ranges[${i}]` }));
+    (c.ranges ?? []).forEach((range, i) => {
+      // A range computed from an offset is named by it: that is what the registry says.
+      const origin = rangeOrigin(c, i);
+      const offset = origin && c.offsets![origin.offset];
+      declared.push(origin && offset
+        ? { range, kind: 'category', owner: name, label: `range ${formatRange(range)} of category ${name} (offsets ${offset[0]}-${offset[1]} of ${origin.environment}'s band)`, path: `categories.${name}.offsets[${origin.offset}]` }
+        : { range, kind: 'category', owner: name, label: `range ${formatRange(range)} of category ${name}`, path: `categories.${name}.ranges[${i}]` });
+    });
+    out.push(...offsetProblems(registry, name, c.offsets ?? [], envs));
   }
 
   // Avoided ports and ranges are ports too: a reversed range would avoid nothing, 70000 or 8001.5 nothing real.
@@ -103,11 +137,11 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[], pl
         { registry, category: name, path }, `remove ${path}`));
       continue;
     }
-    c.ranges.forEach((range, i) => {
-      if (!isValid(range) || parent.ranges.some(r => isValid(r) && contains(r, range))) return;
-      out.push(finding('range-overlap', `range ${formatRange(range)} of category ${name} is not inside category ${c.within} (${parent.ranges.map(formatRange).join(', ')}), which it is declared within`,
+    (c.ranges ?? []).forEach((range, i) => {
+      if (!isValid(range) || (parent.ranges ?? []).some(r => isValid(r) && contains(r, range))) return;
+      out.push(finding('range-overlap', `range ${formatRange(range)} of category ${name} is not inside category ${c.within} (${(parent.ranges ?? []).map(formatRange).join(', ')}), which it is declared within`,
         { registry, category: name, path: `categories.${name}.ranges[${i}]` },
-        `move it inside ${parent.ranges.map(formatRange).join(', ')}, or remove ${path} if ${name} is no sub-range of ${c.within}`));
+        `move it inside ${(parent.ranges ?? []).map(formatRange).join(', ')}, or remove ${path} if ${name} is no sub-range of ${c.within}`));
     });
   }
 
@@ -128,7 +162,7 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[], pl
     if (!parts.length || parts.some(r => clashesElsewhere(r, d, other)) || placedIn(d, [Math.max(hole[0], d.range[0]), Math.min(hole[1], d.range[1])])) return undefined;
     if (d.kind === 'band') return parts.length === 1 ? `set ${d.path}: ${rangeText(parts[0])}` : undefined;
     // A category's whole list, the range replaced by what is left of it (a split is two ranges).
-    const list = categories[d.owner].ranges;
+    const list = categories[d.owner].ranges ?? [];
     const index = Number(/\[(\d+)\]$/.exec(d.path)![1]);
     const ranges = [...list.slice(0, index), ...parts, ...list.slice(index + 1)];
     return `set categories.${d.owner}.ranges: [${ranges.map(rangeText).join(', ')}]`;
@@ -158,7 +192,7 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[], pl
         // One category's range inside another's: the inner one is a sub-range, or the outer one gives its ports up.
         const { outer, inner } = nested;
         const innerSpec = categories[inner.owner];
-        const allInside = innerSpec.ranges.every(r => categories[outer.owner].ranges.some(o => contains(o, r)));
+        const allInside = (innerSpec.ranges ?? []).every(r => (categories[outer.owner].ranges ?? []).some(o => contains(o, r)));
         const cyclic = ancestors(outer.owner).includes(inner.owner);
         if (allInside && !cyclic && innerSpec.within === undefined && !placedIn(outer, inner.range)) {
           fixes.push(`declare ${inner.owner} a sub-range of ${outer.owner} (set categories.${inner.owner}.within: ${outer.owner})`);

@@ -1,9 +1,7 @@
 import { Finding, finding } from '../model/finding';
 import { presentIn } from '../model/normalize';
+import { NAME_LABEL, podSelectorOf } from '../model/labels';
 import type { Walk } from './rule';
-
-/** The label that selects a service's pods when it names no `selector`. */
-const NAME_LABEL = 'app.kubernetes.io/name';
 
 const text = (labels: Readonly<Record<string, string>>) => Object.keys(labels).sort().map(k => `${k}=${labels[k]}`).join(',');
 
@@ -23,7 +21,7 @@ export const selectorOverlap: Walk = {
     const deployed = (status: string | undefined) => status === undefined || status === 'active' || status === 'dev-only';
     // Per environment, the services by their selector written as text.
     const byEnv = new Map<string, Map<string, string[]>>();
-    const selectorOf = (name: string) => services[name].selector ?? { [NAME_LABEL]: name };
+    const selectorOf = (name: string) => podSelectorOf(name, services[name]);
     const names = Object.keys(services).filter(n => deployed(services[n].status));
     for (const name of names) {
       const key = text(selectorOf(name));

@@ -130,6 +130,7 @@ export const values: Walk = {
       const at = `${kind}.${name}`;
       const entry = e as typeof e & { host?: string; image?: string; selector?: Record<string, string>; podSelector?: Record<string, string>; namespace?: string; composeName?: string; healthCheck?: unknown };
       for (const field of ['description', 'owner', 'kind'] as const) text(`${at}.${field}`, `the ${field} of ${name}`, entry[field], name);
+      (entry.groups ?? []).forEach((g, i) => text(`${at}.groups[${i}]`, `a group of ${name}`, g, name));
       // The API server refuses an object whose annotations exceed 256 KiB: a service's description and owner are annotations of its Service.
       if (kind === 'services') {
         const bytes = ['description', 'owner'].reduce((n, f) => n + Buffer.byteLength((entry as Record<string, unknown>)[f] as string ?? '', 'utf8') + `cdk8s-ports.io/${f}`.length, 0);

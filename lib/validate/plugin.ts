@@ -21,7 +21,7 @@ import * as path from 'path';
 import { blocking } from '../model/finding';
 import type { Finding } from '../model/finding';
 import { InvalidValue, SourcedObject, clusterOf } from '../netpol/load';
-import { TooManyPaths, TrafficFinding, invalidValueFinding, verifyCluster } from '../netpol/verify';
+import { TooManyPaths, TrafficFinding, invalidValueFinding, tooManyPathsFinding, verifyCluster } from '../netpol/verify';
 import { LoadedRegistry, loadRegistries } from '../load/registries';
 import { RenderedObject, manifestDrift } from './workload-drift';
 import { portChain } from './port-chain';
@@ -225,7 +225,7 @@ function checkManifests(registries: readonly LoadedRegistry[], manifests: Readon
       traffic = [...traffic, ...verifyCluster(cluster, registries.map(r => r.resolved), { registryNamespacesOnly: true }).findings];
     } catch (e) {
       if (!(e instanceof TooManyPaths)) throw e;
-      traffic.push({ rule: 'traffic-undeclared', severity: 'error', message: e.message, where: {}, fix: 'add a default deny and narrow the policies that allow everything' });
+      traffic.push(tooManyPathsFinding(e));
     }
     for (const f of traffic) items.push({ rule: f.rule, severity: f.severity, message: f.message, ...(f.fix ? { fix: f.fix } : {}), resources: trafficResources(f, fileFor) });
   }

@@ -9,6 +9,7 @@ import { Finding, finding } from '../model/finding';
 import { portIsPublic } from '../model/normalize';
 import type { ResolvedRegistry } from '../model/resolved';
 import { routeOf } from '../model/route';
+import { podSelectorOf } from '../model/labels';
 import type { Path } from '../netpol/cluster';
 import { ChainIndex, ChainObject, indexObjects, selects } from './port-chain-index';
 import { backendsOf } from './port-chain-routes';
@@ -80,7 +81,7 @@ export function routeDeclarations(exposures: readonly RouteExposure[], registrie
         if (!routeOf(svc) && !mine.length) continue;
         const allocations = byKey.get(`${env.name}\u0000${name}`) ?? [];
         if (!allocations.length) continue;
-        const labels = svc.selector ?? { 'app.kubernetes.io/name': name }; // (the generated Service's selector, as lib/emit/workload.ts podLabelsOf)
+        const labels = podSelectorOf(name, svc); // (the generated Service's selector)
         const service = ix.service(env.namespace, name);
         // A route reaches the service when it names the registry's Service, or a Service that selects the service's pods.
         const reaching = mine.filter(e => e.service === name || (ix.service(env.namespace, e.service)?.selector !== undefined && selects(labels, ix.service(env.namespace, e.service)!.selector!)));

@@ -158,8 +158,8 @@ export function referenceAllocate(spec: RegistrySpec, envs: readonly Environment
         whereOf(r, port), suggestion(r, 'move it into'));
     }
     const category = decl.category !== undefined ? categories[decl.category] : undefined;
-    if (category && !inAny(port, category.ranges)) {
-      report('outside-category', `${labelOf(r)} is on ${port}, outside category ${decl.category} (${category.ranges.map(formatRange).join(', ')})${pinnedNote(r, a)}`,
+    if (category && !inAny(port, category.ranges ?? [])) {
+      report('outside-category', `${labelOf(r)} is on ${port}, outside category ${decl.category} (${(category.ranges ?? []).map(formatRange).join(', ')})${pinnedNote(r, a)}`,
         whereOf(r, port, { category: decl.category }), suggestion(r, 'move it into'));
     }
     if (avoidedPorts.has(port)) {

@@ -93,7 +93,7 @@ function render(list: ConnListModule.ConnList, format: Format, exposure: boolean
   }
 }
 
-export function connlist(io: Io, folder: string, opts: { format?: string; json?: boolean; output?: string; exposure?: boolean }): number {
+export function connlist(io: Io, folder: string, opts: { format?: string; json?: boolean; output?: string; exposure?: boolean; addressAtoms?: boolean }): number {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadFolder } = require('../../netpol/load') as typeof Load;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -107,9 +107,9 @@ export function connlist(io: Io, folder: string, opts: { format?: string; json?:
   const loaded = loadFolder(dir);
   for (const p of loaded.problems) io.err(`${errColours(io).yellow('warning')}: ${printable(`${p.file}: ${p.message}`)}\n`);
   for (const v of loaded.invalid) {
-    io.err(`${errColours(io).yellow('warning')}: ${printable(`${v.file}: ${v.object} in ${v.namespace}: ${v.message}; the API server rejects the object (fix: ${v.fix})`)}\n`);
+    io.err(`${errColours(io).yellow('warning')}: ${printable(`${v.file}: ${v.object}${v.namespace ? ` in ${v.namespace}` : ''}: ${v.message}; the API server rejects the object (fix: ${v.fix})`)}\n`);
   }
-  io.out(render(connList(loaded.cluster, { exposure: !!opts.exposure }), format, !!opts.exposure, opts.exposure ? routeRows(loaded.objects ?? []) : []));
+  io.out(render(connList(loaded.cluster, { exposure: !!opts.exposure, addressAtoms: !!opts.addressAtoms }), format, !!opts.exposure, opts.exposure ? routeRows(loaded.objects ?? []) : []));
   return EXIT.CLEAN;
 }
 
@@ -118,6 +118,7 @@ export function register(cli: Command, io: Io, setCode: (code: number) => void):
     .argument('[folder]', 'the folder of manifests', 'manifests');
   addFormatOptions(command, LIST_FORMATS)
     .addOption(new Option('-o, --output <format>', 'the same as --format, as netpol-analyzer names it (txt is text)').choices(['txt', 'text', 'json', 'csv', 'md', 'dot']))
+    .option('--address-atoms', 'address intervals as the CIDRs cut them, adjacent ones with the same connections not merged (netpol-analyzer\'s lines exactly)')
     .option('--exposure', 'also what reaches each workload from outside the folder (representative peers), and the workloads no policy protects')
     .action((folder: string, opts) => setCode(connlist(io, folder, opts)));
 }

@@ -10,6 +10,7 @@ import type * as Load from '../../netpol/load';
 import type { Side, Verdict } from '../../netpol/cluster';
 import type { Endpoint } from '../../netpol/model';
 import { LIST_FORMATS, addFormatOptions, formatOf, listPaths } from '../format-output';
+import { podSelectorOf } from '../../model/labels';
 import { EXIT, Io, Colours, UsageError, json, errColours, outColours, printable, registriesOption } from '../io';
 import { manifestsFolder, trafficRegistries } from '../traffic';
 
@@ -63,11 +64,21 @@ function portsFor(text: string | undefined, to: Endpoint): Array<{ port: number;
   throw new UsageError(`${text} is not a port (1-65535, optionally /tcp, /udp or /sctp) nor a port name of the destination${ports.length ? ` (${ports.map(p => p.name ?? p.port).join(', ')})` : ''}`);
 }
 
+/** `the admin tier, AdminNetworkPolicy/deny-db (priority 10, admin.yaml), ingress rule 2 "no-db": Deny`. */
+function tierText(h: NonNullable<Side['decidedBy']>): string {
+  const where = [h.priority !== undefined ? `priority ${h.priority}` : '', h.file ?? ''].filter(Boolean).join(', ');
+  return `the ${h.tier === 'Admin' ? 'admin' : 'baseline'} tier, ${h.kind}/${h.policy}${where ? ` (${where})` : ''}, ${h.direction} rule ${h.rule}${h.ruleName ? ` "${h.ruleName}"` : ''}: ${h.written}`;
+}
+
 function sideText(pc: Colours, label: string, s: Side | undefined): string {
   if (!s) return `  ${label}: an address outside the cluster, no policy applies`;
-  if (!s.isolated) return `  ${label} of ${s.endpoint}: ${pc.green('open')}, no policy selects it for this direction`;
+  // An admin-tier rule that decided (the NetworkPolicies are not consulted), or a Pass that handed the side on.
+  if (s.decidedBy && s.decidedBy.tier === 'Admin') return `  ${label} of ${s.endpoint}: ${s.allowed ? pc.green('allowed') : pc.red('denied')} by ${tierText(s.decidedBy)}`;
+  const passed = s.passedBy ? `passed on by ${tierText(s.passedBy)}; ` : '';
+  if (s.decidedBy) return `  ${label} of ${s.endpoint}: ${passed}no NetworkPolicy selects it; ${s.allowed ? pc.green('allowed') : pc.red('denied')} by ${tierText(s.decidedBy)}`;
+  if (!s.isolated) return `  ${label} of ${s.endpoint}: ${passed}${pc.green('open')}, no policy selects it for this direction`;
   const by = s.allowedBy.map(r => `${r.policy} (${r.file ? `${r.file}, ` : ''}${r.direction} rule ${r.rule})`);
-  return `  ${label} of ${s.endpoint}: selected by ${s.policies.map(p => p.policy).join(', ')}; ` +
+  return `  ${label} of ${s.endpoint}: ${passed}selected by ${s.policies.map(p => p.policy).join(', ')}; ` +
     (s.allowed ? `${pc.green('allowed')} by ${by.join(', ')}` : pc.red('no rule allows it'));
 }
 
@@ -103,7 +114,7 @@ export function explain(io: Io, from: string, to: string, port: string | undefin
       namespaceOf.set(e.name, list);
       const selectors = selectorsOf.get(e.name) ?? [];
       for (const [service, svc] of Object.entries(r.spec.services ?? {})) {
-        selectors.push({ namespace: e.namespace, service, labels: svc.selector ?? { 'app.kubernetes.io/name': service } });
+        selectors.push({ namespace: e.namespace, service, labels: podSelectorOf(service, svc) });
       }
       selectorsOf.set(e.name, selectors);
     }

@@ -42,7 +42,7 @@ export function status(io: Io, opts: { env?: string; registry?: string; json?: b
     }
     const declared = new Set(r.resolved.allocations.flatMap(a => [`${a.port}/${a.protocol}`, ...(a.fallback !== undefined ? [`${a.fallback}/${a.protocol}`] : [])]));
     const managed = [...envs.flatMap(e => (e.band ? [{ range: e.band, name: `band ${e.name}` }] : [])),
-      ...Object.entries(r.resolved.spec.categories ?? {}).flatMap(([n, c]) => c.ranges.map(range => ({ range, name: `category ${n}` })))];
+      ...Object.entries(r.resolved.spec.categories ?? {}).flatMap(([n, c]) => (c.ranges ?? []).map(range => ({ range, name: `category ${n}` })))];
     for (const l of open) {
       if (declared.has(`${l.port}/${l.protocol}`)) continue;
       const inside = managed.find(m => l.port >= m.range[0] && l.port <= m.range[1]);

@@ -44,7 +44,7 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadFolder } = require('../../netpol/load') as typeof Load;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { TooManyPaths, invalidValueFinding, verifyCluster } = require('../../netpol/verify') as typeof Verify;
+  const { TooManyPaths, invalidValueFinding, tooManyPathsFinding, verifyCluster } = require('../../netpol/verify') as typeof Verify;
   const pc = outColours(io);
   const dir = manifestsFolder(io.cwd, folder);
   const registries = trafficRegistries(io.cwd, dir, opts.registry ?? []);
@@ -54,14 +54,14 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
     throw new UsageError(`${folder} holds no workload, Service or NetworkPolicy (no .yaml, .yml or .json file with a kind): pass the folder of manifests (default: manifests, what the synth writes)`);
   }
   let result: ReturnType<typeof verifyCluster>;
+  let stopped = false;
   try {
     result = verifyCluster(cluster, registries);
   } catch (e) {
     if (!(e instanceof TooManyPaths)) throw e;
-    if (format === 'json') json(io, { ok: false, errors: 1, folder, problem: e.message });
-    else if (format === 'sarif' || format === 'github') printFindings(io.out, format, [{ rule: 'traffic-too-many-paths', severity: 'error', message: e.message }], packageVersion());
-    else io.out(`${pc.red('error')}: ${e.message}\n`);
-    return EXIT.FINDINGS;
+    // Past the limit nothing is compared: one error finding, through the same output as any other.
+    result = { ok: false, findings: [tooManyPathsFinding(e)], allowed: [], declared: [] };
+    stopped = true;
   }
   const findings = [
     ...problems.map(p => ({ rule: 'manifest-unreadable' as const, severity: 'error' as const, message: `${p.file}: ${p.message}`, where: { file: p.file }, fix: 'fix or remove the file; verify reads every .yaml, .yml and .json under the folder that mentions a kind' })),
@@ -97,7 +97,7 @@ export function verify(io: Io, folder: string, opts: { registry?: string[]; json
     if (f.fix) io.out(`  fix: ${printable(f.fix)}\n`);
   }
   const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
-  const summary = `${count(cluster.pods.length, 'pod', 'pods')}, ${count(cluster.policies.length, 'NetworkPolicy', 'NetworkPolicies')}, ${count(result.allowed.length, 'allowed path', 'allowed paths')}` +
+  const summary = `${count(cluster.pods.length, 'pod', 'pods')}, ${count(cluster.policies.length, 'NetworkPolicy', 'NetworkPolicies')}, ${stopped ? 'more allowed paths than verify counts (nothing compared)' : count(result.allowed.length, 'allowed path', 'allowed paths')}` +
     (registries.length ? `, compared with ${registries.map(r => r.spec.name).join(', ')}` : ' (no registry found: nothing declared to compare with)');
   if (errors || warnings) io.out(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: ${summary}\n`);
   else if (registries.length) io.out(pc.green(`verified: ${summary}; every allowed path is declared and every declared path is allowed\n`));
