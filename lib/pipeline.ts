@@ -14,6 +14,7 @@ import { allocate } from './allocation/allocate';
 import { planFixes, withFields, withMessage } from './allocation/fixes';
 import { Finding, UNWAIVABLE_RULES, Where, blocking, finding } from './model/finding';
 import { Environment, environmentsOf, indexSpec, ownEntry, presentIn, withBandOffsets } from './model/normalize';
+import { withCategorySlots } from './model/slots';
 import type { Lock, ResolvedConnection, ResolvedRegistry } from './model/resolved';
 import { emptyLock } from './model/resolved';
 import { RegistrySpec, RegistrySpecSchema } from './model/schema';
@@ -126,8 +127,10 @@ function firstStage(input: RegistryInput): Stage {
     spec = parsed.data;
   }
   const environments = environmentsOf(spec);
-  // Category ranges given as offsets from each band's start are ports from here on.
-  spec = withBandOffsets(spec, environments);
+  // Ports given by their place in a category (`slot`), then category ranges given as offsets from
+  // each band's start, are port numbers from here on.
+  const slots = withCategorySlots(spec, environments);
+  spec = withBandOffsets(slots.spec, environments);
   const lock = input.lock ?? emptyLock();
   // Connections to other registries are resolved with them (resolveAll); the rules of one registry see its own.
   const own = withoutPeerConnections(spec);
@@ -137,7 +140,7 @@ function firstStage(input: RegistryInput): Stage {
   // Kubernetes-only rules where Kubernetes output is produced or asked for (the caller knows; the registry may say).
   const kubernetes = spec.kubernetes ?? input.kubernetes ?? true;
   const ctx = { spec: own, environments, index, allocation, memo: new Map<string, unknown>(), syntax, kubernetes };
-  const findings: Finding[] = [...before];
+  const findings: Finding[] = [...before, ...slots.findings];
   for (const rule of RULE_LIST) findings.push(...rule.check(ctx));
   oneCulpritOneFinding(findings);
   if (input.frozenLock) findings.push(...frozenLockFindings(spec.name, lock, allocation.lock));

@@ -3,6 +3,7 @@ import type { ResolvedRegistry } from '../model/resolved';
 import { Finding } from '../model/finding';
 import { avoidedPortsOf, avoidedRangesOf, formatRange, rangeOrigin } from '../model/normalize';
 import type { HealthCheck } from '../model/schema';
+import { slotOf } from '../model/slots';
 import { connectionsTable } from './connections-table';
 import { markdownCell, markdownCode, markdownText } from './escape';
 
@@ -53,10 +54,17 @@ export function portsMarkdown(resolved: ResolvedRegistry, svg = 'ports.svg'): st
   // The groups column, when the registry classifies its entries by group.
   const grouped = [...Object.values(services), ...Object.values(externals)].some(e => e.groups?.length);
   const groups = (a: Allocation) => (grouped ? [(info(a)?.groups ?? []).join(', ')] : []);
+  // A port given by its place in a category says so beside its name.
+  const portName = (a: Allocation) => {
+    const svc = a.of === 'service' ? services[a.service] : undefined;
+    const p = svc?.ports?.[a.portName];
+    const slot = p ? slotOf(p) : undefined;
+    return slot === undefined ? a.portName : `${a.portName} (${typeof slot === 'number' ? `slot ${slot}` : `${slot} port`} of ${p!.category ?? svc!.category})`;
+  };
   for (const env of resolved.environments) {
     const rows = resolved.allocations.filter(a => a.environment === env.name)
       .sort((x, y) => x.port - y.port || x.service.localeCompare(y.service))
-      .map(a => [a.port, `${a.service}${a.of === 'external' ? ' (external)' : ''}${a.of === 'service' && services[a.service]?.hostname ? ` (${services[a.service]!.hostname})` : ''}`, a.portName, a.protocol, a.targetPort,
+      .map(a => [a.port, `${a.service}${a.of === 'external' ? ' (external)' : ''}${a.of === 'service' && services[a.service]?.hostname ? ` (${services[a.service]!.hostname})` : ''}`, portName(a), a.protocol, a.targetPort,
         a.fallback ?? '', a.status, info(a)?.owner ?? '', ...groups(a), info(a)?.description ?? '',
         a.of === 'service' ? healthCheck(services[a.service]?.healthCheck) : '', a.iana ?? '']);
     out.push(`## ${env.name}`, '', `Namespace \`${env.namespace}\`${env.band ? `, band ${formatRange(env.band)}` : ''}.`, '',

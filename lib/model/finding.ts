@@ -49,7 +49,7 @@ export interface Finding {
 export const RULES = {
   'schema': ['error', 'The registry does not have the expected shape (unknown key, wrong type, missing field).'],
   'port-range': ['error', 'Every port (published, target, fallback, NodePort) is an integer in 1-65535.'],
-  'port-source': ['error', 'A port is given by exactly one of `port`, `offset` or `auto` (`auto: false` alone says nothing).'],
+  'port-source': ['error', 'A port is given by exactly one of `port`, `offset`, `auto` or `slot` (`auto: false` alone says nothing); a slot is a place in a category that exists in each environment.'],
   'offset-without-band': ['error', 'An `offset` needs the environment to declare a `range` (its band).'],
   'outside-band': ['error', "A service port lies inside its environment's band."],
   'outside-category': ['error', "A port lies inside one of its category's ranges."],

@@ -68,7 +68,7 @@ export const HealthCheckSchema = z.union([
 export type HealthCheck = z.infer<typeof HealthCheckSchema>;
 
 /**
- * One named port of a service. Exactly one of `port`, `offset` or `auto` decides the
+ * One named port of a service. Exactly one of `port`, `offset`, `auto` or `slot` decides the
  * published port; with none of them the port is allocated automatically.
  */
 export const PortSpecSchema = z.strictObject({
@@ -78,6 +78,8 @@ export const PortSpecSchema = z.strictObject({
   offset: z.union([z.number(), z.literal('auto')]).optional(),
   /** Next free port in the service's range, pinned in the lock file. */
   auto: z.boolean().optional(),
+  /** A fixed place in the port's category in each environment: 0 its first port, 1 the next, -1 (or 'last') its last, 'first'. */
+  slot: z.union([z.number().int(), z.enum(['first', 'last'])]).optional(),
   /** The port the container listens on. @default the published port */
   targetPort: perEnvironment(z.number()).optional(),
   /** @default 'TCP' */
@@ -99,7 +101,7 @@ export const PortSpecSchema = z.strictObject({
   /** The variable that carries the published port in the `.env` files. @default `<SERVICE>_<PORT>_PORT` */
   env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name is letters, digits and "_", not starting with a digit').optional(),
 });
-/** One named port of a service: exactly one of `port`, `offset` or `auto` (none: automatic), plus target port, protocol, appProtocol, fallback, NodePort, privileged opt-in and host address. */
+/** One named port of a service: exactly one of `port`, `offset`, `auto` or `slot` (none: automatic), plus target port, protocol, appProtocol, fallback, NodePort, privileged opt-in and host address. */
 export type PortSpec = z.infer<typeof PortSpecSchema>;
 
 /** A `${VARIABLE}` reference: credentials are never values in the registry. */

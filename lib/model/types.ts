@@ -33,9 +33,9 @@ export type HealthCheck = string | {
 };
 
 /**
- * One named port of a service. Exactly one of `port`, `offset` or `auto` decides the published
- * port; with none of them the port is allocated automatically. `Port.fixed()`, `Port.offset()`
- * and `Port.auto()` build them.
+ * One named port of a service. Exactly one of `port`, `offset`, `auto` or `slot` decides the published
+ * port; with none of them the port is allocated automatically. `Port.fixed()`, `Port.offset()`,
+ * `Port.auto()` and `Port.slot()` build them.
  */
 export interface PortSpec {
   /** The published port, the same in every environment or per environment. @default not fixed */
@@ -44,6 +44,12 @@ export interface PortSpec {
   offset?: number | 'auto';
   /** Take the next free port of the service's range and pin it in the lock file. @default true when neither `port` nor `offset` is given */
   auto?: boolean;
+  /**
+   * A fixed place in the port's category, in each environment: 0 is the category's first port (of
+   * its ranges as written, in that environment's band for `offsets`), 1 the next, -1 or `'last'` its
+   * last ("the last port of the range is the debug port"). @default no slot
+   */
+  slot?: number | 'first' | 'last';
   /** The port the container listens on. @default the published port */
   targetPort?: PerEnvironment<number>;
   /** The transport protocol. @default 'TCP' */
@@ -349,7 +355,7 @@ export interface RegistrySpec {
 }
 
 /** Options shared by the {@link Port} factories: everything of a port but how its number is chosen. */
-export interface PortOptions extends Omit<PortSpec, 'port' | 'offset' | 'auto'> {}
+export interface PortOptions extends Omit<PortSpec, 'port' | 'offset' | 'auto' | 'slot'> {}
 
 /** Static factories for a service's ports: `Port.offset(765)`, `Port.auto()`, `Port.fixed(8080)`. */
 export class Port {
@@ -375,6 +381,14 @@ export class Port {
    */
   public static container(targetPort: number, options: Omit<PortOptions, 'targetPort'> = {}): PortSpec {
     return { auto: true, targetPort, ...options };
+  }
+
+  /**
+   * A fixed place in the port's category in each environment: `Port.slot('last')` is the last port
+   * of the category's range (a debug port), `Port.slot(0)` its first, `Port.slot(-2)` the one before the last.
+   */
+  public static slot(slot: number | 'first' | 'last', options: PortOptions = {}): PortSpec {
+    return { slot, ...options };
   }
 
   /** The next free port of the service's range in each environment, pinned in the lock file. */

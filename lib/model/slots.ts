@@ -1,0 +1,112 @@
+/**
+ * Ports given by their place in a category (`slot: 'last'`: "the last port of the range is the
+ * debug port"), turned into one published port per environment before anything else reads them.
+ */
+import { Finding, finding } from './finding';
+import { Environment, formatRange, ownEntry, presentIn } from './normalize';
+import type { CategorySpec, PortSpec, Range, RegistrySpec, ServiceSpec } from './schema';
+
+/** The slot a port was given by, kept for the documents once the port is a number (see {@link slotOf}). */
+const SLOTS = new WeakMap<object, PortSpec['slot']>();
+
+/** The slot a resolved port came from (`'last'`, `0`, `-2`), or undefined when it was not given by one. */
+export function slotOf(port: object): PortSpec['slot'] | undefined {
+  return SLOTS.get(port);
+}
+
+/** The category's ranges in one environment, as written: declared ranges, and offsets in that environment's band. */
+function rangesIn(category: CategorySpec, env: Environment): Range[] {
+  const ranges: Range[] = [...(category.ranges ?? [])];
+  if (env.band) {
+    for (const [a, b] of category.offsets ?? []) {
+      if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || a > b) continue;
+      const first = env.band[0] + a;
+      const last = Math.min(env.band[0] + b, env.band[1]);
+      if (first <= last) ranges.push([first, last]);
+    }
+  }
+  return ranges.filter(r => Number.isInteger(r[0]) && Number.isInteger(r[1]) && r[0] <= r[1]).sort((x, y) => x[0] - y[0]);
+}
+
+/** The port at `slot` of `ranges` (counted over them in order, without repeating a port), or the number of ports when there is none. */
+function portAt(ranges: readonly Range[], slot: number | 'first' | 'last'): { port?: number; size: number } {
+  const ports: Array<[number, number]> = []; // disjoint pieces in ascending order
+  for (const [a, b] of ranges) {
+    const last = ports[ports.length - 1];
+    if (last && a <= last[1] + 1) last[1] = Math.max(last[1], b);
+    else ports.push([a, b]);
+  }
+  const size = ports.reduce((n, [a, b]) => n + b - a + 1, 0);
+  const index = slot === 'first' ? 0 : slot === 'last' ? size - 1 : slot < 0 ? size + slot : slot;
+  if (index < 0 || index >= size) return { size };
+  let rest = index;
+  for (const [a, b] of ports) {
+    if (rest <= b - a) return { port: a + rest, size };
+    rest -= b - a + 1;
+  }
+  return { size };
+}
+
+const slotText = (slot: number | 'first' | 'last') => (typeof slot === 'number' ? `slot ${slot}` : `the ${slot} slot`);
+
+/**
+ * Gives every service port that has a `slot` (and no other source) its port in each environment it
+ * is present in, as `port: { <environment>: <n> }`. A slot that cannot be placed stays as it is and
+ * is reported (`port-source`, at `services.<s>.ports.<p>.slot`): a slot beside `port`, `offset` or
+ * `auto`, a port without a category, a category without a range in an environment, a slot past the
+ * category's last port. An unknown category is left to `unknown-category`.
+ */
+export function withCategorySlots(spec: RegistrySpec, envs: readonly Environment[]): { spec: RegistrySpec; findings: Finding[] } {
+  const findings: Finding[] = [];
+  const services = spec.services;
+  if (!services) return { spec, findings };
+  let changed: Record<string, ServiceSpec> | undefined;
+  for (const name of Object.keys(services)) {
+    const svc = services[name];
+    let ports: Record<string, PortSpec> | undefined;
+    for (const portName of Object.keys(svc.ports ?? {})) {
+      const p = svc.ports![portName];
+      if (p.slot === undefined) continue;
+      const slot = p.slot;
+      const path = `services.${name}.ports.${portName}.slot`;
+      const where = { registry: spec.name, service: name, portName, path };
+      const others = (['port', 'offset', 'auto'] as const).filter(k => p[k] !== undefined && p[k] !== false);
+      if (others.length) {
+        findings.push(finding('port-source', `${name}.${portName} sets slot and ${others.join(' and ')}; a port is given by exactly one of them`,
+          where, `keep one of slot, ${others.join(', ')}`));
+        continue;
+      }
+      const categoryName = p.category ?? svc.category;
+      if (categoryName === undefined) {
+        findings.push(finding('port-source', `${name}.${portName} asks for ${slotText(slot)}, but neither the port nor the service has a category to count it in`,
+          where, `give the port or the service a category (category: <name>), or give it port: instead of slot:`));
+        continue;
+      }
+      const category = ownEntry(spec.categories ?? {}, categoryName);
+      if (!category) continue; // unknown-category says so
+      const port: Record<string, number> = {};
+      let placed = true;
+      for (const env of presentIn(svc, envs)) {
+        const ranges = rangesIn(category, env);
+        const at = portAt(ranges, slot);
+        if (at.port !== undefined) {
+          port[env.name] = at.port;
+          continue;
+        }
+        placed = false;
+        findings.push(at.size === 0
+          ? finding('port-source', `${name}.${portName} asks for ${slotText(slot)} of category ${categoryName}, which has no range in ${env.name}${category.offsets?.length && !env.band ? ` (its offsets count from a band, and ${env.name} has none)` : ''}`,
+            { ...where, environment: env.name, category: categoryName }, `give category ${categoryName} a range for ${env.name}, or give ${name}.${portName} port: instead of slot:`)
+          : finding('port-source', `${name}.${portName} asks for ${slotText(slot)} of category ${categoryName}, which has ${at.size} port${at.size === 1 ? '' : 's'} in ${env.name} (${ranges.map(formatRange).join(', ')})`,
+            { ...where, environment: env.name, category: categoryName }, `use a slot from 0 to ${at.size - 1}, or from -1 (the last) to -${at.size}`));
+      }
+      if (!placed) continue;
+      const resolved: PortSpec = { ...p, port };
+      delete (resolved as { slot?: unknown }).slot;
+      SLOTS.set(resolved, slot);
+      (ports ??= { ...svc.ports })[portName] = resolved;
+    }
+    if (ports) (changed ??= { ...services })[name] = { ...svc, ports };
+  }
+  return { spec: changed ? { ...spec, services: changed } : spec, findings };
+}
