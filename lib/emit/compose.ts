@@ -1,6 +1,6 @@
 import type { Allocation } from '../model/resolved';
 import type { ResolvedConnection, ResolvedRegistry } from '../model/resolved';
-import { envVarStem, isDeployed, presentIn } from '../model/normalize';
+import { envVarStem, isDeployed, isInternalIn, presentIn } from '../model/normalize';
 import { oneLine } from './escape';
 import { lookup } from './lookup';
 import { Address, composeDialect, connectionVariables } from './urls';
@@ -85,6 +85,9 @@ export function composeDocuments(resolved: ResolvedRegistry): Map<string, YamlFi
   });
 
   const index = lookup(resolved);
+  const internal = (a: Allocation) => isInternalIn(resolved.spec.services?.[a.service]?.ports?.[a.portName], a.environment);
+  const published = (allocations: readonly Allocation[]) => allocations.filter(a => !internal(a));
+  const internalOf = (allocations: readonly Allocation[]) => allocations.filter(internal);
   for (const env of resolved.environments) {
     const services: Record<string, unknown> = {};
     for (const name of names) {
@@ -99,7 +102,7 @@ export function composeDocuments(resolved: ResolvedRegistry): Map<string, YamlFi
       });
       services[composeNameOf(resolved, name)] = {
         ...(inBase.has(name) ? {} : { image: imageOf(resolved, name) }),
-        ...(allocations.length ? { ports: allocations.map(a => ({
+        ...(published(allocations).length ? { ports: published(allocations).map(a => ({
           target: a.targetPort,
           published: a.port,
           protocol: a.protocol.toLowerCase(),
@@ -108,6 +111,8 @@ export function composeDocuments(resolved: ResolvedRegistry): Map<string, YamlFi
           // that key but accept extensions, so the port name travels as `x-name`.
           'x-name': a.portName,
         })) } : {}),
+        // Internal ports are reached by the other containers only: exposed, not published.
+        ...(internalOf(allocations).length ? { expose: internalOf(allocations).map(a => `${a.targetPort}${a.protocol === 'TCP' ? '' : `/${a.protocol.toLowerCase()}`}`) } : {}),
         environment: { ...own, ...environment },
         ...(needsHost ? { extra_hosts: [`${DOCKER_HOST}:host-gateway`] } : {}),
       };

@@ -1,6 +1,6 @@
 import type { Allocation, ResolvedRegistry } from '../model/resolved';
 import { oneLine } from './escape';
-import { portIsPublic } from '../model/normalize';
+import { portIsPublic, isInternalIn } from '../model/normalize';
 
 /**
  * A NixOS firewall snippet per environment opening the published ports of public services
@@ -19,7 +19,9 @@ export function firewallFiles(resolved: ResolvedRegistry): Map<string, string> {
   const services = resolved.spec.services ?? {};
   for (const env of resolved.environments) {
     const open = resolved.allocations.filter(a => a.environment === env.name && a.of === 'service' && portIsPublic(services[a.service], a.portName) &&
-      (services[a.service].status ?? 'active') !== 'planned' && services[a.service].status !== 'reserved');
+      (services[a.service].status ?? 'active') !== 'planned' && services[a.service].status !== 'reserved' &&
+      // An internal port is not published on the host: nothing to open.
+      !isInternalIn(services[a.service].ports?.[a.portName], env.name));
     const publicOf = (a: Allocation) => services[a.service].public!;
     const everyone = open.filter(a => publicOf(a) === true);
     const restricted = open.filter(a => typeof publicOf(a) === 'object' && (publicOf(a) as { cidrs?: string[] }).cidrs?.length);

@@ -1,7 +1,7 @@
 import type { Allocation } from '../model/resolved';
 import type { ResolvedRegistry } from '../model/resolved';
 import { Finding } from '../model/finding';
-import { avoidedPortsOf, avoidedRangesOf, formatRange, rangeOrigin } from '../model/normalize';
+import { avoidedPortsOf, avoidedRangesOf, formatRange, isInternalIn, rangeOrigin } from '../model/normalize';
 import type { HealthCheck } from '../model/schema';
 import { slotOf } from '../model/slots';
 import { connectionsTable } from './connections-table';
@@ -54,12 +54,16 @@ export function portsMarkdown(resolved: ResolvedRegistry, svg = 'ports.svg'): st
   // The groups column, when the registry classifies its entries by group.
   const grouped = [...Object.values(services), ...Object.values(externals)].some(e => e.groups?.length);
   const groups = (a: Allocation) => (grouped ? [(info(a)?.groups ?? []).join(', ')] : []);
-  // A port given by its place in a category says so beside its name.
+  // A port given by its place in a category, or internal only, says so beside its name.
   const portName = (a: Allocation) => {
     const svc = a.of === 'service' ? services[a.service] : undefined;
     const p = svc?.ports?.[a.portName];
     const slot = p ? slotOf(p) : undefined;
-    return slot === undefined ? a.portName : `${a.portName} (${typeof slot === 'number' ? `slot ${slot}` : `${slot} port`} of ${p!.category ?? svc!.category})`;
+    const notes = [
+      ...(slot === undefined ? [] : [`${typeof slot === 'number' ? `slot ${slot}` : `${slot} port`} of ${p!.category ?? svc!.category}`]),
+      ...(isInternalIn(p, a.environment) ? ['internal'] : []),
+    ];
+    return notes.length ? `${a.portName} (${notes.join(', ')})` : a.portName;
   };
   for (const env of resolved.environments) {
     const rows = resolved.allocations.filter(a => a.environment === env.name)

@@ -201,6 +201,12 @@ export function rangeOrigin(category: CategorySpec, index: number): RangeOrigin 
   return ORIGINS.get(category)?.[index];
 }
 
+/** Whether a port is internal (not published on the host) in environment `env` (see `PortSpec.internal`). */
+export function isInternalIn(port: { readonly internal?: boolean | readonly string[] } | undefined, env: string): boolean {
+  const internal = port?.internal;
+  return internal === true || (Array.isArray(internal) && internal.includes(env));
+}
+
 export function formatRange(range: Range): string {
   return range[0] === range[1] ? `${range[0]}` : `${range[0]}-${range[1]}`;
 }

@@ -98,6 +98,8 @@ export const PortSpecSchema = z.strictObject({
   public: z.boolean().optional(),
   /** The category whose ranges this port lies in, when it is not the service's. @default the service's category */
   category: z.string().optional(),
+  /** Not published on the host (`true`), or not in the environments listed: compose lists it under `expose`, the firewall opens nothing. @default false */
+  internal: z.union([z.boolean(), z.array(z.string())]).optional(),
   /** The variable that carries the published port in the `.env` files. @default `<SERVICE>_<PORT>_PORT` */
   env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name is letters, digits and "_", not starting with a digit').optional(),
 });

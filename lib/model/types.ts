@@ -66,6 +66,14 @@ export interface PortSpec {
   hostIp?: string;
   /** The category whose ranges this port lies in, when it is not the service's (a document's category per port). @default the service's category */
   category?: string;
+  /**
+   * Internal only: not published on the host (`true`), or not in the environments listed
+   * (`['production']`: published in development only). Compose lists it under `expose` instead of
+   * `ports`, the firewall opens nothing for it, and it can have no NodePort or `hostIp` there. Its
+   * number is still held in its scope and listed in PORTS.md, marked internal; clients inside
+   * (compose services, pods) reach it as before. @default false
+   */
+  internal?: boolean | string[];
   /** The variable that carries the published port in the `.env` files (e.g. `NLP_API_PORT`). @default `<SERVICE>_<PORT>_PORT` */
   env?: string;
   /** Whether the service's `public` entry reaches this port (`false` keeps a metrics or admin port inside). @default true */

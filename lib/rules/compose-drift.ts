@@ -1,3 +1,4 @@
+import { isInternalIn } from '../model/normalize';
 import { yamlLib } from '../file/yaml-lib';
 import type { ResolvedRegistry } from '../model/resolved';
 import { parsePortEntry } from '../compose/ports';
@@ -64,6 +65,15 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
           out.push(finding('compose-drift', `${file}: service ${composeName} publishes ${m.published}/${protocol}, but the registry gives ${name} ${expected}${also}`,
             { registry, service: name, port: m.published, file: where, ...(environment ? { environment } : {}), ...(taken ? { other: `${taken.service}.${taken.portName}` } : {}) },
             `publish ${own[0].port} (or change the registry and synthesize again)`));
+          continue;
+        }
+        // Its own port, which the registry keeps off the host (internal) wherever it gives it this number.
+        const matching = own.filter(a => a.port === m.published && a.protocol === protocol);
+        if (matching.length && matching.every(a => isInternalIn(resolved.spec.services?.[name]?.ports?.[a.portName], a.environment))) {
+          const a = matching[0];
+          out.push(finding('compose-drift', `${file}: service ${composeName} publishes ${m.published}/${protocol}, but the registry keeps ${name}.${a.portName} internal (not published) in ${[...new Set(matching.map(x => x.environment))].join(', ')}`,
+            { registry, service: name, portName: a.portName, port: m.published, file: where, ...(environment ? { environment } : {}) },
+            `list it under expose: ["${a.targetPort}"] instead of ports:, or publish it in the registry (internal)`));
           continue;
         }
         // Here the registry gives this service no port at all (or it published its own): whose is the port?

@@ -106,6 +106,7 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
     const svc = index.services[s];
     for (const portName in svc.ports) {
       const p = svc.ports[portName];
+      if (Array.isArray(p.internal)) checkEnvList(p.internal, name, `services.${name}.ports.${portName}.internal`);
       // Most ports give plain numbers: only a per-environment map names environments.
       if (typeof p.port !== 'object' && typeof p.targetPort !== 'object' && typeof p.nodePort !== 'object') continue;
       for (const field of PER_ENVIRONMENT) {

@@ -8,7 +8,7 @@
 import { isIP } from 'net';
 import { Finding, finding } from '../model/finding';
 import { codePoint, unsafeCharacter } from '../model/text';
-import { envVarStem } from '../model/normalize';
+import { envVarStem, isInternalIn } from '../model/normalize';
 import type { Walk } from './rule';
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -195,6 +195,25 @@ export const values: Walk = {
         variable(`${at}.ports.${portName}.env`, (e.ports[portName] as { env?: string }).env, `${name}.${portName}`);
         const hostIp = (e.ports[portName] as { hostIp?: string }).hostIp;
         if (hostIp !== undefined && (!isIP(hostIp) || hostIp.includes('%'))) bad(`${at}.ports.${portName}.hostIp`, `the hostIp of ${name}.${portName}`, hostIp, 'is not an IP address', 'use an address such as 127.0.0.1', name);
+        const p = e.ports[portName] as { internal?: boolean | string[]; nodePort?: number | Record<string, number> };
+        if (p.internal !== undefined && p.internal !== false) {
+          const where = (env: string) => (p.internal === true ? '' : ` in ${env}`);
+          for (const env of environments) {
+            if (!isInternalIn(p, env.name)) continue;
+            const nodePort = p.nodePort === undefined ? undefined : typeof p.nodePort === 'number' ? p.nodePort : p.nodePort[env.name];
+            if (nodePort !== undefined) {
+              out.push(finding('invalid-value', `${name}.${portName} is internal${where(env.name)} but has NodePort ${nodePort}, which publishes it on every node`,
+                { registry, service: name, portName, environment: env.name, port: nodePort, path: `${at}.ports.${portName}.nodePort` },
+                `remove the nodePort, or publish the port there (drop ${env.name} from internal)`));
+            }
+            if (hostIp !== undefined) {
+              out.push(finding('invalid-value', `${name}.${portName} is internal${where(env.name)} but binds host address ${hostIp}, which only a published port has`,
+                { registry, service: name, portName, environment: env.name, path: `${at}.ports.${portName}.hostIp` },
+                `remove the hostIp, or publish the port there (drop ${env.name} from internal)`));
+            }
+            if (p.internal === true) break;
+          }
+        }
       }
     }
     return out;

@@ -1,0 +1,95 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parse } from 'yaml';
+import { checkRegistry } from '../lib';
+import { composeFiles } from '../lib/emit/compose';
+import { firewallFiles } from '../lib/emit/firewall';
+import { portsMarkdown } from '../lib/emit/ports-md';
+import { checkComposeText } from '../lib/rules/compose-drift';
+import { composeSchema as loadComposeSchema } from './support/compose-schema';
+import { dockerCompose } from './support/tools';
+
+/**
+ * Ports that are internal only (`internal: true`), or not published in some environments
+ * (`internal: [production]`): reached by the other containers, never published on the host.
+ */
+
+const lab = (ports: Record<string, unknown>, extra: Record<string, unknown> = {}) => checkRegistry({
+  name: 'lab', kubernetes: false,
+  environments: { production: { range: [8100, 8199], scope: 'prod-host' }, development: { range: [9100, 9199], scope: 'dev-host' } },
+  services: {
+    app: { public: true, ports: { http: { offset: 0 } }, connectsTo: [{ to: 'db', port: 'pg' }] },
+    db: { public: true, ports, ...extra },
+  },
+} as never);
+
+test('compose exposes an internal port instead of publishing it, per environment, and docker-compose reads it that way', () => {
+  const r = lab({ pg: { offset: 10, targetPort: 5432, internal: ['production'] }, metrics: { offset: 11, internal: true, protocol: 'UDP' } });
+  expect(r.findings).toEqual([]);
+  const files = composeFiles(r);
+  const prod = parse(files.get('docker-compose.production.yml')!).services.db;
+  const dev = parse(files.get('docker-compose.development.yml')!).services.db;
+  expect(prod.ports).toBeUndefined();
+  expect(prod.expose).toEqual(['5432', '8111/udp']);
+  expect(dev.ports.map((p: { published: number; target: number }) => [p.published, p.target])).toEqual([[9110, 5432]]);
+  expect(dev.expose).toEqual(['9111/udp']);
+  // The client inside compose still reaches it by name on the container port.
+  expect(parse(files.get('docker-compose.production.yml')!).services.app.environment.DB_PORT).toBe('5432');
+  // The compose JSON schema accepts the overlay.
+  const validate = loadComposeSchema();
+  for (const [name, text] of files) expect({ name, ok: validate(parse(text)), errors: validate.errors ?? null }).toEqual({ name, ok: true, errors: null });
+});
+
+dockerCompose.test('docker-compose config: the internal port is exposed, not published', () => {
+  const r = lab({ pg: { offset: 10, targetPort: 5432, internal: ['production'] } });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-internal-'));
+  for (const [name, text] of composeFiles(r)) fs.writeFileSync(path.join(dir, name), text);
+  const run = (env: string) => {
+    const p = spawnSync('docker-compose', ['-f', 'docker-compose.yml', '-f', `docker-compose.${env}.yml`, 'config'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH! } });
+    expect(p.stderr).not.toMatch(/ERROR|invalid/i);
+    return parse(p.stdout).services.db;
+  };
+  const prod = run('production');
+  expect(prod.ports).toBeUndefined();
+  expect(prod.expose).toEqual(['5432']);
+  expect(run('development').ports).toEqual([expect.objectContaining({ published: 9110, target: 5432 })]);
+});
+
+test('the firewall opens no internal port, and PORTS.md marks it', () => {
+  const r = lab({ pg: { offset: 10, internal: ['production'] } });
+  const fw = firewallFiles(r);
+  expect(fw.get('production.nix')).not.toContain('8110');
+  expect(fw.get('development.nix')).toContain('9110');
+  const md = portsMarkdown(r);
+  expect(md).toContain('| 8110 | db | pg (internal) |');
+  expect(md).toContain('| 9110 | db | pg |');
+});
+
+test('an internal port with a NodePort or a host address, or naming an unknown environment, is an error that says how to fix it', () => {
+  const node = checkRegistry({
+    name: 'lab', environments: { production: { range: [8100, 8199] } },
+    services: { db: { public: true, ports: { pg: { offset: 10, internal: true, nodePort: 30010 } } } },
+  } as never);
+  expect(node.findings.filter(f => f.rule === 'invalid-value').map(f => [f.where.path, f.message, f.fix])).toEqual([
+    ['services.db.ports.pg.nodePort', 'db.pg is internal but has NodePort 30010, which publishes it on every node', 'remove the nodePort, or publish the port there (drop production from internal)'],
+  ]);
+  const host = lab({ pg: { offset: 10, internal: ['development'], hostIp: '127.0.0.1' } });
+  expect(host.findings.map(f => [f.rule, f.where.environment, f.where.path, f.message])).toEqual([
+    ['invalid-value', 'development', 'services.db.ports.pg.hostIp', 'db.pg is internal in development but binds host address 127.0.0.1, which only a published port has'],
+  ]);
+  const unknown = lab({ pg: { offset: 10, internal: ['prod'] } });
+  expect(unknown.findings.map(f => [f.rule, f.where.path, f.fix])).toEqual([
+    ['unknown-environment', 'services.db.ports.pg.internal', expect.stringContaining('production')],
+  ]);
+});
+
+test('compose-drift: a compose file that publishes an internal port is drift; exposing it is not', () => {
+  const r = lab({ pg: { offset: 10, targetPort: 5432, internal: true } });
+  const published = checkComposeText(r, 'services:\n  db:\n    ports: ["8110:5432"]\n', 'dc.yml', 'production');
+  expect(published.map(f => [f.rule, f.message, f.fix])).toEqual([
+    ['compose-drift', 'dc.yml: service db publishes 8110/TCP, but the registry keeps db.pg internal (not published) in production', 'list it under expose: ["5432"] instead of ports:, or publish it in the registry (internal)'],
+  ]);
+  expect(checkComposeText(r, 'services:\n  db:\n    expose: ["5432"]\n', 'dc.yml', 'production')).toEqual([]);
+});
