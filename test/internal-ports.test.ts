@@ -93,3 +93,27 @@ test('compose-drift: a compose file that publishes an internal port is drift; ex
   ]);
   expect(checkComposeText(r, 'services:\n  db:\n    expose: ["5432"]\n', 'dc.yml', 'production')).toEqual([]);
 });
+
+test('.env files, as sh sources them, carry no variable for an internal port and say why in a comment', () => {
+  const r = checkRegistry({
+    name: 'lab', kubernetes: false,
+    environments: { production: { range: [8100, 8199], scope: 'prod-host' }, development: { range: [9100, 9199], scope: 'dev-host' } },
+    services: {
+      app: { public: true, ports: { http: { offset: 0 } }, connectsTo: [{ to: 'db' }] },
+      db: { kind: 'postgresql', ports: { pg: { offset: 10, targetPort: 5432, internal: ['production'] } } },
+    },
+  } as never);
+  expect(r.findings).toEqual([]);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-internal-env-'));
+  const { envFiles } = require('../lib/emit/env-files');
+  const seen = (env: string) => {
+    const file = path.join(dir, `${env}.env`);
+    fs.writeFileSync(file, (envFiles(r) as Map<string, string>).get(`${env}.env`)!);
+    const p = spawnSync('sh', ['-c', `set -a; . "${file}"; echo "port=\${DB_PG_PORT-unset} url=\${DB_URL-unset}"`], { encoding: 'utf8', env: {} });
+    expect(p.status).toBe(0);
+    return p.stdout.trim();
+  };
+  expect(seen('production')).toBe('port=unset url=unset');
+  expect(seen('development')).toMatch(/^port=9110 url=postgres:\/\/.*localhost:9110/);
+  expect((envFiles(r) as Map<string, string>).get('production.env')).toContain('# Internal, not published on the host (no variable): db.pg');
+});
