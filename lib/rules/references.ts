@@ -1,5 +1,5 @@
 import { Finding, RULES, finding } from '../model/finding';
-import { Environment, SpecIndex, indexSpec, presentIn } from '../model/normalize';
+import { Environment, SpecIndex, indexSpec, ownEntry, presentIn } from '../model/normalize';
 import type { Connection, ExternalSpec, RegistrySpec, ServiceSpec } from '../model/schema';
 import { oneOf } from '../model/suggest';
 
@@ -75,9 +75,9 @@ export function checkReferences(spec: RegistrySpec, envs: readonly Environment[]
       out.push(finding('unknown-category', `${name} is in category "${entry.category}", which the registry does not declare`,
         { registry, service: name, category: entry.category, path: `${base}.category` }, oneOf(entry.category, categories, 'categories')));
     }
-    const services = Object.keys(spec.services ?? {});
     ((entry as ServiceSpec).exclusiveWith ?? []).forEach((other, i) => {
-      if (services.includes(other) && other !== name) return;
+      if (other !== name && ownEntry(spec.services ?? {}, other) !== undefined) return;
+      const services = Object.keys(spec.services ?? {});
       out.push(finding('unknown-service', other === name ? `${name} is declared exclusive with itself` : `${name} is exclusive with "${other}", which the registry does not declare as a service`,
         { registry, service: name, other, path: `${base}.exclusiveWith[${i}]` }, other === name ? `remove ${name} from its exclusiveWith` : oneOf(other, services.filter(s => s !== name), 'services')));
     });
