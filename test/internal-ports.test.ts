@@ -117,3 +117,30 @@ test('.env files, as sh sources them, carry no variable for an internal port and
   expect(seen('development')).toMatch(/^port=9110 url=postgres:\/\/.*localhost:9110/);
   expect((envFiles(r) as Map<string, string>).get('production.env')).toContain('# Internal, not published on the host (no variable): db.pg');
 });
+
+test('import reads compose `expose:` as internal ports, and the imported registry writes them back as exposed', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-internal-import-'));
+  fs.writeFileSync(path.join(dir, 'docker-compose.yml'), [
+    'services:',
+    '  web:', '    image: nginx:1.27', '    ports: ["8080:80"]', '    depends_on: [api]',
+    '  api:', '    image: example/api', '    expose: ["3000", 9100]', '    depends_on: [db]',
+    '  db:', '    image: postgres:16', '    expose: ["5432"]',
+    '  metrics:', '    image: example/statsd', '    expose: ["8125/udp"]',
+  ].join('\n'));
+  const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(__dirname, '..', 'bin', 'cdk8s-ports.js'), ...args], { cwd: dir, encoding: 'utf8' });
+  const imported = cli('import', 'docker-compose.yml', '-o', 'ports.yaml');
+  expect(imported.status).toBe(0);
+  const spec = parse(fs.readFileSync(path.join(dir, 'ports.yaml'), 'utf8'));
+  expect(spec.services.db.ports).toEqual({ postgres: { port: 5432, internal: true } });
+  expect(spec.services.api.ports).toEqual({ http: { port: 3000, internal: true }, 'tcp-9100': { port: 9100, internal: true } });
+  expect(spec.services.metrics.ports).toEqual({ 'udp-8125': { port: 8125, protocol: 'UDP', internal: true } });
+  expect(spec.services.web.ports.http).toEqual({ port: 8080, targetPort: 80 });
+  const check = cli('check', 'ports.yaml');
+  expect({ status: check.status, errors: check.stdout.match(/^error .*$/gm) }).toEqual({ status: 0, errors: null });
+  const r = checkRegistry(spec);
+  expect(r.findings.filter(f => f.severity === 'error')).toEqual([]);
+  const overlay = parse(composeFiles(r).get('docker-compose.development.yml')!).services;
+  expect(overlay.db.expose).toEqual(['5432']);
+  expect(overlay.db.ports).toBeUndefined();
+  expect(overlay.web.ports).toEqual([expect.objectContaining({ published: 8080, target: 80 })]);
+});

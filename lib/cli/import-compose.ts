@@ -161,6 +161,29 @@ export function registryFromCompose(text: string, name: string): ImportResult {
         };
       }
     }
+    // `expose`: container ports the other containers reach, not published on the host (internal).
+    const targets = new Set(Object.values(ports).map(p => `${p.targetPort ?? p.port}/${p.protocol ?? 'TCP'}`));
+    for (const raw of (Array.isArray(svc?.expose) ? svc.expose : []) as unknown[]) {
+      let mappings: PortMapping[];
+      try {
+        mappings = parsePortEntry(typeof raw === 'number' ? String(raw) : raw);
+      } catch (e) {
+        notes.push(`${serviceName}: expose: ${(e as Error).message}`);
+        continue;
+      }
+      if (mappings.length > MAX_RANGE || mappings.some(m => m.published !== undefined)) {
+        notes.push(`${serviceName}: expose: ${JSON.stringify(raw)} is not a container port (or a range of at most ${MAX_RANGE}); left out`);
+        continue;
+      }
+      for (const m of mappings) {
+        const protocol = m.protocol.toUpperCase() as NonNullable<PortSpec['protocol']>;
+        if (m.target < 1 || m.target > 65535 || targets.has(`${m.target}/${protocol}`)) continue; // (published already)
+        targets.add(`${m.target}/${protocol}`);
+        const key = portName(m, undefined, kindOf(typeof svc?.image === 'string' ? svc.image : undefined), taken);
+        taken.add(key);
+        ports[key] = { port: m.target, ...(protocol !== 'TCP' ? { protocol } : {}), internal: true };
+      }
+    }
     if (Object.keys(ports).length === 0) {
       notes.push(`${serviceName}: publishes no port; left out`);
       continue;
