@@ -144,3 +144,33 @@ test('import reads compose `expose:` as internal ports, and the imported registr
   expect(overlay.db.ports).toBeUndefined();
   expect(overlay.web.ports).toEqual([expect.objectContaining({ published: 8080, target: 80 })]);
 });
+
+test('an internal port holds its number in its own container only: no collision with other internal or published ports, nor with a server\'s default', () => {
+  const r = checkRegistry({
+    name: 'lab', kubernetes: false,
+    environments: { production: { scope: 'one-host' }, development: { scope: 'one-host' } },
+    services: {
+      db1: { ports: { pg: { port: 5432, internal: true } } },
+      db2: { ports: { pg: { port: 5432, internal: true } } },
+      proxy: { kind: 'postgres', ports: { pg: { port: { production: 5432, development: 15432 } } } },
+    },
+  } as never);
+  expect(r.findings).toEqual([]);
+  // Internal in production only: in development it takes the host's port like any published port.
+  const half = (otherPort: unknown) => checkRegistry({
+    name: 'lab', kubernetes: false,
+    environments: { production: { scope: 'prod-host' }, development: { scope: 'dev-host' } },
+    services: { half: { ports: { http: { port: 8088, internal: ['production'] } } }, other: { ports: { http: { port: otherPort } } } },
+  } as never);
+  expect(half({ production: 8088, development: 8090 }).findings).toEqual([]);
+  expect(half({ production: 8090, development: 8088 }).findings.map(f => [f.rule, f.where.environment, f.where.port])).toEqual([
+    ['collision', 'development', 8088],
+  ]);
+  // Automatic internal ports do not step around the host's ports.
+  const auto = checkRegistry({
+    name: 'lab', kubernetes: false, environments: { development: { range: [9100, 9199] } },
+    services: { web: { ports: { http: { port: 9100 } } }, cache: { ports: { redis: { auto: true, internal: true } } } },
+  } as never);
+  expect(auto.findings).toEqual([]);
+  expect(auto.allocations.find(a => a.service === 'cache')!.port).toBe(9100);
+});

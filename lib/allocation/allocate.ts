@@ -1,8 +1,8 @@
 import { Finding, RuleId, Where, finding } from '../model/finding';
-import { Environment, SpecIndex, formatRange, indexSpec, ownRanges, presentIn } from '../model/normalize';
+import { Environment, SpecIndex, formatRange, indexSpec, isInternalIn, ownRanges, presentIn } from '../model/normalize';
 import type { Allocation, Lock } from '../model/resolved';
 import { emptyLock } from '../model/resolved';
-import type { Protocol, Range, RegistrySpec } from '../model/schema';
+import type { PortSpec, Protocol, Range, RegistrySpec } from '../model/schema';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
 import { Relocation, relocate } from './fixes';
 import { PortRules, PortSpace, PortSpaces } from './port-space';
@@ -252,7 +252,10 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
    * outlive a young-generation collection.
    */
   const requestFor = (decl: PortDecl, env: Environment): Request => ({
-    decl, env, ranges: rangesFor(env, decl.of, decl.category), space: envSpaceOf(env, decl.protocol),
+    decl, env, ranges: rangesFor(env, decl.of, decl.category),
+    // An internal port is not published on the host: it holds its number in its own container only.
+    space: decl.of === 'service' && isInternalIn(decl.spec as PortSpec, env.name)
+      ? spaces.of(`${env.scope}\u0000${env.name}\u0000internal\u0000${decl.service}`, decl.protocol) : envSpaceOf(env, decl.protocol),
     shared: decl.of === 'external' ? `${decl.service}/${decl.portName}@${env.scope}` : undefined,
   });
   // Ports with a known number, as parallel arrays (one entry per port and environment). The

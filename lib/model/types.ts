@@ -69,9 +69,10 @@ export interface PortSpec {
   /**
    * Internal only: not published on the host (`true`), or not in the environments listed
    * (`['production']`: published in development only). Compose lists it under `expose` instead of
-   * `ports`, the firewall opens nothing for it, and it can have no NodePort or `hostIp` there. Its
-   * number is still held in its scope and listed in PORTS.md, marked internal; clients inside
-   * (compose services, pods) reach it as before. @default false
+   * `ports`, the firewall opens nothing for it, and it can have no NodePort or `hostIp` there. It
+   * holds its number in its own container only (no collision with other services' ports, no
+   * `defacto-port`) and is listed in PORTS.md, marked internal; clients inside (compose services,
+   * pods) reach it as before. @default false
    */
   internal?: boolean | string[];
   /** The variable that carries the published port in the `.env` files (e.g. `NLP_API_PORT`). @default `<SERVICE>_<PORT>_PORT` */

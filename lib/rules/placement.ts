@@ -8,7 +8,7 @@ import { Placement, relocationOf, validPort } from '../allocation/allocate';
 import { relocate } from '../allocation/fixes';
 import { portLabel } from '../allocation/request';
 import { Finding, RULES, RuleId, Where, finding } from '../model/finding';
-import { formatRange, inAny, inRange, overlaps, ownRanges, presentIn } from '../model/normalize';
+import { formatRange, inAny, inRange, isInternalIn, overlaps, ownRanges, presentIn } from '../model/normalize';
 import { vendorDefault, vendorsOnPort } from '../model/vendor-defaults';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
 import type { Range } from '../model/schema';
@@ -128,6 +128,8 @@ export const privilegedPort = placementRule('privileged-port', (p, _ctx, report)
 });
 
 export const defactoPort = placementRule('defacto-port', (p, ctx, report) => {
+  // An internal port is held in its own container: no server on the host can take it first.
+  if (p.decl.of === 'service' && isInternalIn(p.decl.spec as { internal?: boolean | string[] }, p.env.name)) return;
   const port = p.allocation.port;
   const hit = ctx.allocation.spaces.rules.defactoConflict(port, p.decl.kind);
   if (!hit) return;
