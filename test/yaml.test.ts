@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse, parseAllDocuments } from 'yaml';
-import { startYamlDocuments, yamlDocuments, yamlText } from '../lib/emit/yaml';
+import * as fc from 'fast-check';
+import { jsYamlText, startYamlDocuments, yamlDocuments, yamlText } from '../lib/emit/yaml';
 import { ROOT } from './support/project';
 
 /**
@@ -70,4 +71,49 @@ test('files of many documents are written on a worker thread, byte for byte as o
   expect(failing.result()).toEqual(files.map(yamlDocuments));
   // Few documents stay on this thread.
   expect(startYamlDocuments([docs(10, 'c')]).usesWorker).toBe(false);
+});
+
+/**
+ * The writer writes plain data itself and asks js-yaml only how to write each distinct scalar: the
+ * text must equal js-yaml's own for documents of every shape (Kubernetes objects, compose files,
+ * and anything a user's chart holds), including what it hands back to js-yaml whole.
+ */
+describe('the direct writer equals js-yaml', () => {
+  const piece = fc.constantFrom(...TRICKY, 'a', 'api', 'app.kubernetes.io/name', '8080', 'TCP', 'x-y_z.1', '/', 'http://a:1/b', 'ä', '\u2028', '#', ': ', 'Yes', 'yES', 'NaN', 'a'.repeat(1100), ':', 'a:', '-', '.', '_x', 'a b', 'a#', 'x,y', '[a', 'a]');
+  const text = fc.oneof(piece, fc.string(), fc.array(piece, { maxLength: 3 }).map(p => p.join('')), fc.string({ unit: 'grapheme', maxLength: 6 }));
+  const scalar = fc.oneof(text, fc.integer(), fc.integer({ min: -1e15, max: 1e15 }), fc.double(), fc.boolean(), fc.constant(null), fc.constant(-0));
+  const { value } = fc.letrec(tie => ({
+    value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, tie('list'), tie('map')),
+    list: fc.array(tie('value'), { maxLength: 4 }),
+    map: fc.dictionary(text, tie('value'), { maxKeys: 5 }),
+  }));
+
+  test('on random documents (5,000 runs)', () => {
+    fc.assert(fc.property(value, doc => {
+      expect(yamlText(doc)).toBe(jsYamlText(doc));
+    }), { numRuns: 5000 });
+  });
+
+  test('on the shapes a synth writes, and on every committed manifest', () => {
+    const service = (name: string, labels: Record<string, string>) => ({
+      apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'shop-production', labels },
+      spec: { selector: labels, ports: [{ name: 'http', port: 8080, targetPort: 8080, protocol: 'TCP' }], type: 'ClusterIP' },
+    });
+    const policy = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'allow-web-to-api' },
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [{ from: [{ ipBlock: { cidr: '::/0', except: ['10.0.0.0/8'] } }], ports: [{ port: 53, protocol: 'UDP', endPort: 60 }] }], egress: [] } };
+    for (const doc of [service('api', { 'app.kubernetes.io/name': 'api', tier: 'yes' }), policy, [policy, [1, [2]]], { a: [[]], b: [{}], c: [[{ d: 1 }]] }]) {
+      expect(yamlText(doc)).toBe(jsYamlText(doc));
+    }
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p); else if (/\.ya?ml$/.test(e.name)) files.push(p);
+      }
+    };
+    walk(path.join(ROOT, 'manifests'));
+    for (const file of files) {
+      for (const doc of parseAllDocuments(fs.readFileSync(file, 'utf8')).map(d => d.toJS())) expect({ file, text: yamlText(doc) }).toEqual({ file, text: jsYamlText(doc) });
+    }
+  });
 });

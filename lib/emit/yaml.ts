@@ -14,18 +14,122 @@ import { MessageChannel, Worker, receiveMessageOnPort } from 'worker_threads';
  * compatibility mode, the YAML 1.1 booleans (`yes`, `on`, `y` …). Quoting a few strings more than
  * needed is harmless; a string that kubectl or docker-compose reads back as a number is not.
  */
-function makeYamlText(lib: typeof jsyaml): (value: unknown) => string {
+function makeYamlText(lib: typeof jsyaml, direct = true): (value: unknown) => string {
   const yaml11Number = new lib.Type('tag:cdk8s-ports,2026:yaml11-number', {
     kind: 'scalar',
     resolve: (text: string) => /^[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*(?:[:.][0-9_]*)*(?:[eE][-+]?[0-9]+)?)$/.test(text),
     construct: (text: string) => text,
   });
   const schema = lib.DEFAULT_SCHEMA.extend({ implicit: [yaml11Number] });
-  return value => lib.dump(value, { schema, lineWidth: -1, noRefs: true, quotingType: '"' });
+  const options = { schema, lineWidth: -1, noRefs: true, quotingType: '"' as const };
+  const dump = (value: unknown) => lib.dump(value, options);
+  if (!direct) return dump;
+
+  // The same text, written directly for documents of plain data (what a synth writes: objects,
+  // arrays, single-line strings, integers, booleans, null). js-yaml decides how each scalar is
+  // written (its choice, asked once per distinct scalar, is kept); anything else (a line break in a
+  // string, a non-integer number, a very long key, a value js-yaml refuses or skips) has js-yaml
+  // write the whole document. test/yaml.test.ts proves the two equal on documents of every shape.
+  const GIVE_UP = Symbol('js-yaml writes this document');
+  const values = new Map<string, string>();
+  const keys = new Map<string, string>();
+  // A string js-yaml writes plain, whichever way it is asked: letters first, then letters, digits,
+  // `-`, `_`, `.`, `/`, and none of the words a YAML 1.1 reader takes for a boolean or null.
+  const PLAIN = /^[A-Za-z][A-Za-z0-9_./-]*$/;
+  const WORDS = /^(?:[yYnN]|[yY]es|YES|[nN]o|NO|[tT]rue|TRUE|[fF]alse|FALSE|[oO]n|ON|[oO]ff|OFF|[nN]ull|NULL)$/;
+  const MAX_CACHED = 100_000;
+  const scalar = (v: string): string => {
+    if (v.length <= 1024 && PLAIN.test(v) && !WORDS.test(v)) return v;
+    let text = values.get(v);
+    if (text === undefined) {
+      if (v.includes('\n') || v.includes('\r') || v.length > 1024) throw GIVE_UP;
+      text = dump(v).slice(0, -1);
+      if (text.includes('\n')) throw GIVE_UP;
+      if (values.size < MAX_CACHED) values.set(v, text);
+    }
+    return text;
+  };
+  const key = (k: string): string => {
+    if (k.length <= 1000 && PLAIN.test(k) && !WORDS.test(k)) return k;
+    let text = keys.get(k);
+    if (text === undefined) {
+      if (k.includes('\n') || k.includes('\r') || k.length > 1000) throw GIVE_UP;
+      const line = dump({ [k]: null });
+      // `<key>: null` on one line, as js-yaml writes the key in a mapping.
+      if (!line.endsWith(': null\n') || line.indexOf('\n') !== line.length - 1) throw GIVE_UP;
+      text = line.slice(0, -': null\n'.length);
+      if (keys.size < MAX_CACHED) keys.set(k, text);
+    }
+    return text;
+  };
+  /** The inline form of a scalar or an empty collection, or undefined for a non-empty collection. */
+  const inline = (v: unknown): string | undefined => {
+    if (typeof v === 'string') return scalar(v);
+    if (typeof v === 'number') {
+      if (!Number.isInteger(v) || Object.is(v, -0) || !Number.isSafeInteger(v)) throw GIVE_UP;
+      return String(v);
+    }
+    if (typeof v === 'boolean') return v ? 'true' : 'false';
+    if (v === null) return 'null';
+    if (Array.isArray(v)) return v.length === 0 ? '[]' : undefined;
+    if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+      for (const _ in v) return undefined;
+      return '{}';
+    }
+    throw GIVE_UP;
+  };
+  const out: string[] = [];
+  // A mapping's entries at `indent`; `first` is written before the first key instead of the indent (`- ` of a list item).
+  const mapping = (o: Record<string, unknown>, indent: string, first: string): void => {
+    let lead = first;
+    for (const k in o) {
+      if (!Object.prototype.hasOwnProperty.call(o, k)) continue;
+      const v = o[k];
+      if (v === undefined) throw GIVE_UP;
+      const text = inline(v);
+      if (text !== undefined) {
+        out.push(`${lead}${key(k)}: ${text}\n`);
+      } else if (Array.isArray(v)) {
+        out.push(`${lead}${key(k)}:\n`);
+        sequence(v, `${indent}  `);
+      } else {
+        out.push(`${lead}${key(k)}:\n`);
+        mapping(v as Record<string, unknown>, `${indent}  `, `${indent}  `);
+      }
+      lead = indent;
+    }
+  };
+  const sequence = (a: readonly unknown[], indent: string): void => {
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i];
+      if (v === undefined || !(i in a)) throw GIVE_UP;
+      const text = inline(v);
+      if (text !== undefined) out.push(`${indent}- ${text}\n`);
+      else if (Array.isArray(v)) throw GIVE_UP; // (a list in a list: js-yaml writes it on the item's line)
+      else mapping(v as Record<string, unknown>, `${indent}  `, `${indent}- `);
+    }
+  };
+  return value => {
+    out.length = 0;
+    try {
+      const text = inline(value);
+      if (text !== undefined) return dump(value);
+      if (Array.isArray(value)) sequence(value, '');
+      else mapping(value as Record<string, unknown>, '', '');
+      return out.join('');
+    } catch (e) {
+      if (e !== GIVE_UP) throw e;
+      return dump(value);
+    } finally {
+      out.length = 0;
+    }
+  };
 }
 
 /** One YAML document (see {@link makeYamlText}). */
 export const yamlText = makeYamlText(jsyaml);
+/** The same document written by js-yaml alone: what {@link yamlText} must equal (the tests compare them). */
+export const jsYamlText = makeYamlText(jsyaml, false);
 
 /** Several documents, separated as `cdk8s synth` separates them (`---`). */
 export function yamlDocuments(docs: readonly unknown[]): string {
