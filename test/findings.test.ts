@@ -347,8 +347,14 @@ test('placement and connection findings, field by field: reserved ranges, system
   const found = (rule: string, edit: (s: any) => void) => checkRegistry(variant(edit)).findings.filter(f => f.rule === rule).map(f => [f.message, f.where, f.fix]);
   expect(found('reserved-range', s => { s.categories.old = { ranges: [[8105, 8115]], reserved: true, description: 'the old gateway' }; })).toEqual([[
     'api.http (production) is on 8110, inside reserved category old 8105-8115 (the old gateway)',
-    { registry: 'acme', service: 'api', environment: 'production', portName: 'http', port: 8110, path: 'services.api.ports.http' },
-    'pick a port in 8100-8199: the next free port is 8116']]);
+    { registry: 'acme', service: 'api', environment: 'production', portName: 'http', port: 8110, path: 'services.api.ports.http', category: 'old' },
+    'pick a port in 8100-8199: the next free port is 8116; or, if 8110 is meant to stay api\'s, keep it out of the reserved range: set categories.old.ranges: [[8105, 8109], [8111, 8115]]']]);
+  // The split applies as written and leaves no reserved-range finding.
+  expect(found('reserved-range', s => { s.categories.old = { ranges: [[8105, 8109], [8111, 8115]], reserved: true, description: 'the old gateway' }; })).toEqual([]);
+  // A port declared in the reserved category itself: the category is what to change (no port inside it is offered).
+  expect(found('reserved-range', s => { s.categories.old = { ranges: [[8105, 8115]], reserved: true }; s.services.api.category = 'old'; }).map(f => [f[0], f[2]])).toContainEqual([
+    'api.http (production) is on 8110, inside reserved category old 8105-8115',
+    'a reserved category is kept free: remove reserved: true from category old if api belongs there, or give api.http another category']);
   expect(found('privileged-port', s => { s.externals.db.ports.main.port = 443; s.categories.infra.ranges = [[400, 5499]]; })).toEqual([[
     'db.main (external) is on 443, a system port that needs privileges to bind',
     { registry: 'acme', service: 'db', environment: 'production', portName: 'main', port: 443, path: 'externals.db.ports.main' },
@@ -470,7 +476,7 @@ test('a port whose category has no range inside its band is never offered a port
     ...['a.x', 'a.y', 'a.z', 'a.w', 'b.x'].map(p => ['outside-band', p, blocked]),
     ['outside-band', 'c.x', 'move it into 8100-8199: the next free port is 8101'],
     ['avoided-port', 'a.x', blocked], ['avoided-port', 'b.x', blocked],
-    ['reserved-range', 'a.z', blocked],
+    ['reserved-range', 'a.z', `${blocked}; or, if 9155 is meant to stay a's, keep it out of the reserved range: set categories.legacy.ranges: [[9150, 9154], [9156, 9159]]`],
     ['privileged-port', 'a.w', `add privileged: true to the port if this is intended, or ${blocked}`],
     ['privileged-port', 'c.x', 'add privileged: true to the port if this is intended, or move it into 8100-8199: the next free port is 8102'],
     ['defacto-port', 'a.y', blocked],

@@ -174,3 +174,20 @@ test('an internal port holds its number in its own container only: no collision 
   expect(auto.findings).toEqual([]);
   expect(auto.allocations.find(a => a.service === 'cache')!.port).toBe(9100);
 });
+
+test('the host\'s scheme does not place an internal port: no band, category, avoided, reserved, system-port or de-facto finding where it is internal', () => {
+  const spec = (internal: unknown) => ({
+    name: 'lab', kubernetes: false,
+    environments: { production: { range: [3200, 3299], scope: 'p' }, development: { range: [4200, 4299], scope: 'd' } },
+    categories: { data: { ranges: [[3200, 3249], [4200, 4249]] }, old: { ranges: [[27000, 27100]], reserved: true } },
+    avoid: { ports: [443] },
+    services: {
+      mongo: { category: 'data', ports: { main: { port: 27017, internal } } },
+      caddy: { ports: { https: { port: 443, protocol: 'UDP', internal } } },
+    },
+  });
+  expect(checkRegistry(spec(true) as never).findings).toEqual([]);
+  // Published in development: there the scheme applies as to any port.
+  const rules = checkRegistry(spec(['production']) as never).findings.map(f => `${f.rule} ${f.where.environment}`).sort();
+  expect(rules).toEqual(['avoided-port development', 'outside-band development', 'outside-band development', 'outside-category development', 'privileged-port development', 'reserved-range development']);
+});

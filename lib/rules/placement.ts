@@ -16,6 +16,13 @@ import type { Rule, RuleContext } from './rule';
 
 type Check = (p: Placement, ctx: RuleContext, report: (message: string, where?: Partial<Where>, fix?: string) => Finding) => void;
 
+/**
+ * Rules about the host's port scheme (its bands, categories, avoided and reserved ports, system
+ * ports, other servers' defaults): a port that is internal in an environment (not published on the
+ * host) is not placed in that scheme there.
+ */
+const HOST_RULES: ReadonlySet<RuleId> = new Set<RuleId>(['outside-band', 'outside-category', 'avoided-port', 'reserved-range', 'privileged-port', 'defacto-port']);
+
 /** A rule over every placement; `report` builds the finding with the placement's `where`. */
 function placementRule(id: RuleId, check: Check): Rule {
   return {
@@ -34,8 +41,11 @@ function placementRule(id: RuleId, check: Check): Rule {
         return f;
       };
       const placements = ctx.allocation.placements;
+      const hostOnly = HOST_RULES.has(id);
       for (let i = 0; i < placements.length; i++) {
         p = placements[i];
+        // An internal port is the container's own, not the host's: the host's scheme does not place it.
+        if (hostOnly && p.decl.of === 'service' && isInternalIn(p.decl.spec as { internal?: boolean | string[] }, p.env.name)) continue;
         check(p, ctx, report);
       }
       return out;
@@ -117,7 +127,25 @@ export const reservedRange = placementRule('reserved-range', (p, ctx, report) =>
   const port = p.allocation.port;
   const range = ctx.allocation.spaces.rules.avoidedRange(port);
   if (!range || range.source === 'avoid') return;
-  moveInto(report(`${label(p)} is on ${port}, inside reserved category ${range.source} ${formatRange(range.range)} (${range.reason})`), p, 'pick a port in', port);
+  const name = range.source;
+  const why = range.reason === `reserved category ${name}` ? '' : ` (${range.reason})`;
+  const message = `${label(p)} is on ${port}, inside reserved category ${name} ${formatRange(range.range)}${why}`;
+  // Declared in the reserved category itself: the category, not the port, is what to change.
+  if (p.decl.category === name) {
+    report(message, { category: name },
+      `a reserved category is kept free: remove reserved: true from category ${name} if ${p.decl.service} belongs there, or give ${p.decl.service}.${p.decl.portName} another category`);
+    return;
+  }
+  const f = report(message, { category: name });
+  // Else move the port, or take it out of the reserved range (split the range around it).
+  const declared = ctx.spec.categories?.[name]?.ranges;
+  const at = declared?.findIndex(r => inRange(port, r)) ?? -1;
+  const split = declared && at >= 0
+    ? declared.flatMap((r, i) => (i !== at ? [r] : [[r[0], port - 1], [port + 1, r[1]]].filter(([a, b]) => a <= b) as Range[]))
+    : undefined;
+  moveInto(f, p, 'pick a port in', port, split
+    ? s => `${s}; or, if ${port} is meant to stay ${p.decl.service}'s, keep it out of the reserved range: set categories.${name}.ranges: [${split.map(r => `[${r[0]}, ${r[1]}]`).join(', ')}]`
+    : undefined);
 });
 
 export const privilegedPort = placementRule('privileged-port', (p, _ctx, report) => {
@@ -128,8 +156,6 @@ export const privilegedPort = placementRule('privileged-port', (p, _ctx, report)
 });
 
 export const defactoPort = placementRule('defacto-port', (p, ctx, report) => {
-  // An internal port is held in its own container: no server on the host can take it first.
-  if (p.decl.of === 'service' && isInternalIn(p.decl.spec as { internal?: boolean | string[] }, p.env.name)) return;
   const port = p.allocation.port;
   const hit = ctx.allocation.spaces.rules.defactoConflict(port, p.decl.kind);
   if (!hit) return;
