@@ -122,3 +122,20 @@ test('groups classify services and externals without ranges: checked, a PORTS.md
   expect(imported.services.grafana.groups).toEqual(['monitoring']);
   expect(imported.services.gitea.groups).toBeUndefined();
 });
+
+test('a category of one port, as a ports document lists it: `9163` or "9163" is [9163, 9163]', () => {
+  const text = [
+    'name: ocis', 'kubernetes: false', 'environments:', '  lab: {}',
+    'categories:', '  ocdav: { ranges: ["9163"] }', '  proxy: { ranges: [9300, "9305-9309"] }',
+    'services:', '  ocdav: { category: ocdav, ports: { http: { port: 9163 } } }', '  proxy: { category: proxy, ports: { http: { port: 9300 }, debug: { slot: last } } }',
+  ].join('\n');
+  const loaded = parseRegistryText(text, 'ports.yaml');
+  expect(loaded.findings).toEqual([]);
+  expect(loaded.spec!.categories!.ocdav.ranges).toEqual([[9163, 9163]]);
+  expect(loaded.spec!.categories!.proxy.ranges).toEqual([[9300, 9300], [9305, 9309]]);
+  const r = checkRegistry(loaded.spec);
+  expect(r.findings).toEqual([]);
+  expect(r.allocations.find(a => a.service === 'proxy' && a.portName === 'debug')!.port).toBe(9309);
+  // A port outside the one-port category is still outside it.
+  expect(checkRegistry(parseRegistryText(text.replace('port: 9163', 'port: 9164'), 'ports.yaml').spec).findings.map(f => f.rule)).toEqual(['outside-category']);
+});

@@ -21,16 +21,19 @@ const name = z.string().min(1);
 
 /**
  * An inclusive port range, `[first, last]`; in a file also the shorthand a ports document writes:
- * `"8000-8099"`, `"10000+"` (to 65535), and `"0-1023"` (the system ports: port 0 is no port, so a
- * shorthand starting at 0 starts at 1).
+ * `"8000-8099"`, `"10000+"` (to 65535), `"0-1023"` (the system ports: port 0 is no port, so a
+ * shorthand starting at 0 starts at 1), and one port, `9163` or `"9163"` (`[9163, 9163]`).
  */
 export const RangeSchema = z.union([
   z.tuple([z.number(), z.number()]),
-  z.string().regex(/^\s*\d+\s*(-\s*\d+|\+)\s*$/, 'a range is [first, last], "first-last" or "first+"').transform((text): [number, number] => {
-    const [, a, b] = /^\s*(\d+)\s*(?:-\s*(\d+)|\+)\s*$/.exec(text)!;
+  z.string().regex(/^\s*\d+\s*(-\s*\d+|\+)?\s*$/, 'a range is [first, last], "first-last", "first+" or one port').transform((text): [number, number] => {
+    const [, a, b, plus] = /^\s*(\d+)\s*(?:-\s*(\d+)|(\+))?\s*$/.exec(text)!;
+    if (b === undefined && plus === undefined) return [Number(a), Number(a)];
     return [Math.max(Number(a), 1), b === undefined ? 65535 : Number(b)];
   }),
-], { error: 'a range is [first, last], "first-last" or "first+"' });
+  // One port, as a ports document lists a category of one (`9163`).
+  z.number().transform((port): [number, number] => [port, port]),
+], { error: 'a range is [first, last], "first-last", "first+" or one port' });
 /** An inclusive port range, `[first, last]`. */
 export type Range = z.infer<typeof RangeSchema>;
 
