@@ -75,3 +75,10 @@ test('compose-drift says when the published port belongs to another service of t
   expect([f.rule, f.message, f.where.other]).toEqual(['compose-drift',
     'docker-compose.yml: service x publishes 4100/TCP, but the registry gives x 4200/TCP (http, dev); 4100/TCP is y.http\'s (dev), so the two would clash', 'y.http']);
 });
+
+test('port names follow Kubernetes\' rules only where Kubernetes output is produced', () => {
+  const spec = (kubernetes: boolean) => ({ name: 'mon', kubernetes, environments: { lab: {} },
+    services: { pushgateway: { ports: { 'prometheus-client': { port: 9091 } } } } });
+  expect(checkRegistry(spec(false) as never).findings).toEqual([]);
+  expect(checkRegistry(spec(true) as never).findings.filter(f => f.rule === 'port-name').map(f => f.where.path)).toEqual(['services.pushgateway.ports.prometheus-client']);
+});

@@ -39,7 +39,7 @@ function connectionWalk(ctx: RuleContext): { references: Finding[]; findings: Fi
 
 /** In the order their findings are reported. */
 const WALKS: readonly Walk[] = [
-  { id: 'names', run: c => checkNames(c.spec, c.environments, c.index) },
+  { id: 'names', run: c => checkNames(c.spec, c.environments, c.index, c.kubernetes ?? true) },
   values,
   selectorOverlap,
   chosenVariables,

@@ -36,7 +36,7 @@ function suggestLabel(name: string, max: number): string {
   return s || 'svc';
 }
 
-export function checkNames(spec: RegistrySpec, envs: readonly Environment[], index: SpecIndex = indexSpec(spec)): Finding[] {
+export function checkNames(spec: RegistrySpec, envs: readonly Environment[], index: SpecIndex = indexSpec(spec), kubernetes = true): Finding[] {
   const out: Finding[] = [];
   const registry = spec.name;
 
@@ -92,7 +92,8 @@ export function checkNames(spec: RegistrySpec, envs: readonly Environment[], ind
       portCount++;
       let pp = portNameProblems.get(portName);
       if (pp === undefined && !portNameProblems.has(portName)) portNameProblems.set(portName, pp = portNameProblem(portName));
-      if (pp) {
+      // (A port name is a Kubernetes Service port's name: without Kubernetes output it is a label only.)
+      if (pp && kubernetes) {
         out.push(finding('port-name', `port name "${portName}" of ${name} ${pp} (Kubernetes port names are IANA service names)`,
           { registry, service: name, portName, path: `${kind}.${name}.ports.${portName}` }, `rename it to "${suggestLabel(portName, 15)}"`));
       }
