@@ -4,6 +4,7 @@ import type { PortSpec, RegistrySpec, ServiceSpec } from '../model/schema';
 import { vendorDefault } from '../model/vendor-defaults';
 import { ianaService } from '../model/well-known';
 import { portNameProblem } from '../rules/names';
+import { withComposeDefaults } from '../rules/values';
 
 /** Image names that tell what a service is, so it may keep its standard port. */
 const KINDS: Array<[RegExp, string]> = [
@@ -13,8 +14,9 @@ const KINDS: Array<[RegExp, string]> = [
   [/(^|\/)minio(:|$)/, 'minio'],
 ];
 
-function kindOf(image: string | undefined): string | undefined {
-  if (!image) return undefined;
+function kindOf(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  const image = withComposeDefaults(raw);
   // Else the image's own name (`gitea/gitea:1.21` -> gitea, `registry:2` -> docker-registry), if the vendor table knows it.
   return KINDS.find(([re]) => re.test(image))?.[1] ?? vendorDefault(image.replace(/[@:][^/]*$/, '').split('/').pop())?.kind;
 }
@@ -78,7 +80,7 @@ function interpolated(entry: unknown, service: string, notes: string[]): unknown
     return whole;
   });
   if (missing !== undefined) {
-    notes.push(`${service}: "${entry}" takes a port from the variable ${missing}, which has no default here; left out: write the port, or give it a default (\${${missing}:-8080})`);
+    notes.push(`${service}: "${entry}" takes a port from the variable ${missing}, which has no default here; left out: write the port, or give it a default (\${${missing}:-<port>})`);
     return undefined;
   }
   notes.push(`${service}: "${entry}" uses compose variables; imported with their defaults as "${text}"`);
@@ -158,6 +160,8 @@ export function registryFromCompose(text: string, name: string): ImportResult {
           ...(m.target !== m.published ? { targetPort: m.target } : {}),
           ...(m.protocol !== 'tcp' ? { protocol: m.protocol.toUpperCase() as PortSpec['protocol'] } : {}),
           ...(m.hostIp ? { hostIp: m.hostIp } : {}),
+          // The compose file binds it already: a system port there is intended.
+          ...(m.published < 1024 ? { privileged: true } : {}),
         };
       }
     }

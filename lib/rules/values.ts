@@ -14,6 +14,11 @@ import type { Walk } from './rule';
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A compose value with its variables replaced by their defaults (`${V:-17}` -> 17), and by a placeholder where there is none. */
+export function withComposeDefaults(text: string): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?(?::?\?[^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_all, _name, value) => value ?? 'x');
+}
+
 // registry[:port]/path/name[:tag][@digest], lowercase path components as Docker requires.
 const IMAGE = /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
@@ -153,7 +158,8 @@ export const values: Walk = {
       if (hostname !== undefined && (hostname.length > 253 || !DNS1123_SUBDOMAIN.test(hostname))) {
         bad(`${at}.hostname`, `the hostname of ${name}`, hostname, 'is not a DNS name (lowercase letters, digits, "-" and ".")', 'use the public name, e.g. git.example.com', name);
       }
-      if (entry.image !== undefined && !IMAGE.test(entry.image)) {
+      // Compose reads `${VAR:-default}` in an image (`postgres:${PG_VERSION:-17}`): the reference is checked with the defaults.
+      if (entry.image !== undefined && !IMAGE.test(withComposeDefaults(entry.image))) {
         bad(`${at}.image`, `the image of ${name}`, entry.image, 'is not an image reference', 'use registry/name:tag, e.g. postgres:16 or ghcr.io/acme/api:1.4', name);
       }
       if (entry.composeName !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(entry.composeName)) {
