@@ -22,12 +22,12 @@ test('ranges may be written as a ports document writes them: "8000-8099", "10000
   expect(r.allocations.map(a => a.port)).toEqual([16000]);
   // Anything else is a schema finding that says what a range is.
   const bad = checkRegistry({ name: 'doc', environments: { prod: { range: '10000 and up' } } });
-  expect(bad.findings.map(f => [f.rule, f.message])).toEqual([['schema', expect.stringMatching(/^environments\.prod\.range: .*a range is \[first, last\], "first-last" or "first\+"/)]]);
+  expect(bad.findings.map(f => [f.rule, f.message])).toEqual([['schema', expect.stringMatching(/^environments\.prod\.range: .*a range is \[first, last\], "first-last", "first\+" or one port/)]]);
 });
 
 test('the JSON Schema lets editors accept the shorthand', () => {
   const schema = fs.readFileSync(path.join(__dirname, '..', 'schema', 'ports.schema.json'), 'utf8');
-  expect(schema).toContain('^\\\\s*\\\\d+\\\\s*(-\\\\s*\\\\d+|\\\\+)\\\\s*$');
+  expect(schema).toContain('^\\\\s*\\\\d+\\\\s*(-\\\\s*\\\\d+|\\\\+)?\\\\s*$');
 });
 
 test('a port may have its own category (a document\'s category per port), checked and allocated there', () => {
@@ -138,4 +138,24 @@ test('a category of one port, as a ports document lists it: `9163` or "9163" is 
   expect(r.allocations.find(a => a.service === 'proxy' && a.portName === 'debug')!.port).toBe(9309);
   // A port outside the one-port category is still outside it.
   expect(checkRegistry(parseRegistryText(text.replace('port: 9163', 'port: 9164'), 'ports.yaml').spec).findings.map(f => f.rule)).toEqual(['outside-category']);
+});
+
+test('import of a real compose stack checks clean: images with compose variables, system ports the file already binds, a variable without a default named as such', () => {
+  const { registryFromCompose } = require('../lib/cli/import-compose');
+  const compose = [
+    'services:',
+    '  caddy:', '    image: caddy:2', '    ports: ["80:80", "443:443", "443:443/udp"]', '    depends_on: [db]',
+    '  db:', '    image: postgres:${POSTGRES_VERSION:-17}', '    expose: ["5432"]',
+    '  vpn:', '    image: qmcgaw/gluetun', '    ports: ["${VPN_PORT}:8888"]',
+  ].join('\n');
+  const { spec, notes } = registryFromCompose(compose, 'stack');
+  expect(spec.services.caddy.ports).toEqual({
+    http: { port: 80, privileged: true }, https: { port: 443, privileged: true }, 'udp-443': { port: 443, protocol: 'UDP', privileged: true },
+  });
+  expect(spec.services.db).toMatchObject({ kind: expect.stringMatching(/^postgres/), image: 'postgres:${POSTGRES_VERSION:-17}' });
+  expect(notes.join('\n')).toContain('give it a default (${VPN_PORT:-<port>})');
+  expect(checkRegistry(spec).findings.filter(f => f.severity !== 'info')).toEqual([]);
+  // An image reference is still checked, with the variables' defaults.
+  expect(checkRegistry({ ...spec, services: { ...spec.services, db: { ...spec.services.db, image: 'Postgres:${V:-17}' } } }).findings.map(f => [f.rule, f.where.path]))
+    .toContainEqual(['invalid-value', 'services.db.image']);
 });

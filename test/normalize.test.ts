@@ -72,7 +72,7 @@ describe('avoided ports and ranges say why they are avoided', () => {
   });
 
   test('a reserved category, with and without a description', () => {
-    expect(placed(undefined, { legacy: { reserved: true, ranges: [[8108, 8112]] } })[0]).toBe('api.http (production) is on 8110, inside reserved category legacy 8108-8112 (reserved category legacy)');
+    expect(placed(undefined, { legacy: { reserved: true, ranges: [[8108, 8112]] } })[0]).toBe('api.http (production) is on 8110, inside reserved category legacy 8108-8112');
     expect(placed(undefined, { legacy: { reserved: true, description: 'kept for the old gateway', ranges: [[8108, 8112]] } })[0])
       .toBe('api.http (production) is on 8110, inside reserved category legacy 8108-8112 (kept for the old gateway)');
   });
