@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, App, AppProps, Chart, Names } from 'cdk8s';
-import { LockFile, parseLockFile, serializeLockFile } from './allocation/lock';
-import type { ResolvedRegistry } from './model/resolved';
+import { parseLockFile, serializeLockFile } from './allocation/lock';
+import type { LockFile, ResolvedRegistry } from './model/resolved';
 import { resolveAll } from './pipeline';
 import { EMITTERS } from './emit/index';
 import { startYamlDocuments, yamlDocuments } from './emit/yaml';

@@ -10,7 +10,7 @@ export { WELL_KNOWN_PORTS, DEFACTO_PORTS, ianaService } from './model/well-known
 export type { DefactoPort, IanaEntry } from './model/well-known';
 export type { Environment } from './model/normalize';
 export type { Allocation } from './allocation/allocate';
-export type { Lock, LockFile } from './allocation/lock';
+export type { Lock, LockFile } from './model/resolved';
 export { checkRegistry } from './check';
 export { extendSpec } from './model/extend';
 export type { RegistryBase } from './model/extend';

@@ -4,7 +4,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Lock, LockFile, emptyLock, parseLockFile } from '../allocation/lock';
+import { parseLockFile } from '../allocation/lock';
+import { Lock, LockFile, emptyLock } from '../model/resolved';
 import type { ResolvedRegistry } from '../model/resolved';
 import type * as Pipeline from '../pipeline';
 import type { RegistryInput } from '../pipeline';
