@@ -9,9 +9,9 @@ import { ROOT } from './support/project';
  */
 const LAYERS: Array<[layer: string, patterns: RegExp[]]> = [
   ['model', [/^model\//, /^format\.ts$/]],
-  ['allocation', [/^allocation\//, /^compose\/ports\.ts$/, /^file\//, /^io\//]],
+  ['allocation', [/^allocation\//, /^file\//, /^io\//]],
   ['rules', [/^rules\//]],
-  ['pipeline', [/^pipeline\.ts$/, /^check\.ts$/, /^compose\/check-files\.ts$/, /^netpol\//]],
+  ['pipeline', [/^pipeline\.ts$/, /^check\.ts$/, /^compose\//, /^netpol\//]],
   ['emit', [/^emit\//]],
   // Reading a project's registry files and checking rendered manifests: shared by the constructs, the
   // cdk8s validation plugin and the CLI.

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createTwoFilesPatch } from 'diff';
-import { checkComposeText } from '../rules/compose-drift';
+import { checkComposeText } from '../compose/drift';
 import { Finding, blocking } from '../model/finding';
 import { checkRegistry } from '../check';
 import { parseRegistryText } from '../file/registry-file';
