@@ -5,12 +5,12 @@ import * as path from 'path';
 import { createTwoFilesPatch } from 'diff';
 import { checkComposeText } from '../compose/drift';
 import { Finding, blocking } from '../model/finding';
-import { checkRegistry } from '../check';
+import { checkRegistry } from '../check/check-registry';
 import { parseRegistryText } from '../file/registry-file';
 import { appCommand } from './app-check';
 import { UsageError } from './registries';
 import { ReadError, readRegularFile } from '../io/read';
-import { WRITTEN_LIST, readWrittenList } from '../output';
+import { WRITTEN_LIST, readWrittenList } from '../io/output';
 
 export interface FileDrift {
   readonly file: string;

@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
-import { summarize } from '../../format';
+import { summarize } from '../../model/format';
 import { blocking } from '../../model/finding';
 import type * as ImportCompose from '../../compose/import';
 import { FINDING_FORMATS, addFormatOptions, formatOf, printFindings, reportedFinding } from '../format-output';

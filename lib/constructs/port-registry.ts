@@ -3,31 +3,31 @@ import * as path from 'path';
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import { k8s } from '../imports/k8s';
-import type { CheckOptions } from './check';
-import { Binding, BindOptions, BindResult, applyBinding, reselect, workloadDrift } from './constructs/bind';
-import { formatFinding, summarize } from './format';
-import { normalizeOutputDir } from './output';
-import { environmentsOf, ownEntry } from './model/normalize';
-import { podSelectorOf } from './model/labels';
-import type { Lock } from './model/resolved';
-import type { ResolvedRegistry } from './model/resolved';
-import { RegistryInput, resolveAll } from './pipeline';
-import { formatFindings } from './format';
-import { composeCheckFindings } from './compose/check-files';
+import { k8s } from '../../imports/k8s';
+import type { CheckOptions } from '../check/check-registry';
+import { Binding, BindOptions, BindResult, applyBinding, reselect, workloadDrift } from './bind';
+import { formatFinding, summarize } from '../model/format';
+import { normalizeOutputDir } from '../io/output';
+import { environmentsOf, ownEntry } from '../model/normalize';
+import { podSelectorOf } from '../model/labels';
+import type { Lock } from '../model/resolved';
+import type { ResolvedRegistry } from '../model/resolved';
+import { RegistryInput, resolveAll } from '../check/pipeline';
+import { formatFindings } from '../model/format';
+import { composeCheckFindings } from '../compose/check-files';
 import {
   foreignLockEntries, isPortsApp, isTestingApp, projectLockFile, projectRoot, readLockFile, writeCheckReport, writeLockEntries,
-} from './constructs/app-state';
-import { EMITTERS } from './emit/index';
-import { gvkOf, manifestOf } from './emit/manifest';
-import { appPortChain } from './constructs/port-chain';
-import { LoadedRegistry, loadBaseFile, locateFindings, parseRegistryText } from './file/registry-file';
-import { RegistryBase, baseProblem, extendSpec } from './model/extend';
-import { Finding, blocking, finding } from './model/finding';
+} from './app-state';
+import { EMITTERS } from '../emit/index';
+import { gvkOf, manifestOf } from '../emit/manifest';
+import { appPortChain } from './port-chain';
+import { LoadedRegistry, loadBaseFile, locateFindings, parseRegistryText } from '../file/registry-file';
+import { RegistryBase, baseProblem, extendSpec } from '../model/extend';
+import { Finding, blocking, finding } from '../model/finding';
 import type {
   AvoidSpec, CategorySpec, EnvironmentSpec, ExternalPort, ExternalSpec, PortSpec, RegistrySpec, ServiceSpec, Waiver,
-} from './model/types';
-import { ReadError, readRegularFile } from './io/read';
+} from '../model/types';
+import { ReadError, readRegularFile } from '../io/read';
 
 /** Props of {@link PortRegistry}. */
 export interface PortRegistryProps<E extends string = string> {
@@ -685,7 +685,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
   }
 
   /**
-   * What the pipeline (lib/pipeline.ts) needs to resolve this registry: the data, the findings
+   * What the pipeline (lib/check/pipeline.ts) needs to resolve this registry: the data, the findings
    * made while it was declared or loaded, and how to locate findings in its file.
    * @internal
    */
