@@ -91,7 +91,10 @@ export interface ExternalProps<P extends string = string> extends Omit<ExternalS
 export interface Endpoint<P extends string = string> {
   readonly name: string;
   readonly registry: PortRegistry<string>;
-  /** @internal (the port names, for the type checker only) */
+  /**
+   * The port names, for the type checker only (never set): it is what lets `connectsTo(target, port)`
+   * check `port` against the target's names. Kept in the published declarations. @hidden
+   */
   readonly __ports?: P;
 }
 
@@ -157,7 +160,7 @@ function portOf(a: ResolvedRegistry['allocations'][number]): ResolvedPort {
 
 /** A service of the registry, returned by `PortRegistry.service()`; `P` is the union of its port names, `E` of the registry's environments. */
 export class RegisteredService<P extends string = string, E extends string = string> implements Endpoint<P> {
-  /** @internal */
+  /** The port names, for the type checker only (see {@link Endpoint}). @hidden */
   declare public readonly __ports?: P;
   /** @internal */
   private readonly spec: ServiceSpec;
@@ -273,7 +276,7 @@ export interface ConnectOptions<E extends string = string> {
 
 /** An external endpoint of the registry (a database, a broker, a mirror), returned by `PortRegistry.external()`. */
 export class RegisteredExternal<P extends string = string> implements Endpoint<P> {
-  /** @internal */
+  /** The port names, for the type checker only (see {@link Endpoint}). @hidden */
   declare public readonly __ports?: P;
   /** @internal */
   constructor(public readonly registry: PortRegistry<string>, public readonly name: string) {}
