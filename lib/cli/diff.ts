@@ -79,7 +79,9 @@ function synthesizeFresh(root: string, scratch: string): { dir?: string; error?:
   if (!file) throw new UsageError(`${root} has neither cdk8s.yaml nor a ports.yaml/ports.json to synthesize`);
   // Loaded only here: the constructs pull in cdk8s, which the other commands do not need.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { PortsApp, PortRegistry } = require('../index') as typeof import('../index');
+  const { PortsApp } = require('../constructs/ports-app') as typeof import('../constructs/ports-app');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PortRegistry } = require('../constructs/port-registry') as typeof import('../constructs/port-registry');
   const previous = process.cwd();
   process.chdir(root);
   try {
