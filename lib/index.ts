@@ -22,7 +22,6 @@ export { formatFinding, formatFindings } from './model/format';
 export { PortRegistry, RegisteredService, RegisteredExternal, RegisteredPort } from './constructs/port-registry';
 export type { PortRegistryProps, ServiceProps, ExternalProps, Endpoint, ResolvedPort, ConnectOptions } from './constructs/port-registry';
 export type { BindOptions } from './constructs/bind';
-export type { Syntax } from './rules/rule';
 export { PortsApp } from './constructs/ports-app';
 export type { PortsAppProps, SynthResult } from './constructs/ports-app';
 export type { FileSet } from './io/output';
