@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PortRegistry, PortsApp } from '../lib';
-import { recover, replaceDirectory } from '../lib/output';
+import { recover, replaceDirectory } from '../lib/io/output';
 import { ROOT, treeHashes } from './support/project';
 
 /**
@@ -29,7 +29,7 @@ function project(): string {
   return dir;
 }
 
-// Each file write pauses (a test seam in lib/output.ts), so that many kills land while output is being written.
+// Each file write pauses (a test seam in lib/io/output.ts), so that many kills land while output is being written.
 const SLOW_ENV = { ...process.env, CDK8S_PORTS_TEST_WRITE_DELAY_MS: '25' };
 const runSync = (dir: string, variant: string) => {
   const r = spawnSync(process.execPath, ['synth.js', variant], { cwd: dir, encoding: 'utf8', env: SLOW_ENV });

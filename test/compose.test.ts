@@ -5,7 +5,7 @@ import * as path from 'path';
 import { parse } from 'yaml';
 import { PortsApp, PortRegistry, SynthResult, checkRegistry } from '../lib';
 import { parsePortEntry, parseShortPort } from '../lib/compose/ports';
-import { checkComposeText } from '../lib/rules/compose-drift';
+import { checkComposeText } from '../lib/compose/drift';
 import { defineLumiere } from '../main';
 import { composeSchema as loadComposeSchema } from './support/compose-schema';
 import { dockerCompose as dockerComposeTool } from './support/tools';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { checkRegistry } from '../lib';
-import { resolve } from '../lib/pipeline';
+import { resolve } from '../lib/check/pipeline';
 import { variant } from './support/specs';
 
 /** What a finding says: one culprit, one finding; the real cause and the real fixes. */

@@ -65,7 +65,7 @@ test('a known conflict with a planned fix is reported with its fix, counted, and
 });
 
 test('import: services of disjoint compose profiles publishing one port become exclusiveWith, and the registry checks clean', () => {
-  const { registryFromCompose } = require('../lib/cli/import-compose');
+  const { registryFromCompose } = require('../lib/compose/import');
   const compose = [
     'services:',
     '  ollama-gpu: { image: "ollama/ollama", profiles: [gpu], ports: ["11434:11434"] }',
@@ -85,7 +85,7 @@ test('a public hostname per service: checked, listed in PORTS.md, and imported f
   expect(r.findings).toEqual([]);
   expect(portsMarkdown(r)).toContain('| 3000 | gitea (git\\.example\\.com) | http |');
   expect(checkRegistry(spec('Git Example')).findings.map(f => [f.rule, f.where.path])).toEqual([['invalid-value', 'services.gitea.hostname']]);
-  const { registryFromCompose } = require('../lib/cli/import-compose');
+  const { registryFromCompose } = require('../lib/compose/import');
   const { spec: imported } = registryFromCompose([
     'services:',
     '  gitea:',
@@ -113,7 +113,7 @@ test('groups classify services and externals without ranges: checked, a PORTS.md
   // A group is one line of text, not empty.
   expect(checkRegistry(spec(['a\nb'])).findings.map(f => [f.rule, f.where.path])).toEqual([['invalid-value', 'services.grafana.groups[0]']]);
   expect(checkRegistry(spec([''])).findings.map(f => [f.rule, f.where.path])).toEqual([['schema', 'services.grafana.groups.0']]);
-  const { registryFromCompose } = require('../lib/cli/import-compose');
+  const { registryFromCompose } = require('../lib/compose/import');
   const { spec: imported } = registryFromCompose([
     'services:',
     '  grafana:', '    image: grafana/grafana:10', '    ports: ["3001:3000"]', '    profiles: [monitoring, monitoring]',
@@ -141,7 +141,7 @@ test('a category of one port, as a ports document lists it: `9163` or "9163" is 
 });
 
 test('import of a real compose stack checks clean: images with compose variables, system ports the file already binds, a variable without a default named as such', () => {
-  const { registryFromCompose } = require('../lib/cli/import-compose');
+  const { registryFromCompose } = require('../lib/compose/import');
   const compose = [
     'services:',
     '  caddy:', '    image: caddy:2', '    ports: ["80:80", "443:443", "443:443/udp"]', '    depends_on: [db]',

@@ -5,7 +5,7 @@ import { composeFiles } from '../lib/emit/compose';
 import { envFiles } from '../lib/emit/env-files';
 import { kubernetesObjects } from '../lib/emit/kubernetes';
 import { parseRegistryText } from '../lib/file/registry-file';
-import { checkComposeText } from '../lib/rules/compose-drift';
+import { checkComposeText } from '../lib/compose/drift';
 import { ROOT } from './support/project';
 
 /** What the registry format can say that real registries say: one test per field. */

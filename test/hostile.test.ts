@@ -13,7 +13,7 @@ import { workloadSpec } from '../lib/emit/workload';
 import { markdownCell } from '../lib/emit/escape';
 import { portsMarkdown } from '../lib/emit/ports-md';
 import { parseLockFile } from '../lib/allocation/lock';
-import { registryFromCompose } from '../lib/cli/import-compose';
+import { registryFromCompose } from '../lib/compose/import';
 import { locateFindings, parseRegistryText } from '../lib/file/registry-file';
 import { ROOT } from './support/project';
 import { cleanSpec } from './support/specs';

@@ -7,7 +7,7 @@ import { checkRegistry } from '../lib';
 import { composeFiles } from '../lib/emit/compose';
 import { firewallFiles } from '../lib/emit/firewall';
 import { portsMarkdown } from '../lib/emit/ports-md';
-import { checkComposeText } from '../lib/rules/compose-drift';
+import { checkComposeText } from '../lib/compose/drift';
 import { composeSchema as loadComposeSchema } from './support/compose-schema';
 import { dockerCompose } from './support/tools';
 

@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { checkRegistry } from '../lib';
-import { checkComposeText } from '../lib/rules/compose-drift';
+import { checkComposeText } from '../lib/compose/drift';
 import { ROOT } from './support/project';
 
 /** Kubernetes-only rules where Kubernetes output is produced or asked for; compose checks beside the registry file. */

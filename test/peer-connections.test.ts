@@ -6,7 +6,7 @@ import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { parseAllDocuments } from 'yaml';
 import { Port, PortRegistry, PortsApp } from '../lib';
-import { resolveAll } from '../lib/pipeline';
+import { resolveAll } from '../lib/check/pipeline';
 import { schemaErrors } from './support/k8s-schema';
 import { Cluster, Policy } from './support/netpol-eval';
 import { ROOT } from './support/project';

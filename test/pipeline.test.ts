@@ -1,7 +1,7 @@
 import { App } from 'cdk8s';
 import { Finding, PortRegistry, RegistrySpec, checkRegistry, crossRegistryCollisions, extendSpec } from '../lib';
-import { resolve, resolveAll } from '../lib/pipeline';
-import { checkComposeText } from '../lib/rules/compose-drift';
+import { resolve, resolveAll } from '../lib/check/pipeline';
+import { checkComposeText } from '../lib/compose/drift';
 import { cleanSpec, seedLumiere, variant } from './support/specs';
 
 /**

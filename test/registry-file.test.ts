@@ -4,7 +4,7 @@ import * as path from 'path';
 import Ajv2020 from 'ajv/dist/2020';
 import { parse } from 'yaml';
 import { PortsApp, PortRegistry, checkRegistry } from '../lib';
-import { checkParsed } from '../lib/check';
+import { checkParsed } from '../lib/check/check-registry';
 import { parseRegistryText } from '../lib/file/registry-file';
 import { SCHEMA_FILE, schemaText } from '../scripts/write-schema';
 import { cleanSpec } from './support/specs';

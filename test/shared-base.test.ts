@@ -1,4 +1,4 @@
-import { resolveAll } from '../lib/pipeline';
+import { resolveAll } from '../lib/check/pipeline';
 import { extendSpec } from '../lib/model/extend';
 
 /** Projects sharing one machine (one base): each has its own band, and a band widened over another's is a finding. */

@@ -4,29 +4,37 @@ import type * as Schema from '../lib/model/schema';
 import type * as Public from '../lib/model/types';
 
 /**
- * The public interfaces are written by hand (for the docs and for users' editors); zod stays the
- * validator. Each pair below must accept the same shapes: `tsc --noEmit` (run by `npm test`)
- * fails to compile this file when an interface and its schema disagree in either direction.
+ * The public interfaces are written by hand (for the docs and for users' editors), the one
+ * definition of each type (lib/model/schema.ts re-exports them); zod stays the validator. Each
+ * interface and its schema's output (`z.infer`) must accept the same shapes: `tsc --noEmit` (run
+ * by `npm test`) fails to compile this file when they disagree in either direction.
  */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const same = <A, B>(proof: Same<A, B>) => proof;
 
 test('the hand-written public types accept exactly what the schema accepts', () => {
   const proofs = [
-    same<Public.PortSpec, Schema.PortSpec>(true),
-    same<Public.ServiceSpec, Schema.ServiceSpec>(true),
-    same<Public.ExternalPort, Schema.ExternalPort>(true),
-    same<Public.ExternalSpec, Schema.ExternalSpec>(true),
-    same<Public.EnvironmentSpec, Schema.EnvironmentSpec>(true),
-    same<Public.CategorySpec, Schema.CategorySpec>(true),
-    same<Public.AvoidSpec, Schema.AvoidSpec>(true),
-    same<Public.Waiver, Schema.Waiver>(true),
-    same<Public.HealthCheck, Schema.HealthCheck>(true),
-    same<Public.Connection, Schema.Connection>(true),
-    same<Public.UrlSpec, Schema.UrlSpec>(true),
+    same<Public.PortSpec, z.infer<typeof Schema.PortSpecSchema>>(true),
+    same<Public.ServiceSpec, z.infer<typeof Schema.ServiceSpecSchema>>(true),
+    same<Public.ExternalPort, z.infer<typeof Schema.ExternalPortSchema>>(true),
+    same<Public.ExternalSpec, z.infer<typeof Schema.ExternalSpecSchema>>(true),
+    same<Public.EnvironmentSpec, z.infer<typeof Schema.EnvironmentSpecSchema>>(true),
+    same<Public.CategorySpec, z.infer<typeof Schema.CategorySpecSchema>>(true),
+    same<Public.AvoidSpec, z.infer<typeof Schema.AvoidSpecSchema>>(true),
+    same<Public.Waiver, z.infer<typeof Schema.WaiverSchema>>(true),
+    same<Public.HealthCheck, z.infer<typeof Schema.HealthCheckSchema>>(true),
+    same<Public.Connection, z.infer<typeof Schema.ConnectionSchema>>(true),
+    same<Public.UrlSpec, z.infer<typeof Schema.UrlSpecSchema>>(true),
+    same<Public.Range, z.infer<typeof Schema.RangeSchema>>(true),
+    same<Public.Protocol, z.infer<typeof Schema.ProtocolSchema>>(true),
+    same<Public.Status, z.infer<typeof Schema.StatusSchema>>(true),
+    same<Public.Fallback, z.infer<typeof Schema.FallbackSchema>>(true),
+    same<Public.GatewayRef, z.infer<typeof Schema.GatewayRefSchema>>(true),
+    same<Public.RouteSpec, z.infer<typeof Schema.RouteSpecSchema>>(true),
+    same<Public.PublicSpec, z.infer<typeof Schema.PublicSpecSchema>>(true),
     same<Public.RegistrySpec, z.infer<typeof RegistrySpecSchema>>(true),
     // And the check can tell them apart: a type with one field less is not the same.
-    same<Omit<Public.ServiceSpec, 'ports'>, Schema.ServiceSpec>(false),
+    same<Omit<Public.ServiceSpec, 'ports'>, z.infer<typeof Schema.ServiceSpecSchema>>(false),
   ];
   expect(proofs).toEqual([...Array(proofs.length - 1).fill(true), false]);
 });

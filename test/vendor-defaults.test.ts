@@ -65,7 +65,7 @@ test('a clean home lab of servers on their vendor defaults has no defacto-port f
 });
 
 test('import reads the kind of a vendor image, so the imported registry keeps the server on its default without a warning', () => {
-  const { registryFromCompose } = require('../lib/cli/import-compose');
+  const { registryFromCompose } = require('../lib/compose/import');
   const compose = [
     'services:',
     '  git: { image: "gitea/gitea:1.21", ports: ["3000:3000"] }',

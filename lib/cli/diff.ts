@@ -3,14 +3,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createTwoFilesPatch } from 'diff';
-import { checkComposeText } from '../rules/compose-drift';
+import { checkComposeText } from '../compose/drift';
 import { Finding, blocking } from '../model/finding';
-import { checkRegistry } from '../check';
+import { checkRegistry } from '../check/check-registry';
 import { parseRegistryText } from '../file/registry-file';
 import { appCommand } from './app-check';
 import { UsageError } from './registries';
 import { ReadError, readRegularFile } from '../io/read';
-import { WRITTEN_LIST, readWrittenList } from '../output';
+import { WRITTEN_LIST, readWrittenList } from '../io/output';
 
 export interface FileDrift {
   readonly file: string;
@@ -79,7 +79,9 @@ function synthesizeFresh(root: string, scratch: string): { dir?: string; error?:
   if (!file) throw new UsageError(`${root} has neither cdk8s.yaml nor a ports.yaml/ports.json to synthesize`);
   // Loaded only here: the constructs pull in cdk8s, which the other commands do not need.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { PortsApp, PortRegistry } = require('../index') as typeof import('../index');
+  const { PortsApp } = require('../constructs/ports-app') as typeof import('../constructs/ports-app');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PortRegistry } = require('../constructs/port-registry') as typeof import('../constructs/port-registry');
   const previous = process.cwd();
   process.chdir(root);
   try {

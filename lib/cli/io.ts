@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Option } from 'commander';
 import picocolors from 'picocolors';
-import { formatFinding } from '../format';
+import { formatFinding } from '../model/format';
 import type { Finding } from '../model/finding';
 
 export { UsageError } from './registries';

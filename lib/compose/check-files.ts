@@ -1,7 +1,7 @@
 import * as path from 'path';
 import type { ResolvedRegistry } from '../model/resolved';
 import { Finding, finding } from '../model/finding';
-import { checkComposeText } from '../rules/compose-drift';
+import { checkComposeText } from './drift';
 import { ReadError, readRegularFile } from '../io/read';
 
 /**

@@ -8,13 +8,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { IConstruct } from 'constructs';
-import { LockFile, parseLockFile, serializeLockFile } from '../allocation/lock';
-import type { Lock, ResolvedRegistry } from '../model/resolved';
+import { parseLockFile, serializeLockFile } from '../allocation/lock';
+import type { Lock, LockFile, ResolvedRegistry } from '../model/resolved';
 import { Finding, finding } from '../model/finding';
 import { readRegularFile } from '../io/read';
-import { writeFileAtomic } from '../output';
+import { writeFileAtomic } from '../io/output';
 
-/** Marks a PortsApp (lib/app.ts), which writes its own lock and output: its registries leave that to it. */
+/** Marks a PortsApp (lib/constructs/ports-app.ts), which writes its own lock and output: its registries leave that to it. */
 export const PORTS_APP = Symbol.for('cdk8s-ports.PortsApp');
 
 export function isPortsApp(root: IConstruct): root is IConstruct & { readonly lockFile: string; readonly frozenLock: boolean } {

@@ -2,7 +2,7 @@ import { k8s } from '../../imports/k8s';
 import type { ResolvedRegistry } from '../model/resolved';
 import { kubernetesAppProtocol } from '../model/app-protocol';
 import { Environment, isDeployed } from '../model/normalize';
-import { podSelectorOf } from '../model/labels';
+import { NAME_LABEL, podSelectorOf } from '../model/labels';
 
 export const MANAGED_BY = 'cdk8s-ports';
 export const ENV_LABEL = 'cdk8s-ports.io/environment';
@@ -42,7 +42,7 @@ export function kubernetesObjects(resolved: ResolvedRegistry, env: Environment):
     const props: k8s.KubeServiceProps = {
       metadata: {
         name, namespace: env.namespace,
-        labels: { 'app.kubernetes.io/name': name, ...labels },
+        labels: { [NAME_LABEL]: name, ...labels },
         ...(Object.keys(annotations).length ? { annotations } : {}),
       },
       spec: {

@@ -7,6 +7,7 @@
 import { k8s } from '../../imports/k8s';
 import { Environment, isDeployed } from '../model/normalize';
 import type { ResolvedRegistry } from '../model/resolved';
+import { NAME_LABEL } from '../model/labels';
 import { routeGateway, routeHostnames, routeOf, routePortName } from '../model/route';
 import { commonLabels } from './kubernetes';
 
@@ -60,7 +61,7 @@ export function routeObjects(resolved: ResolvedRegistry, env: Environment): Rout
     const portName = routePortName(svc, route);
     const a = resolved.allocations.find(x => x.of === 'service' && x.service === name && x.environment === env.name && x.portName === portName);
     if (!a) continue;
-    const metadata = { name, namespace: env.namespace, labels: { 'app.kubernetes.io/name': name, ...commonLabels(resolved.spec.name, env) } };
+    const metadata = { name, namespace: env.namespace, labels: { [NAME_LABEL]: name, ...commonLabels(resolved.spec.name, env) } };
     const hostnames = routeHostnames(route, env.name);
     const path = route.path ?? '/';
     if (route.kind === 'Ingress') {

@@ -4,10 +4,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Lock, LockFile, emptyLock, parseLockFile } from '../allocation/lock';
+import { parseLockFile } from '../allocation/lock';
+import { Lock, LockFile, emptyLock } from '../model/resolved';
 import type { ResolvedRegistry } from '../model/resolved';
-import type * as Pipeline from '../pipeline';
-import type { RegistryInput } from '../pipeline';
+import type * as Pipeline from '../check/pipeline';
+import type { RegistryInput } from '../check/pipeline';
 import { RESOLVED_FORMAT_VERSION } from '../emit/resolved-json';
 import type * as RegistryFile from '../file/registry-file';
 import type * as Extend from '../model/extend';
@@ -23,7 +24,7 @@ import { ReadError, readRegularFile } from '../io/read';
  * wrote, `scan` and `--help` never need them.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
-const pipeline = () => require('../pipeline') as typeof Pipeline;
+const pipeline = () => require('../check/pipeline') as typeof Pipeline;
 const registryFile = () => require('../file/registry-file') as typeof RegistryFile;
 const extend = () => require('../model/extend') as typeof Extend;
 const checkFiles = () => require('../compose/check-files') as typeof CheckFiles;

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 /**
- * The registry model: one zod schema per concept, and the TypeScript types inferred
- * from them, so the construct API and (later) the file loader accept exactly the same
- * shapes.
+ * The registry model: one zod schema per concept. Its TypeScript types are the hand-written
+ * interfaces of lib/model/types.ts (the public, documented ones), re-exported here under the
+ * same names; test/types.test.ts proves that each schema's output (`z.infer`) is that type, so
+ * the construct API and the file loader accept exactly the same shapes.
  *
  * Numbers are only type-checked here. Range and integer checks live in the rules
  * (lib/rules), because a rule finding can name the service, environment and port and
@@ -35,7 +36,7 @@ export const RangeSchema = z.union([
   z.number().transform((port): [number, number] => [port, port]),
 ], { error: 'a range is [first, last], "first-last", "first+" or one port' });
 /** An inclusive port range, `[first, last]`. */
-export type Range = z.infer<typeof RangeSchema>;
+export type { Range } from './types';
 
 /** A value that is the same in every environment, or given per environment name. */
 const perEnvironment = <T extends z.ZodType>(value: T) => z.union([value, z.record(z.string(), value)]);
@@ -43,12 +44,12 @@ const perEnvironment = <T extends z.ZodType>(value: T) => z.union([value, z.reco
 /** Schema of a protocol: TCP, UDP or SCTP. */
 export const ProtocolSchema = z.enum(PROTOCOLS);
 /** TCP, UDP or SCTP. */
-export type Protocol = z.infer<typeof ProtocolSchema>;
+export type { Protocol } from './types';
 
 /** Schema of a service status. */
 export const StatusSchema = z.enum(STATUSES);
 /** `active`, `planned`, `reserved` or `dev-only`. */
-export type Status = z.infer<typeof StatusSchema>;
+export type { Status } from './types';
 
 /** Schema of a fallback port: a number, or `{ shift }` added to the primary port. */
 export const FallbackSchema = z.union([
@@ -56,7 +57,7 @@ export const FallbackSchema = z.union([
   z.strictObject({ shift: z.number() }),
 ]);
 /** A fallback port for when the primary is taken on a developer machine: a port, or `{ shift: 10000 }`. */
-export type Fallback = z.infer<typeof FallbackSchema>;
+export type { Fallback } from './types';
 
 /** Schema of a health check: free text, or `{ path, port, command }`. */
 export const HealthCheckSchema = z.union([
@@ -68,7 +69,7 @@ export const HealthCheckSchema = z.union([
   }),
 ]);
 /** How to tell the service is healthy (documented in PORTS.md). */
-export type HealthCheck = z.infer<typeof HealthCheckSchema>;
+export type { HealthCheck } from './types';
 
 /**
  * One named port of a service. Exactly one of `port`, `offset`, `auto` or `slot` decides the
@@ -107,7 +108,7 @@ export const PortSpecSchema = z.strictObject({
   env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name is letters, digits and "_", not starting with a digit').optional(),
 });
 /** One named port of a service: exactly one of `port`, `offset`, `auto` or `slot` (none: automatic), plus target port, protocol, appProtocol, fallback, NodePort, privileged opt-in and host address. */
-export type PortSpec = z.infer<typeof PortSpecSchema>;
+export type { PortSpec } from './types';
 
 /** A `${VARIABLE}` reference: credentials are never values in the registry. */
 const variableReference = z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/, 'credentials are ${VARIABLE} references (e.g. ${POSTGRES_PASSWORD}), never values');
@@ -124,7 +125,7 @@ export const UrlSpecSchema = z.strictObject({
   suffix: z.string().regex(/^[^\s]*$/, 'a suffix has no spaces').optional(),
 });
 /** How a connection URL is written. */
-export type UrlSpec = z.infer<typeof UrlSpecSchema>;
+export type { UrlSpec } from './types';
 
 /** Schema of a declared connection from a service to a service or external. */
 export const ConnectionSchema = z.strictObject({
@@ -148,7 +149,7 @@ export const ConnectionSchema = z.strictObject({
   url: UrlSpecSchema.optional(),
 });
 /** A declared connection: the only way traffic between services is allowed. */
-export type Connection = z.infer<typeof ConnectionSchema>;
+export type { Connection } from './types';
 
 /** The kinds of route a public service can ask for. */
 export const ROUTE_KINDS = ['Ingress', 'HTTPRoute', 'GRPCRoute'] as const;
@@ -163,7 +164,7 @@ export const GatewayRefSchema = z.strictObject({
   sectionName: z.string().optional(),
 });
 /** A Gateway of the platform's that routes attach to. */
-export type GatewayRef = z.infer<typeof GatewayRefSchema>;
+export type { GatewayRef } from './types';
 
 /** Schema of the route a public service asks for from outside: an Ingress, an HTTPRoute or a GRPCRoute. */
 export const RouteSpecSchema = z.strictObject({
@@ -180,7 +181,7 @@ export const RouteSpecSchema = z.strictObject({
   gateway: GatewayRefSchema.optional(),
 });
 /** The route a public service asks for. */
-export type RouteSpec = z.infer<typeof RouteSpecSchema>;
+export type { RouteSpec } from './types';
 
 /** Schema of the sources a public service admits. */
 export const PublicSpecSchema = z.strictObject({
@@ -192,7 +193,7 @@ export const PublicSpecSchema = z.strictObject({
   route: RouteSpecSchema.optional(),
 });
 /** Sources a public service admits: namespaces and CIDRs. */
-export type PublicSpec = z.infer<typeof PublicSpecSchema>;
+export type { PublicSpec } from './types';
 
 /** What services and externals both have: who, what, where. */
 const entryFields = {
@@ -238,7 +239,7 @@ export const ServiceSpecSchema = z.strictObject({
   connectsTo: z.array(ConnectionSchema).optional(),
 });
 /** A service the registry deploys: named ports, status, owner, connections. */
-export type ServiceSpec = z.infer<typeof ServiceSpecSchema>;
+export type { ServiceSpec } from './types';
 
 /** Schema of one port of an external endpoint. */
 export const ExternalPortSchema = z.strictObject({
@@ -250,7 +251,7 @@ export const ExternalPortSchema = z.strictObject({
   privileged: z.boolean().optional(),
 });
 /** One port of an external endpoint. */
-export type ExternalPort = z.infer<typeof ExternalPortSchema>;
+export type { ExternalPort } from './types';
 
 /** Infrastructure the registry does not deploy but whose ports it must keep clear. */
 export const ExternalSpecSchema = z.strictObject({
@@ -271,7 +272,7 @@ export const ExternalSpecSchema = z.strictObject({
   ports: z.record(z.string(), ExternalPortSchema),
 });
 /** Infrastructure the registry does not deploy but whose ports it keeps clear. */
-export type ExternalSpec = z.infer<typeof ExternalSpecSchema>;
+export type { ExternalSpec } from './types';
 
 /** Schema of an environment. */
 export const EnvironmentSpecSchema = z.strictObject({
@@ -291,7 +292,7 @@ export const EnvironmentSpecSchema = z.strictObject({
   gateway: GatewayRefSchema.optional(),
 });
 /** An environment: band, namespace, scope, kind, NodePort range. */
-export type EnvironmentSpec = z.infer<typeof EnvironmentSpecSchema>;
+export type { EnvironmentSpec } from './types';
 
 /**
  * Schema of a range of offsets from the start of an environment's band: `[first, last]` or
@@ -329,7 +330,7 @@ export const CategorySpecSchema = z.strictObject({
   within: z.string().optional(),
 }).refine(c => (c.ranges?.length ?? 0) > 0 || (c.offsets?.length ?? 0) > 0, { message: 'a category has ranges, offsets (from the start of each band), or both', path: ['ranges'] });
 /** Named ranges services and externals can be placed in. */
-export type CategorySpec = z.infer<typeof CategorySpecSchema>;
+export type { CategorySpec } from './types';
 
 /** Schema of an avoided port, with an optional reason. */
 export const AvoidPortSchema = z.union([
@@ -347,7 +348,7 @@ export const AvoidSpecSchema = z.strictObject({
   ranges: z.array(AvoidRangeSchema).optional(),
 });
 /** Ports and ranges nothing may use. */
-export type AvoidSpec = z.infer<typeof AvoidSpecSchema>;
+export type { AvoidSpec } from './types';
 
 /** An explicit, reasoned exception to a rule; findings it matches are shown as waived. */
 export const WaiverSchema = z.strictObject({
@@ -360,7 +361,7 @@ export const WaiverSchema = z.strictObject({
   planned: z.strictObject({ owner: z.string().min(1), by: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date is YYYY-MM-DD') }).optional(),
 });
 /** An explicit, reasoned exception to a rule. */
-export type Waiver = z.infer<typeof WaiverSchema>;
+export type { Waiver } from './types';
 
 /** Schema of an entry of the de-facto default port list. */
 export const DefactoEntrySchema = z.strictObject({
@@ -407,4 +408,4 @@ export const RegistrySpecSchema = z.strictObject({
   })).optional(),
 });
 /** A whole registry as plain data (the shape of a ports.yaml file). */
-export type RegistrySpec = z.infer<typeof RegistrySpecSchema>;
+export type { RegistrySpec } from './types';

@@ -138,7 +138,7 @@ export const values: Walk = {
       (entry.groups ?? []).forEach((g, i) => text(`${at}.groups[${i}]`, `a group of ${name}`, g, name));
       // The API server refuses an object whose annotations exceed 256 KiB: a service's description and owner are annotations of its Service.
       if (kind === 'services') {
-        const bytes = ['description', 'owner'].reduce((n, f) => n + Buffer.byteLength((entry as Record<string, unknown>)[f] as string ?? '', 'utf8') + `cdk8s-ports.io/${f}`.length, 0);
+        const bytes = (['description', 'owner'] as const).reduce((n, f) => n + Buffer.byteLength(entry[f] ?? '', 'utf8') + `cdk8s-ports.io/${f}`.length, 0);
         if (bytes > ANNOTATIONS_LIMIT) {
           bad(`${at}.description`, `the description and owner of ${name}`, `${bytes} bytes`, `exceed the ${ANNOTATIONS_LIMIT / 1024} KiB the API server allows for an object's annotations (they are annotations of its Service)`,
             'shorten the description: link to the full text instead', name);

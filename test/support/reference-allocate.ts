@@ -27,7 +27,7 @@ import {
 } from '../../lib/model/normalize';
 import type { Protocol, Range, RegistrySpec } from '../../lib/model/schema';
 import { SYSTEM_PORT_LIMIT } from '../../lib/model/well-known';
-import { Lock, emptyLock } from '../../lib/allocation/lock';
+import { Lock, emptyLock } from '../../lib/model/resolved';
 import { PortDecl, Request as NewRequest, buildAllocation as buildNew, declOf, labelOf as labelOfNew, lockKey, lockKeyOf as lockKeyOfNew, pick, portLabel } from '../../lib/allocation/request';
 import type { Allocation } from '../../lib/model/resolved';
 

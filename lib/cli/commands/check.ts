@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command, Option } from 'commander';
 import { FINDING_FORMATS, addFormatOptions, formatOf, printFindings, reportedFinding } from '../format-output';
-import { summarize } from '../../format';
+import { summarize } from '../../model/format';
 import { blocking } from '../../model/finding';
 import { appCommand, checkApp } from '../app-check';
 import { EXIT, Io, colourFinding, json, outColours, packageVersion, printable } from '../io';

@@ -2,9 +2,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
-import { summarize } from '../../format';
+import { summarize } from '../../model/format';
 import { blocking } from '../../model/finding';
-import type * as ImportCompose from '../import-compose';
+import type * as ImportCompose from '../../compose/import';
 import { FINDING_FORMATS, addFormatOptions, formatOf, printFindings, reportedFinding } from '../format-output';
 import { EXIT, Io, colourFinding, json, outColours, packageVersion, printable } from '../io';
 import { UsageError, loadRegistries } from '../registries';
@@ -18,7 +18,7 @@ export function importCompose(io: Io, file: string, opts: { output: string; name
   if (fs.existsSync(target) && !opts.force) throw new UsageError(`${opts.output} exists; pass --force to overwrite it`);
   // Loaded here, not at start: it brings the position-keeping YAML parser, which other commands do without.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { registryFromCompose, registryYaml } = require('../import-compose') as typeof ImportCompose;
+  const { registryFromCompose, registryYaml } = require('../../compose/import') as typeof ImportCompose;
   let result;
   try {
     result = registryFromCompose(fs.readFileSync(source, 'utf8'), opts.name ?? (path.basename(path.dirname(source)).toLowerCase().replace(/[^a-z0-9-]+/g, '-') || 'registry'));

@@ -1,12 +1,12 @@
 /**
  * Checking a registry as data: the entry points of the library's pure API. Both run the one
- * pipeline (lib/pipeline.ts).
+ * pipeline (lib/check/pipeline.ts).
  */
-import type { Lock, ResolvedRegistry } from './model/resolved';
-import type { RegistrySpec } from './model/schema';
+import type { Lock, ResolvedRegistry } from '../model/resolved';
+import type { RegistrySpec } from '../model/schema';
 import { resolve } from './pipeline';
 
-export type { InboundConnection, PeerTarget, ResolvedConnection, ResolvedRegistry } from './model/resolved';
+export type { InboundConnection, PeerTarget, ResolvedConnection, ResolvedRegistry } from '../model/resolved';
 
 /** Options of {@link checkRegistry}. */
 export interface CheckOptions {

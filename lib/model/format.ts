@@ -1,5 +1,5 @@
-import { Finding, blocking } from './model/finding';
-import { printable } from './model/text';
+import { Finding, blocking } from './finding';
+import { printable } from './text';
 
 /**
  * One finding as people read it: severity, rule, who, then the message and the fix. Control

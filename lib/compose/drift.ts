@@ -1,7 +1,7 @@
 import { isInternalIn } from '../model/normalize';
 import { yamlLib } from '../file/yaml-lib';
 import type { ResolvedRegistry } from '../model/resolved';
-import { parsePortEntry } from '../compose/ports';
+import { parsePortEntry } from './ports';
 import { Finding, finding } from '../model/finding';
 
 /**

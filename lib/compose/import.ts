@@ -1,5 +1,5 @@
 import { Document, parseDocument } from 'yaml';
-import { PortMapping, parsePortEntry } from '../compose/ports';
+import { PortMapping, parsePortEntry } from './ports';
 import type { PortSpec, RegistrySpec, ServiceSpec } from '../model/schema';
 import { vendorDefault } from '../model/vendor-defaults';
 import { ianaService } from '../model/well-known';

@@ -1,23 +1,23 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, App, AppProps, Chart, Names } from 'cdk8s';
-import { LockFile, parseLockFile, serializeLockFile } from './allocation/lock';
-import type { ResolvedRegistry } from './model/resolved';
-import { resolveAll } from './pipeline';
-import { EMITTERS } from './emit/index';
-import { startYamlDocuments, yamlDocuments } from './emit/yaml';
-import { formatFinding, summarize } from './format';
-import { Finding, blocking } from './model/finding';
-import { ownEntry } from './model/normalize';
-import { FileSet, WRITTEN_LIST, recover, replaceDirectory, writeFileAtomic, writeFiles, writtenList } from './output';
-import { PortRegistry } from './registry';
-import { PORTS_APP, foreignLockEntries, writeCheckReport } from './constructs/app-state';
-import { readRegularFile } from './io/read';
-import { InvalidValue, POD_KINDS, clusterOf } from './netpol/load';
-import { TooManyPaths, describeTraffic, findingList, invalidValueFinding, verifyCluster } from './netpol/verify';
-import type { Path } from './netpol/cluster';
-import { trafficSvg } from './netpol/traffic-svg';
-import { routeExposures, routePaths } from './validate/route-exposure';
+import { parseLockFile, serializeLockFile } from '../allocation/lock';
+import type { LockFile, ResolvedRegistry } from '../model/resolved';
+import { resolveAll } from '../check/pipeline';
+import { EMITTERS } from '../emit/index';
+import { startYamlDocuments, yamlDocuments } from '../emit/yaml';
+import { formatFinding, summarize } from '../model/format';
+import { Finding, blocking } from '../model/finding';
+import { ownEntry } from '../model/normalize';
+import { FileSet, WRITTEN_LIST, recover, replaceDirectory, writeFileAtomic, writeFiles, writtenList } from '../io/output';
+import { PortRegistry } from './port-registry';
+import { PORTS_APP, foreignLockEntries, writeCheckReport } from './app-state';
+import { readRegularFile } from '../io/read';
+import { InvalidValue, POD_KINDS, clusterOf } from '../netpol/load';
+import { TooManyPaths, describeTraffic, findingList, invalidValueFinding, verifyCluster } from '../netpol/verify';
+import type { Path } from '../netpol/cluster';
+import { trafficSvg } from '../netpol/traffic-svg';
+import { routeExposures, routePaths } from '../validate/route-exposure';
 
 /** Props of {@link PortsApp}: the cdk8s AppProps plus where the checked output and the lock go. */
 export interface PortsAppProps extends AppProps {

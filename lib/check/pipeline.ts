@@ -10,17 +10,17 @@
  * against one port space once every finding is known. Data in, data out: the callers do the I/O
  * (reading compose files is a callback they pass in).
  */
-import { allocate } from './allocation/allocate';
-import { planFixes, withFields, withMessage } from './allocation/fixes';
-import { Finding, UNWAIVABLE_RULES, Where, blocking, finding } from './model/finding';
-import { Environment, environmentsOf, indexSpec, ownEntry, presentIn, withBandOffsets } from './model/normalize';
-import { withCategorySlots } from './model/slots';
-import type { Lock, ResolvedConnection, ResolvedRegistry } from './model/resolved';
-import { emptyLock } from './model/resolved';
-import { RegistrySpec, RegistrySpecSchema } from './model/schema';
-import { crossRegistryBandOverlaps, crossRegistryCollisions, crossRegistryNamespaces } from './rules/cross-registry';
-import { peerConnections, withoutPeerConnections } from './rules/peer-connections';
-import { RULE_LIST, Syntax } from './rules/index';
+import { allocate } from '../allocation/allocate';
+import { planFixes, withFields, withMessage } from '../allocation/fixes';
+import { Finding, UNWAIVABLE_RULES, Where, blocking, finding } from '../model/finding';
+import { Environment, environmentsOf, indexSpec, ownEntry, presentIn, withBandOffsets } from '../model/normalize';
+import { withCategorySlots } from '../model/slots';
+import type { Lock, ResolvedConnection, ResolvedRegistry } from '../model/resolved';
+import { emptyLock } from '../model/resolved';
+import { RegistrySpec, RegistrySpecSchema } from '../model/schema';
+import { crossRegistryBandOverlaps, crossRegistryCollisions, crossRegistryNamespaces } from '../rules/cross-registry';
+import { peerConnections, withoutPeerConnections } from '../rules/peer-connections';
+import { RULE_LIST, Syntax } from '../rules/index';
 
 /** One registry to resolve. */
 export interface RegistryInput {

@@ -3,31 +3,31 @@ import * as path from 'path';
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import { k8s } from '../imports/k8s';
-import type { CheckOptions } from './check';
-import { Binding, BindOptions, BindResult, applyBinding, reselect, workloadDrift } from './constructs/bind';
-import { formatFinding, summarize } from './format';
-import { normalizeOutputDir } from './output';
-import { environmentsOf, ownEntry } from './model/normalize';
-import { podSelectorOf } from './model/labels';
-import type { Lock } from './model/resolved';
-import type { ResolvedRegistry } from './model/resolved';
-import { RegistryInput, resolveAll } from './pipeline';
-import { formatFindings } from './format';
-import { composeCheckFindings } from './compose/check-files';
+import { k8s } from '../../imports/k8s';
+import type { CheckOptions } from '../check/check-registry';
+import { Binding, BindOptions, BindResult, applyBinding, reselect, workloadDrift } from './bind';
+import { formatFinding, summarize } from '../model/format';
+import { normalizeOutputDir } from '../io/output';
+import { environmentsOf, ownEntry } from '../model/normalize';
+import { podSelectorOf } from '../model/labels';
+import type { Lock } from '../model/resolved';
+import type { ResolvedRegistry } from '../model/resolved';
+import { RegistryInput, resolveAll } from '../check/pipeline';
+import { formatFindings } from '../model/format';
+import { composeCheckFindings } from '../compose/check-files';
 import {
   foreignLockEntries, isPortsApp, isTestingApp, projectLockFile, projectRoot, readLockFile, writeCheckReport, writeLockEntries,
-} from './constructs/app-state';
-import { EMITTERS } from './emit/index';
-import { gvkOf, manifestOf } from './emit/manifest';
-import { appPortChain } from './constructs/port-chain';
-import { LoadedRegistry, loadBaseFile, locateFindings, parseRegistryText } from './file/registry-file';
-import { RegistryBase, baseProblem, extendSpec } from './model/extend';
-import { Finding, blocking, finding } from './model/finding';
+} from './app-state';
+import { EMITTERS } from '../emit/index';
+import { gvkOf, manifestOf } from '../emit/manifest';
+import { appPortChain } from './port-chain';
+import { LoadedRegistry, loadBaseFile, locateFindings, parseRegistryText } from '../file/registry-file';
+import { RegistryBase, baseProblem, extendSpec } from '../model/extend';
+import { Finding, blocking, finding } from '../model/finding';
 import type {
   AvoidSpec, CategorySpec, EnvironmentSpec, ExternalPort, ExternalSpec, PortSpec, RegistrySpec, ServiceSpec, Waiver,
-} from './model/types';
-import { ReadError, readRegularFile } from './io/read';
+} from '../model/types';
+import { ReadError, readRegularFile } from '../io/read';
 
 /** Props of {@link PortRegistry}. */
 export interface PortRegistryProps<E extends string = string> {
@@ -91,7 +91,10 @@ export interface ExternalProps<P extends string = string> extends Omit<ExternalS
 export interface Endpoint<P extends string = string> {
   readonly name: string;
   readonly registry: PortRegistry<string>;
-  /** @internal (the port names, for the type checker only) */
+  /**
+   * The port names, for the type checker only (never set): it is what lets `connectsTo(target, port)`
+   * check `port` against the target's names. Kept in the published declarations. @hidden
+   */
   readonly __ports?: P;
 }
 
@@ -157,7 +160,7 @@ function portOf(a: ResolvedRegistry['allocations'][number]): ResolvedPort {
 
 /** A service of the registry, returned by `PortRegistry.service()`; `P` is the union of its port names, `E` of the registry's environments. */
 export class RegisteredService<P extends string = string, E extends string = string> implements Endpoint<P> {
-  /** @internal */
+  /** The port names, for the type checker only (see {@link Endpoint}). @hidden */
   declare public readonly __ports?: P;
   /** @internal */
   private readonly spec: ServiceSpec;
@@ -273,7 +276,7 @@ export interface ConnectOptions<E extends string = string> {
 
 /** An external endpoint of the registry (a database, a broker, a mirror), returned by `PortRegistry.external()`. */
 export class RegisteredExternal<P extends string = string> implements Endpoint<P> {
-  /** @internal */
+  /** The port names, for the type checker only (see {@link Endpoint}). @hidden */
   declare public readonly __ports?: P;
   /** @internal */
   constructor(public readonly registry: PortRegistry<string>, public readonly name: string) {}
@@ -685,7 +688,7 @@ export class PortRegistry<const E extends string = string> extends Construct {
   }
 
   /**
-   * What the pipeline (lib/pipeline.ts) needs to resolve this registry: the data, the findings
+   * What the pipeline (lib/check/pipeline.ts) needs to resolve this registry: the data, the findings
    * made while it was declared or loaded, and how to locate findings in its file.
    * @internal
    */
