@@ -11,6 +11,7 @@
  */
 import type { Finding, RuleId } from '../model/finding';
 import { RULES } from '../model/finding';
+import { allocationFindings } from './allocation';
 import { appProtocol } from './app-protocol';
 import { checkConnections } from './connections';
 import { checkNames } from './names';
@@ -49,7 +50,7 @@ const WALKS: readonly Walk[] = [
   { id: 'references', run: c => checkReferences(c.spec, c.environments, c.index) },
   { id: 'connection-references', run: c => connectionWalk(c).references },
   // What the allocator met while placing ports (port values, sources, collisions, free ports, the lock).
-  { id: 'allocation', run: c => c.allocation.findings },
+  { id: 'allocation', run: c => allocationFindings(c.spec, c.allocation.outcomes) },
   deadWiring,
   routes,
   { id: 'connections', run: c => connectionWalk(c).findings },

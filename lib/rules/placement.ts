@@ -4,14 +4,15 @@
  * allocator made (an external shared by the environments of a scope is looked at once). Fixes
  * that move a port are planned, not written: see lib/allocation/fixes.ts.
  */
-import { Placement, relocationOf, validPort } from '../allocation/allocate';
+import type { Placement } from '../allocation/allocate';
 import { relocate } from '../allocation/fixes';
-import { portLabel } from '../allocation/request';
+import { portLabel, validPort } from '../allocation/request';
 import { Finding, RULES, RuleId, Where, finding } from '../model/finding';
 import { formatRange, inAny, inRange, overlaps, ownRanges, presentIn } from '../model/normalize';
 import { vendorDefault, vendorsOnPort } from '../model/vendor-defaults';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
 import type { Range } from '../model/schema';
+import { relocationOf } from './relocation';
 import type { Rule, RuleContext } from './rule';
 
 type Check = (p: Placement, ctx: RuleContext, report: (message: string, where?: Partial<Where>, fix?: string) => Finding) => void;
