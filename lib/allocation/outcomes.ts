@@ -85,7 +85,7 @@ export interface NoPortForEnvironment extends Declared {
 
 /** A port given as an offset, in an environment without a band. */
 export interface OffsetWithoutBand {
-  readonly kind: 'offset-without-band';
+  readonly kind: 'no-band';
   readonly decl: PortDecl;
   readonly env: Environment;
 }

@@ -174,7 +174,7 @@ function explicitPorts(c: Collector, decl: PortDecl, port: NonNullable<PortSpec[
 
 /** `offset: 5` from each band's start, or `offset: auto`: the lowest offset free in every band (pinned in the lock). */
 function offsetPorts(c: Collector, decl: PortDecl, offset: NonNullable<PortSpec['offset']>, present: readonly Environment[]) {
-  for (const env of present) if (!env.band) c.outcomes.push({ kind: 'offset-without-band', decl, env });
+  for (const env of present) if (!env.band) c.outcomes.push({ kind: 'no-band', decl, env });
   if (offset !== 'auto') {
     for (const env of present) if (env.band) fix(c, decl, env, env.band[0] + offset);
     return;

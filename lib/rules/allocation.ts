@@ -13,13 +13,14 @@ import type { RegistrySpec } from '../model/schema';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
 import { relocationOf } from './relocation';
 
-const whereOf = (registry: string, r: Request, port?: number, extra?: Partial<Where>): Where => ({
+/** Where a request's port is, for a finding. */
+export const whereOf = (registry: string, r: Request, port?: number, extra?: Partial<Where>): Where => ({
   registry, service: r.decl.service, environment: r.env.name, portName: r.decl.portName, ...(port !== undefined ? { port } : {}), path: r.decl.path, ...extra,
 });
 
 const withPlan = (f: Finding, plan?: Relocation) => (plan ? relocate(f, plan) : f);
 
-/** The findings of the allocator's outcomes: port-source, offset-without-band, port-range, avoided-port, privileged-port, no-free-port, collision, lock-stale. */
+/** The findings of the allocator's outcomes: port-source, offset-without-band, no-free-port, collision, lock-stale (the placement rules report the others). */
 export function allocationFindings(spec: RegistrySpec, outcomes: readonly Outcome[]): Finding[] {
   return outcomes.map(o => outcomeFinding(spec, o)).filter((f): f is Finding => f !== undefined);
 }
@@ -36,26 +37,16 @@ function outcomeFinding(spec: RegistrySpec, o: Outcome): Finding | undefined {
     case 'no-port-for-environment':
       return finding('port-source', `${o.service}.${o.portName} gives ports per environment but none for ${o.environment}`,
         { registry, service: o.service, portName: o.portName, environment: o.environment, path: `${o.path}.port` }, `add ${o.environment}: <port> to its port map`);
-    case 'offset-without-band': {
+    case 'no-band': {
       const { decl, env } = o;
       return finding('offset-without-band', `${decl.service}.${decl.portName} uses an offset, but environment ${env.name} has no band`,
         { registry, service: decl.service, environment: env.name, portName: decl.portName, path: decl.path },
         `give ${env.name} a range, or give ${decl.service}.${decl.portName} an explicit port`);
     }
-    case 'not-in-range': {
-      const r = o.request;
-      const value = o.value;
-      return relocate(finding('port-range', `${o.field} ${value} of ${labelOf(r)} is not a port: ports are integers in 1-65535`,
-        whereOf(registry, r, value, { path: `${r.decl.path}.${o.field}` })),
-      relocationOf(r.decl, r.env, r.ranges, 'use a port inside', Number.isFinite(value) ? Math.min(Math.max(Math.trunc(value), 0), 65535) : 0));
-    }
-    case 'fallback-refused': {
-      const where = whereOf(registry, o.request, o.port, { path: `${o.request.decl.path}.fallback` });
-      return o.why === 'avoided'
-        ? finding('avoided-port', `fallback ${o.port} of ${labelOf(o.request)} is an avoided port`, where, 'choose another fallback')
-        : finding('privileged-port', `fallback ${o.port} of ${labelOf(o.request)} is a system port that needs privileges to bind`, where,
-          'choose a fallback of 1024 or above (a shift that keeps it there), or add privileged: true to the port if this is intended');
-    }
+    case 'not-in-range':
+    case 'fallback-refused':
+      // port-range, avoided-port and privileged-port: reported by those placement rules (lib/rules/placement.ts).
+      return undefined;
     case 'no-common-offset': {
       const r = o.requests[0];
       return finding('no-free-port', `no offset is free in every band of ${o.requests.map(x => x.env.name).join(', ')} for ${r.decl.service}.${r.decl.portName}`,

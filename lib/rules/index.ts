@@ -76,9 +76,6 @@ function walked(ctx: RuleContext): ReadonlyMap<RuleId, readonly Finding[]> {
   return byRule;
 }
 
-/** Placement rules whose problems the allocator also meets (fallbacks, values that are no port). */
-const ALSO_WALKED: ReadonlySet<RuleId> = new Set(['port-range', 'avoided-port', 'privileged-port']);
-
 /** A rule whose findings one or more walks make. */
 const walkedRule = (id: RuleId): Rule => ({ id, severity: RULES[id][0], check: ctx => walked(ctx).get(id) ?? [] });
 
@@ -106,9 +103,8 @@ export const RULE_LIST: readonly Rule[] = [
   walkedRule('collision'),
   walkedRule('no-free-port'),
   walkedRule('lock-stale'),
-  // Where placed ports sit (lib/rules/placement.ts); the allocator also finds fallbacks that are
-  // avoided or privileged and values that are no port: those rules read both.
-  ...PLACEMENT_RULES.map(rule => (ALSO_WALKED.has(rule.id) ? { ...rule, check: (ctx: RuleContext) => [...walkedRule(rule.id).check(ctx), ...rule.check(ctx)] } : rule)),
+  // Where placed ports sit (lib/rules/placement.ts), with the fallbacks and values that are no port the allocator met.
+  ...PLACEMENT_RULES,
   walkedRule('dead-wiring'),
   walkedRule('route-invalid'),
   walkedRule('no-policies'),
@@ -122,4 +118,4 @@ export const RULE_LIST: readonly Rule[] = [
 ];
 
 /** The ids the walks may report; a walk that reports another would be lost (test/rules.test.ts checks). */
-export const WALKED_RULES: ReadonlySet<RuleId> = new Set([...RULE_LIST.filter(r => !PLACEMENT_RULES.some(p => p.id === r.id)).map(r => r.id), ...ALSO_WALKED]);
+export const WALKED_RULES: ReadonlySet<RuleId> = new Set(RULE_LIST.filter(r => !PLACEMENT_RULES.some(p => p.id === r.id)).map(r => r.id));
