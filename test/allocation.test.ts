@@ -842,3 +842,20 @@ test('a port space past 2,048 held ports (flat tables) answers as one that holds
   expect(dense.highestIn([[10010, 10020], [10005, 10019]])).toBe(10020);
   expect(dense.highestIn([[10005, 10019], [10010, 10020]])).toBe(10020);
 });
+
+test('allocation says what it met as typed outcomes: a port allocated to whom, a value not in range, a range full, a stale lock entry', () => {
+  const spec: RegistrySpec = {
+    name: 'outcomes', defactoPorts: false, environments: { dev: { range: [20000, 20001] } },
+    services: {
+      a: { ports: { http: { port: 20000 } } }, b: { ports: { http: { port: 20000 }, bad: { port: 70000 } } },
+      c: { ports: { http: {} } }, d: { ports: { http: {} } },
+    },
+  };
+  const envs = environmentsOf(spec);
+  const { outcomes } = allocate(spec, envs, { ports: { 'dev/gone/http': 20001 }, offsets: {} });
+  const brief = outcomes.map(o => o.kind === 'allocated' ? `${o.kind} ${o.request.decl.service} ${o.port} by ${o.holder.kind === 'port' ? o.holder.allocation.service : o.holder.kind}`
+    : o.kind === 'not-in-range' ? `${o.kind} ${o.request.decl.service} ${o.field} ${o.value}`
+      : o.kind === 'full' ? `${o.kind} ${o.request.decl.service} ${o.why}` : o.kind === 'stale-lock' ? `${o.kind} ${o.key}` : o.kind);
+  // The stale lock entry still holds 20001 for this run, so c and d find the band full.
+  expect(brief).toEqual(['not-in-range b port 70000', 'full c taken', 'full d taken', 'allocated b 20000 by a', 'stale-lock dev/gone/http']);
+});
