@@ -103,3 +103,6 @@ export function buildAllocation(r: Request, port: number, source: Allocation['so
     iana: ianaService(port, d.protocol)?.name,
   };
 }
+
+/** An integer in 1-65535. */
+export const validPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;

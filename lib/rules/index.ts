@@ -11,6 +11,7 @@
  */
 import type { Finding, RuleId } from '../model/finding';
 import { RULES } from '../model/finding';
+import { allocationFindings } from './allocation';
 import { appProtocol } from './app-protocol';
 import { checkConnections } from './connections';
 import { checkNames } from './names';
@@ -49,7 +50,7 @@ const WALKS: readonly Walk[] = [
   { id: 'references', run: c => checkReferences(c.spec, c.environments, c.index) },
   { id: 'connection-references', run: c => connectionWalk(c).references },
   // What the allocator met while placing ports (port values, sources, collisions, free ports, the lock).
-  { id: 'allocation', run: c => c.allocation.findings },
+  { id: 'allocation', run: c => allocationFindings(c.spec, c.allocation.outcomes) },
   deadWiring,
   routes,
   { id: 'connections', run: c => connectionWalk(c).findings },
@@ -74,9 +75,6 @@ function walked(ctx: RuleContext): ReadonlyMap<RuleId, readonly Finding[]> {
   }
   return byRule;
 }
-
-/** Placement rules whose problems the allocator also meets (fallbacks, values that are no port). */
-const ALSO_WALKED: ReadonlySet<RuleId> = new Set(['port-range', 'avoided-port', 'privileged-port']);
 
 /** A rule whose findings one or more walks make. */
 const walkedRule = (id: RuleId): Rule => ({ id, severity: RULES[id][0], check: ctx => walked(ctx).get(id) ?? [] });
@@ -105,9 +103,8 @@ export const RULE_LIST: readonly Rule[] = [
   walkedRule('collision'),
   walkedRule('no-free-port'),
   walkedRule('lock-stale'),
-  // Where placed ports sit (lib/rules/placement.ts); the allocator also finds fallbacks that are
-  // avoided or privileged and values that are no port: those rules read both.
-  ...PLACEMENT_RULES.map(rule => (ALSO_WALKED.has(rule.id) ? { ...rule, check: (ctx: RuleContext) => [...walkedRule(rule.id).check(ctx), ...rule.check(ctx)] } : rule)),
+  // Where placed ports sit (lib/rules/placement.ts), with the fallbacks and values that are no port the allocator met.
+  ...PLACEMENT_RULES,
   walkedRule('dead-wiring'),
   walkedRule('route-invalid'),
   walkedRule('no-policies'),
@@ -121,4 +118,4 @@ export const RULE_LIST: readonly Rule[] = [
 ];
 
 /** The ids the walks may report; a walk that reports another would be lost (test/rules.test.ts checks). */
-export const WALKED_RULES: ReadonlySet<RuleId> = new Set([...RULE_LIST.filter(r => !PLACEMENT_RULES.some(p => p.id === r.id)).map(r => r.id), ...ALSO_WALKED]);
+export const WALKED_RULES: ReadonlySet<RuleId> = new Set(RULE_LIST.filter(r => !PLACEMENT_RULES.some(p => p.id === r.id)).map(r => r.id));

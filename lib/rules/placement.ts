@@ -2,16 +2,21 @@
  * Rules about where a placed port sits: its band, its category, avoided and reserved ports,
  * system ports, de-facto defaults, NodePorts and target ports. Each looks at the placements the
  * allocator made (an external shared by the environments of a scope is looked at once). Fixes
- * that move a port are planned, not written: see lib/allocation/fixes.ts.
+ * that move a port are planned, not written: see lib/allocation/fixes.ts. The port-range,
+ * avoided-port and privileged-port rules also report what the allocator met for them (values that
+ * are no port, refused fallbacks) before what they find in the placements.
  */
-import { Placement, relocationOf, validPort } from '../allocation/allocate';
+import type { Placement } from '../allocation/allocate';
 import { relocate } from '../allocation/fixes';
-import { portLabel } from '../allocation/request';
+import type { FallbackRefused, Outcome } from '../allocation/outcomes';
+import { labelOf, portLabel, validPort } from '../allocation/request';
 import { Finding, RULES, RuleId, Where, finding } from '../model/finding';
 import { formatRange, inAny, inRange, isInternalIn, overlaps, ownRanges, presentIn } from '../model/normalize';
 import { vendorDefault, vendorsOnPort } from '../model/vendor-defaults';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
 import type { Range } from '../model/schema';
+import { whereOf } from './allocation';
+import { relocationOf } from './relocation';
 import type { Rule, RuleContext } from './rule';
 
 type Check = (p: Placement, ctx: RuleContext, report: (message: string, where?: Partial<Where>, fix?: string) => Finding) => void;
@@ -52,6 +57,29 @@ function placementRule(id: RuleId, check: Check): Rule {
     },
   };
 }
+
+/**
+ * A placement rule that first reports what the allocator met for the same rule while placing ports
+ * (fallbacks it refused, values that are no port: lib/allocation/outcomes.ts), then its placements.
+ */
+function alsoMet(rule: Rule, met: (o: Outcome, registry: string) => Finding | undefined): Rule {
+  return {
+    ...rule,
+    check(ctx) {
+      const out: Finding[] = [];
+      for (const o of ctx.allocation.outcomes) {
+        const f = met(o, ctx.spec.name);
+        if (f) out.push(f);
+      }
+      return out.concat(rule.check(ctx));
+    },
+  };
+}
+
+/** A fallback the allocator refused, as `rule`'s finding. */
+const refusedFallback = (why: 'avoided' | 'system', rule: RuleId, message: (o: FallbackRefused) => string, fix: string) =>
+  (o: Outcome, registry: string) => (o.kind === 'fallback-refused' && o.why === why
+    ? finding(rule, message(o), whereOf(registry, o.request, o.port, { path: `${o.request.decl.path}.fallback` }), fix) : undefined);
 
 const label = (p: Placement) => portLabel(p.decl.service, p.decl.portName, p.decl.of, p.env.name);
 
@@ -112,7 +140,7 @@ export const outsideCategory = placementRule('outside-category', (p, ctx, report
   holding ? s => `set category: ${holding[0]} if that is what ${p.decl.service} is, or ${s}` : undefined);
 });
 
-export const avoidedPort = placementRule('avoided-port', (p, ctx, report) => {
+export const avoidedPort = alsoMet(placementRule('avoided-port', (p, ctx, report) => {
   const port = p.allocation.port;
   const rules = ctx.allocation.spaces.rules;
   const reason = rules.avoidedPorts.get(port);
@@ -121,7 +149,7 @@ export const avoidedPort = placementRule('avoided-port', (p, ctx, report) => {
   if (range?.source === 'avoid') {
     moveInto(report(`${label(p)} is on ${port}, inside an avoided range ${formatRange(range.range)} (${range.reason})`), p, 'pick a port in', port);
   }
-});
+}), refusedFallback('avoided', 'avoided-port', o => `fallback ${o.port} of ${labelOf(o.request)} is an avoided port`, 'choose another fallback'));
 
 export const reservedRange = placementRule('reserved-range', (p, ctx, report) => {
   const port = p.allocation.port;
@@ -148,12 +176,13 @@ export const reservedRange = placementRule('reserved-range', (p, ctx, report) =>
     : undefined);
 });
 
-export const privilegedPort = placementRule('privileged-port', (p, _ctx, report) => {
+export const privilegedPort = alsoMet(placementRule('privileged-port', (p, _ctx, report) => {
   const port = p.allocation.port;
   if (port >= SYSTEM_PORT_LIMIT || p.decl.privileged) return;
   moveInto(report(`${label(p)} is on ${port}, a system port that needs privileges to bind`), p, 'move it into', undefined,
     s => `add privileged: true to the port if this is intended, or ${s}`);
-});
+}), refusedFallback('system', 'privileged-port', o => `fallback ${o.port} of ${labelOf(o.request)} is a system port that needs privileges to bind`,
+  'choose a fallback of 1024 or above (a shift that keeps it there), or add privileged: true to the port if this is intended'));
 
 export const defactoPort = placementRule('defacto-port', (p, ctx, report) => {
   const port = p.allocation.port;
@@ -187,14 +216,22 @@ export const nodePortRange = placementRule('nodeport-range', (p, _ctx, report) =
     { path: `${p.decl.path}.nodePort` }, `use a NodePort in ${formatRange(p.env.nodePortRange)}`);
 });
 
-/** NodePorts and target ports are ports too (the published port and the fallback are checked where they are placed). */
-export const placedPortRange = placementRule('port-range', (p, _ctx, report) => {
+/** The nearest port to a value that is no port: where a fix starts looking. */
+const nearest = (value: number) => (Number.isFinite(value) ? Math.min(Math.max(Math.trunc(value), 0), 65535) : 0);
+
+/** A port or fallback the allocator could not place, and a NodePort or target port, that is no port. */
+export const placedPortRange = alsoMet(placementRule('port-range', (p, _ctx, report) => {
   const a = p.allocation;
   for (const [field, value] of [['nodePort', a.nodePort], ['targetPort', a.targetPort !== a.port ? a.targetPort : undefined]] as const) {
     if (value === undefined || validPort(value)) continue;
     moveInto(report(`${field} ${value} of ${label(p)} is not a port: ports are integers in 1-65535`, { port: value, path: `${p.decl.path}.${field}` }),
-      p, 'use a port inside', Number.isFinite(value) ? Math.min(Math.max(Math.trunc(value), 0), 65535) : 0);
+      p, 'use a port inside', nearest(value));
   }
+}), (o, registry) => {
+  if (o.kind !== 'not-in-range') return undefined;
+  const r = o.request;
+  return relocate(finding('port-range', `${o.field} ${o.value} of ${labelOf(r)} is not a port: ports are integers in 1-65535`,
+    whereOf(registry, r, o.value, { path: `${r.decl.path}.${o.field}` })), relocationOf(r.decl, r.env, r.ranges, 'use a port inside', nearest(o.value)));
 });
 
 /** A category's fallback ranges hold its ports' fallbacks and no primary port. */
