@@ -21,7 +21,7 @@ import * as path from 'path';
 import { dump } from 'js-yaml';
 import { PortRegistry, PortsApp, checkRegistry } from '../lib';
 import { portMapSvg } from '../lib/emit/port-map-svg';
-import { realisticRegistry } from './generate';
+import { RegistryStyle, realisticRegistry, registryText, registryWithFindings } from './generate';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'cdk8s-ports.js');
@@ -82,6 +82,40 @@ function checkSection(): string[] {
     log(`  check: ${services} services done`);
   }
   rows.push('', `Growth of \`check\` per 10x services: 100 -> 1,000: ${ratio(figures.get(1000)!, figures.get(100)!)}, 1,000 -> 10,000: ${ratio(figures.get(10000)!, figures.get(1000)!)}.`);
+  rows.push('', ...shapesSection());
+  return rows;
+}
+
+/**
+ * 1a. The same 16,667 services written in every style users write (registryText), each clean and
+ * with 3 and 300 warnings that need a position (registryWithFindings); every one within 2.5x of
+ * parsing the same file with js-yaml. The findings are counted in a JSON run before the timing:
+ * each must carry `file:line:column`.
+ */
+function shapesSection(): string[] {
+  const rows = ['| style | findings with a position | file | `cdk8s-ports check ports.yaml` | parse only (js-yaml) | ratio |', '| --- | --- | --- | --- | --- | --- |'];
+  const services = 16667;
+  const runs = Number(process.env.BENCH_RUNS ?? 5);
+  for (const style of ['block', 'flow', 'mixed'] as RegistryStyle[]) {
+    for (const count of [0, 3, 300]) {
+      const dir = tmp('shape');
+      const file = path.join(dir, 'ports.yaml');
+      fs.writeFileSync(file, registryText(registryWithFindings(services, count), style));
+      const r = spawnSync(process.execPath, [BIN, 'check', '--json', 'ports.yaml'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28 });
+      const report = JSON.parse(r.stdout) as { registries: Array<{ findings: Array<{ severity: string; where: { path?: string; file?: string } }> }> };
+      const all = report.registries.flatMap(x => x.findings);
+      const placed = all.filter(f => f.where.path !== undefined && /:\d+:\d+$/.test(f.where.file ?? ''));
+      if (r.status !== 0 || all.length !== count || placed.length !== count) {
+        throw new Error(`${style} registry with ${count} findings: check exited ${r.status} with ${all.length} findings, ${placed.length} of them placed`);
+      }
+      const parseOnly = `require(${JSON.stringify(require.resolve('js-yaml'))}).load(require('fs').readFileSync('ports.yaml', 'utf8'))`;
+      const [check, parse] = paired({ args: [BIN, 'check', 'ports.yaml'], cwd: dir }, { args: ['-e', parseOnly], cwd: dir }, runs);
+      rows.push(`| ${style} | ${count} | ${(fs.statSync(file).size / 1e6).toFixed(1)} MB | ${fmt(check)} ms | ${fmt(parse)} ms | ${ratio(check, parse)} |`);
+      target(`\`check ports.yaml\`, ${style} style, ${count} findings with positions, vs parse only`, check / parse, 2.5, ratio(check, parse));
+      fs.rmSync(dir, { recursive: true, force: true });
+      log(`  check: ${style} style, ${count} findings done (${ratio(check, parse)})`);
+    }
+  }
   return rows;
 }
 
@@ -242,9 +276,11 @@ function machine(): string {
 function main(): void {
   const started = now();
   log('cdk8s-ports bench: about 5 minutes on 2 cores');
-  // BENCH_ONLY=verify runs that section alone (no BENCHMARKS.md), for work on verify.
-  if (process.env.BENCH_ONLY === 'verify') {
-    process.stdout.write(`${verifySection().join('\n')}\n${targets.map(t => `${t.name}: ${t.value} (${t.limit}) ${t.met ? 'met' : 'MISSED'}`).join('\n')}\n`);
+  // BENCH_ONLY=verify runs that section alone (no BENCHMARKS.md), for work on verify;
+  // BENCH_ONLY=check the check sections, BENCH_ONLY=shapes the styles and findings of 16,667 services alone.
+  const only = { verify: verifySection, check: checkSection, shapes: shapesSection }[process.env.BENCH_ONLY ?? ''];
+  if (only) {
+    process.stdout.write(`${only().join('\n')}\n${targets.map(t => `${t.name}: ${t.value} (${t.limit}) ${t.met ? 'met' : 'MISSED'}`).join('\n')}\n`);
     if (targets.some(t => !t.met)) process.exitCode = 1;
     return;
   }

@@ -1,3 +1,4 @@
+import { dump } from 'js-yaml';
 import { DEFACTO_PORTS } from '../lib/model/well-known';
 import type { RegistrySpec, ServiceSpec } from '../lib/model/schema';
 
@@ -67,4 +68,81 @@ export function realisticRegistry(services: number): RegistrySpec {
     },
     services: specs,
   };
+}
+
+/** How a registry file is written: what a generator dumps, flow collections inside each service, or a mix with anchors. */
+export type RegistryStyle = 'block' | 'flow' | 'mixed';
+
+/**
+ * `realisticRegistry(services)` with `findings` warnings that each need a position in the file:
+ * that many services (spread over the registry) say `environment: staging` on their first
+ * connection, which `cross-environment` reports at `services.<name>.connectsTo[0]`. The
+ * allocations are the same as the clean registry's.
+ */
+export function registryWithFindings(services: number, findings: number): RegistrySpec {
+  const spec = realisticRegistry(services);
+  const names = Object.keys(spec.services ?? {});
+  const step = Math.max(1, Math.floor(names.length / Math.max(1, findings)));
+  for (let k = 0; k < findings; k++) {
+    const svc = spec.services![names[(k * step) % names.length]];
+    svc.connectsTo = [{ ...(svc.connectsTo as Array<Record<string, unknown>>)[0], environment: 'staging' }, ...(svc.connectsTo ?? []).slice(1)] as ServiceSpec['connectsTo'];
+  }
+  return spec;
+}
+
+const plain = (v: unknown): string => (typeof v === 'string' && /^[a-z][a-z0-9-]*$/.test(v) && !/^(true|false|null|yes|no|on|off)$/.test(v) ? v : JSON.stringify(v));
+const flowOf = (v: unknown): string => {
+  if (Array.isArray(v)) return `[ ${v.map(flowOf).join(', ')} ]`;
+  if (v !== null && typeof v === 'object') return `{ ${Object.entries(v).map(([k, x]) => `${plain(k)}: ${flowOf(x)}`).join(', ')} }`;
+  return plain(v);
+};
+
+/**
+ * The text of a registry in one of the styles users write. `block`: what js-yaml dumps (block
+ * collections, short lists inline). `flow`: block down to each service, flow inside it
+ * (`ports: { http: { offset: 2 } }`, `connectsTo: [ { to: a, port: http } ]`). `mixed`: services
+ * in turn block, flow on one line and flow over several lines, quoted keys here and there,
+ * comments, one anchored band for every environment and one anchored `{ auto: true }` port
+ * aliased by every automatic port after the first. All read to the same data.
+ */
+export function registryText(spec: RegistrySpec, style: RegistryStyle): string {
+  if (style === 'block') return dump(spec, { lineWidth: -1, flowLevel: 4, noRefs: true });
+  if (style === 'flow') return dump(spec, { lineWidth: -1, flowLevel: 3, noRefs: true }).replace(/\{(?=\S)/g, '{ ').replace(/(?<=\S)\}/g, ' }');
+  const { services, environments, ...rest } = spec;
+  const out: string[] = ['# a registry written by hand, over the years', dump(rest, { lineWidth: -1, flowLevel: 3, noRefs: true }).trimEnd(), 'environments:'];
+  let band = false;
+  for (const [name, env] of Object.entries(environments ?? {})) {
+    const { range, ...others } = env as { range?: unknown };
+    const rangeText = band ? '*band' : `&band ${flowOf(range)}`;
+    band = true;
+    out.push(`  ${name}: { range: ${rangeText}${Object.entries(others).map(([k, v]) => `, ${k}: ${flowOf(v)}`).join('')} }`);
+  }
+  out.push('services:');
+  let auto = false;
+  const portText = (p: unknown): string => {
+    if (JSON.stringify(p) !== '{"auto":true}') return flowOf(p);
+    if (auto) return '*auto';
+    auto = true;
+    return '&auto { auto: true }';
+  };
+  Object.entries(services ?? {}).forEach(([name, svc], i) => {
+    const key = i % 7 === 3 ? `"${name}"` : i % 11 === 5 ? `'${name}'` : name;
+    const { ports, connectsTo, ...own } = svc as { ports?: Record<string, unknown>; connectsTo?: unknown[] };
+    const portsFlow = `{ ${Object.entries(ports ?? {}).map(([n, p]) => `${n}: ${portText(p)}`).join(', ')} }`;
+    const ownFlow = Object.entries(own).map(([k, v]) => `${k}: ${flowOf(v)}`);
+    switch (i % 3) {
+      case 0: // block, with a comment and a block list of connections
+        out.push(`  ${key}: # service ${i}`, ...ownFlow.map(l => `    ${l}`), '    ports:');
+        for (const [n, p] of Object.entries(ports ?? {})) out.push(`      ${n}: ${portText(p)}`);
+        out.push('    connectsTo:', ...(connectsTo ?? []).map(c => `      - ${Object.entries(c as object).map(([k, v]) => `${k}: ${flowOf(v)}`).join('\n        ')}`));
+        break;
+      case 1: // flow on one line
+        out.push(`  ${key}: { ${[...ownFlow, `ports: ${portsFlow}`, `connectsTo: ${flowOf(connectsTo ?? [])}`].join(', ')} }`);
+        break;
+      default: // flow over several lines
+        out.push(`  ${key}: {`, ...ownFlow.map(l => `      ${l},`), `      ports: ${portsFlow},`, '      connectsTo: [',
+          ...(connectsTo ?? []).map(c => `        ${flowOf(c)},`), '      ]', '    }');
+    }
+  });
+  return `${out.join('\n')}\n`;
 }
