@@ -85,7 +85,7 @@ export function registryWithFindings(services: number, findings: number): Regist
   const step = Math.max(1, Math.floor(names.length / Math.max(1, findings)));
   for (let k = 0; k < findings; k++) {
     const svc = spec.services![names[(k * step) % names.length]];
-    svc.connectsTo = [{ ...(svc.connectsTo as Array<Record<string, unknown>>)[0], environment: 'staging' }, ...(svc.connectsTo ?? []).slice(1)] as ServiceSpec['connectsTo'];
+    svc.connectsTo = [{ ...(svc.connectsTo as unknown as Array<Record<string, unknown>>)[0], environment: 'staging' }, ...(svc.connectsTo ?? []).slice(1)] as ServiceSpec['connectsTo'];
   }
   return spec;
 }
