@@ -1,9 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { parse, parseDocument, LineCounter, isPair, isScalar, isSeq, visit } from 'yaml';
-import { dump } from 'js-yaml';
-import { blockLocator, fastLoad } from '../lib/file/registry-file';
-import { realisticRegistry } from '../bench/generate';
+import { parse } from 'yaml';
+import { fastLoad } from '../lib/file/registry-file';
 import { ROOT } from './support/project';
 
 /**
@@ -40,52 +38,4 @@ test('duplicate keys, merge keys, tags and __proto__ are left to the slow path',
   for (const text of ['a: 1\na: 2\n', 'a: { <<: { b: 1 } }\n', 'a: !!str 1\n', '__proto__: 1\n', 'a: 0b101\n', 'a: [\n']) {
     expect(fastLoad(text)).toBeUndefined();
   }
-});
-
-test('the block locator finds every map key and list item of the examples where the parser puts it', () => {
-  let checked = 0;
-  let inLists = 0;
-  const generated = dump(realisticRegistry(30), { noRefs: true, lineWidth: -1 });
-  const sources = [fs.readFileSync(path.join(ROOT, 'examples', 'aura', 'ports.yaml'), 'utf8'), generated, ...files.slice(1, 40).map(f => fs.readFileSync(f, 'utf8'))];
-  for (const text of sources) {
-    if (fastLoad(text) === undefined) continue;
-    const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
-    const locate = blockLocator(text);
-    /** The dotted path (`a.b[2].c`) of a node, from the visitor's trail. */
-    const pathOf = (trail: readonly unknown[], last: unknown): string => {
-      let out = '';
-      const chain = [...trail, last];
-      for (let i = 0; i < chain.length - 1; i++) {
-        const node = chain[i];
-        const child = chain[i + 1];
-        if (isPair(node) && child !== node.key) out += `${out ? '.' : ''}${String((node.key as { value?: unknown }).value)}`;
-        if (isSeq(node)) out += `[${node.items.indexOf(child as never)}]`;
-      }
-      return out;
-    };
-    const compare = (where: string, hit: { line: number; col: number } | undefined, offset: number | undefined) => {
-      if (!hit || offset === undefined) return; // flow style: the slow path
-      const pos = lines.linePos(offset);
-      expect({ where, line: hit.line, col: hit.col }).toEqual({ where, line: pos.line, col: pos.col });
-      checked++;
-    };
-    visit(doc, {
-      Pair(_k, pair, trail) {
-        if (!isScalar(pair.key) || !pair.key.range) return;
-        const where = `${pathOf(trail, pair)}${pathOf(trail, pair) ? '.' : ''}${String(pair.key.value)}`;
-        compare(where, locate(where), pair.key.range[0]);
-      },
-      Seq(_k, seq, trail) {
-        seq.items.forEach((item, i) => {
-          const where = `${pathOf(trail, seq)}[${i}]`;
-          const before = checked;
-          compare(where, locate(where), (item as { range?: [number] }).range?.[0]);
-          if (checked > before) inLists++;
-        });
-      },
-    });
-  }
-  expect(checked).toBeGreaterThan(300);
-  expect(inLists).toBeGreaterThan(50);
 });

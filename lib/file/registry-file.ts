@@ -2,6 +2,7 @@ import { z } from 'zod';
 import * as jsyaml from 'js-yaml';
 import type { Document, LineCounter } from 'yaml';
 import { yamlLib } from './yaml-lib';
+import { keyLocator } from './key-positions';
 import { realpathSync } from 'fs';
 import * as path from 'path';
 import { RegistryBase, baseProblem, extendSpec } from '../model/extend';
@@ -166,19 +167,25 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
       };
     }
   }
+  // Built on the first finding that needs a position (one pass over the text, whatever its style):
+  // a clean file is never scanned for positions.
+  let quick: ReturnType<typeof keyLocator> | undefined;
   /** Where the key itself (not its value) of `path` stands. */
   function keyPosition(path: readonly PropertyKey[]): string | undefined {
+    if (fast !== undefined) {
+      const hit = (quick ??= keyLocator(text)).key(path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join(''));
+      if (hit) return `${file}:${hit.line}:${hit.col}`;
+    }
     const doc = theDoc();
     const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
     const pair = yamlLib().isMap(parent) ? parent.items.find(p => yamlLib().isNode(p.key) && String((p.key as { value?: unknown }).value) === String(path[path.length - 1])) : undefined;
     return pair && yamlLib().isNode(pair.key) && pair.key.range ? position(pair.key.range[0]) : undefined;
   }
-  // Built on the first finding that needs a position: a clean file never splits its text into lines.
-  let quick: ReturnType<typeof blockLocator> | undefined;
   const locate = (path: string | undefined): string | undefined => {
     if (!path) return undefined;
-    // A file read on the fast path is located by its block structure, without a second parse, when it can be.
-    const fastHit = fast !== undefined ? (quick ??= blockLocator(text))(path) : undefined;
+    // A file read on the fast path is located without a second parse, when the pass followed it there:
+    // as walkTo does, a scalar where its value stands, a map or a list where its key stands.
+    const fastHit = fast !== undefined ? ((quick ??= keyLocator(text)).value(path) ?? quick.key(path)) : undefined;
     if (fastHit) return `${file}:${fastHit.line}:${fastHit.col}`;
     return walkTo(path);
   };
@@ -407,59 +414,4 @@ function expandsWithin(data: unknown, budget: number): boolean {
     }
   }
   return true;
-}
-
-/**
- * Positions of key paths (`services.api.ports.http`) in block-style YAML, from the lines alone:
- * each key is looked for one indentation level below its parent. Undefined when a key is not
- * written that way (flow mappings, lists, quoting it does not know): the caller parses then.
- */
-export function blockLocator(text: string): (path: string) => { line: number; col: number } | undefined {
-  // One pass over the lines: every block-style key and list item is recorded under its path
-  // (`services.api.connectsTo[1].to`), where the position-keeping parser would put it.
-  const positions = new Map<string, { line: number; col: number }>();
-  type Entry = { readonly indent: number; readonly segment: string; readonly item: boolean; items: number };
-  const stack: Entry[] = [];
-  const pathOf = () => stack.map((e, i) => (e.item || i === 0 ? e.segment : `.${e.segment}`)).join('');
-  const record = (line: number, col: number) => {
-    const path = pathOf();
-    if (!positions.has(path)) positions.set(path, { line, col });
-  };
-  // Greedy runs up to the first `:` or `#`, the trailing blanks cut afterwards: a lazy run followed
-  // by `\s*` would try every split of a long run of blanks (quadratic in the line's length).
-  const KEY = /^(?:"([^"\\]*)"\s*|'([^']*)'\s*|([^\s"'#:{}[\],&*!|>%@`-][^:#]*|-[^\s:#][^:#]*)):(?:\s|$)/;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i];
-    let indent = l.length - l.trimStart().length;
-    let t = l.slice(indent);
-    if (t === '' || t.startsWith('#')) continue;
-    const isDash = (x: string) => x === '-' || x.startsWith('- ');
-    // A list item may sit at its parent key's indentation (`ports:` then `- 80`): it belongs to the key.
-    const dash = isDash(t);
-    while (stack.length) {
-      const top = stack[stack.length - 1];
-      if (top.indent > indent || (top.indent === indent && (!dash || top.item))) stack.pop();
-      else break;
-    }
-    // `- - 80`: an item that is itself a list, on one line.
-    let item = dash;
-    while (item) {
-      const parent = stack[stack.length - 1];
-      const index = parent ? parent.items++ : 0;
-      const rest = t.slice(1).trimStart();
-      const col = indent + (t.length - rest.length);
-      stack.push({ indent, segment: `[${index}]`, item: true, items: 0 });
-      record(i + 1, col + 1);
-      indent = col;
-      t = rest;
-      item = isDash(t);
-    }
-    if (t === '' || t.startsWith('#')) continue;
-    const m = KEY.exec(t);
-    if (!m) continue;
-    stack.push({ indent, segment: m[1] ?? m[2] ?? m[3].trimEnd(), item: false, items: 0 });
-    record(i + 1, indent + 1);
-  }
-  return (path: string) => positions.get(path);
 }

@@ -1,0 +1,295 @@
+/**
+ * Where each key and list item of a YAML or JSON text stands, found in one linear pass over the
+ * text (no second parse): block mappings and lists from their indentation, flow mappings and lists
+ * (`{ a: 1 }`, `[ x, y ]`, a JSON file, over one line or several) character by character. A path is
+ * written as the findings write it: `services.api.ports.http`, `services.api.connectsTo[1].to`.
+ *
+ * It answers for the texts the fast path reads (lib/file/registry-file.ts `fastLoad`: no tags,
+ * merge keys, several documents or syntax errors). Where it meets a construct it does not follow
+ * (an explicit `? key`, a `key: value` pair inside a flow list) it stops and keeps what it found;
+ * a path it has no position for is then located by the position-keeping parser.
+ */
+
+/** A position as editors count it: line and column from 1. */
+export interface KeyPosition {
+  readonly line: number;
+  readonly col: number;
+}
+
+/** Thrown inside the scan where the text leaves what it follows. */
+class Unfollowed extends Error {}
+
+const SPACE = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+const FLOW_END = (c: string | undefined) => c === ',' || c === ']' || c === '}' || c === '[' || c === '{';
+
+/** What the pass found, asked by path. */
+export interface KeyLocator {
+  /** Where the key itself stands for a map entry, the item for a list item (where the position-keeping parser puts them). */
+  key(path: string): KeyPosition | undefined;
+  /** Where the value stands when it is a scalar or an alias written in the text (undefined for a map or a list). */
+  value(path: string): KeyPosition | undefined;
+}
+
+/** The positions of every key path in `text`, and of every scalar value. The first occurrence of a path is kept. */
+export function keyLocator(text: string): KeyLocator {
+  const offsets = new Map<string, number>();
+  const values = new Map<string, number>();
+  const record = (path: string, offset: number) => {
+    if (!offsets.has(path)) offsets.set(path, offset);
+  };
+  const recordValue = (path: string, offset: number) => {
+    if (!values.has(path)) values.set(path, offset);
+  };
+
+  // ---- flow collections, character by character ----
+
+  /** The offset after blanks, line breaks and comments. */
+  const skipSpace = (i: number): number => {
+    for (;;) {
+      const c = text[i];
+      if (SPACE(c)) i++;
+      else if (c === '#') {
+        const nl = text.indexOf('\n', i);
+        i = nl === -1 ? text.length : nl + 1;
+      } else return i;
+    }
+  };
+  /** The offset after a quoted scalar that starts at `i`. */
+  const endOfQuoted = (i: number): number => {
+    const q = text[i];
+    for (let j = i + 1; j < text.length; j++) {
+      const c = text[j];
+      if (q === '"' && c === '\\') j++;
+      else if (c === q) {
+        if (q === "'" && text[j + 1] === "'") j++;
+        else return j + 1;
+      }
+    }
+    throw new Unfollowed();
+  };
+  /** The offset after a plain scalar in a flow collection (it ends at `,`, a bracket, `: ` or ` #`). */
+  const endOfPlain = (i: number): number => {
+    let j = i;
+    for (; j < text.length; j++) {
+      const c = text[j];
+      if (c === ',' || c === ']' || c === '}') break;
+      if (c === ':' && (SPACE(text[j + 1]) || FLOW_END(text[j + 1]) || j + 1 === text.length)) break;
+      if (SPACE(c) && text[j + 1] === '#') break;
+    }
+    // Trailing blanks and line breaks are not the scalar's.
+    while (j > i && SPACE(text[j - 1])) j--;
+    return j;
+  };
+  /** The text of a key scalar between two offsets. */
+  const keyText = (start: number, end: number): string => {
+    const raw = text.slice(start, end);
+    if (raw.startsWith('"')) {
+      try {
+        return JSON.parse(raw.replace(/\n\s*/g, ' ')) as string;
+      } catch {
+        throw new Unfollowed();
+      }
+    }
+    if (raw.startsWith("'")) return raw.slice(1, -1).replace(/''/g, "'").replace(/\s*\n\s*/g, ' ');
+    return raw.replace(/\s*\n\s*/g, ' ');
+  };
+  /** Skips an anchor (`&name `) before a value. */
+  const skipAnchor = (i: number): number => {
+    while (text[i] === '&') {
+      let j = i + 1;
+      while (j < text.length && !SPACE(text[j]) && !FLOW_END(text[j])) j++;
+      i = skipSpace(j);
+    }
+    return i;
+  };
+  /** The offset after the flow value at `i` (after blanks), its keys and items recorded under `path`. */
+  const flowValue = (i: number, path: string): number => {
+    i = skipAnchor(skipSpace(i));
+    const c = text[i];
+    if (c === '{') return flowMap(i + 1, path);
+    if (c === '[') return flowSeq(i + 1, path);
+    if (c === '?' && SPACE(text[i + 1])) throw new Unfollowed();
+    const end = c === '"' || c === "'" ? endOfQuoted(i) : endOfPlain(i);
+    if (end > i) recordValue(path, i);
+    return end;
+  };
+  const flowMap = (i: number, path: string): number => {
+    for (;;) {
+      i = skipSpace(i);
+      const c = text[i];
+      if (c === undefined) throw new Unfollowed();
+      if (c === '}') return i + 1;
+      if (c === '?' && SPACE(text[i + 1])) throw new Unfollowed();
+      if (c === '{' || c === '[') throw new Unfollowed();
+      const start = i;
+      const end = c === '"' || c === "'" ? endOfQuoted(i) : endOfPlain(i);
+      if (end === start) throw new Unfollowed();
+      const at = `${path}${path ? '.' : ''}${keyText(start, end)}`;
+      record(at, start);
+      i = skipSpace(end);
+      if (text[i] === ':') i = skipSpace(flowValue(i + 1, at));
+      if (text[i] === ',') i++;
+      else if (text[i] !== '}') throw new Unfollowed();
+    }
+  };
+  const flowSeq = (i: number, path: string): number => {
+    for (let n = 0; ; n++) {
+      i = skipSpace(i);
+      if (text[i] === undefined) throw new Unfollowed();
+      if (text[i] === ']') return i + 1;
+      record(`${path}[${n}]`, skipAnchor(i));
+      i = skipSpace(flowValue(i, `${path}[${n}]`));
+      if (text[i] === ':') throw new Unfollowed(); // `[ a: 1 ]`: a map inside a flow list
+      if (text[i] === ',') i++;
+      else if (text[i] !== ']') throw new Unfollowed();
+    }
+  };
+
+  // ---- block structure, line by line ----
+
+  type Entry = { readonly indent: number; readonly segment: string; readonly item: boolean; items: number };
+  const stack: Entry[] = [];
+  const pathOf = () => {
+    let out = '';
+    for (let k = 0; k < stack.length; k++) out += stack[k].item || k === 0 ? stack[k].segment : `.${stack[k].segment}`;
+    return out;
+  };
+  // Greedy runs up to the first `:` or `#`, the trailing blanks cut afterwards: a lazy run followed
+  // by `\s*` would try every split of a long run of blanks (quadratic in the line's length).
+  const KEY = /^(?:"((?:[^"\\]|\\.)*)"\s*|'((?:[^']|'')*)'\s*|([^\s"'#:{}[\],&*!|>%@`?-][^:#]*|[-?][^\s:#][^:#]*)):(?:\s|$)/;
+  const BLOCK_SCALAR = /^[|>][-+0-9]*[ \t]*(?:#.*)?$/;
+  const isDash = (x: string) => x === '-' || x.startsWith('- ') || x.startsWith('-\t');
+
+  /**
+   * After a key or a dash, at `offset` in the text (the line's value): a flow collection or a
+   * multi-line quoted scalar is read to its end. Returns the offset where the next line to read
+   * starts, or -1 when the value ends on this line; `blockScalar` when the value is `|` or `>`.
+   */
+  const valueAt = (offset: number, rest: string, path: string): number | 'blockScalar' => {
+    let v = rest;
+    let at = offset;
+    while (v.startsWith('&')) {
+      const m = /^&[^\s]*\s*/.exec(v)!;
+      v = v.slice(m[0].length);
+      at += m[0].length;
+    }
+    const c = v[0];
+    if (c !== '{' && c !== '[' && v !== '') recordValue(path, at);
+    if (c === '{' || c === '[') {
+      const end = flowValue(at, path);
+      const nl = text.indexOf('\n', end);
+      return nl === -1 ? text.length : nl + 1;
+    }
+    if (c === '"' || c === "'") {
+      const end = endOfQuoted(at);
+      const nl = text.indexOf('\n', end);
+      return nl === -1 ? text.length : nl + 1;
+    }
+    if (BLOCK_SCALAR.test(v)) return 'blockScalar';
+    return -1;
+  };
+
+  try {
+    let start = 0;
+    // Whether the entry on top of the stack has its value still to come (the top of the document has).
+    let pending = true;
+    while (start < text.length) {
+      let nl = text.indexOf('\n', start);
+      if (nl === -1) nl = text.length;
+      const l = text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl);
+      const lineStart = start;
+      start = nl + 1;
+      let indent = l.length - l.trimStart().length;
+      let t = l.slice(indent).trimEnd();
+      if (t === '' || t.startsWith('#')) continue;
+      const dash = isDash(t);
+      // A list item may sit at its parent key's indentation (`ports:` then `- 80`): it belongs to the key.
+      while (stack.length) {
+        const top = stack[stack.length - 1];
+        if (top.indent > indent || (top.indent === indent && (!dash || top.item))) stack.pop();
+        else break;
+      }
+      let ownerIndent = indent;
+      // `- - 80`: an item that is itself a list, on one line.
+      let item = dash;
+      while (item) {
+        const parent = stack[stack.length - 1];
+        const index = parent ? parent.items++ : 0;
+        const rest = t.slice(1).trimStart();
+        const col = indent + (t.length - rest.length);
+        stack.push({ indent, segment: `[${index}]`, item: true, items: 0 });
+        record(pathOf(), lineStart + col + (/^&\S*\s+/.exec(rest)?.[0].length ?? 0));
+        ownerIndent = indent;
+        indent = col;
+        t = rest;
+        item = isDash(t);
+      }
+      if (t === '' || t.startsWith('#')) {
+        pending = true;
+        continue;
+      }
+      const m = KEY.exec(t);
+      let valueOffset = lineStart + indent;
+      let value = t;
+      let path = pathOf();
+      if (m) {
+        const key = m[1] !== undefined ? keyText(lineStart + indent, lineStart + indent + m[1].length + 2) : m[2] !== undefined ? m[2].replace(/''/g, "'") : m[3].trimEnd();
+        stack.push({ indent, segment: key, item: false, items: 0 });
+        path = pathOf();
+        record(path, lineStart + indent);
+        ownerIndent = indent;
+        const after = t.slice(m[0].length);
+        value = after.trimStart();
+        valueOffset = lineStart + indent + m[0].length + (after.length - value.length);
+      } else if (!dash && !pending) {
+        continue;
+      }
+      // A key whose value is on the next lines (`ports:` then `{ http: 80 }`, or a whole document in flow style).
+      pending = value === '' || value.startsWith('#');
+      if (pending) continue;
+      const next = valueAt(valueOffset, value, path);
+      if (next === 'blockScalar') {
+        // The scalar's lines are the ones indented deeper than its key (or blank).
+        while (start < text.length) {
+          let e = text.indexOf('\n', start);
+          if (e === -1) e = text.length;
+          const line = text.slice(start, e);
+          const trimmed = line.trimStart();
+          if (trimmed !== '' && trimmed !== '\r' && line.length - trimmed.length <= ownerIndent) break;
+          start = e + 1;
+        }
+      } else if (next !== -1) {
+        start = next;
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof Unfollowed)) throw e;
+  }
+
+  // Offsets become lines and columns only when asked, from the line starts (one pass, built once).
+  let lineStarts: number[] | undefined;
+  const position = (offset: number): KeyPosition => {
+    if (!lineStarts) {
+      lineStarts = [0];
+      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+    }
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: offset - lineStarts[lo] + 1 };
+  };
+  return {
+    key(path) {
+      const offset = offsets.get(path);
+      return offset === undefined ? undefined : position(offset);
+    },
+    value(path) {
+      const offset = values.get(path);
+      return offset === undefined ? undefined : position(offset);
+    },
+  };
+}

@@ -1,0 +1,174 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import fc from 'fast-check';
+import { LineCounter, isAlias, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
+import { dump } from 'js-yaml';
+import { keyLocator } from '../lib/file/key-positions';
+import { fastLoad } from '../lib/file/registry-file';
+import { RegistryStyle, realisticRegistry, registryText, registryWithFindings } from '../bench/generate';
+import { ROOT } from './support/project';
+
+/**
+ * A finding's `file:line:column` comes from one pass over the text (lib/file/key-positions.ts),
+ * not from a second parse. It must put every key and list item where the position-keeping parser
+ * (`yaml`) puts it, in every style users write: block, flow over one line or several, JSON,
+ * anchors, quoted keys, comments, block scalars.
+ */
+
+type Pos = { line: number; col: number };
+/**
+ * Every key path of the text and where `yaml` puts it (the key of a map entry, the item of a
+ * list), and where each scalar or alias value stands.
+ */
+function parserPositions(text: string): { keys: Map<string, Pos>; values: Map<string, Pos> } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
+  const out = new Map<string, Pos>();
+  const values = new Map<string, Pos>();
+  const putValue = (where: string, node: unknown) => {
+    if ((isScalar(node) || isAlias(node)) && node.range && node.range[1] > node.range[0] && !values.has(where)) values.set(where, lines.linePos(node.range[0]));
+  };
+  const pathOf = (trail: readonly unknown[], last: unknown): string => {
+    let p = '';
+    const chain = [...trail, last];
+    for (let i = 0; i < chain.length - 1; i++) {
+      const node = chain[i];
+      const child = chain[i + 1];
+      if (isPair(node) && child !== node.key) p += `${p ? '.' : ''}${String((node.key as { value?: unknown }).value)}`;
+      if (isSeq(node)) p += `[${node.items.indexOf(child as never)}]`;
+    }
+    return p;
+  };
+  const put = (where: string, offset: number | undefined) => {
+    if (offset !== undefined && !out.has(where)) out.set(where, lines.linePos(offset));
+  };
+  visit(doc, {
+    Pair(_k, pair, trail) {
+      if (!isScalar(pair.key) || !pair.key.range) return;
+      const parent = pathOf(trail, pair);
+      const where = `${parent}${parent ? '.' : ''}${String(pair.key.value)}`;
+      put(where, pair.key.range[0]);
+      putValue(where, pair.value);
+    },
+    Seq(_k, seq, trail) {
+      const parent = pathOf(trail, seq);
+      seq.items.forEach((item, i) => {
+        put(`${parent}[${i}]`, (item as { range?: [number] }).range?.[0]);
+        putValue(`${parent}[${i}]`, item);
+      });
+    },
+  });
+  return { keys: out, values };
+}
+
+/**
+ * Compares the locator with the parser on every path the parser has, keys and scalar values;
+ * returns how many it found.
+ */
+function agree(text: string, label: string): { found: number; total: number } {
+  const expected = parserPositions(text);
+  const locate = keyLocator(text);
+  let found = 0;
+  for (const [where, pos] of expected.keys) {
+    const hit = locate.key(where);
+    if (!hit) continue; // not followed: the parser is asked instead
+    expect({ label, where, ...hit }).toEqual({ label, where, ...pos });
+    found++;
+  }
+  for (const [where, pos] of expected.values) {
+    const hit = locate.value(where);
+    if (!hit) continue;
+    expect({ label, where, value: true, ...hit }).toEqual({ label, where, value: true, ...pos });
+    found++;
+  }
+  // A value the pass records is one the parser has (not a map or a list read as a scalar).
+  for (const where of expected.keys.keys()) {
+    if (locate.value(where) && !expected.values.has(where)) expect({ label, where, value: 'recorded' }).toEqual({ label, where, value: 'none in the parser' });
+  }
+  return { found, total: expected.keys.size + expected.values.size };
+}
+
+test('every style the bench writes is located whole, key for key where the parser puts it', () => {
+  for (const style of ['block', 'flow', 'mixed'] as RegistryStyle[]) {
+    for (const findings of [0, 3]) {
+      const text = registryText(registryWithFindings(60, findings), style);
+      expect(fastLoad(text)).toBeDefined();
+      const { found, total } = agree(text, style);
+      expect(total).toBeGreaterThan(1000);
+      expect(found).toBe(total);
+    }
+  }
+});
+
+test('JSON registries, pretty and on one line, are located whole', () => {
+  const spec = realisticRegistry(40);
+  for (const text of [JSON.stringify(spec, null, 2), JSON.stringify(spec), JSON.stringify(spec, null, '\t')]) {
+    const { found, total } = agree(text, 'json');
+    expect(total).toBeGreaterThan(500);
+    expect(found).toBe(total);
+  }
+});
+
+test('the example, the seeds\' registries and the corpus: every position found is the parser\'s, and most are found', () => {
+  const bad = path.join(ROOT, 'test', 'fixtures', 'bad');
+  const files = [
+    path.join(ROOT, 'examples', 'aura', 'ports.yaml'),
+    ...fs.readdirSync(bad).filter(f => /\.(ya?ml|json)$/.test(f) && f !== 'expectations.json').map(f => path.join(bad, f)),
+  ];
+  let found = 0;
+  let total = 0;
+  for (const file of files) {
+    const text = fs.readFileSync(file, 'utf8');
+    if (fastLoad(text) === undefined) continue;
+    const r = agree(text, path.relative(ROOT, file));
+    found += r.found;
+    total += r.total;
+  }
+  expect(total).toBeGreaterThan(1000);
+  expect(found / total).toBeGreaterThan(0.98);
+});
+
+test('hand-written shapes: comments, block scalars, quoted keys, values on the next line, anchors, CRLF', () => {
+  const texts = [
+    'a: # note\n  b: 1\n  c: |\n    x: not a key\n    - nor an item\n  d: 2\n',
+    'a:\n  { b: 1, c: [ 1, 2,\n    3 ] }\ne: 5\n',
+    '"quoted key": { "x y": 1, \'it\'\'s\': 2 }\nlist:\n- 1\n- [ a, b ]\n- { k: v }\n-   &anchor { k: w }\n- *anchor\n',
+    'a: >-\n  folded\n  text: here\nb:\n  - c: 1\n    d: [x]\n  - - 1\n    - 2\n',
+    'a: "multi\n  line: not a key"\nb: 1\n',
+    'a: 1\r\nb:\r\n  c: { d: 2 }\r\n',
+    '{ "name": "x",\n  "services": { "api": { "ports": { "http": { "port": 80 } } } } }\n',
+    'k: { a: 1, # a comment\n  b: 2 }\n',
+    'k: [ { a: 1 }, { b: [ 2, { c: 3 } ] } ]\n',
+  ];
+  for (const text of texts) {
+    expect(fastLoad(text)).toBeDefined();
+    const { found, total } = agree(text, JSON.stringify(text));
+    expect({ text, found }).toEqual({ text, found: total });
+  }
+});
+
+test('random registry-like documents in random styles: every position found is the parser\'s', () => {
+  const key = fc.oneof(
+    fc.constantFrom('name', 'port', 'http', 'a.b', 'app.kubernetes.io/name', 'x-y', 'on', '1', 'with space'),
+    fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/),
+  );
+  const scalar = fc.oneof(fc.integer({ min: 1, max: 65535 }), fc.boolean(), fc.constant(null), fc.stringMatching(/^[a-z][a-z0-9 .:/-]{0,12}$/),
+    fc.constantFrom('a # not a comment', "it's", 'say "hi"', 'x: y', '[not a list]', '{not a map}', '- dash', '#hash', ''));
+  const { value } = fc.letrec(tie => ({
+    value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, tie('map'), tie('list')),
+    map: fc.dictionary(key, tie('value'), { maxKeys: 4 }),
+    list: fc.array(tie('value'), { maxLength: 4 }),
+  }));
+  let found = 0;
+  let total = 0;
+  fc.assert(fc.property(fc.dictionary(key, value, { minKeys: 1, maxKeys: 5 }), fc.integer({ min: 0, max: 4 }), fc.boolean(), (doc, flowLevel, json) => {
+    const text = json ? JSON.stringify(doc, null, flowLevel || undefined) : dump(doc, { flowLevel: flowLevel === 0 ? -1 : flowLevel, lineWidth: -1 });
+    if (fastLoad(text) === undefined) return;
+    const r = agree(text, text);
+    found += r.found;
+    total += r.total;
+  }), { numRuns: 1500 });
+  // Not vacuous: nearly every position is found by the pass itself.
+  expect(total).toBeGreaterThan(5000);
+  expect(found / total).toBeGreaterThan(0.95);
+});
