@@ -75,3 +75,36 @@ test('in a registry file, "0-19" counts from the band\'s first port, and PORTS.m
   expect(md).toContain('| 8100-8119 | api | category, offsets 0-19 of production\'s band |');
   expect(md).toContain('| 9199 | debug | category, offsets 99-99 of development\'s band |');
 });
+
+describe('a fix for overlapping ranges is written where the registry writes them, and applying it clears the overlap', () => {
+  /** Applies `set categories.<name>.<key>: <JSON>` to a copy of the registry. */
+  const apply = (spec: typeof layout, fix: string): typeof layout => {
+    const m = /set categories\.([\w-]+)\.(offsets|ranges): (\[[^()]*?\]\])/.exec(fix);
+    if (!m) throw new Error(`no set in: ${fix}`);
+    const copy = JSON.parse(JSON.stringify(spec)) as typeof layout;
+    (copy.categories as Record<string, Record<string, unknown>>)[m[1]][m[2]] = JSON.parse(m[3]);
+    return copy;
+  };
+  const cases: Array<[string, typeof layout]> = [
+    ['two offsets categories', { ...layout, categories: { ...layout.categories, web: { offsets: [[15, 39]] } } }],
+    ['an offsets category and a category with ranges and offsets', { ...layout, categories: { ...layout.categories, web: { offsets: [[30, 39]], ranges: [[8110, 8115]] } as never } }],
+  ];
+  test.each(cases)('%s', (_label, spec) => {
+    const before = checkRegistry(spec).findings.filter(f => f.rule === 'range-overlap');
+    expect(before.length).toBeGreaterThan(0);
+    for (const f of before) {
+      const options = f.fix!.replace(/^make the ranges disjoint: /, '').split(', or ');
+      const sets = options.filter(o => /set categories\./.test(o));
+      expect(sets.length).toBeGreaterThan(0);
+      for (const option of sets) {
+        // The key the fix sets is the one the category is written with: offsets stay offsets.
+        const [, name, key] = /set categories\.([\w-]+)\.(offsets|ranges)/.exec(option)!;
+        const own = (spec.categories as Record<string, { offsets?: unknown; ranges?: unknown }>)[name];
+        expect(own[key as 'offsets' | 'ranges']).toBeDefined();
+        const after = checkRegistry(apply(spec, option)).findings;
+        expect({ option, left: after.filter(x => x.rule === 'range-overlap').map(x => x.message) }).toEqual({ option, left: [] });
+        expect(after.length).toBeLessThan(before.length);
+      }
+    }
+  });
+});

@@ -10,6 +10,8 @@ interface DeclaredRange {
   readonly scope?: string;
   readonly label: string;
   readonly path: string;
+  /** For a category range counted from a band: which offset, from which environment's band. */
+  readonly origin?: { readonly offset: number; readonly environment: string };
 }
 
 function isValid(r: Range): boolean {
@@ -69,7 +71,7 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[], pl
       const origin = rangeOrigin(c, i);
       const offset = origin && c.offsets![origin.offset];
       declared.push(origin && offset
-        ? { range, kind: 'category', owner: name, label: `range ${formatRange(range)} of category ${name} (offsets ${offset[0]}-${offset[1]} of ${origin.environment}'s band)`, path: `categories.${name}.offsets[${origin.offset}]` }
+        ? { range, kind: 'category', owner: name, origin, label: `range ${formatRange(range)} of category ${name} (offsets ${offset[0]}-${offset[1]} of ${origin.environment}'s band)`, path: `categories.${name}.offsets[${origin.offset}]` }
         : { range, kind: 'category', owner: name, label: `range ${formatRange(range)} of category ${name}`, path: `categories.${name}.ranges[${i}]` });
     });
     out.push(...offsetProblems(registry, name, c.offsets ?? [], envs));
@@ -161,9 +163,21 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[], pl
     const parts = subtractRanges([d.range], [hole]);
     if (!parts.length || parts.some(r => clashesElsewhere(r, d, other)) || placedIn(d, [Math.max(hole[0], d.range[0]), Math.min(hole[1], d.range[1])])) return undefined;
     if (d.kind === 'band') return parts.length === 1 ? `set ${d.path}: ${rangeText(parts[0])}` : undefined;
-    // A category's whole list, the range replaced by what is left of it (a split is two ranges).
-    const list = categories[d.owner].ranges ?? [];
+    const spec = categories[d.owner];
     const index = Number(/\[(\d+)\]$/.exec(d.path)![1]);
+    if (d.origin) {
+      // A range counted from a band is fixed where it is written: the offsets, which every band shares.
+      const start = envs.find(e => e.name === d.origin!.environment)?.band?.[0];
+      if (start === undefined) return undefined;
+      const lost: Range = [Math.max(hole[0], d.range[0]) - start, Math.min(hole[1], d.range[1]) - start];
+      if (envs.some(e => e.band && placedIn(d, [e.band[0] + lost[0], e.band[0] + lost[1]]))) return undefined;
+      const offsets = spec.offsets ?? [];
+      const kept = [...offsets.slice(0, index), ...parts.map(r => [r[0] - start, r[1] - start] as Range), ...offsets.slice(index + 1)];
+      return `set categories.${d.owner}.offsets: [${kept.map(rangeText).join(', ')}]`;
+    }
+    // A category's whole list as the registry writes it (not the ranges its offsets give), the
+    // range replaced by what is left of it (a split is two ranges).
+    const list = (spec.ranges ?? []).filter((_, i) => rangeOrigin(spec, i) === undefined);
     const ranges = [...list.slice(0, index), ...parts, ...list.slice(index + 1)];
     return `set categories.${d.owner}.ranges: [${ranges.map(rangeText).join(', ')}]`;
   };
