@@ -1,6 +1,7 @@
 import { Port, checkRegistry } from '../lib';
 import { portsMarkdown } from '../lib/emit/ports-md';
 import { parseRegistryText } from '../lib/file/registry-file';
+import { resolve } from '../lib/check/pipeline';
 
 /**
  * A port given by its place in a category (`slot`): "the last port of the range is the debug port",
@@ -101,4 +102,32 @@ test('in a registry file: the slot is placed, its error points at the value of t
   expect(bad.locate(f[0].where.path)).toBe('ports.yaml:13:22');
   const schema = require('../schema/ports.schema.json');
   expect(JSON.stringify(schema.properties.services.additionalProperties)).toContain('"slot"');
+});
+
+test('a slot port that must move is given another slot, not a number: the fix applied as written leaves no finding', () => {
+  const cases: Array<Record<string, unknown>> = [
+    // Taken by a fixed port of another service, in one environment.
+    { other: { category: 'api', ports: { http: { port: { production: 8119, development: 9110 } } } }, orders: { category: 'api', ports: { debug: { slot: 'last' } } } },
+    // On a port the registry avoids, counted over two ranges (of one environment: the ranges hold ports, not offsets).
+    { orders: { category: 'tools', environments: ['production'], ports: { debug: { slot: 5 } } } },
+  ];
+  const check = (services: Record<string, unknown>, withAvoid: boolean) => checkRegistry({
+    ...base, categories: { ...base.categories, tools: { ranges: [[8170, 8174], [8180, 8184]] } }, ...(withAvoid ? { avoid: { ports: [8180] } } : {}), services,
+  } as never);
+  cases.forEach((services, i) => {
+    const before = check(services, i === 1).findings;
+    expect(before.length).toBeGreaterThan(0);
+    for (const f of before) {
+      const m = /give orders\.debug another slot: the next free port in [\d, -]+ is (\d+), slot: (-?\d+)$/.exec(f.fix ?? '');
+      expect({ rule: f.rule, fix: f.fix, slotted: !!m }).toEqual({ rule: f.rule, fix: f.fix, slotted: true });
+      const orders = services.orders as { ports: { debug: { slot: unknown } } };
+      const after = check({ ...services, orders: { ...orders, ports: { debug: { slot: Number(m![2]) } } } }, i === 1);
+      expect(after.findings).toEqual([]);
+      expect(after.allocations.find(a => a.service === 'orders' && a.environment === f.where.environment)!.port).toBe(Number(m![1]));
+    }
+  });
+  // A registry written in TypeScript is told the slot in the construct API's syntax.
+  const code = resolve({ spec: { ...base, services: cases[0] }, syntax: 'code' }).findings.find(f => f.rule === 'collision')!;
+  expect(code.fix).toBe('give orders.debug another slot: the next free port in 8100-8119 is 8100, Port.slot(0)');
+  expect(Port.slot(0)).toEqual({ slot: 0 });
 });

@@ -28,6 +28,11 @@ export interface Relocation {
   readonly from?: number;
   /** `move it into`, `pick a port in` … */
   readonly verb: string;
+  /**
+   * Set for a port given by its place in a category (`slot:`): the fix gives it another slot, not
+   * a number. `index` is the slot of a free port (undefined outside the counted ranges).
+   */
+  readonly slot?: { readonly label: string; readonly index: (port: number) => number | undefined };
   /** Wraps the sentence, e.g. to offer another fix first. @default the sentence itself */
   readonly wrap?: (sentence: string, rule: string, syntax: 'code' | 'data') => string;
 }
@@ -75,9 +80,12 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces, synt
       p => FIX_KEEPS_CLEAR[p] === undefined || isVendorDefault(plan.use.kind, p));
     if (free !== undefined) space.allocate(free, SUGGESTED_OWNER);
     const where = plan.ranges.map(formatRange).join(', ');
-    const sentence = free === undefined
-      ? `${plan.verb} ${where} (no free port is left there: widen the range)`
-      : `${plan.verb} ${where}: the next free port is ${free}`;
+    const slot = free !== undefined && plan.slot ? plan.slot.index(free) : undefined;
+    const sentence = slot !== undefined
+      ? `give ${plan.slot!.label} another slot: the next free port in ${where} is ${free}, ${syntax === 'code' ? `Port.slot(${slot})` : `slot: ${slot}`}`
+      : free === undefined
+        ? `${plan.verb} ${where} (no free port is left there: widen the range)`
+        : `${plan.verb} ${where}: the next free port is ${free}`;
     return { ...f, fix: plan.wrap ? plan.wrap(sentence, f.rule, syntax) : sentence };
   });
 }

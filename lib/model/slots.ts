@@ -9,9 +9,31 @@ import type { CategorySpec, PortSpec, Range, RegistrySpec, ServiceSpec } from '.
 /** The slot a port was given by, kept for the documents once the port is a number (see {@link slotOf}). */
 const SLOTS = new WeakMap<object, PortSpec['slot']>();
 
+/** The ranges a resolved slot port was counted over, per environment (see {@link slotIndexOf}). */
+const COUNTED = new WeakMap<object, ReadonlyMap<string, readonly Range[]>>();
+
 /** The slot a resolved port came from (`'last'`, `0`, `-2`), or undefined when it was not given by one. */
 export function slotOf(port: object): PortSpec['slot'] | undefined {
   return SLOTS.get(port);
+}
+
+/**
+ * The slot (from 0) that `port` is in the ranges a slot port of environment `env` is counted over:
+ * what a fix gives the port instead of a number. Undefined for a port not given by a slot, or a
+ * port outside those ranges.
+ */
+export function slotIndexOf(resolved: object, env: string, port: number): number | undefined {
+  const ranges = COUNTED.get(resolved)?.get(env);
+  if (!ranges) return undefined;
+  let index = 0;
+  let end = -1;
+  for (const [a, b] of ranges) {
+    const from = Math.max(a, end + 1);
+    if (port >= from && port <= b) return index + port - from;
+    if (b >= from) index += b - from + 1;
+    end = Math.max(end, b);
+  }
+  return undefined;
 }
 
 /** The category's ranges in one environment, as written: declared ranges, and offsets in that environment's band. */
@@ -85,9 +107,11 @@ export function withCategorySlots(spec: RegistrySpec, envs: readonly Environment
       const category = ownEntry(spec.categories ?? {}, categoryName);
       if (!category) continue; // unknown-category says so
       const port: Record<string, number> = {};
+      const counted = new Map<string, readonly Range[]>();
       let placed = true;
       for (const env of presentIn(svc, envs)) {
         const ranges = rangesIn(category, env);
+        counted.set(env.name, ranges);
         const at = portAt(ranges, slot);
         if (at.port !== undefined) {
           port[env.name] = at.port;
@@ -104,6 +128,7 @@ export function withCategorySlots(spec: RegistrySpec, envs: readonly Environment
       const resolved: PortSpec = { ...p, port };
       delete (resolved as { slot?: unknown }).slot;
       SLOTS.set(resolved, slot);
+      COUNTED.set(resolved, counted);
       (ports ??= { ...svc.ports })[portName] = resolved;
     }
     if (ports) (changed ??= { ...services })[name] = { ...svc, ports };

@@ -4,6 +4,7 @@ import type { PortDecl } from '../allocation/request';
 import { Environment, formatRange } from '../model/normalize';
 import type { Range } from '../model/schema';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
+import { slotIndexOf, slotOf } from '../model/slots';
 
 /** Where a request's port may move when it is wrong (see lib/allocation/fixes.ts). */
 export function relocationOf(decl: PortDecl, env: Environment, ranges: readonly Range[], verb: string, from?: number,
@@ -20,8 +21,11 @@ export function relocationOf(decl: PortDecl, env: Environment, ranges: readonly 
   // A service port of a category that has no range inside the band belongs nowhere until one of them changes.
   const blocked = ranges.length === 0 && decl.of === 'service' && env.band && decl.category !== undefined
     ? `move a range of category ${decl.category} inside ${formatRange(env.band)} or widen the band of ${env.name}, then move the port there` : undefined;
+  // A port given by its place in its category moves by taking another place, not a number.
+  const slot = decl.of === 'service' && slotOf(decl.spec) !== undefined
+    ? { label: `${decl.service}.${decl.portName}`, index: (port: number) => slotIndexOf(decl.spec, env.name, port) } : undefined;
   return {
-    scope: env.scope, protocol: decl.protocol, ranges: ranges.length ? ranges : [[decl.privileged ? 1 : SYSTEM_PORT_LIMIT, 65535]],
+    scope: env.scope, protocol: decl.protocol, ...(slot ? { slot } : {}), ranges: ranges.length ? ranges : [[decl.privileged ? 1 : SYSTEM_PORT_LIMIT, 65535]],
     use: { kind: decl.kind, privileged: decl.privileged }, verb, ...(from !== undefined ? { from } : {}), ...(wrap ? { wrap } : {}),
     ...(blocked !== undefined ? { blocked } : {}),
   };
