@@ -1,5 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { formatFinding } from '../lib/model/format';
+import { githubAnnotations } from '../lib/cli/format-output';
 import { checkRegistry } from '../lib';
 import { parseRegistryText } from '../lib/file/registry-file';
 
@@ -61,6 +63,13 @@ test('a known conflict with a planned fix is reported with its fix, counted, and
   expect(r.findings.map(f => [f.rule, f.waived, f.planned, f.fix])).toEqual([['collision',
     'known conflict, fix planned by team-b by 2026-03-01: b moves with the next release', { owner: 'team-b', by: '2026-03-01' },
     "move b.http in dev to a free port in 8100-8199: the next free port is 8112"]]);
+  // The text report shows the planned fix under the waiver (a plain waiver shows none).
+  expect(formatFinding(r.findings[0]).split('\n').slice(-2)).toEqual([
+    '  waived: known conflict, fix planned by team-b by 2026-03-01: b moves with the next release',
+    '  fix: move b.http in dev to a free port in 8100-8199: the next free port is 8112',
+  ]);
+  expect(formatFinding({ ...r.findings[0], planned: undefined })).not.toContain('fix:');
+  expect(githubAnnotations([{ rule: 'collision', severity: 'error', message: 'm', waived: r.findings[0].waived, planned: r.findings[0].planned, fix: r.findings[0].fix }])).toContain('%0Afix: move b.http');
   expect(checkRegistry({ name: 'doc', waivers: [{ rule: 'collision', reason: 'x', planned: { owner: 'o', by: 'March' } }] }).findings.map(f => f.rule)).toEqual(['schema']);
 });
 

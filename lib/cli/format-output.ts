@@ -52,6 +52,8 @@ export interface Reported {
   readonly column?: number;
   /** Why a waiver lets it pass. */
   readonly waived?: string;
+  /** A known conflict whose fix is planned (the waiver's `planned`): its fix is still shown. */
+  readonly planned?: { readonly owner: string; readonly by: string };
 }
 
 /** `ports.yaml:12:7` as file, line and column (a file name may hold colons itself). */
@@ -160,7 +162,7 @@ export function githubAnnotations(findings: readonly Reported[]): string {
       `title=${commandProperty(`cdk8s-ports ${f.rule}`)}`,
     ];
     // Text from files reaches a log viewer: control characters are shown as escapes (line breaks between the parts stay).
-    const text = [printable(f.message), ...(f.waived ? [`waived: ${printable(f.waived)}`] : f.fix ? [`fix: ${printable(f.fix)}`] : [])].join('\n');
+    const text = [printable(f.message), ...(f.waived ? [`waived: ${printable(f.waived)}`] : []), ...(f.fix && (!f.waived || f.planned) ? [`fix: ${printable(f.fix)}`] : [])].join('\n');
     return `::${command} ${props.join(',')}::${commandData(text)}\n`;
   }).join('');
 }

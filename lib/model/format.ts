@@ -17,7 +17,8 @@ export function formatFinding(f: Finding): string {
   const head = `${f.waived ? 'waived' : f.severity} [${f.rule}]${who ? ` ${who}` : ''}${w.file ? ` (${w.file})` : ''}`;
   const lines = [head, `  ${f.message}`];
   if (f.waived) lines.push(`  waived: ${f.waived}`);
-  else if (f.fix) lines.push(`  fix: ${f.fix}`);
+  // A planned waiver keeps its fix: it is the fix that is planned.
+  if (f.fix && (!f.waived || f.planned)) lines.push(`  fix: ${f.fix}`);
   return lines.map(printable).join('\n');
 }
 
