@@ -172,3 +172,28 @@ test('random registry-like documents in random styles: every position found is t
   expect(total).toBeGreaterThan(5000);
   expect(found / total).toBeGreaterThan(0.95);
 });
+
+test('hostile shapes: the position found is the parser\'s, or none is (the parser answers then)', () => {
+  const texts = [
+    // List items whose content starts on the next line, top-level lists, empty items with blanks after the dash.
+    '-\n  name: web\n', '- # web\n  name: web\n', '- &x\n  b: 1\n', '- &x # c\n  b: 1\n', '- [1]\n- 5\n', '- a:\n    b: 1\n- a: 2\n',
+    '- - - x\n    - y\n  - z\n- w\n', 'a:\n  -   \n', 'a:\n  - \n  - x\n',
+    // Keys the pass does not read: it must not file their children under the parent.
+    'a#b:\n  c: 1\nc: 2\n', 'http://x:\n  c: 1\nc: 2\n', 'a:b:\n  c: 1\nc: 2\n', 'a:\n  http://x: 1\n', 'a:\n  b#c: 1\n', 'a:\n  &x b: 1\n',
+    'a:\n  ? b\n  : 1\n', 'a: &x k\nb:\n  *x : 1\n', '- ? x\n', '- &x a: 1\n',
+    // Anchors before a comment, a map inside a flow list, a byte order mark, no-break spaces, a carriage return alone.
+    'a: &x # c\n  b: 1\n', 'a: [ "b": 1 ]\n', '\ufeffa:\n b: 1\nb: 2\n', 'a:\u00a0x: 1\na: 2\n', 'z:\n  \u00a0a: 1\n  a: 2\n', 'a: 1\rb: 2\n',
+  ];
+  for (const text of texts) {
+    if (fastLoad(text) === undefined) continue;
+    agree(text, JSON.stringify(text));
+  }
+  // Where the content of an item is on the next line, so is the item; every top-level item has its own index.
+  expect(keyLocator('-\n  name: web\n').key('[0]')).toEqual({ line: 2, col: 3 });
+  expect(keyLocator('- a: 1\n- b: 2\n- 3\n').key('[2]')).toEqual({ line: 3, col: 3 });
+  expect(keyLocator('- a: 1\n- b: 2\n- 3\n').value('[2]')).toEqual({ line: 3, col: 3 });
+  // Nesting deeper than a registry's is given up without a stack overflow, in linear time.
+  for (const deep of ['- '.repeat(8000) + 'x', '['.repeat(8000) + 'x' + ']'.repeat(8000), '{a: '.repeat(4000) + 'x' + '}'.repeat(4000)]) {
+    expect(() => keyLocator(deep)).not.toThrow();
+  }
+});

@@ -16,6 +16,9 @@ export interface KeyPosition {
   readonly col: number;
 }
 
+/** Nesting deeper than this is not followed (the fast path's reader refuses deeper nesting long before). */
+const MAX_DEPTH = 200;
+
 /** Thrown inside the scan where the text leaves what it follows. */
 class Unfollowed extends Error {}
 
@@ -103,11 +106,16 @@ export function keyLocator(text: string): KeyLocator {
     return i;
   };
   /** The offset after the flow value at `i` (after blanks), its keys and items recorded under `path`. */
+  let depth = 0;
   const flowValue = (i: number, path: string): number => {
     i = skipAnchor(skipSpace(i));
     const c = text[i];
-    if (c === '{') return flowMap(i + 1, path);
-    if (c === '[') return flowSeq(i + 1, path);
+    if (c === '{' || c === '[') {
+      if (++depth > MAX_DEPTH) throw new Unfollowed();
+      const end = c === '{' ? flowMap(i + 1, path) : flowSeq(i + 1, path);
+      depth--;
+      return end;
+    }
     if (c === '?' && SPACE(text[i + 1])) throw new Unfollowed();
     const end = c === '"' || c === "'" ? endOfQuoted(i) : endOfPlain(i);
     if (end > i) recordValue(path, i);
@@ -139,7 +147,11 @@ export function keyLocator(text: string): KeyLocator {
       if (text[i] === ']') return i + 1;
       record(`${path}[${n}]`, skipAnchor(i));
       i = skipSpace(flowValue(i, `${path}[${n}]`));
-      if (text[i] === ':') throw new Unfollowed(); // `[ a: 1 ]`: a map inside a flow list
+      if (text[i] === ':') {
+        // `[ a: 1 ]`: a map inside a flow list, whose first key was read as the item's value.
+        values.delete(`${path}[${n}]`);
+        throw new Unfollowed();
+      }
       if (text[i] === ',') i++;
       else if (text[i] !== ']') throw new Unfollowed();
     }
@@ -155,26 +167,49 @@ export function keyLocator(text: string): KeyLocator {
     return out;
   };
   // Greedy runs up to the first `:` or `#`, the trailing blanks cut afterwards: a lazy run followed
-  // by `\s*` would try every split of a long run of blanks (quadratic in the line's length).
-  const KEY = /^(?:"((?:[^"\\]|\\.)*)"\s*|'((?:[^']|'')*)'\s*|([^\s"'#:{}[\],&*!|>%@`?-][^:#]*|[-?][^\s:#][^:#]*)):(?:\s|$)/;
+  // by blanks would try every split of a long run of blanks (quadratic in the line's length).
+  // Blanks are spaces and tabs only: YAML reads a no-break space as content.
+  const KEY = /^(?:"((?:[^"\\]|\\.)*)"[ \t]*|'((?:[^']|'')*)'[ \t]*|([^ \t"'#:{}[\],&*!|>%@`?-][^:#]*|[-?][^ \t:#][^:#]*)):(?:[ \t]|$)/;
   const BLOCK_SCALAR = /^[|>][-+0-9]*[ \t]*(?:#.*)?$/;
+  const ANCHOR = /^&[^ \t]*(?:[ \t]+|$)/;
   const isDash = (x: string) => x === '-' || x.startsWith('- ') || x.startsWith('-\t');
+  const blanksFrom = (x: string, i: number) => {
+    while (x[i] === ' ' || x[i] === '\t') i++;
+    return i;
+  };
+  const trimBlanksEnd = (x: string) => {
+    let e = x.length;
+    while (e > 0 && (x[e - 1] === ' ' || x[e - 1] === '\t')) e--;
+    return e === x.length ? x : x.slice(0, e);
+  };
+  const spacesOf = (x: string) => {
+    let i = 0;
+    while (x.charCodeAt(i) === 32) i++;
+    return i;
+  };
+  /** Nothing but a comment, or nothing at all: the value is on the next lines. */
+  const empty = (x: string) => x === '' || x.startsWith('#');
+  /** A plain line that holds a key the pattern does not read (`a#b: 1`, `http://x: 1`, `&k a: 1`, `*k : 1`, `? k`): not followed. */
+  const unreadKey = (x: string): boolean => {
+    if (x === '?' || x.startsWith('? ') || x.startsWith('?\t')) return true;
+    const bare = x.slice(ANCHOR.exec(x)?.[0].length ?? 0);
+    const c = bare[0];
+    if (c === '"' || c === "'" || c === '{' || c === '[' || c === '|' || c === '>' || c === undefined) return false;
+    const comment = bare.search(/[ \t]#/);
+    return /:(?:[ \t]|$)/.test(comment === -1 ? bare : bare.slice(0, comment));
+  };
 
   /**
-   * After a key or a dash, at `offset` in the text (the line's value): a flow collection or a
-   * multi-line quoted scalar is read to its end. Returns the offset where the next line to read
-   * starts, or -1 when the value ends on this line; `blockScalar` when the value is `|` or `>`.
+   * After a key or a dash, at `offset` in the text (the line's value, its anchor included): a flow
+   * collection or a multi-line quoted scalar is read to its end. Returns the offset where the next
+   * line to read starts, or -1 when the value ends on this line; `blockScalar` when the value is `|` or `>`.
    */
   const valueAt = (offset: number, rest: string, path: string): number | 'blockScalar' => {
-    let v = rest;
-    let at = offset;
-    while (v.startsWith('&')) {
-      const m = /^&[^\s]*\s*/.exec(v)!;
-      v = v.slice(m[0].length);
-      at += m[0].length;
-    }
+    const anchor = ANCHOR.exec(rest)?.[0].length ?? 0;
+    const v = rest.slice(anchor);
+    const at = offset + anchor;
     const c = v[0];
-    if (c !== '{' && c !== '[' && v !== '') recordValue(path, at);
+    if (c !== '{' && c !== '[') recordValue(path, at);
     if (c === '{' || c === '[') {
       const end = flowValue(at, path);
       const nl = text.indexOf('\n', end);
@@ -190,18 +225,31 @@ export function keyLocator(text: string): KeyLocator {
   };
 
   try {
-    let start = 0;
+    // A byte order mark is no part of the first line's indentation.
+    let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
     // Whether the entry on top of the stack has its value still to come (the top of the document has).
     let pending = true;
+    // A list item whose content starts on a later line (`-` alone, `- # note`, `- &anchor`): it stands where that content does.
+    let awaiting: { readonly path: string; readonly indent: number } | undefined;
+    let rootItems = 0;
     while (start < text.length) {
       let nl = text.indexOf('\n', start);
       if (nl === -1) nl = text.length;
       const l = text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl);
       const lineStart = start;
       start = nl + 1;
-      let indent = l.length - l.trimStart().length;
-      let t = l.slice(indent).trimEnd();
+      if (l.includes('\r')) throw new Unfollowed(); // a carriage return alone: line breaks the pass does not count
+      let indent = spacesOf(l);
+      let t = trimBlanksEnd(l.slice(indent));
       if (t === '' || t.startsWith('#')) continue;
+      if (t[0] === '\t') {
+        if (empty(t.slice(blanksFrom(t, 0)))) continue;
+        throw new Unfollowed(); // indentation by tabs (the fast path refuses it too)
+      }
+      if (awaiting) {
+        if (indent > awaiting.indent) record(awaiting.path, lineStart + indent);
+        awaiting = undefined;
+      }
       const dash = isDash(t);
       // A list item may sit at its parent key's indentation (`ports:` then `- 80`): it belongs to the key.
       while (stack.length) {
@@ -214,17 +262,21 @@ export function keyLocator(text: string): KeyLocator {
       let item = dash;
       while (item) {
         const parent = stack[stack.length - 1];
-        const index = parent ? parent.items++ : 0;
-        const rest = t.slice(1).trimStart();
-        const col = indent + (t.length - rest.length);
+        const index = parent ? parent.items++ : rootItems++;
+        const restAt = blanksFrom(t, 1);
+        const rest = t.slice(restAt);
+        const col = indent + restAt;
+        if (stack.length >= MAX_DEPTH) throw new Unfollowed();
         stack.push({ indent, segment: `[${index}]`, item: true, items: 0 });
-        record(pathOf(), lineStart + col + (/^&\S*\s+/.exec(rest)?.[0].length ?? 0));
+        const anchor = ANCHOR.exec(rest)?.[0].length ?? 0;
+        if (empty(rest.slice(anchor))) awaiting = { path: pathOf(), indent };
+        else record(pathOf(), lineStart + col + anchor);
         ownerIndent = indent;
         indent = col;
         t = rest;
         item = isDash(t);
       }
-      if (t === '' || t.startsWith('#')) {
+      if (empty(t)) {
         pending = true;
         continue;
       }
@@ -233,19 +285,22 @@ export function keyLocator(text: string): KeyLocator {
       let value = t;
       let path = pathOf();
       if (m) {
-        const key = m[1] !== undefined ? keyText(lineStart + indent, lineStart + indent + m[1].length + 2) : m[2] !== undefined ? m[2].replace(/''/g, "'") : m[3].trimEnd();
+        const key = m[1] !== undefined ? keyText(lineStart + indent, lineStart + indent + m[1].length + 2) : m[2] !== undefined ? m[2].replace(/''/g, "'") : trimBlanksEnd(m[3]);
+        if (stack.length >= MAX_DEPTH) throw new Unfollowed();
         stack.push({ indent, segment: key, item: false, items: 0 });
         path = pathOf();
         record(path, lineStart + indent);
         ownerIndent = indent;
-        const after = t.slice(m[0].length);
-        value = after.trimStart();
-        valueOffset = lineStart + indent + m[0].length + (after.length - value.length);
+        const valueAtCol = blanksFrom(t, m[0].length);
+        value = t.slice(valueAtCol);
+        valueOffset = lineStart + indent + valueAtCol;
+      } else if (unreadKey(t)) {
+        throw new Unfollowed();
       } else if (!dash && !pending) {
         continue;
       }
-      // A key whose value is on the next lines (`ports:` then `{ http: 80 }`, or a whole document in flow style).
-      pending = value === '' || value.startsWith('#');
+      // A key whose value is on the next lines (`ports:` then `{ http: 80 }`, `a: &anchor` then its map, a whole document in flow style).
+      pending = empty(value.slice(ANCHOR.exec(value)?.[0].length ?? 0));
       if (pending) continue;
       const next = valueAt(valueOffset, value, path);
       if (next === 'blockScalar') {
@@ -254,8 +309,9 @@ export function keyLocator(text: string): KeyLocator {
           let e = text.indexOf('\n', start);
           if (e === -1) e = text.length;
           const line = text.slice(start, e);
-          const trimmed = line.trimStart();
-          if (trimmed !== '' && trimmed !== '\r' && line.length - trimmed.length <= ownerIndent) break;
+          const spaces = spacesOf(line);
+          const blank = spaces === line.length || (spaces === line.length - 1 && line.charCodeAt(spaces) === 13);
+          if (!blank && spaces <= ownerIndent) break;
           start = e + 1;
         }
       } else if (next !== -1) {
