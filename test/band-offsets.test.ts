@@ -108,3 +108,38 @@ describe('a fix for overlapping ranges is written where the registry writes them
     }
   });
 });
+
+test('a port given by an offset that must move is told another offset, free in every band it runs in; every fix applied as written leaves no finding', () => {
+  const spec = {
+    name: 'offcol', kubernetes: false,
+    environments: { production: { range: [8100, 8199] as [number, number] }, development: { range: [9100, 9199] as [number, number] } },
+    categories: { api: { offsets: [[0, 19]] as Array<[number, number]> } },
+    services: {
+      users: { category: 'api', ports: { http: { offset: 1 } } },
+      orders: { category: 'api', ports: { http: { offset: 1 } } },
+      pay: { category: 'api', ports: { http: { offset: 30 } } },
+      // Offset 2 is free in production only: the fix must not offer it.
+      blocker: { category: 'api', environments: ['development'], ports: { http: { port: 9102 } } },
+      mail: { ports: { smtp: { offset: 100 } } },
+    } as Record<string, { category?: string; environments?: string[]; ports: Record<string, Record<string, unknown>> }>,
+  };
+  const before = checkRegistry(spec).findings;
+  expect(before.length).toBeGreaterThan(0);
+  const told = new Map<string, number>();
+  for (const f of before) {
+    const m = /give (\w+)\.(\w+) another offset from the band: the next one free in every environment it runs in is offset: (\d+) \(port (\d+) in production, port (\d+) in development\)$/.exec(f.fix ?? '');
+    expect({ rule: f.rule, fix: f.fix, offset: !!m }).toEqual({ rule: f.rule, fix: f.fix, offset: true });
+    const key = `${m![1]}.${m![2]}`;
+    // One offset per port, whichever environment's finding tells it.
+    expect(told.get(key) ?? Number(m![3])).toBe(Number(m![3]));
+    told.set(key, Number(m![3]));
+    expect([Number(m![4]) - 8100, Number(m![5]) - 9100]).toEqual([Number(m![3]), Number(m![3])]);
+  }
+  expect(told.get('orders.http')).not.toBe(2);
+  const fixed = JSON.parse(JSON.stringify(spec)) as typeof spec;
+  for (const [key, offset] of told) {
+    const [service, port] = key.split('.');
+    fixed.services[service].ports[port] = { offset };
+  }
+  expect(checkRegistry(fixed).findings).toEqual([]);
+});

@@ -296,7 +296,7 @@ test('outside-category says where the port lies instead, and offers that categor
   expect(found('outside-category', s => { s.externals.db.ports.main.port = 7000; })).toEqual([[
     'db.main (external) is on 7000, outside category infra (5400-5499)', 'move it into 5400-5499: the next free port is 5400']]);
   expect(found('avoided-port', s => { s.avoid = { ports: [{ port: 8110, reason: 'legacy' }] }; })).toEqual([[
-    'api.http (production) is on 8110, an avoided port (legacy)', 'pick a port in 8100-8199: the next free port is 8111']]);
+    'api.http (production) is on 8110, an avoided port (legacy)', 'give api.http another offset from the band: the next one free in every environment it runs in is offset: 11 (port 8111 in production, port 9111 in development)']]);
   expect(found('invalid-range', s => { s.environments.production.nodePortRange = [32767, 30000]; })).toEqual([[
     'NodePort range 32767-30000 of environment production is not a valid range', 'use [first, last] with 1 <= first <= last <= 65535']]);
 });
@@ -320,7 +320,7 @@ test('placement findings with several ranges, avoided ranges, bad target ports, 
   // An avoided range is an avoided port, not a reserved category.
   const avoided = (s: any) => { s.avoid = { ranges: [{ range: [8105, 8115], reason: 'legacy' }] }; };
   expect(found('avoided-port', avoided)).toEqual([['api.http (production) is on 8110, inside an avoided range 8105-8115 (legacy)',
-    'pick a port in 8100-8199: the next free port is 8116', 'services.api.ports.http', 8110]]);
+    'give api.http another offset from the band: the next one free in every environment it runs in is offset: 16 (port 8116 in production, port 9116 in development)', 'services.api.ports.http', 8110]]);
   expect(found('reserved-range', avoided)).toEqual([]);
   expect(found('port-range', s => { s.services.worker.ports.metrics.targetPort = 70000; })).toEqual([
     ['targetPort 70000 of worker.metrics (production) is not a port: ports are integers in 1-65535', 'use a port inside 8100-8199: the next free port is 8100', 'services.worker.ports.metrics.targetPort', 70000],
@@ -333,7 +333,7 @@ test('placement findings with several ranges, avoided ranges, bad target ports, 
     s.categories.web = { ranges: [[8100, 8199]], fallbackRanges: [[8190, 8194], [8196, 8199]] };
     s.services.api = { ...s.services.api, category: 'web', environments: ['production'], ports: { http: { offset: 91, fallback: 8150 } } };
   })).toEqual([
-    ['api.http (production) is on 8191, inside 8190-8194, which category web keeps for fallbacks', 'move it into 8100-8199: the next free port is 8195', 'services.api.ports.http', 8191],
+    ['api.http (production) is on 8191, inside 8190-8194, which category web keeps for fallbacks', 'give api.http another offset from the band: the next one free in every environment it runs in is offset: 95 (port 8195 in production)', 'services.api.ports.http', 8191],
     ['the fallback 8150 of api.http (production) is outside the fallback ranges of category web (8190-8194, 8196-8199)', 'give it a fallback in 8190-8194, 8196-8199',
       'services.api.ports.http.fallback', 8150],
   ]);
@@ -348,7 +348,7 @@ test('placement and connection findings, field by field: reserved ranges, system
   expect(found('reserved-range', s => { s.categories.old = { ranges: [[8105, 8115]], reserved: true, description: 'the old gateway' }; })).toEqual([[
     'api.http (production) is on 8110, inside reserved category old 8105-8115 (the old gateway)',
     { registry: 'acme', service: 'api', environment: 'production', portName: 'http', port: 8110, path: 'services.api.ports.http', category: 'old' },
-    'pick a port in 8100-8199: the next free port is 8116; or, if 8110 is meant to stay api\'s, keep it out of the reserved range: set categories.old.ranges: [[8105, 8109], [8111, 8115]]']]);
+    'give api.http another offset from the band: the next one free in every environment it runs in is offset: 16 (port 8116 in production, port 9116 in development); or, if 8110 is meant to stay api\'s, keep it out of the reserved range: set categories.old.ranges: [[8105, 8109], [8111, 8115]]']]);
   // The split applies as written and leaves no reserved-range finding.
   expect(found('reserved-range', s => { s.categories.old = { ranges: [[8105, 8109], [8111, 8115]], reserved: true, description: 'the old gateway' }; })).toEqual([]);
   // A port declared in the reserved category itself: the category is what to change (no port inside it is offered).

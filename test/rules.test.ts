@@ -108,7 +108,8 @@ const cases: Record<string, Case> = {
     rule: 'collision', bad: s => { s.services.worker.ports.metrics.offset = 10; },
     where: { service: 'worker', environment: 'production', port: 8110, other: 'api.http (production)' },
     good: s => { s.services.worker.ports.metrics.offset = 11; },
-    fix: /next free port is 8111/,
+    // A port given by an offset is told the offset, which is the good variant.
+    fix: /another offset from the band: the next one free in every environment it runs in is offset: 11 \(port 8111 in production, port 9111 in development\)$/,
   },
   'avoided port': {
     rule: 'avoided-port', bad: s => { s.avoid = { ports: [{ port: 8110, reason: 'legacy proxy' }] }; },

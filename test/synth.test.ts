@@ -284,7 +284,8 @@ services:
       expect(run.status).not.toBe(0);
       expect(run.stderr).toMatch(/\[collision\] lumiere \/ production \/ passeur\.http \/ port 8765/);
       expect(run.stderr).toMatch(/already taken by courier\.ws \(production\)/);
-      expect(run.stderr).toMatch(/next free port is 8766/);
+      // The port is given by an offset (Port.offset(765)): the fix is the offset, in the construct API's syntax, for every band.
+      expect(run.stderr).toMatch(/give passeur\.http another offset from the band: the next one free in every environment it runs in is Port\.offset\(766\) \(port 8766 in production, port 9766 in development, port 7766 in test\)/);
       expect(run.stderr).toMatch(/nothing was written/);
       expect(run.stderr).not.toMatch(/\n\s+at .*\.(ts|js):\d+/); // no stack trace
       expect(treeHashes(path.join(dir, 'manifests'))).toEqual(before);

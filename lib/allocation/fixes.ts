@@ -6,8 +6,8 @@
  * a port that is taken, avoided, reserved or a de-facto default.
  */
 import type { Finding } from '../model/finding';
-import { formatRange } from '../model/normalize';
-import type { Range } from '../model/schema';
+import { Environment, formatRange, presentIn } from '../model/normalize';
+import type { ExternalSpec, Range, ServiceSpec } from '../model/schema';
 import { isVendorDefault } from '../model/vendor-defaults';
 import { FIX_KEEPS_CLEAR } from '../model/well-known';
 import type { PortSpaces, PortUse } from './port-space';
@@ -33,6 +33,11 @@ export interface Relocation {
    * a number. `index` is the slot of a free port (undefined outside the counted ranges).
    */
   readonly slot?: { readonly label: string; readonly index: (port: number) => number | undefined };
+  /**
+   * Set for a port given by an offset from its environment's band (`offset: 1`): the fix gives it
+   * another offset, one free in the band of every environment the service runs in, not a number.
+   */
+  readonly offset?: { readonly label: string; readonly entry: ServiceSpec | ExternalSpec; readonly env: string };
   /** Wraps the sentence, e.g. to offer another fix first. @default the sentence itself */
   readonly wrap?: (sentence: string, rule: string, syntax: 'code' | 'data') => string;
 }
@@ -68,7 +73,9 @@ export const SUGGESTED_OWNER = -2;
  * Writes the fix of every finding that carries a relocation plan, in report order, each against
  * the port space as the earlier fixes left it. Findings without a plan are returned as they are.
  */
-export function planFixes(findings: readonly Finding[], spaces: PortSpaces, syntax: 'code' | 'data' = 'data'): Finding[] {
+export function planFixes(findings: readonly Finding[], spaces: PortSpaces, syntax: 'code' | 'data' = 'data', envs: readonly Environment[] = []): Finding[] {
+  // The offset each offset port is told to take: its findings in other environments tell the same one.
+  const offsets = new Map<string, number | undefined>();
   return findings.map(f => {
     const plan = plans.get(f);
     // A waived finding needs no fix, and must not take a free port another fix could offer (a planned one keeps its fix).
@@ -76,8 +83,34 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces, synt
     if (plan.blocked !== undefined) return { ...f, fix: plan.wrap ? plan.wrap(plan.blocked, f.rule, syntax) : plan.blocked };
     const space = spaces.of(plan.scope, plan.protocol);
     // A fix never proposes a de-facto default (the port rules skip them) nor a port kept clear (X11's 6000), unless it is the server's own.
-    const free = space.findNext(plan.ranges, spaces.rules, plan.use, plan.from ?? 0,
-      p => FIX_KEEPS_CLEAR[p] === undefined || isVendorDefault(plan.use.kind, p));
+    const keeps = (p: number) => FIX_KEEPS_CLEAR[p] === undefined || isVendorDefault(plan.use.kind, p);
+    const own = plan.offset ? envs.find(e => e.name === plan.offset!.env) : undefined;
+    if (plan.offset && own?.band) {
+      const { label } = plan.offset;
+      const start = own.band[0];
+      const others = presentIn(plan.offset.entry, envs).filter(e => e !== own && e.band);
+      // The same offset in another band: free there too, allowed there, and inside that band.
+      const freeElsewhere = (offset: number) => others.every(o => {
+        const q = o.band![0] + offset;
+        return q <= o.band![1] && !(o.scope === plan.scope && q === start + offset) &&
+          !spaces.of(o.scope, plan.protocol).has(q) && spaces.rules.skip(q, plan.use) === q && keeps(q);
+      });
+      if (!offsets.has(label)) {
+        const free = space.findNext(plan.ranges, spaces.rules, plan.use, plan.from ?? 0, p => keeps(p) && freeElsewhere(p - start));
+        offsets.set(label, free === undefined ? undefined : free - start);
+        if (free !== undefined) {
+          space.allocate(free, SUGGESTED_OWNER);
+          for (const o of others) spaces.of(o.scope, plan.protocol).allocate(o.band![0] + free - start, SUGGESTED_OWNER);
+        }
+      }
+      const offset = offsets.get(label);
+      const where = plan.ranges.map(formatRange).join(', ');
+      const sentence = offset === undefined
+        ? `give ${label} another offset from the band: none is free in ${where} and in the band of every environment it runs in (widen the bands, or give it a port per environment)`
+        : `give ${label} another offset from the band: the next one free in every environment it runs in is ${syntax === 'code' ? `Port.offset(${offset})` : `offset: ${offset}`} (${envs.filter(e => e === own || others.includes(e)).map(e => `port ${e.band![0] + offset} in ${e.name}`).join(', ')})`;
+      return { ...f, fix: plan.wrap ? plan.wrap(sentence, f.rule, syntax) : sentence };
+    }
+    const free = space.findNext(plan.ranges, spaces.rules, plan.use, plan.from ?? 0, keeps);
     if (free !== undefined) space.allocate(free, SUGGESTED_OWNER);
     const where = plan.ranges.map(formatRange).join(', ');
     const slot = free !== undefined && plan.slot ? plan.slot.index(free) : undefined;

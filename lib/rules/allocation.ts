@@ -140,7 +140,7 @@ function collision(spec: RegistrySpec, c: Allocated): Finding {
       `choose another fallback for ${r.decl.service}.${r.decl.portName} in ${r.env.name} in ${kept.map(formatRange).join(', ')}, one no other port of scope ${r.env.scope} uses`);
   }
   return report(message, where, undefined, relocationOf(r.decl, r.env, [[r.decl.privileged ? 1 : SYSTEM_PORT_LIMIT, 65535]],
-    `choose another fallback for ${r.decl.service}.${r.decl.portName} in ${r.env.name}, a free port in`, c.port));
+    `choose another fallback for ${r.decl.service}.${r.decl.portName} in ${r.env.name}, a free port in`, c.port, undefined, false));
 }
 
 /** A lock entry no automatic port uses: it is dropped. */

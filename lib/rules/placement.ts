@@ -88,8 +88,8 @@ const pinnedNote = (p: Placement) => (p.allocation.source === 'auto' && p.decl.o
   ? ` (pinned in the lock file as ${p.env.name}/${p.decl.service}/${p.decl.portName}; delete that entry to reallocate)` : '');
 
 /** The fix of a port in the wrong place: the next free port where it belongs. */
-const moveInto = (f: Finding, p: Placement, verb: string, from?: number, wrap?: (s: string, rule: string, syntax: 'code' | 'data') => string) =>
-  relocate(f, relocationOf(p.decl, p.env, p.ranges, verb, from, wrap));
+const moveInto = (f: Finding, p: Placement, verb: string, from?: number, wrap?: (s: string, rule: string, syntax: 'code' | 'data') => string, movesPort = true) =>
+  relocate(f, relocationOf(p.decl, p.env, p.ranges, verb, from, wrap, movesPort));
 
 export const outsideBand = placementRule('outside-band', (p, ctx, report) => {
   const band = p.env.band;
@@ -225,13 +225,13 @@ export const placedPortRange = alsoMet(placementRule('port-range', (p, _ctx, rep
   for (const [field, value] of [['nodePort', a.nodePort], ['targetPort', a.targetPort !== a.port ? a.targetPort : undefined]] as const) {
     if (value === undefined || validPort(value)) continue;
     moveInto(report(`${field} ${value} of ${label(p)} is not a port: ports are integers in 1-65535`, { port: value, path: `${p.decl.path}.${field}` }),
-      p, 'use a port inside', nearest(value));
+      p, 'use a port inside', nearest(value), undefined, false);
   }
 }), (o, registry) => {
   if (o.kind !== 'not-in-range') return undefined;
   const r = o.request;
   return relocate(finding('port-range', `${o.field} ${o.value} of ${labelOf(r)} is not a port: ports are integers in 1-65535`,
-    whereOf(registry, r, o.value, { path: `${r.decl.path}.${o.field}` })), relocationOf(r.decl, r.env, r.ranges, 'use a port inside', nearest(o.value)));
+    whereOf(registry, r, o.value, { path: `${r.decl.path}.${o.field}` })), relocationOf(r.decl, r.env, r.ranges, 'use a port inside', nearest(o.value), undefined, o.field === 'port'));
 });
 
 /** A category's fallback ranges hold its ports' fallbacks and no primary port. */
