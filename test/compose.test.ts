@@ -300,8 +300,14 @@ describe('compose drift, finding by finding', () => {
       rule: 'compose-drift', severity: 'error',
       message: 'dc.yml: service legacy publishes 8010/TCP, which the registry gives api.http (production)',
       where: { registry: 'shop', service: 'legacy', port: 8010, other: 'api.http', file: 'dc.yml:3:13', environment: 'production' },
-      fix: 'publish a port the registry allocates to legacy, or declare legacy in the registry',
+      fix: 'declare services.legacy: { ports: { http: { offset: 1, targetPort: 80, hostIp: "127.0.0.1" }, tcp-80: { offset: 2, targetPort: 80 } } } ' +
+        'and publish "127.0.0.1:8001:80" instead of "127.0.0.1:8010:80", "8002:80" instead of "7000:80" for legacy in dc.yml',
     }]);
+    // Applied as written: no drift left.
+    const applied = checkRegistry({ ...resolved.spec, services: { ...resolved.spec.services,
+      legacy: { ports: { http: { offset: 1, targetPort: 80, hostIp: '127.0.0.1' }, 'tcp-80': { offset: 2, targetPort: 80 } } } } });
+    expect(applied.findings.map(f => f.rule)).toEqual(resolved.findings.map(f => f.rule));
+    expect(checkComposeText(applied, 'services:\n  legacy:\n    ports: ["127.0.0.1:8001:80", "8002:80"]\n', 'dc.yml')).toEqual([]);
   });
 
   test('a service publishing its own port is clean even where another environment gives that number to another service', () => {

@@ -89,7 +89,7 @@ test('compose-drift: a compose file that publishes an internal port is drift; ex
   const r = lab({ pg: { offset: 10, targetPort: 5432, internal: true } });
   const published = checkComposeText(r, 'services:\n  db:\n    ports: ["8110:5432"]\n', 'dc.yml', 'production');
   expect(published.map(f => [f.rule, f.message, f.fix])).toEqual([
-    ['compose-drift', 'dc.yml: service db publishes 8110/TCP, but the registry keeps db.pg internal (not published) in production', 'list it under expose: ["5432"] instead of ports:, or publish it in the registry (internal)'],
+    ['compose-drift', 'dc.yml: service db publishes 8110/TCP, but the registry keeps db.pg internal (not published) in production', 'list it under expose: ["5432"] instead of ports:, or remove internal: true from services.db.ports.pg'],
   ]);
   expect(checkComposeText(r, 'services:\n  db:\n    expose: ["5432"]\n', 'dc.yml', 'production')).toEqual([]);
 });

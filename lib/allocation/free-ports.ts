@@ -15,6 +15,8 @@ export interface FreePortQuery {
   readonly protocol?: Protocol;
   /** Ports to keep clear besides the allocations, e.g. every entry of the lock file on disk. @default none */
   readonly reserved?: readonly number[];
+  /** Ranges to search instead of the band and category (an environment without a band). @default the band and category */
+  readonly within?: readonly Range[];
   /** Extra test, e.g. "not listening on this machine right now". @default none */
   readonly isBusy?: (port: number) => boolean;
 }
@@ -43,7 +45,9 @@ export function freePorts(resolved: ResolvedRegistry, query: FreePortQuery): Fre
     throw new Error(`unknown category "${query.category}"; the registry has ${Object.keys(categories).join(', ') || 'none'}`);
   }
   let ranges: Range[];
-  if (env.band && category) {
+  if (query.within) {
+    ranges = [...query.within];
+  } else if (env.band && category) {
     ranges = ownRanges(categories, query.category!).map(r => [Math.max(r[0], env.band![0]), Math.min(r[1], env.band![1])] as Range).filter(r => r[0] <= r[1]);
   } else if (env.band) {
     ranges = [env.band];

@@ -11,6 +11,8 @@
  * (reading compose files is a callback they pass in).
  */
 import { allocate } from '../allocation/allocate';
+import type { core } from 'zod';
+import { schemaFix } from '../model/schema-fix';
 import { planFixes, withFields, withMessage } from '../allocation/fixes';
 import { Finding, UNWAIVABLE_RULES, Where, blocking, finding } from '../model/finding';
 import { Environment, environmentsOf, indexSpec, ownEntry, presentIn, withBandOffsets } from '../model/normalize';
@@ -122,7 +124,7 @@ function firstStage(input: RegistryInput): Stage {
     if (!parsed.success) {
       const name = (input.spec as { name?: unknown })?.name;
       const registry = typeof name === 'string' ? name : undefined;
-      return failed(input.spec, [...before, ...parsed.error.issues.map(issue => schemaFinding(registry, issue.path, issue.message))]);
+      return failed(input.spec, [...before, ...parsed.error.issues.map(issue => schemaFinding(registry, issue, input.spec))]);
     }
     spec = parsed.data;
   }
@@ -215,13 +217,15 @@ function applyWaivers(spec: RegistrySpec, findings: readonly Finding[]): Finding
   return out;
 }
 
-function schemaFinding(registry: string | undefined, path: PropertyKey[], message: string): Finding {
+function schemaFinding(registry: string | undefined, issue: core.$ZodIssue, data: unknown): Finding {
+  const { path, message } = issue;
   const keyPath = path.map(String).join('.');
+  const got = path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], data);
   const where: Where = { ...(registry ? { registry } : {}), path: keyPath };
   const [section, name] = path.map(String);
   if ((section === 'services' || section === 'externals') && name) Object.assign(where, { service: name });
   if (section === 'environments' && name) Object.assign(where, { environment: name });
-  return finding('schema', `${keyPath || 'registry'}: ${message}`, where, 'fix the value at that key path (see the README for the model)');
+  return finding('schema', `${keyPath || 'registry'}: ${message}`, where, schemaFix(issue, keyPath, got));
 }
 
 function frozenLockFindings(registry: string, before: Lock, after: Lock): Finding[] {

@@ -1,8 +1,70 @@
-import { isInternalIn } from '../model/normalize';
+import { isInternalIn, ownEntry } from '../model/normalize';
 import { yamlLib } from '../file/yaml-lib';
-import type { ResolvedRegistry } from '../model/resolved';
-import { parsePortEntry } from './ports';
+import type { Allocation, ResolvedRegistry } from '../model/resolved';
+import { PortMapping, parsePortEntry, portName } from './ports';
 import { Finding, finding } from '../model/finding';
+import { freePorts } from '../allocation/free-ports';
+import { dns1035Problem, suggestLabel } from '../rules/names';
+
+/** How to publish a port the registry keeps internal: remove `internal: true`, or the environments from its list. */
+function unpublish(internal: boolean | readonly string[] | undefined, at: string, environments: readonly string[]): string {
+  if (!Array.isArray(internal)) return `remove internal: true from ${at}`;
+  const rest = internal.filter(e => !environments.includes(e));
+  return rest.length ? `set ${at}.internal to [${rest.join(', ')}]` : `remove internal from ${at}`;
+}
+
+/**
+ * The fix for a service the registry does not declare whose published port is another's: the
+ * entry to add (its published ports, those taken or outside the band moved to free ones) and
+ * what to publish instead in the compose file. Undefined when no free port is found.
+ */
+function declareFix(resolved: ResolvedRegistry, composeName: string, mappings: readonly PortMapping[], allocations: readonly Allocation[],
+  environment: string, file: string): string | undefined {
+  const env = resolved.environments.find(e => e.name === environment);
+  if (!env) return undefined;
+  // Offsets where every environment has a band (one layout for all), else port numbers.
+  const banded = resolved.environments.every(e => e.band);
+  const chosen = new Set<string>();
+  const names = new Set<string>();
+  const ports: string[] = [];
+  const moves: string[] = [];
+  for (const m of mappings) {
+    if (m.published === undefined || m.published === 0) continue;
+    const protocol = m.protocol.toUpperCase() as Allocation['protocol'];
+    let port = m.published;
+    const clash = allocations.some(a => a.port === port && a.protocol === protocol) || chosen.has(`${port}/${protocol}`);
+    const outside = !!env.band && (port < env.band[0] || port > env.band[1]);
+    if (clash || outside) {
+      let free: readonly number[];
+      try {
+        // Without a band: the next free port above the one published.
+        const within = env.band ? undefined : [[Math.max(m.published, 1024), 65535] as [number, number]];
+        free = freePorts(resolved, { environment, protocol, count: chosen.size + 1, ...(within ? { within } : {}) }).ports;
+      } catch {
+        return undefined;
+      }
+      const next = free.find(p => !chosen.has(`${p}/${protocol}`));
+      if (next === undefined) return undefined;
+      const host = m.hostIp ? `${m.hostIp.includes(':') ? `[${m.hostIp}]` : m.hostIp}:` : '';
+      const suffix = protocol === 'TCP' ? '' : `/${m.protocol}`;
+      moves.push(`"${host}${next}:${m.target}${suffix}" instead of "${host}${m.published}:${m.target}${suffix}"`);
+      port = next;
+    }
+    chosen.add(`${port}/${protocol}`);
+    const key = portName(m, undefined, undefined, names);
+    names.add(key);
+    const fields = [banded ? `offset: ${port - env.band![0]}` : `port: ${port}`,
+      ...(m.target !== port ? [`targetPort: ${m.target}`] : []), ...(protocol !== 'TCP' ? [`protocol: ${protocol}`] : []), ...(m.hostIp ? [`hostIp: ${JSON.stringify(m.hostIp)}`] : []),
+      ...(!banded && port < 1024 ? ['privileged: true'] : [])];
+    ports.push(`${key}: { ${fields.join(', ')} }`);
+  }
+  if (!ports.length) return undefined;
+  // A compose name that is no Kubernetes Service name is declared under a DNS label, keeping its compose name.
+  const name = dns1035Problem(composeName) ? suggestLabel(composeName, 63) : composeName;
+  const keep = name !== composeName ? `composeName: ${composeName}, ` : '';
+  return `declare services.${name}: { ${keep}ports: { ${ports.join(', ')} } }` +
+    (moves.length ? ` and publish ${moves.join(', ')} for ${composeName} in ${file}` : '');
+}
 
 /**
  * Compares an existing docker-compose file with the registry: a service the registry knows
@@ -44,6 +106,14 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
     const ports = yamlLib().isMap(svc) ? svc.get('ports', true) : undefined;
     if (!yamlLib().isSeq(ports)) continue;
     const own = allocations.filter(a => a.service === name);
+    const declared = !!(ownEntry(resolved.spec.services ?? {}, name) ?? ownEntry(resolved.spec.externals ?? {}, name));
+    const everyMapping: PortMapping[] = [];
+    for (const item of ports.items) {
+      try {
+        everyMapping.push(...parsePortEntry((item as { toJSON(): unknown }).toJSON()));
+      } catch { /* reported below */ }
+    }
+    let declareText: string | undefined;
     for (const item of ports.items) {
       const where = at((item as { range?: [number] }).range?.[0]);
       let mappings;
@@ -73,14 +143,17 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
           const a = matching[0];
           out.push(finding('compose-drift', `${file}: service ${composeName} publishes ${m.published}/${protocol}, but the registry keeps ${name}.${a.portName} internal (not published) in ${[...new Set(matching.map(x => x.environment))].join(', ')}`,
             { registry, service: name, portName: a.portName, port: m.published, file: where, ...(environment ? { environment } : {}) },
-            `list it under expose: ["${a.targetPort}"] instead of ports:, or publish it in the registry (internal)`));
+            `list it under expose: ["${a.targetPort}"] instead of ports:, or ${unpublish(resolved.spec.services?.[name]?.ports?.[a.portName]?.internal, `services.${name}.ports.${a.portName}`, matching.map(x => x.environment))}`));
           continue;
         }
         // Here the registry gives this service no port at all (or it published its own): whose is the port?
         if (taken) {
+          const fix = declared ? `publish a port the registry allocates to ${name}, or change the registry and synthesize again`
+            : (declareText ??= declareFix(resolved, composeName, everyMapping, allocations, environment ?? taken.environment, file) ?? '') ||
+              `publish a port the registry allocates to no one, or declare ${name} in the registry`;
           out.push(finding('compose-drift', `${file}: service ${composeName} publishes ${m.published}/${protocol}, which the registry gives ${taken.service}.${taken.portName} (${taken.environment})`,
             { registry, service: name, port: m.published, other: `${taken.service}.${taken.portName}`, file: where, environment: taken.environment },
-            `publish a port the registry allocates to ${name}, or declare ${name} in the registry`));
+            fix));
         }
       }
     }

@@ -1,9 +1,9 @@
 import { Document, parseDocument } from 'yaml';
-import { PortMapping, parsePortEntry } from './ports';
+import { PortMapping, parsePortEntry, portName } from './ports';
 import type { PortSpec, RegistrySpec, ServiceSpec } from '../model/schema';
 import { vendorDefault } from '../model/vendor-defaults';
 import { ianaService } from '../model/well-known';
-import { portNameProblem } from '../rules/names';
+import { dns1035Problem, suggestLabel } from '../rules/names';
 import { withComposeDefaults } from '../rules/values';
 
 /** Image names that tell what a service is, so it may keep its standard port. */
@@ -19,34 +19,6 @@ function kindOf(raw: string | undefined): string | undefined {
   const image = withComposeDefaults(raw);
   // Else the image's own name (`gitea/gitea:1.21` -> gitea, `registry:2` -> docker-registry), if the vendor table knows it.
   return KINDS.find(([re]) => re.test(image))?.[1] ?? vendorDefault(image.replace(/[@:][^/]*$/, '').split('/').pop())?.kind;
-}
-
-/** The name a server of this kind gives its main port. */
-const KIND_PORT: Record<string, string> = {
-  postgres: 'postgres', redis: 'redis', mysql: 'mysql', mongodb: 'mongodb', rabbitmq: 'amqp', kafka: 'kafka',
-  memcached: 'memcached', elasticsearch: 'http', grafana: 'http', minio: 'http',
-};
-/** Container ports that web servers and dev servers listen on. */
-const WEB_PORTS = new Set([80, 3000, 4000, 4200, 5000, 5173, 8000, 8080, 8081, 8888, 9000]);
-const TLS_PORTS = new Set([443, 8443]);
-
-/**
- * A port's name: the one the compose file gives, else what the service is (its kind's port name,
- * `http`/`https` for a web port), else protocol and number (`tcp-7000`). IANA's registered names
- * (`www-http`, `remoteware-cl`) say little about the service; they are kept as comments.
- */
-function portName(m: PortMapping, explicit: string | undefined, kind: string | undefined, taken: Set<string>): string {
-  const first = taken.size === 0;
-  const web = m.protocol === 'tcp' && (WEB_PORTS.has(m.target) ? 'http' : TLS_PORTS.has(m.target) ? 'https' : undefined);
-  const candidates = [explicit, first && kind ? KIND_PORT[kind] : undefined, web || undefined, `${m.protocol}-${m.target}`];
-  for (const c of candidates) {
-    if (!c) continue;
-    const name = c.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 15).replace(/-$/, '');
-    if (name && !portNameProblem(name) && !taken.has(name)) return name;
-  }
-  let i = 2;
-  while (taken.has(`p${m.target}-${i}`)) i++;
-  return `p${m.target}-${i}`;
 }
 
 /** The public hostname a reverse proxy's labels give a service: Traefik's first ``Host(`name`)`` rule, or Caddy-docker-proxy's `caddy` label. */
@@ -109,6 +81,18 @@ export function registryFromCompose(text: string, name: string): ImportResult {
   const notes: string[] = [];
   const iana: Record<string, string> = {};
   const services: Record<string, ServiceSpec> = {};
+  // A compose name that is no Kubernetes Service name (home_assistant) gets a DNS label in the
+  // registry, and keeps its own in compose files (composeName): the registry checks clean either way.
+  const registryName = new Map<string, string>();
+  const labels = new Set(Object.keys(data.services).filter(n => !dns1035Problem(n)));
+  for (const n of Object.keys(data.services)) {
+    if (!dns1035Problem(n)) continue;
+    const label = suggestLabel(n, 63);
+    if (labels.has(label)) continue; // taken: left as it is (a Kubernetes registry reports it)
+    labels.add(label);
+    registryName.set(n, label);
+  }
+  const nameOf = (n: string) => registryName.get(n) ?? n;
   const dependedOn = new Set<string>();
   for (const svc of Object.values(data.services)) {
     const deps = svc?.depends_on;
@@ -154,7 +138,7 @@ export function registryFromCompose(text: string, name: string): ImportResult {
         const key = portName(m, explicit, kindOf(typeof svc?.image === 'string' ? svc.image : undefined), taken);
         taken.add(key);
         const registered = ianaService(m.published, m.protocol.toUpperCase() as 'TCP');
-        if (registered && registered.name !== key) iana[`${serviceName}.${key}`] = `${registered.name} (${registered.description})`;
+        if (registered && registered.name !== key) iana[`${nameOf(serviceName)}.${key}`] = `${registered.name} (${registered.description})`;
         ports[key] = {
           port: m.published,
           ...(m.target !== m.published ? { targetPort: m.target } : {}),
@@ -197,7 +181,11 @@ export function registryFromCompose(text: string, name: string): ImportResult {
     const hostname = hostnameOf(svc?.labels);
     // Compose profiles classify services without giving them ports: the registry's groups.
     const profiles = Array.isArray(svc?.profiles) ? [...new Set((svc!.profiles as unknown[]).map(String).filter(p => p.length > 0))] : [];
-    services[serviceName] = {
+    if (registryName.has(serviceName)) {
+      notes.push(`${serviceName}: named ${nameOf(serviceName)} in the registry (Kubernetes Service names are DNS-1035 labels), composeName: ${serviceName} in compose files`);
+    }
+    services[nameOf(serviceName)] = {
+      ...(registryName.has(serviceName) ? { composeName: serviceName } : {}),
       ...(kind ? { kind } : {}),
       ...(hostname ? { hostname } : {}),
       ...(profiles.length ? { groups: profiles } : {}),
@@ -208,7 +196,7 @@ export function registryFromCompose(text: string, name: string): ImportResult {
   }
   // Services of disjoint compose profiles that publish the same port are alternatives: one is up at a time.
   const profilesOf = (n: string): string[] => {
-    const p = (data.services![n] as { profiles?: unknown } | undefined)?.profiles;
+    const p = (data.services![services[n].composeName ?? n] as { profiles?: unknown } | undefined)?.profiles;
     return Array.isArray(p) ? p.map(String) : [];
   };
   const names = Object.keys(services);
@@ -224,17 +212,19 @@ export function registryFromCompose(text: string, name: string): ImportResult {
     }
   }
   for (const [serviceName, svc] of Object.entries(data.services)) {
-    if (!services[serviceName]) continue;
+    const own = services[nameOf(serviceName)];
+    if (!own) continue;
     const deps = svc?.depends_on;
-    const list = Array.isArray(deps) ? deps.map(String) : deps && typeof deps === 'object' ? Object.keys(deps) : [];
+    const list = (Array.isArray(deps) ? deps.map(String) : deps && typeof deps === 'object' ? Object.keys(deps) : []);
+    const imported = (d: string) => Object.prototype.hasOwnProperty.call(services, nameOf(d));
     for (const d of list) {
-      if (Object.prototype.hasOwnProperty.call(services, d)) continue;
+      if (imported(d)) continue;
       notes.push(Object.prototype.hasOwnProperty.call(data.services, d)
         ? `${serviceName} depends on ${d}, which was left out (see above); no connection to it`
         : `${serviceName} depends on "${d}", which the file does not define; no connection to it`);
     }
-    const connections = list.filter(d => Object.prototype.hasOwnProperty.call(services, d)).map(d => ({ to: d, port: Object.keys(services[d].ports)[0] }));
-    if (connections.length) services[serviceName].connectsTo = connections;
+    const connections = list.filter(imported).map(d => ({ to: nameOf(d), port: Object.keys(services[nameOf(d)].ports)[0] }));
+    if (connections.length) own.connectsTo = connections;
   }
   return { spec: { name, environments: { development: {} }, services }, notes, iana };
 }
@@ -243,7 +233,9 @@ export function registryYaml(spec: RegistrySpec, source: string, iana: Readonly<
   const doc = new Document(spec);
   // IANA's names, as information beside the names import chose.
   for (const [key, text] of Object.entries(iana)) {
-    const [service, port] = key.split('.');
+    // (A port name has no dot; a service name may: mqtt.broker.)
+    const service = key.slice(0, key.lastIndexOf('.'));
+    const port = key.slice(key.lastIndexOf('.') + 1);
     const node = doc.getIn(['services', service, 'ports', port], true) as { commentBefore?: string } | undefined;
     if (node) node.commentBefore = ` IANA: ${text}`;
   }

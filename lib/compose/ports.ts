@@ -1,3 +1,5 @@
+import { portNameProblem } from '../rules/names';
+
 /**
  * The `ports` entries of a docker-compose service, short and long syntax, as data.
  * Short syntax: `[HOST_IP:][PUBLISHED[-END]:]TARGET[-END][/PROTOCOL]`, IPv6 host addresses in
@@ -65,4 +67,32 @@ export function parsePortEntry(entry: unknown): PortMapping[] {
     return published.map(p => ({ published: p, target, protocol, ...(hostIp ? { hostIp } : {}) }));
   }
   throw new Error(`${JSON.stringify(entry)} is not a port entry`);
+}
+
+/** The name a server of this kind gives its main port. */
+const KIND_PORT: Record<string, string> = {
+  postgres: 'postgres', redis: 'redis', mysql: 'mysql', mongodb: 'mongodb', rabbitmq: 'amqp', kafka: 'kafka',
+  memcached: 'memcached', elasticsearch: 'http', grafana: 'http', minio: 'http',
+};
+/** Container ports that web servers and dev servers listen on. */
+const WEB_PORTS = new Set([80, 3000, 4000, 4200, 5000, 5173, 8000, 8080, 8081, 8888, 9000]);
+const TLS_PORTS = new Set([443, 8443]);
+
+/**
+ * A port's name: the one the compose file gives, else what the service is (its kind's port name,
+ * `http`/`https` for a web port), else protocol and number (`tcp-7000`). IANA's registered names
+ * (`www-http`, `remoteware-cl`) say little about the service; they are kept as comments.
+ */
+export function portName(m: PortMapping, explicit: string | undefined, kind: string | undefined, taken: Set<string>): string {
+  const first = taken.size === 0;
+  const web = m.protocol === 'tcp' && (WEB_PORTS.has(m.target) ? 'http' : TLS_PORTS.has(m.target) ? 'https' : undefined);
+  const candidates = [explicit, first && kind ? KIND_PORT[kind] : undefined, web || undefined, `${m.protocol}-${m.target}`];
+  for (const c of candidates) {
+    if (!c) continue;
+    const name = c.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 15).replace(/-$/, '');
+    if (name && !portNameProblem(name) && !taken.has(name)) return name;
+  }
+  let i = 2;
+  while (taken.has(`p${m.target}-${i}`)) i++;
+  return `p${m.target}-${i}`;
 }

@@ -5,6 +5,8 @@ import type { RegistrySpec } from '../model/schema';
 const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const IANA_SVC = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+/** A compose service name (and a safe file name): what the outputs other than Kubernetes need. */
+const COMPOSE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** Why `name` is not a DNS-1035 label (a Kubernetes Service name), or undefined when it is. */
 export function dns1035Problem(name: string): string | undefined {
@@ -19,6 +21,18 @@ export function dns1123Problem(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why `name` cannot name a service or an environment in the outputs other than Kubernetes, or
+ * undefined when it can: a compose service name (reached over Docker's DNS, so at most 63
+ * characters), a file name (`docker-compose.<environment>.yml`, `env/<environment>.env`) and a
+ * `.env` variable stem.
+ */
+export function composeNameProblem(name: string): string | undefined {
+  if (name.length > 63) return `is ${name.length} characters long; the limit is 63`;
+  if (!COMPOSE.test(name)) return 'must be letters, digits, ".", "_" and "-", and start with a letter or digit';
+  return undefined;
+}
+
 /** Why `name` is not an IANA service name (a Kubernetes port name), or undefined when it is. */
 export function portNameProblem(name: string): string | undefined {
   if (name.length > 15) return `is ${name.length} characters long; the limit is 15`;
@@ -29,11 +43,28 @@ export function portNameProblem(name: string): string | undefined {
 }
 
 /** A name that satisfies the rule, offered in the fix. */
-function suggestLabel(name: string, max: number): string {
+export function suggestLabel(name: string, max: number): string {
   // Every run of other characters (dashes included) becomes one dash: a dash can only end it singly.
   let s = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^[^a-z]+/, '').replace(/-$/, '');
   s = s.slice(0, max).replace(/-$/, '');
   return s || 'svc';
+}
+
+/** A name that satisfies {@link composeNameProblem}, offered in the fix. */
+function suggestComposeName(name: string, fallback: string): string {
+  const s = name.replace(/[^a-zA-Z0-9_.-]+/g, '-').replace(/^[^a-zA-Z0-9]+/, '').slice(0, 63).replace(/-+$/, '');
+  return s || fallback;
+}
+
+/** The key paths that name service `name` (connections, exclusiveWith, waivers): a rename changes them too. */
+function referencesTo(spec: RegistrySpec, name: string): string[] {
+  const out: string[] = [];
+  for (const [from, svc] of Object.entries(spec.services ?? {})) {
+    (svc.connectsTo ?? []).forEach((c, i) => { if (c.to === name) out.push(`services.${from}.connectsTo[${i}].to`); });
+    (svc.exclusiveWith ?? []).forEach((n, i) => { if (n === name) out.push(`services.${from}.exclusiveWith[${i}]`); });
+  }
+  (spec.waivers ?? []).forEach((w, i) => { if (w.service === name) out.push(`waivers[${i}].service`); });
+  return out;
 }
 
 export function checkNames(spec: RegistrySpec, envs: readonly Environment[], index: SpecIndex = indexSpec(spec), kubernetes = true): Finding[] {
@@ -41,6 +72,15 @@ export function checkNames(spec: RegistrySpec, envs: readonly Environment[], ind
   const registry = spec.name;
 
   for (const env of envs) {
+    if (!kubernetes) {
+      // Without Kubernetes output the namespace is unused; the name is in file names.
+      const problem = composeNameProblem(env.name);
+      if (problem) {
+        out.push(finding('namespace-name', `environment name "${env.name}" ${problem}; it is used in file names (docker-compose.${env.name}.yml, env/${env.name}.env)`,
+          { registry, environment: env.name, path: `environments.${env.name}` }, `rename it to "${suggestComposeName(env.name, 'default')}"`));
+      }
+      continue;
+    }
     const envProblem = dns1123Problem(env.name);
     if (envProblem) {
       out.push(finding('namespace-name', `environment name "${env.name}" ${envProblem}; it is used in namespaces, file names and labels`,
@@ -75,10 +115,22 @@ export function checkNames(spec: RegistrySpec, envs: readonly Environment[], ind
     return undefined;
   };
   const check = (name: string, kind: 'services' | 'externals', ports: Record<string, unknown>) => {
-    const problem = dns1035Problem(name);
+    // With Kubernetes output a name is a Service's (DNS-1035); without, a compose service's and a .env stem.
+    const ownCompose = ((kind === 'services' ? spec.services : spec.externals)?.[name] as { composeName?: string } | undefined)?.composeName;
+    const problem = kubernetes ? dns1035Problem(name)
+      : ownCompose === undefined ? composeNameProblem(name)
+      // (Another compose name: the registry name is left only as the stem of the .env variables.)
+      : /[a-zA-Z0-9]/.test(name) ? undefined : 'has no letter or digit';
     if (problem) {
-      out.push(finding('service-name', `service name "${name}" ${problem} (Kubernetes Service names are DNS-1035 labels)`,
-        { registry, service: name, path: `${kind}.${name}` }, `rename it to "${suggestLabel(name, 63)}"`));
+      const uses = kubernetes ? 'Kubernetes Service names are DNS-1035 labels'
+        : ownCompose ? 'it is the stem of its .env variables' : 'it is its compose service name and the stem of its .env variables';
+      const to = kubernetes ? suggestLabel(name, 63) : suggestComposeName(name, 'svc');
+      // A compose file checked against the registry keeps its name: the registry says so (composeName).
+      const keep = kubernetes && !ownCompose && (spec.composeChecks?.length ?? 0) > 0 && !composeNameProblem(name) ? ` and set composeName: ${name}` : '';
+      const refs = referencesTo(spec, name);
+      const also = refs.length ? `, and change ${refs.length === 1 ? 'the reference' : 'the references'} to it (${refs.join(', ')})` : '';
+      out.push(finding('service-name', `service name "${name}" ${problem} (${uses})`,
+        { registry, service: name, path: `${kind}.${name}` }, `rename it to "${to}"${keep}${also}`));
     }
     if (kind === 'externals' && ownEntry(spec.services ?? {}, name)) {
       out.push(finding('duplicate-service', `"${name}" is declared twice (as services and as externals)`,
