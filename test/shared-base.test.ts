@@ -20,7 +20,7 @@ test('a band widened over another project\'s is a range-overlap on the later reg
   const [, b] = rows(specs);
   expect(b).toEqual([['range-overlap',
     'band 10050-10199 of environment b in registry b overlaps band 10000-10099 of environment a in registry a, which extends the same base machine (shared ports 10050-10099, scope default)',
-    'make the bands disjoint: shrink it (set environments.b.range: [10100, 10199] in registry b), or declare it shared with a if both projects use those ports (set environments.b.shared: true), ' +
+    'make the bands disjoint: shrink it (set environments.b.range: [10100, 10199] in registry b; it moves b-api.http (b) to 10180), or declare it shared with a if both projects use those ports (set environments.b.shared: true), ' +
     'or give environment b a scope of its own (set environments.b.scope: b-b) if it runs on other hosts']]);
   // Each fix, applied as written, clears it.
   expect(rows([specs[0], team('b', [10100, 10199])])[1]).toEqual([]);
