@@ -9,7 +9,7 @@ import type { Allocation, Lock } from '../model/resolved';
 import { emptyLock } from '../model/resolved';
 import type { RegistrySpec } from '../model/schema';
 import type { Outcome } from './outcomes';
-import { Placement, Placer } from './placement';
+import { Placement, Placer, declaredFallback } from './placement';
 import { PortRules, PortSpaces } from './port-space';
 import { Request, lockKeyOf, validPort } from './request';
 import { Requests, collectRequests, requestMaker, sourceOf } from './requests';
@@ -17,6 +17,13 @@ import { AutoPorts, commonOffset } from './search';
 
 export type { Allocation } from '../model/resolved';
 export type { Placement } from './placement';
+
+/** A port held on a host (a scope) for a protocol: another registry's, which new automatic ports keep clear of. */
+export interface HeldPort {
+  readonly scope: string;
+  readonly protocol: string;
+  readonly port: number;
+}
 
 export interface AllocationResult {
   readonly allocations: Allocation[];
@@ -38,7 +45,8 @@ export interface AllocationResult {
  * ports. Whether a placed port sits where it should (band, category, avoided …) is for the
  * placement rules (lib/rules/placement.ts); fixes are written after every rule has run.
  */
-export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock: Lock = emptyLock(), index: SpecIndex = indexSpec(spec)): AllocationResult {
+export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock: Lock = emptyLock(), index: SpecIndex = indexSpec(spec),
+  foreign: readonly HeldPort[] = []): AllocationResult {
   const outcomes: Outcome[] = [];
   const spaces = new PortSpaces(new PortRules(spec));
   // 1. Requests, in declaration order: externals first (infrastructure rarely moves), then services.
@@ -56,6 +64,8 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     if (key in requests.lock.ports || !env || !validPort(port)) continue;
     placer.holdStale(env.scope, port, key);
   }
+  // … and the ports other registries of the same base hold on the same hosts (lib/check/pipeline.ts).
+  for (const h of foreign) placer.holdForeign(h.scope, h.protocol, h.port);
   // 3. New automatic ports, in declaration order: a common offset across bands first, then per environment.
   placeNew(placer, requests, outcomes, new AutoPorts(spec, spaces.rules));
   // 4. Collisions, once every port is placed.
@@ -68,6 +78,27 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
     if (!(key in requests.lock.offsets)) outcomes.push({ kind: 'stale-lock', key: `offset ${key}`, value });
   }
   return { allocations: inDeclarationOrder(placer.allocations, placer.ranks), outcomes, lock: requests.lock, placements: placer.placements, spaces };
+}
+
+/**
+ * The service ports (and their fallbacks) a registry holds whatever else is allocated: explicit
+ * ports, offsets, and automatic ports the lock pins. Other registries of the same base keep their
+ * new automatic ports clear of them (lib/check/pipeline.ts), without a second allocation.
+ */
+export function fixedServicePorts(spec: RegistrySpec, envs: readonly Environment[], lock: Lock = emptyLock(), index: SpecIndex = indexSpec(spec)): HeldPort[] {
+  const spaces = new PortSpaces(new PortRules(spec));
+  const requestFor = requestMaker(spec, spaces);
+  const { decls, envs: placed, ports } = collectRequests(envs, lock, index, requestFor, []).fixed;
+  const out: HeldPort[] = [];
+  for (let i = 0; i < decls.length; i++) {
+    if (decls[i].of !== 'service' || !validPort(ports[i])) continue;
+    const scope = placed[i].scope;
+    const protocol = decls[i].protocol;
+    out.push({ scope, protocol, port: ports[i] });
+    const fallback = declaredFallback(requestFor(decls[i], placed[i]), ports[i]);
+    if (fallback !== undefined) out.push({ scope, protocol, port: fallback });
+  }
+  return out;
 }
 
 /** Places the ports with a known number, then the fallbacks of those that declare one. */

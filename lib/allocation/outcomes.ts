@@ -12,7 +12,9 @@ import type { PortDecl, Request } from './request';
 export type Holder =
   | { readonly kind: 'port'; readonly allocation: Allocation }
   | { readonly kind: 'fallback'; readonly request: Request }
-  | { readonly kind: 'stale'; readonly key: string };
+  | { readonly kind: 'stale'; readonly key: string }
+  /** A port another registry of the same base holds (never met in an outcome: see Placer.holdForeign). */
+  | { readonly kind: 'foreign' };
 
 /** Which of a request's numbers met the outcome. */
 export type PortField = 'port' | 'fallback' | 'nodePort';

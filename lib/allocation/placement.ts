@@ -21,7 +21,7 @@ export interface Placement {
 }
 
 /** The fallback a request declares for its primary `port`: a port, or the primary shifted. */
-function declaredFallback(r: Request, port: number): number | undefined {
+export function declaredFallback(r: Request, port: number): number | undefined {
   const f = r.decl.fallback;
   return f === undefined ? undefined : typeof f === 'number' ? f : port + f.shift;
 }
@@ -108,11 +108,26 @@ export class Placer {
     this.spaces.of(scope, 'TCP').allocate(port, this.holders.push({ kind: 'stale', key }) - 1);
   }
 
+  /**
+   * A port another registry of the same base holds on the same host (lib/check/pipeline.ts):
+   * held after this registry's own fixed ports, so that new automatic ports keep clear of it.
+   * Meeting it is the cross-registry collision rule's to report, not this registry's.
+   */
+  public holdForeign(scope: string, protocol: string, port: number): void {
+    if (!validPort(port)) return;
+    this.spaces.of(scope, protocol).allocate(port, this.foreignOwner ??= this.holders.push({ kind: 'foreign' }) - 1);
+  }
+
+  /** The one owner of every port other registries hold. */
+  private foreignOwner?: number;
+
   /** Takes a port for an owner; true when another owner held it (a collision is recorded, or was already for a shared external). */
   private take(r: Request, space: PortSpace, port: number, owner: number, what: PortField): boolean {
     const previous = space.allocate(port, owner);
     if (previous === -1 || previous === owner) return false;
     const holder = this.holders[previous];
+    // Another registry's port: the cross-registry collision rule reports it, naming both.
+    if (holder.kind === 'foreign') return false;
     // Services that never run together (compose profiles of which one is up) may share a port.
     if (holder.kind === 'port' && holder.allocation.of === 'service' && r.decl.of === 'service' && this.exclusive(r.decl.service, holder.allocation.service)) {
       return false;

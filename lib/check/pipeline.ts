@@ -10,7 +10,7 @@
  * against one port space once every finding is known. Data in, data out: the callers do the I/O
  * (reading compose files is a callback they pass in).
  */
-import { allocate } from '../allocation/allocate';
+import { HeldPort, allocate, fixedServicePorts } from '../allocation/allocate';
 import type { core } from 'zod';
 import { schemaFix } from '../model/schema-fix';
 import { planFixes, withFields, withMessage } from '../allocation/fixes';
@@ -66,7 +66,7 @@ export function resolve(input: RegistryInput): ResolvedRegistry {
  * that extend the same base checked against each other before fixes and waivers.
  */
 export function resolveAll(inputs: readonly RegistryInput[]): ResolvedRegistry[] {
-  const stages = inputs.map(firstStage);
+  const stages = firstStages(inputs);
   // Registries that extend one base share its hosts: check them against each other.
   const checked = stages.filter(s => s.spaces).map(s => s.resolved);
   const cross = crossRegistryCollisions(checked);
@@ -108,7 +108,53 @@ export function resolveAll(inputs: readonly RegistryInput[]): ResolvedRegistry[]
   });
 }
 
-function firstStage(input: RegistryInput): Stage {
+/** A registry read and normalised, ready to be allocated (see {@link prepare}). */
+interface Prepared {
+  readonly input: RegistryInput;
+  readonly before: Finding[];
+  readonly spec: RegistrySpec;
+  readonly environments: Environment[];
+  readonly slotFindings: readonly Finding[];
+  /** The spec without its connections to other registries: what its own rules see. */
+  readonly own: RegistrySpec;
+  readonly index: ReturnType<typeof indexSpec>;
+  readonly lock: Lock;
+}
+
+/**
+ * The first stage of every registry. Registries that extend one base share its hosts, so a new
+ * automatic port keeps clear of the ports its siblings hold: every port of a sibling resolved
+ * before it (in the order given, so the same command always gives the same ports), and the fixed
+ * ports (explicit, offsets, pinned by their lock) of those after it, whose numbers do not depend
+ * on allocation. A pinned port thus always wins over a new one, and locks stay as they are.
+ */
+function firstStages(inputs: readonly RegistryInput[]): Stage[] {
+  const prepared = inputs.map(prepare);
+  const groups = new Map<string, Prepared[]>();
+  for (const p of prepared) {
+    if ('resolved' in p || p.spec.base === undefined) continue;
+    groups.set(p.spec.base, [...(groups.get(p.spec.base) ?? []), p]);
+  }
+  const fixed = new Map<Prepared, HeldPort[]>();
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    for (const p of group) fixed.set(p, fixedServicePorts(p.own, p.environments, p.lock, p.index));
+  }
+  const done = new Map<Prepared, HeldPort[]>();
+  return prepared.map(p => {
+    if ('resolved' in p) return p;
+    const group = p.spec.base !== undefined ? groups.get(p.spec.base)! : [p];
+    const foreign = group.length < 2 ? [] : group.filter(o => o !== p).flatMap(o => done.get(o) ?? fixed.get(o)!);
+    const stage = allocated(p, foreign);
+    if (group.length > 1) {
+      done.set(p, stage.resolved.allocations.filter(a => a.of === 'service')
+        .flatMap(a => [{ scope: a.scope, protocol: a.protocol, port: a.port }, ...(a.fallback !== undefined ? [{ scope: a.scope, protocol: a.protocol, port: a.fallback }] : [])]));
+    }
+    return stage;
+  });
+}
+
+function prepare(input: RegistryInput): Prepared | Stage {
   const before = [...(input.findings ?? [])];
   const failed = (spec: unknown, findings: Finding[]): Stage => ({
     input, findings,
@@ -136,13 +182,17 @@ function firstStage(input: RegistryInput): Stage {
   const lock = input.lock ?? emptyLock();
   // Connections to other registries are resolved with them (resolveAll); the rules of one registry see its own.
   const own = withoutPeerConnections(spec);
-  const index = indexSpec(own);
-  const allocation = allocate(own, environments, lock, index);
+  return { input, before, spec, environments, slotFindings: slots.findings, own, index: indexSpec(own), lock };
+}
+
+function allocated(p: Prepared, foreign: readonly HeldPort[]): Stage {
+  const { input, spec, environments, own, index, lock } = p;
+  const allocation = allocate(own, environments, lock, index, foreign);
   const syntax = input.syntax ?? 'data';
   // Kubernetes-only rules where Kubernetes output is produced or asked for (the caller knows; the registry may say).
   const kubernetes = spec.kubernetes ?? input.kubernetes ?? true;
   const ctx = { spec: own, environments, index, allocation, memo: new Map<string, unknown>(), syntax, kubernetes };
-  const findings: Finding[] = [...before, ...slots.findings];
+  const findings: Finding[] = [...p.before, ...p.slotFindings];
   for (const rule of RULE_LIST) findings.push(...rule.check(ctx));
   oneCulpritOneFinding(findings);
   if (input.frozenLock) findings.push(...frozenLockFindings(spec.name, lock, allocation.lock));

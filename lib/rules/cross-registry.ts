@@ -4,6 +4,7 @@ import type { ResolvedRegistry } from '../model/resolved';
 import { Finding, finding } from '../model/finding';
 import { formatRange, overlaps, subtractRanges } from '../model/normalize';
 import type { Range } from '../model/schema';
+import { bandChange, bandChangeText } from './band-change';
 
 /**
  * Registries that extend the same base share its hosts: a port one team takes in a scope
@@ -127,8 +128,13 @@ export function crossRegistryBandOverlaps(registries: readonly ResolvedRegistry[
             const shared: Range = [Math.max(band[0], theirs[0]), Math.min(band[1], theirs[1])];
             const fixes: string[] = [];
             const left = subtractRanges([band], [theirs]);
-            const stranded = r.allocations.some(a => a.environment === env.name && a.of === 'service' && a.port >= shared[0] && a.port <= shared[1]);
-            if (left.length === 1 && !stranded) fixes.push(`shrink it (set environments.${env.name}.range: [${left[0][0]}, ${left[0][1]}] in registry ${r.spec.name})`);
+            // Every port of the environment where the shrunk band puts it (offsets count from its start), clear of the other registries' ports.
+            const others = base === TOGETHER ? [] : group.filter(g => g !== r).flatMap(g => g.allocations.filter(a => a.of === 'service'));
+            const change = left.length === 1 ? bandChange(r.spec, r.environments, r.allocations, env.name, left[0], others) : undefined;
+            if (change) {
+              const text = bandChangeText(change);
+              fixes.push(`shrink it (set environments.${env.name}.range: [${left[0][0]}, ${left[0][1]}]${text.sets} in registry ${r.spec.name}${text.moves})`);
+            }
             fixes.push(`declare it shared with ${o.spec.name} if both projects use those ports (set environments.${env.name}.shared: true)`);
             fixes.push(`give environment ${env.name} a scope of its own (set environments.${env.name}.scope: ${r.spec.name}-${env.name}) if it runs on other hosts`);
             // (Checked together, the scope was named on purpose: a scope of its own is still the fix when it is another host.)

@@ -2,6 +2,7 @@ import { Finding, finding } from '../model/finding';
 import type { Placement } from '../allocation/allocate';
 import { Environment, formatRange, overlaps, rangeOrigin, subtractRanges } from '../model/normalize';
 import type { Range, RegistrySpec } from '../model/schema';
+import { bandChange, bandChangeText } from './band-change';
 
 interface DeclaredRange {
   readonly range: Range;
@@ -158,11 +159,20 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[], pl
     !(v.owner === self.owner && v.kind === self.kind) && (v.kind !== 'band' || self.kind !== 'band' || v.scope === self.scope) &&
     overlaps(v.range, r) && !(v.kind !== self.kind && (contains(v.range, r) || contains(r, v.range))));
   const rangeText = (r: Range) => `[${r[0]}, ${r[1]}]`;
+  const allocations = placements.map(p => p.allocation);
+  const registrySpec = spec;
   /** `set <path>: <ranges>`: `d` without the ports of `hole`, when that strands none of its ports and overlaps nothing else. */
   const without = (d: DeclaredRange, hole: Range, other: DeclaredRange): string | undefined => {
     const parts = subtractRanges([d.range], [hole]);
-    if (!parts.length || parts.some(r => clashesElsewhere(r, d, other)) || placedIn(d, [Math.max(hole[0], d.range[0]), Math.min(hole[1], d.range[1])])) return undefined;
-    if (d.kind === 'band') return parts.length === 1 ? `set ${d.path}: ${rangeText(parts[0])}` : undefined;
+    if (!parts.length || parts.some(r => clashesElsewhere(r, d, other))) return undefined;
+    if (d.kind === 'band') {
+      // A band's start is what offsets count from: every port of its environment is checked where it will be.
+      const change = parts.length === 1 ? bandChange(registrySpec, envs, allocations, d.owner, parts[0]) : undefined;
+      if (!change) return undefined;
+      const text = bandChangeText(change);
+      return `set ${d.path}: ${rangeText(parts[0])}${text.sets}${text.moves}`;
+    }
+    if (placedIn(d, [Math.max(hole[0], d.range[0]), Math.min(hole[1], d.range[1])])) return undefined;
     const spec = categories[d.owner];
     const index = Number(/\[(\d+)\]$/.exec(d.path)![1]);
     if (d.origin) {
