@@ -153,7 +153,8 @@ describe('suggest', () => {
   test('the next free ports of a band, skipping allocations and de-facto defaults', () => {
     const r = cli(['suggest', '--env', 'development', '--registry-name', 'lumiere', '--count', '3', '--json']);
     expect(r.status).toBe(0);
-    expect(r.json()).toEqual({ registry: 'lumiere', environment: 'development', category: null, protocol: 'TCP', ranges: [[9000, 9799]], live: false, ports: [9002, 9003, 9004] });
+    expect(r.json()).toEqual({ registry: 'lumiere', environment: 'development', category: null, protocol: 'TCP', ranges: [[9000, 9799]], live: false, ports: [9002, 9003, 9004],
+      note: 'skipped 9000 (PHP-FPM, MinIO and SonarQube)' });
     expect(cli(['suggest', '--env', 'development', '--registry-name', 'aura', '--category', 'api-backends', '--count', '2', '--json']).json().ports).toEqual([4000, 4002]);
   });
 

@@ -8,8 +8,6 @@
 import type { Finding } from '../model/finding';
 import { Environment, formatRange, presentIn } from '../model/normalize';
 import type { ExternalSpec, Range, ServiceSpec } from '../model/schema';
-import { isVendorDefault } from '../model/vendor-defaults';
-import { FIX_KEEPS_CLEAR } from '../model/well-known';
 import type { PortSpaces, PortUse } from './port-space';
 
 /** Where a finding's port may move to. */
@@ -82,8 +80,7 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces, synt
     if (!plan || (f.waived !== undefined && !f.planned)) return f;
     if (plan.blocked !== undefined) return { ...f, fix: plan.wrap ? plan.wrap(plan.blocked, f.rule, syntax) : plan.blocked };
     const space = spaces.of(plan.scope, plan.protocol);
-    // A fix never proposes a de-facto default (the port rules skip them) nor a port kept clear (X11's 6000), unless it is the server's own.
-    const keeps = (p: number) => FIX_KEEPS_CLEAR[p] === undefined || isVendorDefault(plan.use.kind, p);
+    // A fix never proposes a de-facto default nor a port kept clear (X11's 6000), unless it is the server's own: the port rules skip them.
     const own = plan.offset ? envs.find(e => e.name === plan.offset!.env) : undefined;
     if (plan.offset && own?.band) {
       const { label } = plan.offset;
@@ -93,10 +90,10 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces, synt
       const freeElsewhere = (offset: number) => others.every(o => {
         const q = o.band![0] + offset;
         return q <= o.band![1] && !(o.scope === plan.scope && q === start + offset) &&
-          !spaces.of(o.scope, plan.protocol).has(q) && spaces.rules.skip(q, plan.use) === q && keeps(q);
+          !spaces.of(o.scope, plan.protocol).has(q) && spaces.rules.skip(q, plan.use) === q;
       });
       if (!offsets.has(label)) {
-        const free = space.findNext(plan.ranges, spaces.rules, plan.use, plan.from ?? 0, p => keeps(p) && freeElsewhere(p - start));
+        const free = space.findNext(plan.ranges, spaces.rules, plan.use, plan.from ?? 0, p => freeElsewhere(p - start));
         offsets.set(label, free === undefined ? undefined : free - start);
         if (free !== undefined) {
           space.allocate(free, SUGGESTED_OWNER);
@@ -110,7 +107,7 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces, synt
         : `give ${label} another offset from the band: the next one free in every environment it runs in is ${syntax === 'code' ? `Port.offset(${offset})` : `offset: ${offset}`} (${envs.filter(e => e === own || others.includes(e)).map(e => `port ${e.band![0] + offset} in ${e.name}`).join(', ')})`;
       return { ...f, fix: plan.wrap ? plan.wrap(sentence, f.rule, syntax) : sentence };
     }
-    const free = space.findNext(plan.ranges, spaces.rules, plan.use, plan.from ?? 0, keeps);
+    const free = space.findNext(plan.ranges, spaces.rules, plan.use, plan.from ?? 0);
     if (free !== undefined) space.allocate(free, SUGGESTED_OWNER);
     const where = plan.ranges.map(formatRange).join(', ');
     const slot = free !== undefined && plan.slot ? plan.slot.index(free) : undefined;

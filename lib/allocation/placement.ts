@@ -9,6 +9,7 @@ import type { Range, RegistrySpec } from '../model/schema';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
 import type { Allocated, Holder, Outcome, PortField } from './outcomes';
 import type { PortSpace, PortSpaces } from './port-space';
+import { describeSkipped } from './port-space';
 import { PortDecl, Request, buildAllocation, validPort } from './request';
 
 /** A placed port whose placement the rules check (an external shared by environments of a scope once). */
@@ -45,13 +46,8 @@ export class Placer {
   private readonly sharedClashes = new Set<string>();
   /** The first owner of a NodePort number per scope, whatever its protocol. */
   private readonly firstNodePort = new Map<string, number>();
-  /** The de-facto ports, sorted, for the notes of automatic ports. */
-  private readonly defactoList: readonly number[];
-
   constructor(private readonly spec: RegistrySpec, private readonly spaces: PortSpaces, private readonly outcomes: Outcome[],
-    private readonly rankOf: (r: Request) => number) {
-    this.defactoList = [...spaces.rules.defacto.keys()].sort((x, y) => x - y);
-  }
+    private readonly rankOf: (r: Request) => number) {}
 
   /** Whether `value` (a port or fallback of `r`) is a port at all; an outcome when it is not. */
   public isPort(r: Request, value: number, field: 'port' | 'fallback'): boolean {
@@ -167,13 +163,9 @@ export class Placer {
     return a !== b && (!!services?.[a]?.exclusiveWith?.includes(b) || !!services?.[b]?.exclusiveWith?.includes(a));
   }
 
-  /** The well-known ports an automatic port stepped over in its range (not its own kind's): said beside it, not silently. */
+  /** The well-known and kept-clear ports an automatic port stepped over in its range (not its own kind's): said beside it, not silently. */
   private skippedDefaults(r: Request, port: number): string {
-    if (this.defactoList.length === 0) return '';
-    const range = r.ranges.find(x => x[0] <= port && port <= x[1]);
-    if (!range) return '';
-    const rules = this.spaces.rules;
-    const passed = this.defactoList.filter(p => p >= range[0] && p < port && rules.defactoConflict(p, r.decl.kind));
-    return passed.length ? `automatic allocation skipped ${passed.map(p => `${p} (${rules.defacto.get(p)!.what})`).join(', ')}` : '';
+    const passed = this.spaces.rules.skippedBelow(r.ranges, port, { kind: r.decl.kind, privileged: r.decl.privileged });
+    return passed.length ? `automatic allocation skipped ${describeSkipped(passed)}` : '';
   }
 }

@@ -10,7 +10,7 @@ import { Range } from '../model/schema';
 import type { RegistrySpec } from '../model/schema';
 import { AvoidedRange, avoidedPortsOf, avoidedRangesOf, defactoPortsOf, formatRange } from '../model/normalize';
 import type { DefactoPort } from '../model/well-known';
-import { SYSTEM_PORT_LIMIT } from '../model/well-known';
+import { FIX_KEEPS_CLEAR, SYSTEM_PORT_LIMIT } from '../model/well-known';
 import { isVendorDefault, kindKey } from '../model/vendor-defaults';
 
 const MAX_PORT = 65535;
@@ -103,6 +103,16 @@ export class PortRules {
   }
 
   /**
+   * What `port` is kept clear for (X11's 6000), unless the port's own kind is that server: no new
+   * port is handed out there (automatic ports, `suggest`, fixes), although no rule warns on a port
+   * placed there (an explicit or lock-pinned 6000 stays).
+   */
+  public keptClear(port: number, kind?: string): string | undefined {
+    const what = FIX_KEEPS_CLEAR[port];
+    return what !== undefined && !isVendorDefault(kind, port) ? what : undefined;
+  }
+
+  /**
    * `port` itself when the rules allow it for `use`, otherwise the lowest port above it that could
    * be allowed (a whole avoided range or the system ports are skipped at once).
    */
@@ -113,9 +123,35 @@ export class PortRules {
     if (range) return Math.floor(range.range[1]) + 1;
     const kept = this.fallbackRanges.length ? this.fallbackRange(port) : undefined;
     if (kept) return Math.floor(kept.range[1]) + 1;
-    if (this.avoidedPorts.has(port) || this.defactoConflict(port, use.kind)) return port + 1;
+    if (this.avoidedPorts.has(port) || this.defactoConflict(port, use.kind) || this.keptClear(port, use.kind) !== undefined) return port + 1;
     return port;
   }
+
+  /** The de-facto and kept-clear ports, sorted (for {@link skippedBelow}). */
+  private notable?: readonly number[];
+
+  /**
+   * What a new port found at `port` in `ranges` stepped over: the de-facto defaults and kept-clear
+   * ports below it in its range that `use` may not take, lowest first, e.g. `[[3000, 'Node.js/Rails/Grafana
+   * dev servers'], [6000, 'X11, display :0']]`. Said beside the port, not silently.
+   */
+  public skippedBelow(ranges: readonly Range[], port: number, use: PortUse = {}): Array<[number, string]> {
+    const range = ranges.find(x => x[0] <= port && port <= x[1]);
+    if (!range) return [];
+    const passed: Array<[number, string]> = [];
+    this.notable ??= [...new Set([...this.defacto.keys(), ...Object.keys(FIX_KEEPS_CLEAR).map(Number)])].sort((x, y) => x - y);
+    for (const p of this.notable) {
+      if (p < range[0] || p >= port) continue;
+      const why = this.defactoConflict(p, use.kind)?.what ?? this.keptClear(p, use.kind);
+      if (why !== undefined) passed.push([p, why]);
+    }
+    return passed;
+  }
+}
+
+/** `3000 (Node.js/Rails/Grafana dev servers), 6000 (X11, display :0)`: the ports a search stepped over. */
+export function describeSkipped(passed: ReadonlyArray<readonly [number, string]>): string {
+  return passed.map(([p, why]) => `${p} (${why})`).join(', ');
 }
 
 /** Held ports from which a space switches from maps to two flat tables (2 × 256 KiB). */

@@ -79,11 +79,13 @@ export const DEFACTO_PORTS: Readonly<Record<number, DefactoPort>> = {
 };
 
 /**
- * Ports no fix proposes although no rule warns on them: servers that listen there on desktops and
- * hosts but rarely on a registry's own hosts (an X server's display :0 is TCP 6000).
+ * Ports no new port is given (automatic allocation, `suggest`, fixes) although no rule warns on
+ * them: servers that listen there on desktops and hosts but rarely on a registry's own hosts (an X
+ * server's display :0 is TCP 6000). A port already placed there (explicit, or pinned in the lock)
+ * stays; a server whose vendor default it is (`kind: x11`) may take it.
  */
 export const FIX_KEEPS_CLEAR: Readonly<Record<number, string>> = {
-  6000: 'X11 (display :0)',
+  6000: 'X11, display :0',
 };
 
 /**

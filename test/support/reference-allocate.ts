@@ -12,7 +12,8 @@
  */
 import type { Environment } from '../../lib/model/normalize';
 import type { RegistrySpec } from '../../lib/model/schema';
-import { DEFACTO_PORTS } from '../../lib/model/well-known';
+import { DEFACTO_PORTS, FIX_KEEPS_CLEAR } from '../../lib/model/well-known';
+import { isVendorDefault } from '../../lib/model/vendor-defaults';
 
 type Range = readonly [number, number];
 
@@ -65,7 +66,9 @@ export function referenceAllocate(spec: RegistrySpec, envs: readonly Environment
     }
   }
   const allowed = (w: Want, port: number) => isPort(port) && !avoidedPorts.has(port) && !avoidedRanges.some(r => r[0] <= port && port <= r[1]) &&
-    !(defacto.has(port) && !(w.kind !== undefined && defacto.get(port)!.includes(w.kind))) && (w.privileged || port >= 1024);
+    !(defacto.has(port) && !(w.kind !== undefined && defacto.get(port)!.includes(w.kind))) && (w.privileged || port >= 1024) &&
+    // A port kept clear (X11's 6000) is no new port's, unless it is the server's own.
+    !(FIX_KEEPS_CLEAR[port] !== undefined && !isVendorDefault(w.kind, port));
   const isFree = (w: Want, port: number) => allowed(w, port) && !heldIn(w.env.scope, w.protocol).has(port);
   const inRanges = (w: Want, port: number) => w.ranges.some(r => r[0] <= port && port <= r[1]);
 

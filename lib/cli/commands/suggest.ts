@@ -1,6 +1,7 @@
 /** `cdk8s-ports suggest`: the next free ports in the right range of an environment or category. */
 import { Command } from 'commander';
 import { describeRanges, freePorts } from '../../allocation/free-ports';
+import { PortRules, describeSkipped } from '../../allocation/port-space';
 import type { Protocol } from '../../model/schema';
 import { PLAIN_FORMATS, addFormatOptions, formatOf } from '../format-output';
 import { EXIT, Io, json, outColours, printable, registryOption } from '../io';
@@ -42,11 +43,16 @@ export function suggest(io: Io, opts: { env: string; category?: string; count: s
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  // The de-facto defaults and kept-clear ports (X11's 6000) the ports suggested stepped over, as automatic allocation notes them.
+  const rules = new PortRules(r.resolved.spec);
+  const passed = new Map(result.ports.flatMap(p => rules.skippedBelow(result.ranges, p)));
+  const note = passed.size ? `skipped ${describeSkipped([...passed].sort((a, b) => a[0] - b[0]))}` : undefined;
   if (formatOf(opts) === 'json') {
-    json(io, { registry: r.name, environment: opts.env, category: opts.category ?? null, protocol, ranges: result.ranges, live: !!opts.live, ports: result.ports });
+    json(io, { registry: r.name, environment: opts.env, category: opts.category ?? null, protocol, ranges: result.ranges, live: !!opts.live, ports: result.ports, ...(note ? { note } : {}) });
   } else {
     io.out(`${pc.bold(printable(r.name))} ${printable(String(opts.env))}${opts.category ? ` / ${printable(String(opts.category))}` : ''} (${describeRanges(result.ranges)}${env ? `, scope ${env.scope}` : ''}):\n`);
     io.out(result.ports.length ? `${result.ports.join('\n')}\n` : pc.red('no free port left in that range\n'));
+    if (note) io.out(pc.dim(`note: ${printable(note)}\n`));
   }
   return result.ports.length === count ? EXIT.CLEAN : EXIT.FINDINGS;
 }
