@@ -313,7 +313,8 @@ describe('allocation, finding by finding', () => {
     const r = checkRegistry({ name: 'r', defactoPorts: false, environments: { dev: { range: [8100, 8199] } }, categories: { c: { ranges: [[8100, 8100], [8102, 8102]] } },
       services: { a: { public: true, category: 'c', ports: { x: { port: 8100 } } }, b: { public: true, category: 'c', ports: { x: { port: 8102 } } }, d: { public: true, category: 'c', ports: { x: { port: 8100 } } } } });
     expect(rows(r).map(f => [f[1], f[3]])).toEqual([['port 8100/TCP of d.x (dev) is already taken by a.x (dev) (scope default)',
-      'move d.x in dev to a free port in 8100, 8102 (no free port is left there: widen the range)']]);
+      'move d.x in dev to a free port in 8100, 8102: every port of 8100, 8102 is taken or avoided; the nearest free port outside them is 8101: ' +
+      'set categories.c.ranges: [[8100, 8102]], then move it there']]);
   });
 
   test('a port outside a band its category has no range in is told what must change first; two externals of different categories are offered their own', () => {

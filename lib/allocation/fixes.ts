@@ -7,7 +7,7 @@
  */
 import type { Finding } from '../model/finding';
 import { Environment, formatRange, presentIn } from '../model/normalize';
-import type { ExternalSpec, Range, ServiceSpec } from '../model/schema';
+import type { ExternalSpec, Range, RegistrySpec, ServiceSpec } from '../model/schema';
 import type { PortSpaces, PortUse } from './port-space';
 
 /** Where a finding's port may move to. */
@@ -71,7 +71,8 @@ export const SUGGESTED_OWNER = -2;
  * Writes the fix of every finding that carries a relocation plan, in report order, each against
  * the port space as the earlier fixes left it. Findings without a plan are returned as they are.
  */
-export function planFixes(findings: readonly Finding[], spaces: PortSpaces, syntax: 'code' | 'data' = 'data', envs: readonly Environment[] = []): Finding[] {
+export function planFixes(findings: readonly Finding[], spaces: PortSpaces, syntax: 'code' | 'data' = 'data', envs: readonly Environment[] = [],
+  spec?: RegistrySpec): Finding[] {
   // The offset each offset port is told to take: its findings in other environments tell the same one.
   const offsets = new Map<string, number | undefined>();
   return findings.map(f => {
@@ -114,8 +115,72 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces, synt
     const sentence = slot !== undefined
       ? `give ${plan.slot!.label} another slot: the next free port in ${where} is ${free}, ${syntax === 'code' ? `Port.slot(${slot})` : `slot: ${slot}`}`
       : free === undefined
-        ? `${plan.verb} ${where} (no free port is left there: widen the range)`
+        ? noFreePort(f, plan, spaces, envs, spec)
         : `${plan.verb} ${where}: the next free port is ${free}`;
     return { ...f, fix: plan.wrap ? plan.wrap(sentence, f.rule, syntax) : sentence };
   });
+}
+
+const inAny = (ranges: readonly Range[], p: number) => ranges.some(r => r[0] <= p && p <= r[1]);
+const flow = (ranges: readonly Range[]) => `[${ranges.map(r => `[${r[0]}, ${r[1]}]`).join(', ')}]`;
+
+/** `ranges` with `p` added, sorted, ranges that then touch merged: `[[8100, 8100], [8102, 8102]]` + 8101 is `[[8100, 8102]]`. */
+function withPort(ranges: readonly Range[], p: number): Range[] {
+  const out: Range[] = [];
+  for (const r of [...ranges, [p, p] as Range].sort((a, b) => a[0] - b[0])) {
+    const last = out[out.length - 1];
+    if (last && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1]);
+    else out.push([r[0], r[1]]);
+  }
+  return out;
+}
+
+/**
+ * The fix of a port with no free port left where it belongs: the nearest free port outside those
+ * ranges, and the change to the category's ranges (or the band) that would hold it, when one can be
+ * made without overlapping another range; otherwise what holds the ports and what to widen.
+ */
+function noFreePort(f: Finding, plan: Relocation, spaces: PortSpaces, envs: readonly Environment[], spec?: RegistrySpec): string {
+  const where = plan.ranges.map(formatRange).join(', ');
+  const one = plan.ranges.length === 1 && plan.ranges[0][0] === plan.ranges[0][1];
+  const taken = one ? `its only port, ${where}, is taken and two services cannot share a port` : `every port of ${where} is taken or avoided`;
+  const subject = plan.slot ? `give ${plan.slot.label} another slot: none is free (${taken})` : `${plan.verb} ${where}: ${taken}`;
+  const env = envs.find(e => e.name === f.where.environment);
+  const entry = f.where.service !== undefined ? spec?.services?.[f.where.service] ?? spec?.externals?.[f.where.service] : undefined;
+  const portSpec = entry && f.where.portName !== undefined ? (entry.ports as Record<string, { category?: string } | undefined>)[f.where.portName] : undefined;
+  const categoryName = portSpec?.category ?? entry?.category;
+  const categories = spec?.categories ?? {};
+  const category = categoryName !== undefined ? categories[categoryName] : undefined;
+  // Where a new port may lie: a category's inside its band, inside the enclosing category of a sub-range; a band's anywhere it may grow.
+  const bounds: Range = categoryName !== undefined && env?.band ? env.band : [plan.use.privileged ? 1 : 1024, 65535];
+  const parent = category?.within !== undefined ? categories[category.within]?.ranges ?? [] : undefined;
+  // Ranges of other categories (not this one's sub-ranges): a port there belongs to them.
+  const others = Object.entries(categories).filter(([n, c]) => n !== categoryName && !(c.within === categoryName && categoryName !== undefined)).flatMap(([, c]) => c.ranges ?? []);
+  // … and the bands of the other environments of its scope.
+  const otherBands = envs.filter(e => e !== env && e.scope === plan.scope && e.band).map(e => e.band!);
+  const space = spaces.of(plan.scope, plan.protocol);
+  const usable = (p: number) => p >= bounds[0] && p <= bounds[1] && !inAny(plan.ranges, p) && !space.has(p) && spaces.rules.skip(p, plan.use) === p &&
+    !inAny(others, p) && !inAny(otherBands, p) && (parent === undefined || inAny(parent, p));
+  let nearest: number | undefined;
+  for (let d = 1; d <= 65535 && nearest === undefined; d++) {
+    for (const r of plan.ranges) {
+      if (usable(r[0] - d)) { nearest = r[0] - d; break; }
+      if (usable(r[1] + d)) { nearest = r[1] + d; break; }
+    }
+  }
+  if (nearest === undefined) return `${subject}, and no free port is left ${categoryName !== undefined && env?.band ? `in the band of ${env.name}` : 'anywhere'}: free one of them`;
+  space.allocate(nearest, SUGGESTED_OWNER);
+  const then = plan.slot ? 'then give it the slot of that port' : 'then move it there';
+  // A category declared by ranges only grows by the port; one counted by `offsets` is changed by hand.
+  if (category && categoryName !== undefined && !category.offsets?.length && category.ranges?.length) {
+    return `${subject}; the nearest free port outside ${plan.ranges.length === 1 ? 'it' : 'them'} is ${nearest}: set categories.${categoryName}.ranges: ${flow(withPort(category.ranges, nearest))}, ${then}`;
+  }
+  if (!category && env?.band && categoryName === undefined) {
+    const band: Range = [Math.min(env.band[0], nearest), Math.max(env.band[1], nearest)];
+    // The wider band must not overlap another band of its scope, nor cut a category range in two.
+    const clash = envs.some(e => e !== env && e.scope === env.scope && e.band && e.band[0] <= band[1] && band[0] <= e.band[1]) ||
+      Object.values(categories).flatMap(c => c.ranges ?? []).some(r => r[0] <= band[1] && band[0] <= r[1] && !(band[0] <= r[0] && r[1] <= band[1]) && !(r[0] <= band[0] && band[1] <= r[1]));
+    if (!clash) return `${subject}; the nearest free port outside ${plan.ranges.length === 1 ? 'it' : 'them'} is ${nearest}: set environments.${env.name}.range: ${flow([band]).slice(1, -1)}, ${then}`;
+  }
+  return `${subject}; the nearest free port outside ${plan.ranges.length === 1 ? 'it' : 'them'} is ${nearest}: widen ${categoryName !== undefined ? `the ranges of category ${categoryName}` : `the band of ${env?.name ?? 'its environment'}`} to hold it, ${then}`;
 }

@@ -94,7 +94,7 @@ export function resolveAll(inputs: readonly RegistryInput[]): ResolvedRegistry[]
     }
     // Waivers first: a waived finding gets no fix and holds no free port.
     const waived = stage.spaces ? applyWaivers(stage.resolved.spec, findings) : findings;
-    const fixed = stage.spaces ? planFixes(waived, stage.spaces, stage.input.syntax ?? 'data', stage.resolved.environments) : waived;
+    const fixed = stage.spaces ? planFixes(waived, stage.spaces, stage.input.syntax ?? 'data', stage.resolved.environments, stage.resolved.spec) : waived;
     const located = stage.input.locate ? stage.input.locate(fixed) : fixed;
     const r = stage.resolved;
     let connections: readonly ResolvedConnection[] | undefined;
