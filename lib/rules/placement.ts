@@ -14,6 +14,7 @@ import { Finding, RULES, RuleId, Where, finding } from '../model/finding';
 import { formatRange, inAny, inRange, isInternalIn, overlaps, ownRanges, presentIn } from '../model/normalize';
 import { vendorDefault, vendorsOnPort } from '../model/vendor-defaults';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
+import { slotOf } from '../model/slots';
 import type { Range } from '../model/schema';
 import { whereOf } from './allocation';
 import { relocationOf } from './relocation';
@@ -112,6 +113,44 @@ function ownOf(ctx: RuleContext, name: string): Range[] {
 }
 const remember = <K, V>(map: Map<K, V>, key: K, value: V): V => (map.set(key, value), value);
 
+/** Every placement of each declared port (a service's port in each environment it is placed in), once per check. */
+function placementsOf(ctx: RuleContext, decl: Placement['decl']): readonly Placement[] {
+  let memo = ctx.memo.get('placements-of') as Map<Placement['decl'], Placement[]> | undefined;
+  if (!memo) {
+    ctx.memo.set('placements-of', memo = new Map());
+    for (const q of ctx.allocation.placements) {
+      if (q.decl.of === 'service' && isInternalIn(q.decl.spec as { internal?: boolean | string[] }, q.env.name)) continue;
+      memo.set(q.decl, [...(memo.get(q.decl) ?? []), q]);
+    }
+  }
+  return memo.get(decl) ?? [];
+}
+
+/** Whether category `name` holds the port of `q` in its environment (its own ranges, and a service's band). */
+const holds = (ctx: RuleContext, name: string, q: Placement) =>
+  inAny(q.allocation.port, ownOf(ctx, name)) && (q.decl.of !== 'service' || !q.env.band || inRange(q.allocation.port, q.env.band));
+
+/**
+ * The category to give a port outside its own, and the key that decides it: a category that holds
+ * the port in every environment it is placed in (else there is none to offer: the fix would only
+ * move the finding to another environment). The key is the port's own `category` when it has one
+ * (the service's does nothing then), or when the service's would move a sibling port that inherits
+ * it out of place (a sibling given by a slot or placed automatically, or not held by that category);
+ * else the service's.
+ */
+function recategorize(p: Placement, ctx: RuleContext, candidates: ReadonlyArray<string>): { category: string; key: string; what: string } | undefined {
+  const mine = placementsOf(ctx, p.decl);
+  const category = candidates.find(n => mine.every(q => holds(ctx, n, q)));
+  if (category === undefined) return undefined;
+  const entryPath = p.decl.path.slice(0, p.decl.path.lastIndexOf('.ports.'));
+  const portKey = { category, key: `${p.decl.path}.category`, what: `${p.decl.service}.${p.decl.portName}` };
+  if ((p.decl.spec as { category?: string }).category !== undefined) return portKey;
+  const siblings = [...new Set(ctx.allocation.placements.filter(q => q.decl.entry === p.decl.entry && q.decl !== p.decl &&
+    (q.decl.spec as { category?: string }).category === undefined).map(q => q.decl))];
+  const fits = siblings.every(d => slotOf(d.spec) === undefined && placementsOf(ctx, d).every(q => q.allocation.source !== 'auto' && holds(ctx, category, q)));
+  return fits ? { category, key: `${entryPath}.category`, what: p.decl.service } : portKey;
+}
+
 export const outsideCategory = placementRule('outside-category', (p, ctx, report) => {
   const name = p.decl.category;
   const categories = ctx.spec.categories ?? {};
@@ -128,16 +167,19 @@ export const outsideCategory = placementRule('outside-category', (p, ctx, report
   const context = holding ? `; it lies in ${holding[1].within === name ? `${name}'s sub-range` : 'category'} ${holding[0]} (${(holding[1].ranges ?? []).map(formatRange).join(', ')})`
     : others.length ? `; it lies in no category's range (the others: ${list(others)})` : '';
   const head = `${label(p)} is on ${port}, outside category ${name} (${own.map(formatRange).join(', ') || 'no ports of its own'})`;
+  // Another category, offered only where it holds the port in every environment (the one holding it here first).
+  const other = holding ? recategorize(p, ctx, [holding[0], ...others.map(([n]) => n).filter(n => n !== holding[0])]) : undefined;
+  const recategorized = other ? `set ${other.key}: ${other.category} if that is what ${other.what} is` : '';
   // No port is in both the band and the category: there is nowhere to move it until one of them changes.
   if (p.ranges.length === 0 && p.env.band) {
     const fitting = ctx.environments.filter(e => e.band && (category.ranges ?? []).some(r => overlaps(r, e.band!))).map(e => e.name);
     report(`${head}, whose ranges lie outside the band ${formatRange(p.env.band)} of ${p.env.name}${context}${pinnedNote(p)}`, { category: name },
-    `move a range of category ${name} inside ${formatRange(p.env.band)}${holding || fitting.length ? ', ' : ' or '}widen the band of ${p.env.name}` +
-      (holding ? `, or set category: ${holding[0]} if that is what ${p.decl.service} is` : fitting.length ? `, or limit ${p.decl.service} to environments: [${fitting.join(', ')}]` : ''));
+    `move a range of category ${name} inside ${formatRange(p.env.band)}${other || fitting.length ? ', ' : ' or '}widen the band of ${p.env.name}` +
+      (other ? `, or ${recategorized}` : fitting.length ? `, or limit ${p.decl.service} to environments: [${fitting.join(', ')}]` : ''));
     return;
   }
   moveInto(report(`${head}${context}${pinnedNote(p)}`, { category: name }), p, 'move it into', undefined,
-  holding ? s => `set category: ${holding[0]} if that is what ${p.decl.service} is, or ${s}` : undefined);
+    other ? s => `${recategorized}, or ${s}` : undefined);
 });
 
 export const avoidedPort = alsoMet(placementRule('avoided-port', (p, ctx, report) => {

@@ -1,0 +1,145 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Document, isMap, isScalar, parse, parseDocument } from 'yaml';
+import { ROOT } from './support/project';
+
+/**
+ * Every fix the checker prints is applicable as written and, applied, leaves the registry with
+ * fewer findings and no new one (run the built CLI first: npm run build). Each alternative of each
+ * fix this file knows how to read is applied literally to a copy of the registry (and of its compose
+ * files), and the copy is checked again.
+ */
+
+interface Reported { rule: string; where: Record<string, unknown>; fix?: string }
+type Files = Record<string, string>;
+
+function check(files: Files): Reported[] {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ports-apply-'));
+  for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), text);
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cdk8s-ports.js'), 'check', '--json', 'ports.yaml'], {
+    cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000,
+  });
+  expect(r.stderr).toBe('');
+  return JSON.parse(r.stdout).registries[0].findings;
+}
+
+/** The alternatives of a fix: `A, or B` / `A; or B`. */
+const alternatives = (fix: string) => fix.split(/[,;] or (?=set |give |move |pick |if |use |add |declare |limit )/);
+
+/** Sets a key path in a YAML document, matching map keys by their text (`defactoPorts.8000` is the key 8000). */
+function setIn(doc: Document, keys: string[], value: unknown): void {
+  let node: unknown = doc.contents;
+  for (let i = 0; i < keys.length - 1; i++) {
+    expect(isMap(node)).toBe(true);
+    const pair = (node as { items: Array<{ key: unknown; value: unknown }> }).items.find(p => String(isScalar(p.key) ? p.key.value : p.key) === keys[i]);
+    if (!pair) {
+      (node as { set(k: unknown, v: unknown): void }).set(keys[i], doc.createNode(keys.slice(i + 1).reduceRight<unknown>((v, k) => ({ [k]: v }), value)));
+      return;
+    }
+    node = pair.value;
+  }
+  const map = node as { items: Array<{ key: unknown; value: unknown }>; set(k: unknown, v: unknown): void };
+  const last = keys[keys.length - 1];
+  const pair = map.items.find(p => String(isScalar(p.key) ? p.key.value : p.key) === last);
+  if (pair) pair.value = doc.createNode(value);
+  else map.set(/^\d+$/.test(last) ? Number(last) : last, doc.createNode(value));
+}
+
+/** One alternative of a finding's fix applied as written, or undefined when this file does not read it. */
+function applyOne(files: Files, f: Reported, alt: string): Files | undefined {
+  const doc = parseDocument(files['ports.yaml']);
+  const out = { ...files };
+  let applied = false;
+  for (const m of alt.matchAll(/\bset ([\w.-]+): (\[.*\]|\{.*\}|[\w-]+)(?= if |$| and )/g)) {
+    setIn(doc, m[1].split('.'), parse(m[2]));
+    applied = true;
+  }
+  const portPath = String(f.where.path ?? '').split('.');
+  const given = /give [\w-]+\.[\w-]+ another (offset|slot)\b.*\b(offset|slot): (-?\d+)/.exec(alt);
+  if (given) {
+    setIn(doc, [...portPath, given[2]], Number(given[3]));
+    applied = true;
+  }
+  const moved = /^(?:move it into|pick a port in|move it within) [^:]*: the next free port is (\d+)/.exec(alt);
+  if (moved && !given) {
+    const spec = doc.getIn(portPath, false) as { get(k: string): unknown } | undefined;
+    const port = spec?.get('port');
+    setIn(doc, isMap(port) ? [...portPath, 'port', String(f.where.environment)] : [...portPath, 'port'], Number(moved[1]));
+    applied = true;
+    const publish = / and publish (\d+) in ([\w.-]+):(\d+)/.exec(alt);
+    if (publish) {
+      const lines = out[publish[2]].split('\n');
+      const line = Number(publish[3]) - 1;
+      const before = lines[line];
+      lines[line] = before.replace(new RegExp(`(^|[\\s"'\\[,:])${f.where.port}(?=:\\d)`), `$1${publish[1]}`);
+      expect(lines[line]).not.toBe(before);
+      out[publish[2]] = lines.join('\n');
+    }
+  }
+  if (!applied) return undefined;
+  out['ports.yaml'] = doc.toString();
+  return out;
+}
+
+const identity = (f: Reported) => `${f.rule} ${f.where.environment ?? ''} ${f.where.service ?? ''}.${f.where.portName ?? ''} ${f.where.port ?? ''}`;
+
+/** Checks the files, applies every readable alternative of every fix of `rules` to a copy, checks again. Returns the alternatives tried. */
+function everyFixHolds(files: Files, rules: readonly string[]): string[] {
+  const before = check(files);
+  const known = new Set(before.map(identity));
+  const tried: string[] = [];
+  for (const f of before.filter(x => rules.includes(x.rule) && x.fix)) {
+    for (const alt of alternatives(f.fix!)) {
+      const changed = applyOne(files, f, alt);
+      if (!changed) continue;
+      tried.push(alt);
+      const after = check(changed);
+      expect({ alt, fewer: after.length < before.length }).toEqual({ alt, fewer: true });
+      expect({ alt, added: after.filter(x => !known.has(identity(x))).map(x => [x.rule, x.where, x.fix]) }).toEqual({ alt, added: [] });
+    }
+  }
+  return tried;
+}
+
+const OFFSETS = 'name: off\nenvironments:\n  production: { range: [8100, 8199] }\n  development: { range: [9100, 9199] }\n' +
+  'categories:\n  api: { offsets: ["0-19"] }\n  web: { offsets: ["20-39"] }\n  debug: { offsets: [[99, 99]] }\n';
+
+describe('outside-category: another category', () => {
+  test('is offered only where it holds the port in every environment the service runs in', () => {
+    const files = {
+      'ports.yaml': OFFSETS + 'services:\n' +
+        '  shop:\n    category: web\n    public: true\n    ports: { http: { port: { production: 8130, development: 9101 } } }\n',
+    };
+    const findings = check(files);
+    expect(findings.map(f => [f.rule, f.where.environment])).toEqual([['outside-category', 'development']]);
+    // 8130 is web's in production, 9101 api's in development: no category holds both.
+    expect(findings[0].fix).not.toMatch(/category: /);
+    everyFixHolds(files, ['outside-category']);
+  });
+
+  test('names the service\'s category when the port inherits it, and the port\'s own when it has one', () => {
+    const files = {
+      'ports.yaml': OFFSETS + 'services:\n' +
+        '  users:\n    category: api\n    public: true\n    ports: { http: { offset: 25 }, dbg: { slot: last, category: debug } }\n' +
+        '  tools:\n    category: debug\n    public: true\n    ports: { d: { offset: 5, category: web }, x: { slot: 0 } }\n',
+    };
+    const fixes = check(files).map(f => f.fix);
+    expect(fixes).toContainEqual(expect.stringMatching(/^set services\.users\.category: web if that is what users is, or /));
+    expect(fixes).toContainEqual(expect.stringMatching(/^set services\.tools\.ports\.d\.category: api if that is what tools\.d is, or /));
+    expect(everyFixHolds(files, ['outside-category'])).toEqual(expect.arrayContaining([
+      'set services.users.category: web if that is what users is', 'set services.tools.ports.d.category: api if that is what tools.d is',
+    ]));
+  });
+
+  test('names the port\'s own key when the service\'s would move a sibling that inherits it', () => {
+    const files = {
+      'ports.yaml': OFFSETS + 'services:\n' +
+        '  users:\n    category: api\n    public: true\n    ports: { http: { offset: 25 }, admin: { offset: 3 } }\n',
+    };
+    const fixes = check(files).map(f => f.fix);
+    expect(fixes[0]).toMatch(/^set services\.users\.ports\.http\.category: web if that is what users\.http is, or /);
+    everyFixHolds(files, ['outside-category']);
+  });
+});
