@@ -143,3 +143,30 @@ describe('outside-category: another category', () => {
     everyFixHolds(files, ['outside-category']);
   });
 });
+
+describe('defacto-port: declaring the owner', () => {
+  const REG = 'name: vend2\nenvironments:\n  h1: { scope: h1 }\n  h2: { scope: h2 }\n' +
+    'defactoPorts: { 8111: { what: our admin UI } }\nservices:\n' +
+    '  f1: { kind: forge-a, environments: [h1], public: true, ports: { http: { port: 8000 } } }\n' +
+    '  f2: { kind: forge-b, environments: [h2], public: true, ports: { http: { port: 8000 } } }\n' +
+    '  f3: { kind: grafana, environments: [h2], public: true, ports: { http: { port: 8111 } } }\n';
+
+  test('sets one entry with every kind on the port, and keeps the other entries', () => {
+    const files = { 'ports.yaml': REG };
+    const declare = check(files).filter(f => f.rule === 'defacto-port' && f.where.port === 8000).map(f => alternatives(f.fix!)[0]);
+    expect(declare).toEqual(['f1', 'f2'].map(s => `if ${s} (kind forge-${s === 'f1' ? 'a' : 'b'}) is a server whose own default is 8000, declare it the port's owner: ` +
+      'set defactoPorts.8000: { what: "Django and `python -m http.server`", kinds: [forge-a, forge-b] }'));
+    expect(everyFixHolds(files, ['defacto-port'])).toEqual(expect.arrayContaining(declare));
+    // Applied, both warnings on 8000 go, and the one on 8111 stays.
+    const after = check(applyOne(files, check(files)[0], declare[0])!);
+    expect(after.map(f => [f.rule, f.where.port])).toEqual([['defacto-port', 8111]]);
+  });
+
+  test('merges with an entry the registry has for the port', () => {
+    const files = { 'ports.yaml': REG.replace('{ 8111: { what: our admin UI } }', '{ 8000: { what: "our forges", kinds: [forge-b] }, 8111: { what: our admin UI } }') };
+    const findings = check(files).filter(f => f.rule === 'defacto-port' && f.where.port === 8000);
+    expect(findings.map(f => alternatives(f.fix!)[0])).toEqual([
+      "if f1 (kind forge-a) is a server whose own default is 8000, declare it the port's owner: set defactoPorts.8000: { what: \"our forges\", kinds: [forge-b, forge-a] }"]);
+    everyFixHolds(files, ['defacto-port']);
+  });
+});

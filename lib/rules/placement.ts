@@ -226,6 +226,22 @@ export const privilegedPort = alsoMet(placementRule('privileged-port', (p, _ctx,
 }), refusedFallback('system', 'privileged-port', o => `fallback ${o.port} of ${labelOf(o.request)} is a system port that needs privileges to bind`,
   'choose a fallback of 1024 or above (a shift that keeps it there), or add privileged: true to the port if this is intended'));
 
+/**
+ * The kinds of the services on `port` that its de-facto entry warns about and the vendor table does
+ * not know (each could be the port's own server), in report order, once per check.
+ */
+function ownerKinds(ctx: RuleContext, port: number): string[] {
+  let memo = ctx.memo.get('defacto-kinds') as Map<number, string[]> | undefined;
+  if (!memo) ctx.memo.set('defacto-kinds', memo = new Map());
+  const known = memo.get(port);
+  if (known) return known;
+  const rules = ctx.allocation.spaces.rules;
+  const kinds = [...new Set(ctx.allocation.placements.filter(q => q.allocation.port === port && q.decl.kind && !vendorDefault(q.decl.kind) &&
+    !(q.decl.of === 'service' && isInternalIn(q.decl.spec as { internal?: boolean | string[] }, q.env.name)) && rules.defactoConflict(port, q.decl.kind))
+    .map(q => q.decl.kind!))];
+  return remember(memo, port, kinds);
+}
+
 export const defactoPort = placementRule('defacto-port', (p, ctx, report) => {
   const port = p.allocation.port;
   const hit = ctx.allocation.spaces.rules.defactoConflict(port, p.decl.kind);
@@ -236,14 +252,17 @@ export const defactoPort = placementRule('defacto-port', (p, ctx, report) => {
   const known = servers.length ? `: ${servers.slice(0, 4).join(', ')}${servers.length > 4 ? ' …' : ''}` : '';
   const f = report(`${label(p)} is on ${port}, the default port of ${hit.what}; ` +
     `one running on the same host will take it first${kind ? '' : ` (set kind if this service is one of them${known})`}`);
-  // A kind the table does not know may still be this port's server: say how to declare it its owner.
+  // A kind the table does not know may still be this port's server: say how to declare it its owner,
+  // with every such kind on the port (one entry, each finding the same), kept with the entry's own.
   const declare = kind && !vendorDefault(kind)
     ? (s: string, _rule: string, syntax: 'code' | 'data') => {
-      const kinds = [...(hit.kinds ?? []), kind];
+      const existing = typeof ctx.spec.defactoPorts === 'object' ? ctx.spec.defactoPorts[String(port)] : undefined;
+      const what = existing ? existing.what : hit.what;
+      const kinds = [...new Set([...(existing ? existing.kinds ?? [] : hit.kinds ?? []), ...ownerKinds(ctx, port)])];
       const entry = syntax === 'code'
-        ? `{ ${port}: { what: '${hit.what}', kinds: [${kinds.map(k => `'${k}'`).join(', ')}] } }`
-        : `{ ${port}: { what: "${hit.what}", kinds: [${kinds.join(', ')}] } }`;
-      return `if ${p.decl.service} (kind ${kind}) is a server whose own default is ${port}, declare it the port's owner: defactoPorts: ${entry}; or ${s}`;
+        ? `defactoPorts[${port}] to { what: '${what.replace(/[\\']/g, c => `\\${c}`)}', kinds: [${kinds.map(k => `'${k}'`).join(', ')}] }`
+        : `defactoPorts.${port}: { what: ${JSON.stringify(what)}, kinds: [${kinds.join(', ')}] }`;
+      return `if ${p.decl.service} (kind ${kind}) is a server whose own default is ${port}, declare it the port's owner: set ${entry}; or ${s}`;
     }
     : !kind && servers.length
       ? (s: string) => `set kind to the server ${p.decl.service} is if it is one of them (kind: ${servers[0]} …), or ${s}`
