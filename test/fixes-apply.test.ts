@@ -26,7 +26,7 @@ function check(files: Files): Reported[] {
 }
 
 /** The alternatives of a fix: `A, or B` / `A; or B`. */
-const alternatives = (fix: string) => fix.split(/[,;] or (?=set |give |move |pick |if |use |add |declare |limit )/);
+const alternatives = (fix: string) => fix.split(/[,;] or,? (?=set |give |move |pick |if |use |add |declare |limit )/);
 
 /** Sets a key path in a YAML document, matching map keys by their text (`defactoPorts.8000` is the key 8000). */
 function setIn(doc: Document, keys: string[], value: unknown): void {
@@ -103,6 +103,20 @@ function everyFixHolds(files: Files, rules: readonly string[]): string[] {
   return tried;
 }
 
+/** Applies, in report order, the alternative each finding of `rule` gives that matches `pick`, all to one copy. */
+function applyInOrder(files: Files, rule: string, pick: RegExp): { applied: string[]; after: Reported[]; before: Reported[] } {
+  const before = check(files);
+  let current = files;
+  const applied: string[] = [];
+  for (const f of before.filter(x => x.rule === rule)) {
+    const alt = alternatives(f.fix!).find(a => pick.test(a));
+    if (!alt) continue;
+    applied.push(alt);
+    current = applyOne(current, f, alt)!;
+  }
+  return { applied, after: check(current), before };
+}
+
 const OFFSETS = 'name: off\nenvironments:\n  production: { range: [8100, 8199] }\n  development: { range: [9100, 9199] }\n' +
   'categories:\n  api: { offsets: ["0-19"] }\n  web: { offsets: ["20-39"] }\n  debug: { offsets: [[99, 99]] }\n';
 
@@ -168,5 +182,32 @@ describe('defacto-port: declaring the owner', () => {
     expect(findings.map(f => alternatives(f.fix!)[0])).toEqual([
       "if f1 (kind forge-a) is a server whose own default is 8000, declare it the port's owner: set defactoPorts.8000: { what: \"our forges\", kinds: [forge-b, forge-a] }"]);
     everyFixHolds(files, ['defacto-port']);
+  });
+});
+
+describe('fixes that rewrite the same key stack', () => {
+  const REG = 'name: av\nkubernetes: false\nenvironments:\n  lab: { range: "0-9999" }\n' +
+    'categories:\n  sys: { ranges: ["0-1023"], reserved: true }\n  ops: { ranges: [[2000, 2099]], offsets: [[10, 19]], reserved: true }\n' +
+    'services:\n  dns: { ports: { d: { port: 53, protocol: UDP } } }\n  web: { ports: { http: { port: 80 } } }\n  ntp: { ports: { n: { port: 123, protocol: UDP } } }\n';
+
+  test('each split of a reserved range is written against the ranges the earlier ones leave, so applied in order none comes back', () => {
+    const files = { 'ports.yaml': REG };
+    const { applied, after, before } = applyInOrder(files, 'reserved-range', /^if \d+ is meant to stay/);
+    expect(applied.map(a => a.replace(/^.*: set /, 'set '))).toEqual([
+      'set categories.sys.ranges: [[1, 52], [54, 1023]]',
+      'set categories.sys.ranges: [[1, 52], [54, 79], [81, 1023]]',
+      'set categories.sys.ranges: [[1, 52], [54, 79], [81, 122], [124, 1023]]',
+    ]);
+    expect(before.filter(f => f.rule === 'reserved-range')).toHaveLength(3);
+    expect(after.filter(f => f.rule === 'reserved-range')).toEqual([]);
+    // And each one alone.
+    everyFixHolds(files, ['reserved-range']);
+  });
+
+  test('a port in a range counted from the band (offsets) is not offered a split of the declared ranges', () => {
+    const files = { 'ports.yaml': REG.replace('range: "0-9999"', 'range: [2000, 2999]').replace(/  dns:.*\n  web:.*\n  ntp:.*\n/, '  w: { ports: { a: { port: 2012 }, b: { port: 2050 } } }\n') };
+    const fixes = check(files).filter(f => f.rule === 'reserved-range').map(f => [f.where.port, f.fix]);
+    expect(fixes).toEqual([[2012, expect.not.stringMatching(/set categories/)], [2050, expect.stringMatching(/set categories\.ops\.ranges: \[\[2000, 2049\], \[2051, 2099\]\]$/)]]);
+    everyFixHolds(files, ['reserved-range']);
   });
 });

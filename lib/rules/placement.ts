@@ -11,7 +11,7 @@ import { relocate } from '../allocation/fixes';
 import type { FallbackRefused, Outcome } from '../allocation/outcomes';
 import { labelOf, portLabel, validPort } from '../allocation/request';
 import { Finding, RULES, RuleId, Where, finding } from '../model/finding';
-import { formatRange, inAny, inRange, isInternalIn, overlaps, ownRanges, presentIn } from '../model/normalize';
+import { formatRange, inAny, inRange, isInternalIn, overlaps, ownRanges, presentIn, rangeOrigin } from '../model/normalize';
 import { vendorDefault, vendorsOnPort } from '../model/vendor-defaults';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
 import { slotOf } from '../model/slots';
@@ -207,14 +207,26 @@ export const reservedRange = placementRule('reserved-range', (p, ctx, report) =>
     return;
   }
   const f = report(message, { category: name });
-  // Else move the port, or take it out of the reserved range (split the range around it).
-  const declared = ctx.spec.categories?.[name]?.ranges;
-  const at = declared?.findIndex(r => inRange(port, r)) ?? -1;
-  const split = declared && at >= 0
-    ? declared.flatMap((r, i) => (i !== at ? [r] : [[r[0], port - 1], [port + 1, r[1]]].filter(([a, b]) => a <= b) as Range[]))
-    : undefined;
-  moveInto(f, p, 'pick a port in', port, split
-    ? s => `${s}; or, if ${port} is meant to stay ${p.decl.service}'s, keep it out of the reserved range: set categories.${name}.ranges: [${split.map(r => `[${r[0]}, ${r[1]}]`).join(', ')}]`
+  // Else move the port, or take it out of the reserved range (split the declared range around it).
+  const category = ctx.spec.categories?.[name];
+  const declared = (category?.ranges ?? []).filter((_, i) => rangeOrigin(category!, i) === undefined);
+  const counted = (category?.ranges ?? []).filter((_, i) => rangeOrigin(category!, i) !== undefined);
+  const splittable = declared.some(r => inRange(port, r)) && !inAny(port, counted);
+  // The fixes of one report that rewrite the ranges stack: each is written against the ranges as the
+  // earlier ones (in report order, as planFixes writes them) leave them, so applied in order none undoes another.
+  let memo = ctx.memo.get('reserved-splits') as Map<string, Range[]> | undefined;
+  if (!memo) ctx.memo.set('reserved-splits', memo = new Map());
+  const splits = memo;
+  const split = () => {
+    const current = splits.get(name) ?? declared;
+    const at = current.findIndex(r => inRange(port, r));
+    const next = at < 0 ? current
+      : current.flatMap((r, i) => (i !== at ? [r] : [[r[0], port - 1], [port + 1, r[1]]].filter(([a, b]) => a <= b) as Range[]));
+    splits.set(name, next);
+    return next;
+  };
+  moveInto(f, p, 'pick a port in', port, splittable
+    ? s => `${s}; or, if ${port} is meant to stay ${p.decl.service}'s, keep it out of the reserved range: set categories.${name}.ranges: [${split().map(r => `[${r[0]}, ${r[1]}]`).join(', ')}]`
     : undefined);
 });
 
