@@ -211,3 +211,37 @@ describe('fixes that rewrite the same key stack', () => {
     everyFixHolds(files, ['reserved-range']);
   });
 });
+
+describe('a fix that moves a port a checked compose file publishes', () => {
+  const files = {
+    'ports.yaml': 'name: lab\nenvironments:\n  home: {}\nservices:\n' +
+      '  gitea: { kind: gitea, public: true, ports: { http: { port: 3000 } } }\n' +
+      '  myforge: { kind: ourforge, public: true, ports: { http: { port: 8000 } } }\n' +
+      '  noname: { public: true, ports: { http: { port: 4200 } } }\n' +
+      '  worker: { ports: { metrics: { port: 9100, internal: true } } }\n' +
+      '  clash: { public: true, ports: { http: { port: 3000 } } }\n' +
+      'composeChecks:\n  - file: docker-compose.yml\n',
+    'docker-compose.yml': 'services:\n  gitea:\n    image: gitea/gitea:1.21\n    ports: ["3000:3000"]\n' +
+      '  myforge:\n    image: ourforge\n    ports: ["8000:8000"]\n  noname:\n    image: x\n    ports:\n      - "127.0.0.1:4200:4200"\n' +
+      '  worker:\n    image: w\n    expose: ["9100"]\n',
+  };
+
+  test('says to publish the new port where the file publishes the old one', () => {
+    const fixes = check(files).map(f => [f.rule, f.where.service, f.fix]);
+    expect(fixes).toEqual(expect.arrayContaining([
+      ['defacto-port', 'myforge', expect.stringMatching(/move it within 1024-65535: the next free port is 8001 and publish 8001 in docker-compose\.yml:7$/)],
+      ['defacto-port', 'noname', expect.stringMatching(/the next free port is 4201 and publish 4201 in docker-compose\.yml:11$/)],
+      // clash publishes nothing: moving it changes nothing in the compose file.
+      ['collision', 'clash', expect.not.stringMatching(/publish/)],
+    ]));
+    expect(everyFixHolds(files, ['defacto-port', 'collision'])).toEqual(expect.arrayContaining([
+      'move it within 1024-65535: the next free port is 8001 and publish 8001 in docker-compose.yml:7',
+      'move it within 1024-65535: the next free port is 4201 and publish 4201 in docker-compose.yml:11',
+    ]));
+  });
+
+  test('without composeChecks, a move says nothing of compose files', () => {
+    const alone = { 'ports.yaml': files['ports.yaml'].replace(/composeChecks:[\s\S]*$/, '') };
+    expect(check(alone).filter(f => /publish/.test(f.fix ?? ''))).toEqual([]);
+  });
+});

@@ -38,11 +38,42 @@ export interface Relocation {
    * another offset, one free in the band of every environment the service runs in, not a number.
    */
   readonly offset?: { readonly label: string; readonly entry: ServiceSpec | ExternalSpec; readonly env: string };
+  /**
+   * Set when what moves is the service's port itself (not its fallback, target port or NodePort): a
+   * compose file of the registry's `composeChecks` that publishes it must publish the new port too.
+   */
+  readonly movesPort?: boolean;
   /** Wraps the sentence, e.g. to offer another fix first. @default the sentence itself */
   readonly wrap?: (sentence: string, rule: string, syntax: 'code' | 'data') => string;
 }
 
 const plans = new WeakMap<Finding, Relocation>();
+
+/** A registry port that a checked compose file publishes (see {@link notePublished}). */
+export interface Published {
+  readonly service: string;
+  readonly portName: string;
+  readonly environment: string;
+  readonly port: number;
+  readonly protocol: string;
+  /** `file:line` of the compose `ports` entry. */
+  readonly at: string;
+}
+
+const published = new WeakMap<object, Published[]>();
+
+/**
+ * Records, for a resolved registry, the ports its `composeChecks` files publish for it (lib/compose/drift.ts):
+ * a fix that moves one of them says to publish the new port there too, or the move is a `compose-drift`.
+ */
+export function notePublished(resolved: object, entries: readonly Published[]): void {
+  published.set(resolved, [...(published.get(resolved) ?? []), ...entries]);
+}
+
+/** The ports recorded by {@link notePublished} for a resolved registry. */
+export function publishedOf(resolved: object): readonly Published[] {
+  return published.get(resolved) ?? [];
+}
 
 /** Attaches a relocation plan to a finding (its fix is written by {@link planFixes}). */
 export function relocate(f: Finding, plan: Relocation): Finding {
@@ -73,7 +104,16 @@ export const SUGGESTED_OWNER = -2;
  * Writes the fix of every finding that carries a relocation plan, in report order, each against
  * the port space as the earlier fixes left it. Findings without a plan are returned as they are.
  */
-export function planFixes(findings: readonly Finding[], spaces: PortSpaces, syntax: 'code' | 'data' = 'data', envs: readonly Environment[] = []): Finding[] {
+export function planFixes(findings: readonly Finding[], spaces: PortSpaces, syntax: 'code' | 'data' = 'data', envs: readonly Environment[] = [],
+  composed: readonly Published[] = []): Finding[] {
+  // A port a compose file publishes that the fix moves: publish the new one there too (` and publish 8001 in docker-compose.yml:16`).
+  const republish = (f: Finding, plan: Relocation, port: number | undefined) => {
+    if (port === undefined || !plan.movesPort || !composed.length) return '';
+    const w = f.where;
+    const at = [...new Set(composed.filter(c => c.service === w.service && c.portName === w.portName && c.environment === w.environment &&
+      c.port === w.port && c.protocol === plan.protocol && c.port !== port).map(c => c.at))];
+    return at.length ? ` and publish ${port} in ${at.join(' and ')}` : '';
+  };
   // The offset each offset port is told to take: its findings in other environments tell the same one.
   const offsets = new Map<string, number | undefined>();
   return findings.map(f => {
@@ -107,18 +147,19 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces, synt
       const where = plan.ranges.map(formatRange).join(', ');
       const sentence = offset === undefined
         ? `give ${label} another offset from the band: none is free in ${where} and in the band of every environment it runs in (widen the bands, or give it a port per environment)`
-        : `give ${label} another offset from the band: the next one free in every environment it runs in is ${syntax === 'code' ? `Port.offset(${offset})` : `offset: ${offset}`} (${envs.filter(e => e === own || others.includes(e)).map(e => `port ${e.band![0] + offset} in ${e.name}`).join(', ')})`;
+        : `give ${label} another offset from the band: the next one free in every environment it runs in is ${syntax === 'code' ? `Port.offset(${offset})` : `offset: ${offset}`} (${envs.filter(e => e === own || others.includes(e)).map(e => `port ${e.band![0] + offset} in ${e.name}`).join(', ')})` +
+          republish(f, plan, start + offset);
       return { ...f, fix: plan.wrap ? plan.wrap(sentence, f.rule, syntax) : sentence };
     }
     const free = space.findNext(plan.ranges, spaces.rules, plan.use, plan.from ?? 0, keeps);
     if (free !== undefined) space.allocate(free, SUGGESTED_OWNER);
     const where = plan.ranges.map(formatRange).join(', ');
     const slot = free !== undefined && plan.slot ? plan.slot.index(free) : undefined;
-    const sentence = slot !== undefined
+    const sentence = (slot !== undefined
       ? `give ${plan.slot!.label} another slot: the next free port in ${where} is ${free}, ${syntax === 'code' ? `Port.slot(${slot})` : `slot: ${slot}`}`
       : free === undefined
         ? `${plan.verb} ${where} (no free port is left there: widen the range)`
-        : `${plan.verb} ${where}: the next free port is ${free}`;
+        : `${plan.verb} ${where}: the next free port is ${free}`) + republish(f, plan, free);
     return { ...f, fix: plan.wrap ? plan.wrap(sentence, f.rule, syntax) : sentence };
   });
 }

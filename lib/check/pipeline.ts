@@ -13,7 +13,7 @@
 import { HeldPort, allocate, fixedServicePorts } from '../allocation/allocate';
 import type { core } from 'zod';
 import { schemaFix } from '../model/schema-fix';
-import { planFixes, withFields, withMessage } from '../allocation/fixes';
+import { planFixes, publishedOf, withFields, withMessage } from '../allocation/fixes';
 import { Finding, UNWAIVABLE_RULES, Where, blocking, finding } from '../model/finding';
 import { Environment, environmentsOf, indexSpec, ownEntry, presentIn, withBandOffsets } from '../model/normalize';
 import { withCategorySlots } from '../model/slots';
@@ -94,7 +94,7 @@ export function resolveAll(inputs: readonly RegistryInput[]): ResolvedRegistry[]
     }
     // Waivers first: a waived finding gets no fix and holds no free port.
     const waived = stage.spaces ? applyWaivers(stage.resolved.spec, findings) : findings;
-    const fixed = stage.spaces ? planFixes(waived, stage.spaces, stage.input.syntax ?? 'data', stage.resolved.environments) : waived;
+    const fixed = stage.spaces ? planFixes(waived, stage.spaces, stage.input.syntax ?? 'data', stage.resolved.environments, publishedOf(stage.resolved)) : waived;
     const located = stage.input.locate ? stage.input.locate(fixed) : fixed;
     const r = stage.resolved;
     let connections: readonly ResolvedConnection[] | undefined;
