@@ -56,7 +56,7 @@ function applyOne(files: Files, f: Reported, alt: string): Files | undefined {
     setIn(doc, m[1].split('.'), parse(m[2]));
     applied = true;
   }
-  const portPath = String(f.where.path ?? '').split('.');
+  const portPath = String(f.where.path ?? '').replace(/\.(slot|offset)$/, '').split('.');
   const given = /give [\w-]+\.[\w-]+ another (offset|slot)\b.*\b(offset|slot): (-?\d+)/.exec(alt);
   if (given) {
     setIn(doc, [...portPath, given[2]], Number(given[3]));
@@ -243,5 +243,28 @@ describe('a fix that moves a port a checked compose file publishes', () => {
   test('without composeChecks, a move says nothing of compose files', () => {
     const alone = { 'ports.yaml': files['ports.yaml'].replace(/composeChecks:[\s\S]*$/, '') };
     expect(check(alone).filter(f => /publish/.test(f.fix ?? ''))).toEqual([]);
+  });
+});
+
+describe('port-source: a slot past the category\'s last port', () => {
+  const REG = 'name: slots\nenvironments:\n  production: { range: [8100, 8199] }\n  development: { range: [9100, 9199] }\n' +
+    'categories:\n  api: { offsets: ["0-9"] }\n  debug: { ranges: [[7000, 7009]] }\nservices:\n' +
+    '  users: { category: api, public: true, ports: { http: { slot: first }, dbg: { slot: last } } }\n' +
+    '  orders: { category: api, public: true, ports: { http: { slot: 1 } } }\n' +
+    '  tools: { category: api, public: true, ports: { x: { slot: 12 } } }\n';
+
+  test('is told a slot that is free and inside the band in every environment', () => {
+    const files = { 'ports.yaml': REG };
+    const fixes = check(files).filter(f => f.rule === 'port-source').map(f => f.fix);
+    expect(fixes).toEqual([expect.stringMatching(/^give tools\.x another slot: the next one free in every environment it runs in is slot: \d \(port 81\d\d in production, port 91\d\d in development\)$/), fixes[0]]);
+    expect(fixes[0]).not.toMatch(/slot: [019] /);
+    expect(everyFixHolds(files, ['port-source'])).toHaveLength(2);
+  });
+
+  test('is told why there is none when the category lies outside the bands', () => {
+    const files = { 'ports.yaml': REG.replace("tools: { category: api", "tools: { category: debug") };
+    const fixes = check(files).filter(f => f.rule === 'port-source').map(f => f.fix);
+    expect(fixes).toEqual(Array(2).fill('no slot of category debug lies inside the band of every environment tools.x runs in ' +
+      '(8100-8199 in production, 9100-9199 in development): move a range of category debug inside the bands or widen them'));
   });
 });

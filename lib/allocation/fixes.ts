@@ -10,6 +10,7 @@ import { Environment, formatRange, presentIn } from '../model/normalize';
 import type { ExternalSpec, Range, ServiceSpec } from '../model/schema';
 import { isVendorDefault } from '../model/vendor-defaults';
 import { FIX_KEEPS_CLEAR } from '../model/well-known';
+import { SlotAsk, slotCount, slotPort } from '../model/slots';
 import type { PortSpaces, PortUse } from './port-space';
 
 /** Where a finding's port may move to. */
@@ -43,6 +44,11 @@ export interface Relocation {
    * compose file of the registry's `composeChecks` that publishes it must publish the new port too.
    */
   readonly movesPort?: boolean;
+  /**
+   * Set for a slot past its category's last port (`port-source`): the fix offers a slot free and
+   * inside the band in every environment the service runs in, the same for all its findings.
+   */
+  readonly pick?: SlotAsk;
   /** Wraps the sentence, e.g. to offer another fix first. @default the sentence itself */
   readonly wrap?: (sentence: string, rule: string, syntax: 'code' | 'data') => string;
 }
@@ -116,6 +122,8 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces, synt
   };
   // The offset each offset port is told to take: its findings in other environments tell the same one.
   const offsets = new Map<string, number | undefined>();
+  // The slot each slot port past its category's end is told to take.
+  const picked = new Map<string, string>();
   return findings.map(f => {
     const plan = plans.get(f);
     // A waived finding needs no fix, and must not take a free port another fix could offer (a planned one keeps its fix).
@@ -124,6 +132,12 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces, synt
     const space = spaces.of(plan.scope, plan.protocol);
     // A fix never proposes a de-facto default (the port rules skip them) nor a port kept clear (X11's 6000), unless it is the server's own.
     const keeps = (p: number) => FIX_KEEPS_CLEAR[p] === undefined || isVendorDefault(plan.use.kind, p);
+    if (plan.pick) {
+      const pick = plan.pick;
+      const sentence = picked.get(pick.label) ?? pickSlot(pick, spaces, keeps, syntax);
+      picked.set(pick.label, sentence);
+      return { ...f, fix: sentence };
+    }
     const own = plan.offset ? envs.find(e => e.name === plan.offset!.env) : undefined;
     if (plan.offset && own?.band) {
       const { label } = plan.offset;
@@ -162,4 +176,28 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces, synt
         : `${plan.verb} ${where}: the next free port is ${free}`) + republish(f, plan, free);
     return { ...f, fix: plan.wrap ? plan.wrap(sentence, f.rule, syntax) : sentence };
   });
+}
+
+/** The fix of a slot past its category's last port: the first slot free and inside the band in every environment, held for it. */
+function pickSlot(pick: SlotAsk, spaces: PortSpaces, keeps: (p: number) => boolean, syntax: 'code' | 'data'): string {
+  const use = { kind: pick.kind, privileged: pick.privileged };
+  const size = Math.min(...pick.counted.map(c => slotCount(c.ranges)));
+  let inBands = false;
+  for (let i = 0; i < size; i++) {
+    const ports = pick.counted.map(c => slotPort(c.ranges, i)!);
+    if (!pick.counted.every((c, j) => !c.env.band || (ports[j] >= c.env.band[0] && ports[j] <= c.env.band[1]))) continue;
+    inBands = true;
+    // Free in each environment's space, allowed there, and not one port twice on one host.
+    const free = pick.counted.every((c, j) => (c.self === ports[j] || !spaces.of(c.env.scope, pick.protocol).has(ports[j])) && spaces.rules.skip(ports[j], use) === ports[j] &&
+      keeps(ports[j]) && !pick.counted.some((o, k) => k < j && o.env.scope === c.env.scope && ports[k] === ports[j]));
+    if (!free) continue;
+    pick.counted.forEach((c, j) => spaces.of(c.env.scope, pick.protocol).allocate(ports[j], SUGGESTED_OWNER));
+    return `give ${pick.label} another slot: the next one free in every environment it runs in is ${syntax === 'code' ? `Port.slot(${i})` : `slot: ${i}`} ` +
+      `(${pick.counted.map((c, j) => `port ${ports[j]} in ${c.env.name}`).join(', ')})`;
+  }
+  const banded = pick.counted.filter(c => c.env.band);
+  return inBands
+    ? `no slot of category ${pick.category} is free in every environment ${pick.label} runs in: widen the category`
+    : `no slot of category ${pick.category} lies inside the band of every environment ${pick.label} runs in (${banded.map(c => `${formatRange(c.env.band!)} in ${c.env.name}`).join(', ')}): ` +
+      `move a range of category ${pick.category} inside the bands or widen them`;
 }
