@@ -48,10 +48,13 @@ test('a port\'s own category wins over the service\'s', () => {
 
 test('a slot that cannot be placed is an error at the slot that says how to fix it, and nothing else is reported for it', () => {
   const past = registry({ orders: { category: 'api', ports: { debug: { slot: 20 } } } });
+  // One slot for both findings, free and inside the band in every environment (applied, it leaves no finding).
+  const free = 'give orders.debug another slot: the next one free in every environment it runs in is slot: 0 (port 8100 in production, port 9100 in development)';
+  expect(registry({ orders: { category: 'api', ports: { debug: { slot: 0 } } } }).findings).toEqual([]);
   expect(past.ok).toBe(false);
   expect(past.findings.map(f => [f.rule, f.severity, f.where.path, f.where.environment, f.message, f.fix])).toEqual([
-    ['port-source', 'error', 'services.orders.ports.debug.slot', 'production', 'orders.debug asks for slot 20 of category api, which has 20 ports in production (8100-8119)', 'use a slot from 0 to 19, or from -1 (the last) to -20'],
-    ['port-source', 'error', 'services.orders.ports.debug.slot', 'development', 'orders.debug asks for slot 20 of category api, which has 20 ports in development (9100-9119)', 'use a slot from 0 to 19, or from -1 (the last) to -20'],
+    ['port-source', 'error', 'services.orders.ports.debug.slot', 'production', 'orders.debug asks for slot 20 of category api, which has 20 ports in production (8100-8119)', free],
+    ['port-source', 'error', 'services.orders.ports.debug.slot', 'development', 'orders.debug asks for slot 20 of category api, which has 20 ports in development (9100-9119)', free],
   ]);
   expect(registry({ orders: { category: 'api', ports: { debug: { slot: -21 } } } }).findings.map(f => f.rule)).toEqual(['port-source', 'port-source']);
   expect(registry({ orders: { category: 'api', ports: { debug: { slot: -20 } } } }).findings).toEqual([]);

@@ -586,7 +586,8 @@ describe('declarations that would be accepted and mean nothing are findings', ()
     fs.writeFileSync(path.join(dir, 'ports.yaml'), 'name: shop\nenvironments:\n  dev: { range: [8000, 8099] }\nservices:\n  api:\n    ports: 5\n');
     const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cdk8s-ports.js'), 'check'], { cwd: dir, encoding: 'utf8' });
     expect(r.stdout.split('\n')[0]).toBe('shop (ports.yaml)');
-    expect(r.stdout).toContain('error [schema] shop / api (ports.yaml:6:5)');
+    // A value of the wrong type is pointed at where the value stands (`ports: 5`: the 5).
+    expect(r.stdout).toContain('error [schema] shop / api (ports.yaml:6:12)');
   });
 
   test.each([['flow lists', '['.repeat(20_000) + ']'.repeat(20_000)], ['flow maps', '{a: '.repeat(5_000) + '1' + '}'.repeat(5_000)]])(

@@ -33,10 +33,10 @@ test('an unknown kind on a de-facto port is told how to declare the owner, and t
   const f = checkRegistry(spec).findings.filter(x => x.rule === 'defacto-port');
   expect(f).toHaveLength(1);
   expect(f[0].fix).toBe('if s (kind ourforge) is a server whose own default is 3000, declare it the port\'s owner: ' +
-    'defactoPorts: { 3000: { what: "Node.js/Rails/Grafana dev servers", kinds: [grafana, ourforge] } }; or move it within 1024-65535: the next free port is 3001');
-  // Applied as written (the flow mapping is YAML).
-  const declared = parse(f[0].fix!.slice(f[0].fix!.indexOf('defactoPorts: '), f[0].fix!.indexOf('; or ')));
-  expect(checkRegistry({ ...spec, ...declared }).findings).toEqual([]);
+    'set defactoPorts.3000: { what: "Node.js/Rails/Grafana dev servers", kinds: [grafana, ourforge] }; or move it within 1024-65535: the next free port is 3001');
+  // Applied as written (the flow mapping is YAML): one entry of defactoPorts.
+  const declared = parse(f[0].fix!.slice(f[0].fix!.indexOf('defactoPorts.3000: ') + 'defactoPorts.3000: '.length, f[0].fix!.indexOf('; or ')));
+  expect(checkRegistry({ ...spec, defactoPorts: { 3000: declared } }).findings).toEqual([]);
 });
 
 test('the table: every kind and alias is unique, names a real port, and matches without case or separators', () => {

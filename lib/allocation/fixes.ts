@@ -8,6 +8,7 @@
 import type { Finding } from '../model/finding';
 import { Environment, formatRange, presentIn } from '../model/normalize';
 import type { ExternalSpec, Range, RegistrySpec, ServiceSpec } from '../model/schema';
+import { SlotAsk, slotCount, slotPort } from '../model/slots';
 import type { PortSpaces, PortUse } from './port-space';
 
 /** Where a finding's port may move to. */
@@ -36,11 +37,47 @@ export interface Relocation {
    * another offset, one free in the band of every environment the service runs in, not a number.
    */
   readonly offset?: { readonly label: string; readonly entry: ServiceSpec | ExternalSpec; readonly env: string };
+  /**
+   * Set when what moves is the service's port itself (not its fallback, target port or NodePort): a
+   * compose file of the registry's `composeChecks` that publishes it must publish the new port too.
+   */
+  readonly movesPort?: boolean;
+  /**
+   * Set for a slot past its category's last port (`port-source`): the fix offers a slot free and
+   * inside the band in every environment the service runs in, the same for all its findings.
+   */
+  readonly pick?: SlotAsk;
   /** Wraps the sentence, e.g. to offer another fix first. @default the sentence itself */
   readonly wrap?: (sentence: string, rule: string, syntax: 'code' | 'data') => string;
 }
 
 const plans = new WeakMap<Finding, Relocation>();
+
+/** A registry port that a checked compose file publishes (see {@link notePublished}). */
+export interface Published {
+  readonly service: string;
+  readonly portName: string;
+  readonly environment: string;
+  readonly port: number;
+  readonly protocol: string;
+  /** `file:line` of the compose `ports` entry. */
+  readonly at: string;
+}
+
+const published = new WeakMap<object, Published[]>();
+
+/**
+ * Records, for a resolved registry, the ports its `composeChecks` files publish for it (lib/compose/drift.ts):
+ * a fix that moves one of them says to publish the new port there too, or the move is a `compose-drift`.
+ */
+export function notePublished(resolved: object, entries: readonly Published[]): void {
+  published.set(resolved, [...(published.get(resolved) ?? []), ...entries]);
+}
+
+/** The ports recorded by {@link notePublished} for a resolved registry. */
+export function publishedOf(resolved: object): readonly Published[] {
+  return published.get(resolved) ?? [];
+}
 
 /** Attaches a relocation plan to a finding (its fix is written by {@link planFixes}). */
 export function relocate(f: Finding, plan: Relocation): Finding {
@@ -72,9 +109,19 @@ export const SUGGESTED_OWNER = -2;
  * the port space as the earlier fixes left it. Findings without a plan are returned as they are.
  */
 export function planFixes(findings: readonly Finding[], spaces: PortSpaces, syntax: 'code' | 'data' = 'data', envs: readonly Environment[] = [],
-  spec?: RegistrySpec): Finding[] {
+  spec?: RegistrySpec, composed: readonly Published[] = []): Finding[] {
+  // A port a compose file publishes that the fix moves: publish the new one there too (` and publish 8001 in docker-compose.yml:16`).
+  const republish = (f: Finding, plan: Relocation, port: number | undefined) => {
+    if (port === undefined || !plan.movesPort || !composed.length) return '';
+    const w = f.where;
+    const at = [...new Set(composed.filter(c => c.service === w.service && c.portName === w.portName && c.environment === w.environment &&
+      c.port === w.port && c.protocol === plan.protocol && c.port !== port).map(c => c.at))];
+    return at.length ? ` and publish ${port} in ${at.join(' and ')}` : '';
+  };
   // The offset each offset port is told to take: its findings in other environments tell the same one.
   const offsets = new Map<string, number | undefined>();
+  // The slot each slot port past its category's end is told to take.
+  const picked = new Map<string, string>();
   return findings.map(f => {
     const plan = plans.get(f);
     // A waived finding needs no fix, and must not take a free port another fix could offer (a planned one keeps its fix).
@@ -82,6 +129,12 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces, synt
     if (plan.blocked !== undefined) return { ...f, fix: plan.wrap ? plan.wrap(plan.blocked, f.rule, syntax) : plan.blocked };
     const space = spaces.of(plan.scope, plan.protocol);
     // A fix never proposes a de-facto default nor a port kept clear (X11's 6000), unless it is the server's own: the port rules skip them.
+    if (plan.pick) {
+      const pick = plan.pick;
+      const sentence = picked.get(pick.label) ?? pickSlot(pick, spaces, syntax);
+      picked.set(pick.label, sentence);
+      return { ...f, fix: sentence };
+    }
     const own = plan.offset ? envs.find(e => e.name === plan.offset!.env) : undefined;
     if (plan.offset && own?.band) {
       const { label } = plan.offset;
@@ -105,18 +158,19 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces, synt
       const where = plan.ranges.map(formatRange).join(', ');
       const sentence = offset === undefined
         ? `give ${label} another offset from the band: none is free in ${where} and in the band of every environment it runs in (widen the bands, or give it a port per environment)`
-        : `give ${label} another offset from the band: the next one free in every environment it runs in is ${syntax === 'code' ? `Port.offset(${offset})` : `offset: ${offset}`} (${envs.filter(e => e === own || others.includes(e)).map(e => `port ${e.band![0] + offset} in ${e.name}`).join(', ')})`;
+        : `give ${label} another offset from the band: the next one free in every environment it runs in is ${syntax === 'code' ? `Port.offset(${offset})` : `offset: ${offset}`} (${envs.filter(e => e === own || others.includes(e)).map(e => `port ${e.band![0] + offset} in ${e.name}`).join(', ')})` +
+          republish(f, plan, start + offset);
       return { ...f, fix: plan.wrap ? plan.wrap(sentence, f.rule, syntax) : sentence };
     }
     const free = space.findNext(plan.ranges, spaces.rules, plan.use, plan.from ?? 0);
     if (free !== undefined) space.allocate(free, SUGGESTED_OWNER);
     const where = plan.ranges.map(formatRange).join(', ');
     const slot = free !== undefined && plan.slot ? plan.slot.index(free) : undefined;
-    const sentence = slot !== undefined
+    const sentence = (slot !== undefined
       ? `give ${plan.slot!.label} another slot: the next free port in ${where} is ${free}, ${syntax === 'code' ? `Port.slot(${slot})` : `slot: ${slot}`}`
       : free === undefined
         ? noFreePort(f, plan, spaces, envs, spec)
-        : `${plan.verb} ${where}: the next free port is ${free}`;
+        : `${plan.verb} ${where}: the next free port is ${free}`) + republish(f, plan, free);
     return { ...f, fix: plan.wrap ? plan.wrap(sentence, f.rule, syntax) : sentence };
   });
 }
@@ -183,4 +237,28 @@ function noFreePort(f: Finding, plan: Relocation, spaces: PortSpaces, envs: read
     if (!clash) return `${subject}; the nearest free port outside ${plan.ranges.length === 1 ? 'it' : 'them'} is ${nearest}: set environments.${env.name}.range: ${flow([band]).slice(1, -1)}, ${then}`;
   }
   return `${subject}; the nearest free port outside ${plan.ranges.length === 1 ? 'it' : 'them'} is ${nearest}: widen ${categoryName !== undefined ? `the ranges of category ${categoryName}` : `the band of ${env?.name ?? 'its environment'}`} to hold it, ${then}`;
+}
+
+/** The fix of a slot past its category's last port: the first slot free and inside the band in every environment, held for it. */
+function pickSlot(pick: SlotAsk, spaces: PortSpaces, syntax: 'code' | 'data'): string {
+  const use = { kind: pick.kind, privileged: pick.privileged };
+  const size = Math.min(...pick.counted.map(c => slotCount(c.ranges)));
+  let inBands = false;
+  for (let i = 0; i < size; i++) {
+    const ports = pick.counted.map(c => slotPort(c.ranges, i)!);
+    if (!pick.counted.every((c, j) => !c.env.band || (ports[j] >= c.env.band[0] && ports[j] <= c.env.band[1]))) continue;
+    inBands = true;
+    // Free in each environment's space, allowed there, and not one port twice on one host.
+    const free = pick.counted.every((c, j) => (c.self === ports[j] || !spaces.of(c.env.scope, pick.protocol).has(ports[j])) && spaces.rules.skip(ports[j], use) === ports[j] &&
+      !pick.counted.some((o, k) => k < j && o.env.scope === c.env.scope && ports[k] === ports[j]));
+    if (!free) continue;
+    pick.counted.forEach((c, j) => spaces.of(c.env.scope, pick.protocol).allocate(ports[j], SUGGESTED_OWNER));
+    return `give ${pick.label} another slot: the next one free in every environment it runs in is ${syntax === 'code' ? `Port.slot(${i})` : `slot: ${i}`} ` +
+      `(${pick.counted.map((c, j) => `port ${ports[j]} in ${c.env.name}`).join(', ')})`;
+  }
+  const banded = pick.counted.filter(c => c.env.band);
+  return inBands
+    ? `no slot of category ${pick.category} is free in every environment ${pick.label} runs in: widen the category`
+    : `no slot of category ${pick.category} lies inside the band of every environment ${pick.label} runs in (${banded.map(c => `${formatRange(c.env.band!)} in ${c.env.name}`).join(', ')}): ` +
+      `move a range of category ${pick.category} inside the bands or widen them`;
 }

@@ -13,10 +13,10 @@
 import { HeldPort, allocate, fixedServicePorts } from '../allocation/allocate';
 import type { core } from 'zod';
 import { schemaFix } from '../model/schema-fix';
-import { planFixes, withFields, withMessage } from '../allocation/fixes';
+import { planFixes, publishedOf, relocate, withFields, withMessage } from '../allocation/fixes';
 import { Finding, UNWAIVABLE_RULES, Where, blocking, finding } from '../model/finding';
 import { Environment, environmentsOf, indexSpec, ownEntry, presentIn, withBandOffsets } from '../model/normalize';
-import { withCategorySlots } from '../model/slots';
+import { slotAskOf, withCategorySlots } from '../model/slots';
 import type { Lock, ResolvedConnection, ResolvedRegistry } from '../model/resolved';
 import { emptyLock } from '../model/resolved';
 import { RegistrySpec, RegistrySpecSchema } from '../model/schema';
@@ -94,7 +94,7 @@ export function resolveAll(inputs: readonly RegistryInput[]): ResolvedRegistry[]
     }
     // Waivers first: a waived finding gets no fix and holds no free port.
     const waived = stage.spaces ? applyWaivers(stage.resolved.spec, findings) : findings;
-    const fixed = stage.spaces ? planFixes(waived, stage.spaces, stage.input.syntax ?? 'data', stage.resolved.environments, stage.resolved.spec) : waived;
+    const fixed = stage.spaces ? planFixes(waived, stage.spaces, stage.input.syntax ?? 'data', stage.resolved.environments, stage.resolved.spec, publishedOf(stage.resolved)) : waived;
     const located = stage.input.locate ? stage.input.locate(fixed) : fixed;
     const r = stage.resolved;
     let connections: readonly ResolvedConnection[] | undefined;
@@ -192,7 +192,16 @@ function allocated(p: Prepared, foreign: readonly HeldPort[]): Stage {
   // Kubernetes-only rules where Kubernetes output is produced or asked for (the caller knows; the registry may say).
   const kubernetes = spec.kubernetes ?? input.kubernetes ?? true;
   const ctx = { spec: own, environments, index, allocation, memo: new Map<string, unknown>(), syntax, kubernetes };
-  const findings: Finding[] = [...p.before, ...p.slotFindings];
+  // A slot past its category's last port is told a slot free in every environment (planned with the other fixes).
+  const slotFindings = p.slotFindings.map(f => {
+    const ask = slotAskOf(f);
+    if (!ask) return f;
+    // Placed meanwhile as an automatic port: that port is free for the slot.
+    const self = (env: string) => allocation.allocations.find(a => a.of === 'service' && a.service === f.where.service && a.portName === f.where.portName && a.environment === env)?.port;
+    const pick = { ...ask, counted: ask.counted.map(c => ({ ...c, self: self(c.env.name) })) };
+    return relocate(f, { scope: ask.counted[0].env.scope, protocol: ask.protocol, ranges: [], use: {}, verb: 'use', pick });
+  });
+  const findings: Finding[] = [...p.before, ...slotFindings];
   for (const rule of RULE_LIST) findings.push(...rule.check(ctx));
   oneCulpritOneFinding(findings);
   if (input.frozenLock) findings.push(...frozenLockFindings(spec.name, lock, allocation.lock));

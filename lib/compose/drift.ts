@@ -4,6 +4,7 @@ import type { Allocation, ResolvedRegistry } from '../model/resolved';
 import { PortMapping, parsePortEntry, portName } from './ports';
 import { Finding, finding } from '../model/finding';
 import { freePorts } from '../allocation/free-ports';
+import { Published, notePublished } from '../allocation/fixes';
 import { dns1035Problem, suggestLabel } from '../rules/names';
 
 /** How to publish a port the registry keeps internal: remove `internal: true`, or the environments from its list. */
@@ -91,6 +92,8 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
   }
   const allocations = resolved.allocations.filter(a => environment === undefined || a.environment === environment);
   const out: Finding[] = [];
+  // The registry's ports this file publishes, and where: a fix that moves one says to publish the new port there.
+  const publishes: Published[] = [];
   // A registry entry may have another name in compose files (`composeName`).
   const byComposeName = new Map<string, string>();
   for (const entries of [resolved.spec.services, resolved.spec.externals]) {
@@ -127,6 +130,10 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
         if (m.published === undefined) continue;
         const protocol = m.protocol.toUpperCase();
         const mine = own.some(a => a.port === m.published && a.protocol === protocol);
+        if (mine) {
+          const line = lines.linePos((item as { range?: [number] }).range?.[0] ?? 0).line;
+          for (const a of own) if (a.port === m.published && a.protocol === protocol) publishes.push({ service: name, portName: a.portName, environment: a.environment, port: a.port, protocol, at: `${file}:${line}` });
+        }
         // Whose the published port is, when not this service's: the worse half of a drift.
         const taken = mine ? undefined : allocations.find(a => a.port === m.published && a.protocol === protocol && a.service !== name);
         if (own.length > 0 && !mine) {
@@ -158,5 +165,6 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
       }
     }
   }
+  notePublished(resolved, publishes);
   return out;
 }

@@ -36,6 +36,39 @@ export function slotIndexOf(resolved: object, env: string, port: number): number
   return undefined;
 }
 
+/**
+ * What a slot past its category's last port asked for, kept with its `port-source` findings: the fix
+ * offers a slot that is free and inside the band in every environment the service runs in
+ * (lib/allocation/fixes.ts).
+ */
+export interface SlotAsk {
+  /** `service.port` */
+  readonly label: string;
+  readonly category: string;
+  readonly protocol: string;
+  readonly kind?: string;
+  readonly privileged: boolean;
+  /** The ranges the slot is counted over, in each environment the service runs in. */
+  readonly counted: ReadonlyArray<{ readonly env: Environment; readonly ranges: readonly Range[]; /** The port allocated to it meanwhile (free for the fix). */ readonly self?: number }>;
+}
+
+const ASKS = new WeakMap<Finding, SlotAsk>();
+
+/** The slot a `port-source` finding of a slot past its category's last port asked for, or undefined. */
+export function slotAskOf(f: Finding): SlotAsk | undefined {
+  return ASKS.get(f);
+}
+
+/** The port at slot `index` (from 0) of `ranges`, or undefined past their last port. */
+export function slotPort(ranges: readonly Range[], index: number): number | undefined {
+  return portAt(ranges, index).port;
+}
+
+/** The number of ports `ranges` count (each port once). */
+export function slotCount(ranges: readonly Range[]): number {
+  return portAt(ranges, 0).size;
+}
+
 /** The category's ranges in one environment, as written: declared ranges, and offsets in that environment's band. */
 function rangesIn(category: CategorySpec, env: Environment): Range[] {
   const ranges: Range[] = [...(category.ranges ?? [])];
@@ -68,6 +101,9 @@ function portAt(ranges: readonly Range[], slot: number | 'first' | 'last'): { po
   }
   return { size };
 }
+
+/** The finding, remembering the slot it asked for. */
+const asked = (f: Finding, ask: SlotAsk) => (ASKS.set(f, ask), f);
 
 const slotText = (slot: number | 'first' | 'last') => (typeof slot === 'number' ? `slot ${slot}` : `the ${slot} slot`);
 
@@ -109,7 +145,12 @@ export function withCategorySlots(spec: RegistrySpec, envs: readonly Environment
       const port: Record<string, number> = {};
       const counted = new Map<string, readonly Range[]>();
       let placed = true;
-      for (const env of presentIn(svc, envs)) {
+      const present = presentIn(svc, envs);
+      const ask: SlotAsk = {
+        label: `${name}.${portName}`, category: categoryName, protocol: p.protocol ?? 'TCP', kind: svc.kind, privileged: p.privileged ?? false,
+        counted: present.map(env => ({ env, ranges: rangesIn(category, env) })),
+      };
+      for (const env of present) {
         const ranges = rangesIn(category, env);
         counted.set(env.name, ranges);
         const at = portAt(ranges, slot);
@@ -121,8 +162,8 @@ export function withCategorySlots(spec: RegistrySpec, envs: readonly Environment
         findings.push(at.size === 0
           ? finding('port-source', `${name}.${portName} asks for ${slotText(slot)} of category ${categoryName}, which has no range in ${env.name}${category.offsets?.length && !env.band ? ` (its offsets count from a band, and ${env.name} has none)` : ''}`,
             { ...where, environment: env.name, category: categoryName }, `give category ${categoryName} a range for ${env.name}, or give ${name}.${portName} port: instead of slot:`)
-          : finding('port-source', `${name}.${portName} asks for ${slotText(slot)} of category ${categoryName}, which has ${at.size} port${at.size === 1 ? '' : 's'} in ${env.name} (${ranges.map(formatRange).join(', ')})`,
-            { ...where, environment: env.name, category: categoryName }, `use a slot from 0 to ${at.size - 1}, or from -1 (the last) to -${at.size}`));
+          : asked(finding('port-source', `${name}.${portName} asks for ${slotText(slot)} of category ${categoryName}, which has ${at.size} port${at.size === 1 ? '' : 's'} in ${env.name} (${ranges.map(formatRange).join(', ')})`,
+            { ...where, environment: env.name, category: categoryName }, `use a slot from 0 to ${at.size - 1}, or from -1 (the last) to -${at.size}`), ask));
       }
       if (!placed) continue;
       const resolved: PortSpec = { ...p, port };

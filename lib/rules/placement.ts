@@ -11,9 +11,10 @@ import { relocate } from '../allocation/fixes';
 import type { FallbackRefused, Outcome } from '../allocation/outcomes';
 import { labelOf, portLabel, validPort } from '../allocation/request';
 import { Finding, RULES, RuleId, Where, finding } from '../model/finding';
-import { formatRange, inAny, inRange, isInternalIn, overlaps, ownRanges, presentIn } from '../model/normalize';
+import { formatRange, inAny, inRange, isInternalIn, overlaps, ownRanges, presentIn, rangeOrigin } from '../model/normalize';
 import { vendorDefault, vendorsOnPort } from '../model/vendor-defaults';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
+import { slotOf } from '../model/slots';
 import type { Range } from '../model/schema';
 import { whereOf } from './allocation';
 import { relocationOf } from './relocation';
@@ -112,6 +113,44 @@ function ownOf(ctx: RuleContext, name: string): Range[] {
 }
 const remember = <K, V>(map: Map<K, V>, key: K, value: V): V => (map.set(key, value), value);
 
+/** Every placement of each declared port (a service's port in each environment it is placed in), once per check. */
+function placementsOf(ctx: RuleContext, decl: Placement['decl']): readonly Placement[] {
+  let memo = ctx.memo.get('placements-of') as Map<Placement['decl'], Placement[]> | undefined;
+  if (!memo) {
+    ctx.memo.set('placements-of', memo = new Map());
+    for (const q of ctx.allocation.placements) {
+      if (q.decl.of === 'service' && isInternalIn(q.decl.spec as { internal?: boolean | string[] }, q.env.name)) continue;
+      memo.set(q.decl, [...(memo.get(q.decl) ?? []), q]);
+    }
+  }
+  return memo.get(decl) ?? [];
+}
+
+/** Whether category `name` holds the port of `q` in its environment (its own ranges, and a service's band). */
+const holds = (ctx: RuleContext, name: string, q: Placement) =>
+  inAny(q.allocation.port, ownOf(ctx, name)) && (q.decl.of !== 'service' || !q.env.band || inRange(q.allocation.port, q.env.band));
+
+/**
+ * The category to give a port outside its own, and the key that decides it: a category that holds
+ * the port in every environment it is placed in (else there is none to offer: the fix would only
+ * move the finding to another environment). The key is the port's own `category` when it has one
+ * (the service's does nothing then), or when the service's would move a sibling port that inherits
+ * it out of place (a sibling given by a slot or placed automatically, or not held by that category);
+ * else the service's.
+ */
+function recategorize(p: Placement, ctx: RuleContext, candidates: ReadonlyArray<string>): { category: string; key: string; what: string } | undefined {
+  const mine = placementsOf(ctx, p.decl);
+  const category = candidates.find(n => mine.every(q => holds(ctx, n, q)));
+  if (category === undefined) return undefined;
+  const entryPath = p.decl.path.slice(0, p.decl.path.lastIndexOf('.ports.'));
+  const portKey = { category, key: `${p.decl.path}.category`, what: `${p.decl.service}.${p.decl.portName}` };
+  if ((p.decl.spec as { category?: string }).category !== undefined) return portKey;
+  const siblings = [...new Set(ctx.allocation.placements.filter(q => q.decl.entry === p.decl.entry && q.decl !== p.decl &&
+    (q.decl.spec as { category?: string }).category === undefined).map(q => q.decl))];
+  const fits = siblings.every(d => slotOf(d.spec) === undefined && placementsOf(ctx, d).every(q => q.allocation.source !== 'auto' && holds(ctx, category, q)));
+  return fits ? { category, key: `${entryPath}.category`, what: p.decl.service } : portKey;
+}
+
 export const outsideCategory = placementRule('outside-category', (p, ctx, report) => {
   const name = p.decl.category;
   const categories = ctx.spec.categories ?? {};
@@ -128,16 +167,19 @@ export const outsideCategory = placementRule('outside-category', (p, ctx, report
   const context = holding ? `; it lies in ${holding[1].within === name ? `${name}'s sub-range` : 'category'} ${holding[0]} (${(holding[1].ranges ?? []).map(formatRange).join(', ')})`
     : others.length ? `; it lies in no category's range (the others: ${list(others)})` : '';
   const head = `${label(p)} is on ${port}, outside category ${name} (${own.map(formatRange).join(', ') || 'no ports of its own'})`;
+  // Another category, offered only where it holds the port in every environment (the one holding it here first).
+  const other = holding ? recategorize(p, ctx, [holding[0], ...others.map(([n]) => n).filter(n => n !== holding[0])]) : undefined;
+  const recategorized = other ? `set ${other.key}: ${other.category} if that is what ${other.what} is` : '';
   // No port is in both the band and the category: there is nowhere to move it until one of them changes.
   if (p.ranges.length === 0 && p.env.band) {
     const fitting = ctx.environments.filter(e => e.band && (category.ranges ?? []).some(r => overlaps(r, e.band!))).map(e => e.name);
     report(`${head}, whose ranges lie outside the band ${formatRange(p.env.band)} of ${p.env.name}${context}${pinnedNote(p)}`, { category: name },
-    `move a range of category ${name} inside ${formatRange(p.env.band)}${holding || fitting.length ? ', ' : ' or '}widen the band of ${p.env.name}` +
-      (holding ? `, or set category: ${holding[0]} if that is what ${p.decl.service} is` : fitting.length ? `, or limit ${p.decl.service} to environments: [${fitting.join(', ')}]` : ''));
+    `move a range of category ${name} inside ${formatRange(p.env.band)}${other || fitting.length ? ', ' : ' or '}widen the band of ${p.env.name}` +
+      (other ? `, or ${recategorized}` : fitting.length ? `, or limit ${p.decl.service} to environments: [${fitting.join(', ')}]` : ''));
     return;
   }
   moveInto(report(`${head}${context}${pinnedNote(p)}`, { category: name }), p, 'move it into', undefined,
-  holding ? s => `set category: ${holding[0]} if that is what ${p.decl.service} is, or ${s}` : undefined);
+    other ? s => `${recategorized}, or ${s}` : undefined);
 });
 
 export const avoidedPort = alsoMet(placementRule('avoided-port', (p, ctx, report) => {
@@ -165,14 +207,26 @@ export const reservedRange = placementRule('reserved-range', (p, ctx, report) =>
     return;
   }
   const f = report(message, { category: name });
-  // Else move the port, or take it out of the reserved range (split the range around it).
-  const declared = ctx.spec.categories?.[name]?.ranges;
-  const at = declared?.findIndex(r => inRange(port, r)) ?? -1;
-  const split = declared && at >= 0
-    ? declared.flatMap((r, i) => (i !== at ? [r] : [[r[0], port - 1], [port + 1, r[1]]].filter(([a, b]) => a <= b) as Range[]))
-    : undefined;
-  moveInto(f, p, 'pick a port in', port, split
-    ? s => `${s}; or, if ${port} is meant to stay ${p.decl.service}'s, keep it out of the reserved range: set categories.${name}.ranges: [${split.map(r => `[${r[0]}, ${r[1]}]`).join(', ')}]`
+  // Else move the port, or take it out of the reserved range (split the declared range around it).
+  const category = ctx.spec.categories?.[name];
+  const declared = (category?.ranges ?? []).filter((_, i) => rangeOrigin(category!, i) === undefined);
+  const counted = (category?.ranges ?? []).filter((_, i) => rangeOrigin(category!, i) !== undefined);
+  const splittable = declared.some(r => inRange(port, r)) && !inAny(port, counted);
+  // The fixes of one report that rewrite the ranges stack: each is written against the ranges as the
+  // earlier ones (in report order, as planFixes writes them) leave them, so applied in order none undoes another.
+  let memo = ctx.memo.get('reserved-splits') as Map<string, Range[]> | undefined;
+  if (!memo) ctx.memo.set('reserved-splits', memo = new Map());
+  const splits = memo;
+  const split = () => {
+    const current = splits.get(name) ?? declared;
+    const at = current.findIndex(r => inRange(port, r));
+    const next = at < 0 ? current
+      : current.flatMap((r, i) => (i !== at ? [r] : [[r[0], port - 1], [port + 1, r[1]]].filter(([a, b]) => a <= b) as Range[]));
+    splits.set(name, next);
+    return next;
+  };
+  moveInto(f, p, 'pick a port in', port, splittable
+    ? s => `${s}; or, if ${port} is meant to stay ${p.decl.service}'s, keep it out of the reserved range: set categories.${name}.ranges: [${split().map(r => `[${r[0]}, ${r[1]}]`).join(', ')}]`
     : undefined);
 });
 
@@ -184,6 +238,22 @@ export const privilegedPort = alsoMet(placementRule('privileged-port', (p, _ctx,
 }), refusedFallback('system', 'privileged-port', o => `fallback ${o.port} of ${labelOf(o.request)} is a system port that needs privileges to bind`,
   'choose a fallback of 1024 or above (a shift that keeps it there), or add privileged: true to the port if this is intended'));
 
+/**
+ * The kinds of the services on `port` that its de-facto entry warns about and the vendor table does
+ * not know (each could be the port's own server), in report order, once per check.
+ */
+function ownerKinds(ctx: RuleContext, port: number): string[] {
+  let memo = ctx.memo.get('defacto-kinds') as Map<number, string[]> | undefined;
+  if (!memo) ctx.memo.set('defacto-kinds', memo = new Map());
+  const known = memo.get(port);
+  if (known) return known;
+  const rules = ctx.allocation.spaces.rules;
+  const kinds = [...new Set(ctx.allocation.placements.filter(q => q.allocation.port === port && q.decl.kind && !vendorDefault(q.decl.kind) &&
+    !(q.decl.of === 'service' && isInternalIn(q.decl.spec as { internal?: boolean | string[] }, q.env.name)) && rules.defactoConflict(port, q.decl.kind))
+    .map(q => q.decl.kind!))];
+  return remember(memo, port, kinds);
+}
+
 export const defactoPort = placementRule('defacto-port', (p, ctx, report) => {
   const port = p.allocation.port;
   const hit = ctx.allocation.spaces.rules.defactoConflict(port, p.decl.kind);
@@ -194,14 +264,17 @@ export const defactoPort = placementRule('defacto-port', (p, ctx, report) => {
   const known = servers.length ? `: ${servers.slice(0, 4).join(', ')}${servers.length > 4 ? ' …' : ''}` : '';
   const f = report(`${label(p)} is on ${port}, the default port of ${hit.what}; ` +
     `one running on the same host will take it first${kind ? '' : ` (set kind if this service is one of them${known})`}`);
-  // A kind the table does not know may still be this port's server: say how to declare it its owner.
+  // A kind the table does not know may still be this port's server: say how to declare it its owner,
+  // with every such kind on the port (one entry, each finding the same), kept with the entry's own.
   const declare = kind && !vendorDefault(kind)
     ? (s: string, _rule: string, syntax: 'code' | 'data') => {
-      const kinds = [...(hit.kinds ?? []), kind];
+      const existing = typeof ctx.spec.defactoPorts === 'object' ? ctx.spec.defactoPorts[String(port)] : undefined;
+      const what = existing ? existing.what : hit.what;
+      const kinds = [...new Set([...(existing ? existing.kinds ?? [] : hit.kinds ?? []), ...ownerKinds(ctx, port)])];
       const entry = syntax === 'code'
-        ? `{ ${port}: { what: '${hit.what}', kinds: [${kinds.map(k => `'${k}'`).join(', ')}] } }`
-        : `{ ${port}: { what: "${hit.what}", kinds: [${kinds.join(', ')}] } }`;
-      return `if ${p.decl.service} (kind ${kind}) is a server whose own default is ${port}, declare it the port's owner: defactoPorts: ${entry}; or ${s}`;
+        ? `defactoPorts[${port}] to { what: '${what.replace(/[\\']/g, c => `\\${c}`)}', kinds: [${kinds.map(k => `'${k}'`).join(', ')}] }`
+        : `defactoPorts.${port}: { what: ${JSON.stringify(what)}, kinds: [${kinds.join(', ')}] }`;
+      return `if ${p.decl.service} (kind ${kind}) is a server whose own default is ${port}, declare it the port's owner: set ${entry}; or ${s}`;
     }
     : !kind && servers.length
       ? (s: string) => `set kind to the server ${p.decl.service} is if it is one of them (kind: ${servers[0]} …), or ${s}`

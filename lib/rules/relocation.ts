@@ -34,6 +34,6 @@ export function relocationOf(decl: PortDecl, env: Environment, ranges: readonly 
   return {
     scope: env.scope, protocol: decl.protocol, ...(slot ? { slot } : {}), ...(offset ? { offset } : {}), ranges: ranges.length ? ranges : [[decl.privileged ? 1 : SYSTEM_PORT_LIMIT, 65535]],
     use: { kind: decl.kind, privileged: decl.privileged }, verb, ...(from !== undefined ? { from } : {}), ...(wrap ? { wrap } : {}),
-    ...(blocked !== undefined ? { blocked } : {}),
+    ...(blocked !== undefined ? { blocked } : {}), ...(movesPort && decl.of === 'service' ? { movesPort: true } : {}),
   };
 }
