@@ -168,3 +168,19 @@ test('import of a real compose stack checks clean: images with compose variables
   expect(checkRegistry({ ...spec, services: { ...spec.services, db: { ...spec.services.db, image: 'Postgres:${V:-17}' } } }).findings.map(f => [f.rule, f.where.path]))
     .toContainEqual(['invalid-value', 'services.db.image']);
 });
+
+test('PORTS.md says of a service that it is local only on purpose and which services it never runs with', () => {
+  const { portsMarkdown } = require('../lib/emit/ports-md');
+  const r = checkRegistry({ name: 'ai', kubernetes: false, environments: { lab: {} }, services: {
+    'ollama-gpu': { exclusiveWith: ['ollama-cpu'], ports: { api: { port: 11434 } } },
+    'ollama-cpu': { exclusiveWith: ['ollama-gpu'], ports: { api: { port: 11434 } } },
+    admin: { localOnly: true, hostname: 'admin.example.com', ports: { http: { port: 8081 } } },
+    web: { ports: { http: { port: 8090 } } },
+  } });
+  expect(r.findings).toEqual([]);
+  const md: string = portsMarkdown(r);
+  expect(md).toContain('| 11434 | ollama-cpu (never with ollama-gpu) | api |');
+  expect(md).toContain('| 11434 | ollama-gpu (never with ollama-cpu) | api |');
+  expect(md).toContain('| 8081 | admin (admin\\.example\\.com, local only) | http |');
+  expect(md).toContain('| 8090 | web | http |');
+});

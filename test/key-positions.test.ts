@@ -197,3 +197,57 @@ test('hostile shapes: the position found is the parser\'s, or none is (the parse
     expect(() => keyLocator(deep)).not.toThrow();
   }
 });
+
+/**
+ * The pass asked for `wanted` answers `w` as the whole pass does wherever the whole pass answers,
+ * and where it answers alone (it stepped over what stopped the whole pass), as the parser does.
+ */
+function sameAsWhole(text: string, wanted: readonly string[], w: string, parser: ReturnType<typeof parserPositions>) {
+  const whole = keyLocator(text);
+  const few = keyLocator(text, wanted);
+  expect(few.covers(w)).toBe(true);
+  for (const kind of ['key', 'value'] as const) {
+    const mine = few[kind](w);
+    const theirs = whole[kind](w);
+    if (theirs) expect({ text, w, kind, at: mine }).toEqual({ text, w, kind, at: theirs });
+    else if (mine) expect({ text, w, kind, at: mine }).toEqual({ text, w, kind, at: (kind === 'key' ? parser.keys : parser.values).get(w) });
+  }
+}
+
+test('asked for a few paths, the pass steps over everything else and answers those paths as the whole pass does', () => {
+  const texts: string[] = [];
+  for (const style of ['block', 'flow', 'mixed'] as RegistryStyle[]) texts.push(registryText(registryWithFindings(40, 3), style));
+  const spec = realisticRegistry(20);
+  texts.push(JSON.stringify(spec, null, 2), JSON.stringify(spec));
+  texts.push(
+    'connectsTo:\n- to: a\n  port: http\n- to: b\n  port: |\n    x\n- - 1\n  - 2\nnext: { a: [ 1, "it\'s, ]", { b: 2 } ], c: it\'s }\nlast: 1\n',
+    'a:\n  b:\n    c: 1\n  # note\n\n  d: 2\ne:\n- 1\n-\n  f: 2\n- g: "x\n    y"\n  h: 3\n',
+  );
+  let checked = 0;
+  fc.assert(fc.property(fc.integer({ min: 0, max: texts.length - 1 }), fc.array(fc.nat(), { minLength: 1, maxLength: 6 }), (t, picks) => {
+    const text = texts[t];
+    const parser = parserPositions(text);
+    const all = [...parser.keys.keys()];
+    const wanted = picks.map(p => all[p % all.length]);
+    for (const w of wanted) {
+      sameAsWhole(text, wanted, w, parser);
+      checked++;
+    }
+  }), { numRuns: 400 });
+  expect(checked).toBeGreaterThan(400);
+  // The random documents of every style too.
+  const { value } = fc.letrec(tie => ({
+    value: fc.oneof({ depthSize: 'small' }, fc.oneof(fc.integer(), fc.constantFrom('x', 'a: b', "it's", '[x]', '- y', '')), tie('map'), tie('list')),
+    map: fc.dictionary(fc.stringMatching(/^[a-z][a-z.-]{0,6}$/), tie('value'), { maxKeys: 4 }),
+    list: fc.array(tie('value'), { maxLength: 4 }),
+  }));
+  fc.assert(fc.property(fc.dictionary(fc.stringMatching(/^[a-z][a-z.-]{0,6}$/), value, { minKeys: 1, maxKeys: 5 }), fc.integer({ min: 0, max: 3 }), fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), (doc, flowLevel, picks) => {
+    const text = dump(doc, { flowLevel: flowLevel === 0 ? -1 : flowLevel, lineWidth: -1 });
+    if (fastLoad(text) === undefined) return;
+    const parser = parserPositions(text);
+    const all = [...parser.keys.keys()];
+    if (!all.length) return;
+    const wanted = picks.map(p => all[p % all.length]);
+    for (const w of wanted) sameAsWhole(text, wanted, w, parser);
+  }), { numRuns: 1500 });
+});

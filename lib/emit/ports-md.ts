@@ -65,10 +65,22 @@ export function portsMarkdown(resolved: ResolvedRegistry, svg = 'ports.svg'): st
     ];
     return notes.length ? `${a.portName} (${notes.join(', ')})` : a.portName;
   };
+  // What a reader of the table needs to know of the service itself: its public hostname, that it is
+  // local only on purpose, the services it never runs with (so they may share its ports).
+  const serviceName = (a: Allocation) => {
+    if (a.of === 'external') return `${a.service} (external)`;
+    const svc = services[a.service];
+    const notes = [
+      ...(svc?.hostname ? [svc.hostname] : []),
+      ...(svc?.localOnly === true ? ['local only'] : []),
+      ...(svc?.exclusiveWith?.length ? [`never with ${svc.exclusiveWith.join(', ')}`] : []),
+    ];
+    return notes.length ? `${a.service} (${notes.join(', ')})` : a.service;
+  };
   for (const env of resolved.environments) {
     const rows = resolved.allocations.filter(a => a.environment === env.name)
       .sort((x, y) => x.port - y.port || x.service.localeCompare(y.service))
-      .map(a => [a.port, `${a.service}${a.of === 'external' ? ' (external)' : ''}${a.of === 'service' && services[a.service]?.hostname ? ` (${services[a.service]!.hostname})` : ''}`, portName(a), a.protocol, a.targetPort,
+      .map(a => [a.port, serviceName(a), portName(a), a.protocol, a.targetPort,
         a.fallback ?? '', a.status, info(a)?.owner ?? '', ...groups(a), info(a)?.description ?? '',
         a.of === 'service' ? healthCheck(services[a.service]?.healthCheck) : '', a.iana ?? '']);
     out.push(`## ${env.name}`, '', `Namespace \`${env.namespace}\`${env.band ? `, band ${formatRange(env.band)}` : ''}.`, '',

@@ -33,8 +33,14 @@ export interface KeyLocator {
   value(path: string): KeyPosition | undefined;
 }
 
-/** The positions of every key path in `text`, and of every scalar value. The first occurrence of a path is kept. */
-export function keyLocator(text: string): KeyLocator {
+/**
+ * The positions of every key path in `text`, and of every scalar value. The first occurrence of a
+ * path is kept. With `wanted`, only those paths (and the keys on the way to them) are looked for:
+ * every other map entry and list item is stepped over without reading its keys (its lines by their
+ * indentation, a flow collection by its brackets), so a report of three findings costs a scan of
+ * the lines, not a reading of every key. `covers` tells whether a path was looked for.
+ */
+export function keyLocator(text: string, wanted?: Iterable<string>): KeyLocator & { covers(path: string): boolean } {
   const offsets = new Map<string, number>();
   const values = new Map<string, number>();
   const record = (path: string, offset: number) => {
@@ -43,6 +49,17 @@ export function keyLocator(text: string): KeyLocator {
   const recordValue = (path: string, offset: number) => {
     if (!values.has(path)) values.set(path, offset);
   };
+  // Every path a wanted path starts with, ending where a segment ends (`a`, `a.b`, `a.b[0]` of `a.b[0].c`),
+  // and the wanted paths themselves: an entry whose path is not among them holds nothing wanted.
+  let onTheWay: Set<string> | undefined;
+  if (wanted) {
+    onTheWay = new Set(['']);
+    for (const w of wanted) {
+      onTheWay.add(w);
+      for (let i = 0; i < w.length; i++) if (w[i] === '.' || w[i] === '[') onTheWay.add(w.slice(0, i));
+    }
+  }
+  const wants = (path: string) => onTheWay === undefined || onTheWay.has(path);
 
   // ---- flow collections, character by character ----
 
@@ -106,11 +123,34 @@ export function keyLocator(text: string): KeyLocator {
     return i;
   };
   /** The offset after the flow value at `i` (after blanks), its keys and items recorded under `path`. */
+  /**
+   * The offset after the flow collection opened at `i`, found by its brackets alone (quoted scalars
+   * and comments stepped over): a collection that holds nothing wanted.
+   */
+  const skipFlow = (i: number): number => {
+    let open = 0;
+    for (; i < text.length; i++) {
+      const c = text[i];
+      if (c === '{' || c === '[') {
+        if (++open > MAX_DEPTH) throw new Unfollowed();
+      } else if (c === '}' || c === ']') {
+        if (--open === 0) return i + 1;
+      } else if ((c === '"' || c === "'") && (SPACE(text[i - 1]) || FLOW_END(text[i - 1]) || text[i - 1] === ':')) {
+        // A quote starts a scalar only where a scalar starts (not inside a plain one: `it's`).
+        i = endOfQuoted(i) - 1;
+      } else if (c === '#' && SPACE(text[i - 1])) {
+        const nl = text.indexOf('\n', i);
+        i = (nl === -1 ? text.length : nl) - 1;
+      }
+    }
+    throw new Unfollowed();
+  };
   let depth = 0;
   const flowValue = (i: number, path: string): number => {
     i = skipAnchor(skipSpace(i));
     const c = text[i];
     if (c === '{' || c === '[') {
+      if (!wants(path)) return skipFlow(i);
       if (++depth > MAX_DEPTH) throw new Unfollowed();
       const end = c === '{' ? flowMap(i + 1, path) : flowSeq(i + 1, path);
       depth--;
@@ -118,7 +158,7 @@ export function keyLocator(text: string): KeyLocator {
     }
     if (c === '?' && SPACE(text[i + 1])) throw new Unfollowed();
     const end = c === '"' || c === "'" ? endOfQuoted(i) : endOfPlain(i);
-    if (end > i) recordValue(path, i);
+    if (end > i && wants(path)) recordValue(path, i);
     return end;
   };
   const flowMap = (i: number, path: string): number => {
@@ -133,7 +173,7 @@ export function keyLocator(text: string): KeyLocator {
       const end = c === '"' || c === "'" ? endOfQuoted(i) : endOfPlain(i);
       if (end === start) throw new Unfollowed();
       const at = `${path}${path ? '.' : ''}${keyText(start, end)}`;
-      record(at, start);
+      if (wants(at)) record(at, start);
       i = skipSpace(end);
       if (text[i] === ':') i = skipSpace(flowValue(i + 1, at));
       if (text[i] === ',') i++;
@@ -145,8 +185,9 @@ export function keyLocator(text: string): KeyLocator {
       i = skipSpace(i);
       if (text[i] === undefined) throw new Unfollowed();
       if (text[i] === ']') return i + 1;
-      record(`${path}[${n}]`, skipAnchor(i));
-      i = skipSpace(flowValue(i, `${path}[${n}]`));
+      const at = `${path}[${n}]`;
+      if (wants(at)) record(at, skipAnchor(i));
+      i = skipSpace(flowValue(i, at));
       if (text[i] === ':') {
         // `[ a: 1 ]`: a map inside a flow list, whose first key was read as the item's value.
         values.delete(`${path}[${n}]`);
@@ -159,12 +200,14 @@ export function keyLocator(text: string): KeyLocator {
 
   // ---- block structure, line by line ----
 
-  type Entry = { readonly indent: number; readonly segment: string; readonly item: boolean; items: number };
+  type Entry = { readonly indent: number; readonly path: string; readonly item: boolean; items: number };
   const stack: Entry[] = [];
-  const pathOf = () => {
-    let out = '';
-    for (let k = 0; k < stack.length; k++) out += stack[k].item || k === 0 ? stack[k].segment : `.${stack[k].segment}`;
-    return out;
+  const pathOf = () => (stack.length ? stack[stack.length - 1].path : '');
+  const push = (indent: number, segment: string, item: boolean) => {
+    if (stack.length >= MAX_DEPTH) throw new Unfollowed();
+    const parent = pathOf();
+    stack.push({ indent, path: item || !parent ? `${parent}${segment}` : `${parent}.${segment}`, item, items: 0 });
+    return pathOf();
   };
   // Greedy runs up to the first `:` or `#`, the trailing blanks cut afterwards: a lazy run followed
   // by blanks would try every split of a long run of blanks (quadratic in the line's length).
@@ -209,7 +252,7 @@ export function keyLocator(text: string): KeyLocator {
     const v = rest.slice(anchor);
     const at = offset + anchor;
     const c = v[0];
-    if (c !== '{' && c !== '[') recordValue(path, at);
+    if (c !== '{' && c !== '[' && wants(path)) recordValue(path, at);
     if (c === '{' || c === '[') {
       const end = flowValue(at, path);
       const nl = text.indexOf('\n', end);
@@ -232,7 +275,28 @@ export function keyLocator(text: string): KeyLocator {
     // A list item whose content starts on a later line (`-` alone, `- # note`, `- &anchor`): it stands where that content does.
     let awaiting: { readonly path: string; readonly indent: number } | undefined;
     let rootItems = 0;
+    // After an entry that holds nothing wanted: its lines (deeper than this, and list items at it when `skipDashes`) are stepped over.
+    let skipIndent = -1;
+    let skipDashes = false;
     while (start < text.length) {
+      if (skipIndent >= 0) {
+        while (start < text.length) {
+          let e = start;
+          while (text.charCodeAt(e) === 32) e++;
+          const c = text.charCodeAt(e);
+          // Blank lines and comments belong to no entry; a tab is left to the line reader (which refuses tab indentation).
+          const blank = c === 10 || c === 13 || c === 35 || e >= text.length;
+          const inside = blank || e - start > skipIndent ||
+            (skipDashes && e - start === skipIndent && c === 45 && (text.charCodeAt(e + 1) === 32 || text.charCodeAt(e + 1) === 10 || text.charCodeAt(e + 1) === 9 || text.charCodeAt(e + 1) === 13 || e + 1 >= text.length));
+          if (!inside) break;
+          const nl = text.indexOf('\n', e);
+          start = nl === -1 ? text.length : nl + 1;
+        }
+        skipIndent = -1;
+        pending = false;
+        awaiting = undefined;
+        if (start >= text.length) break;
+      }
       let nl = text.indexOf('\n', start);
       if (nl === -1) nl = text.length;
       const l = text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl);
@@ -247,7 +311,7 @@ export function keyLocator(text: string): KeyLocator {
         throw new Unfollowed(); // indentation by tabs (the fast path refuses it too)
       }
       if (awaiting) {
-        if (indent > awaiting.indent) record(awaiting.path, lineStart + indent);
+        if (indent > awaiting.indent && wants(awaiting.path)) record(awaiting.path, lineStart + indent);
         awaiting = undefined;
       }
       const dash = isDash(t);
@@ -266,11 +330,14 @@ export function keyLocator(text: string): KeyLocator {
         const restAt = blanksFrom(t, 1);
         const rest = t.slice(restAt);
         const col = indent + restAt;
-        if (stack.length >= MAX_DEPTH) throw new Unfollowed();
-        stack.push({ indent, segment: `[${index}]`, item: true, items: 0 });
+        const at = push(indent, `[${index}]`, true);
+        if (!wants(at) && skipIndent < 0) {
+          skipIndent = indent;
+          skipDashes = false;
+        }
         const anchor = ANCHOR.exec(rest)?.[0].length ?? 0;
-        if (empty(rest.slice(anchor))) awaiting = { path: pathOf(), indent };
-        else record(pathOf(), lineStart + col + anchor);
+        if (empty(rest.slice(anchor))) awaiting = { path: at, indent };
+        else if (wants(at)) record(at, lineStart + col + anchor);
         ownerIndent = indent;
         indent = col;
         t = rest;
@@ -286,10 +353,8 @@ export function keyLocator(text: string): KeyLocator {
       let path = pathOf();
       if (m) {
         const key = m[1] !== undefined ? keyText(lineStart + indent, lineStart + indent + m[1].length + 2) : m[2] !== undefined ? m[2].replace(/''/g, "'") : trimBlanksEnd(m[3]);
-        if (stack.length >= MAX_DEPTH) throw new Unfollowed();
-        stack.push({ indent, segment: key, item: false, items: 0 });
-        path = pathOf();
-        record(path, lineStart + indent);
+        path = push(indent, key, false);
+        if (wants(path)) record(path, lineStart + indent);
         ownerIndent = indent;
         const valueAtCol = blanksFrom(t, m[0].length);
         value = t.slice(valueAtCol);
@@ -301,7 +366,14 @@ export function keyLocator(text: string): KeyLocator {
       }
       // A key whose value is on the next lines (`ports:` then `{ http: 80 }`, `a: &anchor` then its map, a whole document in flow style).
       pending = empty(value.slice(ANCHOR.exec(value)?.[0].length ?? 0));
-      if (pending) continue;
+      if (pending) {
+        // A key that holds nothing wanted, its value on the next lines: they are stepped over.
+        if (m && !wants(path) && skipIndent < 0) {
+          skipIndent = ownerIndent;
+          skipDashes = true;
+        }
+        continue;
+      }
       const next = valueAt(valueOffset, value, path);
       if (next === 'blockScalar') {
         // The scalar's lines are the ones indented deeper than its key (or blank).
@@ -339,6 +411,7 @@ export function keyLocator(text: string): KeyLocator {
     return { line: lo + 1, col: offset - lineStarts[lo] + 1 };
   };
   return {
+    covers: (path: string) => wants(path),
     key(path) {
       const offset = offsets.get(path);
       return offset === undefined ? undefined : position(offset);

@@ -48,7 +48,7 @@ export interface LoadedRegistry {
   /** True when the text could not be read as YAML/JSON at all (empty, binary, too large, malformed). */
   readonly unreadable?: boolean;
   /** Maps a key path (`services.api.ports.http.port`) to `file:line:column`, when the file has it. */
-  readonly locate: (path: string | undefined) => string | undefined;
+  readonly locate: Locate;
 }
 
 type JsonSchema = { properties?: Record<string, JsonSchema>; additionalProperties?: JsonSchema | boolean; items?: JsonSchema;
@@ -182,13 +182,22 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
     const pair = yamlLib().isMap(parent) ? parent.items.find(p => yamlLib().isNode(p.key) && String((p.key as { value?: unknown }).value) === String(path[path.length - 1])) : undefined;
     return pair && yamlLib().isNode(pair.key) && pair.key.range ? position(pair.key.range[0]) : undefined;
   }
-  const locate = (path: string | undefined): string | undefined => {
+  // The pass for the paths of one report of findings, asked for together (see locateFindings): it
+  // reads only the entries on the way to them. A path it was not asked for is found by a whole pass.
+  let targeted: ReturnType<typeof keyLocator> | undefined;
+  const locate: Locate = (path: string | undefined): string | undefined => {
     if (!path) return undefined;
     // A file read on the fast path is located without a second parse, when the pass followed it there:
     // as walkTo does, a scalar where its value stands, a map or a list where its key stands.
-    const fastHit = fast !== undefined ? ((quick ??= keyLocator(text)).value(path) ?? quick.key(path)) : undefined;
-    if (fastHit) return `${file}:${fastHit.line}:${fastHit.col}`;
+    if (fast !== undefined) {
+      const pass = targeted?.covers(path) ? targeted : (quick ??= keyLocator(text));
+      const hit = pass.value(path) ?? pass.key(path);
+      if (hit) return `${file}:${hit.line}:${hit.col}`;
+    }
     return walkTo(path);
+  };
+  locate.prime = (paths: Iterable<string>) => {
+    if (fast !== undefined && quick === undefined) targeted = keyLocator(text, paths);
   };
   /**
    * `a.b[2].c`, read against the document itself, in one walk from the top: at a map, the key that
@@ -296,8 +305,16 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
   return { spec: { ...rest, name: registryName }, findings: [], locate };
 }
 
+/** A registry file's locator: `file:line:column` of a key path; `prime` says which paths a report will ask for. */
+export interface Locate {
+  (path: string | undefined): string | undefined;
+  prime?: (paths: Iterable<string>) => void;
+}
+
 /** Adds `file:line:column` to findings that carry a key path and no file yet. */
-export function locateFindings(findings: readonly Finding[], locate: (path: string | undefined) => string | undefined): Finding[] {
+export function locateFindings(findings: readonly Finding[], locate: Locate): Finding[] {
+  const asked = findings.filter(f => !f.where.file && f.where.path).map(f => f.where.path!);
+  if (asked.length) locate.prime?.(asked);
   return findings.map(f => {
     const file = f.where.file ? undefined : locate(f.where.path);
     return file ? { ...f, where: { ...f.where, file } } : f;
