@@ -6,7 +6,7 @@
  * a port that is taken, avoided, reserved or a de-facto default.
  */
 import type { Finding } from '../model/finding';
-import { Environment, formatRange, presentIn } from '../model/normalize';
+import { Environment, formatRange, inAny, mergeRanges, overlaps, presentIn } from '../model/normalize';
 import type { ExternalSpec, Range, RegistrySpec, ServiceSpec } from '../model/schema';
 import { SlotAsk, slotCount, slotPort } from '../model/slots';
 import type { PortSpaces, PortUse } from './port-space';
@@ -175,19 +175,7 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces, synt
   });
 }
 
-const inAny = (ranges: readonly Range[], p: number) => ranges.some(r => r[0] <= p && p <= r[1]);
 const flow = (ranges: readonly Range[]) => `[${ranges.map(r => `[${r[0]}, ${r[1]}]`).join(', ')}]`;
-
-/** `ranges` with `p` added, sorted, ranges that then touch merged: `[[8100, 8100], [8102, 8102]]` + 8101 is `[[8100, 8102]]`. */
-function withPort(ranges: readonly Range[], p: number): Range[] {
-  const out: Range[] = [];
-  for (const r of [...ranges, [p, p] as Range].sort((a, b) => a[0] - b[0])) {
-    const last = out[out.length - 1];
-    if (last && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1]);
-    else out.push([r[0], r[1]]);
-  }
-  return out;
-}
 
 /**
  * The fix of a port with no free port left where it belongs: the nearest free port outside those
@@ -213,8 +201,8 @@ function noFreePort(f: Finding, plan: Relocation, spaces: PortSpaces, envs: read
   // … and the bands of the other environments of its scope.
   const otherBands = envs.filter(e => e !== env && e.scope === plan.scope && e.band).map(e => e.band!);
   const space = spaces.of(plan.scope, plan.protocol);
-  const usable = (p: number) => p >= bounds[0] && p <= bounds[1] && !inAny(plan.ranges, p) && !space.has(p) && spaces.rules.skip(p, plan.use) === p &&
-    !inAny(others, p) && !inAny(otherBands, p) && (parent === undefined || inAny(parent, p));
+  const usable = (p: number) => p >= bounds[0] && p <= bounds[1] && !inAny(p, plan.ranges) && !space.has(p) && spaces.rules.skip(p, plan.use) === p &&
+    !inAny(p, others) && !inAny(p, otherBands) && (parent === undefined || inAny(p, parent));
   let nearest: number | undefined;
   for (let d = 1; d <= 65535 && nearest === undefined; d++) {
     for (const r of plan.ranges) {
@@ -227,13 +215,13 @@ function noFreePort(f: Finding, plan: Relocation, spaces: PortSpaces, envs: read
   const then = plan.slot ? 'then give it the slot of that port' : 'then move it there';
   // A category declared by ranges only grows by the port; one counted by `offsets` is changed by hand.
   if (category && categoryName !== undefined && !category.offsets?.length && category.ranges?.length) {
-    return `${subject}; the nearest free port outside ${plan.ranges.length === 1 ? 'it' : 'them'} is ${nearest}: set categories.${categoryName}.ranges: ${flow(withPort(category.ranges, nearest))}, ${then}`;
+    return `${subject}; the nearest free port outside ${plan.ranges.length === 1 ? 'it' : 'them'} is ${nearest}: set categories.${categoryName}.ranges: ${flow(mergeRanges([...category.ranges, [nearest, nearest]]))}, ${then}`;
   }
   if (!category && env?.band && categoryName === undefined) {
     const band: Range = [Math.min(env.band[0], nearest), Math.max(env.band[1], nearest)];
     // The wider band must not overlap another band of its scope, nor cut a category range in two.
-    const clash = envs.some(e => e !== env && e.scope === env.scope && e.band && e.band[0] <= band[1] && band[0] <= e.band[1]) ||
-      Object.values(categories).flatMap(c => c.ranges ?? []).some(r => r[0] <= band[1] && band[0] <= r[1] && !(band[0] <= r[0] && r[1] <= band[1]) && !(r[0] <= band[0] && band[1] <= r[1]));
+    const clash = envs.some(e => e !== env && e.scope === env.scope && e.band && overlaps(e.band, band)) ||
+      Object.values(categories).flatMap(c => c.ranges ?? []).some(r => overlaps(r, band) && !(band[0] <= r[0] && r[1] <= band[1]) && !(r[0] <= band[0] && band[1] <= r[1]));
     if (!clash) return `${subject}; the nearest free port outside ${plan.ranges.length === 1 ? 'it' : 'them'} is ${nearest}: set environments.${env.name}.range: ${flow([band]).slice(1, -1)}, ${then}`;
   }
   return `${subject}; the nearest free port outside ${plan.ranges.length === 1 ? 'it' : 'them'} is ${nearest}: widen ${categoryName !== undefined ? `the ranges of category ${categoryName}` : `the band of ${env?.name ?? 'its environment'}`} to hold it, ${then}`;

@@ -125,6 +125,17 @@ export function isLocalOnly(svc: ServiceSpec): boolean {
   return ports.length > 0 && ports.every(p => typeof p.hostIp === 'string' && /^(127\.|::1$|\[::1\]$|localhost$)/.test(p.hostIp));
 }
 
+/** `ranges` as disjoint pieces in ascending order, ranges that overlap or touch merged: `[[8100, 8100], [8101, 8102]]` is `[[8100, 8102]]`. */
+export function mergeRanges(ranges: readonly Range[]): Range[] {
+  const out: Range[] = [];
+  for (const [a, b] of [...ranges].sort((x, y) => x[0] - y[0])) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1] + 1) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
+}
+
 /** `ranges` without the ports of `holes`, in order. */
 export function subtractRanges(ranges: readonly Range[], holes: readonly Range[]): Range[] {
   let out: Range[] = ranges.map(r => [r[0], r[1]] as Range);
@@ -199,6 +210,11 @@ export function withBandOffsets(spec: RegistrySpec, envs: readonly Environment[]
 /** Which offset and band range `index` of `category` was computed from (see {@link withBandOffsets}); undefined for a declared range. */
 export function rangeOrigin(category: CategorySpec, index: number): RangeOrigin | undefined {
   return ORIGINS.get(category)?.[index];
+}
+
+/** The ranges of `category` as the registry writes them under `ranges`, without those its `offsets` give (see {@link rangeOrigin}). */
+export function declaredRanges(category: CategorySpec): Range[] {
+  return (category.ranges ?? []).filter((_, i) => rangeOrigin(category, i) === undefined);
 }
 
 /** Whether a port is internal (not published on the host) in environment `env` (see `PortSpec.internal`). */

@@ -3,7 +3,7 @@
  * debug port"), turned into one published port per environment before anything else reads them.
  */
 import { Finding, finding } from './finding';
-import { Environment, formatRange, ownEntry, presentIn } from './normalize';
+import { Environment, formatRange, mergeRanges, ownEntry, presentIn } from './normalize';
 import type { CategorySpec, PortSpec, Range, RegistrySpec, ServiceSpec } from './schema';
 
 /** The slot a port was given by, kept for the documents once the port is a number (see {@link slotOf}). */
@@ -26,12 +26,9 @@ export function slotIndexOf(resolved: object, env: string, port: number): number
   const ranges = COUNTED.get(resolved)?.get(env);
   if (!ranges) return undefined;
   let index = 0;
-  let end = -1;
-  for (const [a, b] of ranges) {
-    const from = Math.max(a, end + 1);
-    if (port >= from && port <= b) return index + port - from;
-    if (b >= from) index += b - from + 1;
-    end = Math.max(end, b);
+  for (const [a, b] of mergeRanges(ranges)) {
+    if (port >= a && port <= b) return index + port - a;
+    index += b - a + 1;
   }
   return undefined;
 }
@@ -85,12 +82,7 @@ function rangesIn(category: CategorySpec, env: Environment): Range[] {
 
 /** The port at `slot` of `ranges` (counted over them in order, without repeating a port), or the number of ports when there is none. */
 function portAt(ranges: readonly Range[], slot: number | 'first' | 'last'): { port?: number; size: number } {
-  const ports: Array<[number, number]> = []; // disjoint pieces in ascending order
-  for (const [a, b] of ranges) {
-    const last = ports[ports.length - 1];
-    if (last && a <= last[1] + 1) last[1] = Math.max(last[1], b);
-    else ports.push([a, b]);
-  }
+  const ports = mergeRanges(ranges);
   const size = ports.reduce((n, [a, b]) => n + b - a + 1, 0);
   const index = slot === 'first' ? 0 : slot === 'last' ? size - 1 : slot < 0 ? size + slot : slot;
   if (index < 0 || index >= size) return { size };
@@ -143,16 +135,12 @@ export function withCategorySlots(spec: RegistrySpec, envs: readonly Environment
       const category = ownEntry(spec.categories ?? {}, categoryName);
       if (!category) continue; // unknown-category says so
       const port: Record<string, number> = {};
-      const counted = new Map<string, readonly Range[]>();
       let placed = true;
-      const present = presentIn(svc, envs);
       const ask: SlotAsk = {
         label: `${name}.${portName}`, category: categoryName, protocol: p.protocol ?? 'TCP', kind: svc.kind, privileged: p.privileged ?? false,
-        counted: present.map(env => ({ env, ranges: rangesIn(category, env) })),
+        counted: presentIn(svc, envs).map(env => ({ env, ranges: rangesIn(category, env) })),
       };
-      for (const env of present) {
-        const ranges = rangesIn(category, env);
-        counted.set(env.name, ranges);
+      for (const { env, ranges } of ask.counted) {
         const at = portAt(ranges, slot);
         if (at.port !== undefined) {
           port[env.name] = at.port;
@@ -169,7 +157,7 @@ export function withCategorySlots(spec: RegistrySpec, envs: readonly Environment
       const resolved: PortSpec = { ...p, port };
       delete (resolved as { slot?: unknown }).slot;
       SLOTS.set(resolved, slot);
-      COUNTED.set(resolved, counted);
+      COUNTED.set(resolved, new Map(ask.counted.map(c => [c.env.name, c.ranges])));
       (ports ??= { ...svc.ports })[portName] = resolved;
     }
     if (ports) (changed ??= { ...services })[name] = { ...svc, ports };

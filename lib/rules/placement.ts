@@ -11,7 +11,7 @@ import { relocate } from '../allocation/fixes';
 import type { FallbackRefused, Outcome } from '../allocation/outcomes';
 import { labelOf, portLabel, validPort } from '../allocation/request';
 import { Finding, RULES, RuleId, Where, finding } from '../model/finding';
-import { formatRange, inAny, inRange, isInternalIn, overlaps, ownRanges, presentIn, rangeOrigin } from '../model/normalize';
+import { declaredRanges, formatRange, inAny, inRange, isInternalIn, overlaps, ownRanges, presentIn, rangeOrigin } from '../model/normalize';
 import { vendorDefault, vendorsOnPort } from '../model/vendor-defaults';
 import { SYSTEM_PORT_LIMIT } from '../model/well-known';
 import { slotOf } from '../model/slots';
@@ -209,9 +209,9 @@ export const reservedRange = placementRule('reserved-range', (p, ctx, report) =>
   const f = report(message, { category: name });
   // Else move the port, or take it out of the reserved range (split the declared range around it).
   const category = ctx.spec.categories?.[name];
-  const declared = (category?.ranges ?? []).filter((_, i) => rangeOrigin(category!, i) === undefined);
+  const declared = category ? declaredRanges(category) : [];
   const counted = (category?.ranges ?? []).filter((_, i) => rangeOrigin(category!, i) !== undefined);
-  const splittable = declared.some(r => inRange(port, r)) && !inAny(port, counted);
+  const splittable = inAny(port, declared) && !inAny(port, counted);
   // The fixes of one report that rewrite the ranges stack: each is written against the ranges as the
   // earlier ones (in report order, as planFixes writes them) leave them, so applied in order none undoes another.
   let memo = ctx.memo.get('reserved-splits') as Map<string, Range[]> | undefined;

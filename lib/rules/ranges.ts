@@ -1,6 +1,6 @@
 import { Finding, finding } from '../model/finding';
 import type { Placement } from '../allocation/allocate';
-import { Environment, formatRange, overlaps, rangeOrigin, subtractRanges } from '../model/normalize';
+import { Environment, declaredRanges, formatRange, overlaps, rangeOrigin, subtractRanges } from '../model/normalize';
 import type { Range, RegistrySpec } from '../model/schema';
 import { bandChange, bandChangeText } from './band-change';
 
@@ -160,20 +160,19 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[], pl
     overlaps(v.range, r) && !(v.kind !== self.kind && (contains(v.range, r) || contains(r, v.range))));
   const rangeText = (r: Range) => `[${r[0]}, ${r[1]}]`;
   const allocations = placements.map(p => p.allocation);
-  const registrySpec = spec;
   /** `set <path>: <ranges>`: `d` without the ports of `hole`, when that strands none of its ports and overlaps nothing else. */
   const without = (d: DeclaredRange, hole: Range, other: DeclaredRange): string | undefined => {
     const parts = subtractRanges([d.range], [hole]);
     if (!parts.length || parts.some(r => clashesElsewhere(r, d, other))) return undefined;
     if (d.kind === 'band') {
       // A band's start is what offsets count from: every port of its environment is checked where it will be.
-      const change = parts.length === 1 ? bandChange(registrySpec, envs, allocations, d.owner, parts[0]) : undefined;
+      const change = parts.length === 1 ? bandChange(spec, envs, allocations, d.owner, parts[0]) : undefined;
       if (!change) return undefined;
       const text = bandChangeText(change);
       return `set ${d.path}: ${rangeText(parts[0])}${text.sets}${text.moves}`;
     }
     if (placedIn(d, [Math.max(hole[0], d.range[0]), Math.min(hole[1], d.range[1])])) return undefined;
-    const spec = categories[d.owner];
+    const category = categories[d.owner];
     const index = Number(/\[(\d+)\]$/.exec(d.path)![1]);
     if (d.origin) {
       // A range counted from a band is fixed where it is written: the offsets, which every band shares.
@@ -181,13 +180,13 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[], pl
       if (start === undefined) return undefined;
       const lost: Range = [Math.max(hole[0], d.range[0]) - start, Math.min(hole[1], d.range[1]) - start];
       if (envs.some(e => e.band && placedIn(d, [e.band[0] + lost[0], e.band[0] + lost[1]]))) return undefined;
-      const offsets = spec.offsets ?? [];
+      const offsets = category.offsets ?? [];
       const kept = [...offsets.slice(0, index), ...parts.map(r => [r[0] - start, r[1] - start] as Range), ...offsets.slice(index + 1)];
       return `set categories.${d.owner}.offsets: [${kept.map(rangeText).join(', ')}]`;
     }
     // A category's whole list as the registry writes it (not the ranges its offsets give), the
     // range replaced by what is left of it (a split is two ranges).
-    const list = (spec.ranges ?? []).filter((_, i) => rangeOrigin(spec, i) === undefined);
+    const list = declaredRanges(category);
     const ranges = [...list.slice(0, index), ...parts, ...list.slice(index + 1)];
     return `set categories.${d.owner}.ranges: [${ranges.map(rangeText).join(', ')}]`;
   };
