@@ -12,7 +12,7 @@
  */
 import { HeldPort, allocate, fixedServicePorts } from '../allocation/allocate';
 import type { core } from 'zod';
-import { schemaFix } from '../model/schema-fix';
+import { schemaFix, valueAtPath } from '../model/schema-fix';
 import { planFixes, publishedOf, relocate, withFields, withMessage } from '../allocation/fixes';
 import { Finding, UNWAIVABLE_RULES, Where, blocking, finding } from '../model/finding';
 import { Environment, environmentsOf, indexSpec, ownEntry, presentIn, withBandOffsets } from '../model/normalize';
@@ -279,7 +279,7 @@ function applyWaivers(spec: RegistrySpec, findings: readonly Finding[]): Finding
 function schemaFinding(registry: string | undefined, issue: core.$ZodIssue, data: unknown): Finding {
   const { path, message } = issue;
   const keyPath = path.map(String).join('.');
-  const got = path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], data);
+  const got = valueAtPath(data, path);
   const where: Where = { ...(registry ? { registry } : {}), path: keyPath };
   const [section, name] = path.map(String);
   if ((section === 'services' || section === 'externals') && name) Object.assign(where, { service: name });

@@ -110,29 +110,31 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
     if (!yamlLib().isSeq(ports)) continue;
     const own = allocations.filter(a => a.service === name);
     const declared = !!(ownEntry(resolved.spec.services ?? {}, name) ?? ownEntry(resolved.spec.externals ?? {}, name));
-    const everyMapping: PortMapping[] = [];
-    for (const item of ports.items) {
+    // Every entry read once: the fix that declares the service needs all its mappings.
+    const entries = ports.items.map(item => {
       try {
-        everyMapping.push(...parsePortEntry((item as { toJSON(): unknown }).toJSON()));
-      } catch { /* reported below */ }
-    }
-    let declareText: string | undefined;
-    for (const item of ports.items) {
-      const where = at((item as { range?: [number] }).range?.[0]);
-      let mappings;
-      try {
-        mappings = parsePortEntry((item as { toJSON(): unknown }).toJSON());
+        return { item, mappings: parsePortEntry((item as { toJSON(): unknown }).toJSON()) };
       } catch (e) {
-        out.push(finding('compose-file', `${file}: service ${composeName}: ${(e as Error).message}`, { registry, service: name, file: where }, 'fix the port entry'));
+        return { item, error: e as Error };
+      }
+    });
+    const everyMapping: PortMapping[] = entries.flatMap(e => e.mappings ?? []);
+    let declareText: string | undefined;
+    for (const { item, mappings, error } of entries) {
+      const where = at((item as { range?: [number] }).range?.[0]);
+      if (!mappings) {
+        out.push(finding('compose-file', `${file}: service ${composeName}: ${error!.message}`, { registry, service: name, file: where }, 'fix the port entry'));
         continue;
       }
       for (const m of mappings) {
         if (m.published === undefined) continue;
         const protocol = m.protocol.toUpperCase();
-        const mine = own.some(a => a.port === m.published && a.protocol === protocol);
+        // The service's own allocations on this number (in each environment the file is checked for).
+        const matching = own.filter(a => a.port === m.published && a.protocol === protocol);
+        const mine = matching.length > 0;
         if (mine) {
           const line = lines.linePos((item as { range?: [number] }).range?.[0] ?? 0).line;
-          for (const a of own) if (a.port === m.published && a.protocol === protocol) publishes.push({ service: name, portName: a.portName, environment: a.environment, port: a.port, protocol, at: `${file}:${line}` });
+          for (const a of matching) publishes.push({ service: name, portName: a.portName, environment: a.environment, port: a.port, protocol, at: `${file}:${line}` });
         }
         // Whose the published port is, when not this service's: the worse half of a drift.
         const taken = mine ? undefined : allocations.find(a => a.port === m.published && a.protocol === protocol && a.service !== name);
@@ -145,8 +147,7 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
           continue;
         }
         // Its own port, which the registry keeps off the host (internal) wherever it gives it this number.
-        const matching = own.filter(a => a.port === m.published && a.protocol === protocol);
-        if (matching.length && matching.every(a => isInternalIn(resolved.spec.services?.[name]?.ports?.[a.portName], a.environment))) {
+        if (mine && matching.every(a => isInternalIn(resolved.spec.services?.[name]?.ports?.[a.portName], a.environment))) {
           const a = matching[0];
           out.push(finding('compose-drift', `${file}: service ${composeName} publishes ${m.published}/${protocol}, but the registry keeps ${name}.${a.portName} internal (not published) in ${[...new Set(matching.map(x => x.environment))].join(', ')}`,
             { registry, service: name, portName: a.portName, port: m.published, file: where, ...(environment ? { environment } : {}) },

@@ -215,7 +215,7 @@ export function registryFromCompose(text: string, name: string): ImportResult {
     const own = services[nameOf(serviceName)];
     if (!own) continue;
     const deps = svc?.depends_on;
-    const list = (Array.isArray(deps) ? deps.map(String) : deps && typeof deps === 'object' ? Object.keys(deps) : []);
+    const list = Array.isArray(deps) ? deps.map(String) : deps && typeof deps === 'object' ? Object.keys(deps) : [];
     const imported = (d: string) => Object.prototype.hasOwnProperty.call(services, nameOf(d));
     for (const d of list) {
       if (imported(d)) continue;

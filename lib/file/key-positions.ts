@@ -122,7 +122,6 @@ export function keyLocator(text: string, wanted?: Iterable<string>): KeyLocator 
     }
     return i;
   };
-  /** The offset after the flow value at `i` (after blanks), its keys and items recorded under `path`. */
   /**
    * The offset after the flow collection opened at `i`, found by its brackets alone (quoted scalars
    * and comments stepped over): a collection that holds nothing wanted.
@@ -146,6 +145,7 @@ export function keyLocator(text: string, wanted?: Iterable<string>): KeyLocator 
     throw new Unfollowed();
   };
   let depth = 0;
+  /** The offset after the flow value at `i` (after blanks), its keys and items recorded under `path`. */
   const flowValue = (i: number, path: string): number => {
     i = skipAnchor(skipSpace(i));
     const c = text[i];

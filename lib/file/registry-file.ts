@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { schemaFix } from '../model/schema-fix';
+import { schemaFix, valueAtPath } from '../model/schema-fix';
 import * as jsyaml from 'js-yaml';
 import type { Document, LineCounter } from 'yaml';
 import { yamlLib } from './yaml-lib';
@@ -292,7 +292,7 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
         });
       }
       const expected = describeExpected(schema, issue.path);
-      const got = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], data);
+      const got = valueAtPath(data, issue.path);
       const message = issue.code === 'invalid_type' || issue.code === 'invalid_union'
         ? `${keyPath || 'the registry'} is ${describeValue(got)}; expected ${expected}` : `${keyPath}: ${issue.message}`;
       return [finding('schema', message, { ...base, file: locate(keyPath) ?? file }, schemaFix(issue, keyPath, got, expected || undefined))];

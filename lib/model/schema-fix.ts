@@ -1,6 +1,11 @@
 import type { core } from 'zod';
 import { closest } from './suggest';
 
+/** The value found at a zod issue's path in the data it was raised on (undefined where the path leaves the data). */
+export function valueAtPath(data: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], data);
+}
+
 /**
  * The fix of a schema finding, from what zod says is expected there: the values allowed, the
  * type (`expected` when the caller knows it better, from the JSON schema), the bound, or zod's
