@@ -80,6 +80,12 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   return { allocations: inDeclarationOrder(placer.allocations, placer.ranks), outcomes, lock: requests.lock, placements: placer.placements, spaces };
 }
 
+/** The service ports (and their fallbacks) of allocations, as ports held on their hosts. */
+export function heldPortsOf(allocations: readonly Allocation[]): HeldPort[] {
+  return allocations.filter(a => a.of === 'service')
+    .flatMap(a => [{ scope: a.scope, protocol: a.protocol, port: a.port }, ...(a.fallback !== undefined ? [{ scope: a.scope, protocol: a.protocol, port: a.fallback }] : [])]);
+}
+
 /**
  * The service ports (and their fallbacks) a registry holds whatever else is allocated: explicit
  * ports, offsets, and automatic ports the lock pins. Other registries of the same base keep their

@@ -53,6 +53,9 @@ export interface Relocation {
 
 const plans = new WeakMap<Finding, Relocation>();
 
+/** A port's new source in the registry's own syntax: `offset: 2` in a file, `Port.offset(2)` in TypeScript. */
+const sourceText = (syntax: 'code' | 'data', key: 'offset' | 'slot', n: number) => (syntax === 'code' ? `Port.${key}(${n})` : `${key}: ${n}`);
+
 /** A registry port that a checked compose file publishes (see {@link notePublished}). */
 export interface Published {
   readonly service: string;
@@ -158,7 +161,7 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces, synt
       const where = plan.ranges.map(formatRange).join(', ');
       const sentence = offset === undefined
         ? `give ${label} another offset from the band: none is free in ${where} and in the band of every environment it runs in (widen the bands, or give it a port per environment)`
-        : `give ${label} another offset from the band: the next one free in every environment it runs in is ${syntax === 'code' ? `Port.offset(${offset})` : `offset: ${offset}`} (${envs.filter(e => e === own || others.includes(e)).map(e => `port ${e.band![0] + offset} in ${e.name}`).join(', ')})` +
+        : `give ${label} another offset from the band: the next one free in every environment it runs in is ${sourceText(syntax, 'offset', offset)} (${envs.filter(e => e === own || others.includes(e)).map(e => `port ${e.band![0] + offset} in ${e.name}`).join(', ')})` +
           republish(f, plan, start + offset);
       return { ...f, fix: plan.wrap ? plan.wrap(sentence, f.rule, syntax) : sentence };
     }
@@ -167,7 +170,7 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces, synt
     const where = plan.ranges.map(formatRange).join(', ');
     const slot = free !== undefined && plan.slot ? plan.slot.index(free) : undefined;
     const sentence = (slot !== undefined
-      ? `give ${plan.slot!.label} another slot: the next free port in ${where} is ${free}, ${syntax === 'code' ? `Port.slot(${slot})` : `slot: ${slot}`}`
+      ? `give ${plan.slot!.label} another slot: the next free port in ${where} is ${free}, ${sourceText(syntax, 'slot', slot)}`
       : free === undefined
         ? noFreePort(f, plan, spaces, envs, spec)
         : `${plan.verb} ${where}: the next free port is ${free}`) + republish(f, plan, free);
@@ -241,7 +244,7 @@ function pickSlot(pick: SlotAsk, spaces: PortSpaces, syntax: 'code' | 'data'): s
       !pick.counted.some((o, k) => k < j && o.env.scope === c.env.scope && ports[k] === ports[j]));
     if (!free) continue;
     pick.counted.forEach((c, j) => spaces.of(c.env.scope, pick.protocol).allocate(ports[j], SUGGESTED_OWNER));
-    return `give ${pick.label} another slot: the next one free in every environment it runs in is ${syntax === 'code' ? `Port.slot(${i})` : `slot: ${i}`} ` +
+    return `give ${pick.label} another slot: the next one free in every environment it runs in is ${sourceText(syntax, 'slot', i)} ` +
       `(${pick.counted.map((c, j) => `port ${ports[j]} in ${c.env.name}`).join(', ')})`;
   }
   const banded = pick.counted.filter(c => c.env.band);

@@ -10,7 +10,7 @@
  * against one port space once every finding is known. Data in, data out: the callers do the I/O
  * (reading compose files is a callback they pass in).
  */
-import { HeldPort, allocate, fixedServicePorts } from '../allocation/allocate';
+import { HeldPort, allocate, fixedServicePorts, heldPortsOf } from '../allocation/allocate';
 import type { core } from 'zod';
 import { schemaFix, valueAtPath } from '../model/schema-fix';
 import { planFixes, publishedOf, relocate, withFields, withMessage } from '../allocation/fixes';
@@ -147,8 +147,7 @@ function firstStages(inputs: readonly RegistryInput[]): Stage[] {
     const foreign = group.length < 2 ? [] : group.filter(o => o !== p).flatMap(o => done.get(o) ?? fixed.get(o)!);
     const stage = allocated(p, foreign);
     if (group.length > 1) {
-      done.set(p, stage.resolved.allocations.filter(a => a.of === 'service')
-        .flatMap(a => [{ scope: a.scope, protocol: a.protocol, port: a.port }, ...(a.fallback !== undefined ? [{ scope: a.scope, protocol: a.protocol, port: a.fallback }] : [])]));
+      done.set(p, heldPortsOf(stage.resolved.allocations));
     }
     return stage;
   });
