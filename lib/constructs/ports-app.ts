@@ -13,8 +13,9 @@ import { FileSet, WRITTEN_LIST, recover, replaceDirectory, writeFileAtomic, writ
 import { PortRegistry } from './port-registry';
 import { PORTS_APP, foreignLockEntries, writeCheckReport } from './app-state';
 import { readRegularFile } from '../io/read';
-import { InvalidValue, POD_KINDS, clusterOf } from '../netpol/load';
-import { TooManyPaths, describeTraffic, findingList, invalidValueFinding, verifyCluster } from '../netpol/verify';
+import { POD_KINDS } from '../netpol/load';
+import { describeTraffic, findingList, invalidValueFinding } from '../netpol/verify';
+import { startTrafficGate } from '../netpol/gate';
 import type { Path } from '../netpol/cluster';
 import { trafficSvg } from '../netpol/traffic-svg';
 import { routeExposures, routePaths } from '../validate/route-exposure';
@@ -213,26 +214,10 @@ export class PortsApp extends App {
       }
     }
     // Pods of the registries' output (a workload or Service object stands for one): above the limit the
-    // traffic is not verified here, and nothing is gathered for it. When it is, the worker takes more of
-    // the YAML than it would otherwise: this thread verifies the traffic meanwhile.
+    // traffic is not verified here, and nothing is gathered for it.
     let pods = 0;
     for (const f of yamlFiles) for (const d of f.docs) if (POD_KINDS.has((d as { kind?: string } | undefined)?.kind ?? '')) pods++;
     const verifies = pods <= this.trafficVerifyLimit;
-    const yaml = startYamlDocuments(yamlFiles.map(f => f.docs), verifies ? { workerShare: 0.5 } : {});
-    for (const r of registries) {
-      const result = resolved.get(r.node.id)!;
-      for (const emitter of EMITTERS) {
-        for (const [name, text] of emitter.files?.(result) ?? []) {
-          const file = path.posix.join(r.outputDir, name);
-          // Nested output folders may not write the same file twice (a registry in `k8s` under another's root, say).
-          if (files.has(file)) {
-            yaml.result();
-            return fail(`two registries would write ${file}; give ${r.node.id} another outputDir`, findings);
-          }
-          files.set(file, text);
-        }
-      }
-    }
     // Charts the user added beside the registries are written too, under their own names.
     // (Found among the constructs already listed: `App.charts` would also sort every object of
     // every chart by dependency, which costs as much as a tenth of a large synth.)
@@ -242,10 +227,10 @@ export class PortsApp extends App {
     for (const chart of constructs) {
       if (!Chart.isChart(chart) || registryCharts.has(chart)) continue;
       const file = `k8s/${Names.toDnsLabel(chart, { includeHash: false })}.k8s.yaml`;
-      if (files.has(file) || userCharts.some(c => c.file === file)) {
-        yaml.result();
+      if (files.has(file)) {
         return fail(`chart ${chart.node.path} would be written to ${file}, which another chart or registry output already uses: rename one of them`, findings);
       }
+      files.set(file, '');
       const docs = chart.toJson();
       if (verifies) for (const object of docs) objects.push({ file, object });
       userCharts.push({ file, docs, chart });
@@ -253,24 +238,33 @@ export class PortsApp extends App {
 
     // What the NetworkPolicies about to be written allow must be what the registries declare
     // (a generator bug, or a policy of the user's own charts, must never ship a wider network).
-    // This runs while the worker thread (if any) writes YAML.
-    // Above trafficVerifyLimit pods (none by default) it is left to `cdk8s-ports verify` (see the note below).
-    let traffic: ReturnType<typeof verifyCluster> | undefined;
-    try {
-      const invalid: InvalidValue[] = [];
-      const cluster = verifies ? clusterOf(objects, invalid) : undefined;
-      // (Only the user's own charts can hold such a value: the registry's ports are range-checked.)
-      if (invalid.length) {
-        yaml.result();
-        return fail(`the charts hold ${invalid.length === 1 ? 'a value' : `${invalid.length} values`} the API server rejects:\n${findingList(invalid.map(invalidValueFinding))}`, findings);
+    // On a worker thread when the output is large, while this thread (and another worker, for part
+    // of it) writes the YAML and every other output. Above trafficVerifyLimit pods (none by default)
+    // it is left to `cdk8s-ports verify` (see the note below).
+    const gate = verifies ? startTrafficGate(objects, results) : undefined;
+    const yaml = startYamlDocuments(yamlFiles.map(f => f.docs));
+    for (const r of registries) {
+      const result = resolved.get(r.node.id)!;
+      for (const emitter of EMITTERS) {
+        for (const [name, text] of emitter.files?.(result) ?? []) {
+          const file = path.posix.join(r.outputDir, name);
+          // Nested output folders may not write the same file twice (a registry in `k8s` under another's root, say).
+          if (files.has(file)) {
+            yaml.result();
+            gate?.result();
+            return fail(`two registries would write ${file}; give ${r.node.id} another outputDir`, findings);
+          }
+          files.set(file, text);
+        }
       }
-      traffic = cluster ? verifyCluster(cluster, results, { registryNamespacesOnly: true }) : undefined;
-    } catch (e) {
-      if (!(e instanceof TooManyPaths)) throw e;
-      yaml.result();
-      return fail(e.message, findings);
     }
     const texts = yaml.result();
+    const outcome = gate?.result();
+    if (outcome?.invalid.length) {
+      return fail(`the charts hold ${outcome.invalid.length === 1 ? 'a value' : `${outcome.invalid.length} values`} the API server rejects:\n${findingList(outcome.invalid.map(invalidValueFinding))}`, findings);
+    }
+    if (outcome?.tooManyPaths) return fail(outcome.tooManyPaths, findings);
+    const traffic = outcome?.traffic;
     if (traffic && !traffic.ok) return fail(describeTraffic(traffic.findings), findings);
     const notes: string[] = verifies ? [] : [`traffic not verified: the output has ${pods.toLocaleString('en')} ${pods === 1 ? 'pod' : 'pods'}, more than the synth verifies (trafficVerifyLimit ${this.trafficVerifyLimit.toLocaleString('en')}); run cdk8s-ports verify ${this.manifestsDir} (no traffic pictures were drawn)`];
     // Who may talk to whom in each environment, as the policies allow it (not as the registry intends).
