@@ -190,6 +190,26 @@ function noLabels(selector: LabelSelector): boolean {
   return true;
 }
 
+/**
+ * A key for a peer: equal for peers that select alike as written. A pod selector of one label and
+ * nothing else (the generator's peers) is `k\u0001v` without JSON; any other peer is its JSON
+ * (which starts with `{`).
+ */
+function peerKey(peer: { readonly podSelector?: LabelSelector; readonly namespaceSelector?: LabelSelector; readonly ipBlock?: unknown }): string {
+  const s = peer.podSelector;
+  if (s && !peer.namespaceSelector && !peer.ipBlock && s.matchExpressions === undefined) {
+    let only: string | undefined;
+    let count = 0;
+    for (const k in s.matchLabels) { only = k; if (++count > 1) break; }
+    let fields = 0;
+    for (const _ in peer) fields++;
+    let selectorFields = 0;
+    for (const _ in s) selectorFields++;
+    if (count === 1 && fields === 1 && selectorFields === 1) return `${only}\u0001${s.matchLabels![only!]}`;
+  }
+  return JSON.stringify(peer);
+}
+
 /** Labels as a message shows them: `k=v,k2=v2`. */
 export const labelText = (labels: Readonly<Record<string, string>>): string => Object.keys(labels).sort().map(k => `${k}=${labels[k]}`).join(',');
 
@@ -261,7 +281,15 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     const labels = extraNamespaces.get(ns);
     return labels && Object.keys(labels).some(k => k !== NAMESPACE_NAME_LABEL) ? labels : undefined;
   };
-  const labelsKey = (labels: Record<string, string>) => JSON.stringify(Object.keys(labels).sort().map(k => [k, labels[k]]));
+  // (One label, the most common case, is keyed without a sort or JSON: `k\u0001v`; a JSON key starts with `[`.)
+  const labelsKey = (labels: Record<string, string>) => {
+    let only: string | undefined;
+    let count = 0;
+    for (const k in labels) { only = k; if (++count > 1) break; }
+    if (count === 0) return '';
+    if (count === 1) return `${only}\u0001${labels[only!]}`;
+    return JSON.stringify(Object.keys(labels).sort().map(k => [k, labels[k]]));
+  };
   const probePod = (namespace: string, name: string, labels: Record<string, string>): Pod => {
     const memoKey = `${namespace}\u0000${labelsKey(labels)}`;
     const memo = probeMemo.get(memoKey);
@@ -288,12 +316,19 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
   };
   // The addresses outside the cluster: the intervals every CIDR of a policy or a registry cuts the
   // address space into, one address each (the internet stand-ins where they fall).
+  // (One walk over the policies' peers also keeps the selectors with expressions: the only ones
+  // labelToggles, below, reads; in the order the policies, their rules and peers come.)
   const cidrs: string[] = [];
+  const podExpressions: LabelSelector[] = [];
+  const namespaceExpressions: LabelSelector[] = [];
   for (const p of probePolicies) {
+    if (p.podSelector.matchExpressions?.length) podExpressions.push(p.podSelector);
     for (const rules of [p.ingress, p.egress]) {
       for (const rule of rules) {
         for (const peer of (rules === p.ingress ? rule.from : rule.to) ?? []) {
           if (peer.ipBlock) cidrs.push(peer.ipBlock.cidr, ...(peer.ipBlock.except ?? []));
+          if (peer.podSelector?.matchExpressions?.length) podExpressions.push(peer.podSelector);
+          if (peer.namespaceSelector?.matchExpressions?.length) namespaceExpressions.push(peer.namespaceSelector);
         }
       }
     }
@@ -416,7 +451,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
       for (const rule of rules) {
         for (const peer of (rules === p.ingress ? rule.from : rule.to) ?? []) {
           if (peer.ipBlock || (!peer.podSelector && !peer.namespaceSelector)) continue;
-          const key = `${peer.namespaceSelector ? '' : p.namespace}\u0000${JSON.stringify(peer)}`;
+          const key = `${peer.namespaceSelector ? '' : p.namespace}\u0000${peerKey(peer)}`;
           if (peersSeen.has(key)) continue;
           peersSeen.add(key);
           const labels = satisfying(peer.podSelector ?? {});
@@ -434,7 +469,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
   for (const ns of base.namespaces().keys()) probePod(ns, UNLISTED, {});
   // Likewise a namespace the folder lacks with each label a namespace selector's NotIn, DoesNotExist
   // or Exists asks about, holding the pods a namespace of no labels holds.
-  const nsToggles = labelToggles(probePolicies.flatMap(p => [...p.ingress.flatMap(r => r.from ?? []), ...p.egress.flatMap(r => r.to ?? [])].map(x => x.namespaceSelector)));
+  const nsToggles = labelToggles(namespaceExpressions);
   for (const [k, v] of nsToggles) {
     if (k === NAMESPACE_NAME_LABEL) continue;
     const name = `(namespace with ${k}=${v})`;
@@ -444,7 +479,7 @@ function universe(base: Cluster, registries: readonly TrafficRegistry[], standIn
     knownNamespaces.set(name, labels);
     for (const pod of [...(standInsIn.get(ELSEWHERE) ?? [])]) probePod(name, pod.name, pod.labels);
   }
-  const toggles = labelToggles(probePolicies.flatMap(p => [p.podSelector, ...[...p.ingress.flatMap(r => r.from ?? []), ...p.egress.flatMap(r => r.to ?? [])].map(x => x.podSelector)]));
+  const toggles = labelToggles(podExpressions);
   if (toggles.length > 0) {
     for (const [ns, list] of [...standInsIn]) {
       for (const pod of [...list]) {
