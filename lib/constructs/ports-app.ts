@@ -111,7 +111,7 @@ export class PortsApp extends App {
       registries: registries.map((r, i) => ({
         id: r.node.id, outputDir: r.outputDir, resolved: results[i],
         // Charts someone asked for (and may have added to) are rendered; otherwise the same objects as data.
-        ...(r._hasCharts ? { charts: new Map([...r._build(results[i])].map(([env, chart]) => [env, { chart, objects: r._objectsOf(chart) }] as const)) } : {}),
+        ...(r._output.hasCharts ? { charts: new Map([...r._output.build(results[i])].map(([env, chart]) => [env, { chart, objects: r._output.objectsOf(chart) }] as const)) } : {}),
       })),
       constructs, trafficVerifyLimit: this.trafficVerifyLimit, manifestsDir: this.manifestsDir,
     });
@@ -168,7 +168,7 @@ export class PortsApp extends App {
     // own charts must then agree with them (workload-drift).
     registries.forEach((r, i) => {
       r._useResolved(results[i]);
-      r._close(results[i]);
+      r._output.close(results[i]);
     });
     const drift = registries.flatMap((r, i) => r._drift(results[i]));
     // (Warnings of the port chain, chain-no-pods, go with the findings.)
