@@ -44,7 +44,7 @@ beforeAll(() => {
 
 test('the published types have no internals and the packed package.json runs nothing on install', () => {
   const dir = path.join(consumer, 'node_modules', 'cdk8s-ports');
-  const types = ['constructs/port-registry.d.ts', 'constructs/ports-app.d.ts', 'index.d.ts'].map(f => fs.readFileSync(path.join(dir, 'build', 'lib', f), 'utf8')).join('\n');
+  const types = ['constructs/port-registry.d.ts', 'constructs/registered-service.d.ts', 'constructs/registered-external.d.ts', 'constructs/registry-charts.d.ts', 'constructs/ports-app.d.ts', 'index.d.ts'].map(f => fs.readFileSync(path.join(dir, 'build', 'lib', f), 'utf8')).join('\n');
   expect(types).not.toMatch(/@internal|\bprivate\b|_resolution|_handOut|pipelineInput/);
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
   expect(Object.keys(manifest.scripts ?? {}).filter(s => /^(pre|post)?install$|^prepare$/.test(s))).toEqual([]);

@@ -218,8 +218,8 @@ services:
     const asData = synthInProcess();
     const asConstructs = synthInProcess({ charts: true });
     expect(asConstructs.result.ok).toBe(true);
-    expect(asData.registries.map(r => r._hasCharts)).toEqual([false, false]);
-    expect(asConstructs.registries.map(r => r._hasCharts)).toEqual([true, true]);
+    expect(asData.registries.map(r => r._output.hasCharts)).toEqual([false, false]);
+    expect(asConstructs.registries.map(r => r._output.hasCharts)).toEqual([true, true]);
     const k8sFiles = Object.keys(asData.files).filter(f => f.includes('/k8s/') || f.startsWith('k8s/'));
     expect(k8sFiles.length).toBeGreaterThanOrEqual(4);
     expect(asData.files).toEqual(asConstructs.files);

@@ -9,7 +9,8 @@
  * proves both paths write the same bytes, for the examples and for a generated registry.
  */
 import { k8s } from '../../imports/k8s';
-import type { KubeObject } from './index';
+import { EMITTERS, KubeObject } from './index';
+import type { ResolvedRegistry } from '../model/resolved';
 import { GATEWAY_API_VERSION } from './routes';
 
 /**
@@ -70,4 +71,16 @@ export function manifestOf(o: KubeObject): Record<string, unknown> {
   const { metadata, ...rest } = o.props as { metadata?: Record<string, unknown> };
   const body = plain({ ...rest, metadata: plain(metadata ?? {}, true) }, false) as Record<string, unknown>;
   return { ...gvkOf(o.kind), ...body };
+}
+
+/**
+ * Each environment's manifests in chart order, as its chart would render them, for a registry
+ * whose charts were never built.
+ */
+export function manifestsByEnvironment(resolved: ResolvedRegistry): Map<string, unknown[]> {
+  const out = new Map<string, unknown[]>(resolved.environments.map(env => [env.name, []]));
+  for (const emitter of EMITTERS) {
+    for (const o of emitter.objects?.(resolved) ?? []) out.get(o.environment)!.push(manifestOf(o));
+  }
+  return out;
 }

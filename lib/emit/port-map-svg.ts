@@ -2,7 +2,7 @@ import type { Allocation, ResolvedRegistry } from '../model/resolved';
 import { Finding, blocking } from '../model/finding';
 import type { Environment } from '../model/normalize';
 import { avoidedPortsOf, avoidedRangesOf, formatRange } from '../model/normalize';
-import type { Range } from '../model/schema';
+import type { CategorySpec, Range } from '../model/schema';
 import { xmlText } from './escape';
 
 /**
@@ -106,21 +106,30 @@ function statusOf(index: FindingIndex, a: Allocation): keyof typeof COLORS {
 
 const SEVERITY_ORDER: ReadonlyArray<keyof typeof COLORS> = ['ok', 'waived', 'warning', 'error'];
 
-function environmentSection(resolved: ResolvedRegistry, env: Environment, top: number, categoryColor: Map<string, string>, findings: FindingIndex): { svg: string; height: number } {
-  const spec = resolved.spec;
-  const allocations = resolved.allocations.filter(a => a.environment === env.name).sort((a, b) => a.port - b.port || a.service.localeCompare(b.service));
-  const categories = Object.entries(spec.categories ?? {});
-  const used = new Set(allocations.map(a => a.category).filter(Boolean));
+/** One environment's axis: its segments, where it is drawn, and how a port or a range maps onto it. */
+interface Axis {
+  readonly segments: readonly Segment[];
+  readonly top: number;
+  /** The x of `port`, when a segment holds it. */
+  readonly X: (port: number) => number | undefined;
+}
+
+/** The categories an environment draws: those its allocations use, and the reserved ones. */
+type Categories = ReadonlyArray<readonly [string, CategorySpec]>;
+
+function axisOf(env: Environment, allocations: readonly Allocation[], drawn: Categories, top: number): Axis {
   const intervals: Range[] = allocations.map(a => [a.port, a.port]);
   // A crowded environment zooms into the parts of its band that are used; its band ends stay visible.
   if (env.band) intervals.push(...(allocations.length > DENSE ? [[env.band[0], env.band[0]], [env.band[1], env.band[1]]] as Range[] : [env.band]));
-  for (const [name, c] of categories) if (used.has(name) || c.reserved) intervals.push(...(c.ranges ?? []));
-  const width = WIDTH - 2 * MARGIN;
-  const segments = segmentsOf(intervals, width);
-  const out: string[] = [];
-  const axisTop = top + 30;
-  const X = (port: number) => { const x = xOf(segments, port); return x === undefined ? undefined : MARGIN + x; };
-  const span = (r: Range, fill: string, cls: string, title?: string) => segments.map(s => {
+  for (const [, c] of drawn) intervals.push(...(c.ranges ?? []));
+  const segments = segmentsOf(intervals, WIDTH - 2 * MARGIN);
+  return { segments, top: top + 30, X: port => { const x = xOf(segments, port); return x === undefined ? undefined : MARGIN + x; } };
+}
+
+/** The rectangles of range `r` on the axis, one per segment it crosses. */
+function spanOf(axis: Axis, r: Range, fill: string, cls: string, title?: string): string {
+  const { segments, top: axisTop, X } = axis;
+  return segments.map(s => {
     const a = Math.max(r[0], s.from);
     const b = Math.min(r[1], s.to);
     if (a > b) return '';
@@ -129,8 +138,11 @@ function environmentSection(resolved: ResolvedRegistry, env: Environment, top: n
     const tip = title ? `<title>${esc(title)}</title>` : '';
     return `<rect x="${num(x1)}" y="${axisTop}" width="${num(Math.max(1.5, x2 - x1))}" height="${AXIS_HEIGHT}" fill="${fill}" class="${cls}">${tip}</rect>`;
   }).join('');
+}
 
-  out.push(`<g class="environment" data-environment="${esc(env.name)}">`);
+/** The environment's title, its axis with its ticks and breaks, and what lies on it: band, ranges, avoided ports, range names. */
+function axisSvg(out: string[], axis: Axis, spec: ResolvedRegistry['spec'], env: Environment, top: number, drawn: Categories, categoryColor: Map<string, string>): void {
+  const { segments, top: axisTop, X } = axis;
   out.push(`<text x="${MARGIN}" y="${top + 18}" class="title">${esc(env.name)} <tspan class="sub">namespace ${esc(env.namespace)}${env.band ? `, band ${formatRange(env.band)}` : ''}</tspan></text>`);
   for (const s of segments) {
     out.push(`<rect x="${num(MARGIN + s.x)}" y="${axisTop}" width="${num(s.width)}" height="${AXIS_HEIGHT}" fill="#f1f3f5" stroke="#adb5bd" stroke-width="0.5"/>`);
@@ -141,21 +153,19 @@ function environmentSection(resolved: ResolvedRegistry, env: Environment, top: n
     const x = MARGIN + segments[i].x - 9;
     out.push(`<path d="M${num(x - 3)} ${axisTop - 2} l6 ${AXIS_HEIGHT / 2 + 2} l-6 ${AXIS_HEIGHT / 2 + 2}" stroke="#868e96" fill="none" class="break"/>`);
   }
-  if (env.band) out.push(span(env.band, COLORS.band, 'band', `band of ${env.name} ${formatRange(env.band)}`));
-  for (const [name, c] of categories) {
-    if (!used.has(name) && !c.reserved) continue;
+  if (env.band) out.push(spanOf(axis, env.band, COLORS.band, 'band', `band of ${env.name} ${formatRange(env.band)}`));
+  for (const [name, c] of drawn) {
     const fill = c.reserved ? 'url(#reserved)' : categoryColor.get(name)!;
-    for (const r of c.ranges ?? []) out.push(span(r, fill, 'range', `${name} ${formatRange(r)}`));
+    for (const r of c.ranges ?? []) out.push(spanOf(axis, r, fill, 'range', `${name} ${formatRange(r)}`));
   }
-  for (const a of avoidedRangesOf(spec)) if (a.source === 'avoid') out.push(span(a.range, 'url(#avoided)', 'avoided', a.reason));
-  for (const [port, reason] of avoidedPortsOf(spec)) out.push(span([port, port], 'url(#avoided)', 'avoided', `${port}: ${reason}`));
+  for (const a of avoidedRangesOf(spec)) if (a.source === 'avoid') out.push(spanOf(axis, a.range, 'url(#avoided)', 'avoided', a.reason));
+  for (const [port, reason] of avoidedPortsOf(spec)) out.push(spanOf(axis, [port, port], 'url(#avoided)', 'avoided', `${port}: ${reason}`));
   if (env.band) {
     const x = X(env.band[0]);
     if (x !== undefined) out.push(`<text x="${num(x + 3)}" y="${axisTop + AXIS_HEIGHT - 4}" class="range-name band-name">${esc(env.name)} band</text>`);
   }
   // Range names inside the axis, where they fit (the full name is in each span's tooltip).
-  for (const [name, c] of categories) {
-    if (!used.has(name) && !c.reserved) continue;
+  for (const [name, c] of drawn) {
     for (const r of c.ranges ?? []) {
       for (const seg of segments) {
         const a = Math.max(r[0], seg.from);
@@ -166,41 +176,47 @@ function environmentSection(resolved: ResolvedRegistry, env: Environment, top: n
       }
     }
   }
+}
 
-  if (allocations.length > LABEL_LIMIT) {
-    // Too many ports for a label each: one mark per pixel column (its worst status), one label per
-    // stretch of the axis with how many ports it holds. PORTS.md lists every port.
-    const columns = new Map<number, { x: number; status: number; ports: number }>();
-    const bins = new Map<number, Allocation[]>();
-    const binStatus = new Map<number, number>();
-    for (const a of allocations) {
-      const m = X(a.port) ?? MARGIN;
-      const column = Math.round(m);
-      const status = SEVERITY_ORDER.indexOf(statusOf(findings, a));
-      const c = columns.get(column);
-      if (c) { c.status = Math.max(c.status, status); c.ports++; } else columns.set(column, { x: m, status, ports: 1 });
-      const bin = Math.floor((m - MARGIN) / BIN);
-      binStatus.set(bin, Math.max(binStatus.get(bin) ?? 0, status));
-      const list = bins.get(bin);
-      if (list) list.push(a);
-      else bins.set(bin, [a]);
-    }
-    const marks = [...columns.values()].map(c => `<circle cx="${num(c.x)}" cy="${axisTop - 4}" r="2.2" fill="${COLORS[SEVERITY_ORDER[c.status]]}"/>`);
-    out.push(`<g class="marks">${marks.join('')}</g>`);
-    const labelsTop = axisTop + AXIS_HEIGHT + 28;
-    [...bins].forEach(([bin, list], i) => {
-      const first = list[0];
-      const last = list[list.length - 1];
-      const y = labelsTop + (i % 2) * LANE;
-      const text = `${list.length} port${list.length === 1 ? '' : 's'} ${first.port}${last.port !== first.port ? `-${last.port}` : ''}`;
-      const title = `${first.service}.${first.portName}${list.length > 1 ? ` … ${last.service}.${last.portName}` : ''}`;
-      out.push(`<g class="allocation-group" data-ports="${list.length}"><title>${esc(title)}</title>` +
-        `<text x="${num(MARGIN + bin * BIN)}" y="${y}" fill="${COLORS[SEVERITY_ORDER[binStatus.get(bin)!]]}" class="label">${esc(text)}</text></g>`);
-    });
-    out.push('</g>');
-    return { svg: out.join('\n'), height: labelsTop - top + 2 * LANE + 16 };
+/**
+ * Too many ports for a label each: one mark per pixel column (its worst status), one label per
+ * stretch of the axis with how many ports it holds. PORTS.md lists every port. Returns the height of the labels below the axis.
+ */
+function aggregatedLabels(out: string[], axis: Axis, allocations: readonly Allocation[], findings: FindingIndex): number {
+  const { top: axisTop, X } = axis;
+  const columns = new Map<number, { x: number; status: number; ports: number }>();
+  const bins = new Map<number, Allocation[]>();
+  const binStatus = new Map<number, number>();
+  for (const a of allocations) {
+    const m = X(a.port) ?? MARGIN;
+    const column = Math.round(m);
+    const status = SEVERITY_ORDER.indexOf(statusOf(findings, a));
+    const c = columns.get(column);
+    if (c) { c.status = Math.max(c.status, status); c.ports++; } else columns.set(column, { x: m, status, ports: 1 });
+    const bin = Math.floor((m - MARGIN) / BIN);
+    binStatus.set(bin, Math.max(binStatus.get(bin) ?? 0, status));
+    const list = bins.get(bin);
+    if (list) list.push(a);
+    else bins.set(bin, [a]);
   }
+  const marks = [...columns.values()].map(c => `<circle cx="${num(c.x)}" cy="${axisTop - 4}" r="2.2" fill="${COLORS[SEVERITY_ORDER[c.status]]}"/>`);
+  out.push(`<g class="marks">${marks.join('')}</g>`);
+  const labelsTop = axisTop + AXIS_HEIGHT + 28;
+  [...bins].forEach(([bin, list], i) => {
+    const first = list[0];
+    const last = list[list.length - 1];
+    const y = labelsTop + (i % 2) * LANE;
+    const text = `${list.length} port${list.length === 1 ? '' : 's'} ${first.port}${last.port !== first.port ? `-${last.port}` : ''}`;
+    const title = `${first.service}.${first.portName}${list.length > 1 ? ` … ${last.service}.${last.portName}` : ''}`;
+    out.push(`<g class="allocation-group" data-ports="${list.length}"><title>${esc(title)}</title>` +
+      `<text x="${num(MARGIN + bin * BIN)}" y="${y}" fill="${COLORS[SEVERITY_ORDER[binStatus.get(bin)!]]}" class="label">${esc(text)}</text></g>`);
+  });
+  return labelsTop + 2 * LANE;
+}
 
+/** A mark, a leader and a label for every allocation, the labels stacked in lanes. Returns the bottom of the labels. */
+function allocationLabels(out: string[], axis: Axis, allocations: readonly Allocation[], findings: FindingIndex): number {
+  const { top: axisTop, X } = axis;
   const labels = allocations.map(a => {
     const text = `${a.service}.${a.portName} ${a.port}${a.protocol === 'TCP' ? '' : `/${a.protocol}`}`;
     const mark = X(a.port) ?? MARGIN;
@@ -227,9 +243,21 @@ function environmentSection(resolved: ResolvedRegistry, env: Environment, top: n
       `<text x="${num(l.x)}" y="${y}" fill="${color}" class="label">${esc(l.text)}</text></g>`);
   });
   out.push(`<g class="leaders">${leaders.join('')}</g>`, ...texts);
-  out.push('</g>');
   const lanesUsed = lanes.length ? Math.max(...lanes) + 1 : 0;
-  return { svg: out.join('\n'), height: labelsTop - top + lanesUsed * LANE + 16 };
+  return labelsTop + lanesUsed * LANE;
+}
+
+function environmentSection(resolved: ResolvedRegistry, env: Environment, top: number, categoryColor: Map<string, string>, findings: FindingIndex): { svg: string; height: number } {
+  const spec = resolved.spec;
+  const allocations = resolved.allocations.filter(a => a.environment === env.name).sort((a, b) => a.port - b.port || a.service.localeCompare(b.service));
+  const used = new Set(allocations.map(a => a.category).filter(Boolean));
+  const drawn = Object.entries(spec.categories ?? {}).filter(([name, c]) => used.has(name) || c.reserved);
+  const axis = axisOf(env, allocations, drawn, top);
+  const out: string[] = [`<g class="environment" data-environment="${esc(env.name)}">`];
+  axisSvg(out, axis, spec, env, top, drawn, categoryColor);
+  const bottom = allocations.length > LABEL_LIMIT ? aggregatedLabels(out, axis, allocations, findings) : allocationLabels(out, axis, allocations, findings);
+  out.push('</g>');
+  return { svg: out.join('\n'), height: bottom - top + 16 };
 }
 
 export function portMapSvg(resolved: ResolvedRegistry): string {
