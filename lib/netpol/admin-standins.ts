@@ -7,7 +7,8 @@
  */
 import { AdminPeer, AdminPolicy } from './admin';
 import { Address, Policy, PolicyPeer } from './model';
-import { labelText, satisfying } from './verify';
+import { labelText } from './findings';
+import { satisfying } from './stand-ins';
 
 const asPeer = (p: AdminPeer): PolicyPeer | undefined =>
   p.namespaces ? { namespaceSelector: p.namespaces } : p.pods ? { namespaceSelector: p.pods.namespaceSelector, podSelector: p.pods.podSelector } : undefined;
