@@ -1,4 +1,4 @@
-import { isInternalIn, ownEntry } from '../model/normalize';
+import { formatRange, isInternalIn, mergeRanges, ownEntry } from '../model/normalize';
 import { yamlLib } from '../file/yaml-lib';
 import type { Allocation, ResolvedRegistry } from '../model/resolved';
 import { PortMapping, parsePortEntry, portName } from './ports';
@@ -68,6 +68,25 @@ function declareFix(resolved: ResolvedRegistry, composeName: string, mappings: r
 }
 
 /**
+ * The finding for ports of a service the registry does not declare that no registry port uses: the
+ * host port is taken on that machine, and the registry does not know it (so it could hand it out).
+ * One finding per `ports` entry (a range is one entry); the fix declares the service, as for a
+ * service that publishes a port of the registry's.
+ */
+function undeclaredFinding(resolved: ResolvedRegistry, composeName: string, name: string, mappings: readonly PortMapping[], where: string, file: string,
+  environment: string | undefined, declare: (env: string) => string): Finding {
+  const protocol = mappings[0].protocol.toUpperCase();
+  const numbers = [...new Set(mappings.map(m => m.published!))].sort((a, b) => a - b);
+  const ports = `${mergeRanges(numbers.map((n): [number, number] => [n, n])).map(formatRange).join(', ')}/${protocol}`;
+  // Without an environment to compare with: the one whose band holds the port, else the first.
+  const env = environment ?? (resolved.environments.find(e => e.band && numbers[0] >= e.band[0] && numbers[0] <= e.band[1]) ?? resolved.environments[0])?.name;
+  const fix = (env !== undefined ? declare(env) : '') ||
+    `declare ${name} in the registry (a service, or an external with ports: { main: { port: ${numbers[0]} } }), so no port of the registry is given ${numbers.length === 1 ? 'that port' : 'those ports'}`;
+  return finding('compose-drift', `${file}: service ${composeName} publishes ${ports}, but the registry declares no ${name}: ${numbers.length === 1 ? 'the port is' : 'the ports are'} taken on that host, and the registry does not know it`,
+    { registry: resolved.spec.name, service: name, port: numbers[0], file: where, ...(environment ? { environment } : {}) }, fix);
+}
+
+/**
  * Compares an existing docker-compose file with the registry: a service the registry knows
  * must publish the registry's port, and no service may publish a port the registry gives to
  * someone else. Pure: the caller reads the file.
@@ -120,12 +139,16 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
     });
     const everyMapping: PortMapping[] = entries.flatMap(e => e.mappings ?? []);
     let declareText: string | undefined;
+    // The fix that declares the service, computed once for all its findings.
+    const declareOnce = (env: string) => (declareText ??= declareFix(resolved, composeName, everyMapping, allocations, env, file) ?? '');
     for (const { item, mappings, error } of entries) {
       const where = at((item as { range?: [number] }).range?.[0]);
       if (!mappings) {
         out.push(finding('compose-file', `${file}: service ${composeName}: ${error!.message}`, { registry, service: name, file: where }, 'fix the port entry'));
         continue;
       }
+      // The ports of an undeclared service that no one of the registry holds: taken on that host all the same.
+      const unknown: PortMapping[] = [];
       for (const m of mappings) {
         if (m.published === undefined) continue;
         const protocol = m.protocol.toUpperCase();
@@ -157,13 +180,15 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
         // Here the registry gives this service no port at all (or it published its own): whose is the port?
         if (taken) {
           const fix = declared ? `publish a port the registry allocates to ${name}, or change the registry and synthesize again`
-            : (declareText ??= declareFix(resolved, composeName, everyMapping, allocations, environment ?? taken.environment, file) ?? '') ||
-              `publish a port the registry allocates to no one, or declare ${name} in the registry`;
+            : declareOnce(environment ?? taken.environment) || `publish a port the registry allocates to no one, or declare ${name} in the registry`;
           out.push(finding('compose-drift', `${file}: service ${composeName} publishes ${m.published}/${protocol}, which the registry gives ${taken.service}.${taken.portName} (${taken.environment})`,
             { registry, service: name, port: m.published, other: `${taken.service}.${taken.portName}`, file: where, environment: taken.environment },
             fix));
+        } else if (!declared && m.published !== 0) {
+          unknown.push(m);
         }
       }
+      if (unknown.length) out.push(undeclaredFinding(resolved, composeName, name, unknown, where, file, environment, declareOnce));
     }
   }
   notePublished(resolved, publishes);
