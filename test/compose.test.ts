@@ -359,6 +359,16 @@ describe('compose drift, finding by finding', () => {
     expect(check('services:\n  api:\n    ports: ["8011", { target: 8011 }]\n  worker:\n    image: x\n  odd: just-a-string\n  empty:\n', 'production')).toEqual([]);
   });
 
+  test('compose variables are read with their defaults; one without a default cannot be compared, and says so', () => {
+    expect(check('services:\n  api:\n    ports: ["${API_PORT:-8010}:8010"]\n', 'production')).toEqual([]);
+    expect(check('services:\n  api:\n    ports: ["${API_PORT:-8012}:8010"]\n', 'production').map(f => [f.rule, f.where.port])).toEqual([['compose-drift', 8012]]);
+    expect(check('services:\n  api:\n    ports: ["${API_PORT}:8010"]\n', 'production')).toEqual([{
+      rule: 'compose-file', severity: 'warning',
+      message: 'dc.yml: service api: "${API_PORT}:8010" takes a port from the variable API_PORT, which has no default here, so it cannot be compared with the registry',
+      where: { registry: 'shop', service: 'api', file: 'dc.yml:3:13' }, fix: 'give it a default (${API_PORT:-<port>}), or write the port',
+    }]);
+  });
+
   test('a port entry compose cannot read is a compose-file finding at its position', () => {
     expect(check('services:\n  frontend:\n    ports:\n      - "eighty:80"\n')).toEqual([expect.objectContaining({
       rule: 'compose-file', where: { registry: 'shop', service: 'web', file: 'dc.yml:4:9' },

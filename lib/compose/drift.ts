@@ -1,7 +1,7 @@
 import { formatRange, isInternalIn, mergeRanges, ownEntry } from '../model/normalize';
 import { yamlLib } from '../file/yaml-lib';
 import type { Allocation, ResolvedRegistry } from '../model/resolved';
-import { PortMapping, parsePortEntry, portName } from './ports';
+import { PortMapping, parsePortEntry, portName, withVariableDefaults } from './ports';
 import { Finding, finding } from '../model/finding';
 import { freePorts } from '../allocation/free-ports';
 import { Published, notePublished } from '../allocation/fixes';
@@ -131,8 +131,13 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
     const declared = !!(ownEntry(resolved.spec.services ?? {}, name) ?? ownEntry(resolved.spec.externals ?? {}, name));
     // Every entry read once: the fix that declares the service needs all its mappings.
     const entries = ports.items.map(item => {
+      let raw = (item as { toJSON(): unknown }).toJSON();
+      // Compose variables read with their defaults, as docker-compose does without them set (and import did).
+      const variables = typeof raw === 'string' && raw.includes('$') ? withVariableDefaults(raw) : undefined;
+      if (variables?.missing !== undefined) return { item, variable: variables.missing };
+      if (variables) raw = variables.text;
       try {
-        return { item, mappings: parsePortEntry((item as { toJSON(): unknown }).toJSON()) };
+        return { item, mappings: parsePortEntry(raw) };
       } catch (e) {
         return { item, error: e as Error };
       }
@@ -141,8 +146,14 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
     let declareText: string | undefined;
     // The fix that declares the service, computed once for all its findings.
     const declareOnce = (env: string) => (declareText ??= declareFix(resolved, composeName, everyMapping, allocations, env, file) ?? '');
-    for (const { item, mappings, error } of entries) {
+    for (const { item, mappings, error, variable } of entries) {
       const where = at((item as { range?: [number] }).range?.[0]);
+      if (variable !== undefined) {
+        const text = String((item as { toJSON(): unknown }).toJSON());
+        out.push(finding('compose-file', `${file}: service ${composeName}: "${text}" takes a port from the variable ${variable}, which has no default here, so it cannot be compared with the registry`,
+          { registry, service: name, file: where }, `give it a default (\${${variable}:-<port>}), or write the port`, 'warning'));
+        continue;
+      }
       if (!mappings) {
         out.push(finding('compose-file', `${file}: service ${composeName}: ${error!.message}`, { registry, service: name, file: where }, 'fix the port entry'));
         continue;

@@ -1,5 +1,5 @@
 import { Document, parseDocument } from 'yaml';
-import { PortMapping, parsePortEntry, portName } from './ports';
+import { PortMapping, parsePortEntry, portName, withVariableDefaults } from './ports';
 import type { PortSpec, RegistrySpec, ServiceSpec } from '../model/schema';
 import { vendorDefault } from '../model/vendor-defaults';
 import { ianaService } from '../model/well-known';
@@ -44,13 +44,7 @@ const MAX_RANGE = 100;
  */
 function interpolated(entry: unknown, service: string, notes: string[]): unknown {
   if (typeof entry !== 'string' || !entry.includes('$')) return entry;
-  let missing: string | undefined;
-  const text = entry.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, name, op, value, bare) => {
-    if (whole === '$$') return '$';
-    if (op === '-' || op === ':-') return value;
-    missing ??= name ?? bare;
-    return whole;
-  });
+  const { text, missing } = withVariableDefaults(entry);
   if (missing !== undefined) {
     notes.push(`${service}: "${entry}" takes a port from the variable ${missing}, which has no default here; left out: write the port, or give it a default (\${${missing}:-<port>})`);
     return undefined;
@@ -71,9 +65,10 @@ export interface ImportResult {
  * A starting registry from a docker-compose file: one service per compose service with its
  * published ports (explicit), container ports where they differ, `kind` from well-known
  * images, connections from `depends_on`, and services that publish a port and that nothing
- * depends on marked public. Pure: the caller reads and writes files.
+ * depends on marked public; with `composeFile` (the file's path from the registry file's folder),
+ * `composeChecks` names it, so every check compares the two. Pure: the caller reads and writes files.
  */
-export function registryFromCompose(text: string, name: string): ImportResult {
+export function registryFromCompose(text: string, name: string, composeFile?: string): ImportResult {
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length) throw new Error(`not valid YAML: ${doc.errors[0].message.split('\n')[0]}`);
   const data = doc.toJS({ maxAliasCount: 100 }) as { services?: Record<string, Record<string, unknown>> } | null;
@@ -226,7 +221,9 @@ export function registryFromCompose(text: string, name: string): ImportResult {
     const connections = list.filter(imported).map(d => ({ to: nameOf(d), port: Object.keys(services[nameOf(d)].ports)[0] }));
     if (connections.length) own.connectsTo = connections;
   }
-  return { spec: { name, environments: { development: {} }, services }, notes, iana };
+  // The file it came from stays checked against it: the next check compares the two.
+  const composeChecks = composeFile !== undefined ? { composeChecks: [{ file: composeFile }] } : {};
+  return { spec: { name, environments: { development: {} }, services, ...composeChecks }, notes, iana };
 }
 
 export function registryYaml(spec: RegistrySpec, source: string, iana: Readonly<Record<string, string>> = {}): string {

@@ -54,6 +54,22 @@ export function parseShortPort(entry: string | number): PortMapping[] {
   return targets.map((target, i) => ({ published: published.length === 1 ? published[0] : published[i], target, protocol, ...(hostIp ? { hostIp } : {}) }));
 }
 
+/**
+ * A short-syntax entry with its compose variables (`${PORT:-8080}:80`) replaced by their defaults,
+ * as `docker-compose config` reads it without the variables set, and the first variable without a
+ * default (whose value only the environment knows), if any.
+ */
+export function withVariableDefaults(entry: string): { text: string; missing?: string } {
+  let missing: string | undefined;
+  const text = entry.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, name, op, value, bare) => {
+    if (whole === '$$') return '$';
+    if (op === '-' || op === ':-') return value;
+    missing ??= name ?? bare;
+    return whole;
+  });
+  return missing === undefined ? { text } : { text, missing };
+}
+
 export function parsePortEntry(entry: unknown): PortMapping[] {
   if (typeof entry === 'string' || typeof entry === 'number') return parseShortPort(entry);
   if (entry && typeof entry === 'object') {
