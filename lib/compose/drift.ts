@@ -1,7 +1,7 @@
 import { formatRange, isInternalIn, mergeRanges, ownEntry } from '../model/normalize';
 import { yamlLib } from '../file/yaml-lib';
 import type { Allocation, ResolvedRegistry } from '../model/resolved';
-import { PortMapping, parsePortEntry, portName, withVariableDefaults } from './ports';
+import { PortMapping, parsePortEntry, portName, unknownTargetMappings, withVariableDefaults } from './ports';
 import { Finding, finding } from '../model/finding';
 import { freePorts } from '../allocation/free-ports';
 import { Published, notePublished } from '../allocation/fixes';
@@ -48,14 +48,15 @@ function declareFix(resolved: ResolvedRegistry, composeName: string, mappings: r
       if (next === undefined) return undefined;
       const host = m.hostIp ? `${m.hostIp.includes(':') ? `[${m.hostIp}]` : m.hostIp}:` : '';
       const suffix = protocol === 'TCP' ? '' : `/${m.protocol}`;
-      moves.push(`"${host}${next}:${m.target}${suffix}" instead of "${host}${m.published}:${m.target}${suffix}"`);
+      const target = m.targetVariable ?? m.target;
+      moves.push(`"${host}${next}:${target}${suffix}" instead of "${host}${m.published}:${target}${suffix}"`);
       port = next;
     }
     chosen.add(`${port}/${protocol}`);
-    const key = portName(m, undefined, undefined, names);
+    const key = portName(m.targetVariable !== undefined ? { ...m, target: port } : m, undefined, undefined, names);
     names.add(key);
     const fields = [banded ? `offset: ${port - env.band![0]}` : `port: ${port}`,
-      ...(m.target !== port ? [`targetPort: ${m.target}`] : []), ...(protocol !== 'TCP' ? [`protocol: ${protocol}`] : []), ...(m.hostIp ? [`hostIp: ${JSON.stringify(m.hostIp)}`] : []),
+      ...(m.targetVariable !== undefined ? ['targetPort: unknown'] : m.target !== port ? [`targetPort: ${m.target}`] : []), ...(protocol !== 'TCP' ? [`protocol: ${protocol}`] : []), ...(m.hostIp ? [`hostIp: ${JSON.stringify(m.hostIp)}`] : []),
       ...(!banded && port < 1024 ? ['privileged: true'] : [])];
     ports.push(`${key}: { ${fields.join(', ')} }`);
   }
@@ -134,6 +135,9 @@ export function checkComposeText(resolved: ResolvedRegistry, text: string, file:
       let raw = (item as { toJSON(): unknown }).toJSON();
       // Compose variables read with their defaults, as docker-compose does without them set (and import did).
       const variables = typeof raw === 'string' && raw.includes('$') ? withVariableDefaults(raw) : undefined;
+      // Only the container port from a variable: the published port is compared all the same.
+      const unknownTarget = variables?.missing !== undefined ? unknownTargetMappings(raw as string) : undefined;
+      if (unknownTarget) return { item, mappings: unknownTarget };
       if (variables?.missing !== undefined) return { item, variable: variables.missing };
       if (variables) raw = variables.text;
       try {

@@ -1,5 +1,5 @@
 import { Document, parseDocument } from 'yaml';
-import { PortMapping, parsePortEntry, portName, withVariableDefaults } from './ports';
+import { PortMapping, parsePortEntry, portName, unknownTargetMappings, withVariableDefaults } from './ports';
 import type { PortSpec, RegistrySpec, ServiceSpec } from '../model/schema';
 import { vendorDefault } from '../model/vendor-defaults';
 import { ianaService } from '../model/well-known';
@@ -45,6 +45,12 @@ const MAX_RANGE = 100;
 function interpolated(entry: unknown, service: string, notes: string[]): unknown {
   if (typeof entry !== 'string' || !entry.includes('$')) return entry;
   const { text, missing } = withVariableDefaults(entry);
+  // Only the container port from a variable: the published port is known, the container's is not.
+  const unknownTarget = missing !== undefined ? unknownTargetMappings(entry) : undefined;
+  if (unknownTarget) {
+    notes.push(`${service}: "${entry}" takes its container port from the variable ${unknownTarget[0].targetVariable!.replace(/^\$\{?|\}$/g, '')}, which has no default here; imported with targetPort: unknown: write the container port when you know it`);
+    return unknownTarget;
+  }
   if (missing !== undefined) {
     notes.push(`${service}: "${entry}" takes a port from the variable ${missing}, which has no default here; left out: write the port, or give it a default (\${${missing}:-<port>})`);
     return undefined;
@@ -153,7 +159,8 @@ function publishedPorts(serviceName: string, svc: ComposeService, kind: string |
     if (entry === undefined) continue;
     let mappings: PortMapping[];
     try {
-      mappings = parsePortEntry(entry);
+      // (An entry whose container port is unknown comes back as its mappings.)
+      mappings = Array.isArray(entry) && typeof raw === 'string' ? entry as PortMapping[] : parsePortEntry(entry);
     } catch (e) {
       notes.push(`${serviceName}: ${(e as Error).message}`);
       continue;
@@ -173,18 +180,19 @@ function publishedPorts(serviceName: string, svc: ComposeService, kind: string |
         notes.push(`${serviceName}: ${JSON.stringify(raw)} publishes container port ${m.target} on a host port docker picks at each start (0); left out: give it a port`);
         continue;
       }
-      const notPort = [m.published, m.target].find(n => n < 1 || n > 65535);
+      const unknownTarget = m.targetVariable !== undefined;
+      const notPort = [m.published, ...(unknownTarget ? [] : [m.target])].find(n => n < 1 || n > 65535);
       if (notPort !== undefined) {
         notes.push(`${serviceName}: ${JSON.stringify(raw)} names ${notPort}, which is not a port (1-65535); left out`);
         continue;
       }
-      const key = portName(m, explicit, kind, taken);
+      const key = portName(unknownTarget ? { ...m, target: m.published } : m, explicit, kind, taken);
       taken.add(key);
       const registered = ianaService(m.published, m.protocol.toUpperCase() as 'TCP');
       if (registered && registered.name !== key) iana[`${nameOf(serviceName)}.${key}`] = `${registered.name} (${registered.description})`;
       ports[key] = {
         port: m.published,
-        ...(m.target !== m.published ? { targetPort: m.target } : {}),
+        ...(unknownTarget ? { targetPort: 'unknown' as const } : m.target !== m.published ? { targetPort: m.target } : {}),
         ...(m.protocol !== 'tcp' ? { protocol: m.protocol.toUpperCase() as PortSpec['protocol'] } : {}),
         ...(m.hostIp ? { hostIp: m.hostIp } : {}),
         // The compose file binds it already: a system port there is intended.

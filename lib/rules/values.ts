@@ -9,7 +9,8 @@ import { isIP } from 'net';
 import { Finding, finding } from '../model/finding';
 import { codePoint, unsafeCharacter } from '../model/text';
 import { Environment, envVarStem, isInternalIn } from '../model/normalize';
-import type { ExternalSpec, RegistrySpec, ServiceSpec } from '../model/schema';
+import type { ExternalSpec, PortSpec, RegistrySpec, ServiceSpec } from '../model/schema';
+import { UnknownTarget, containerPortFindings, hasUnknownTarget } from './container-port';
 import type { Walk } from './rule';
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -75,6 +76,8 @@ interface Report {
   text(path: string, what: string, value: string | undefined, service?: string): void;
   /** Label selectors: never empty, keys and values as Kubernetes has them. */
   selector(path: string, what: string, labels: Record<string, string> | undefined, service: string): void;
+  /** The service ports met that say their container port is unknown (rule container-port-unknown, after the walk). */
+  readonly unknownTargets: UnknownTarget[];
 }
 
 function report(registry: string): Report {
@@ -104,16 +107,17 @@ function report(registry: string): Report {
       if (vp) bad(`${path}.${key}`, `the label value of ${what}`, labels[key], vp, 'use a label value such as my-service', service);
     }
   };
-  return { registry, out, bad, text, selector };
+  return { registry, out, bad, text, selector, unknownTargets: [] };
 }
 
 export const values: Walk = {
   id: 'values',
-  run({ spec, index, environments }) {
+  run({ spec, index, environments, kubernetes, syntax }) {
     const r = report(spec.name);
     registryValues(r, spec, environments);
     for (let i = 0; i < index.services.length; i++) entryValues(r, index.serviceNames[i], index.services[i], 'services', environments);
     for (let i = 0; i < index.externals.length; i++) entryValues(r, index.externalNames[i], index.externals[i], 'externals', environments);
+    r.out.push(...containerPortFindings(spec.name, r.unknownTargets, index, environments, kubernetes ?? true, syntax));
     return r.out;
   },
 };
@@ -233,10 +237,16 @@ function entryWiring(r: Report, name: string, at: string, entry: AnyEntry, envir
         { registry, service: name, path: `${at}.healthCheck.port` }, `use one of its ports: ${Object.keys(entry.ports).join(', ')}`));
     }
   }
-  for (const portName in entry.ports) portValues(r, name, at, portName, (entry.ports as Record<string, PortFields>)[portName], environments);
+  for (const portName in entry.ports) {
+    const p = (entry.ports as Record<string, PortFields>)[portName];
+    portValues(r, name, at, portName, p, environments);
+    if (p.targetPort !== undefined && at.startsWith('services.') && hasUnknownTarget(p)) {
+      r.unknownTargets.push({ service: name, portName, entry: entry as ServiceSpec, port: p as PortSpec });
+    }
+  }
 }
 
-type PortFields = { env?: string; hostIp?: string; internal?: boolean | string[]; nodePort?: number | Record<string, number> };
+type PortFields = { env?: string; hostIp?: string; internal?: boolean | string[]; nodePort?: number | Record<string, number>; targetPort?: unknown };
 
 /** One port's variable and host address; an internal port publishes nothing (no NodePort, no host address) where it is internal. */
 function portValues(r: Report, name: string, at: string, portName: string, p: PortFields, environments: readonly Environment[]): void {
