@@ -134,3 +134,17 @@ test('a slot port that must move is given another slot, not a number: the fix ap
   expect(code.fix).toBe('give orders.debug another slot: the next free port in 8100-8119 is 8100, Port.slot(0)');
   expect(Port.slot(0)).toEqual({ slot: 0 });
 });
+
+test('a waiver cannot waive a slot past its category: the finding still blocks, says the slot that is free, and the waiver is told why', () => {
+  const r = checkRegistry({
+    name: 'lab', kubernetes: false, environments: { production: { range: [8100, 8199] } }, categories: { api: { ranges: [[8100, 8102]] } },
+    services: { a: { category: 'api', ports: { d: { slot: 5 } } }, b: { category: 'api', ports: { d: { slot: 0 } } } },
+    waivers: [{ rule: 'port-source', service: 'a', reason: 'known' }],
+  } as never);
+  expect(r.findings.map(f => [f.rule, f.waived, f.message, f.fix])).toEqual([
+    ['port-source', undefined, 'a.d asks for slot 5 of category api, which has 3 ports in production (8100-8102)',
+      'give a.d another slot: the next one free in every environment it runs in is slot: 1 (port 8101 in production)'],
+    ['waiver-invalid', undefined, 'the waiver for port-source on a cannot be honoured: port-source keeps the output valid, so it cannot be waived',
+      'remove the waiver and fix the port-source finding itself'],
+  ]);
+});

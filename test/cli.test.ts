@@ -404,6 +404,26 @@ describe('import', () => {
     expect(cli(['import', 'docker-compose.yml'], dir).status).toBe(2); // ports.yaml exists: no silent overwrite
   });
 
+  test('the registry keeps checking the file it came from (composeChecks, relative to the registry file): a later change to either is drift', () => {
+    const dir = tmp('import-checks');
+    fs.writeFileSync(path.join(dir, 'docker-compose.yml'), compose);
+    fs.mkdirSync(path.join(dir, 'infra'));
+    const r = cli(['import', 'docker-compose.yml', '-o', 'infra/ports.yaml', '--json'], dir);
+    expect(r.status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'infra', 'ports.yaml'), 'utf8')).toMatch(/\ncomposeChecks:\n\s+- file: \.\.\/docker-compose\.yml\n/);
+    // The same result from any folder: the path is the registry file's.
+    const errors = (r: ReturnType<typeof cli>) => r.json().registries[0].findings.filter((f: { severity: string }) => f.severity === 'error')
+      .map((f: { rule: string; where: { service: string; port: number } }) => [f.rule, f.where.service, f.where.port]);
+    const clean = cli(['check', '--json', 'ports.yaml'], path.join(dir, 'infra'));
+    expect([clean.status, errors(clean)]).toEqual([0, []]);
+    // A fix that moves a port of the file says to publish the new one there too.
+    expect(clean.json().registries[0].findings.find((f: { where: { port: number } }) => f.where.port === 8080).fix).toMatch(/and publish 8081 in \.\.\/docker-compose\.yml:5$/);
+    fs.writeFileSync(path.join(dir, 'docker-compose.yml'), compose.replace('"8080:80"', '"8090:80"'));
+    const drift = cli(['check', '--json', 'infra/ports.yaml'], dir);
+    expect(drift.status).toBe(1);
+    expect(errors(drift)).toEqual([['compose-drift', 'web', 8090]]);
+  });
+
   test('flags collisions of the imported file', () => {
     const dir = tmp('import-collide');
     fs.writeFileSync(path.join(dir, 'docker-compose.yml'), 'services:\n  a:\n    ports: ["8081:80"]\n  b:\n    ports: ["8081:81"]\n');

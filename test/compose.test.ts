@@ -205,7 +205,8 @@ describe('checking an existing compose file against the registry', () => {
   test('an unknown service publishing a registry port is reported; agreeing files are clean', () => {
     const text = 'services:\n  legacy:\n    ports: ["127.0.0.1:9765:80"]\n  pourtier:\n    ports: ["9000:9000", "7000:7000/tcp"]\n  other:\n    ports: ["3999:80"]\n';
     const findings = checkComposeText(resolved, text, 'dev.yml');
-    expect(findings.map(f => [f.rule, f.where.service, f.where.other])).toEqual([['compose-drift', 'legacy', 'courier.ws']]);
+    // (other publishes a port no one of the registry holds: taken on that host, and the registry does not know it.)
+    expect(findings.map(f => [f.rule, f.where.service, f.where.other])).toEqual([['compose-drift', 'legacy', 'courier.ws'], ['compose-drift', 'other', undefined]]);
   });
 
   test('a file that is not YAML is a compose-file finding', () => {
@@ -302,12 +303,41 @@ describe('compose drift, finding by finding', () => {
       where: { registry: 'shop', service: 'legacy', port: 8010, other: 'api.http', file: 'dc.yml:3:13', environment: 'production' },
       fix: 'declare services.legacy: { ports: { http: { offset: 1, targetPort: 80, hostIp: "127.0.0.1" }, tcp-80: { offset: 2, targetPort: 80 } } } ' +
         'and publish "127.0.0.1:8001:80" instead of "127.0.0.1:8010:80", "8002:80" instead of "7000:80" for legacy in dc.yml',
+    }, {
+      // 7000 is no one's in the registry, but taken on that host all the same: the same fix declares it.
+      rule: 'compose-drift', severity: 'error',
+      message: 'dc.yml: service legacy publishes 7000/TCP, but the registry declares no legacy: the port is taken on that host, and the registry does not know it',
+      where: { registry: 'shop', service: 'legacy', port: 7000, file: 'dc.yml:3:34' },
+      fix: 'declare services.legacy: { ports: { http: { offset: 1, targetPort: 80, hostIp: "127.0.0.1" }, tcp-80: { offset: 2, targetPort: 80 } } } ' +
+        'and publish "127.0.0.1:8001:80" instead of "127.0.0.1:8010:80", "8002:80" instead of "7000:80" for legacy in dc.yml',
     }]);
     // Applied as written: no drift left.
     const applied = checkRegistry({ ...resolved.spec, services: { ...resolved.spec.services,
       legacy: { ports: { http: { offset: 1, targetPort: 80, hostIp: '127.0.0.1' }, 'tcp-80': { offset: 2, targetPort: 80 } } } } });
     expect(applied.findings.map(f => f.rule)).toEqual(resolved.findings.map(f => f.rule));
     expect(checkComposeText(applied, 'services:\n  legacy:\n    ports: ["127.0.0.1:8001:80", "8002:80"]\n', 'dc.yml')).toEqual([]);
+  });
+
+  test('a service the registry does not know, publishing a port no one of the registry holds, is told the port is taken on that host', () => {
+    const findings = check('services:\n  cache:\n    ports: ["8050:6379", "8060-8062:7060-7062"]\n', 'production');
+    expect(findings.map(f => [f.message, f.where])).toEqual([
+      ['dc.yml: service cache publishes 8050/TCP, but the registry declares no cache: the port is taken on that host, and the registry does not know it',
+        { registry: 'shop', service: 'cache', port: 8050, file: 'dc.yml:3:13', environment: 'production' }],
+      // a range is one entry, one finding
+      ['dc.yml: service cache publishes 8060-8062/TCP, but the registry declares no cache: the ports are taken on that host, and the registry does not know it',
+        { registry: 'shop', service: 'cache', port: 8060, file: 'dc.yml:3:26', environment: 'production' }],
+    ]);
+    const fix = 'declare services.cache: { ports: { tcp-6379: { offset: 50, targetPort: 6379 }, tcp-7060: { offset: 60, targetPort: 7060 }, ' +
+      'tcp-7061: { offset: 61, targetPort: 7061 }, tcp-7062: { offset: 62, targetPort: 7062 } } }';
+    expect(findings.map(f => f.fix)).toEqual([fix, fix]);
+    // Applied as written: the registry holds the ports, the file agrees, and an automatic port keeps off them.
+    const applied = checkRegistry({ ...resolved.spec, services: { ...resolved.spec.services,
+      cache: { ports: { 'tcp-6379': { offset: 50, targetPort: 6379 }, 'tcp-7060': { offset: 60, targetPort: 7060 }, 'tcp-7061': { offset: 61, targetPort: 7061 }, 'tcp-7062': { offset: 62, targetPort: 7062 } } } } });
+    expect(applied.findings.filter(f => f.severity === 'error')).toEqual([]);
+    expect(checkComposeText(applied, 'services:\n  cache:\n    ports: ["8050:6379", "8060-8062:7060-7062"]\n', 'dc.yml', 'production')).toEqual([]);
+    // Without an environment to compare with, the port is still taken on some host of the registry.
+    expect(check('services:\n  cache:\n    ports: ["9050:6379"]\n').map(f => [f.where.port, f.where.environment, f.fix])).toEqual([
+      [9050, undefined, 'declare services.cache: { ports: { tcp-6379: { offset: 50, targetPort: 6379 } } }']]);
   });
 
   test('a service publishing its own port is clean even where another environment gives that number to another service', () => {
@@ -327,6 +357,16 @@ describe('compose drift, finding by finding', () => {
 
   test('entries without a published port, services without ports or not maps are skipped', () => {
     expect(check('services:\n  api:\n    ports: ["8011", { target: 8011 }]\n  worker:\n    image: x\n  odd: just-a-string\n  empty:\n', 'production')).toEqual([]);
+  });
+
+  test('compose variables are read with their defaults; one without a default cannot be compared, and says so', () => {
+    expect(check('services:\n  api:\n    ports: ["${API_PORT:-8010}:8010"]\n', 'production')).toEqual([]);
+    expect(check('services:\n  api:\n    ports: ["${API_PORT:-8012}:8010"]\n', 'production').map(f => [f.rule, f.where.port])).toEqual([['compose-drift', 8012]]);
+    expect(check('services:\n  api:\n    ports: ["${API_PORT}:8010"]\n', 'production')).toEqual([{
+      rule: 'compose-file', severity: 'warning',
+      message: 'dc.yml: service api: "${API_PORT}:8010" takes a port from the variable API_PORT, which has no default here, so it cannot be compared with the registry',
+      where: { registry: 'shop', service: 'api', file: 'dc.yml:3:13' }, fix: 'give it a default (${API_PORT:-<port>}), or write the port',
+    }]);
   });
 
   test('a port entry compose cannot read is a compose-file finding at its position', () => {
@@ -354,6 +394,9 @@ test('an unknown compose service on a registry port is drift only on the same pr
   const resolved = checkRegistry({ name: 'r', environments: { production: { range: [8100, 8199] } },
     services: { api: { public: true, ports: { http: { port: 8110 }, dns: { port: 8153, protocol: 'UDP' } } } } });
   const text = 'services:\n  legacy:\n    ports: ["8110:80/udp", "8153:53/tcp", "8111:81"]\n  other:\n    ports: ["8153:53/udp"]\n';
+  // legacy's ports clash with no one (another protocol), but the registry does not know them either.
   expect(checkComposeText(resolved, text, 'dev.yml', 'production').map(f => [f.where.service, f.where.port, f.where.other, f.message])).toEqual([
+    ...[['8110/UDP', 8110], ['8153/TCP', 8153], ['8111/TCP', 8111]].map(([text, port]) =>
+      ['legacy', port, undefined, `dev.yml: service legacy publishes ${text}, but the registry declares no legacy: the port is taken on that host, and the registry does not know it`]),
     ['other', 8153, 'api.dns', 'dev.yml: service other publishes 8153/UDP, which the registry gives api.dns (production)']]);
 });

@@ -68,6 +68,6 @@ test('suggest skips 6000 and notes it, in text and in JSON', () => {
 test('an offset past a 100-port band (audit 37, r16 p4) is told another offset; 8000 is skipped as a de-facto default (Django), not as taken', () => {
   const spec: RegistrySpec = { name: 'p4', kubernetes: false, environments: { dev: { range: [8000, 8099] } }, services: { d: { ports: { http: { offset: 110 } } } } };
   expect(checkRegistry(spec).findings.map(f => [f.rule, f.fix])).toEqual([['outside-band',
-    'give d.http another offset from the band: the next one free in every environment it runs in is offset: 1 (port 8001 in dev)']]);
+    'give d.http another offset from the band: the next one free in every environment it runs in is offset: 1 (port 8001 in dev), skipping offset 0: 8000 in dev (Django and `python -m http.server`)']]);
   expect(checkRegistry({ ...spec, defactoPorts: { 8000: false } }).findings[0].fix).toMatch(/is offset: 0 \(port 8000 in dev\)$/);
 });

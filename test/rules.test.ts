@@ -50,6 +50,12 @@ const cases: Record<string, Case> = {
     where: { service: 'api', environment: 'production', path: 'services.api.ports.http.targetPort' },
     good: s => { s.services.api.ports.http.targetPort = 80; },
   },
+  'container port unknown with Kubernetes output': {
+    rule: 'container-port-unknown', bad: s => { s.services.api.ports.http.targetPort = { production: 8080, development: 'unknown' }; },
+    where: { service: 'api', portName: 'http', environment: 'development', path: 'services.api.ports.http.targetPort' },
+    good: s => { s.services.api.ports.http.targetPort = { production: 8080, development: 8080 }; },
+    fix: /^set services\.api\.ports\.http\.targetPort: <the port its container listens on>, or set kubernetes: false/,
+  },
   'two port sources': {
     rule: 'port-source', bad: s => { s.services.api.ports.http = { offset: 10, port: 8110 }; },
     where: { service: 'api', portName: 'http' },

@@ -10,6 +10,7 @@ import { Environment, formatRange, inAny, mergeRanges, overlaps, presentIn } fro
 import type { ExternalSpec, Range, RegistrySpec, ServiceSpec } from '../model/schema';
 import { SlotAsk, slotCount, slotPort } from '../model/slots';
 import type { PortSpaces, PortUse } from './port-space';
+import { noFreeOffset, skippedOffsets } from './offset-fix';
 
 /** Where a finding's port may move to. */
 export interface Relocation {
@@ -158,11 +159,11 @@ export function planFixes(findings: readonly Finding[], spaces: PortSpaces, synt
         }
       }
       const offset = offsets.get(label);
-      const where = plan.ranges.map(formatRange).join(', ');
+      const bands = { envs: [own, ...others], use: plan.use, protocol: plan.protocol };
       const sentence = offset === undefined
-        ? `give ${label} another offset from the band: none is free in ${where} and in the band of every environment it runs in (widen the bands, or give it a port per environment)`
+        ? noFreeOffset(label, bands, spaces, plan.ranges, envs, spec, f.where, SUGGESTED_OWNER)
         : `give ${label} another offset from the band: the next one free in every environment it runs in is ${sourceText(syntax, 'offset', offset)} (${envs.filter(e => e === own || others.includes(e)).map(e => `port ${e.band![0] + offset} in ${e.name}`).join(', ')})` +
-          republish(f, plan, start + offset);
+          skippedOffsets(bands, spaces, plan.ranges, plan.from ?? 0, start + offset) + republish(f, plan, start + offset);
       return { ...f, fix: plan.wrap ? plan.wrap(sentence, f.rule, syntax) : sentence };
     }
     const free = space.findNext(plan.ranges, spaces.rules, plan.use, plan.from ?? 0);

@@ -84,13 +84,16 @@ export function buildAllocation(r: Request, port: number, source: Allocation['so
   const env = r.env;
   const common = d.common;
   // Per-environment values only where the port declares them (most ports do not).
-  const targetPort = d.targetPort === undefined ? port : pick(d.targetPort, env.name) ?? port;
+  const declared = d.targetPort === undefined ? undefined : pick(d.targetPort, env.name);
+  // An unknown container port (`targetPort: unknown`) stands as the published port, marked.
+  const targetPort = declared === undefined || declared === 'unknown' ? port : declared;
   const nodePort = d.nodePort === undefined ? undefined : pick(d.nodePort, env.name);
   // One object shape for every allocation (absent fields are undefined, which JSON leaves out):
   // registries have a hundred thousand of them.
   return {
     environment: env.name, namespace: env.namespace, scope: env.scope, of: d.of, service: d.service, portName: d.portName, port,
     targetPort,
+    targetPortUnknown: declared === 'unknown' ? true : undefined,
     protocol: d.protocol,
     appProtocol: common.appProtocol,
     nodePort,

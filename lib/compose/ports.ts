@@ -11,6 +11,8 @@ export interface PortMapping {
   readonly target: number;
   readonly protocol: 'tcp' | 'udp' | 'sctp';
   readonly hostIp?: string;
+  /** Set when the container port is a compose variable without a default (`8080:${APP_PORT}`): `target` is 0 then, and the port is unknown. */
+  readonly targetVariable?: string;
 }
 
 function range(text: string, what: string, entry: string): number[] {
@@ -52,6 +54,36 @@ export function parseShortPort(entry: string | number): PortMapping[] {
     throw new Error(`"${text}": the published and container ranges differ in length`);
   }
   return targets.map((target, i) => ({ published: published.length === 1 ? published[0] : published[i], target, protocol, ...(hostIp ? { hostIp } : {}) }));
+}
+
+/**
+ * A short-syntax entry with its compose variables (`${PORT:-8080}:80`) replaced by their defaults,
+ * as `docker-compose config` reads it without the variables set, and the first variable without a
+ * default (whose value only the environment knows), if any.
+ */
+export function withVariableDefaults(entry: string): { text: string; missing?: string } {
+  let missing: string | undefined;
+  const text = entry.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, name, op, value, bare) => {
+    if (whole === '$$') return '$';
+    if (op === '-' || op === ':-') return value;
+    missing ??= name ?? bare;
+    return whole;
+  });
+  return missing === undefined ? { text } : { text, missing };
+}
+
+/**
+ * The mappings of a short-syntax entry whose container port alone is a compose variable without a
+ * default (`"${WEB_PORT:-8080}:${APP_PORT}"`): the published port is known, the container port is
+ * not (`targetVariable`). Undefined for any other entry.
+ */
+export function unknownTargetMappings(entry: string): PortMapping[] | undefined {
+  const m = /^(.*):(\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*)(\/[A-Za-z]+)?$/.exec(entry.trim());
+  if (!m) return undefined;
+  const head = withVariableDefaults(m[1]);
+  if (head.missing !== undefined || head.text.includes('$')) return undefined;
+  const mappings = parseShortPort(`${head.text}:0${m[3] ?? ''}`);
+  return mappings.length === 1 && mappings[0].published !== undefined ? [{ ...mappings[0], targetVariable: m[2] }] : undefined;
 }
 
 export function parsePortEntry(entry: unknown): PortMapping[] {

@@ -86,15 +86,20 @@ export function composeDocuments(resolved: ResolvedRegistry): Map<string, YamlFi
 
   const index = lookup(resolved);
   const internal = (a: Allocation) => isInternalIn(resolved.spec.services?.[a.service]?.ports?.[a.portName], a.environment);
-  const published = (allocations: readonly Allocation[]) => allocations.filter(a => !internal(a));
+  // A port whose container port is unknown (`targetPort: unknown`) cannot be published as host:container: left out, and said.
+  const published = (allocations: readonly Allocation[]) => allocations.filter(a => !internal(a) && !a.targetPortUnknown);
   const internalOf = (allocations: readonly Allocation[]) => allocations.filter(internal);
   for (const env of resolved.environments) {
     const services: Record<string, unknown> = {};
+    const unknown: string[] = [];
     for (const name of names) {
       if (!composeRuns(resolved, name, env.name)) continue;
       const allocations = index.allocationsOf(env.name, name);
-      const own: Record<string, string> = allocations.length ? { PORT: String(allocations[0].targetPort) } : {};
-      if (allocations.length > 1) for (const a of allocations) own[`PORT_${envVarStem(a.portName)}`] = String(a.targetPort);
+      for (const a of allocations) {
+        if (a.targetPortUnknown) unknown.push(`# Not published here: ${oneLine(`${a.service}.${a.portName}`)} (${a.port}/${a.protocol}), whose container port is unknown (targetPort: unknown in the registry).\n`);
+      }
+      const own: Record<string, string> = allocations.length && !allocations[0].targetPortUnknown ? { PORT: String(allocations[0].targetPort) } : {};
+      if (allocations.length > 1) for (const a of allocations) if (!a.targetPortUnknown) own[`PORT_${envVarStem(a.portName)}`] = String(a.targetPort);
       const environment = connectionVariables(resolved, env.name, name, (c, a) => composeAddress(resolved, c, a), composeDialect);
       const needsHost = index.connectionsFrom(env.name, name).some(c => {
         const a = index.target(c);
@@ -117,7 +122,7 @@ export function composeDocuments(resolved: ResolvedRegistry): Map<string, YamlFi
         ...(needsHost ? { extra_hosts: [`${DOCKER_HOST}:host-gateway`] } : {}),
       };
     }
-    files.set(`docker-compose.${env.name}.yml`, { prefix: header(resolved, `overlay for environment ${env.name}`), document: { services } });
+    files.set(`docker-compose.${env.name}.yml`, { prefix: header(resolved, `overlay for environment ${env.name}`) + unknown.join(''), document: { services } });
   }
   return files;
 }

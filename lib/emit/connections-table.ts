@@ -35,14 +35,14 @@ export function connectionsTable(resolved: ResolvedRegistry): string {
     const a = lookup(resolved).allocation(c.environment, c.to, c.portName);
     if (!a) continue;
     const from = `${c.fromRegistry}/${c.from} (registry ${c.fromRegistry}, namespace ${c.fromNamespace})`;
-    row(`${from}|${c.to}|${c.portName}`, from, c.to, `${c.portName}/${a.protocol}`).cells.set(c.environment, String(a.targetPort));
+    row(`${from}|${c.to}|${c.portName}`, from, c.to, `${c.portName}/${a.protocol}`).cells.set(c.environment, a.targetPortUnknown ? 'unknown' : String(a.targetPort));
   }
   for (const [name, svc] of Object.entries(services)) {
     if (!svc.public) continue;
     const from = svc.public === true ? 'anything outside the registry (public)'
       : [...(svc.public.namespaces ?? []).map(n => `namespace ${n}`), ...(svc.public.cidrs ?? [])].join(', ') + ' (public)';
     for (const a of resolved.environments.flatMap(e => lookup(resolved).allocationsOf(e.name, name))) {
-      row(`public|${name}|${a.portName}`, from, name, `${a.portName}/${a.protocol}`).cells.set(a.environment, String(a.targetPort));
+      row(`public|${name}|${a.portName}`, from, name, `${a.portName}/${a.protocol}`).cells.set(a.environment, a.targetPortUnknown ? 'unknown' : String(a.targetPort));
     }
   }
 

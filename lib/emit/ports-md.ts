@@ -80,7 +80,7 @@ export function portsMarkdown(resolved: ResolvedRegistry, svg = 'ports.svg'): st
   for (const env of resolved.environments) {
     const rows = resolved.allocations.filter(a => a.environment === env.name)
       .sort((x, y) => x.port - y.port || x.service.localeCompare(y.service))
-      .map(a => [a.port, serviceName(a), portName(a), a.protocol, a.targetPort,
+      .map(a => [a.port, serviceName(a), portName(a), a.protocol, a.targetPortUnknown ? 'unknown' : a.targetPort,
         a.fallback ?? '', a.status, info(a)?.owner ?? '', ...groups(a), info(a)?.description ?? '',
         a.of === 'service' ? healthCheck(services[a.service]?.healthCheck) : '', a.iana ?? '']);
     out.push(`## ${env.name}`, '', `Namespace \`${env.namespace}\`${env.band ? `, band ${formatRange(env.band)}` : ''}.`, '',

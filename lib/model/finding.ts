@@ -49,6 +49,7 @@ export interface Finding {
 export const RULES = {
   'schema': ['error', 'The registry does not have the expected shape (unknown key, wrong type, missing field).'],
   'port-range': ['error', 'Every port (published, target, fallback, NodePort) is an integer in 1-65535.'],
+  'container-port-unknown': ['error', 'A port whose container port is unknown (`targetPort: unknown`) reaches no output that must write that number: Kubernetes (Service targetPort, NetworkPolicy port, bound container port), compose `expose` of an internal port, or a connection to it.'],
   'port-source': ['error', 'A port is given by exactly one of `port`, `offset`, `auto` or `slot` (`auto: false` alone says nothing); a slot is a place in a category that exists in each environment.'],
   'offset-without-band': ['error', 'An `offset` needs the environment to declare a `range` (its band).'],
   'outside-band': ['error', "A service port lies inside its environment's band."],
@@ -116,7 +117,7 @@ export type RuleId = keyof typeof RULES;
  * output). A waiver naming one is itself an error (`waiver-invalid`) and the finding still blocks.
  */
 export const UNWAIVABLE_RULES: ReadonlySet<RuleId> = new Set<RuleId>([
-  'schema', 'port-range', 'port-source', 'offset-without-band', 'invalid-range', 'no-free-port',
+  'schema', 'port-range', 'port-source', 'container-port-unknown', 'offset-without-band', 'invalid-range', 'no-free-port',
   'service-name', 'namespace-name', 'port-name', 'duplicate-service', 'env-var-collision',
   'unknown-service', 'unknown-registry', 'unknown-port', 'unknown-environment', 'unknown-category', 'invalid-cidr', 'invalid-value', 'namespace-shared', 'app-protocol',
   'route-invalid', 'waiver-unused', 'waiver-invalid',

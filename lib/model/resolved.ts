@@ -23,8 +23,13 @@ export interface Allocation {
   readonly portName: string;
   /** The published port: Service port in Kubernetes, host port in compose. */
   readonly port: number;
-  /** The port the container listens on. */
+  /** The port the container listens on (the published port where {@link targetPortUnknown} says it is not known). */
   readonly targetPort: number;
+  /**
+   * Set where the registry says the container port is unknown (`targetPort: unknown`): `targetPort`
+   * then holds the published port, which no output writes as the container's (rule `container-port-unknown`). @default known
+   */
+  readonly targetPortUnknown?: true;
   /** TCP, UDP or SCTP. */
   readonly protocol: Protocol;
   /** Kubernetes appProtocol. */

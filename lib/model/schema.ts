@@ -84,8 +84,8 @@ export const PortSpecSchema = z.strictObject({
   auto: z.boolean().optional(),
   /** A fixed place in the port's category in each environment: 0 its first port, 1 the next, -1 (or 'last') its last, 'first'. */
   slot: z.union([z.number().int(), z.enum(['first', 'last'])]).optional(),
-  /** The port the container listens on. @default the published port */
-  targetPort: perEnvironment(z.number()).optional(),
+  /** The port the container listens on; 'unknown' when only the published (host) port is documented. @default the published port */
+  targetPort: perEnvironment(z.union([z.number(), z.literal('unknown')])).optional(),
   /** @default 'TCP' */
   protocol: ProtocolSchema.optional(),
   /** Kubernetes appProtocol, e.g. 'http', 'ws', 'grpc'. */

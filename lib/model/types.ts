@@ -50,8 +50,11 @@ export interface PortSpec {
    * last ("the last port of the range is the debug port"). @default no slot
    */
   slot?: number | 'first' | 'last';
-  /** The port the container listens on. @default the published port */
-  targetPort?: PerEnvironment<number>;
+  /**
+   * The port the container listens on; `'unknown'` where a ports document gives only the published
+   * (host) port. Outputs that need the number refuse it (rule `container-port-unknown`). @default the published port
+   */
+  targetPort?: PerEnvironment<number | 'unknown'>;
   /** The transport protocol. @default 'TCP' */
   protocol?: Protocol;
   /** Kubernetes appProtocol, e.g. `http`, `grpc`, `kubernetes.io/ws`. @default none */

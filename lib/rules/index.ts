@@ -99,6 +99,7 @@ export const RULE_LIST: readonly Rule[] = [
   walkedRule('unknown-port'),
   walkedRule('dev-only-in-production'),
   walkedRule('port-source'),
+  walkedRule('container-port-unknown'),
   walkedRule('offset-without-band'),
   walkedRule('collision'),
   walkedRule('no-free-port'),

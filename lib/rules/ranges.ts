@@ -54,8 +54,31 @@ function offsetProblems(registry: string, name: string, offsets: readonly Range[
 export function checkRanges(spec: RegistrySpec, envs: readonly Environment[], placements: readonly Placement[] = []): Finding[] {
   const out: Finding[] = [];
   const registry = spec.name;
-  const declared: DeclaredRange[] = [];
+  const declared = declaredOf(spec, envs, out);
+  out.push(...avoidAndFallbackProblems(spec));
+  const valid = declared.filter(d => {
+    if (isValid(d.range)) return true;
+    out.push(finding('invalid-range', `${d.label.replace(formatRange(d.range), `[${d.range.join(', ')}]`)} is not a valid range`,
+      { registry, ...(d.kind === 'band' ? { environment: d.owner } : { category: d.owner }), path: d.path },
+      'use [first, last] with integers 1 <= first <= last <= 65535'));
+    return false;
+  });
+  const categories = spec.categories ?? {};
+  out.push(...subRangeProblems(registry, categories));
+  const overlap: OverlapContext = { registry, categories, ancestors: ancestorsIn(categories), ...rangeFixes(spec, envs, placements, valid) };
+  for (let i = 0; i < valid.length; i++) {
+    for (let j = i + 1; j < valid.length; j++) {
+      const f = overlapFinding(valid[i], valid[j], overlap);
+      if (f) out.push(f);
+    }
+  }
+  return out;
+}
 
+/** The bands and category ranges a port may be placed in, in that order; invalid NodePort ranges and offsets go to `out`. */
+function declaredOf(spec: RegistrySpec, envs: readonly Environment[], out: Finding[]): DeclaredRange[] {
+  const registry = spec.name;
+  const declared: DeclaredRange[] = [];
   for (const env of envs) {
     if (env.band) {
       declared.push({ range: env.band, kind: 'band', owner: env.name, scope: env.scope,
@@ -77,8 +100,13 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[], pl
     });
     out.push(...offsetProblems(registry, name, c.offsets ?? [], envs));
   }
+  return declared;
+}
 
-  // Avoided ports and ranges are ports too: a reversed range would avoid nothing, 70000 or 8001.5 nothing real.
+/** Avoided ports and ranges are ports too: a reversed range would avoid nothing, 70000 or 8001.5 nothing real; so are fallback ranges. */
+function avoidAndFallbackProblems(spec: RegistrySpec): Finding[] {
+  const registry = spec.name;
+  const out: Finding[] = [];
   (spec.avoid?.ports ?? []).forEach((p, i) => {
     const port = typeof p === 'number' ? p : p.port;
     if (Number.isInteger(port) && port >= 1 && port <= 65535) return;
@@ -98,31 +126,34 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[], pl
         { registry, category: name, path: `categories.${name}.fallbackRanges[${i}]` }, 'use [first, last] with integers 1 <= first <= last <= 65535'));
     });
   }
+  return out;
+}
 
-  const valid = declared.filter(d => {
-    if (isValid(d.range)) return true;
-    out.push(finding('invalid-range', `${d.label.replace(formatRange(d.range), `[${d.range.join(', ')}]`)} is not a valid range`,
-      { registry, ...(d.kind === 'band' ? { environment: d.owner } : { category: d.owner }), path: d.path },
-      'use [first, last] with integers 1 <= first <= last <= 65535'));
-    return false;
-  });
+type Categories = NonNullable<RegistrySpec['categories']>;
 
-  const categories = spec.categories ?? {};
-  // The sub-range declarations (`within`): the parent exists, is not the category itself or one of
-  // its own sub-ranges, and holds every range of the sub-range.
+/** The categories a category is declared within, nearest first (none for a cycle, which declares nothing). */
+function ancestorsIn(categories: Categories): (name: string) => string[] {
   const parentOf = (name: string): string | undefined => {
     const w = categories[name]?.within;
     return w !== undefined && Object.prototype.hasOwnProperty.call(categories, w) ? w : undefined;
   };
-  const ancestors = (name: string): string[] => {
+  return name => {
     const seen: string[] = [];
     for (let p = parentOf(name); p !== undefined; p = parentOf(p)) {
-      // A cycle declares nothing (it is reported below): its ranges overlap like any others.
+      // A cycle declares nothing (it is reported by subRangeProblems): its ranges overlap like any others.
       if (p === name || seen.includes(p)) return [];
       seen.push(p);
     }
     return seen;
   };
+}
+
+/**
+ * The sub-range declarations (`within`): the parent exists, is not the category itself or one of
+ * its own sub-ranges, and holds every range of the sub-range.
+ */
+function subRangeProblems(registry: string, categories: Categories): Finding[] {
+  const out: Finding[] = [];
   for (const [name, c] of Object.entries(categories)) {
     if (c.within === undefined) continue;
     const path = `categories.${name}.within`;
@@ -147,7 +178,19 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[], pl
         `move it inside ${(parent.ranges ?? []).map(formatRange).join(', ')}, or remove ${path} if ${name} is no sub-range of ${c.within}`));
     });
   }
+  return out;
+}
 
+interface RangeFixes {
+  /** Whether a port is placed in `lost` that belongs to `d`'s owner (a band's environment, a category). */
+  readonly placedIn: (d: DeclaredRange, lost: Range) => boolean;
+  /** `set <path>: <ranges>`: `d` without the ports of `hole`, when that strands none of its ports and overlaps nothing else. */
+  readonly without: (d: DeclaredRange, hole: Range, other: DeclaredRange) => string | undefined;
+}
+
+/** The edits a `range-overlap` fix may offer: a range given up in part, as the registry writes it. */
+function rangeFixes(spec: RegistrySpec, envs: readonly Environment[], placements: readonly Placement[], valid: readonly DeclaredRange[]): RangeFixes {
+  const categories = spec.categories ?? {};
   // The ports placed in a declared range's owner (a band's environment, a category): a fix that
   // takes ports away from it must not strand one of them.
   const placedIn = (d: DeclaredRange, lost: Range): boolean => placements.some(pl => {
@@ -160,7 +203,6 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[], pl
     overlaps(v.range, r) && !(v.kind !== self.kind && (contains(v.range, r) || contains(r, v.range))));
   const rangeText = (r: Range) => `[${r[0]}, ${r[1]}]`;
   const allocations = placements.map(p => p.allocation);
-  /** `set <path>: <ranges>`: `d` without the ports of `hole`, when that strands none of its ports and overlaps nothing else. */
   const without = (d: DeclaredRange, hole: Range, other: DeclaredRange): string | undefined => {
     const parts = subtractRanges([d.range], [hole]);
     if (!parts.length || parts.some(r => clashesElsewhere(r, d, other))) return undefined;
@@ -190,62 +232,72 @@ export function checkRanges(spec: RegistrySpec, envs: readonly Environment[], pl
     const ranges = [...list.slice(0, index), ...parts, ...list.slice(index + 1)];
     return `set categories.${d.owner}.ranges: [${ranges.map(rangeText).join(', ')}]`;
   };
+  return { placedIn, without };
+}
 
-  for (let i = 0; i < valid.length; i++) {
-    for (let j = i + 1; j < valid.length; j++) {
-      const a = valid[i];
-      const b = valid[j];
-      if (a.owner === b.owner && a.kind === b.kind) continue;
-      if (!overlaps(a.range, b.range)) continue;
-      // Bands on different hosts may reuse numbers; a category nested in a band (or a band
-      // in a category) is a deliberate subdivision, not an overlap.
-      // (Bands are listed before categories: when b is a band, so is a.)
-      if (b.kind === 'band' && a.scope !== b.scope) continue;
-      if (a.kind !== b.kind && (contains(a.range, b.range) || contains(b.range, a.range))) continue;
-      // A declared sub-range inside its (or an ancestor's) range is nested by design.
-      if (a.kind === 'category' && b.kind === 'category') {
-        if (ancestors(b.owner).includes(a.owner) && contains(a.range, b.range)) continue;
-        if (ancestors(a.owner).includes(b.owner) && contains(b.range, a.range)) continue;
-      }
-      const shared: Range = [Math.max(a.range[0], b.range[0]), Math.min(a.range[1], b.range[1])];
-      const env = a.kind === 'band' ? a.owner : undefined;
-      const fixes: string[] = [];
-      const nested = contains(a.range, b.range) ? { outer: a, inner: b } : contains(b.range, a.range) ? { outer: b, inner: a } : undefined;
-      if (nested && nested.inner.kind === 'category' && nested.outer.kind === 'category') {
-        // One category's range inside another's: the inner one is a sub-range, or the outer one gives its ports up.
-        const { outer, inner } = nested;
-        const innerSpec = categories[inner.owner];
-        const allInside = (innerSpec.ranges ?? []).every(r => (categories[outer.owner].ranges ?? []).some(o => contains(o, r)));
-        const cyclic = ancestors(outer.owner).includes(inner.owner);
-        if (allInside && !cyclic && innerSpec.within === undefined && !placedIn(outer, inner.range)) {
-          fixes.push(`declare ${inner.owner} a sub-range of ${outer.owner} (set categories.${inner.owner}.within: ${outer.owner})`);
-        }
-        const shrink = without(outer, inner.range, inner);
-        if (shrink) fixes.push(`${subtractRanges([outer.range], [inner.range]).length > 1 ? 'split' : 'shrink'} ${outer.owner}'s range around it (${shrink})`);
-      } else if (nested) {
-        const shrink = without(nested.outer, nested.inner.range, nested.inner);
-        if (shrink) fixes.push(`shrink ${nested.outer.kind} ${nested.outer.owner}'s range around it (${shrink})`);
-      } else {
-        // A partial overlap: either range can give up the shared ports and stay a range.
-        for (const [d, o] of [[b, a], [a, b]] as const) {
-          const shrink = without(d, shared, o);
-          if (shrink) fixes.push(`shrink ${d.kind} ${d.owner}'s range (${shrink})`);
-        }
-        // A category partly in a band: nested in it, it is a subdivision of the band.
-        const cat = a.kind === 'category' ? a : b.kind === 'category' ? b : undefined;
-        const band = a.kind === 'band' ? a : b.kind === 'band' ? b : undefined;
-        if (cat && band) {
-          const outside = subtractRanges([cat.range], [band.range]);
-          const fit = outside.length ? without(cat, outside.length === 1 ? outside[0] : [cat.range[0], cat.range[1]], band) : undefined;
-          if (fit && outside.length === 1) fixes.push(`fit category ${cat.owner}'s range inside the band (${fit})`);
-        }
-      }
-      if (b.kind === 'band') fixes.push(`give environment ${b.owner} a scope of its own (set environments.${b.owner}.scope: ${b.owner}) if it runs on other hosts`);
-      if (!fixes.length) fixes.push(`move the ports placed in ${formatRange(shared)} out of one of them first`);
-      out.push(finding('range-overlap', `${a.label} overlaps ${b.label} (shared ports ${formatRange(shared)})`,
-        { registry, ...(env ? { environment: env } : {}), port: shared[0], other: `${b.kind} ${b.owner}`, path: b.path },
-        `make the ranges disjoint: ${fixes.join(', or ')}`));
+interface OverlapContext extends RangeFixes {
+  readonly registry: string;
+  readonly categories: Categories;
+  readonly ancestors: (name: string) => string[];
+}
+
+/** The `range-overlap` finding of two declared ranges (bands before categories), or undefined when they may share ports. */
+function overlapFinding(a: DeclaredRange, b: DeclaredRange, ctx: OverlapContext): Finding | undefined {
+  if (a.owner === b.owner && a.kind === b.kind) return undefined;
+  if (!overlaps(a.range, b.range)) return undefined;
+  // Bands on different hosts may reuse numbers; a category nested in a band (or a band
+  // in a category) is a deliberate subdivision, not an overlap.
+  // (Bands are listed before categories: when b is a band, so is a.)
+  if (b.kind === 'band' && a.scope !== b.scope) return undefined;
+  if (a.kind !== b.kind && (contains(a.range, b.range) || contains(b.range, a.range))) return undefined;
+  // A declared sub-range inside its (or an ancestor's) range is nested by design.
+  if (a.kind === 'category' && b.kind === 'category') {
+    if (ctx.ancestors(b.owner).includes(a.owner) && contains(a.range, b.range)) return undefined;
+    if (ctx.ancestors(a.owner).includes(b.owner) && contains(b.range, a.range)) return undefined;
+  }
+  const shared: Range = [Math.max(a.range[0], b.range[0]), Math.min(a.range[1], b.range[1])];
+  const env = a.kind === 'band' ? a.owner : undefined;
+  const fixes = overlapFixes(a, b, shared, ctx);
+  if (b.kind === 'band') fixes.push(`give environment ${b.owner} a scope of its own (set environments.${b.owner}.scope: ${b.owner}) if it runs on other hosts`);
+  if (!fixes.length) fixes.push(`move the ports placed in ${formatRange(shared)} out of one of them first`);
+  return finding('range-overlap', `${a.label} overlaps ${b.label} (shared ports ${formatRange(shared)})`,
+    { registry: ctx.registry, ...(env ? { environment: env } : {}), port: shared[0], other: `${b.kind} ${b.owner}`, path: b.path },
+    `make the ranges disjoint: ${fixes.join(', or ')}`);
+}
+
+/** The edits that make two overlapping ranges disjoint: a sub-range declared, a range shrunk, split or fitted inside a band. */
+function overlapFixes(a: DeclaredRange, b: DeclaredRange, shared: Range, ctx: OverlapContext): string[] {
+  const { categories, ancestors, placedIn, without } = ctx;
+  const fixes: string[] = [];
+  const nested = contains(a.range, b.range) ? { outer: a, inner: b } : contains(b.range, a.range) ? { outer: b, inner: a } : undefined;
+  if (nested && nested.inner.kind === 'category' && nested.outer.kind === 'category') {
+    // One category's range inside another's: the inner one is a sub-range, or the outer one gives its ports up.
+    const { outer, inner } = nested;
+    const innerSpec = categories[inner.owner];
+    const allInside = (innerSpec.ranges ?? []).every(r => (categories[outer.owner].ranges ?? []).some(o => contains(o, r)));
+    const cyclic = ancestors(outer.owner).includes(inner.owner);
+    if (allInside && !cyclic && innerSpec.within === undefined && !placedIn(outer, inner.range)) {
+      fixes.push(`declare ${inner.owner} a sub-range of ${outer.owner} (set categories.${inner.owner}.within: ${outer.owner})`);
+    }
+    const shrink = without(outer, inner.range, inner);
+    if (shrink) fixes.push(`${subtractRanges([outer.range], [inner.range]).length > 1 ? 'split' : 'shrink'} ${outer.owner}'s range around it (${shrink})`);
+  } else if (nested) {
+    const shrink = without(nested.outer, nested.inner.range, nested.inner);
+    if (shrink) fixes.push(`shrink ${nested.outer.kind} ${nested.outer.owner}'s range around it (${shrink})`);
+  } else {
+    // A partial overlap: either range can give up the shared ports and stay a range.
+    for (const [d, o] of [[b, a], [a, b]] as const) {
+      const shrink = without(d, shared, o);
+      if (shrink) fixes.push(`shrink ${d.kind} ${d.owner}'s range (${shrink})`);
+    }
+    // A category partly in a band: nested in it, it is a subdivision of the band.
+    const cat = a.kind === 'category' ? a : b.kind === 'category' ? b : undefined;
+    const band = a.kind === 'band' ? a : b.kind === 'band' ? b : undefined;
+    if (cat && band) {
+      const outside = subtractRanges([cat.range], [band.range]);
+      const fit = outside.length ? without(cat, outside.length === 1 ? outside[0] : [cat.range[0], cat.range[1]], band) : undefined;
+      if (fit && outside.length === 1) fixes.push(`fit category ${cat.owner}'s range inside the band (${fit})`);
     }
   }
-  return out;
+  return fixes;
 }

@@ -21,7 +21,9 @@ export function importCompose(io: Io, file: string, opts: { output: string; name
   const { registryFromCompose, registryYaml } = require('../../compose/import') as typeof ImportCompose;
   let result;
   try {
-    result = registryFromCompose(fs.readFileSync(source, 'utf8'), opts.name ?? (path.basename(path.dirname(source)).toLowerCase().replace(/[^a-z0-9-]+/g, '-') || 'registry'));
+    // composeChecks is read relative to the registry file's folder.
+    const back = path.relative(path.dirname(target), source).split(path.sep).join('/');
+    result = registryFromCompose(fs.readFileSync(source, 'utf8'), opts.name ?? (path.basename(path.dirname(source)).toLowerCase().replace(/[^a-z0-9-]+/g, '-') || 'registry'), back);
   } catch (e) {
     throw new UsageError(`${file}: ${(e as Error).message}`);
   }
