@@ -6,7 +6,7 @@
  * evaluation (the API server holds no such object).
  */
 import { AdminPeer, AdminPolicy, AdminPort, AdminRule } from './admin';
-import { InvalidValue, Obj, ValueCheck, checkSelector, isObj, nameText, parseCidrStrict, selector } from './load';
+import { InvalidValue, Obj, ValueCheck, checkSelector, isObj, nameText, parseCidrStrict, selector } from './values';
 
 export const ADMIN_KINDS: Readonly<Record<string, string>> = {
   AdminNetworkPolicy: 'policy.networking.k8s.io/v1alpha1',

@@ -9,7 +9,8 @@
  * a worker costs time, never a result.
  */
 import { MessageChannel, Worker, receiveMessageOnPort } from 'worker_threads';
-import { InvalidValue, SourcedObject, clusterOf } from './load';
+import { SourcedObject, clusterOf } from './objects';
+import type { InvalidValue } from './values';
 import type { Path } from './cluster';
 import { TooManyPaths, TrafficFinding, TrafficRegistry, verifyCluster } from './verify';
 
