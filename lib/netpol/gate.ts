@@ -110,7 +110,9 @@ export function startTrafficGate(objects: readonly SourcedObject[], registries: 
       while (Atomics.load(signal, 0) === 0 && Date.now() < deadline) Atomics.wait(signal, 0, 0, 1000);
       const message = receiveMessageOnPort(port1)?.message as { outcome?: GateOutcome; error?: string } | undefined;
       port1.close();
-      void worker.terminate();
+      // (The worker ends by itself once it has answered; it is not terminated: stopping a thread
+      // that loaded a native addon, swc's, while it winds down can bring the process down with it.)
+      worker.unref();
       job.answeredByWorker = message?.outcome !== undefined;
       return message?.outcome ?? trafficGate(objects, registries);
     },
