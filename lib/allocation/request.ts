@@ -58,6 +58,11 @@ export interface Request {
   readonly space: PortSpace;
   /** Externals only: the same listener for every environment of a scope. */
   readonly shared: string | undefined;
+  /**
+   * What the request was placed as, once it is: the request is then its own placement (see
+   * Placement in ./placement.ts), so that a hundred thousand ports do not each get one more object.
+   */
+  allocation?: Allocation;
 }
 
 /** Lock key of an automatic port: `environment/service/port`. */
@@ -79,7 +84,7 @@ export function pick<T>(value: T | Record<string, T> | undefined, env: string): 
 }
 
 /** The allocation a request resolves to, its keys always in the same order (ports.json is diffed in review). */
-export function buildAllocation(r: Request, port: number, source: Allocation['source'], fallback?: number): Allocation {
+export function buildAllocation(r: Request, port: number, source: Allocation['source'], fallback?: number, note?: string): Allocation {
   const d = r.decl;
   const env = r.env;
   const common = d.common;
@@ -101,6 +106,7 @@ export function buildAllocation(r: Request, port: number, source: Allocation['so
     kind: common.kind,
     source,
     iana: ianaService(port, d.protocol)?.name,
+    note,
   };
 }
 
