@@ -55,7 +55,7 @@ export class Placer {
   /** The first owner of a NodePort number per scope, whatever its protocol. */
   private readonly firstNodePort = new Map<string, number>();
   constructor(private readonly spec: RegistrySpec, private readonly spaces: PortSpaces, private readonly outcomes: Outcome[],
-    private readonly rankOf: (r: Request) => number) {}
+    private readonly rankOf: (r: Request) => number, private readonly details = true) {}
 
   /** Whether `value` (a port or fallback of `r`) is a port at all; an outcome when it is not. */
   public isPort(r: Request, value: number, field: 'port' | 'fallback'): boolean {
@@ -67,8 +67,8 @@ export class Placer {
   /** Places a request's port; returns the allocation's index. */
   public place(r: Request, port: number, source: Allocation['source']): number {
     const fb = declaredFallback(r, port);
-    const skipped = source === 'auto' ? this.skippedDefaults(r, port) : '';
-    const a = buildAllocation(r, port, source, fb !== undefined && validPort(fb) ? fb : undefined, skipped || undefined);
+    const skipped = source === 'auto' && this.details ? this.skippedDefaults(r, port) : '';
+    const a = buildAllocation(r, port, source, fb !== undefined && validPort(fb) ? fb : undefined, skipped || undefined, this.details);
     this.allocations.push(a);
     this.ranks.push(this.rankOf(r));
     let owner: number;

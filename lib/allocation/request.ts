@@ -83,8 +83,11 @@ export function pick<T>(value: T | Record<string, T> | undefined, env: string): 
   return value === undefined || typeof value !== 'object' || value === null ? value as T | undefined : (value as Record<string, T>)[env];
 }
 
-/** The allocation a request resolves to, its keys always in the same order (ports.json is diffed in review). */
-export function buildAllocation(r: Request, port: number, source: Allocation['source'], fallback?: number, note?: string): Allocation {
+/**
+ * The allocation a request resolves to, its keys always in the same order (ports.json is diffed in
+ * review). Without `details`, the port's IANA name (what only outputs show) is left out.
+ */
+export function buildAllocation(r: Request, port: number, source: Allocation['source'], fallback?: number, note?: string, details = true): Allocation {
   const d = r.decl;
   const env = r.env;
   const common = d.common;
@@ -105,7 +108,7 @@ export function buildAllocation(r: Request, port: number, source: Allocation['so
     category: common.category,
     kind: common.kind,
     source,
-    iana: ianaService(port, d.protocol)?.name,
+    iana: details ? ianaService(port, d.protocol)?.name : undefined,
     note,
   };
 }
