@@ -149,11 +149,30 @@ function placeNew(placer: Placer, requests: Requests, outcomes: Outcome[], autos
   }
 }
 
-/** The allocations sorted by rank (stable); the same array when they already are in order. */
+/**
+ * The allocations sorted by rank (stable); the same array when they already are in order. Ranks
+ * are distinct (one allocation per declaration and environment): each allocation goes straight to
+ * its rank's slot, without a comparison sort (ranks met twice are sorted the usual way).
+ */
 function inDeclarationOrder(allocations: Allocation[], ranks: readonly number[]): Allocation[] {
   let sorted = true;
-  for (let i = 1; i < ranks.length && sorted; i++) sorted = ranks[i - 1] <= ranks[i];
+  let max = -1;
+  for (let i = 0; i < ranks.length; i++) {
+    if (i > 0 && ranks[i - 1] > ranks[i]) sorted = false;
+    if (ranks[i] > max) max = ranks[i];
+  }
   if (sorted) return allocations;
+  const slots = new Array<Allocation | undefined>(max + 1);
+  for (let i = 0; i < ranks.length; i++) {
+    if (slots[ranks[i]] !== undefined) return sortedByRank(allocations, ranks);
+    slots[ranks[i]] = allocations[i];
+  }
+  const out: Allocation[] = [];
+  for (const a of slots) if (a !== undefined) out.push(a);
+  return out;
+}
+
+function sortedByRank(allocations: Allocation[], ranks: readonly number[]): Allocation[] {
   const order = allocations.map((_, i) => i).sort((a, b) => ranks[a] - ranks[b] || a - b);
   return order.map(i => allocations[i]);
 }
