@@ -3,6 +3,7 @@ import { Finding, PortRegistry, RegistrySpec, checkRegistry, crossRegistryCollis
 import { resolve, resolveAll } from '../lib/check/pipeline';
 import { checkComposeText } from '../lib/compose/drift';
 import { cleanSpec, seedLumiere, variant } from './support/specs';
+import { registryWithFindings } from '../bench/generate';
 
 /**
  * The one pipeline: every finding goes through fixes and waivers, whoever found it (a rule of the
@@ -406,4 +407,23 @@ test('crossRegistryCollisions (public API): an entry only for a registry that ha
   const found = crossRegistryCollisions([team('shop', 10), team('blog', 10), team('wiki', 12)]);
   expect([...found.keys()]).toEqual(['blog']);
   expect(found.get('blog')!.map(f => f.where.other)).toEqual(['shop:shop-api.http']);
+});
+
+describe('allocations without details (what check asks for)', () => {
+  test('give the same findings, and the same allocations without the IANA names and skipped-port notes only outputs show', () => {
+    // Automatic ports around MongoDB's 27017: one steps over it (a note), one lands on an IANA-named port.
+    const skipping = { name: 'r', environments: { production: { range: [27015, 27030] } }, services: { a: { ports: { http: { auto: true } } }, b: { ports: { http: { auto: true } } }, c: { ports: { http: { auto: true } } } } };
+    const specs: unknown[] = [seedLumiere(), cleanSpec(), registryWithFindings(300, 30), skipping];
+    for (const spec of specs) {
+      const full = resolve({ spec });
+      const lean = resolve({ spec, details: false });
+      expect(lean.findings).toEqual(full.findings);
+      expect(lean.ok).toBe(full.ok);
+      expect(lean.allocations.map(a => a.iana ?? a.note)).toEqual(lean.allocations.map(() => undefined));
+      expect(lean.allocations).toEqual(full.allocations.map(a => ({ ...a, iana: undefined, note: undefined })));
+    }
+    // The registries above do have both (the comparison is not of nothing).
+    const full = resolve({ spec: skipping });
+    expect(full.allocations.map(a => [a.port, a.iana !== undefined, a.note])).toEqual([[27015, false, undefined], [27016, true, undefined], [27018, false, 'automatic allocation skipped 27017 (MongoDB)']]);
+  });
 });

@@ -44,9 +44,12 @@ export interface AllocationResult {
  * next free port is amortised constant time, so the cost grows linearly with the number of
  * ports. Whether a placed port sits where it should (band, category, avoided …) is for the
  * placement rules (lib/rules/placement.ts); fixes are written after every rule has run.
+ *
+ * Without `details`, allocations leave out what only outputs show: the IANA name of a port and
+ * the note of the well-known ports an automatic port skipped (`check` prints findings alone).
  */
 export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock: Lock = emptyLock(), index: SpecIndex = indexSpec(spec),
-  foreign: readonly HeldPort[] = []): AllocationResult {
+  foreign: readonly HeldPort[] = [], details = true): AllocationResult {
   const outcomes: Outcome[] = [];
   const spaces = new PortSpaces(new PortRules(spec));
   // 1. Requests, in declaration order: externals first (infrastructure rarely moves), then services.
@@ -55,7 +58,7 @@ export function allocate(spec: RegistrySpec, envs: readonly Environment[], lock:
   // The result lists allocations in declaration order (then environment order), whatever was placed
   // first: a port that was just pinned in the lock must not come out in another place than a pinned one.
   const envRank = new Map(envs.map((e, i) => [e, i] as const));
-  const placer = new Placer(spec, spaces, outcomes, r => requests.declRank.get(r.decl)! * envs.length + envRank.get(r.env)!);
+  const placer = new Placer(spec, spaces, outcomes, r => requests.declRank.get(r.decl)! * envs.length + envRank.get(r.env)!, details);
   // 2. Fixed ports, then their fallbacks, so automatic ports keep clear of both; then stale lock entries.
   placeFixed(placer, requests, requestFor);
   const envByName = new Map(envs.map(e => [e.name, e]));
@@ -146,11 +149,30 @@ function placeNew(placer: Placer, requests: Requests, outcomes: Outcome[], autos
   }
 }
 
-/** The allocations sorted by rank (stable); the same array when they already are in order. */
+/**
+ * The allocations sorted by rank (stable); the same array when they already are in order. Ranks
+ * are distinct (one allocation per declaration and environment): each allocation goes straight to
+ * its rank's slot, without a comparison sort (ranks met twice are sorted the usual way).
+ */
 function inDeclarationOrder(allocations: Allocation[], ranks: readonly number[]): Allocation[] {
   let sorted = true;
-  for (let i = 1; i < ranks.length && sorted; i++) sorted = ranks[i - 1] <= ranks[i];
+  let max = -1;
+  for (let i = 0; i < ranks.length; i++) {
+    if (i > 0 && ranks[i - 1] > ranks[i]) sorted = false;
+    if (ranks[i] > max) max = ranks[i];
+  }
   if (sorted) return allocations;
+  const slots = new Array<Allocation | undefined>(max + 1);
+  for (let i = 0; i < ranks.length; i++) {
+    if (slots[ranks[i]] !== undefined) return sortedByRank(allocations, ranks);
+    slots[ranks[i]] = allocations[i];
+  }
+  const out: Allocation[] = [];
+  for (const a of slots) if (a !== undefined) out.push(a);
+  return out;
+}
+
+function sortedByRank(allocations: Allocation[], ranks: readonly number[]): Allocation[] {
   const order = allocations.map((_, i) => i).sort((a, b) => ranks[a] - ranks[b] || a - b);
   return order.map(i => allocations[i]);
 }

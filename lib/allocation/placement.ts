@@ -12,7 +12,10 @@ import type { PortSpace, PortSpaces } from './port-space';
 import { describeSkipped } from './port-space';
 import { PortDecl, Request, buildAllocation, validPort } from './request';
 
-/** A placed port whose placement the rules check (an external shared by environments of a scope once). */
+/**
+ * A placed port whose placement the rules check (an external shared by environments of a scope
+ * once). The placer hands out the placed {@link Request} itself, its `allocation` set.
+ */
 export interface Placement {
   readonly allocation: Allocation;
   readonly decl: PortDecl;
@@ -39,7 +42,12 @@ export class Placer {
   public readonly ranks: number[] = [];
   public readonly placements: Placement[] = [];
   public readonly collisions: Allocated[] = [];
-  private readonly holders: Holder[] = [];
+  /**
+   * The owners of ports, by number: a port's owner is its allocation (in `holderAllocations`, no
+   * object of its own: there is one per placed port), any other owner a {@link Holder} here.
+   */
+  private readonly holders: Array<Holder | undefined> = [];
+  private readonly holderAllocations: Array<Allocation | undefined> = [];
   /** The owner of an external shared by the environments of a scope (`…@scope`, and `…#fallback`). */
   private readonly shared = new Map<string, number>();
   /** An external shared by environments of one scope meets another owner once, not once per environment. */
@@ -47,7 +55,7 @@ export class Placer {
   /** The first owner of a NodePort number per scope, whatever its protocol. */
   private readonly firstNodePort = new Map<string, number>();
   constructor(private readonly spec: RegistrySpec, private readonly spaces: PortSpaces, private readonly outcomes: Outcome[],
-    private readonly rankOf: (r: Request) => number) {}
+    private readonly rankOf: (r: Request) => number, private readonly details = true) {}
 
   /** Whether `value` (a port or fallback of `r`) is a port at all; an outcome when it is not. */
   public isPort(r: Request, value: number, field: 'port' | 'fallback'): boolean {
@@ -59,9 +67,8 @@ export class Placer {
   /** Places a request's port; returns the allocation's index. */
   public place(r: Request, port: number, source: Allocation['source']): number {
     const fb = declaredFallback(r, port);
-    const built = buildAllocation(r, port, source, fb !== undefined && validPort(fb) ? fb : undefined);
-    const skipped = source === 'auto' ? this.skippedDefaults(r, port) : '';
-    const a: Allocation = skipped ? { ...built, note: skipped } : built;
+    const skipped = source === 'auto' && this.details ? this.skippedDefaults(r, port) : '';
+    const a = buildAllocation(r, port, source, fb !== undefined && validPort(fb) ? fb : undefined, skipped || undefined, this.details);
     this.allocations.push(a);
     this.ranks.push(this.rankOf(r));
     let owner: number;
@@ -70,9 +77,15 @@ export class Placer {
     if (known !== undefined) {
       owner = known;
     } else {
-      owner = this.holders.push({ kind: 'port', allocation: a }) - 1;
+      owner = this.holdBy(undefined, a);
       if (r.shared !== undefined) this.shared.set(r.shared, owner);
-      this.placements.push({ allocation: a, decl: r.decl, env: r.env, ranges: r.ranges });
+      // The request is its placement (a request placed twice, which the allocator never does, would get one of its own).
+      if (r.allocation === undefined) {
+        r.allocation = a;
+        this.placements.push(r as Request & Placement);
+      } else {
+        this.placements.push({ allocation: a, decl: r.decl, env: r.env, ranges: r.ranges });
+      }
       if (a.nodePort !== undefined && validPort(a.nodePort)) this.placeNodePort(r, a, owner);
     }
     this.take(r, r.space, port, owner, 'port');
@@ -89,7 +102,7 @@ export class Placer {
     const key = r.shared !== undefined ? `${r.shared}#fallback` : undefined;
     let owner = key !== undefined ? this.shared.get(key) : undefined;
     if (owner === undefined) {
-      owner = this.holders.push({ kind: 'fallback', request: r }) - 1;
+      owner = this.holdBy({ kind: 'fallback', request: r });
       if (key !== undefined) this.shared.set(key, owner);
     }
     this.take(r, r.space, fb, owner, 'fallback');
@@ -101,7 +114,7 @@ export class Placer {
    * in the scope of its environment (every environment of that scope sees it).
    */
   public holdStale(scope: string, port: number, key: string): void {
-    this.spaces.of(scope, 'TCP').allocate(port, this.holders.push({ kind: 'stale', key }) - 1);
+    this.spaces.of(scope, 'TCP').allocate(port, this.holdBy({ kind: 'stale', key }));
   }
 
   /**
@@ -111,7 +124,18 @@ export class Placer {
    */
   public holdForeign(scope: string, protocol: string, port: number): void {
     if (!validPort(port)) return;
-    this.spaces.of(scope, protocol).allocate(port, this.foreignOwner ??= this.holders.push({ kind: 'foreign' }) - 1);
+    this.spaces.of(scope, protocol).allocate(port, this.foreignOwner ??= this.holdBy({ kind: 'foreign' }));
+  }
+
+  /** A new owner: a holder, or the allocation of a placed port; its number. */
+  private holdBy(holder: Holder | undefined, allocation?: Allocation): number {
+    this.holderAllocations.push(allocation);
+    return this.holders.push(holder) - 1;
+  }
+
+  /** Owner `n` as a {@link Holder}. */
+  private holder(n: number): Holder {
+    return this.holders[n] ?? { kind: 'port', allocation: this.holderAllocations[n]! };
   }
 
   /** The one owner of every port other registries hold. */
@@ -121,7 +145,7 @@ export class Placer {
   private take(r: Request, space: PortSpace, port: number, owner: number, what: PortField): boolean {
     const previous = space.allocate(port, owner);
     if (previous === -1 || previous === owner) return false;
-    const holder = this.holders[previous];
+    const holder = this.holder(previous);
     // Another registry's port: the cross-registry collision rule reports it, naming both.
     if (holder.kind === 'foreign') return false;
     // Services that never run together (compose profiles of which one is up) may share a port.
@@ -151,7 +175,7 @@ export class Placer {
       this.firstNodePort.set(key, owner);
       return;
     }
-    const holder = this.holders[first] as Holder & { kind: 'port' };
+    const holder = this.holder(first) as Holder & { kind: 'port' };
     // Only services have NodePorts; one service in two environments is two Services.
     const sameService = holder.allocation.service === a.service && holder.allocation.environment === a.environment;
     if (!sameService) this.collisions.push({ kind: 'allocated', request: r, port: nodePort, what: 'nodePort', holder });

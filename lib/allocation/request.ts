@@ -58,6 +58,11 @@ export interface Request {
   readonly space: PortSpace;
   /** Externals only: the same listener for every environment of a scope. */
   readonly shared: string | undefined;
+  /**
+   * What the request was placed as, once it is: the request is then its own placement (see
+   * Placement in ./placement.ts), so that a hundred thousand ports do not each get one more object.
+   */
+  allocation?: Allocation;
 }
 
 /** Lock key of an automatic port: `environment/service/port`. */
@@ -78,8 +83,11 @@ export function pick<T>(value: T | Record<string, T> | undefined, env: string): 
   return value === undefined || typeof value !== 'object' || value === null ? value as T | undefined : (value as Record<string, T>)[env];
 }
 
-/** The allocation a request resolves to, its keys always in the same order (ports.json is diffed in review). */
-export function buildAllocation(r: Request, port: number, source: Allocation['source'], fallback?: number): Allocation {
+/**
+ * The allocation a request resolves to, its keys always in the same order (ports.json is diffed in
+ * review). Without `details`, the port's IANA name (what only outputs show) is left out.
+ */
+export function buildAllocation(r: Request, port: number, source: Allocation['source'], fallback?: number, note?: string, details = true): Allocation {
   const d = r.decl;
   const env = r.env;
   const common = d.common;
@@ -103,7 +111,8 @@ export function buildAllocation(r: Request, port: number, source: Allocation['so
     category: common.category,
     kind: common.kind,
     source,
-    iana: ianaService(port, d.protocol)?.name,
+    iana: details ? ianaService(port, d.protocol)?.name : undefined,
+    note,
   };
 }
 

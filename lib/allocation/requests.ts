@@ -85,6 +85,8 @@ export function requestMaker(spec: RegistrySpec, spaces: PortSpaces): RequestFor
     space: decl.of === 'service' && isInternalIn(decl.spec as PortSpec, env.name)
       ? spaces.of(`${env.scope}\u0000${env.name}\u0000internal\u0000${decl.service}`, decl.protocol) : spaceOf(env, decl.protocol),
     shared: decl.of === 'external' ? `${decl.service}/${decl.portName}@${env.scope}` : undefined,
+    // (Set when placed: one object shape for every request.)
+    allocation: undefined,
   });
 }
 

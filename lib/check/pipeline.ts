@@ -45,6 +45,11 @@ export interface RegistryInput {
    * (`kubernetes`): the Kubernetes-only rules run only then. @default true
    */
   readonly kubernetes?: boolean;
+  /**
+   * Whether the allocations carry what only outputs show (a port's IANA name, the note of the
+   * well-known ports an automatic port skipped): `check`, which prints findings alone, goes without. @default true
+   */
+  readonly details?: boolean;
   /** Adds `file:line:column` to findings of a registry read from a file. @default findings as they are */
   readonly locate?: (findings: readonly Finding[]) => Finding[];
 }
@@ -186,7 +191,7 @@ function prepare(input: RegistryInput): Prepared | Stage {
 
 function allocated(p: Prepared, foreign: readonly HeldPort[]): Stage {
   const { input, spec, environments, own, index, lock } = p;
-  const allocation = allocate(own, environments, lock, index, foreign);
+  const allocation = allocate(own, environments, lock, index, foreign, input.details ?? true);
   const syntax = input.syntax ?? 'data';
   // Kubernetes-only rules where Kubernetes output is produced or asked for (the caller knows; the registry may say).
   const kubernetes = spec.kubernetes ?? input.kubernetes ?? true;

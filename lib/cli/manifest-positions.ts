@@ -4,8 +4,12 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { LineCounter, isScalar, parseAllDocuments } from 'yaml';
-import { manifestFiles } from '../netpol/load';
+import type * as Load from '../netpol/load';
+import { yamlLib } from '../file/yaml-lib';
+
+/** The manifest loader, loaded when a position is asked for (every command loads this file at start). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const netpolLoad = () => require('../netpol/load') as typeof Load;
 
 export interface Position {
   readonly line: number;
@@ -26,6 +30,7 @@ function objectsOf(file: string): readonly Located[] {
   if (known) return known;
   const out: Located[] = [];
   try {
+    const { LineCounter, isScalar, parseAllDocuments } = yamlLib();
     const counter = new LineCounter();
     for (const doc of parseAllDocuments(fs.readFileSync(file, 'utf8'), { lineCounter: counter })) {
       if (!('getIn' in doc)) continue;
@@ -50,7 +55,7 @@ export function objectPosition(file: string, kind: string, name: string, namespa
 export function findInFolder(dir: string, match: { kind?: string; namespace?: string; name?: string }): { file: string; position: Position } | undefined {
   let files: string[];
   try {
-    files = manifestFiles(dir);
+    files = netpolLoad().manifestFiles(dir);
   } catch {
     return undefined;
   }

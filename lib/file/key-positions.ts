@@ -74,19 +74,7 @@ export function keyLocator(text: string, wanted?: Iterable<string>): KeyLocator 
       } else return i;
     }
   };
-  /** The offset after a quoted scalar that starts at `i`. */
-  const endOfQuoted = (i: number): number => {
-    const q = text[i];
-    for (let j = i + 1; j < text.length; j++) {
-      const c = text[j];
-      if (q === '"' && c === '\\') j++;
-      else if (c === q) {
-        if (q === "'" && text[j + 1] === "'") j++;
-        else return j + 1;
-      }
-    }
-    throw new Unfollowed();
-  };
+  const endOfQuoted = (i: number): number => endOfQuotedAt(text, i);
   /** The offset after a plain scalar in a flow collection (it ends at `,`, a bracket, `: ` or ` #`). */
   const endOfPlain = (i: number): number => {
     let j = i;
@@ -126,24 +114,7 @@ export function keyLocator(text: string, wanted?: Iterable<string>): KeyLocator 
    * The offset after the flow collection opened at `i`, found by its brackets alone (quoted scalars
    * and comments stepped over): a collection that holds nothing wanted.
    */
-  const skipFlow = (i: number): number => {
-    let open = 0;
-    for (; i < text.length; i++) {
-      const c = text[i];
-      if (c === '{' || c === '[') {
-        if (++open > MAX_DEPTH) throw new Unfollowed();
-      } else if (c === '}' || c === ']') {
-        if (--open === 0) return i + 1;
-      } else if ((c === '"' || c === "'") && (SPACE(text[i - 1]) || FLOW_END(text[i - 1]) || text[i - 1] === ':')) {
-        // A quote starts a scalar only where a scalar starts (not inside a plain one: `it's`).
-        i = endOfQuoted(i) - 1;
-      } else if (c === '#' && SPACE(text[i - 1])) {
-        const nl = text.indexOf('\n', i);
-        i = (nl === -1 ? text.length : nl) - 1;
-      }
-    }
-    throw new Unfollowed();
-  };
+  const skipFlow = (i: number): number => skipFlowAt(text, i);
   let depth = 0;
   /** The offset after the flow value at `i` (after blanks), its keys and items recorded under `path`. */
   const flowValue = (i: number, path: string): number => {
@@ -280,18 +251,7 @@ export function keyLocator(text: string, wanted?: Iterable<string>): KeyLocator 
     let skipDashes = false;
     while (start < text.length) {
       if (skipIndent >= 0) {
-        while (start < text.length) {
-          let e = start;
-          while (text.charCodeAt(e) === 32) e++;
-          const c = text.charCodeAt(e);
-          // Blank lines and comments belong to no entry; a tab is left to the line reader (which refuses tab indentation).
-          const blank = c === 10 || c === 13 || c === 35 || e >= text.length;
-          const inside = blank || e - start > skipIndent ||
-            (skipDashes && e - start === skipIndent && c === 45 && (text.charCodeAt(e + 1) === 32 || text.charCodeAt(e + 1) === 10 || text.charCodeAt(e + 1) === 9 || text.charCodeAt(e + 1) === 13 || e + 1 >= text.length));
-          if (!inside) break;
-          const nl = text.indexOf('\n', e);
-          start = nl === -1 ? text.length : nl + 1;
-        }
+        start = afterDeeperLines(text, start, skipIndent, skipDashes);
         skipIndent = -1;
         pending = false;
         awaiting = undefined;
@@ -421,4 +381,74 @@ export function keyLocator(text: string, wanted?: Iterable<string>): KeyLocator 
       return offset === undefined ? undefined : position(offset);
     },
   };
+}
+
+/** The characters a collection skipped by its brackets stops at: brackets, quotes, comments. */
+const FLOW_STOPS = /[{}[\]"'#]/g;
+
+/**
+ * The offset after the flow collection opened at `i`, found by its brackets alone (quoted scalars
+ * and comments stepped over): a collection that holds nothing wanted. The text between the
+ * characters that matter is jumped over by a regular expression.
+ */
+function skipFlowAt(text: string, i: number): number {
+  let open = 0;
+  const stops = FLOW_STOPS;
+  stops.lastIndex = i;
+  for (let m = stops.exec(text); m !== null; m = stops.exec(text)) {
+    i = m.index;
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      if (++open > MAX_DEPTH) throw new Unfollowed();
+    } else if (c === '}' || c === ']') {
+      if (--open === 0) return i + 1;
+    } else if (c === '"' || c === "'") {
+      // A quote starts a scalar only where a scalar starts (not inside a plain one: `it's`).
+      if (SPACE(text[i - 1]) || FLOW_END(text[i - 1]) || text[i - 1] === ':') stops.lastIndex = endOfQuotedAt(text, i);
+    } else if (SPACE(text[i - 1])) {
+      const nl = text.indexOf('\n', i);
+      stops.lastIndex = nl === -1 ? text.length : nl;
+    }
+  }
+  throw new Unfollowed();
+}
+
+/** The offset after a quoted scalar that starts at `i`. */
+function endOfQuotedAt(text: string, i: number): number {
+  const q = text[i];
+  for (let j = i + 1; j < text.length; j++) {
+    const c = text[j];
+    if (q === '"' && c === '\\') j++;
+    else if (c === q) {
+      if (q === "'" && text[j + 1] === "'") j++;
+      else return j + 1;
+    }
+  }
+  throw new Unfollowed();
+}
+
+/** Per indentation (and whether list items at it are inside), the first line that is not deeper (see afterDeeperLines). */
+const outdented = new Map<string, RegExp>();
+
+/**
+ * From the line starting at `start`, the start of the first line that belongs to no entry deeper
+ * than `indent`: blank lines, comments and lines indented deeper are stepped over, and with
+ * `dashes` list items at `indent` too (`- x` under a key at the same indentation). A tab after
+ * the spaces stops it (the line reader refuses tab indentation). Found by a regular expression
+ * over the text, not line by line.
+ */
+function afterDeeperLines(text: string, start: number, indent: number, dashes: boolean): number {
+  const key = `${indent}${dashes ? '-' : ''}`;
+  let re = outdented.get(key);
+  if (!re) {
+    // A line of at most `indent` spaces, then what is neither blank, nor a comment (nor, with `dashes`, a dash item at `indent`).
+    const shallower = indent > 0 ? ` {0,${indent - 1}}[^ \n\r#]` : '';
+    const at = dashes ? ` {${indent}}(?:[^ \n\r#-]|-(?![ \t\n\r]|$))` : ` {${indent}}[^ \n\r#]`;
+    re = new RegExp(`(?:^|\n)(?:${shallower ? `${shallower}|` : ''}${at})`, 'g');
+    outdented.set(key, re);
+  }
+  re.lastIndex = start === 0 ? 0 : start - 1;
+  const m = re.exec(text);
+  if (!m) return text.length;
+  return m[0][0] === '\n' ? m.index + 1 : m.index;
 }

@@ -11,6 +11,7 @@ import { Finding, Where, finding } from '../model/finding';
 import { RegistrySpec, RegistrySpecSchema } from '../model/schema';
 import { closest } from '../model/suggest';
 import { ReadError, readRegularFile } from '../io/read';
+import { FastResult, compileSchema } from './fast-schema';
 
 /**
  * The registry as a file (`ports.yaml` or `ports.json`): the same zod model as the
@@ -25,6 +26,15 @@ export const RegistryFileSchema = RegistrySpecSchema.extend({
   extends: z.string().optional(),
 });
 export type RegistryFile = z.infer<typeof RegistryFileSchema>;
+
+/** The file schema compiled for files that match it (lib/file/fast-schema.ts); zod itself for the others, and for its messages. */
+let fastFileSchema: ((value: unknown) => FastResult<RegistryFile>) | undefined;
+function parseFile(data: unknown): { success: true; data: RegistryFile } | { success: false; error: z.ZodError } {
+  const fast = (fastFileSchema ??= compileSchema(RegistryFileSchema))(data);
+  if (fast?.ok) return { success: true, data: fast.value };
+  const parsed = RegistryFileSchema.safeParse(data);
+  return parsed.success ? { success: true, data: parsed.data } : { success: false, error: parsed.error };
+}
 
 /** The JSON Schema of the file, generated from the zod model (committed as schema/ports.schema.json). */
 export function registryJsonSchema(): Record<string, unknown> {
@@ -265,7 +275,7 @@ export function parseRegistryText(text: string, file: string, name?: string, fal
 
   const locateKey = keyPosition;
 
-  const parsed = RegistryFileSchema.safeParse(data);
+  const parsed = parseFile(data);
   if (!parsed.success) {
     const own = (data as { name?: unknown }).name;
     const givenName = name ?? (typeof own === 'string' && own.length > 0 ? own : undefined);

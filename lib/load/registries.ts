@@ -120,7 +120,7 @@ function readOne(file: string, cwd: string, options: LoadOptions = {}): Pending 
         throw new UsageError(`${display} was written by another version of cdk8s-ports (format ${data.formatVersion}); synthesize again`);
       }
       const lock = normalize().ownEntry(locks.registries, data.spec.name) ?? emptyLock();
-      return { name: data.spec.name, source: display, kind: 'resolved', lock, root, input: { spec: data.spec, lock, frozenLock } };
+      return { name: data.spec.name, source: display, kind: 'resolved', lock, root, input: { spec: data.spec, lock, frozenLock, details: options.details } };
     }
   }
   // A file without a name is named after itself, as `cdk8s-ports import` would name it.
@@ -148,7 +148,7 @@ function readOne(file: string, cwd: string, options: LoadOptions = {}): Pending 
       spec,
       // The file schema has validated `own` already; a merge with a base is checked whole again.
       parsed: basePath === undefined,
-      syntax: 'data', lock, frozenLock,
+      syntax: 'data', lock, frozenLock, details: options.details,
       // composeChecks name files relative to the registry file, as `extends` does: the same wherever the command runs.
       composeChecks: r => checkFiles().composeCheckFindings(r, path.dirname(file), `the registry file's folder`),
       // Kubernetes-only rules where the file asks for Kubernetes, or sits beside a cdk8s app's cdk8s.yaml.
@@ -179,6 +179,11 @@ export function resolvedFilesUnder(dir: string): string[] {
 export interface LoadOptions {
   /** Report lock-outdated instead of planning lock changes. @default false */
   readonly frozenLock?: boolean;
+  /**
+   * Whether allocations carry what only outputs show (IANA names, skipped-port notes); a command
+   * that prints findings alone (check) goes without. @default true
+   */
+  readonly details?: boolean;
 }
 
 export function loadRegistries(args: string | readonly string[] | undefined, cwd = process.cwd(), options: LoadOptions = {}): LoadedRegistry[] {

@@ -19,32 +19,37 @@ export const selectorOverlap: Walk = {
     const registry = ctx.spec.name;
     const services = ctx.spec.services ?? {};
     const deployed = (status: string | undefined) => status === undefined || status === 'active' || status === 'dev-only';
-    // Per environment, the services by their selector written as text.
-    const byEnv = new Map<string, Map<string, string[]>>();
+    // The services by their selector written as text (those of every environment: a list is filtered
+    // by environment only where it holds another service than the one looked at, which is rare).
+    const bySelector = new Map<string, string[]>();
     const selectorOf = (name: string) => podSelectorOf(name, services[name]);
     const names = Object.keys(services).filter(n => deployed(services[n].status));
-    for (const name of names) {
-      const key = text(selectorOf(name));
-      for (const env of presentIn(services[name], ctx.environments)) {
-        let m = byEnv.get(env.name);
-        if (!m) byEnv.set(env.name, m = new Map());
-        const list = m.get(key);
-        if (list) list.push(name); else m.set(key, [name]);
-      }
-    }
+    const own = names.map(name => text(selectorOf(name)));
+    names.forEach((name, n) => {
+      const list = bySelector.get(own[n]);
+      if (list) list.push(name); else bySelector.set(own[n], [name]);
+    });
+    const runsIn = (name: string, env: string) => presentIn(services[name], ctx.environments).some(e => e.name === env);
     const reported = new Set<string>();
-    for (const name of names) {
+    names.forEach((name, n) => {
       const selector = selectorOf(name);
       const keys = Object.keys(selector).sort();
       // A selector of more than a few labels is rare; its subsets are bounded all the same.
-      if (keys.length > 8 || keys.length === 0) continue;
+      if (keys.length > 8 || keys.length === 0) return;
+      const full = (1 << keys.length) - 1;
       for (const env of presentIn(services[name], ctx.environments)) {
-        const m = byEnv.get(env.name)!;
-        for (let mask = 1; mask < 1 << keys.length; mask++) {
-          const subset: Record<string, string> = {};
-          keys.forEach((k, i) => { if (mask & (1 << i)) subset[k] = selector[k]; });
-          for (const wide of m.get(text(subset)) ?? []) {
-            if (wide === name) continue;
+        for (let mask = 1; mask <= full; mask++) {
+          let subsetKey = own[n];
+          if (mask !== full) {
+            const subset: Record<string, string> = {};
+            keys.forEach((k, i) => { if (mask & (1 << i)) subset[k] = selector[k]; });
+            subsetKey = text(subset);
+          }
+          const wides = bySelector.get(subsetKey);
+          // Only the service itself has this selector (most services: their own name label).
+          if (!wides || (wides.length === 1 && wides[0] === name)) continue;
+          for (const wide of wides) {
+            if (wide === name || !runsIn(wide, env.name)) continue;
             const equal = mask === (1 << keys.length) - 1;
             const pair = equal ? [name, wide].sort().join('\u0000') : `${name}\u0000${wide}`;
             if (reported.has(pair)) continue;
@@ -58,7 +63,7 @@ export const selectorOverlap: Walk = {
           }
         }
       }
-    }
+    });
     return out;
   },
 };

@@ -24,7 +24,7 @@ export function check(io: Io, registry: string[], opts: { json?: boolean; format
   const format = formatOf(opts);
   // In a TypeScript project (cdk8s.yaml, no ports.yaml), the code is checked, not the last synth's output.
   const app = registry.length === 0 && !hasRegistryFile(io.cwd) ? appCommand(io.cwd) : undefined;
-  const registries = app ? checkApp(io.cwd, app, { frozenLock: opts.frozenLock }) : loadRegistries(registry, io.cwd, { frozenLock: opts.frozenLock });
+  const registries = app ? checkApp(io.cwd, app, { frozenLock: opts.frozenLock }) : loadRegistries(registry, io.cwd, { frozenLock: opts.frozenLock, details: false });
   const findings = allFindings(registries);
   const errors = blocking(findings).length;
   const warnings = findings.filter(f => f.severity === 'warning' && !f.waived).length;
