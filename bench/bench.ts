@@ -317,7 +317,7 @@ function main(): void {
     '',
     '## Whole synth',
     '',
-    'Ours: a `PortsApp` with the registry declared through the construct API, then `trySynth()`: every check, then Kubernetes YAML,',
+    'Ours: a `PortsApp` of the published build (build/lib, JavaScript, as an app that depends on the package loads it) with the registry declared through the construct API, then `trySynth()`: every check, then Kubernetes YAML,',
     'ports.json, PORTS.md, ports.svg, connections.md, compose, .env and firewall files written. Raw: the same Namespaces, Services',
     'and NetworkPolicies as typed `k8s.Kube*` objects in one chart per environment, then `app.synth()`; its objects are prepared',
     'and copied before its clock starts. Floor: the same objects as the plain data cdk8s would write, built before the clock,',

@@ -3,7 +3,7 @@
  * `{"ms": …, "maxRssKb": …, "objects": …}`. Nothing before the timed region is counted: the raw
  * side gets its objects prepared (and copied) first, as a user who already has them would.
  *
- *   ours <services> <dir>   a PortsApp with the registry declared through the construct API,
+ *   ours <services> <dir>   a PortsApp (of build/lib, the published JavaScript) with the registry declared through the construct API,
  *                           then trySynth(): every check and every output written
  *   ours-unverified …       the same with trafficVerifyLimit 0 (the traffic is not verified)
  *   raw <services> <dir>    the same Namespaces, Services and NetworkPolicies as typed cdk8s
@@ -17,7 +17,11 @@ import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import * as jsyaml from 'js-yaml';
 import { k8s } from '../imports/k8s';
-import { PortRegistry, PortsApp, checkRegistry } from '../lib';
+import { checkRegistry } from '../lib';
+// Ours is the published code (npm run bench builds it first), as a user's app runs it: JavaScript,
+// not these sources through ts-node.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { PortRegistry, PortsApp } = require('../build/lib') as typeof import('../lib');
 import { kubernetesObjects } from '../lib/emit/kubernetes';
 import { manifestOf } from '../lib/emit/manifest';
 import { networkPolicies } from '../lib/emit/network-policies';

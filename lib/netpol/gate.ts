@@ -60,7 +60,9 @@ export function startTrafficGate(objects: readonly SourcedObject[], registries: 
   options: { readonly parallelFrom?: number; readonly workerPrelude?: string } = {}): GateJob {
   const here: GateJob = { usesWorker: false, result: () => trafficGate(objects, registries) };
   if (objects.length < (options.parallelFrom ?? PARALLEL_FROM) || process.env.CDK8S_PORTS_NO_WORKERS === '1') return here;
-  // From the sources (ts-node, ts-jest) the worker compiles this module as the caller's process does.
+  // From the sources (ts-node, ts-jest) the worker compiles this module with TypeScript's own
+  // transpiler (no native addon in a worker thread: swc's has brought a test process down); the
+  // published package is JavaScript and needs none.
   let tsNode: string | undefined;
   if (__filename.endsWith('.ts')) {
     try {
@@ -77,14 +79,7 @@ export function startTrafficGate(objects: readonly SourcedObject[], registries: 
     const { objects, registries, signal, port } = require('worker_threads').workerData;
     try {
       ${options.workerPrelude ?? ''}
-      ${tsNode ? `
-      // (swc, where it is installed, loads in a fifth of the time TypeScript's own compiler takes.)
-      const tsNode = require(${JSON.stringify(tsNode)});
-      try {
-        tsNode.register({ transpileOnly: true, swc: true, compilerOptions: { module: 'commonjs' } });
-      } catch {
-        tsNode.register({ transpileOnly: true, compilerOptions: { module: 'commonjs' } });
-      }` : ''}
+      ${tsNode ? `require(${JSON.stringify(tsNode)}).register({ transpileOnly: true, compilerOptions: { module: 'commonjs' } });` : ''}
       const { trafficGate } = require(${JSON.stringify(__filename)});
       port.postMessage({ outcome: trafficGate(objects, registries) });
     } catch (e) {
