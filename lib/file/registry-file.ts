@@ -101,218 +101,257 @@ function describeExpected(schema: JsonSchema, path: readonly PropertyKey[]): str
   return [...new Set(kinds)].join(' or ');
 }
 
-/** Reads registry text. `name` overrides the file's name; `fallbackName` is used when it has none. Pure: the caller reads the file. */
-export function parseRegistryText(text: string, file: string, name?: string, fallbackName?: string): LoadedRegistry {
-  let lines: LineCounter | undefined;
-  const position = (offset: number | undefined) => {
-    if (offset === undefined || !lines) return file;
-    const { line, col } = lines.linePos(offset);
-    return `${file}:${line}:${col}`;
-  };
-  const noLocation = () => undefined;
-  const fail = (message: string, where: Where, fix: string): LoadedRegistry =>
-    ({ findings: [finding('schema', message, { ...where, file: where.file ?? file }, fix)], locate: noLocation, unreadable: true });
+/** A registry's text and, once asked for, its position-keeping parse: `file:line:col` of an offset. */
+class RegistryText {
+  private lines: LineCounter | undefined;
+  private parsed: Document | undefined;
 
-  if (Buffer.byteLength(text, 'utf8') > MAX_FILE_BYTES) {
-    return fail(`${file} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB; a port registry never is`, {}, 'check that this is the right file');
+  constructor(readonly text: string, readonly file: string) {}
+
+  /** The document with positions (parsed on first use). */
+  doc(): Document {
+    return (this.parsed ??= yamlLib().parseDocument(this.text, { lineCounter: this.lines = new (yamlLib().LineCounter)(), uniqueKeys: false, prettyErrors: false }));
   }
-  if (text.includes('\u0000')) return fail(`${file} is a binary file, not YAML or JSON`, {}, 'check that this is the right file');
-  if (!/\S/.test(text)) return fail(`${file} is empty`, {}, 'start from examples/aura/ports.yaml or the README');
 
-  // The position-keeping parser is only needed for positions and for what the fast parser does not
-  // do the same way (aliases, tags, merge keys, binary numbers, __proto__): most files load with
-  // js-yaml in linear time, and the document is parsed again only when a finding needs a position.
-  let parsedDoc: Document | undefined;
-  const theDoc = (): Document => (parsedDoc ??= yamlLib().parseDocument(text, { lineCounter: lines = new (yamlLib().LineCounter)(), uniqueKeys: false, prettyErrors: false }));
-  const fast = fastLoad(text);
-  if (fast === undefined) {
-    let doc: Document;
-    try {
-      doc = theDoc();
-    } catch (e) {
-      if (tooDeep(e)) return fail(`${file} is nested too deeply to be read (a registry is a few levels deep)`, {}, 'check that this is the right file');
-      return fail(`${file} cannot be parsed: ${(e as Error).message}`, {}, 'fix the YAML');
-    }
-    if (doc.errors.some(tooDeep)) {
-      return fail(`${file} is nested too deeply to be read (a registry is a few levels deep)`, {}, 'check that this is the right file');
-    }
-    if (doc.errors.length) {
-      return {
-        findings: doc.errors.map(e => finding('schema', `invalid YAML/JSON: ${e.message.split('\n')[0]}`, { file: position(e.pos[0]) }, 'fix the syntax at that position')),
-        locate: noLocation,
-        unreadable: true,
-      };
-    }
-    // Duplicate keys, found in one pass (a Set per mapping: the parser's own check compares every key with every earlier one).
-    const duplicates: string[] = [];
-    const protoKeys: string[] = [];
-    yamlLib().visit(doc, {
-      Map(_key, map) {
-        const seen = new Set<string>();
-        for (const pair of map.items) {
-          const key = yamlLib().isScalar(pair.key) ? String(pair.key.value) : undefined;
-          if (key === undefined) continue;
-          if (key === '__proto__') protoKeys.push(position((pair.key as { range?: [number] }).range?.[0]));
-          if (seen.has(key)) duplicates.push(`${position((pair.key as { range?: [number] }).range?.[0])}\u0000${key}`);
-          seen.add(key);
+  position(offset: number | undefined): string {
+    if (offset === undefined || !this.lines) return this.file;
+    const { line, col } = this.lines.linePos(offset);
+    return `${this.file}:${line}:${col}`;
+  }
+
+  /** A finding for a file that cannot be read as a registry. */
+  fail(message: string, where: Where, fix: string): LoadedRegistry {
+    return { findings: [finding('schema', message, { ...where, file: where.file ?? this.file }, fix)], locate: () => undefined, unreadable: true };
+  }
+
+  tooDeep(): LoadedRegistry {
+    return this.fail(`${this.file} is nested too deeply to be read (a registry is a few levels deep)`, {}, 'check that this is the right file');
+  }
+}
+
+/** A file too large, binary or empty, before anything is parsed. */
+function textProblem(t: RegistryText): LoadedRegistry | undefined {
+  if (Buffer.byteLength(t.text, 'utf8') > MAX_FILE_BYTES) {
+    return t.fail(`${t.file} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB; a port registry never is`, {}, 'check that this is the right file');
+  }
+  if (t.text.includes('\u0000')) return t.fail(`${t.file} is a binary file, not YAML or JSON`, {}, 'check that this is the right file');
+  if (!/\S/.test(t.text)) return t.fail(`${t.file} is empty`, {}, 'start from examples/aura/ports.yaml or the README');
+  return undefined;
+}
+
+/**
+ * What the position-keeping parser finds wrong in a file the fast parser did not read: syntax
+ * errors, nesting too deep, duplicate keys, `__proto__` keys.
+ */
+function documentProblem(t: RegistryText, name: string | undefined): LoadedRegistry | undefined {
+  let doc: Document;
+  try {
+    doc = t.doc();
+  } catch (e) {
+    if (tooDeep(e)) return t.tooDeep();
+    return t.fail(`${t.file} cannot be parsed: ${(e as Error).message}`, {}, 'fix the YAML');
+  }
+  if (doc.errors.some(tooDeep)) return t.tooDeep();
+  if (doc.errors.length) {
+    return {
+      findings: doc.errors.map(e => finding('schema', `invalid YAML/JSON: ${e.message.split('\n')[0]}`, { file: t.position(e.pos[0]) }, 'fix the syntax at that position')),
+      locate: () => undefined,
+      unreadable: true,
+    };
+  }
+  // Duplicate keys, found in one pass (a Set per mapping: the parser's own check compares every key with every earlier one).
+  const duplicates: string[] = [];
+  const protoKeys: string[] = [];
+  yamlLib().visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const key = yamlLib().isScalar(pair.key) ? String(pair.key.value) : undefined;
+        if (key === undefined) continue;
+        if (key === '__proto__') protoKeys.push(t.position((pair.key as { range?: [number] }).range?.[0]));
+        if (seen.has(key)) duplicates.push(`${t.position((pair.key as { range?: [number] }).range?.[0])}\u0000${key}`);
+        seen.add(key);
+      }
+    },
+  });
+  if (duplicates.length) {
+    return {
+      findings: duplicates.map(d => {
+        const [at, key] = d.split('\u0000');
+        return finding('schema', `duplicate key: Map keys must be unique; "${key}" is repeated`, { file: at }, 'keep one of the two entries');
+      }),
+      locate: () => undefined,
+      unreadable: false,
+    };
+  }
+  // JavaScript reads a `__proto__` key as the object's prototype: the entry would vanish without a
+  // word (the only environment gone, a check clean). Refuse it where it stands.
+  if (protoKeys.length) {
+    return {
+      findings: protoKeys.map(at => finding('schema', 'the key "__proto__" is not allowed: JavaScript would read it as an object\'s prototype and the entry would silently vanish',
+        { ...(name ? { registry: name } : {}), file: at }, 'rename the key')),
+      locate: () => undefined,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * `a.b[2].c`, read against the document itself, in one walk from the top: at a map, the key that
+ * the rest of the path starts with (the longest, so a key that holds dots, such as a label key
+ * `app.kubernetes.io/name`, is found whole), at a list the bracketed index. The deepest node of the
+ * path that exists in the file: a scalar where its value stands, a map or list where its key
+ * stands (the line a reader looks for). Linear in the length of the path for every key it holds.
+ */
+function walkTo(t: RegistryText, path: string): string | undefined {
+  const lib = yamlLib();
+  let node: unknown = t.doc().contents;
+  let keyNode: { range?: [number, number, number] } | undefined;
+  let rest = path;
+  let found: string | undefined;
+  while (rest.length) {
+    let next: unknown;
+    let nextKey: { range?: [number, number, number] } | undefined;
+    let consumed = 0;
+    if (lib.isMap(node)) {
+      for (const pair of node.items) {
+        const key = lib.isScalar(pair.key) ? String(pair.key.value) : undefined;
+        if (key === undefined || !rest.startsWith(key)) continue;
+        const after = rest.charAt(key.length);
+        if (after !== '' && after !== '.' && after !== '[') continue;
+        if (key.length + (after === '.' ? 1 : 0) > consumed) {
+          consumed = key.length + (after === '.' ? 1 : 0);
+          next = pair.value;
+          nextKey = pair.key as { range?: [number, number, number] };
         }
-      },
-    });
-    if (duplicates.length) {
-      return {
-        findings: duplicates.map(d => {
-          const [at, key] = d.split('\u0000');
-          return finding('schema', `duplicate key: Map keys must be unique; "${key}" is repeated`, { file: at }, 'keep one of the two entries');
-        }),
-        locate: noLocation,
-        unreadable: false,
-      };
+      }
+    } else if (lib.isSeq(node)) {
+      const m = /^\[(\d+)\]\.?/.exec(rest);
+      if (m) {
+        next = node.items[Number(m[1])];
+        consumed = next === undefined ? 0 : m[0].length;
+        nextKey = undefined;
+      }
     }
-    // JavaScript reads a `__proto__` key as the object's prototype: the entry would vanish without a
-    // word (the only environment gone, a check clean). Refuse it where it stands.
-    if (protoKeys.length) {
-      return {
-        findings: protoKeys.map(at => finding('schema', 'the key "__proto__" is not allowed: JavaScript would read it as an object\'s prototype and the entry would silently vanish',
-          { ...(name ? { registry: name } : {}), file: at }, 'rename the key')),
-        locate: noLocation,
-      };
+    if (!consumed) break;
+    rest = rest.slice(consumed);
+    node = next;
+    keyNode = nextKey;
+    if (lib.isNode(node) && node.range) {
+      found = lib.isCollection(node) && keyNode?.range ? t.position(keyNode.range[0]) : t.position(node.range[0]);
+    } else if (keyNode?.range) {
+      found = t.position(keyNode.range[0]);
     }
   }
-  // Built on the first finding that needs a position (one pass over the text, whatever its style):
-  // a clean file is never scanned for positions.
+  return found;
+}
+
+/**
+ * The positions of a file: of a key path's value (a scalar) or key (a map or list), and of a key
+ * itself. A file read on the fast path is located by one pass over the text (./key-positions.ts),
+ * built on the first finding that needs a position (a clean file is never scanned), or, for the
+ * paths of one report asked for together (`prime`), a pass that reads only the entries on the way
+ * to them; where the pass does not follow the text, the position-keeping parse answers.
+ */
+function positionsOf(t: RegistryText, fastRead: boolean): { locate: Locate; keyPosition(path: readonly PropertyKey[]): string | undefined } {
   let quick: ReturnType<typeof keyLocator> | undefined;
-  /** Where the key itself (not its value) of `path` stands. */
-  function keyPosition(path: readonly PropertyKey[]): string | undefined {
-    if (fast !== undefined) {
-      const hit = (quick ??= keyLocator(text)).key(path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join(''));
-      if (hit) return `${file}:${hit.line}:${hit.col}`;
-    }
-    const doc = theDoc();
-    const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
-    const pair = yamlLib().isMap(parent) ? parent.items.find(p => yamlLib().isNode(p.key) && String((p.key as { value?: unknown }).value) === String(path[path.length - 1])) : undefined;
-    return pair && yamlLib().isNode(pair.key) && pair.key.range ? position(pair.key.range[0]) : undefined;
-  }
-  // The pass for the paths of one report of findings, asked for together (see locateFindings): it
-  // reads only the entries on the way to them. A path it was not asked for is found by a whole pass.
   let targeted: ReturnType<typeof keyLocator> | undefined;
   const locate: Locate = (path: string | undefined): string | undefined => {
     if (!path) return undefined;
-    // A file read on the fast path is located without a second parse, when the pass followed it there:
-    // as walkTo does, a scalar where its value stands, a map or a list where its key stands.
-    if (fast !== undefined) {
-      const pass = targeted?.covers(path) ? targeted : (quick ??= keyLocator(text));
+    // As walkTo does, a scalar where its value stands, a map or a list where its key stands.
+    if (fastRead) {
+      const pass = targeted?.covers(path) ? targeted : (quick ??= keyLocator(t.text));
       const hit = pass.value(path) ?? pass.key(path);
-      if (hit) return `${file}:${hit.line}:${hit.col}`;
+      if (hit) return `${t.file}:${hit.line}:${hit.col}`;
     }
-    return walkTo(path);
+    return walkTo(t, path);
   };
   locate.prime = (paths: Iterable<string>) => {
-    if (fast !== undefined && quick === undefined) targeted = keyLocator(text, paths);
+    if (fastRead && quick === undefined) targeted = keyLocator(t.text, paths);
   };
-  /**
-   * `a.b[2].c`, read against the document itself, in one walk from the top: at a map, the key that
-   * the rest of the path starts with (the longest, so a key that holds dots, such as a label key
-   * `app.kubernetes.io/name`, is found whole), at a list the bracketed index. The deepest node of the
-   * path that exists in the file: a scalar where its value stands, a map or list where its key
-   * stands (the line a reader looks for). Linear in the length of the path for every key it holds.
-   */
-  const walkTo = (path: string): string | undefined => {
-    const lib = yamlLib();
-    const doc = theDoc();
-    let node: unknown = doc.contents;
-    let keyNode: { range?: [number, number, number] } | undefined;
-    let rest = path;
-    let found: string | undefined;
-    while (rest.length) {
-      let next: unknown;
-      let nextKey: { range?: [number, number, number] } | undefined;
-      let consumed = 0;
-      if (lib.isMap(node)) {
-        for (const pair of node.items) {
-          const key = lib.isScalar(pair.key) ? String(pair.key.value) : undefined;
-          if (key === undefined || !rest.startsWith(key)) continue;
-          const after = rest.charAt(key.length);
-          if (after !== '' && after !== '.' && after !== '[') continue;
-          if (key.length + (after === '.' ? 1 : 0) > consumed) {
-            consumed = key.length + (after === '.' ? 1 : 0);
-            next = pair.value;
-            nextKey = pair.key as { range?: [number, number, number] };
-          }
-        }
-      } else if (lib.isSeq(node)) {
-        const m = /^\[(\d+)\]\.?/.exec(rest);
-        if (m) {
-          next = node.items[Number(m[1])];
-          consumed = next === undefined ? 0 : m[0].length;
-          nextKey = undefined;
-        }
-      }
-      if (!consumed) break;
-      rest = rest.slice(consumed);
-      node = next;
-      keyNode = nextKey;
-      if (lib.isNode(node) && node.range) {
-        found = lib.isCollection(node) && keyNode?.range ? position(keyNode.range[0]) : position(node.range[0]);
-      } else if (keyNode?.range) {
-        found = position(keyNode.range[0]);
-      }
+  /** Where the key itself (not its value) of `path` stands. */
+  const keyPosition = (path: readonly PropertyKey[]): string | undefined => {
+    if (fastRead) {
+      const hit = (quick ??= keyLocator(t.text)).key(path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join(''));
+      if (hit) return `${t.file}:${hit.line}:${hit.col}`;
     }
-    return found;
+    const doc = t.doc();
+    const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+    const pair = yamlLib().isMap(parent) ? parent.items.find(p => yamlLib().isNode(p.key) && String((p.key as { value?: unknown }).value) === String(path[path.length - 1])) : undefined;
+    return pair && yamlLib().isNode(pair.key) && pair.key.range ? t.position(pair.key.range[0]) : undefined;
   };
+  return { locate, keyPosition };
+}
 
+/** The schema's findings on a file's data: unknown keys (with the likely one meant), wrong types, each where it stands. */
+function schemaFindings(error: z.ZodError, data: unknown, givenName: string | undefined, file: string,
+  positions: ReturnType<typeof positionsOf>): Finding[] {
+  const schema = registryJsonSchema() as JsonSchema;
+  // A key reported as missing next to an unknown key that is its misspelling says the same thing twice.
+  const explained = new Set(error.issues.flatMap(issue => issue.code !== 'unrecognized_keys' ? [] : issue.keys.flatMap(key => {
+    const guess = closest(key, keysAt(schema, issue.path));
+    return guess ? [[...issue.path, guess].map(String).join('.')] : [];
+  })));
+  const issues = error.issues.filter(issue => !(issue.code === 'invalid_type' && explained.has(issue.path.map(String).join('.'))));
+  return issues.flatMap(issue => {
+    const keyPath = issue.path.map(String).join('.');
+    const base: Where = { ...(givenName ? { registry: givenName } : {}), path: keyPath };
+    const [section, entry] = issue.path.map(String);
+    if ((section === 'services' || section === 'externals') && entry) Object.assign(base, { service: entry });
+    if (section === 'environments' && entry) Object.assign(base, { environment: entry });
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = keysAt(schema, issue.path);
+      return issue.keys.map(key => {
+        const guess = closest(key, allowed);
+        const at = [...issue.path, key].map(String).join('.');
+        return finding('schema', `unknown key "${key}" at ${keyPath || 'the top level'}${guess ? `; did you mean "${guess}"?` : ''}`,
+          { ...base, path: at, file: positions.keyPosition([...issue.path, key]) ?? file }, guess ? `rename it to "${guess}"` : `allowed keys: ${allowed.join(', ')}`);
+      });
+    }
+    const expected = describeExpected(schema, issue.path);
+    const got = valueAtPath(data, issue.path);
+    const message = issue.code === 'invalid_type' || issue.code === 'invalid_union'
+      ? `${keyPath || 'the registry'} is ${describeValue(got)}; expected ${expected}` : `${keyPath}: ${issue.message}`;
+    return [finding('schema', message, { ...base, file: positions.locate(keyPath) ?? file }, schemaFix(issue, keyPath, got, expected || undefined))];
+  });
+}
+
+/** Reads registry text. `name` overrides the file's name; `fallbackName` is used when it has none. Pure: the caller reads the file. */
+export function parseRegistryText(text: string, file: string, name?: string, fallbackName?: string): LoadedRegistry {
+  const t = new RegistryText(text, file);
+  const problem = textProblem(t);
+  if (problem) return problem;
+  // The position-keeping parser is only needed for positions and for what the fast parser does not
+  // do the same way (aliases, tags, merge keys, binary numbers, __proto__): most files load with
+  // js-yaml in linear time, and the document is parsed again only when a finding needs a position.
+  const fast = fastLoad(text);
+  if (fast === undefined) {
+    const wrong = documentProblem(t, name);
+    if (wrong) return wrong;
+  }
+  const positions = positionsOf(t, fast !== undefined);
   let data: unknown = fast;
   if (fast === undefined) {
     try {
-      data = theDoc().toJS({ maxAliasCount: MAX_ALIASES });
+      data = t.doc().toJS({ maxAliasCount: MAX_ALIASES });
     } catch (e) {
-      if (tooDeep(e)) return fail(`${file} is nested too deeply to be read (a registry is a few levels deep)`, {}, 'check that this is the right file');
-      return fail(`${file} cannot be read: ${(e as Error).message}`, {}, 'expand or remove the YAML aliases');
+      if (tooDeep(e)) return t.tooDeep();
+      return t.fail(`${file} cannot be read: ${(e as Error).message}`, {}, 'expand or remove the YAML aliases');
     }
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return { ...fail(`${file} must hold a mapping (name, environments, services …) at the top`, {}, 'see the README for the format'), unreadable: false };
+    return { ...t.fail(`${file} must hold a mapping (name, environments, services …) at the top`, {}, 'see the README for the format'), unreadable: false };
   }
-
-  const locateKey = keyPosition;
-
   const parsed = parseFile(data);
   if (!parsed.success) {
     const own = (data as { name?: unknown }).name;
     const givenName = name ?? (typeof own === 'string' && own.length > 0 ? own : undefined);
-    const schema = registryJsonSchema() as JsonSchema;
-    // A key reported as missing next to an unknown key that is its misspelling says the same thing twice.
-    const explained = new Set(parsed.error.issues.flatMap(issue => issue.code !== 'unrecognized_keys' ? [] : issue.keys.flatMap(key => {
-      const guess = closest(key, keysAt(schema, issue.path));
-      return guess ? [[...issue.path, guess].map(String).join('.')] : [];
-    })));
-    const issues = parsed.error.issues.filter(issue => !(issue.code === 'invalid_type' && explained.has(issue.path.map(String).join('.'))));
-    const findings = issues.flatMap(issue => {
-      const keyPath = issue.path.map(String).join('.');
-      const base: Where = { ...(givenName ? { registry: givenName } : {}), path: keyPath };
-      const [section, entry] = issue.path.map(String);
-      if ((section === 'services' || section === 'externals') && entry) Object.assign(base, { service: entry });
-      if (section === 'environments' && entry) Object.assign(base, { environment: entry });
-      if (issue.code === 'unrecognized_keys') {
-        const allowed = keysAt(schema, issue.path);
-        return issue.keys.map(key => {
-          const guess = closest(key, allowed);
-          const at = [...issue.path, key].map(String).join('.');
-          return finding('schema', `unknown key "${key}" at ${keyPath || 'the top level'}${guess ? `; did you mean "${guess}"?` : ''}`,
-            { ...base, path: at, file: locateKey([...issue.path, key]) ?? file }, guess ? `rename it to "${guess}"` : `allowed keys: ${allowed.join(', ')}`);
-        });
-      }
-      const expected = describeExpected(schema, issue.path);
-      const got = valueAtPath(data, issue.path);
-      const message = issue.code === 'invalid_type' || issue.code === 'invalid_union'
-        ? `${keyPath || 'the registry'} is ${describeValue(got)}; expected ${expected}` : `${keyPath}: ${issue.message}`;
-      return [finding('schema', message, { ...base, file: locate(keyPath) ?? file }, schemaFix(issue, keyPath, got, expected || undefined))];
-    });
-    return { findings, locate, ...(givenName ? { name: givenName } : {}) };
+    return { findings: schemaFindings(parsed.error, data, givenName, file, positions), locate: positions.locate, ...(givenName ? { name: givenName } : {}) };
   }
   const { $schema: _schema, name: fileName, ...rest } = parsed.data;
   const registryName = name ?? fileName ?? fallbackName;
-  if (!registryName) return { ...fail(`${file} has no name`, {}, 'add name: <registry> at the top'), unreadable: false };
-  return { spec: { ...rest, name: registryName }, findings: [], locate };
+  if (!registryName) return { ...t.fail(`${file} has no name`, {}, 'add name: <registry> at the top'), unreadable: false };
+  return { spec: { ...rest, name: registryName }, findings: [], locate: positions.locate };
 }
 
 /** A registry file's locator: `file:line:column` of a key path; `prime` says which paths a report will ask for. */
