@@ -2,7 +2,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PortRegistry, PortsApp, RegistrySpec, ResolvedRegistry, checkRegistry } from '../lib';
-import { startTrafficGate, trafficGate } from '../lib/netpol/gate';
+import { trafficGate } from '../lib/netpol/gate';
+import { gateObjects, runGate, startGate } from '../lib/synth/gate';
+import * as jsyaml from 'js-yaml';
 import { Chart } from 'cdk8s';
 import { k8s } from '../imports/k8s';
 import { generatedObjects } from './support/generated';
@@ -45,7 +47,7 @@ describe('the traffic gate on a worker thread', () => {
   ];
   test.each(cases)('answers as this thread does: %s', (_, objects) => {
     const here = trafficGate(sourced(objects), [SHOP]);
-    const job = startTrafficGate(sourced(objects), [SHOP], { parallelFrom: 0 });
+    const job = startGate({ rendered: [], objects: sourced(objects), registries: [SHOP] }, { parallelFrom: 0 });
     expect(job.usesWorker).toBe(true);
     expect(job.result()).toEqual(here);
     expect(job.answeredByWorker).toBe(true);
@@ -65,7 +67,7 @@ describe('the traffic gate on a worker thread', () => {
 
   test('a worker that cannot load the gate costs time, never the result', () => {
     const objects = sourced([...generatedObjects(SHOP), OPEN]);
-    const job = startTrafficGate(objects, [SHOP], { parallelFrom: 0, workerPrelude: "throw new Error('instrumented away');" });
+    const job = startGate({ rendered: [], objects, registries: [SHOP] }, { parallelFrom: 0, workerPrelude: "throw new Error('instrumented away');" });
     expect(job.usesWorker).toBe(true);
     expect(job.result()).toEqual(trafficGate(objects, [SHOP]));
     expect(job.answeredByWorker).toBe(false);
@@ -74,15 +76,27 @@ describe('the traffic gate on a worker thread', () => {
   test('the published build (plain JavaScript) runs it on the worker too', () => {
     // (npm test builds build/ before Jest runs.)
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const built = require('../build/lib/netpol/gate') as typeof import('../lib/netpol/gate');
+    const built = require('../build/lib/synth/gate') as typeof import('../lib/synth/gate');
     const objects = sourced([...generatedObjects(SHOP), OPEN]);
-    const job = built.startTrafficGate(objects, [SHOP], { parallelFrom: 0 });
+    const job = built.startGate({ rendered: [], objects, registries: [SHOP] }, { parallelFrom: 0 });
     expect(job.result()).toEqual(trafficGate(objects, [SHOP]));
     expect(job.answeredByWorker).toBe(true);
   });
 
   test('small outputs are verified in this thread', () => {
-    expect(startTrafficGate(sourced(generatedObjects(SHOP)), [SHOP]).usesWorker).toBe(false);
+    expect(startGate({ rendered: [], objects: sourced(generatedObjects(SHOP)), registries: [SHOP] }).usesWorker).toBe(false);
+    expect(startGate({ rendered: [{ id: 'shop', resolved: SHOP }], objects: [] }).usesWorker).toBe(false);
+  });
+
+  test.each([['clean', [] as unknown[]], ['with a wider policy', [OPEN]]])('renders the registries itself and answers as this thread does on the objects: %s', (_, extra) => {
+    const input = { rendered: [{ id: 'shop', resolved: SHOP }], objects: sourced(extra) };
+    const job = startGate(input, { parallelFrom: 0 });
+    const answer = job.result();
+    expect(job.answeredByWorker).toBe(true);
+    expect(answer).toEqual(runGate(input));
+    // … which is the gate on the objects as given, rendered by the generator tests use.
+    expect(answer).toEqual(trafficGate(gateObjects(input), [SHOP]));
+    expect(answer.traffic?.ok).toBe(extra.length === 0);
   });
 });
 
@@ -113,6 +127,18 @@ describe('a synth large enough for the worker', () => {
     expect(result.ok).toBe(false);
     expect(result.problem).toMatch(/traffic-undeclared: .*svc-5.* is allowed but not declared/);
     expect(fs.existsSync(path.join(dir, 'manifests'))).toBe(false);
+  });
+
+  test('the gate renders exactly the objects the synth writes', () => {
+    const { result, dir } = synth(false);
+    expect(result.ok).toBe(true);
+    const resolved = result.registries.get('big')!;
+    const rendered = gateObjects({ rendered: [{ id: 'big', resolved }], objects: [] });
+    const written = fs.readdirSync(path.join(dir, 'manifests', 'k8s')).filter(f => f.startsWith('big-')).sort()
+      .flatMap(f => jsyaml.loadAll(fs.readFileSync(path.join(dir, 'manifests', 'k8s', f), 'utf8')).map(object => ({ file: `k8s/${f}`, object })));
+    const byFile = (list: Array<{ file: string; object: unknown }>) => [...list].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    expect(rendered.length).toBeGreaterThan(5000);
+    expect(JSON.parse(JSON.stringify(byFile(rendered)))).toEqual(byFile(written));
   });
 
   test('writes the output, with its traffic pictures, when the policies allow what is declared', () => {

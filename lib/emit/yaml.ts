@@ -156,9 +156,9 @@ export interface YamlJob {
  * worker fail, this thread writes everything. `workerPrelude` is code the worker runs first (tests
  * make it fail with it).
  */
-export function startYamlDocuments(files: ReadonlyArray<readonly unknown[]>, options: { readonly workerPrelude?: string; readonly workerShare?: number } = {}): YamlJob {
+export function startYamlDocuments(files: ReadonlyArray<readonly unknown[]>, options: { readonly workerPrelude?: string; readonly workerShare?: number; readonly inThread?: boolean } = {}): YamlJob {
   const count = files.reduce((n, f) => n + f.length, 0);
-  if (count < PARALLEL_FROM || process.env.CDK8S_PORTS_NO_WORKERS === '1') {
+  if (options.inThread || count < PARALLEL_FROM || process.env.CDK8S_PORTS_NO_WORKERS === '1') {
     return { usesWorker: false, result: () => files.map(yamlDocuments) };
   }
   // The worker takes the first part of every file's documents; this thread writes the rest when the

@@ -13,7 +13,8 @@ import { startYamlDocuments, yamlDocuments } from '../emit/yaml';
 import { WRITTEN_LIST, writtenList } from '../io/output';
 import { POD_KINDS } from '../netpol/load';
 import { describeTraffic, findingList, invalidValueFinding } from '../netpol/verify';
-import { GateOutcome, startTrafficGate } from '../netpol/gate';
+import type { GateOutcome } from '../netpol/gate';
+import { kubernetesFile, startGate } from './gate';
 import type { Path } from '../netpol/cluster';
 import { trafficSvg } from '../netpol/traffic-svg';
 import { routeExposures, routePaths } from '../validate/route-exposure';
@@ -68,6 +69,19 @@ interface Staged {
 export function planSynth(input: PlanInput): PlanResult {
   const staged: Staged = { files: new Map(), yamlFiles: [] };
   const registryCharts = new Set<Chart>();
+  // The users' charts as data, once (their objects are verified with the registries').
+  const userDocs = new Map<Chart, { file: string; docs: unknown[] }>();
+  for (const chart of input.constructs) {
+    if (Chart.isChart(chart) && !input.registries.some(r => [...(r.charts?.values() ?? [])].some(c => c.chart === chart))) {
+      userDocs.set(chart, { file: `k8s/${Names.toDnsLabel(chart, { includeHash: false })}.k8s.yaml`, docs: chart.toJson() });
+    }
+  }
+  // Without a pod limit and with every registry rendered as data, the traffic gate starts first:
+  // on a worker thread (for a large output) it renders the registries' objects itself, as this
+  // thread is about to, and verifies them with the users' charts while this thread writes the output.
+  const early = input.trafficVerifyLimit === Number.POSITIVE_INFINITY && input.registries.every(r => !r.charts)
+    ? startGate({ rendered: input.registries.map(r => ({ id: r.id, resolved: r.resolved })), objects: [...userDocs.values()].flatMap(u => u.docs.map(object => ({ file: u.file, object }))) })
+    : undefined;
   // YAML first (on a worker thread when there is a lot of it: Kubernetes objects, compose files),
   // every other output meanwhile.
   const problem = kubernetesFiles(input, staged, registryCharts) ?? emitterYamlFiles(input, staged);
@@ -78,12 +92,14 @@ export function planSynth(input: PlanInput): PlanResult {
   for (const f of staged.yamlFiles) for (const d of f.docs) if (POD_KINDS.has((d as { kind?: string } | undefined)?.kind ?? '')) pods++;
   const verifies = pods <= input.trafficVerifyLimit;
   const objects = verifies ? staged.yamlFiles.flatMap(f => f.docs.map(object => ({ file: f.file, object }))) : [];
-  const users = userChartFiles(input, staged, registryCharts, verifies ? objects : undefined);
+  const users = userChartFiles(staged, userDocs, verifies ? objects : undefined);
   if (typeof users === 'string') return { ok: false, problem: users };
-  // The traffic gate (on a worker thread when the output is large) and the YAML (part of it on
-  // another) run while this thread renders every other output.
-  const gate = verifies ? startTrafficGate(objects, input.registries.map(r => r.resolved)) : undefined;
-  const yaml = startYamlDocuments(staged.yamlFiles.map(f => f.docs));
+  // Otherwise the traffic gate starts now, on the objects rendered here (on a worker thread when
+  // the output is large); the YAML runs while this thread renders every other output.
+  const gate = early ?? (verifies ? startGate({ rendered: [], objects, registries: input.registries.map(r => r.resolved) }) : undefined);
+  // (With the gate on a worker thread, the YAML is written here: a third thread on two cores would
+  // only take the gate's core from it, and the gate is the longer of the two.)
+  const yaml = startYamlDocuments(staged.yamlFiles.map(f => f.docs), { inThread: gate?.usesWorker === true });
   const emitted = emitterFiles(input, staged);
   if (emitted) {
     // (Every failure from here on waits for the workers first.)
@@ -113,7 +129,7 @@ function kubernetesFiles(input: PlanInput, { files, yamlFiles }: Staged, registr
       ? new Map([...r.charts].map(([env, { chart, objects }]) => { registryCharts.add(chart); return [env, renderChart(chart, objects)] as const; }))
       : manifestsByEnvironment(r.resolved);
     for (const [env, docs] of manifests) {
-      const file = `k8s/${r.id}-${env}.k8s.yaml`;
+      const file = kubernetesFile(r.id, env);
       if (files.has(file)) return `two registries named ${r.id} would write ${file}; give one of them another id`;
       files.set(file, '');
       yamlFiles.push({ file, docs });
@@ -159,18 +175,15 @@ function emitterFiles(input: PlanInput, { files }: Staged): string | undefined {
  * every chart by dependency, which costs as much as a tenth of a large synth.)
  * Named after their path (`group/nested` -> group-nested.k8s.yaml), without cdk8s' hash suffix.
  */
-function userChartFiles(input: PlanInput, { files }: Staged, registryCharts: ReadonlySet<Chart>,
+function userChartFiles({ files }: Staged, userDocs: ReadonlyMap<Chart, { file: string; docs: unknown[] }>,
   objects: Array<{ file: string; object: unknown }> | undefined): Array<{ file: string; docs: unknown[]; chart: Chart }> | string {
   const userCharts: Array<{ file: string; docs: unknown[]; chart: Chart }> = [];
-  for (const chart of input.constructs) {
-    if (!Chart.isChart(chart) || registryCharts.has(chart)) continue;
-    const file = `k8s/${Names.toDnsLabel(chart, { includeHash: false })}.k8s.yaml`;
+  for (const [chart, { file, docs }] of userDocs) {
     if (files.has(file) || userCharts.some(c => c.file === file)) {
       return `chart ${chart.node.path} would be written to ${file}, which another chart or registry output already uses: rename one of them`;
     }
     // (Claimed now: the emitters' files, staged later, may not take the name.)
     files.set(file, '');
-    const docs = chart.toJson();
     if (objects) for (const object of docs) objects.push({ file, object });
     userCharts.push({ file, docs, chart });
   }
