@@ -1,5 +1,5 @@
 import * as jsyaml from 'js-yaml';
-import { MessageChannel, Worker, receiveMessageOnPort } from 'worker_threads';
+import { startWorker } from '../io/worker';
 
 /**
  * The YAML writer, as a function of the js-yaml module, so that a worker thread can build the very
@@ -167,41 +167,19 @@ export function startYamlDocuments(files: ReadonlyArray<readonly unknown[]>, opt
   const part = options.workerShare ?? WORKER_SHARE;
   const share = (docs: readonly unknown[]) => (docs.length === 1 ? 1 : Math.floor(docs.length * part));
   const theirs = files.map(docs => docs.slice(0, share(docs)));
-  const signal = new Int32Array(new SharedArrayBuffer(4));
-  const { port1, port2 } = new MessageChannel();
-  const source = `
-    const { files, signal, port } = require('worker_threads').workerData;
-    try {
-      ${options.workerPrelude ?? ''}
+  const call = startWorker<string[][]>(`
       const yamlText = (${makeYamlText.toString()})(require(${JSON.stringify(require.resolve('js-yaml'))}));
-      port.postMessage({ texts: files.map(docs => docs.map(d => (d === undefined ? '\\n' : yamlText(d)))) });
-    } catch (e) {
-      port.postMessage({ error: String(e && e.stack || e) });
-    } finally {
-      Atomics.store(signal, 0, 1);
-      Atomics.notify(signal, 0);
-    }
-  `;
-  let worker: Worker;
-  try {
-    worker = new Worker(source, { eval: true, workerData: { files: theirs, signal, port: port2 }, transferList: [port2] });
-  } catch {
-    return { usesWorker: false, result: () => files.map(yamlDocuments) };
-  }
+      return data.map(docs => docs.map(d => (d === undefined ? '\\n' : yamlText(d))));
+    `, theirs, options.workerPrelude);
+  if (!call) return { usesWorker: false, result: () => files.map(yamlDocuments) };
   return {
     usesWorker: true,
     result() {
       const ours = files.map(docs => docs.slice(share(docs)).map(d => (d === undefined ? '\n' : yamlText(d))));
-      // The worker signals through shared memory: this thread's event loop is not needed to wait.
-      // A worker that could not even start never signals: give up after ten minutes rather than hang.
-      const deadline = Date.now() + 600_000;
-      while (Atomics.load(signal, 0) === 0 && Date.now() < deadline) Atomics.wait(signal, 0, 0, 1000);
-      const message = receiveMessageOnPort(port1)?.message as { texts?: string[][]; error?: string } | undefined;
-      port1.close();
-      void worker.terminate();
+      const texts = call.wait();
       // A worker that failed (its code instrumented by a coverage or mutation tool, say) costs time, never output.
-      if (!message?.texts) return files.map(yamlDocuments);
-      return files.map((_, i) => [...message.texts![i], ...ours[i]].join('---\n'));
+      if (!texts) return files.map(yamlDocuments);
+      return files.map((_, i) => [...texts[i], ...ours[i]].join('---\n'));
     },
   };
 }

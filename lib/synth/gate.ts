@@ -11,7 +11,7 @@
  * them). Should the worker fail to start or to load this module (code instrumented by a coverage
  * or mutation tool, say), this thread verifies: a worker costs time, never a result.
  */
-import { MessageChannel, Worker, receiveMessageOnPort } from 'worker_threads';
+import { startWorker } from '../io/worker';
 import type { ResolvedRegistry } from '../model/resolved';
 import { manifestsByEnvironment } from '../emit/manifest';
 import { GateOutcome, trafficGate } from '../netpol/gate';
@@ -82,49 +82,25 @@ export function startGate(input: GateInput, options: { readonly parallelFrom?: n
       return here;
     }
   }
-  // Only what the gate reads is copied: the resolution's findings and notes stay here.
+  // Only what the gate reads is copied: the resolutions' findings stay here.
   const copy = (r: ResolvedRegistry) => ({ ...r, findings: [] });
   const data = {
     rendered: input.rendered.map(r => ({ id: r.id, resolved: copy(r.resolved) })),
     objects: input.objects,
     ...(input.registries ? { registries: input.registries.map(r => ({ spec: r.spec, environments: r.environments, allocations: r.allocations, connections: r.connections, ...(r.inbound ? { inbound: r.inbound } : {}) })) } : {}),
   };
-  const signal = new Int32Array(new SharedArrayBuffer(4));
-  const { port1, port2 } = new MessageChannel();
-  const source = `
-    const { input, signal, port } = require('worker_threads').workerData;
-    try {
-      ${options.workerPrelude ?? ''}
+  const call = startWorker<GateOutcome>(`
       ${tsNode ? `require(${JSON.stringify(tsNode)}).register({ transpileOnly: true, compilerOptions: { module: 'commonjs' } });` : ''}
-      const { runGate } = require(${JSON.stringify(__filename)});
-      port.postMessage({ outcome: runGate(input) });
-    } catch (e) {
-      port.postMessage({ error: String((e && e.stack) || e) });
-    } finally {
-      Atomics.store(signal, 0, 1);
-      Atomics.notify(signal, 0);
-    }
-  `;
-  let worker: Worker;
-  try {
-    worker = new Worker(source, { eval: true, workerData: { input: data, signal, port: port2 }, transferList: [port2] });
-  } catch {
-    return here;
-  }
+      return require(${JSON.stringify(__filename)}).runGate(data);
+    `, data, options.workerPrelude);
+  if (!call) return here;
   const job = {
     usesWorker: true,
     answeredByWorker: undefined as boolean | undefined,
     result(): GateOutcome {
-      // The worker signals through shared memory: this thread's event loop is not needed to wait.
-      // A worker that could not even start never signals: give up after ten minutes rather than hang.
-      const deadline = Date.now() + 600_000;
-      while (Atomics.load(signal, 0) === 0 && Date.now() < deadline) Atomics.wait(signal, 0, 0, 1000);
-      const message = receiveMessageOnPort(port1)?.message as { outcome?: GateOutcome; error?: string } | undefined;
-      port1.close();
-      // (The worker ends by itself once it has answered; it is not terminated.)
-      worker.unref();
-      job.answeredByWorker = message?.outcome !== undefined;
-      return message?.outcome ?? runGate(input);
+      const outcome = call.wait();
+      job.answeredByWorker = outcome !== undefined;
+      return outcome ?? runGate(input);
     },
   };
   return job;
