@@ -68,11 +68,11 @@ interface Staged {
 /** Checks and renders everything of a clean resolution into files; stops at the first problem (two outputs of one file, a value the API server rejects, traffic the registries do not declare). */
 export function planSynth(input: PlanInput): PlanResult {
   const staged: Staged = { files: new Map(), yamlFiles: [] };
-  const registryCharts = new Set<Chart>();
+  const registryCharts = new Set(input.registries.flatMap(r => [...(r.charts?.values() ?? [])].map(c => c.chart)));
   // The users' charts as data, once (their objects are verified with the registries').
   const userDocs = new Map<Chart, { file: string; docs: unknown[] }>();
   for (const chart of input.constructs) {
-    if (Chart.isChart(chart) && !input.registries.some(r => [...(r.charts?.values() ?? [])].some(c => c.chart === chart))) {
+    if (Chart.isChart(chart) && !registryCharts.has(chart)) {
       userDocs.set(chart, { file: `k8s/${Names.toDnsLabel(chart, { includeHash: false })}.k8s.yaml`, docs: chart.toJson() });
     }
   }
@@ -84,7 +84,7 @@ export function planSynth(input: PlanInput): PlanResult {
     : undefined;
   // YAML first (on a worker thread when there is a lot of it: Kubernetes objects, compose files),
   // every other output meanwhile.
-  const problem = kubernetesFiles(input, staged, registryCharts) ?? emitterYamlFiles(input, staged);
+  const problem = kubernetesFiles(input, staged) ?? emitterYamlFiles(input, staged);
   if (problem) return { ok: false, problem };
   // Pods of the registries' output (a workload or Service object stands for one): above the limit the
   // traffic is not verified here, and nothing is gathered for it.
@@ -122,11 +122,11 @@ export function planSynth(input: PlanInput): PlanResult {
 }
 
 /** The registries' Kubernetes objects: every one goes to k8s/ (kubectl apply -R -f manifests/k8s), named as a plain App's cdk8s names it. */
-function kubernetesFiles(input: PlanInput, { files, yamlFiles }: Staged, registryCharts: Set<Chart>): string | undefined {
+function kubernetesFiles(input: PlanInput, { files, yamlFiles }: Staged): string | undefined {
   for (const r of input.registries) {
     // Charts someone asked for (and may have added to) are rendered; otherwise the same objects as data.
     const manifests = r.charts
-      ? new Map([...r.charts].map(([env, { chart, objects }]) => { registryCharts.add(chart); return [env, renderChart(chart, objects)] as const; }))
+      ? new Map([...r.charts].map(([env, { chart, objects }]) => [env, renderChart(chart, objects)] as const))
       : manifestsByEnvironment(r.resolved);
     for (const [env, docs] of manifests) {
       const file = kubernetesFile(r.id, env);
