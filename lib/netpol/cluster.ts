@@ -5,7 +5,7 @@
  */
 import {
   Address, Endpoint, LabelSelector, NAMESPACE_NAME_LABEL, Pod, Policy, PolicyPeer, PolicyPort, PolicyRule,
-  endpointId, ipBlockAdmits, isPod, portsAdmit, selects,
+  endpointId, ipBlockAdmits, isPod, portsAdmit, selects, soleKey,
 } from './model';
 import { AdminHit, AdminPolicy, adminSpans, tierDecision, tierOrder } from './admin';
 import { Path, sortPaths } from './paths';
@@ -124,12 +124,7 @@ export interface ClusterInput {
 /** The key of a selector that is one `matchLabels` entry and nothing else (undefined otherwise). */
 function onlyLabel(selector: LabelSelector | undefined): string | undefined {
   if (!selector || (selector.matchExpressions !== undefined && selector.matchExpressions.length > 0)) return undefined;
-  let key: string | undefined;
-  for (const k in selector.matchLabels) {
-    if (key !== undefined) return undefined;
-    key = k;
-  }
-  return key;
+  return soleKey(selector.matchLabels);
 }
 
 const refOf = (p: Policy): PolicyRef => ({ policy: p.name, namespace: p.namespace, ...(p.file ? { file: p.file } : {}) });

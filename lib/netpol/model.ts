@@ -117,6 +117,16 @@ export interface Policy {
 /** The label every namespace carries (set by the API server). */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
+/** The one key of an object, or undefined when it has none or several (no array of its keys is made). */
+export function soleKey(o: object | undefined): string | undefined {
+  let key: string | undefined;
+  for (const k in o) {
+    if (key !== undefined) return undefined;
+    key = k;
+  }
+  return key;
+}
+
 /** Whether a selector selects these labels. An unknown operator selects nothing. */
 export function selects(selector: LabelSelector | undefined, labels: Readonly<Record<string, string>>): boolean {
   if (!selector) return true;

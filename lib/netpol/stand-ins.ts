@@ -4,7 +4,7 @@
  * labels stands for itself); the selectors' wants are read with {@link satisfying}.
  */
 import { Cluster } from './cluster';
-import { Address, Endpoint, LabelSelector, NAMESPACE_NAME_LABEL, Pod, cidrContains, endpointId, selects } from './model';
+import { Address, Endpoint, LabelSelector, NAMESPACE_NAME_LABEL, Pod, cidrContains, endpointId, selects, soleKey } from './model';
 import { labelText } from './findings';
 
 /** A namespace that is none of the registry's (its name cannot be a real one: it has parentheses). */
@@ -18,15 +18,10 @@ export const UNLISTED = '(unlisted-pod)';
  */
 export function peerKey(peer: { readonly podSelector?: LabelSelector; readonly namespaceSelector?: LabelSelector; readonly ipBlock?: unknown }): string {
   const s = peer.podSelector;
-  if (s && !peer.namespaceSelector && !peer.ipBlock && s.matchExpressions === undefined) {
-    let only: string | undefined;
-    let count = 0;
-    for (const k in s.matchLabels) { only = k; if (++count > 1) break; }
-    let fields = 0;
-    for (const _ in peer) fields++;
-    let selectorFields = 0;
-    for (const _ in s) selectorFields++;
-    if (count === 1 && fields === 1 && selectorFields === 1) return `${only}\u0001${s.matchLabels![only!]}`;
+  // (Only a pod selector, of only matchLabels, of only one label.)
+  if (s && soleKey(peer) === 'podSelector' && soleKey(s) === 'matchLabels') {
+    const only = soleKey(s.matchLabels);
+    if (only !== undefined) return `${only}\u0001${s.matchLabels![only]}`;
   }
   return JSON.stringify(peer);
 }
@@ -63,11 +58,8 @@ export function satisfying(selector: LabelSelector): Record<string, string> | un
 
 /** A key for a label set, equal for equal sets: one label (the most common case) is `k\u0001v`, without a sort or JSON; a JSON key starts with `[`. */
 function labelsKey(labels: Record<string, string>): string {
-  let only: string | undefined;
-  let count = 0;
-  for (const k in labels) { only = k; if (++count > 1) break; }
-  if (count === 0) return '';
-  if (count === 1) return `${only}\u0001${labels[only!]}`;
+  const only = soleKey(labels);
+  if (only !== undefined) return `${only}\u0001${labels[only]}`;
   return JSON.stringify(Object.keys(labels).sort().map(k => [k, labels[k]]));
 }
 
